@@ -31,6 +31,9 @@ export interface Released<T> {
   item: T;
   localUs: number;
   admit: Admit;
+  /** The admitted key and its local time just before this frame (bounds of a hole). */
+  prevKey: number;
+  prevLocalUs: number;
 }
 
 interface Held<T> {
@@ -43,6 +46,8 @@ interface ConnState<T> {
   id: number;
   joined: boolean;
   held: Held<T>[];
+  /** Local time (µs) from which the connection is known to carry the stream (its subscription). */
+  sinceUs: number;
 }
 
 const NONE = -1;
@@ -55,6 +60,9 @@ export class StreamCursor<T> {
   lastKey = NaN;
   /** Local time (µs) of the last admitted frame. */
   lastLocalUs = NaN;
+  /** The admitted key and local time before the last admitted frame (bounds of a hole it reported). */
+  prevKey = NaN;
+  prevLocalUs = NaN;
   private readonly conns: ConnState<T>[] = [];
   private readonly released: Released<T>[] = [];
 
@@ -64,10 +72,16 @@ export class StreamCursor<T> {
    */
   constructor(readonly contiguous: boolean, private readonly maxHeld = 4096) {}
 
-  /** Registers a connection that carries this stream; it becomes the owner if there is none. */
-  attach(conn: number): void {
-    if (this.find(conn)) return;
-    const st: ConnState<T> = { id: conn, joined: false, held: [] };
+  /**
+   * Registers a connection that carries this stream from `sinceUs` on; it becomes the owner if there is none.
+   */
+  attach(conn: number, sinceUs = NaN): void {
+    const known = this.find(conn);
+    if (known) {
+      if (Number.isNaN(known.sinceUs)) known.sinceUs = sinceUs;
+      return;
+    }
+    const st: ConnState<T> = { id: conn, joined: false, held: [], sinceUs };
     this.conns.push(st);
     if (this.owner === NONE) this.promote(st);
   }
@@ -83,8 +97,7 @@ export class StreamCursor<T> {
     this.conns.splice(i, 1);
     if (this.owner !== conn) return true;
     this.owner = NONE;
-    const joined = this.conns.find((c) => c.joined) ??
-      this.conns.find((c) => c.held.length > 0 && c.held[0]!.key <= this.lastKey);
+    const joined = this.conns.find((c) => this.canTakeOver(c));
     if (joined) {
       this.join(joined);
       this.promote(joined);
@@ -109,6 +122,22 @@ export class StreamCursor<T> {
   }
 
   /**
+   * True when `conn` could take over from the owner now without losing a frame: it joined; or the owner has
+   * reached the first frame it holds; or the stream has been quiet since `conn` subscribed (the owner admitted
+   * nothing since, and `conn` holds nothing), so everything that comes next will arrive on `conn`.
+   */
+  ready(conn: number): boolean {
+    const st = this.find(conn);
+    return st !== undefined && this.canTakeOver(st);
+  }
+
+  private canTakeOver(c: ConnState<T>): boolean {
+    if (c.joined) return true;
+    if (c.held.length > 0) return c.held[0]!.key <= this.lastKey;
+    return !(this.lastLocalUs >= c.sinceUs) && !Number.isNaN(c.sinceUs);
+  }
+
+  /**
    * Decides on a frame with ordering key `key` from `conn`. `continues` says the frame directly follows the
    * last admitted one (for depth diffs the sequence rule decides it). Frames released by this call (held
    * earlier, older than this one) must be taken from {@link drain} and handled *before* this frame.
@@ -122,7 +151,7 @@ export class StreamCursor<T> {
   ): Admit {
     let st = this.find(conn);
     if (!st) {
-      this.attach(conn);
+      this.attach(conn, localUs);
       st = this.conns[this.conns.length - 1]!;
     }
     if (!st.joined) {
@@ -161,6 +190,8 @@ export class StreamCursor<T> {
   private decide(key: number, localUs: number): Admit {
     if (key <= this.lastKey) return Admit.Duplicate;
     const hole = this.contiguous && !Number.isNaN(this.lastKey) && key !== this.lastKey + 1;
+    this.prevKey = this.lastKey;
+    this.prevLocalUs = this.lastLocalUs;
     this.lastKey = key;
     this.lastLocalUs = localUs;
     return hole ? Admit.Hole : Admit.Accept;
@@ -171,7 +202,15 @@ export class StreamCursor<T> {
     st.joined = true;
     for (const h of st.held) {
       const admit = this.decide(h.key, h.localUs);
-      if (admit !== Admit.Duplicate) this.released.push({ item: h.item, localUs: h.localUs, admit });
+      if (admit !== Admit.Duplicate) {
+        this.released.push({
+          item: h.item,
+          localUs: h.localUs,
+          admit,
+          prevKey: this.prevKey,
+          prevLocalUs: this.prevLocalUs,
+        });
+      }
     }
     st.held.length = 0;
   }

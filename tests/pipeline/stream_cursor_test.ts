@@ -150,3 +150,24 @@ Deno.test("StreamCursor bounds the frames it holds", () => {
     Admit.Accept,
   ]]);
 });
+
+Deno.test("StreamCursor: a quiet stream hands over to a replacement subscribed after its last frame", () => {
+  const c = new StreamCursor<number>(false);
+  c.attach(1, 0);
+  c.admit(1, 10, 100, 10);
+  c.attach(2, 200);
+  assert.equal(c.ready(2), true, "nothing arrived since the replacement subscribed");
+  c.admit(1, 20, 300, 20);
+  assert.equal(c.ready(2), false, "the owner delivered a frame the replacement has not shown yet");
+  c.admit(2, 20, 310, 20);
+  assert.equal(c.ready(2), true);
+  assert.equal(c.detach(1), true);
+});
+
+Deno.test("StreamCursor: a replacement with unknown subscription time is not assumed ready", () => {
+  const c = new StreamCursor<number>(false);
+  c.attach(1, 0);
+  c.attach(2);
+  assert.equal(c.ready(2), false);
+  assert.equal(c.detach(1), false);
+});

@@ -1,0 +1,580 @@
+/**
+ * The normalizer: journal records in, rows of the output tables out. The same code runs on live frames and on
+ * a journal replay, so both produce identical rows.
+ *
+ * Per stream it admits frames through a {@link StreamCursor} (de-duplicating overlapping connections), keeps
+ * depth books in sync through {@link BookSync}, and records every interval in which data may be missing as a
+ * `gaps` row. It performs no I/O: rows go to a {@link RowSink}, and requests for REST snapshots go to
+ * {@link NormalizerEvents} (the live shell fetches and journals them; a replay ignores them, because the journal
+ * already holds the snapshots that were fetched).
+ */
+import { MalformedMessageError, parseAggTrade, parseBookTicker, parseDepthDiff, parseKline } from "../binance/messages.ts";
+import { parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
+import { parseDepthSnapshot } from "../binance/rest_parse.ts";
+import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
+import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
+import { BookSync, type SequenceBreak, type SyncSink } from "../book/sync.ts";
+import type { OrderBook } from "../book/order_book.ts";
+import type { Row, TableName } from "../storage/tables.ts";
+import { type JournalRecord, RecordKind } from "./records.ts";
+import { Admit, StreamCursor } from "./stream_cursor.ts";
+
+/** Where rows go; `partitionUs` is the time that decides the file's UTC date and hour. */
+export interface RowSink {
+  row<N extends TableName>(market: Market, table: N, symbol: string, partitionUs: number, row: Row<N>): void;
+}
+
+/** What the normalizer asks of the live shell, and what it reports. */
+export interface NormalizerEvents {
+  /** The book of `symbol` needs a (new) REST snapshot. */
+  needSnapshot(market: Market, symbol: string): void;
+  /** A gap was closed and written (for alerts and the ledger). */
+  gap?(market: Market, gap: Row<"gaps">): void;
+}
+
+/** Counters for status and metrics. */
+export interface NormalizerStats {
+  records: number;
+  frames: number;
+  /** Frames that are not JSON. */
+  badFrames: number;
+  /** JSON frames for a stream or event the collector does not know. */
+  unknownFrames: number;
+  /** Known streams whose payload lacks a field or has a wrong type. */
+  malformedFrames: number;
+  duplicates: number;
+  held: number;
+  gaps: number;
+}
+
+/** Options of {@link MarketNormalizer}. */
+export interface NormalizerOptions {
+  /** Levels per side in `book_snapshots`. */
+  topLevels: number;
+  /** Diffs a book buffers while waiting for a snapshot. */
+  maxBufferedDiffs?: number;
+  /** Reports malformed frames (the caller rate-limits logging). */
+  onBadFrame?(reason: string, text: string): void;
+}
+
+/** A diff with its arrival time (the book hands the same object back after applying it). */
+type DiffAt = DepthDiff & { localUs: number };
+
+interface OpenGap {
+  kind: "sequence" | "disconnect" | "stale";
+  startUs: number;
+  lastId: number | null;
+  reason: string;
+}
+
+/** Per-stream state. */
+interface StreamState {
+  ps: PlannedStream;
+  cursor: StreamCursor<Payload>;
+  gap: OpenGap | null;
+  /** Depth streams only. */
+  book: BookSync | null;
+  /** Kline streams: open time of the last closed candle written. */
+  lastClosedOpen: number;
+  /** Depth streams: local time of the last snapshot record (its rows carry it). */
+  snapshotUs: number;
+}
+
+const CONTIGUOUS_KINDS = new Set(["aggTrade"]);
+
+/** Normalizes the records of one market. */
+export class MarketNormalizer implements SyncSink {
+  readonly stats: NormalizerStats = {
+    records: 0,
+    frames: 0,
+    badFrames: 0,
+    unknownFrames: 0,
+    malformedFrames: 0,
+    duplicates: 0,
+    held: 0,
+    gaps: 0,
+  };
+  readonly market: Market;
+  private readonly states: StreamState[];
+  private readonly depthBySymbol = new Map<string, StreamState>();
+  private readonly connStreams = new Map<number, StreamState[]>();
+  private readonly connLastUs = new Map<number, number>();
+  private readonly planStreams: Map<string, StreamState[]>;
+  private readonly routes: ReadonlyMap<string, PlannedStream>;
+  private readonly top: number;
+  private readonly topBuf: Float64Array[];
+  /** Local time of the record being processed; rows written by book callbacks use it. */
+  private nowUs = 0;
+
+  constructor(
+    plan: StreamPlan,
+    private readonly sink: RowSink,
+    private readonly events: NormalizerEvents,
+    private readonly options: NormalizerOptions,
+  ) {
+    this.market = plan.market;
+    this.routes = plan.routes;
+    this.top = options.topLevels;
+    this.topBuf = [0, 1, 2, 3].map(() => new Float64Array(options.topLevels));
+    this.states = plan.streams.map((ps) => ({
+      ps,
+      cursor: new StreamCursor<Payload>(CONTIGUOUS_KINDS.has(ps.kind)),
+      gap: null,
+      book: ps.kind === "depth"
+        ? new BookSync(plan.market, ps.symbol, { maxBuffered: options.maxBufferedDiffs })
+        : null,
+      lastClosedOpen: -Infinity,
+      snapshotUs: NaN,
+    }));
+    for (const st of this.states) if (st.book) this.depthBySymbol.set(st.ps.symbol, st);
+    this.planStreams = new Map(
+      plan.connections.map((c) => [c.key, c.streams.map((ps) => this.states[ps.index]!)]),
+    );
+  }
+
+  /** The book sync of a symbol (for status and tests). */
+  bookOf(symbol: string): BookSync | undefined {
+    return this.depthBySymbol.get(symbol)?.book ?? undefined;
+  }
+
+  /**
+   * True when `conn` could replace the other connections of its streams without losing a message: every depth
+   * book is synced and every stream of `conn` is ready to take over (see {@link StreamCursor.ready}).
+   */
+  connectionInSync(conn: number): boolean {
+    const streams = this.connStreams.get(conn);
+    if (!streams) return false;
+    for (const st of streams) {
+      if (st.book && st.book.state !== "synced") return false;
+      if (!st.cursor.ready(conn)) return false;
+    }
+    return true;
+  }
+
+  /** Consumes one journal record. Never throws on bad input: it is counted and reported. */
+  process(rec: JournalRecord): void {
+    this.stats.records++;
+    this.nowUs = rec.localUs;
+    switch (rec.kind) {
+      case RecordKind.Frame:
+        return this.frame(rec);
+      case RecordKind.Snapshot:
+        return this.snapshot(rec);
+      case RecordKind.ConnOpen:
+        return this.connOpen(rec);
+      case RecordKind.ConnClose:
+        return this.connClose(rec);
+      case RecordKind.Stale:
+        return this.stale(rec);
+      case RecordKind.Shutdown:
+        return this.shutdown(rec.localUs);
+    }
+  }
+
+  // ---- records ----
+
+  private frame(rec: JournalRecord): void {
+    this.stats.frames++;
+    this.connLastUs.set(rec.conn, rec.localUs);
+    let msg: unknown;
+    try {
+      msg = JSON.parse(rec.text);
+    } catch {
+      this.stats.badFrames++;
+      this.options.onBadFrame?.("not JSON", rec.text);
+      return;
+    }
+    const envelope = msg as { stream?: unknown; data?: unknown } | null;
+    const ps = typeof envelope?.stream === "string" ? this.routes.get(envelope.stream) : undefined;
+    if (ps === undefined || typeof envelope?.data !== "object" || envelope.data === null) {
+      this.stats.unknownFrames++;
+      this.options.onBadFrame?.("unknown stream or event", rec.text);
+      return;
+    }
+    try {
+      this.admit(this.states[ps.index]!, rec.conn, rec.localUs, envelope.data as Payload);
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      this.stats.malformedFrames++;
+      this.options.onBadFrame?.(err.message, rec.text);
+    }
+  }
+
+  private snapshot(rec: JournalRecord): void {
+    const st = this.depthBySymbol.get(rec.symbol);
+    if (!st) {
+      this.stats.unknownFrames++;
+      return;
+    }
+    let snap: DepthSnapshot;
+    try {
+      snap = parseDepthSnapshot(rec.text, rec.symbol, this.market);
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      this.stats.malformedFrames++;
+      this.options.onBadFrame?.(err.message, rec.text.slice(0, 200));
+      this.needSnapshot(rec.symbol);
+      return;
+    }
+    st.snapshotUs = rec.localUs;
+    st.book!.onSnapshot(snap, this);
+  }
+
+  private connOpen(rec: JournalRecord): void {
+    const streams = this.planStreams.get(rec.text);
+    if (!streams) return;
+    this.connStreams.set(rec.conn, streams);
+    for (const st of streams) st.cursor.attach(rec.conn, rec.localUs);
+  }
+
+  private connClose(rec: JournalRecord): void {
+    const streams = this.connStreams.get(rec.conn);
+    if (!streams) return;
+    this.connStreams.delete(rec.conn);
+    const aliveUs = this.connLastUs.get(rec.conn) ?? rec.localUs;
+    this.connLastUs.delete(rec.conn);
+    for (const st of streams) {
+      const covered = st.cursor.detach(rec.conn);
+      this.drainReleased(st);
+      if (covered) continue;
+      this.openGap(st, "disconnect", aliveUs, `connection closed: ${rec.text}`);
+      // Update ids do not carry over a lost connection: the book restarts from a new snapshot.
+      st.book?.reset();
+    }
+  }
+
+  private stale(rec: JournalRecord): void {
+    const ps = this.routes.get(rec.text);
+    if (!ps) return;
+    const st = this.states[ps.index]!;
+    const since = Number.isNaN(st.cursor.lastLocalUs) ? rec.localUs : st.cursor.lastLocalUs;
+    this.openGap(st, "stale", since, `no message on ${rec.text} for ${((rec.localUs - since) / 1e6).toFixed(1)} s`);
+  }
+
+  /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
+  private shutdown(localUs: number): void {
+    for (const st of this.states) {
+      if (st.gap) {
+        st.gap.reason += " (still open at shutdown)";
+        this.closeGap(st, localUs, null);
+      }
+      for (const conn of this.connStreams.keys()) st.cursor.detach(conn);
+      st.cursor.drain();
+      st.book?.reset();
+    }
+    this.connStreams.clear();
+    this.connLastUs.clear();
+  }
+
+  // ---- admission ----
+
+  private admit(st: StreamState, conn: number, localUs: number, p: Payload): void {
+    if (st.book) return this.admitDiff(st, conn, localUs, p);
+    const verdict = st.cursor.admit(conn, orderingKey(st.ps.kind, p), localUs, p);
+    const prevKey = st.cursor.prevKey;
+    const prevUs = st.cursor.prevLocalUs;
+    this.drainReleased(st);
+    this.accept(st, p, localUs, verdict, prevKey, prevUs);
+  }
+
+  private drainReleased(st: StreamState): void {
+    for (const r of st.cursor.drain()) {
+      if (st.book) this.feedBook(st, r.item, r.localUs);
+      else this.accept(st, r.item, r.localUs, r.admit, r.prevKey, r.prevLocalUs);
+    }
+  }
+
+  /**
+   * Depth diffs: while a book is not synced only its owner connection feeds it (the sync procedure needs one
+   * ordered stream); once synced, every connection that joined the sequence may bring the next diff.
+   */
+  private admitDiff(st: StreamState, conn: number, localUs: number, p: Payload): void {
+    const book = st.book!;
+    if (book.state !== "synced") {
+      st.cursor.attach(conn);
+      if (st.cursor.owner !== conn) {
+        this.stats.held++;
+        return;
+      }
+      return this.feedBook(st, p, localUs);
+    }
+    const id = book.book.lastUpdateId;
+    const u = intField(p, "u");
+    const continues = this.market === "spot"
+      ? intField(p, "U") <= id + 1 && u >= id + 1
+      : intField(p, "pu") === id;
+    const verdict = st.cursor.admit(conn, u, localUs, p, continues);
+    this.drainReleased(st);
+    if (verdict === Admit.Duplicate) this.stats.duplicates++;
+    else if (verdict === Admit.Held) this.stats.held++;
+    else this.feedBook(st, p, localUs);
+  }
+
+  private feedBook(st: StreamState, p: Payload, localUs: number): void {
+    const diff = parseDepthDiff(p, this.market, st.ps.symbol) as DiffAt;
+    diff.localUs = localUs;
+    st.book!.onDiff(diff, this);
+  }
+
+  private accept(st: StreamState, p: Payload, localUs: number, verdict: Admit, prevKey: number, prevUs: number) {
+    if (verdict === Admit.Duplicate) {
+      this.stats.duplicates++;
+      return;
+    }
+    if (verdict === Admit.Held) {
+      this.stats.held++;
+      return;
+    }
+    const symbol = st.ps.symbol;
+    const key = st.cursor.lastKey;
+    switch (st.ps.kind) {
+      case "aggTrade": {
+        const t = parseAggTrade(p);
+        if (st.gap) this.closeGap(st, localUs, t.aggTradeId);
+        else if (verdict === Admit.Hole) {
+          st.gap = {
+            kind: "sequence",
+            startUs: prevUs,
+            lastId: prevKey,
+            reason: `agg trade ids jump from ${prevKey} to ${t.aggTradeId}`,
+          };
+          this.closeGap(st, localUs, t.aggTradeId);
+        }
+        this.sink.row(this.market, "trades", symbol, localUs, {
+          symbol,
+          exchange_time: t.eventTime * 1000,
+          trade_time: t.tradeTime * 1000,
+          local_time: localUs,
+          agg_trade_id: t.aggTradeId,
+          first_trade_id: t.firstTradeId,
+          last_trade_id: t.lastTradeId,
+          price: t.price,
+          quantity: t.quantity,
+          is_buyer_maker: t.isBuyerMaker,
+          source: "ws",
+        });
+        return;
+      }
+      case "kline": {
+        const k = parseKline(p);
+        if (st.gap) this.closeGap(st, localUs, null);
+        if (!k.closed || k.openTime <= st.lastClosedOpen) return;
+        st.lastClosedOpen = k.openTime;
+        this.sink.row(this.market, "klines", symbol, localUs, {
+          symbol,
+          interval: k.interval,
+          open_time: k.openTime * 1000,
+          close_time: k.closeTime * 1000,
+          open: k.open,
+          high: k.high,
+          low: k.low,
+          close: k.close,
+          volume: k.volume,
+          quote_volume: k.quoteVolume,
+          trade_count: k.tradeCount,
+          taker_buy_volume: k.takerBuyVolume,
+          taker_buy_quote_volume: k.takerBuyQuoteVolume,
+          exchange_time: k.eventTime * 1000,
+          local_time: localUs,
+        });
+        return;
+      }
+      case "bookTicker": {
+        const b = parseBookTicker(p);
+        if (st.gap) this.closeGap(st, localUs, key);
+        this.sink.row(this.market, "book_tickers", symbol, localUs, {
+          symbol,
+          update_id: b.updateId,
+          exchange_time: msToUs(b.eventTime),
+          transaction_time: msToUs(b.transactionTime),
+          local_time: localUs,
+          bid_price: b.bidPrice,
+          bid_quantity: b.bidQuantity,
+          ask_price: b.askPrice,
+          ask_quantity: b.askQuantity,
+        });
+        return;
+      }
+      case "forceOrder": {
+        const l = parseLiquidation(p);
+        if (st.gap) this.closeGap(st, localUs, null);
+        this.sink.row(this.market, "liquidations", symbol, localUs, {
+          symbol,
+          exchange_time: l.eventTime * 1000,
+          trade_time: l.tradeTime * 1000,
+          local_time: localUs,
+          side: l.side,
+          order_type: l.orderType,
+          time_in_force: l.timeInForce,
+          price: l.price,
+          average_price: l.averagePrice,
+          original_quantity: l.originalQuantity,
+          last_filled_quantity: l.lastFilledQuantity,
+          filled_quantity: l.filledQuantity,
+          status: l.status,
+        });
+        return;
+      }
+      case "markPrice": {
+        const m = parseMarkPrice(p);
+        if (st.gap) this.closeGap(st, localUs, null);
+        this.sink.row(this.market, "mark_prices", symbol, localUs, {
+          symbol,
+          exchange_time: m.eventTime * 1000,
+          local_time: localUs,
+          mark_price: m.markPrice,
+          index_price: m.indexPrice,
+          estimated_settle_price: m.estimatedSettlePrice,
+          funding_rate: m.fundingRate,
+          next_funding_time: msToUs(m.nextFundingTime),
+        });
+        return;
+      }
+      default:
+        // `trade` frames stay in the journal only: the contract's trade tape is aggTrade.
+        if (st.gap) this.closeGap(st, localUs, key);
+    }
+  }
+
+  // ---- book callbacks (SyncSink) ----
+
+  /** @internal BookSync asks for a (new) snapshot. */
+  needSnapshot(symbol: string): void {
+    this.events.needSnapshot(this.market, symbol);
+  }
+
+  /** @internal The book was reset to a snapshot: write its levels, close the depth gap. */
+  snapshotApplied(snap: DepthSnapshot, _book: OrderBook): void {
+    const st = this.depthBySymbol.get(snap.symbol)!;
+    const localUs = Number.isNaN(st.snapshotUs) ? this.nowUs : st.snapshotUs;
+    const symbol = snap.symbol;
+    const id = snap.lastUpdateId;
+    for (let side = 0; side < 2; side++) {
+      const levels = side === 0 ? snap.bids : snap.asks;
+      const sideName = side === 0 ? "bid" : "ask";
+      for (const [price, quantity] of levels) {
+        this.sink.row(this.market, "depth_updates", symbol, localUs, {
+          symbol,
+          exchange_time: msToUs(snap.eventTime),
+          transaction_time: msToUs(snap.transactionTime),
+          local_time: localUs,
+          first_update_id: id,
+          final_update_id: id,
+          prev_final_update_id: null,
+          side: sideName,
+          price,
+          quantity,
+          is_snapshot: true,
+        });
+      }
+    }
+    st.cursor.restart(id);
+    if (st.gap) this.closeGap(st, this.nowUs, id);
+  }
+
+  /** @internal A diff was applied: write its levels and the book's top levels after it. */
+  diffApplied(d: DepthDiff, book: OrderBook): void {
+    const diff = d as DiffAt;
+    const st = this.depthBySymbol.get(diff.symbol)!;
+    const symbol = diff.symbol;
+    const localUs = diff.localUs;
+    st.cursor.lastKey = diff.finalUpdateId;
+    st.cursor.lastLocalUs = localUs;
+    if (st.gap?.kind === "stale") this.closeGap(st, localUs, diff.firstUpdateId);
+    const exchangeTime = diff.eventTime * 1000;
+    const transactionTime = msToUs(diff.transactionTime);
+    for (let side = 0; side < 2; side++) {
+      const levels = side === 0 ? diff.bids : diff.asks;
+      const sideName = side === 0 ? "bid" : "ask";
+      for (const [price, quantity] of levels) {
+        this.sink.row(this.market, "depth_updates", symbol, localUs, {
+          symbol,
+          exchange_time: exchangeTime,
+          transaction_time: transactionTime,
+          local_time: localUs,
+          first_update_id: diff.firstUpdateId,
+          final_update_id: diff.finalUpdateId,
+          prev_final_update_id: diff.prevFinalUpdateId,
+          side: sideName,
+          price,
+          quantity,
+          is_snapshot: false,
+        });
+      }
+    }
+    const [bp, bq, ap, aq] = this.topBuf as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const n = book.topN(this.top, bp, bq, ap, aq);
+    this.sink.row(this.market, "book_snapshots", symbol, localUs, {
+      symbol,
+      exchange_time: exchangeTime,
+      local_time: localUs,
+      last_update_id: diff.finalUpdateId,
+      bid_prices: bp.subarray(0, n.bids),
+      bid_quantities: bq.subarray(0, n.bids),
+      ask_prices: ap.subarray(0, n.asks),
+      ask_quantities: aq.subarray(0, n.asks),
+    });
+  }
+
+  /** @internal A diff did not chain: the book is discarded and a sequence gap opens. */
+  gap(g: SequenceBreak): void {
+    const st = this.depthBySymbol.get(g.symbol)!;
+    const since = Number.isNaN(st.cursor.lastLocalUs) ? this.nowUs : st.cursor.lastLocalUs;
+    this.openGap(st, "sequence", since, g.reason, g.lastUpdateId);
+  }
+
+  // ---- gaps ----
+
+  private openGap(st: StreamState, kind: OpenGap["kind"], startUs: number, reason: string, lastId?: number) {
+    if (st.gap) return; // one interval at a time: the open one already covers this
+    const last = lastId ?? st.cursor.lastKey;
+    st.gap = {
+      kind,
+      startUs,
+      lastId: st.ps.kind === "aggTrade" || st.book ? (Number.isNaN(last) ? null : last) : null,
+      reason,
+    };
+  }
+
+  private closeGap(st: StreamState, endUs: number, resumeId: number | null): void {
+    const g = st.gap!;
+    st.gap = null;
+    const row: Row<"gaps"> = {
+      symbol: st.ps.symbol,
+      stream: st.ps.stream,
+      kind: g.kind,
+      start_time: g.startUs,
+      end_time: Math.max(endUs, g.startUs),
+      last_update_id: g.lastId,
+      resume_update_id: st.ps.kind === "aggTrade" || st.book ? resumeId : null,
+      reason: g.reason,
+    };
+    this.stats.gaps++;
+    this.sink.row(this.market, "gaps", st.ps.symbol, g.startUs, row);
+    this.events.gap?.(this.market, row);
+  }
+}
+
+function msToUs(ms: number | null): number | null {
+  return ms === null ? null : ms * 1000;
+}
+
+function intField(p: Payload, field: string): number {
+  const v = p[field];
+  if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+  throw new MalformedMessageError(`Cannot parse field '${field}': ${v === undefined ? "missing" : "not an integer"}`);
+}
+
+/** The key all connections share for a stream's messages, used to merge and de-duplicate them. */
+function orderingKey(kind: PlannedStream["kind"], p: Payload): number {
+  switch (kind) {
+    case "aggTrade":
+      return intField(p, "a");
+    case "trade":
+      return intField(p, "t");
+    case "bookTicker":
+      return intField(p, "u");
+    default:
+      return intField(p, "E");
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The records the collector journals and the normalizer consumes. Everything that changes the output is one of
+ * these, so replaying the journal through the normalizer reproduces the live output exactly.
+ */
+import type { Market } from "../binance/types.ts";
+
+/** What a journal record holds. The numeric values are stored in the journal: never renumber them. */
+export const enum RecordKind {
+  /** A WebSocket text frame exactly as received. */
+  Frame = 1,
+  /** A REST depth snapshot body exactly as received; `symbol` says whose. */
+  Snapshot = 2,
+  /** A connection subscribed its streams; `text` is the connection plan key (e.g. `usdm/public/0`). */
+  ConnOpen = 3,
+  /** A connection closed; `text` is the reason. */
+  ConnClose = 4,
+  /** A stream stayed silent past its cadence; `text` is the combined stream name. */
+  Stale = 5,
+  /** The collector stopped cleanly; open gaps end here. */
+  Shutdown = 6,
+}
+
+/** One journaled record. */
+export interface JournalRecord {
+  /** Local arrival time, µs since the epoch, taken before parsing. */
+  localUs: number;
+  market: Market;
+  /** Connection id (0 for records that do not come from a connection). */
+  conn: number;
+  kind: RecordKind;
+  /** Symbol for snapshot records; empty otherwise. */
+  symbol: string;
+  text: string;
+}
