@@ -1,0 +1,246 @@
+/**
+ * Stream planning: turns one market's resolved config into combined-stream names, groups them into connection
+ * plans (routed per USD-M category, at most 1024 streams each) and builds the reverse routing table that the
+ * normalizer uses to route a frame by its `stream` field without taking the name apart in the hot path.
+ *
+ * Pure: no sockets, no clock.
+ */
+import type { Market } from "./types.ts";
+
+/** Binance's limit on streams per WebSocket connection (spot and USD-M alike). */
+export const MAX_STREAMS_PER_CONNECTION = 1024;
+
+/** The kinds of market-data stream the collector subscribes to. */
+export type StreamKind = "depth" | "aggTrade" | "trade" | "kline" | "bookTicker" | "forceOrder" | "markPrice";
+
+/** USD-M routed endpoint category; spot has a single unrouted endpoint (`null`). */
+export type Route = "public" | "market" | null;
+
+/** One market's resolved stream config. */
+export interface MarketStreamConfig {
+  market: Market;
+  /** Base WebSocket URL without a path, e.g. `wss://fstream.binance.com`. */
+  wsUrl: string;
+  /** Symbols as configured (upper case, possibly non-ASCII such as `测试USDT`). */
+  symbols: readonly string[];
+  /** Stream suffixes, e.g. `depth@100ms`, `aggTrade`, `kline_1m`, `bookTicker`, `forceOrder`, `markPrice@1s`. */
+  streams: readonly string[];
+}
+
+/** One subscribed stream. */
+export interface PlannedStream {
+  /** Dense index over all streams of the plan (0..n-1); liveness and per-stream state use it. */
+  index: number;
+  /** Combined-stream name, e.g. `btcusdt@depth@100ms`; what Binance echoes in the `stream` field. */
+  name: string;
+  /** Symbol as configured (upper case). */
+  symbol: string;
+  /** The configured suffix, e.g. `depth@100ms`. */
+  stream: string;
+  kind: StreamKind;
+  /** The kind's parameter: kline interval (`1m`), depth or markPrice speed (`100ms`, `1s`); `""` if none. */
+  param: string;
+}
+
+/** The streams of one WebSocket connection. */
+export interface ConnectionPlan {
+  /** Stable label, e.g. `usdm/public/0`; the same plan keeps it across reconnects and rotations. */
+  key: string;
+  market: Market;
+  route: Route;
+  /** Combined-stream endpoint (no streams in the URL; they are subscribed after open). */
+  url: string;
+  streams: readonly PlannedStream[];
+}
+
+/** The full plan for one market. */
+export interface StreamPlan {
+  market: Market;
+  /** Every stream, indexed by {@link PlannedStream.index}. */
+  streams: readonly PlannedStream[];
+  connections: readonly ConnectionPlan[];
+  /** Combined-stream name → stream, for routing frames by their `stream` field. */
+  routes: ReadonlyMap<string, PlannedStream>;
+}
+
+/** The config cannot be turned into a valid subscription plan. */
+export class StreamPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StreamPlanError";
+  }
+}
+
+/** Options for {@link planStreams}. */
+export interface PlanOptions {
+  /** Streams per connection; lower it in tests. @default 1024 */
+  maxStreamsPerConnection?: number;
+}
+
+/**
+ * Lower-cases ASCII letters only. `String.prototype.toLowerCase` would also fold non-ASCII letters (fullwidth
+ * `Ａ`, Greek `Σ`, Turkish `İ` → two code points), producing names Binance does not know.
+ *
+ * @example
+ * ```ts
+ * asciiLower("测试USDT"); // "测试usdt"
+ * ```
+ */
+export function asciiLower(symbol: string): string {
+  return symbol.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+// Documented diff-depth speeds only (binance-api.md §4); `""` is the default (spot 1000 ms, USD-M 250 ms).
+const SPOT_DEPTH_SPEEDS = new Set(["", "100ms"]);
+const USDM_DEPTH_SPEEDS = new Set(["", "100ms", "500ms"]);
+const SPOT_KLINE = new Set([
+  "1s",
+  "1m",
+  "3m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "2h",
+  "4h",
+  "6h",
+  "8h",
+  "12h",
+  "1d",
+  "3d",
+  "1w",
+  "1M",
+]);
+const USDM_KLINE = new Set([
+  "1m",
+  "3m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "2h",
+  "4h",
+  "6h",
+  "8h",
+  "12h",
+  "1d",
+  "3d",
+  "1w",
+  "1M",
+]);
+
+/**
+ * Parses a stream suffix into its kind and parameter, checking that the market offers it.
+ *
+ * @throws {StreamPlanError} for an unknown suffix or one the market does not offer
+ * @example
+ * ```ts
+ * parseStream("kline_1m", "spot"); // { kind: "kline", param: "1m" }
+ * ```
+ */
+export function parseStream(stream: string, market: Market): { kind: StreamKind; param: string } {
+  const spot = market === "spot";
+  const fail = (why: string) => new StreamPlanError(`Cannot plan stream "${stream}" on ${market}: ${why}`);
+  if (stream === "depth" || stream.startsWith("depth@")) {
+    const param = stream.slice(6);
+    if (!(spot ? SPOT_DEPTH_SPEEDS : USDM_DEPTH_SPEEDS).has(param)) throw fail("unsupported update speed");
+    return { kind: "depth", param };
+  }
+  if (stream.startsWith("kline_")) {
+    const param = stream.slice(6);
+    if (!(spot ? SPOT_KLINE : USDM_KLINE).has(param)) throw fail("unsupported kline interval");
+    return { kind: "kline", param };
+  }
+  if (stream === "markPrice" || stream === "markPrice@1s") {
+    if (spot) throw fail("mark price exists on USD-M only");
+    return { kind: "markPrice", param: stream.slice(10) };
+  }
+  switch (stream) {
+    case "aggTrade":
+    case "bookTicker":
+      return { kind: stream, param: "" };
+    case "trade":
+      if (!spot) throw fail("raw trades exist on spot only");
+      return { kind: stream, param: "" };
+    case "forceOrder":
+      if (spot) throw fail("liquidations exist on USD-M only");
+      return { kind: stream, param: "" };
+  }
+  throw fail("unknown stream");
+}
+
+/** USD-M routed category of a stream kind (see binance-api.md §1: depth and bookTicker are high-frequency). */
+export function routeOf(market: Market, kind: StreamKind): Route {
+  if (market === "spot") return null;
+  return kind === "depth" || kind === "bookTicker" ? "public" : "market";
+}
+
+/** Combined-stream endpoint for a route. */
+function endpointUrl(wsUrl: string, route: Route): string {
+  const base = wsUrl.replace(/\/+$/, "");
+  return route === null ? `${base}/stream` : `${base}/${route}/stream`;
+}
+
+/**
+ * Builds the plan for one market: stream names (symbol-major, in config order), connections per route with at
+ * most `maxStreamsPerConnection` streams each, and the routing table.
+ *
+ * @throws {StreamPlanError} on an empty, malformed or duplicate symbol or stream
+ * @example
+ * ```ts
+ * const plan = planStreams({
+ *   market: "usdm", wsUrl: "wss://fstream.binance.com", symbols: ["BTCUSDT"], streams: ["depth@100ms", "aggTrade"],
+ * });
+ * plan.connections.map((c) => c.url);
+ * // ["wss://fstream.binance.com/public/stream", "wss://fstream.binance.com/market/stream"]
+ * ```
+ */
+export function planStreams(config: MarketStreamConfig, options: PlanOptions = {}): StreamPlan {
+  const max = options.maxStreamsPerConnection ?? MAX_STREAMS_PER_CONNECTION;
+  if (!Number.isInteger(max) || max < 1 || max > MAX_STREAMS_PER_CONNECTION) {
+    throw new RangeError(
+      `Cannot plan streams as 'maxStreamsPerConnection' must be an integer in 1..${MAX_STREAMS_PER_CONNECTION}: current value is ${max}`,
+    );
+  }
+  const { market } = config;
+  const kinds = config.streams.map((s) => ({ stream: s, ...parseStream(s, market) }));
+  const streams: PlannedStream[] = [];
+  const routes = new Map<string, PlannedStream>();
+  for (const symbol of config.symbols) {
+    // `@` and `/` would corrupt stream names and URLs; whitespace is never part of a Binance symbol.
+    if (symbol === "" || /[@/\s]/u.test(symbol)) {
+      throw new StreamPlanError(
+        `Cannot plan ${market} symbol "${symbol}": empty or contains '@', '/' or space`,
+      );
+    }
+    const lower = asciiLower(symbol);
+    for (const { stream, kind, param } of kinds) {
+      const name = `${lower}@${stream}`;
+      if (routes.has(name)) throw new StreamPlanError(`Cannot plan ${market} stream "${name}": listed twice`);
+      const planned: PlannedStream = { index: streams.length, name, symbol, stream, kind, param };
+      streams.push(planned);
+      routes.set(name, planned);
+    }
+  }
+  const byRoute = new Map<Route, PlannedStream[]>();
+  for (const s of streams) {
+    const route = routeOf(market, s.kind);
+    const list = byRoute.get(route);
+    if (list === undefined) byRoute.set(route, [s]);
+    else list.push(s);
+  }
+  const connections: ConnectionPlan[] = [];
+  for (const [route, list] of byRoute) {
+    const url = endpointUrl(config.wsUrl, route);
+    for (let at = 0, n = 0; at < list.length; at += max, n++) {
+      connections.push({
+        key: `${market}/${route ?? "stream"}/${n}`,
+        market,
+        route,
+        url,
+        streams: list.slice(at, at + max),
+      });
+    }
+  }
+  return { market, streams, connections, routes };
+}
