@@ -8,12 +8,18 @@
  * {@link NormalizerEvents} (the live shell fetches and journals them; a replay ignores them, because the journal
  * already holds the snapshots that were fetched).
  */
-import { MalformedMessageError, parseAggTrade, parseBookTicker, parseDepthDiff, parseKline } from "../binance/messages.ts";
+import {
+  MalformedMessageError,
+  parseAggTrade,
+  parseBookTicker,
+  parseDepthDiff,
+  parseKline,
+} from "../binance/messages.ts";
 import { parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
 import { parseDepthSnapshot } from "../binance/rest_parse.ts";
 import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
-import { BookSync, type SequenceBreak, type SyncSink } from "../book/sync.ts";
+import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
 import type { OrderBook } from "../book/order_book.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
@@ -55,6 +61,8 @@ export interface NormalizerOptions {
   maxBufferedDiffs?: number;
   /** Reports malformed frames (the caller rate-limits logging). */
   onBadFrame?(reason: string, text: string): void;
+  /** Told of every frame routed to a stream (liveness tracking). */
+  liveness?: { seen(streamIndex: number, localUs: number): void };
 }
 
 /** A diff with its arrival time (the book hands the same object back after applying it). */
@@ -121,7 +129,7 @@ export class MarketNormalizer implements SyncSink {
       cursor: new StreamCursor<Payload>(CONTIGUOUS_KINDS.has(ps.kind)),
       gap: null,
       book: ps.kind === "depth"
-        ? new BookSync(plan.market, ps.symbol, { maxBuffered: options.maxBufferedDiffs })
+        ? new BookSync(plan.market, ps.symbol, this, { maxBuffered: options.maxBufferedDiffs })
         : null,
       lastClosedOpen: -Infinity,
       snapshotUs: NaN,
@@ -162,6 +170,8 @@ export class MarketNormalizer implements SyncSink {
         return this.snapshot(rec);
       case RecordKind.ConnOpen:
         return this.connOpen(rec);
+      case RecordKind.Subscribed:
+        return this.subscribed(rec);
       case RecordKind.ConnClose:
         return this.connClose(rec);
       case RecordKind.Stale:
@@ -191,6 +201,7 @@ export class MarketNormalizer implements SyncSink {
       this.options.onBadFrame?.("unknown stream or event", rec.text);
       return;
     }
+    this.options.liveness?.seen(ps.index, rec.localUs);
     try {
       this.admit(this.states[ps.index]!, rec.conn, rec.localUs, envelope.data as Payload);
     } catch (err) {
@@ -217,14 +228,18 @@ export class MarketNormalizer implements SyncSink {
       return;
     }
     st.snapshotUs = rec.localUs;
-    st.book!.onSnapshot(snap, this);
+    st.book!.onSnapshot(snap);
   }
 
   private connOpen(rec: JournalRecord): void {
     const streams = this.planStreams.get(rec.text);
     if (!streams) return;
     this.connStreams.set(rec.conn, streams);
-    for (const st of streams) st.cursor.attach(rec.conn, rec.localUs);
+    for (const st of streams) st.cursor.attach(rec.conn);
+  }
+
+  private subscribed(rec: JournalRecord): void {
+    for (const st of this.connStreams.get(rec.conn) ?? []) st.cursor.attach(rec.conn, rec.localUs);
   }
 
   private connClose(rec: JournalRecord): void {
@@ -248,7 +263,12 @@ export class MarketNormalizer implements SyncSink {
     if (!ps) return;
     const st = this.states[ps.index]!;
     const since = Number.isNaN(st.cursor.lastLocalUs) ? rec.localUs : st.cursor.lastLocalUs;
-    this.openGap(st, "stale", since, `no message on ${rec.text} for ${((rec.localUs - since) / 1e6).toFixed(1)} s`);
+    this.openGap(
+      st,
+      "stale",
+      since,
+      `no message on ${rec.text} for ${((rec.localUs - since) / 1e6).toFixed(1)} s`,
+    );
   }
 
   /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
@@ -313,10 +333,17 @@ export class MarketNormalizer implements SyncSink {
   private feedBook(st: StreamState, p: Payload, localUs: number): void {
     const diff = parseDepthDiff(p, this.market, st.ps.symbol) as DiffAt;
     diff.localUs = localUs;
-    st.book!.onDiff(diff, this);
+    st.book!.onDiff(diff);
   }
 
-  private accept(st: StreamState, p: Payload, localUs: number, verdict: Admit, prevKey: number, prevUs: number) {
+  private accept(
+    st: StreamState,
+    p: Payload,
+    localUs: number,
+    verdict: Admit,
+    prevKey: number,
+    prevUs: number,
+  ) {
     if (verdict === Admit.Duplicate) {
       this.stats.duplicates++;
       return;
@@ -503,21 +530,22 @@ export class MarketNormalizer implements SyncSink {
       }
     }
     const [bp, bq, ap, aq] = this.topBuf as [Float64Array, Float64Array, Float64Array, Float64Array];
-    const n = book.topN(this.top, bp, bq, ap, aq);
+    const bids = book.top("bid", this.top, bp, bq);
+    const asks = book.top("ask", this.top, ap, aq);
     this.sink.row(this.market, "book_snapshots", symbol, localUs, {
       symbol,
       exchange_time: exchangeTime,
       local_time: localUs,
       last_update_id: diff.finalUpdateId,
-      bid_prices: bp.subarray(0, n.bids),
-      bid_quantities: bq.subarray(0, n.bids),
-      ask_prices: ap.subarray(0, n.asks),
-      ask_quantities: aq.subarray(0, n.asks),
+      bid_prices: bp.subarray(0, bids),
+      bid_quantities: bq.subarray(0, bids),
+      ask_prices: ap.subarray(0, asks),
+      ask_quantities: aq.subarray(0, asks),
     });
   }
 
   /** @internal A diff did not chain: the book is discarded and a sequence gap opens. */
-  gap(g: SequenceBreak): void {
+  gap(g: SequenceGap): void {
     const st = this.depthBySymbol.get(g.symbol)!;
     const since = Number.isNaN(st.cursor.lastLocalUs) ? this.nowUs : st.cursor.lastLocalUs;
     this.openGap(st, "sequence", since, g.reason, g.lastUpdateId);
@@ -562,7 +590,9 @@ function msToUs(ms: number | null): number | null {
 function intField(p: Payload, field: string): number {
   const v = p[field];
   if (typeof v === "number" && Number.isSafeInteger(v)) return v;
-  throw new MalformedMessageError(`Cannot parse field '${field}': ${v === undefined ? "missing" : "not an integer"}`);
+  throw new MalformedMessageError(
+    `Cannot parse field '${field}': ${v === undefined ? "missing" : "not an integer"}`,
+  );
 }
 
 /** The key all connections share for a stream's messages, used to merge and de-duplicate them. */

@@ -10,7 +10,7 @@ export const enum RecordKind {
   Frame = 1,
   /** A REST depth snapshot body exactly as received; `symbol` says whose. */
   Snapshot = 2,
-  /** A connection subscribed its streams; `text` is the connection plan key (e.g. `usdm/public/0`). */
+  /** A connection opened for a plan; `text` is the connection plan key (e.g. `usdm/public/0`). */
   ConnOpen = 3,
   /** A connection closed; `text` is the reason. */
   ConnClose = 4,
@@ -18,6 +18,8 @@ export const enum RecordKind {
   Stale = 5,
   /** The collector stopped cleanly; open gaps end here. */
   Shutdown = 6,
+  /** Every stream of a connection is subscribed: it carries them all from this time on. */
+  Subscribed = 7,
 }
 
 /** One journaled record. */

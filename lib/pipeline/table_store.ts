@@ -34,6 +34,8 @@ export interface FlushResult {
 export class TableStore implements RowSink {
   /** market → table → symbol → slots of that partition, the most recent hour last. */
   private readonly slots = new Map<string, Slot[]>();
+  /** Buffers whose write failed, retried first by the next flush. */
+  private readonly failed: Slot[] = [];
   private bytesHeld = 0;
   private seq = 0;
 
@@ -53,7 +55,15 @@ export class TableStore implements RowSink {
     if (!slot || slot.hourUs !== hourUs) {
       slot = list.find((s) => s.hourUs === hourUs);
       if (!slot) {
-        slot = { market, table, symbol, hourUs, buffer: new ColumnBuffer(table), firstUs: partitionUs, lastUs: 0 };
+        slot = {
+          market,
+          table,
+          symbol,
+          hourUs,
+          buffer: new ColumnBuffer(table),
+          firstUs: partitionUs,
+          lastUs: 0,
+        };
         list.push(slot);
       }
     }
@@ -66,32 +76,38 @@ export class TableStore implements RowSink {
 
   /**
    * Writes every non-empty buffer as a Parquet file (temp file, fsync, rename), then saves the manifest.
-   * A buffer whose write fails keeps its rows for the next attempt; the error is rethrown after the others
-   * were written.
+   * Each buffer is swapped for an empty one before its write starts, so rows arriving during the flush go to
+   * the next one. A buffer whose write fails is kept and written first by the next flush; the first error is
+   * rethrown once the others were written.
    */
   async flush(): Promise<FlushResult> {
     const t0 = performance.now();
+    const due: Slot[] = this.failed.splice(0);
+    for (const [key, list] of this.slots) {
+      for (const slot of list) {
+        if (slot.buffer.rows > 0) {
+          due.push({ ...slot });
+          slot.buffer = new ColumnBuffer(slot.table);
+        }
+      }
+      // Past hours are finished: keep only the latest (possibly still filling) partition buffer.
+      this.slots.set(key, list.slice(-1));
+    }
     const files: ManifestEntry[] = [];
     let rows = 0;
     let bytes = 0;
     let firstError: unknown = null;
-    for (const [key, list] of this.slots) {
-      for (const slot of list) {
-        if (slot.buffer.rows === 0) continue;
-        try {
-          const entry = await this.writeSlot(slot);
-          files.push(entry);
-          rows += entry.rows;
-          bytes += entry.bytes;
-          this.bytesHeld -= slot.buffer.byteSize;
-          slot.buffer.clear();
-        } catch (err) {
-          firstError ??= err;
-        }
+    for (const slot of due) {
+      try {
+        const entry = await this.writeSlot(slot);
+        files.push(entry);
+        rows += entry.rows;
+        bytes += entry.bytes;
+        this.bytesHeld -= slot.buffer.byteSize;
+      } catch (err) {
+        this.failed.push(slot);
+        firstError ??= err;
       }
-      // Keep only the latest (possibly still filling) buffer per partition.
-      const kept = list.filter((s) => s.buffer.rows > 0 || s === list[list.length - 1]);
-      this.slots.set(key, kept);
     }
     if (files.length > 0) await this.manifest.save();
     if (firstError !== null) throw firstError;
@@ -114,8 +130,8 @@ export class TableStore implements RowSink {
       sha256: await sha256Hex(bytes),
       rows: table.numRows,
       bytes: bytes.length,
-      first_local_time: isoMicros(slot.buffer.minLocalTime ?? slot.firstUs),
-      last_local_time: isoMicros(slot.buffer.maxLocalTime ?? slot.lastUs),
+      first_local_time: isoMicros(slot.buffer.minTime ?? slot.firstUs),
+      last_local_time: isoMicros(slot.buffer.maxTime ?? slot.lastUs),
       market: slot.market,
       table: slot.table,
       symbol: slot.symbol,
