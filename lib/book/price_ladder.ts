@@ -1,0 +1,151 @@
+/**
+ * One side of an L2 book: price levels kept sorted in parallel `Float64Array`s, best price at the END.
+ *
+ * Most depth updates touch levels near the top of the book, so with the best price last a binary-search insert
+ * or delete shifts (`copyWithin`) only the few levels above it, and reading the top N walks the tail without
+ * sorting or allocating. Both sides share the code by storing a sort key `sign * price` in ascending order:
+ * `+price` for bids (highest last) and `-price` for asks (lowest last); negation is exact in floating point.
+ *
+ * @module
+ */
+import type { Level } from "../binance/types.ts";
+
+const INITIAL_CAPACITY = 256;
+
+/** A sorted price-level array for one side of a book. */
+export class PriceLadder {
+  #keys: Float64Array;
+  #qtys: Float64Array;
+  #count = 0;
+  readonly #sign: 1 | -1;
+
+  /**
+   * @param sign `1` for bids (best = highest price), `-1` for asks (best = lowest price).
+   * @param capacity initial number of levels; the arrays double when full.
+   */
+  constructor(sign: 1 | -1, capacity = INITIAL_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(
+        `Cannot create a price ladder: capacity must be a positive integer, got ${capacity}`,
+      );
+    }
+    this.#sign = sign;
+    this.#keys = new Float64Array(capacity);
+    this.#qtys = new Float64Array(capacity);
+  }
+
+  /** Number of price levels. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Best price, or `undefined` when the side is empty. */
+  best(): number | undefined {
+    return this.#count === 0 ? undefined : this.#keys[this.#count - 1]! * this.#sign;
+  }
+
+  /** Sets the quantity at `price`; a quantity of 0 removes the level (absent levels are a no-op). */
+  set(price: number, qty: number): void {
+    const key = price * this.#sign;
+    const keys = this.#keys;
+    const count = this.#count;
+    const i = this.#lowerBound(key);
+    if (i < count && keys[i] === key) {
+      if (qty === 0) {
+        keys.copyWithin(i, i + 1, count);
+        this.#qtys.copyWithin(i, i + 1, count);
+        this.#count = count - 1;
+      } else {
+        this.#qtys[i] = qty;
+      }
+      return;
+    }
+    if (qty === 0) return;
+    if (count === keys.length) this.#grow(count + 1);
+    // #grow may have replaced the arrays.
+    this.#keys.copyWithin(i + 1, i, count);
+    this.#qtys.copyWithin(i + 1, i, count);
+    this.#keys[i] = key;
+    this.#qtys[i] = qty;
+    this.#count = count + 1;
+  }
+
+  /**
+   * Replaces the side with `levels` (best first, as in a REST snapshot). Levels of quantity 0 are skipped;
+   * input that is not strictly best-first is still accepted, one `set` at a time (later duplicates win).
+   */
+  reset(levels: readonly Level[]): void {
+    this.#count = 0;
+    if (levels.length > this.#keys.length) this.#grow(levels.length);
+    const keys = this.#keys;
+    const qtys = this.#qtys;
+    let n = 0;
+    // Best first in, best last stored: walk the input backwards so keys come out ascending.
+    for (let j = levels.length - 1; j >= 0; j--) {
+      const level = levels[j]!;
+      const qty = level[1];
+      if (qty === 0) continue;
+      const key = level[0] * this.#sign;
+      if (n > 0 && !(key > keys[n - 1]!)) return this.#resetUnsorted(levels);
+      keys[n] = key;
+      qtys[n] = qty;
+      n++;
+    }
+    this.#count = n;
+  }
+
+  /** Removes every level; the capacity is kept for reuse. */
+  clear(): void {
+    this.#count = 0;
+  }
+
+  /**
+   * Copies the best `n` levels (fewer if the side is shorter) into caller-owned arrays, best first.
+   * Returns how many levels were written.
+   *
+   * @throws {RangeError} if an output array is shorter than `n`.
+   */
+  top(n: number, outPrices: Float64Array, outQtys: Float64Array): number {
+    if (outPrices.length < n || outQtys.length < n) {
+      throw new RangeError(
+        `Cannot copy the top ${n} levels: output arrays hold ${outPrices.length} prices and ${outQtys.length} quantities`,
+      );
+    }
+    const k = Math.min(n, this.#count);
+    const last = this.#count - 1;
+    for (let j = 0; j < k; j++) {
+      outPrices[j] = this.#keys[last - j]! * this.#sign;
+      outQtys[j] = this.#qtys[last - j]!;
+    }
+    return k;
+  }
+
+  #resetUnsorted(levels: readonly Level[]): void {
+    this.#count = 0;
+    for (const [price, qty] of levels) this.set(price, qty);
+  }
+
+  /** Index of the first key >= `key` (== count when every key is smaller). */
+  #lowerBound(key: number): number {
+    const keys = this.#keys;
+    let lo = 0;
+    let hi = this.#count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #grow(needed: number): void {
+    let capacity = this.#keys.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const keys = new Float64Array(capacity);
+    const qtys = new Float64Array(capacity);
+    keys.set(this.#keys.subarray(0, this.#count));
+    qtys.set(this.#qtys.subarray(0, this.#count));
+    this.#keys = keys;
+    this.#qtys = qtys;
+  }
+}

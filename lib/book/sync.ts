@@ -1,0 +1,341 @@
+/**
+ * The documented snapshot + diff procedure for one (market, symbol) book, as a pure state machine.
+ *
+ * No I/O and no clock: the caller feeds diffs ({@link BookSync.onDiff}) and REST snapshots
+ * ({@link BookSync.onSnapshot}) in the order it received them, and learns what happened through a
+ * {@link SyncSink}, which is called synchronously, so it can read the book right after the snapshot and after
+ * *each* applied diff. Sink methods must not call back into the same `BookSync`.
+ *
+ * States:
+ * - `idle`: nothing received yet (or after {@link BookSync.reset}, e.g. on a disconnect).
+ * - `buffering`: diffs are buffered while a snapshot is awaited. A snapshot that is ahead of every buffered
+ *   diff is kept *pending* until a diff covers it.
+ * - `synced`: the book is live; each diff is applied, ignored as a duplicate, or breaks the sequence (a gap),
+ *   which discards the book and returns to `buffering` with the breaking diff first in the buffer.
+ *
+ * The buffer is bounded ({@link BookSyncOptions.maxBuffered}); on overflow the oldest diff is dropped. No
+ * extra rule is needed for that: a snapshot is only accepted when the first kept buffered diff bridges it, so a
+ * snapshot older than what the buffer still holds is rejected as too old, exactly like one older than the
+ * stream's start.
+ *
+ * @module
+ */
+import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
+import { BoundedQueue } from "./bounded_queue.ts";
+import { OrderBook } from "./order_book.ts";
+import { gapReason, snapshotVerdict, streamVerdict, type Verdict } from "./sequencer.ts";
+
+/** Where a {@link BookSync} is in the procedure. */
+export type SyncState = "idle" | "buffering" | "synced";
+
+/** Why a snapshot is requested: the first diff arrived, the last snapshot was too old, or a gap. */
+export type SnapshotRequestReason = "start" | "snapshotTooOld" | "gap";
+
+/** What {@link BookSync.onDiff} did with a diff. */
+export type DiffOutcome = "buffered" | "dropped" | "applied" | "duplicate" | "gap";
+
+/**
+ * What {@link BookSync.onSnapshot} did with a snapshot: applied it (`synced`; a gap inside the buffered diffs
+ * may still follow through {@link SyncSink.gap}), kept it until a diff covers it (`pending`), rejected it
+ * (`tooOld`, a new one is requested), or ignored it because the book is already synced.
+ */
+export type SnapshotOutcome = "synced" | "pending" | "tooOld" | "ignored";
+
+/** A break in the diff sequence of a synced book. */
+export interface SequenceGap {
+  market: Market;
+  symbol: string;
+  /** The book's update id before the break. */
+  lastUpdateId: number;
+  /** `U`, `u` and `pu` of the diff that did not chain. */
+  firstUpdateId: number;
+  finalUpdateId: number;
+  prevFinalUpdateId: number | null;
+  reason: string;
+}
+
+/** Receives the decisions of a {@link BookSync}, synchronously and in order. */
+export interface SyncSink {
+  /** Fetch a REST depth snapshot for `symbol` and pass it to `onSnapshot`. */
+  needSnapshot(symbol: string, reason: SnapshotRequestReason): void;
+  /** The book was reset to `snapshot`; the buffered diffs that follow it come next through `diffApplied`. */
+  snapshotApplied(snapshot: DepthSnapshot, book: OrderBook): void;
+  /** `diff` was applied; `book` is its result and may be read now (it changes with the next diff). */
+  diffApplied(diff: DepthDiff, book: OrderBook): void;
+  /** The sequence broke; the book was discarded and `needSnapshot(symbol, "gap")` follows. */
+  gap(gap: SequenceGap): void;
+}
+
+/** Running totals of one {@link BookSync}. Every diff received is applied, dropped, a duplicate or buffered. */
+export interface SyncCounters {
+  /** Diffs applied to the book. */
+  applied: number;
+  /** Diffs discarded without reaching the book: older than the snapshot, evicted, or buffered at a reset. */
+  dropped: number;
+  /** Diffs ignored by a synced book because it already holds them. */
+  duplicates: number;
+  /** Sequence breaks (each one discards the book). */
+  gaps: number;
+  /** Syncs completed after a gap. */
+  resyncs: number;
+  /** Snapshots rejected as too old for the buffered stream. */
+  snapshotsRejected: number;
+  /** Buffered diffs evicted because the buffer was full (also counted in `dropped`). */
+  overflowed: number;
+}
+
+/** Options of a {@link BookSync}. */
+export interface BookSyncOptions {
+  /** Most diffs buffered while waiting for a snapshot; the oldest is dropped beyond it. Default 10 000. */
+  maxBuffered?: number;
+  /** Initial levels per book side (the book grows by doubling). */
+  bookCapacity?: number;
+}
+
+/** Default {@link BookSyncOptions.maxBuffered}: about 17 min of a 100 ms stream, or 10 s of a busy 0 ms one. */
+export const DEFAULT_MAX_BUFFERED = 10_000;
+
+/**
+ * Keeps one local order book in sync with Binance's snapshot + diff procedure.
+ *
+ * @example
+ * ```ts
+ * import { BookSync, type SyncSink } from "./sync.ts";
+ * const sink: SyncSink = {
+ *   needSnapshot: (symbol) => console.log("fetch", symbol),
+ *   snapshotApplied: () => {},
+ *   diffApplied: (_diff, book) => console.log(book.bestBid(), book.bestAsk()),
+ *   gap: (gap) => console.log("gap", gap.reason),
+ * };
+ * const sync = new BookSync("spot", "BNBBTC", sink);
+ * sync.onDiff({
+ *   symbol: "BNBBTC", eventTime: 1672515782136, transactionTime: null,
+ *   firstUpdateId: 157, finalUpdateId: 160, prevFinalUpdateId: null,
+ *   bids: [[0.0024, 10]], asks: [[0.0026, 100]],
+ * }); // "buffered", logs "fetch BNBBTC"
+ * sync.onSnapshot({
+ *   symbol: "BNBBTC", lastUpdateId: 158, eventTime: null, transactionTime: null,
+ *   bids: [[0.0023, 5]], asks: [[0.0027, 1]],
+ * }); // "synced", logs "0.0024 0.0026"
+ * ```
+ */
+export class BookSync {
+  /** The market whose sequence rules apply (COIN-M follows the USD-M rules). */
+  readonly market: Market;
+  /** The symbol every diff and snapshot must carry. */
+  readonly symbol: string;
+  /** The local book; only meaningful while `state` is `synced`. */
+  readonly book: OrderBook;
+
+  readonly #sink: SyncSink;
+  readonly #buffer: BoundedQueue<DepthDiff>;
+  readonly #counters: SyncCounters = {
+    applied: 0,
+    dropped: 0,
+    duplicates: 0,
+    gaps: 0,
+    resyncs: 0,
+    snapshotsRejected: 0,
+    overflowed: 0,
+  };
+  #state: SyncState = "idle";
+  #pending: DepthSnapshot | null = null;
+  #afterGap = false;
+
+  /** @throws {RangeError} if `maxBuffered` or `bookCapacity` is not a positive integer. */
+  constructor(market: Market, symbol: string, sink: SyncSink, options: BookSyncOptions = {}) {
+    this.market = market;
+    this.symbol = symbol;
+    this.#sink = sink;
+    this.#buffer = new BoundedQueue(options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
+    this.book = new OrderBook(options.bookCapacity);
+  }
+
+  /** Current state. */
+  get state(): SyncState {
+    return this.#state;
+  }
+
+  /** Running totals (a live view; do not modify). */
+  get counters(): Readonly<SyncCounters> {
+    return this.#counters;
+  }
+
+  /** Number of diffs waiting in the buffer. */
+  get buffered(): number {
+    return this.#buffer.size;
+  }
+
+  /** The snapshot kept until a diff covers it, or `null`. */
+  get pendingSnapshot(): DepthSnapshot | null {
+    return this.#pending;
+  }
+
+  /**
+   * Feeds one diff, in stream order.
+   *
+   * @throws {RangeError} if the diff is for another symbol.
+   * @throws {TypeError} if a USD-M diff has no `pu`.
+   */
+  onDiff(diff: DepthDiff): DiffOutcome {
+    this.#checkSymbol(diff.symbol, "diff");
+    switch (this.#state) {
+      case "synced":
+        return this.#onSyncedDiff(diff);
+      case "idle":
+        this.#state = "buffering";
+        this.#bufferDiff(diff);
+        this.#sink.needSnapshot(this.symbol, "start");
+        return "buffered";
+      case "buffering":
+        if (this.#pending !== null) return this.#onPendingDiff(diff, this.#pending);
+        this.#bufferDiff(diff);
+        return "buffered";
+    }
+  }
+
+  /**
+   * Feeds one REST snapshot. While buffering: diffs older than the snapshot are dropped, and the book is synced
+   * if the first remaining diff bridges the snapshot; a snapshot ahead of every buffered diff is kept pending;
+   * a snapshot older than the first remaining diff is rejected and a new one requested. In `idle` it is kept
+   * pending; in `synced` it is ignored.
+   *
+   * @throws {RangeError} if the snapshot is for another symbol.
+   */
+  onSnapshot(snapshot: DepthSnapshot): SnapshotOutcome {
+    this.#checkSymbol(snapshot.symbol, "snapshot");
+    if (this.#state === "synced") return "ignored";
+    this.#state = "buffering";
+    const buffer = this.#buffer;
+    let kept = 0;
+    let verdict: Verdict = "stale";
+    while (kept < buffer.size) {
+      verdict = snapshotVerdict(this.market, buffer.at(kept)!, snapshot.lastUpdateId);
+      if (verdict !== "stale") break;
+      kept++;
+    }
+    if (verdict === "gap") {
+      // Keep the buffer whole: the next snapshot is judged against the same stream.
+      this.#counters.snapshotsRejected++;
+      this.#sink.needSnapshot(this.symbol, "snapshotTooOld");
+      return "tooOld";
+    }
+    this.#counters.dropped += kept;
+    buffer.drop(kept);
+    if (buffer.size === 0) {
+      this.#pending = snapshot;
+      return "pending";
+    }
+    this.#sync(snapshot);
+    return "synced";
+  }
+
+  /** Discards the book, the buffer and any pending snapshot (e.g. the socket closed); the state becomes idle. */
+  reset(): void {
+    this.#counters.dropped += this.#buffer.size;
+    this.#buffer.clear();
+    this.#pending = null;
+    this.#afterGap = false;
+    this.book.clear();
+    this.#state = "idle";
+  }
+
+  #onSyncedDiff(diff: DepthDiff): DiffOutcome {
+    const verdict = streamVerdict(this.market, diff, this.book.lastUpdateId);
+    if (verdict === "apply") {
+      this.#apply(diff);
+      return "applied";
+    }
+    if (verdict === "stale") {
+      this.#counters.duplicates++;
+      return "duplicate";
+    }
+    this.#bufferDiff(diff);
+    this.#breakSequence(diff);
+    return "gap";
+  }
+
+  /** A snapshot is pending and the buffer is empty: this diff decides whether the snapshot is usable. */
+  #onPendingDiff(diff: DepthDiff, snapshot: DepthSnapshot): DiffOutcome {
+    const verdict = snapshotVerdict(this.market, diff, snapshot.lastUpdateId);
+    if (verdict === "stale") {
+      this.#counters.dropped++;
+      return "dropped";
+    }
+    this.#pending = null;
+    this.#bufferDiff(diff);
+    if (verdict === "apply") {
+      this.#sync(snapshot);
+      return "applied";
+    }
+    // The stream jumped past the snapshot: a hole between them.
+    this.#counters.snapshotsRejected++;
+    this.#sink.needSnapshot(this.symbol, "snapshotTooOld");
+    return "buffered";
+  }
+
+  /** Resets the book to `snapshot` and drains the buffer, whose first diff bridges the snapshot. */
+  #sync(snapshot: DepthSnapshot): void {
+    const buffer = this.#buffer;
+    this.book.reset(snapshot);
+    this.#state = "synced";
+    if (this.#afterGap) {
+      this.#counters.resyncs++;
+      this.#afterGap = false;
+    }
+    this.#sink.snapshotApplied(snapshot, this.book);
+    this.#apply(buffer.shift()!);
+    while (buffer.size > 0) {
+      const diff = buffer.at(0)!;
+      const verdict = streamVerdict(this.market, diff, this.book.lastUpdateId);
+      if (verdict === "gap") {
+        this.#breakSequence(diff); // the breaking diff stays first in the buffer
+        return;
+      }
+      buffer.shift();
+      if (verdict === "apply") this.#apply(diff);
+      else this.#counters.duplicates++;
+    }
+  }
+
+  #apply(diff: DepthDiff): void {
+    this.book.apply(diff);
+    this.#counters.applied++;
+    this.#sink.diffApplied(diff, this.book);
+  }
+
+  /** `diff` (already first in the buffer) did not chain: discard the book and ask for a new snapshot. */
+  #breakSequence(diff: DepthDiff): void {
+    const lastUpdateId = this.book.lastUpdateId;
+    const reason = gapReason(this.market, diff, lastUpdateId);
+    this.book.clear();
+    this.#state = "buffering";
+    this.#afterGap = true;
+    this.#counters.gaps++;
+    this.#sink.gap({
+      market: this.market,
+      symbol: this.symbol,
+      lastUpdateId,
+      firstUpdateId: diff.firstUpdateId,
+      finalUpdateId: diff.finalUpdateId,
+      prevFinalUpdateId: diff.prevFinalUpdateId,
+      reason,
+    });
+    this.#sink.needSnapshot(this.symbol, "gap");
+  }
+
+  #bufferDiff(diff: DepthDiff): void {
+    if (this.#buffer.push(diff) !== undefined) {
+      this.#counters.dropped++;
+      this.#counters.overflowed++;
+    }
+  }
+
+  #checkSymbol(symbol: string, what: string): void {
+    if (symbol !== this.symbol) {
+      throw new RangeError(
+        `Cannot feed a ${what} for ${symbol} to the ${this.market} book of ${this.symbol}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { PriceLadder } from "../../lib/book/price_ladder.ts";
+
+function levels(ladder: PriceLadder): number[][] {
+  const prices = new Float64Array(ladder.size);
+  const qtys = new Float64Array(ladder.size);
+  const k = ladder.top(ladder.size, prices, qtys);
+  return Array.from({ length: k }, (_, i) => [prices[i]!, qtys[i]!]);
+}
+
+Deno.test("PriceLadder orders bids highest first and asks lowest first", () => {
+  const bids = new PriceLadder(1, 1);
+  const asks = new PriceLadder(-1, 1);
+  for (const p of [5, 1, 3, 4, 2]) {
+    bids.set(p, p * 10);
+    asks.set(p, p * 10);
+  }
+  assert.deepEqual(levels(bids), [[5, 50], [4, 40], [3, 30], [2, 20], [1, 10]]);
+  assert.deepEqual(levels(asks), [[1, 10], [2, 20], [3, 30], [4, 40], [5, 50]]);
+  assert.equal(bids.best(), 5);
+  assert.equal(asks.best(), 1);
+});
+
+Deno.test("PriceLadder deletes in the middle, at the top and at the bottom", () => {
+  const bids = new PriceLadder(1);
+  for (const p of [1, 2, 3, 4, 5]) bids.set(p, 1);
+  bids.set(3, 0);
+  bids.set(5, 0);
+  bids.set(1, 0);
+  assert.deepEqual(levels(bids), [[4, 1], [2, 1]]);
+});
+
+Deno.test("PriceLadder.reset() grows to fit a large snapshot and replaces the old levels", () => {
+  const asks = new PriceLadder(-1, 2);
+  asks.set(999, 1);
+  const snapshot = Array.from({ length: 5000 }, (_, i) => [100 + i / 100, i + 1] as [number, number]);
+  asks.reset(snapshot);
+  assert.equal(asks.size, 5000);
+  assert.equal(asks.best(), 100);
+  assert.deepEqual(levels(asks).slice(0, 2), [[100, 1], [100.01, 2]]);
+  asks.set(999, 0); // gone with the reset: a no-op
+  assert.equal(asks.size, 5000);
+});
+
+Deno.test("PriceLadder rejects a non-positive capacity", () => {
+  assert.throws(() => new PriceLadder(1, 0), RangeError);
+});
