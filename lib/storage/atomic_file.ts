@@ -1,0 +1,92 @@
+/**
+ * Crash-safe file replacement: readers see either the old file or the whole new one, never a partial file.
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+
+const TEMP_SUFFIX = /\.tmp-[0-9a-f]{16}$/;
+
+/** Whether `name` is a temp file left by {@linkcode writeFileAtomic} (e.g. after a crash). */
+export function isTempFile(name: string): boolean {
+  return TEMP_SUFFIX.test(name);
+}
+
+function tempSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return ".tmp-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Fsyncs a directory so a rename or create inside it survives power loss. Silently skipped where directories
+ * cannot be opened or synced (e.g. Windows); the data itself was already fsynced.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(dir, { read: true });
+  } catch {
+    return;
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // Directory fsync is unsupported here; nothing more can be done.
+  } finally {
+    handle.close();
+  }
+}
+
+/**
+ * Writes `bytes` to `path` atomically: parent dirs are created, the data goes to `path.tmp-<random>`, is
+ * fsynced, renamed over `path`, and the directory is fsynced. On failure the temp file is removed.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic("data/_manifest/checksums.json", new TextEncoder().encode("{}"));
+ * ```
+ */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const tmp = path + tempSuffix();
+  try {
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+/**
+ * Removes the temp files a crash left under `root` (recursively) and returns their paths. A missing `root` is
+ * not an error. Run at start-up, before anything writes.
+ */
+export async function removeTempFiles(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) await walk(path);
+      else if (entry.isFile && isTempFile(entry.name)) {
+        await Deno.remove(path);
+        removed.push(path);
+      }
+    }
+  };
+  try {
+    await walk(root);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return removed;
+}

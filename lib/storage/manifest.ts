@@ -1,0 +1,163 @@
+/**
+ * The manifest of finished Parquet files: `{data_dir}/_manifest/checksums.json`, one entry per file with its
+ * sha256, row count, size and time range.
+ *
+ * Order of a flush: Parquet file renamed into place first, manifest saved second (both atomic). A crash in
+ * between leaves a file with no entry; {@linkcode reconcileManifest} (run at start-up) finds it, re-hashes and
+ * re-reads it and adds the entry, and drops entries whose file is gone. So the manifest can lag the files but is
+ * never wrong for long, and never lists a file that was not completely written.
+ * @module
+ */
+
+import type { Market } from "../binance/types.ts";
+import { writeFileAtomic } from "./atomic_file.ts";
+import { manifestPath } from "./layout.ts";
+import type { TableName } from "./tables.ts";
+
+/** One finished Parquet file. */
+export interface ManifestEntry {
+  /** Path relative to `data_dir`, `/`-separated. */
+  path: string;
+  /** Lower-case hex sha256 of the file's bytes. */
+  sha256: string;
+  rows: number;
+  bytes: number;
+  /**
+   * Range of the rows' `local_time` (of `start_time` for gaps), ISO 8601 UTC with microseconds (see
+   * {@linkcode isoMicros}).
+   */
+  first_local_time: string;
+  last_local_time: string;
+  market: Market;
+  table: TableName;
+  symbol: string;
+}
+
+/** The manifest file exists but cannot be used (bad JSON or shape); callers stop rather than overwrite it. */
+export class ManifestError extends Error {
+  constructor(readonly path: string, message: string, options?: ErrorOptions) {
+    super(`Cannot load manifest ${path}: ${message}`, options);
+    this.name = "ManifestError";
+  }
+}
+
+const VERSION = 1;
+
+/** Lower-case hex sha256 of `bytes` (Web Crypto). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Our buffers are never shared; the cast only narrows ArrayBufferLike for the Web Crypto signature.
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * µs since the epoch as ISO 8601 UTC with six fraction digits.
+ *
+ * @example
+ * ```ts
+ * isoMicros(1_700_000_000_123_456); // "2023-11-14T22:13:20.123456Z"
+ * ```
+ */
+export function isoMicros(us: number): string {
+  const seconds = Math.floor(us / 1_000_000);
+  const fraction = String(us - seconds * 1_000_000).padStart(6, "0");
+  return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+
+const STRING_FIELDS = [
+  "path",
+  "sha256",
+  "first_local_time",
+  "last_local_time",
+  "market",
+  "table",
+  "symbol",
+] as const;
+
+function isEntry(v: unknown): v is ManifestEntry {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return STRING_FIELDS.every((k) => typeof o[k] === "string") && Number.isSafeInteger(o.rows) &&
+    Number.isSafeInteger(o.bytes);
+}
+
+/**
+ * In-memory manifest keyed by relative path, saved atomically (temp file + rename).
+ *
+ * @example
+ * ```ts
+ * const manifest = await Manifest.load(dataDir);
+ * manifest.add({ path, sha256: await sha256Hex(bytes), rows, bytes: bytes.length, first_local_time: isoMicros(a),
+ *   last_local_time: isoMicros(b), market: "spot", table: "trades", symbol: "BTCUSDT" });
+ * await manifest.save();
+ * ```
+ */
+export class Manifest {
+  readonly #entries: Map<string, ManifestEntry>;
+
+  private constructor(readonly dataDir: string, entries: Map<string, ManifestEntry>) {
+    this.#entries = entries;
+  }
+
+  /** Loads `{dataDir}/_manifest/checksums.json`; an absent file gives an empty manifest. */
+  static async load(dataDir: string): Promise<Manifest> {
+    const path = manifestPath(dataDir);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, new Map());
+      throw err;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new ManifestError(path, "invalid JSON", { cause: err });
+    }
+    const { version, files } = (typeof doc === "object" && doc !== null ? doc : {}) as Record<
+      string,
+      unknown
+    >;
+    if (version !== VERSION || !Array.isArray(files)) {
+      throw new ManifestError(path, `expected {"version":${VERSION},"files":[...]}`);
+    }
+    const entries = new Map<string, ManifestEntry>();
+    for (const [i, entry] of files.entries()) {
+      if (!isEntry(entry)) throw new ManifestError(path, `malformed entry at index ${i}`);
+      entries.set(entry.path, entry);
+    }
+    return new Manifest(dataDir, entries);
+  }
+
+  /** Number of entries. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The entry for a relative path, if any. */
+  get(path: string): ManifestEntry | undefined {
+    return this.#entries.get(path);
+  }
+
+  /** All entries, sorted by path. */
+  entries(): ManifestEntry[] {
+    return [...this.#entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** Adds an entry, replacing any entry with the same path (a file rewritten in place). */
+  add(entry: ManifestEntry): void {
+    this.#entries.set(entry.path, { ...entry });
+  }
+
+  /** Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. */
+  remove(path: string): boolean {
+    return this.#entries.delete(path);
+  }
+
+  /** Writes the manifest atomically, entries sorted by path. */
+  async save(): Promise<void> {
+    const text = JSON.stringify({ version: VERSION, files: this.entries() }, null, 1) + "\n";
+    await writeFileAtomic(manifestPath(this.dataDir), new TextEncoder().encode(text));
+  }
+}

@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { manifestPath, relativeParquetPath } from "../../lib/storage/layout.ts";
+import {
+  isoMicros,
+  Manifest,
+  type ManifestEntry,
+  ManifestError,
+  sha256Hex,
+} from "../../lib/storage/manifest.ts";
+import { describeParquetFile, reconcileManifest } from "../../lib/storage/manifest_reconcile.ts";
+import { encodeParquet, writeFileAtomic } from "../../lib/storage/parquet_file.ts";
+import type { TableName } from "../../lib/storage/tables.ts";
+import { BASE_US, sampleRows } from "./_rows.ts";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes a Parquet file of `n` sample rows into the layout and returns its relative path and bytes. */
+async function writePart(dataDir: string, table: TableName, n: number, seq = 0) {
+  const buf = new ColumnBuffer(table);
+  for (const row of sampleRows(table, n)) buf.append(row);
+  const bytes = encodeParquet(buf.toArrowTable());
+  const rel = relativeParquetPath({
+    market: "spot",
+    table,
+    symbol: "BTCUSDT",
+    firstLocalUs: buf.minTime!,
+    seq,
+  });
+  await writeFileAtomic(`${dataDir}/${rel}`, bytes);
+  return { rel, bytes, buf };
+}
+
+const entry = (path: string, over: Partial<ManifestEntry> = {}): ManifestEntry => ({
+  path,
+  sha256: "00".repeat(32),
+  rows: 1,
+  bytes: 10,
+  first_local_time: isoMicros(BASE_US),
+  last_local_time: isoMicros(BASE_US),
+  market: "spot",
+  table: "trades",
+  symbol: "BTCUSDT",
+  ...over,
+});
+
+Deno.test("sha256Hex() equals node:crypto's sha256", async () => {
+  for (const n of [0, 1, 55, 56, 64, 65_536]) {
+    const bytes = crypto.getRandomValues(new Uint8Array(Math.min(n, 65_536)));
+    assert.equal(await sha256Hex(bytes), createHash("sha256").update(bytes).digest("hex"));
+  }
+});
+
+Deno.test("isoMicros() keeps all six fraction digits", () => {
+  assert.equal(isoMicros(1_700_000_000_123_456), "2023-11-14T22:13:20.123456Z");
+  assert.equal(isoMicros(1_700_000_000_000_001), "2023-11-14T22:13:20.000001Z");
+  assert.equal(isoMicros(0), "1970-01-01T00:00:00.000000Z");
+});
+
+Deno.test("Manifest saves atomically and loads back what was added", () =>
+  withTempDir(async (dir) => {
+    const empty = await Manifest.load(dir);
+    assert.equal(empty.size, 0);
+    empty.add(entry("spot/trades/b.parquet", { rows: 5 }));
+    empty.add(entry("spot/trades/a.parquet"));
+    empty.add(entry("spot/trades/b.parquet", { rows: 6 }));
+    assert.equal(empty.remove("spot/trades/zzz.parquet"), false);
+    await empty.save();
+    const names = [...Deno.readDirSync(`${dir}/_manifest`)].map((e) => e.name);
+    assert.deepEqual(names, ["checksums.json"]);
+    const loaded = await Manifest.load(dir);
+    assert.deepEqual(loaded.entries().map((e) => [e.path, e.rows]), [
+      ["spot/trades/a.parquet", 1],
+      ["spot/trades/b.parquet", 6],
+    ]);
+    assert.equal(loaded.remove("spot/trades/a.parquet"), true);
+    await loaded.save();
+    assert.equal((await Manifest.load(dir)).size, 1);
+  }));
+
+Deno.test("Manifest.load() refuses a damaged manifest with ManifestError", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/_manifest`);
+    for (
+      const text of ["{not json", '{"version":2,"files":[]}', '{"version":1,"files":[{"path":1}]}', "null"]
+    ) {
+      await Deno.writeTextFile(manifestPath(dir), text);
+      await assert.rejects(Manifest.load(dir), ManifestError, text);
+    }
+  }));
+
+Deno.test("describeParquetFile() hashes the bytes and reads rows and the time range", () =>
+  withTempDir(async (dir) => {
+    const { rel, bytes, buf } = await writePart(dir, "trades", 7);
+    const described = await describeParquetFile(rel, bytes);
+    assert.equal(described.sha256, createHash("sha256").update(bytes).digest("hex"));
+    assert.equal(described.rows, 7);
+    assert.equal(described.bytes, bytes.length);
+    assert.equal(described.first_local_time, isoMicros(buf.minTime!));
+    assert.equal(described.last_local_time, isoMicros(buf.maxTime!));
+    assert.deepEqual([described.market, described.table, described.symbol], ["spot", "trades", "BTCUSDT"]);
+    const gaps = await writePart(dir, "gaps", 4);
+    const g = await describeParquetFile(gaps.rel, gaps.bytes);
+    assert.equal(g.first_local_time, isoMicros(gaps.buf.minTime!));
+  }));
+
+Deno.test("reconcileManifest() repairs a crash between the Parquet rename and the manifest save", () =>
+  withTempDir(async (dir) => {
+    // A clean flush: file then manifest.
+    const kept = await writePart(dir, "trades", 3, 0);
+    const manifest = await Manifest.load(dir);
+    manifest.add(await describeParquetFile(kept.rel, kept.bytes));
+    await manifest.save();
+    // A crash after the rename: the file exists, the manifest never heard of it.
+    const orphan = await writePart(dir, "klines", 5, 1);
+    // A compaction that deleted a file but crashed before saving, and a file rewritten in place.
+    manifest.add(entry("spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-0-000009.parquet"));
+    await manifest.save();
+    const rewritten = await writePart(dir, "trades", 9, 0);
+    assert.equal(rewritten.rel, kept.rel);
+    await Deno.writeTextFile(`${dir}/_journal.tmp`, "not a partition");
+
+    const reloaded = await Manifest.load(dir);
+    const report = await reconcileManifest(reloaded);
+    assert.deepEqual(report.added.map((e) => [e.path, e.rows]), [[orphan.rel, 5]]);
+    assert.deepEqual(report.updated.map((e) => [e.path, e.rows]), [[kept.rel, 9]]);
+    assert.deepEqual(report.removed, ["spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-0-000009.parquet"]);
+    assert.equal(report.added[0]!.sha256, createHash("sha256").update(orphan.bytes).digest("hex"));
+
+    const saved = await Manifest.load(dir);
+    assert.deepEqual(saved.entries().map((e) => e.path).sort(), [kept.rel, orphan.rel].sort());
+    const again = await reconcileManifest(saved);
+    assert.deepEqual(again, { added: [], updated: [], removed: [] });
+  }));
+
+Deno.test("reconcileManifest() on an empty data dir changes nothing", () =>
+  withTempDir(async (dir) => {
+    const report = await reconcileManifest(await Manifest.load(`${dir}/none`));
+    assert.deepEqual(report, { added: [], updated: [], removed: [] });
+  }));
