@@ -12,6 +12,7 @@ import { removeTempFiles } from "./storage/atomic_file.ts";
 import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
 import { Manifest } from "./storage/manifest.ts";
+import { reconcileManifest } from "./storage/manifest_reconcile.ts";
 
 /** Overrides for tests and benchmarks. */
 export interface AppOverrides
@@ -33,6 +34,15 @@ export async function startApp(
     log("info", "removed temp files left by an earlier crash", { count: removed.length });
   }
   const manifest = await Manifest.load(config.dataDir);
+  // A crash between a Parquet rename and the manifest save leaves a file without an entry: list it now.
+  const reconciled = await reconcileManifest(manifest);
+  if (reconciled.added.length + reconciled.updated.length + reconciled.removed.length > 0) {
+    log("info", "manifest reconciled with the files on disk", {
+      added: reconciled.added.length,
+      updated: reconciled.updated.length,
+      removed: reconciled.removed.length,
+    });
+  }
   const journal = await JournalWriter.open(journalDir(config.dataDir), overrides.journal);
   const markets: CollectorOptions["markets"][number][] = [];
   for (const m of Object.values(config.markets)) {
