@@ -1,0 +1,375 @@
+/**
+ * The simulated REST API (sans-I/O): a request (market, method, path, query, time) in, a response or a "hang"
+ * verdict out. Endpoints, weights, defaults and error bodies follow docs/binance-api.md §3; every response
+ * carries `X-MBX-USED-WEIGHT-1M`; 429/418 come from the weight limiter; the `rest` and `staleSnapshots` fault
+ * switches are applied here.
+ */
+import type { Market } from "../binance/types.ts";
+import type { Candle } from "./events.ts";
+import { type Exchange } from "./exchange.ts";
+import { exchangeInfo } from "./exchange_info.ts";
+import { type Faults, targets } from "./faults.ts";
+import { formatMark, formatPrice, formatQty, formatQuote, formatRate, levelsJson } from "./frames.ts";
+import { fundingHistory, fundingRateAt, nextFundingTime } from "./funding.ts";
+import type { Prng } from "./prng.ts";
+import { WeightLimiter } from "./rate_limit.ts";
+import { KLINE_INTERVALS } from "./streams.ts";
+import type { SymbolEngine } from "./symbol_engine.ts";
+
+/** Rate limits of the simulated REST API. */
+export interface RestLimits {
+  /** REQUEST_WEIGHT per minute (Binance: spot 6000, USD-M 2400). */
+  weightPerMinute: Readonly<Record<Market, number>>;
+  /** First ban's length after ignoring a 429 (Binance: 2 minutes). */
+  banMs: number;
+}
+
+/** What the shell should do with a request. */
+export type RestOutcome =
+  | { kind: "response"; status: number; headers: Record<string, string>; body: string }
+  | { kind: "hang" };
+
+interface Route {
+  weight: (q: URLSearchParams) => number;
+  handle: (q: URLSearchParams, now: number) => string;
+}
+
+/** A request refused with a Binance error body. */
+class RestRequestError extends Error {
+  readonly code: number;
+  readonly status: number;
+  constructor(code: number, msg: string, status = 400) {
+    super(msg);
+    this.name = "RestRequestError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const USDM_DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
+/** USD-M `fundingRate` has its own budget: 500 requests per 5 minutes per IP, shared with fundingInfo. */
+const FUNDING_BUDGET = { limit: 500, windowMs: 300_000 };
+const JSON_TYPE = "application/json;charset=UTF-8";
+
+/**
+ * REST endpoints of both markets.
+ *
+ * @example
+ * ```ts
+ * const api = new RestApi(exchange, faults, new Prng(1), { weightPerMinute: { spot: 6000, usdm: 2400 }, banMs: 120_000 });
+ * api.handle("spot", "GET", "/api/v3/time", new URLSearchParams(), Date.now());
+ * ```
+ */
+export class RestApi {
+  readonly #exchange: Exchange;
+  readonly #faults: Faults;
+  readonly #rng: Prng;
+  readonly #limiters: Record<Market, WeightLimiter>;
+  readonly #fundingLimiter: WeightLimiter;
+  readonly #routes: Record<Market, Map<string, Route>>;
+  readonly #weightPerMinute: Readonly<Record<Market, number>>;
+
+  constructor(exchange: Exchange, faults: Faults, rng: Prng, limits: RestLimits) {
+    this.#exchange = exchange;
+    this.#faults = faults;
+    this.#rng = rng;
+    this.#weightPerMinute = limits.weightPerMinute;
+    this.#limiters = {
+      spot: new WeightLimiter(limits.weightPerMinute.spot, 60_000, limits.banMs),
+      usdm: new WeightLimiter(limits.weightPerMinute.usdm, 60_000, limits.banMs),
+    };
+    this.#fundingLimiter = new WeightLimiter(FUNDING_BUDGET.limit, FUNDING_BUDGET.windowMs, limits.banMs);
+    this.#routes = { spot: this.#spotRoutes(), usdm: this.#usdmRoutes() };
+  }
+
+  /** Handles one request; `path` is relative to the market prefix (e.g. `/api/v3/depth`). */
+  handle(market: Market, method: string, path: string, query: URLSearchParams, now: number): RestOutcome {
+    const limiter = this.#limiters[market];
+    const fault = this.#faults.rest;
+    if (fault !== null && (fault.market === undefined || fault.market === market)) {
+      const rng = this.#rng;
+      if (rng.chance(fault.hangProbability ?? 0)) return { kind: "hang" };
+      if (rng.chance(fault.errorProbability ?? 0)) {
+        return error(503, -1008, "Service Unavailable.", limiter.used(now));
+      }
+      if (rng.chance(fault.rateLimitProbability ?? 0)) {
+        return error(
+          429,
+          -1003,
+          "Too many requests; please use the websocket for live updates.",
+          limiter.used(now),
+          1,
+        );
+      }
+    }
+    const route = this.#routes[market].get(path);
+    if (route === undefined) return error(404, -1000, `Unknown endpoint ${path}.`, limiter.used(now));
+    if (method !== "GET") return error(405, -1000, `Method ${method} is not allowed.`, limiter.used(now));
+    let weight: number;
+    try {
+      weight = route.weight(query);
+    } catch (e) {
+      if (e instanceof RestRequestError) return error(e.status, e.code, e.message, limiter.used(now));
+      throw e;
+    }
+    const verdict = limiter.charge(weight, now);
+    if (verdict.status === 429) {
+      return error(
+        429,
+        -1003,
+        "Too many requests; current limit of IP is exceeded.",
+        verdict.used,
+        verdict.retryAfterSec,
+      );
+    }
+    if (verdict.status === 418) {
+      return error(418, -1003, "Way too many requests; IP banned.", verdict.used, verdict.retryAfterSec);
+    }
+    if (market === "usdm" && path === "/fapi/v1/fundingRate") {
+      const funding = this.#fundingLimiter.charge(1, now);
+      if (funding.status !== 200) {
+        return error(
+          funding.status,
+          -1003,
+          "Too many fundingRate requests.",
+          verdict.used,
+          funding.retryAfterSec,
+        );
+      }
+    }
+    try {
+      return {
+        kind: "response",
+        status: 200,
+        headers: { "content-type": JSON_TYPE, "x-mbx-used-weight-1m": String(verdict.used) },
+        body: route.handle(query, now),
+      };
+    } catch (e) {
+      if (e instanceof RestRequestError) return error(e.status, e.code, e.message, verdict.used);
+      throw e;
+    }
+  }
+
+  #spotRoutes(): Map<string, Route> {
+    const market: Market = "spot";
+    return new Map<string, Route>([
+      ["/api/v3/ping", { weight: () => 1, handle: () => "{}" }],
+      ["/api/v3/time", { weight: () => 1, handle: (_q, now) => `{"serverTime":${now}}` }],
+      ["/api/v3/exchangeInfo", { weight: () => 20, handle: (q, now) => this.#exchangeInfo(market, q, now) }],
+      ["/api/v3/depth", {
+        weight: (q) =>
+          tiered(Math.min(intParam(q, "limit") ?? 100, 5000), [[100, 5], [500, 25], [1000, 50]], 250),
+        handle: (q, now) => this.#depth(market, q, now),
+      }],
+      ["/api/v3/aggTrades", { weight: () => 4, handle: (q) => this.#aggTrades(market, q) }],
+      ["/api/v3/klines", { weight: () => 2, handle: (q) => this.#klines(market, q, 1000) }],
+    ]);
+  }
+
+  #usdmRoutes(): Map<string, Route> {
+    const market: Market = "usdm";
+    return new Map<string, Route>([
+      ["/fapi/v1/ping", { weight: () => 1, handle: () => "{}" }],
+      ["/fapi/v1/time", { weight: () => 1, handle: (_q, now) => `{"serverTime":${now}}` }],
+      ["/fapi/v1/exchangeInfo", { weight: () => 1, handle: (q, now) => this.#exchangeInfo(market, q, now) }],
+      ["/fapi/v1/depth", {
+        weight: (q) => tiered(intParam(q, "limit") ?? 500, [[50, 2], [100, 5], [500, 10]], 20),
+        handle: (q, now) => this.#depth(market, q, now),
+      }],
+      ["/fapi/v1/aggTrades", { weight: () => 20, handle: (q) => this.#aggTrades(market, q) }],
+      ["/fapi/v1/klines", {
+        weight: (q) => tiered(intParam(q, "limit") ?? 500, [[99, 1], [499, 2], [1000, 5]], 10),
+        handle: (q) => this.#klines(market, q, 1500),
+      }],
+      ["/fapi/v1/premiumIndex", {
+        weight: (q) => (q.has("symbol") ? 1 : 10),
+        handle: (q, now) => this.#premiumIndex(q, now),
+      }],
+      ["/fapi/v1/fundingRate", { weight: () => 0, handle: (q, now) => this.#fundingRate(q, now) }],
+    ]);
+  }
+
+  #engine(market: Market, q: URLSearchParams): SymbolEngine {
+    const symbol = q.get("symbol");
+    if (symbol === null || symbol === "") {
+      throw new RestRequestError(
+        -1102,
+        "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.",
+      );
+    }
+    const engine = this.#exchange.engine(market, symbol);
+    if (engine === undefined) throw new RestRequestError(-1121, "Invalid symbol.");
+    return engine;
+  }
+
+  #exchangeInfo(market: Market, q: URLSearchParams, now: number): string {
+    let engines = this.#exchange.engines(market);
+    const one = q.get("symbol");
+    const many = q.get("symbols");
+    if (one !== null || many !== null) {
+      const wanted = one !== null ? [one] : parseSymbolList(many!);
+      engines = wanted.map((s) => {
+        const e = this.#exchange.engine(market, s);
+        if (e === undefined) throw new RestRequestError(-1121, "Invalid symbol.");
+        return e;
+      });
+    }
+    const settings = { weightPerMinute: this.#weightPerMinute[market], serverTime: now };
+    return JSON.stringify(exchangeInfo(market, engines.map((e) => e.spec), settings));
+  }
+
+  #depth(market: Market, q: URLSearchParams, now: number): string {
+    const engine = this.#engine(market, q);
+    let limit: number;
+    if (market === "spot") {
+      limit = Math.min(intParam(q, "limit") ?? 100, 5000);
+      if (limit < 1) throw new RestRequestError(-1100, "Illegal characters found in parameter 'limit'.");
+    } else {
+      limit = intParam(q, "limit") ?? 500;
+      if (!USDM_DEPTH_LIMITS.includes(limit)) {
+        throw new RestRequestError(-1130, "Data sent for parameter 'limit' is not valid.");
+      }
+    }
+    const stale = this.#faults.staleSnapshots;
+    const useStale = stale !== null && targets(stale, engine.spec) &&
+      this.#rng.chance(stale.probability ?? 1);
+    const book = useStale ? engine.staleSnapshot(limit) : engine.snapshot(limit, now);
+    const levels = `"bids":${levelsJson(engine.spec, book.bids)},"asks":${
+      levelsJson(engine.spec, book.asks)
+    }}`;
+    if (market === "spot") return `{"lastUpdateId":${book.updateId},${levels}`;
+    return `{"lastUpdateId":${book.updateId},"E":${now},"T":${book.transactionTime},${levels}`;
+  }
+
+  #aggTrades(market: Market, q: URLSearchParams): string {
+    const engine = this.#engine(market, q);
+    const limit = boundedLimit(q, 500, 1000);
+    const fromId = intParam(q, "fromId");
+    const startTime = intParam(q, "startTime");
+    const endTime = intParam(q, "endTime");
+    if (
+      market === "spot" && startTime !== undefined && endTime !== undefined && endTime - startTime > 3_600_000
+    ) {
+      throw new RestRequestError(-1127, "More than 1 hours between startTime and endTime.");
+    }
+    const trades = engine.trades.query(
+      fromId !== undefined ? { fromId, limit } : { startTime, endTime, limit },
+    );
+    const s = engine.spec;
+    const tail = market === "spot" ? `,"M":true}` : "}";
+    return "[" +
+      trades.map((t) =>
+        `{"a":${t.aggId},"p":"${formatPrice(s, t.priceTicks)}","q":"${
+          formatQty(s, t.lots)
+        }","f":${t.firstTradeId},` +
+        `"l":${t.lastTradeId},"T":${t.tradeTime},"m":${t.buyerMaker}${tail}`
+      ).join(",") + "]";
+  }
+
+  #klines(market: Market, q: URLSearchParams, maxLimit: number): string {
+    const engine = this.#engine(market, q);
+    const interval = q.get("interval");
+    if (interval === null) {
+      throw new RestRequestError(
+        -1102,
+        "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.",
+      );
+    }
+    const series = KLINE_INTERVALS[market].some((k) => k.name === interval)
+      ? engine.klines.get(interval)
+      : undefined;
+    if (series === undefined) throw new RestRequestError(-1120, "Invalid interval.");
+    const candles = series.query(
+      intParam(q, "startTime"),
+      intParam(q, "endTime"),
+      boundedLimit(q, 500, maxLimit),
+    );
+    const s = engine.spec;
+    return "[" +
+      candles.map((c: Candle) =>
+        `[${c.openTime},"${formatPrice(s, c.open)}","${formatPrice(s, c.high)}","${formatPrice(s, c.low)}",` +
+        `"${formatPrice(s, c.close)}","${formatQty(s, c.volumeLots)}",${c.closeTime},"${
+          formatQuote(s, c.quoteVolume)
+        }",` +
+        `${c.trades},"${formatQty(s, c.takerBuyLots)}","${formatQuote(s, c.takerBuyQuote)}","0"]`
+      ).join(",") + "]";
+  }
+
+  #premiumIndex(q: URLSearchParams, now: number): string {
+    const one = q.has("symbol");
+    const engines = one ? [this.#engine("usdm", q)] : this.#exchange.engines("usdm");
+    const items = engines.map((e) => {
+      const s = e.spec;
+      const m = e.mark;
+      const next = nextFundingTime(now);
+      return `{"symbol":${s.json},"markPrice":"${formatMark(s, m.mark)}","indexPrice":"${
+        formatMark(s, m.index)
+      }",` +
+        `"estimatedSettlePrice":"${formatMark(s, m.settle)}",` +
+        `"lastFundingRate":"${formatRate(fundingRateAt(this.#exchange.seed, s.symbol, next))}",` +
+        `"interestRate":"0.00010000","nextFundingTime":${next},"time":${m.time}}`;
+    });
+    return one ? items[0]! : `[${items.join(",")}]`;
+  }
+
+  #fundingRate(q: URLSearchParams, now: number): string {
+    const engines = q.has("symbol") ? [this.#engine("usdm", q)] : this.#exchange.engines("usdm");
+    const query = {
+      startTime: intParam(q, "startTime"),
+      endTime: intParam(q, "endTime"),
+      limit: boundedLimit(q, 100, 1000),
+    };
+    const rows = engines.flatMap((e) =>
+      fundingHistory(this.#exchange.seed, e.spec.symbol, query, now, (t) => e.markAt(t)).map((r) => ({
+        e,
+        r,
+      }))
+    ).sort((a, b) => a.r.fundingTime - b.r.fundingTime).slice(0, query.limit);
+    return "[" +
+      rows.map(({ e, r }) =>
+        `{"symbol":${e.spec.json},"fundingTime":${r.fundingTime},"fundingRate":"${formatRate(r.rate)}",` +
+        `"markPrice":"${formatMark(e.spec, r.markPrice)}"}`
+      ).join(",") + "]";
+  }
+}
+
+function error(status: number, code: number, msg: string, used: number, retryAfterSec?: number): RestOutcome {
+  const headers: Record<string, string> = { "content-type": JSON_TYPE, "x-mbx-used-weight-1m": String(used) };
+  if (retryAfterSec !== undefined) headers["retry-after"] = String(retryAfterSec);
+  return { kind: "response", status, headers, body: JSON.stringify({ code, msg }) };
+}
+
+/** An optional non-negative integer parameter. */
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === "") return undefined;
+  if (!/^[0-9]{1,20}$/.test(v)) {
+    throw new RestRequestError(
+      -1100,
+      `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`,
+    );
+  }
+  return Number(v);
+}
+
+function boundedLimit(q: URLSearchParams, fallback: number, max: number): number {
+  const limit = intParam(q, "limit") ?? fallback;
+  if (limit < 1) throw new RestRequestError(-1100, "Illegal characters found in parameter 'limit'.");
+  return Math.min(limit, max);
+}
+
+/** The weight of the first tier whose bound is ≥ `value`, else `above`. */
+function tiered(value: number, tiers: readonly (readonly [number, number])[], above: number): number {
+  for (const [upTo, weight] of tiers) if (value <= upTo) return weight;
+  return above;
+}
+
+function parseSymbolList(text: string): string[] {
+  try {
+    const list: unknown = JSON.parse(text);
+    if (Array.isArray(list) && list.every((s) => typeof s === "string")) return list;
+  } catch {
+    // Falls through to the Binance error below.
+  }
+  throw new RestRequestError(-1100, "Illegal characters found in parameter 'symbols'.");
+}

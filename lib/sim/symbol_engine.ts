@@ -1,0 +1,448 @@
+/**
+ * The market model of one (market, symbol): a limit-order book around a randomly walking fair price, changed
+ * every engine step by makers (levels added, resized, cancelled) and takers (trades that consume the best
+ * levels). Every level change takes a new book update id (spot: +1; USD-M: jumps, as hidden RPI and other
+ * updates also take ids) and feeds the diff batchers and the book ticker; trades feed klines and the history.
+ *
+ * Pure and deterministic: all randomness comes from a PRNG seeded by (seed, market, symbol) and time is passed
+ * in, so the same seed and the same step times give the same events.
+ */
+import { BookModel, type Side } from "./book_model.ts";
+import { DepthBatcher } from "./depth_batcher.ts";
+import { type AggTradeEvent, MARK_EXTRA_DECIMALS, type SimEvent } from "./events.ts";
+import { fundingRateAt, nextFundingTime } from "./funding.ts";
+import { KlineSeries } from "./klines.ts";
+import { hashSeed, Prng } from "./prng.ts";
+import { DEPTH_SPEEDS, KLINE_INTERVALS, type SymbolStreams, symbolStreams } from "./streams.ts";
+import type { SymbolSpec } from "./symbol_spec.ts";
+import { TradeHistory } from "./trade_history.ts";
+
+/** Tuning of the model; {@link Exchange} fills in defaults. */
+export interface EngineParams {
+  /** Seed of the whole exchange; each engine derives its own. */
+  seed: number;
+  /** Book level changes by makers per second. */
+  changesPerSec: number;
+  /** Taker orders per second (each gives one aggregate trade per price level it consumes). */
+  tradesPerSec: number;
+  /** Target number of levels per side; 0 picks 400–1200 from the symbol. */
+  levelsPerSide: number;
+  /** Standard deviation of the fair price's relative move per √second. */
+  volatility: number;
+  /** Most aggregate trades and candles per interval kept for REST. */
+  historyLimit: number;
+}
+
+/** A full copy of the book at one update id (flat `[tick, lots, …]` pairs, best first). */
+export interface BookCapture {
+  updateId: number;
+  time: number;
+  transactionTime: number;
+  bids: number[];
+  asks: number[];
+}
+
+/** Extra work forced into one step (the burst fault). */
+export interface Burst {
+  updates: number;
+  trades: number;
+}
+
+/** The mark/index state of a USD-M symbol, in units of `10^-(priceDecimals + 2)`. */
+export interface MarkState {
+  mark: number;
+  markAverage: number;
+  index: number;
+  settle: number;
+  time: number;
+}
+
+/** Longest step the model simulates; after a stall the lost time is skipped rather than replayed. */
+const MAX_STEP_MS = 1000;
+/** How often a copy of the book is kept for the stale-snapshot fault. */
+const SAVE_EVERY_MS = 2000;
+/** Price range of each side, relative to the price. */
+const BAND_FRACTION = 0.01;
+/** Takers sweep at most this many levels when the fair price jumps; deeper stale quotes are cancelled. */
+const MAX_SWEEP_TRADES = 3;
+/** Chance per second of a liquidation on a USD-M symbol (at most one per second, as Binance pushes). */
+const FORCE_ORDER_CHANCE = 0.15;
+
+/**
+ * One symbol's market.
+ *
+ * @example
+ * ```ts
+ * const engine = new SymbolEngine(symbolSpec("spot", "BTCUSDT"), params, Date.now());
+ * const events: SimEvent[] = [];
+ * engine.step(Date.now() + 10, events, null);
+ * ```
+ */
+export class SymbolEngine {
+  readonly spec: SymbolSpec;
+  readonly streams: SymbolStreams;
+  readonly book = new BookModel();
+  /** The book the simulator started with. */
+  readonly initial: BookCapture;
+  readonly trades: TradeHistory;
+  readonly klines: ReadonlyMap<string, KlineSeries>;
+  readonly #params: EngineParams;
+  readonly #rng: Prng;
+  readonly #batchers: DepthBatcher[];
+  readonly #levels: number;
+  readonly #band: number;
+  readonly #lnBand: number;
+  readonly #sigma: number;
+  readonly #startFair: number;
+  #out: SimEvent[] = [];
+  #updateId: number;
+  #transactionTime: number;
+  #fair: number;
+  #lastNow: number;
+  #nextSecond: number;
+  #nextSave: number;
+  #saved: BookCapture[] = [];
+  #aggId: number;
+  #tradeId: number;
+  #lastTradeTicks: number;
+  #premium = 0;
+  #mark: MarkState;
+  #tickerBid = -1;
+  #tickerBidLots = -1;
+  #tickerAsk = -1;
+  #tickerAskLots = -1;
+
+  constructor(spec: SymbolSpec, params: EngineParams, now: number) {
+    this.spec = spec;
+    this.streams = symbolStreams(spec.market, spec.lower);
+    this.#params = params;
+    const rng = this.#rng = new Prng(hashSeed(params.seed, spec.market, spec.symbol));
+    const usdm = spec.market === "usdm";
+    this.#fair = this.#startFair = spec.basePriceTicks * (1 + 0.01 * rng.normal());
+    this.#levels = params.levelsPerSide > 0
+      ? params.levelsPerSide
+      : 400 + (hashSeed("levels", spec.symbol) % 801);
+    this.#band = Math.max(Math.round(spec.basePriceTicks * BAND_FRACTION), 3 * this.#levels);
+    this.#lnBand = Math.log(this.#band);
+    this.#sigma = spec.basePriceTicks * params.volatility;
+    // Realistic magnitudes: spot ids around 5e10, USD-M ids around 5e12 (beyond 2^32, below 2^53).
+    this.#updateId = usdm ? 5e12 + rng.int(1e9) * 100 : 4e10 + rng.int(1e9) * 10;
+    this.#aggId = (usdm ? 1.5e9 : 2e9) + rng.int(1e8);
+    this.#tradeId = (usdm ? 5e9 : 3e9) + rng.int(1e8);
+    this.#lastTradeTicks = Math.round(this.#fair);
+    this.#transactionTime = now;
+    this.#lastNow = now;
+    this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
+    this.#nextSave = now + SAVE_EVERY_MS;
+
+    for (const side of ["bid", "ask"] as const) {
+      const s = this.book.side(side);
+      for (let tries = 0; s.size < this.#levels && tries < this.#levels * 20; tries++) {
+        s.set(this.#sampleTick(side), this.#sampleLots());
+      }
+    }
+    this.initial = this.#capture(now, Infinity);
+    this.#batchers = DEPTH_SPEEDS[spec.market].map((s) =>
+      new DepthBatcher(spec, this.streams.depth.get(s.ms)!, s.ms, this.#updateId, now)
+    );
+    this.trades = new TradeHistory(params.historyLimit);
+    this.klines = new Map(
+      KLINE_INTERVALS[spec.market].map((k) => [
+        k.name,
+        new KlineSeries(
+          spec,
+          k,
+          this.streams.kline.get(k.name)!,
+          now,
+          this.#lastTradeTicks,
+          params.historyLimit,
+        ),
+      ]),
+    );
+    this.#mark = this.#markState(now);
+    this.#noteTicker();
+  }
+
+  /** The book's current update id (the id of the last change). */
+  get updateId(): number {
+    return this.#updateId;
+  }
+
+  /** Time of the last book change (USD-M snapshot `T`). */
+  get transactionTime(): number {
+    return this.#transactionTime;
+  }
+
+  /** Latest mark/index state (USD-M). */
+  get mark(): MarkState {
+    return this.#mark;
+  }
+
+  /** Mark price at a past funding settlement, for the funding history (near the starting price). */
+  markAt(time: number): number {
+    const u = hashSeed(this.#params.seed, "mark", this.spec.symbol, time) / 4294967296;
+    return Math.round(this.#startFair * (1 + 0.004 * (u - 0.5)) * 10 ** MARK_EXTRA_DECIMALS);
+  }
+
+  /** Advances the model to `now`, appending what happened to `out`. */
+  step(now: number, out: SimEvent[], burst: Burst | null): void {
+    this.#out = out;
+    const dt = Math.min(Math.max(now - this.#lastNow, 0), MAX_STEP_MS);
+    this.#lastNow = now;
+    for (const b of this.#batchers) {
+      const event = b.flush(now);
+      if (event !== null) out.push(event);
+    }
+    for (const k of this.klines.values()) k.advance(now, out);
+    const rng = this.#rng;
+    if (dt > 0) this.#fair += rng.normal() * this.#sigma * Math.sqrt(dt / 1000);
+    this.#reprice(now);
+    const changes = rng.count((this.#params.changesPerSec * dt) / 1000) + (burst?.updates ?? 0);
+    for (let i = 0; i < changes; i++) this.#makerChange(now);
+    const takers = rng.count((this.#params.tradesPerSec * dt) / 1000) + (burst?.trades ?? 0);
+    for (let i = 0; i < takers; i++) this.#taker(now);
+    this.#trim(now);
+    if (now >= this.#nextSecond) {
+      this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
+      if (this.spec.market === "usdm") this.#everySecond(now);
+    }
+    if (now >= this.#nextSave) {
+      this.#nextSave = now + SAVE_EVERY_MS;
+      this.#saved.push(this.#capture(now, Infinity));
+      if (this.#saved.length > 2) this.#saved.shift();
+    }
+  }
+
+  /** The current book truncated to `limit` levels per side (what REST depth returns). */
+  snapshot(limit: number, now: number): BookCapture {
+    return this.#capture(now, limit);
+  }
+
+  /** A book 2–4 s older than the current one (the stale-snapshot fault), truncated to `limit`. */
+  staleSnapshot(limit: number): BookCapture {
+    const old = this.#saved[0] ?? this.initial;
+    return { ...old, bids: old.bids.slice(0, limit * 2), asks: old.asks.slice(0, limit * 2) };
+  }
+
+  #capture(now: number, limit: number): BookCapture {
+    return {
+      updateId: this.#updateId,
+      time: now,
+      transactionTime: this.#transactionTime,
+      bids: this.book.bids.topInto(limit, []),
+      asks: this.book.asks.topInto(limit, []),
+    };
+  }
+
+  /**
+   * A price for a new level: log-uniform distance from the fair price, so the top is dense and the tail sparse;
+   * a quarter of new quotes join at the fair price itself, which keeps the spread tight after trades.
+   */
+  #sampleTick(side: Side): number {
+    const rng = this.#rng;
+    const d = rng.chance(0.25) ? 0 : Math.floor(Math.exp(rng.next() * this.#lnBand)) - 1;
+    if (side === "bid") {
+      const tick = Math.floor(this.#fair) - d;
+      const ask = this.book.asks.bestTick();
+      return ask !== undefined && tick >= ask ? ask - 1 : tick;
+    }
+    const tick = Math.ceil(this.#fair) + d;
+    const bid = this.book.bids.bestTick();
+    return bid !== undefined && tick <= bid ? bid + 1 : tick;
+  }
+
+  #sampleLots(): number {
+    return Math.max(1, Math.round(this.spec.typicalLots * Math.exp(this.#rng.normal() - 0.5)));
+  }
+
+  /** One level change: new update id, book, diff batchers, book ticker. */
+  #change(side: Side, tick: number, lots: number, now: number): void {
+    this.#updateId += this.spec.market === "spot" || !this.#rng.chance(0.3) ? 1 : 2 + this.#rng.int(40);
+    this.#transactionTime = now;
+    this.book.side(side).set(tick, lots);
+    for (const b of this.#batchers) b.record(side, tick, lots, this.#updateId, now);
+    const bid = this.book.bids.bestTick();
+    const ask = this.book.asks.bestTick();
+    if (bid === undefined || ask === undefined) return;
+    const bidLots = this.book.bids.get(bid);
+    const askLots = this.book.asks.get(ask);
+    if (
+      bid === this.#tickerBid && ask === this.#tickerAsk && bidLots === this.#tickerBidLots &&
+      askLots === this.#tickerAskLots
+    ) return;
+    this.#noteTicker();
+    this.#out.push({
+      kind: "bookTicker",
+      spec: this.spec,
+      stream: this.streams.bookTicker,
+      updateId: this.#updateId,
+      eventTime: now,
+      bidTicks: bid,
+      bidLots,
+      askTicks: ask,
+      askLots,
+    });
+  }
+
+  #noteTicker(): void {
+    this.#tickerBid = this.book.bids.bestTick() ?? -1;
+    this.#tickerAsk = this.book.asks.bestTick() ?? -1;
+    this.#tickerBidLots = this.book.bids.get(this.#tickerBid);
+    this.#tickerAskLots = this.book.asks.get(this.#tickerAsk);
+  }
+
+  /** Quotes that the fair price moved through are taken (a few levels) or cancelled (the rest). */
+  #reprice(now: number): void {
+    let swept = 0;
+    for (let ask = this.book.asks.bestTick(); ask !== undefined && ask < this.#fair;) {
+      if (swept++ < MAX_SWEEP_TRADES) this.#fill("ask", ask, this.book.asks.get(ask), now);
+      else this.#change("ask", ask, 0, now);
+      ask = this.book.asks.bestTick();
+    }
+    swept = 0;
+    for (let bid = this.book.bids.bestTick(); bid !== undefined && bid > this.#fair;) {
+      if (swept++ < MAX_SWEEP_TRADES) this.#fill("bid", bid, this.book.bids.get(bid), now);
+      else this.#change("bid", bid, 0, now);
+      bid = this.book.bids.bestTick();
+    }
+  }
+
+  /** A maker adds, resizes or cancels a level; adds are favoured while the side is short of its target. */
+  #makerChange(now: number): void {
+    const rng = this.#rng;
+    const sideName: Side = rng.chance(0.5) ? "bid" : "ask";
+    const side = this.book.side(sideName);
+    const pAdd = Math.min(0.9, Math.max(0.1, 0.45 + (0.5 * (this.#levels - side.size)) / this.#levels));
+    const r = rng.next();
+    if (r < pAdd || side.size < 2) {
+      this.#change(sideName, this.#sampleTick(sideName), this.#sampleLots(), now);
+    } else if (r < pAdd + (1 - pAdd) / 2) {
+      // Resizes cluster near the top of the book, where most order flow is.
+      const u = rng.next();
+      const tick = side.tickAt(Math.floor(side.size * u * u))!;
+      const lots = Math.max(1, Math.round(side.get(tick) * (0.3 + 1.4 * rng.next())));
+      this.#change(sideName, tick, lots, now);
+    } else {
+      this.#change(sideName, side.tickAt(rng.int(side.size))!, 0, now);
+    }
+  }
+
+  /** A taker order of random size consuming up to four levels from the top. */
+  #taker(now: number): void {
+    const rng = this.#rng;
+    const buy = rng.chance(0.5);
+    const sideName: Side = buy ? "ask" : "bid";
+    const side = this.book.side(sideName);
+    let remaining = Math.max(1, Math.round(this.spec.typicalLots * Math.exp(0.8 * rng.normal() - 1)));
+    for (let level = 0; remaining > 0 && level < 4; level++) {
+      const tick = side.bestTick();
+      if (tick === undefined) return;
+      const lots = Math.min(side.get(tick), remaining);
+      this.#fill(sideName, tick, lots, now);
+      remaining -= lots;
+    }
+  }
+
+  /** A taker fills `lots` at the level `tick` of the maker side: the level shrinks and a trade prints. */
+  #fill(makerSide: Side, tick: number, lots: number, now: number): void {
+    const rng = this.#rng;
+    this.#change(makerSide, tick, this.book.side(makerSide).get(tick) - lots, now);
+    // An aggregate trade covers one fill per resting maker order it hit.
+    const makers = Math.min(lots, 1 + (rng.chance(0.4) ? rng.int(4) : 0));
+    const fills = new Array<number>(makers);
+    let left = lots;
+    for (let i = 0; i < makers - 1; i++) {
+      const q = 1 + rng.int(Math.max(1, Math.floor(left / (makers - i))));
+      fills[i] = q;
+      left -= q;
+    }
+    fills[makers - 1] = left;
+    const takerBuy = makerSide === "ask";
+    const trade: AggTradeEvent = {
+      kind: "aggTrade",
+      spec: this.spec,
+      stream: this.streams.aggTrade,
+      tradeStream: this.streams.trade,
+      eventTime: now,
+      tradeTime: now,
+      aggId: this.#aggId++,
+      priceTicks: tick,
+      lots,
+      firstTradeId: this.#tradeId,
+      lastTradeId: this.#tradeId + makers - 1,
+      buyerMaker: !takerBuy,
+      fills,
+    };
+    this.#tradeId += makers;
+    this.#lastTradeTicks = tick;
+    this.trades.add(trade);
+    for (const k of this.klines.values()) {
+      k.addTrade(tick, lots, takerBuy, trade.firstTradeId, trade.lastTradeId);
+    }
+    this.#out.push(trade);
+  }
+
+  /** Levels that drifted out of the side's price band are cancelled, keeping the book centred on the price. */
+  #trim(now: number): void {
+    for (const sideName of ["bid", "ask"] as const) {
+      const side = this.book.side(sideName);
+      for (let worst = side.worstTick(); worst !== undefined && side.size > 1;) {
+        const far = Math.abs(worst - this.#fair) > this.#band || side.size > this.#levels * 1.5;
+        if (!far) break;
+        this.#change(sideName, worst, 0, now);
+        worst = side.worstTick();
+      }
+    }
+  }
+
+  /** USD-M once per second: mark price (every 1 s and, on multiples of 3 s, the 3 s stream) and liquidations. */
+  #everySecond(now: number): void {
+    const rng = this.#rng;
+    this.#premium = 0.95 * this.#premium + 0.00005 * rng.normal();
+    this.#mark = this.#markState(now);
+    const m = this.#mark;
+    const nextFunding = nextFundingTime(now);
+    const base = {
+      kind: "markPrice" as const,
+      spec: this.spec,
+      eventTime: now,
+      mark: m.mark,
+      markAverage: m.markAverage,
+      index: m.index,
+      settle: m.settle,
+      fundingRate: fundingRateAt(this.#params.seed, this.spec.symbol, nextFunding),
+      nextFundingTime: nextFunding,
+    };
+    this.#out.push({ ...base, stream: this.streams.markPrice1s });
+    if (Math.floor(now / 1000) % 3 === 0) this.#out.push({ ...base, stream: this.streams.markPrice3s });
+    if (!rng.chance(FORCE_ORDER_CHANCE)) return;
+    const sell = rng.chance(0.5);
+    // A liquidated long sells below the market (and vice versa); the fill averages a little better.
+    const ref = sell ? this.book.bids.bestTick() : this.book.asks.bestTick();
+    if (ref === undefined) return;
+    const offset = Math.max(1, Math.round(ref * 0.002));
+    const price = sell ? ref - offset : ref + offset;
+    const average = sell ? price + rng.int(offset) : price - rng.int(offset);
+    this.#out.push({
+      kind: "forceOrder",
+      spec: this.spec,
+      stream: this.streams.forceOrder,
+      eventTime: now,
+      side: sell ? "SELL" : "BUY",
+      priceTicks: price,
+      averageTicks: average,
+      lots: this.#sampleLots(),
+      tradeTime: now - rng.int(50),
+    });
+  }
+
+  #markState(now: number): MarkState {
+    const bid = this.book.bids.bestTick() ?? this.#fair;
+    const ask = this.book.asks.bestTick() ?? this.#fair;
+    const scale = 10 ** MARK_EXTRA_DECIMALS;
+    const mark = Math.round(((bid + ask) / 2) * scale);
+    const index = Math.round(mark * (1 - this.#premium));
+    const previous = this.#mark?.markAverage ?? mark;
+    return { mark, markAverage: Math.round(previous * 0.9 + mark * 0.1), index, settle: index, time: now };
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Per-(market, symbol) instrument settings of the simulated exchange: tick and lot grids, how prices print on the
+ * wire, and a realistic starting price. Popular symbols get their real price level; any other symbol gets one
+ * derived from its name, so a benchmark can ask for fifty made-up symbols.
+ */
+import type { Market } from "../binance/types.ts";
+import { hashSeed } from "./prng.ts";
+
+/** Instrument settings; all prices and quantities in the simulator are integer ticks and lots of this spec. */
+export interface SymbolSpec {
+  market: Market;
+  /** Upper case, as in REST and in event `s` fields. */
+  symbol: string;
+  /** Lower case, as in stream names (Unicode-aware). */
+  lower: string;
+  /** `JSON.stringify(symbol)`, precomputed for frame templates. */
+  json: string;
+  baseAsset: string;
+  quoteAsset: string;
+  /** Tick size is `10^-priceDecimals`. */
+  priceDecimals: number;
+  /** Lot (step) size is `10^-qtyDecimals`. */
+  qtyDecimals: number;
+  /** Decimals printed for prices (spot always prints 8). */
+  pricePrint: number;
+  /** Decimals printed for quantities (spot always prints 8). */
+  qtyPrint: number;
+  /** Reference price in ticks, before the seed's jitter. */
+  basePriceTicks: number;
+  /** Typical resting quantity of one level, in lots (about 5000 quote units of notional). */
+  typicalLots: number;
+}
+
+const KNOWN_PRICES: Readonly<Record<string, number>> = {
+  BTCUSDT: 61600,
+  ETHUSDT: 3000,
+  BNBUSDT: 580,
+  SOLUSDT: 150,
+  XRPUSDT: 0.52,
+  DOGEUSDT: 0.12,
+  ADAUSDT: 0.45,
+  LTCUSDT: 82,
+};
+
+const QUOTES = ["FDUSD", "USDT", "USDC", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"];
+
+/** Spot prints every price and quantity with 8 decimals ("61602.01000000"). */
+const SPOT_PRINT_DECIMALS = 8;
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/**
+ * Builds the spec of `symbol` on `market`.
+ *
+ * @example
+ * ```ts
+ * const spec = symbolSpec("spot", "BTCUSDT"); // tick 0.01, lot 0.00001, prints "61602.01000000"
+ * ```
+ */
+export function symbolSpec(market: Market, symbol: string): SymbolSpec {
+  const price = KNOWN_PRICES[symbol] ?? derivedPrice(symbol);
+  const magnitude = Math.floor(Math.log10(price));
+  const spotPriceDecimals = clamp(4 - magnitude, 2, 8);
+  const spotQtyDecimals = clamp(magnitude + 1, 0, 8);
+  // USD-M contracts use coarser grids on expensive symbols (BTCUSDT: tick 0.1, lot 0.001) and print fewer digits.
+  const priceDecimals = market === "spot" ? spotPriceDecimals : spotPriceDecimals - (price >= 10000 ? 1 : 0);
+  const qtyDecimals = market === "spot" ? spotQtyDecimals : Math.min(3, spotQtyDecimals);
+  const quote = QUOTES.find((q) => symbol.length > q.length && symbol.endsWith(q)) ?? "USDT";
+  return {
+    market,
+    symbol,
+    lower: symbol.toLowerCase(),
+    json: JSON.stringify(symbol),
+    baseAsset: symbol.endsWith(quote) ? symbol.slice(0, symbol.length - quote.length) : symbol,
+    quoteAsset: quote,
+    priceDecimals,
+    qtyDecimals,
+    pricePrint: market === "spot" ? SPOT_PRINT_DECIMALS : spotPriceDecimals,
+    qtyPrint: market === "spot" ? SPOT_PRINT_DECIMALS : qtyDecimals,
+    basePriceTicks: Math.round(price * 10 ** priceDecimals),
+    typicalLots: Math.max(1, Math.round((5000 / price) * 10 ** qtyDecimals)),
+  };
+}
+
+/** A log-uniform price between 0.05 and 5000, fixed by the symbol's name. */
+function derivedPrice(symbol: string): number {
+  const u = hashSeed("price", symbol) / 4294967296;
+  const raw = 0.05 * 10 ** (u * 5);
+  // Keep four significant digits so the reference price sits on a plausible grid.
+  const digits = Math.floor(Math.log10(raw));
+  const unit = 10 ** (digits - 3);
+  return Math.round(raw / unit) * unit;
+}
