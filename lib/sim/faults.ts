@@ -50,6 +50,8 @@ export interface Recurring {
 export interface RestFault {
   market?: Market;
   hangProbability?: number;
+  /** How long a hanging request is held before a 504 (default 30 000; the simulator's close releases it). */
+  hangMs?: number;
   errorProbability?: number;
   rateLimitProbability?: number;
 }

@@ -27,7 +27,7 @@ export interface RestLimits {
 /** What the shell should do with a request. */
 export type RestOutcome =
   | { kind: "response"; status: number; headers: Record<string, string>; body: string }
-  | { kind: "hang" };
+  | { kind: "hang"; ms: number };
 
 interface Route {
   weight: (q: URLSearchParams) => number;
@@ -88,7 +88,7 @@ export class RestApi {
     const fault = this.#faults.rest;
     if (fault !== null && (fault.market === undefined || fault.market === market)) {
       const rng = this.#rng;
-      if (rng.chance(fault.hangProbability ?? 0)) return { kind: "hang" };
+      if (rng.chance(fault.hangProbability ?? 0)) return { kind: "hang", ms: fault.hangMs ?? 30_000 };
       if (rng.chance(fault.errorProbability ?? 0)) {
         return error(503, -1008, "Service Unavailable.", limiter.used(now));
       }

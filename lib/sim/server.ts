@@ -99,8 +99,6 @@ export const CLOSE_CODES = {
 const DEFAULT_WEIGHT: Readonly<Record<Market, number>> = { spot: 6000, usdm: 2400 };
 /** Deno's idle-timeout ping cadence, as Binance pings (spot 20 s, USD-M 3 min). */
 const PING_SECONDS: Readonly<Record<Market, number>> = { spot: 20, usdm: 180 };
-/** Longest a hanging REST request is held when the client never gives up. */
-const MAX_HANG_MS = 120_000;
 
 interface Connection {
   market: Market;
@@ -417,22 +415,23 @@ class SimulatorServer implements Simulator {
     if (outcome.kind === "response") {
       return new Response(outcome.body, { status: outcome.status, headers: outcome.headers });
     }
-    await this.#hang(req.signal);
+    await this.#hang(outcome.ms);
     return json(504, { code: -1007, msg: "Timeout waiting for response from backend server." });
   }
 
-  /** Holds a request until the client gives up, the simulator closes, or {@link MAX_HANG_MS}. */
-  #hang(signal: AbortSignal): Promise<void> {
+  /**
+   * Holds a request for `ms` or until the simulator closes. (The client's own timeout is what a test observes;
+   * `request.signal` is not used because Deno's legacy mode also aborts it on normal completion.)
+   */
+  #hang(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const release = () => {
         clearTimeout(timer);
         this.#hangs.delete(release);
-        signal.removeEventListener("abort", release);
         resolve();
       };
-      const timer = setTimeout(release, MAX_HANG_MS);
+      const timer = setTimeout(release, ms);
       this.#hangs.add(release);
-      signal.addEventListener("abort", release);
     });
   }
 
