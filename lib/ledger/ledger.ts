@@ -1,0 +1,385 @@
+/**
+ * The ledger in Deno KV: gaps, coverage, the file manifest, flush statistics, the journal checkpoint and
+ * clock offsets. The KV handle is passed in (tests use `Deno.openKv(":memory:")`); key layout and value sizes
+ * are documented in keys.ts.
+ *
+ * Every write is one `kv.atomic()`. Writes that read first check the versionstamps they read and retry a few
+ * times on a conflict, then throw {@linkcode LedgerConflictError}.
+ * @module
+ */
+
+import type { Market } from "../binance/types.ts";
+import type { JournalPosition } from "../storage/journal_format.ts";
+import { Manifest, type ManifestEntry, ManifestError } from "../storage/manifest.ts";
+import { manifestPath } from "../storage/layout.ts";
+import { estimateCost, splitBatches } from "./batches.ts";
+import { addSample, type CoverageEntry, coverageRows } from "./coverage.ts";
+import { DAY_US, HOUR_US, slotsTouched, utcDayStartUs } from "./intervals.ts";
+import {
+  CHECKPOINT_KEY,
+  clockKey,
+  clockRange,
+  coverageKey,
+  coverageRange,
+  fileKey,
+  FILES,
+  flushKey,
+  flushRange,
+  gapDayKey,
+  gapDayPrefix,
+  type GapKey,
+  gapKey,
+  parseCoverageKey,
+} from "./keys.ts";
+import {
+  capText,
+  checkCount,
+  checkFinite,
+  checkGapRow,
+  checkMarket,
+  type Checkpoint,
+  CLOCK_SOURCES,
+  type ClockSample,
+  compareText as cmp,
+  type CoverageRow,
+  type CoverageSample,
+  type CoverageValue,
+  type FlushStat,
+  type GapFilter,
+  type GapRecord,
+  manifestFields,
+} from "./records.ts";
+import type { Row } from "../storage/tables.ts";
+
+/** A read-modify-write kept losing to concurrent writers. */
+export class LedgerConflictError extends Error {
+  constructor(readonly key: Deno.KvKey, readonly attempts: number) {
+    super(
+      `Cannot commit ledger write to ${JSON.stringify(key)}: still conflicting after ${attempts} attempts`,
+    );
+    this.name = "LedgerConflictError";
+  }
+}
+
+/** {@linkcode Ledger.markRecovered} was given a gap the ledger does not hold. */
+export class GapNotFoundError extends Error {
+  constructor(readonly key: GapKey) {
+    super(`Cannot mark gap recovered: no gap ${JSON.stringify(gapKey(key))}`);
+    this.name = "GapNotFoundError";
+  }
+}
+
+/** Options of {@linkcode Ledger}. */
+export interface LedgerOptions {
+  /** Attempts of a read-modify-write before {@linkcode LedgerConflictError}. @default 5 */
+  maxAttempts?: number;
+}
+
+/**
+ * Longest gap kept (days): its copy per UTC day must fit one atomic operation with room to spare.
+ */
+export const MAX_GAP_DAYS = 366;
+
+/** The key identifying a gap record. */
+export function gapKeyOf(gap: GapRecord): GapKey {
+  const { symbol, stream, start_time, kind } = gap.row;
+  return { market: gap.market, symbol, stream, startUs: start_time, kind };
+}
+
+const fileCost = (e: ManifestEntry) => estimateCost(e.path, e);
+
+/**
+ * The collector's ledger over a KV handle.
+ *
+ * @example
+ * ```ts
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * await ledger.addGap("spot", gapRow);
+ * const rows = await ledger.coverage("2024-01-02");
+ * ledger.close();
+ * ```
+ */
+export class Ledger {
+  readonly #maxAttempts: number;
+
+  constructor(readonly kv: Deno.Kv, options: LedgerOptions = {}) {
+    const { maxAttempts = 5 } = options;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+      throw new RangeError(`Cannot create ledger: 'maxAttempts' must be a positive integer: ${maxAttempts}`);
+    }
+    this.#maxAttempts = maxAttempts;
+  }
+
+  /** Closes the KV handle. */
+  close(): void {
+    this.kv.close();
+  }
+
+  // ---- gaps ----
+
+  /**
+   * Records a gap interval. Idempotent: a gap with the same market, symbol, stream, start and kind is kept as
+   * first recorded (with its recovery), and false is returned.
+   */
+  async addGap(market: Market, row: Row<"gaps">): Promise<boolean> {
+    checkMarket("record gap", market);
+    checkGapRow(row);
+    const days = slotsTouched(row.start_time, row.end_time, DAY_US);
+    if (days.length > MAX_GAP_DAYS) {
+      throw new RangeError(`Cannot record gap: it spans ${days.length} days (at most ${MAX_GAP_DAYS})`);
+    }
+    const record: GapRecord = {
+      market,
+      row: { ...row, reason: capText(row.reason) },
+      recoveredAtUs: null,
+      recoveryNote: null,
+    };
+    const key = gapKeyOf(record);
+    const op = this.kv.atomic().check({ key: gapKey(key), versionstamp: null }).set(gapKey(key), record);
+    for (const day of days) op.set(gapDayKey(day, key), record);
+    return (await op.commit()).ok;
+  }
+
+  /** Notes that a gap's data was recovered (e.g. backfilled from REST) at `atUs`. */
+  async markRecovered(key: GapKey, atUs: number, note: string): Promise<void> {
+    checkCount("mark gap recovered", "atUs", atUs);
+    await this.#update<GapRecord>(gapKey(key), (current, op) => {
+      if (current === null) throw new GapNotFoundError(key);
+      const record: GapRecord = { ...current, recoveredAtUs: atUs, recoveryNote: capText(note) };
+      op.set(gapKey(key), record);
+      for (const day of slotsTouched(current.row.start_time, current.row.end_time, DAY_US)) {
+        op.set(gapDayKey(day, key), record);
+      }
+    });
+  }
+
+  /** One gap, or null. */
+  async getGap(key: GapKey): Promise<GapRecord | null> {
+    return (await this.kv.get<GapRecord>(gapKey(key))).value;
+  }
+
+  /**
+   * Gaps overlapping `[fromUs, toUs)` (a zero-length gap counts if it lies inside), optionally of one market,
+   * symbol or stream, sorted by start time, then market, symbol, stream and kind.
+   */
+  async listGaps(filter: GapFilter): Promise<GapRecord[]> {
+    const { market, symbol, stream, fromUs, toUs } = filter;
+    if (toUs <= fromUs) return [];
+    const seen = new Set<string>();
+    const out: GapRecord[] = [];
+    for (const day of slotsTouched(fromUs, toUs, DAY_US)) {
+      for await (
+        const { value } of this.kv.list<GapRecord>({ prefix: gapDayPrefix(day, market, symbol, stream) })
+      ) {
+        const r = value.row;
+        if ((symbol !== undefined && r.symbol !== symbol) || (stream !== undefined && r.stream !== stream)) {
+          continue;
+        }
+        if (r.start_time >= toUs || (r.end_time <= fromUs && r.start_time < fromUs)) continue;
+        const id = JSON.stringify(gapKey(gapKeyOf(value)));
+        if (seen.has(id)) continue;
+        seen.add(id);
+        out.push(value);
+      }
+    }
+    return out.sort((a, b) =>
+      a.row.start_time - b.row.start_time || cmp(a.market, b.market) || cmp(a.row.symbol, b.row.symbol) ||
+      cmp(a.row.stream, b.row.stream) || cmp(a.row.kind, b.row.kind)
+    );
+  }
+
+  // ---- coverage ----
+
+  /**
+   * Adds a flush's message count and recorded span to one stream-hour (`hourUs` is the hour's start; the span
+   * is clipped to it).
+   */
+  async addCoverage(
+    market: Market,
+    symbol: string,
+    stream: string,
+    hourUs: number,
+    sample: CoverageSample,
+  ): Promise<void> {
+    const what = "add coverage";
+    checkMarket(what, market);
+    checkCount(what, "hourUs", hourUs);
+    if (hourUs % HOUR_US !== 0) throw new RangeError(`Cannot ${what}: hourUs ${hourUs} is not an hour start`);
+    checkCount(what, "messages", sample.messages);
+    checkCount(what, "spanStartUs", sample.spanStartUs);
+    checkCount(what, "spanEndUs", sample.spanEndUs);
+    if (sample.spanEndUs < sample.spanStartUs) {
+      throw new RangeError(`Cannot ${what}: span ends before it starts`);
+    }
+    const key = coverageKey(hourUs, market, symbol, stream);
+    await this.#update<CoverageValue>(key, (current, op) => {
+      op.set(key, addSample(current, hourUs, sample));
+    });
+  }
+
+  /**
+   * Per (market, symbol, stream, UTC hour) of `dateUtc` (`YYYY-MM-DD`): messages, recorded, gap, recovered and
+   * covered seconds, and the percentage covered. See {@linkcode coverageRows}.
+   */
+  async coverage(dateUtc: string): Promise<CoverageRow[]> {
+    const dayUs = utcDayStartUs(dateUtc);
+    const entries: CoverageEntry[] = [];
+    for await (const { key, value } of this.kv.list<CoverageValue>(coverageRange(dayUs, dayUs + DAY_US))) {
+      entries.push({ ...parseCoverageKey(key), value });
+    }
+    const gaps = await this.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US });
+    return coverageRows(dayUs, entries, gaps);
+  }
+
+  // ---- files ----
+
+  /** Records finished Parquet files (an entry with the same path is replaced). */
+  async addFiles(entries: readonly ManifestEntry[]): Promise<void> {
+    for (const batch of splitBatches(entries, fileCost)) {
+      const op = this.kv.atomic();
+      for (const e of batch) op.set(fileKey(e.path), manifestFields(e));
+      await op.commit();
+    }
+  }
+
+  /** Forgets files (e.g. part files replaced by compaction). */
+  async removeFiles(paths: readonly string[]): Promise<void> {
+    for (const batch of splitBatches(paths, (p) => estimateCost(p, undefined))) {
+      const op = this.kv.atomic();
+      for (const p of batch) op.delete(fileKey(p));
+      await op.commit();
+    }
+  }
+
+  /** Every file entry, sorted by path. */
+  async listFiles(): Promise<ManifestEntry[]> {
+    const out: ManifestEntry[] = [];
+    for await (const { value } of this.kv.list<ManifestEntry>(FILES)) out.push(value);
+    return out.sort((a, b) => cmp(a.path, b.path));
+  }
+
+  /**
+   * Writes the file entries to `{dataDir}/_manifest/checksums.json` through {@linkcode Manifest} (same format,
+   * atomic save), for tools without Deno. The ledger is the authority: entries it lacks are dropped, and an
+   * unreadable manifest file is replaced. Returns the number of entries written.
+   */
+  async mirrorManifest(dataDir: string): Promise<number> {
+    const files = await this.listFiles();
+    let manifest: Manifest;
+    try {
+      manifest = await Manifest.load(dataDir);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      await Deno.remove(manifestPath(dataDir));
+      manifest = await Manifest.load(dataDir);
+    }
+    for (const e of manifest.entries()) manifest.remove(e.path);
+    for (const e of files) manifest.add(e);
+    await manifest.save();
+    return files.length;
+  }
+
+  // ---- flushes ----
+
+  /** Records one flush's statistics (keyed by its time). */
+  async addFlush(stat: FlushStat): Promise<void> {
+    const what = "record flush";
+    for (const name of ["atUs", "files", "rows", "bytes"] as const) checkCount(what, name, stat[name]);
+    checkFinite(what, "ms", stat.ms);
+    const { atUs, files, rows, bytes, ms, reason } = stat;
+    await this.kv.atomic().set(flushKey(atUs), { atUs, files, rows, bytes, ms, reason: capText(reason) })
+      .commit();
+  }
+
+  /** Flushes in `[fromUs, toUs)`, oldest first. */
+  async listFlushes(fromUs: number, toUs: number): Promise<FlushStat[]> {
+    return await values<FlushStat>(this.kv.list(flushRange(fromUs, toUs)));
+  }
+
+  // ---- journal checkpoint ----
+
+  /** The committed journal position, or null before the first commit. */
+  async getCheckpoint(): Promise<Checkpoint | null> {
+    const entry = await this.kv.get<Omit<Checkpoint, "versionstamp">>(CHECKPOINT_KEY);
+    return entry.value === null || entry.versionstamp === null
+      ? null
+      : { ...entry.value, versionstamp: entry.versionstamp };
+  }
+
+  /**
+   * Records "the journal up to `next` is committed to these Parquet files": the file entries and the new
+   * checkpoint in one atomic operation, checked against `prev` (the checkpoint as last read, or null for the
+   * first). Returns false, writing nothing, when `prev` is stale.
+   *
+   * More entries than one operation can hold go first, in batches guarded by the same check, and the checkpoint
+   * last; so a checkpoint never names a position whose files are not all recorded.
+   */
+  async commitCheckpoint(
+    prev: Checkpoint | null,
+    next: JournalPosition,
+    files: readonly ManifestEntry[],
+  ): Promise<boolean> {
+    const what = "commit checkpoint";
+    checkCount(what, "segment", next.segment);
+    checkCount(what, "offset", next.offset);
+    if (
+      prev !== null &&
+      (next.segment < prev.segment || (next.segment === prev.segment && next.offset < prev.offset))
+    ) {
+      throw new RangeError(
+        `Cannot ${what}: ${next.segment}:${next.offset} is before the previous ${prev.segment}:${prev.offset}`,
+      );
+    }
+    const check = { key: CHECKPOINT_KEY, versionstamp: prev?.versionstamp ?? null };
+    const batches = splitBatches(files, fileCost, 1);
+    for (const [i, batch] of batches.entries()) {
+      const op = this.kv.atomic().check(check);
+      for (const e of batch) op.set(fileKey(e.path), manifestFields(e));
+      if (i === batches.length - 1) {
+        op.set(CHECKPOINT_KEY, { segment: next.segment, offset: next.offset, files: files.length });
+      }
+      if (!(await op.commit()).ok) return false;
+    }
+    return true;
+  }
+
+  // ---- clock ----
+
+  /** Records one clock-offset measurement. */
+  async addClockSample(sample: ClockSample): Promise<void> {
+    const what = "record clock sample";
+    checkCount(what, "atUs", sample.atUs);
+    checkFinite(what, "offsetMs", sample.offsetMs);
+    checkFinite(what, "rttMs", sample.rttMs);
+    if (!CLOCK_SOURCES.includes(sample.source)) throw new RangeError(`Cannot ${what}: unknown source`);
+    const { atUs, source, offsetMs, rttMs } = sample;
+    await this.kv.atomic().set(clockKey(atUs, source), { atUs, source, offsetMs, rttMs }).commit();
+  }
+
+  /** Clock samples taken in `[fromUs, toUs)`, oldest first. */
+  async listClockSamples(fromUs: number, toUs: number): Promise<ClockSample[]> {
+    return await values<ClockSample>(this.kv.list(clockRange(fromUs, toUs)));
+  }
+
+  // ---- internals ----
+
+  /** Reads `key`, lets `apply` add writes to an operation checked against that read, and retries conflicts. */
+  async #update<T>(
+    key: Deno.KvKey,
+    apply: (current: T | null, op: Deno.AtomicOperation) => void,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      const entry = await this.kv.get<T>(key);
+      const op = this.kv.atomic().check(entry);
+      apply(entry.value, op);
+      if ((await op.commit()).ok) return;
+    }
+    throw new LedgerConflictError(key, this.#maxAttempts);
+  }
+}
+
+async function values<T>(iter: Deno.KvListIterator<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const { value } of iter) out.push(value);
+  return out;
+}
