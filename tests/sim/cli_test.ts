@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { CliUsageError, parseSimArgs } from "../../lib/sim/cli.ts";
+
+Deno.test("parseSimArgs maps flags to simulator options and faults", () => {
+  const cmd = parseSimArgs([
+    "--port",
+    "9000",
+    "--symbols",
+    "BTCUSDT, SOLUSDT",
+    "--seed",
+    "5",
+    "--rate",
+    "1000",
+    "--tick-ms",
+    "0",
+    "--truth",
+    "t.jsonl",
+    "--drop-diffs",
+    "0.01",
+    "--rest-429",
+    "0.5",
+    "--unknown-fields",
+    "--lifetime",
+    "60000",
+    "--disconnect-every",
+    "30000",
+    "--weight-usdm",
+    "100",
+  ]);
+  assert.equal(cmd.help, false);
+  if (cmd.help) return;
+  const o = cmd.options;
+  assert.deepEqual([o.port, o.symbols, o.seed, o.rate, o.tickMs, o.truthFile, o.lifetimeMs], [
+    9000,
+    ["BTCUSDT", "SOLUSDT"],
+    5,
+    1000,
+    0,
+    "t.jsonl",
+    60000,
+  ]);
+  assert.deepEqual(o.weightPerMinute, { usdm: 100 });
+  assert.deepEqual(o.faults, {
+    dropDiffs: { probability: 0.01 },
+    rest: { errorProbability: undefined, rateLimitProbability: 0.5, hangProbability: undefined },
+    unknownFields: true,
+    disconnect: { everyMs: 30000 },
+  });
+});
+
+Deno.test("parseSimArgs defaults, help and errors", () => {
+  const cmd = parseSimArgs([]);
+  assert.ok(!cmd.help && cmd.options.symbols.join() === "BTCUSDT,ETHUSDT");
+  assert.deepEqual(parseSimArgs(["--help"]), { help: true });
+  assert.throws(() => parseSimArgs(["--drop-diffs", "2"]), CliUsageError);
+  assert.throws(() => parseSimArgs(["--port", "abc"]), CliUsageError);
+  assert.throws(() => parseSimArgs(["--bogus"]), CliUsageError);
+  assert.throws(() => parseSimArgs(["--symbols", ","]), CliUsageError);
+});
