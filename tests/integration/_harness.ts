@@ -19,7 +19,11 @@ export type Sim = Awaited<ReturnType<typeof startSimulator>>;
 export type PlainRow<N extends TableName> = Row<N> & Record<string, unknown>;
 
 /** Reads every Parquet file of (market, table) listed in the manifest, in file-name (time) order. */
-export async function readRows<N extends TableName>(dataDir: string, market: Market, table: N): Promise<PlainRow<N>[]> {
+export async function readRows<N extends TableName>(
+  dataDir: string,
+  market: Market,
+  table: N,
+): Promise<PlainRow<N>[]> {
   const manifest = await Manifest.load(dataDir);
   const out: PlainRow<N>[] = [];
   const files = manifest.entries().filter((e) => e.market === market && e.table === table);
@@ -87,7 +91,8 @@ markets:
     rest_url: ${sim.usdm.restUrl}
     ws_url: ${sim.usdm.wsUrl}
     streams: [${
-    (o.usdmStreams ?? ["depth@100ms", "aggTrade", "kline_1m", "bookTicker", "forceOrder", "markPrice@1s"]).join(", ")
+    (o.usdmStreams ?? ["depth@100ms", "aggTrade", "kline_1m", "bookTicker", "forceOrder", "markPrice@1s"])
+      .join(", ")
   }]
 `;
   return parseConfig(yaml, "test.yaml");
