@@ -125,9 +125,9 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
   const shutdown = num("server-shutdown-every", 1);
   if (shutdown !== undefined) faults.serverShutdown = { everyMs: shutdown, closeAfterMs: 1000 };
 
-  const symbols = (str("symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()).filter((s) =>
-    s !== ""
-  );
+  const symbols = (str("symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()).filter((
+    s,
+  ) => s !== "");
   if (symbols.length === 0) throw new CliUsageError("Cannot use --symbols: the list is empty");
   const weightSpot = num("weight-spot", 1);
   const weightUsdm = num("weight-usdm", 1);

@@ -264,3 +264,46 @@ Deno.test("truth file gets JSON lines of the initial books and events", async ()
     await Deno.remove(file);
   }
 });
+
+Deno.test("every simulated stream kind pushes data with current event times", async () => {
+  await withSim({ symbols: ["BTCUSDT"] }, async (sim) => {
+    const spotStreams = ["depth", "depth@100ms", "aggTrade", "trade", "bookTicker", "kline_1s", "kline_1m"];
+    const spot = await TestClient.open(
+      `${sim.spot.wsUrl}/stream?streams=${spotStreams.map((s) => `btcusdt@${s}`).join("/")}`,
+    );
+    const pubStreams = ["depth", "depth@100ms", "depth@500ms", "bookTicker"];
+    const pub = await TestClient.open(
+      `${sim.usdm.wsUrl}/public/stream?streams=${pubStreams.map((s) => `btcusdt@${s}`).join("/")}`,
+    );
+    const mktStreams = ["aggTrade", "kline_1m", "markPrice@1s"];
+    const mkt = await TestClient.open(
+      `${sim.usdm.wsUrl}/market/stream?streams=${mktStreams.map((s) => `btcusdt@${s}`).join("/")}`,
+    );
+    const started = Date.now();
+    for (const [client, names] of [[spot, spotStreams], [pub, pubStreams], [mkt, mktStreams]] as const) {
+      for (const name of names) {
+        const [f] = await client.waitFor((f) => isObject(f.json) && f.json.stream === `btcusdt@${name}`, {
+          timeoutMs: 3000,
+          what: name,
+        });
+        const data = payload(f!)!;
+        if (typeof data.E === "number") {
+          assert.ok(Math.abs(data.E - Date.now()) < 3000, `${name} E is current`);
+        }
+      }
+    }
+    const [closed] = await spot.waitFor((f) => {
+      const k = payload(f)?.k;
+      return isObject(k) && k.i === "1s" && k.x === true;
+    });
+    const k = payload(closed!)!.k as { t: number; T: number };
+    assert.equal(k.T - k.t, 999);
+    const mark = mkt.frames.map(payload).find((d) => d?.e === "markPriceUpdate")!;
+    assert.ok((mark.T as number) > started && typeof mark.r === "string");
+    const trade = spot.frames.map(payload).find((d) => d?.e === "trade")!;
+    assert.ok(typeof trade.t === "number" && trade.M === true);
+    await spot.close();
+    await pub.close();
+    await mkt.close();
+  });
+});
