@@ -83,6 +83,11 @@ export interface StreamConnectionHandlers {
   onClose?(connId: number, info: CloseInfo): void;
   /** The socket nears its lifetime (`lifetimeMs - rotateLeadMs` after open): time to open a replacement. */
   onLifetimeNear?(connId: number): void;
+  /**
+   * Spot `serverShutdown` arrived. Return true when a replacement is being opened: the socket then stays open
+   * until the server closes it (or the owner does); otherwise it is dropped and reconnected at once.
+   */
+  onServerShutdown?(connId: number): boolean;
   /** A frame that is neither data nor a control reply (binary, unparsable, unknown shape). Never fatal. */
   onBadFrame?(connId: number, frame: string | ArrayBuffer | Blob, localUs: number): void;
 }
@@ -326,7 +331,7 @@ export class StreamConnection {
         this.#h.onBadFrame?.(s.connId, data as ArrayBuffer | Blob, localUs);
       } else if (data.startsWith(DATA_PREFIX)) {
         if (data.charCodeAt(DATA_PREFIX.length + 1) === BANG && data.startsWith(SHUTDOWN_COMBINED)) {
-          this.#abandon(s, { kind: "serverShutdown" });
+          this.#serverShutdown(s);
           return;
         }
         s.dataFrames++;
@@ -339,6 +344,12 @@ export class StreamConnection {
       s.error = ev instanceof ErrorEvent ? ev.message : "WebSocket error";
     };
     ws.onclose = (ev: CloseEvent) => this.#ended(s, ev.code, ev.reason, ev.wasClean);
+  }
+
+  /** The server announced it will close the socket: hand over (if the owner does) or reconnect now. */
+  #serverShutdown(s: Session): void {
+    if (this.#h.onServerShutdown?.(s.connId)) return;
+    this.#abandon(s, { kind: "serverShutdown" });
   }
 
   #opened(s: Session): void {
@@ -396,7 +407,7 @@ export class StreamConnection {
    */
   #control(s: Session, text: string, localUs: number): void {
     if (text.startsWith(SHUTDOWN_RAW)) {
-      this.#abandon(s, { kind: "serverShutdown" });
+      this.#serverShutdown(s);
       return;
     }
     let reply: unknown = null;

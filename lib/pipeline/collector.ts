@@ -349,15 +349,10 @@ export class Collector {
           if (slot.active === conn && slot.replacement) this.promote(slot);
         },
         onLifetimeNear: (connId) => {
-          if (this.stopping || slot.active !== conn || slot.replacement) return;
-          log("info", "connection nears its lifetime: opening a replacement", {
-            market,
-            plan: slot.plan.key,
-            conn: connId,
-          });
-          slot.replacement = this.connect(rt, slot);
-          slot.replacement.start();
+          this.replace(rt, slot, conn, connId, "connection nears its lifetime");
         },
+        // Keep reading the announced socket until a replacement is in sync, as at the 24 h cut.
+        onServerShutdown: (connId) => this.replace(rt, slot, conn, connId, "server announced shutdown"),
         onBadFrame: (connId, frame) => {
           this.badFrames.write("warn", "non-text or unknown frame", {
             market,
@@ -368,6 +363,26 @@ export class Collector {
       },
     });
     return conn;
+  }
+
+  /** Opens a replacement for the slot's active connection; true when one is (now) running. */
+  private replace(
+    rt: MarketRuntime,
+    slot: Slot,
+    conn: StreamConnection,
+    connId: number,
+    why: string,
+  ): boolean {
+    if (this.stopping || slot.active !== conn) return false;
+    if (slot.replacement) return true;
+    this.options.log("info", `${why}: opening a replacement`, {
+      market: rt.setup.market,
+      plan: slot.plan.key,
+      conn: connId,
+    });
+    slot.replacement = this.connect(rt, slot);
+    slot.replacement.start();
+    return true;
   }
 
   /** The replacement takes over; the old connection is closed for good. */

@@ -165,3 +165,13 @@ Deno.test("collector vs simulator: connections replaced before their lifetime le
   assert.ok(opened >= 6, `every connection was replaced at least twice (${opened} new connections)`);
   for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap at the rotations`);
 });
+
+Deno.test("collector vs simulator: a spot serverShutdown is handed over to a replacement without a gap", async () => {
+  const { result } = await runScenario({
+    seconds: 4,
+    during: (sim) => {
+      sim.faults.serverShutdown = { closeAfterMs: 2500 };
+    },
+  });
+  for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
+});
