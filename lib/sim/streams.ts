@@ -19,8 +19,15 @@ export const DEPTH_SPEEDS: Readonly<Record<Market, readonly DepthSpeed[]>> = {
   }],
 };
 
-/** The diff stream whose events the ground truth records (every other speed is a coarser batching of it). */
+/** The diff stream whose events the ground truth records as `diffs` (the wire `@depth@100ms` events). */
 export const TRUTH_DEPTH_SPEED_MS = 100;
+
+/**
+ * The batching window of the truth's book replay: the greatest common divisor of the market's diff speeds, so
+ * the final id of every diff event on every speed is the final id of one of these windows. Spot's is the 100 ms
+ * stream itself; USD-M (100/250/500 ms) needs an internal 50 ms batcher whose events go to no connection.
+ */
+export const TRUTH_BATCH_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50 };
 
 /** A kline interval, its length and how often an open candle is pushed. */
 export interface KlineInterval {

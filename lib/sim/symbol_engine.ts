@@ -13,7 +13,13 @@ import { type AggTradeEvent, MARK_EXTRA_DECIMALS, type SimEvent } from "./events
 import { fundingRateAt, nextFundingTime } from "./funding.ts";
 import { KlineSeries } from "./klines.ts";
 import { hashSeed, Prng } from "./prng.ts";
-import { DEPTH_SPEEDS, KLINE_INTERVALS, type SymbolStreams, symbolStreams } from "./streams.ts";
+import {
+  DEPTH_SPEEDS,
+  KLINE_INTERVALS,
+  type SymbolStreams,
+  symbolStreams,
+  TRUTH_BATCH_MS,
+} from "./streams.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 import { TradeHistory } from "./trade_history.ts";
 
@@ -145,6 +151,11 @@ export class SymbolEngine {
     this.#batchers = DEPTH_SPEEDS[spec.market].map((s) =>
       new DepthBatcher(spec, this.streams.depth.get(s.ms)!, s.ms, this.#updateId, now)
     );
+    const truthMs = TRUTH_BATCH_MS[spec.market];
+    if (!this.streams.depth.has(truthMs)) {
+      // The empty stream name matches no subscription: these events exist for the ground truth only.
+      this.#batchers.push(new DepthBatcher(spec, "", truthMs, this.#updateId, now));
+    }
     this.trades = new TradeHistory(params.historyLimit);
     this.klines = new Map(
       KLINE_INTERVALS[spec.market].map((k) => [

@@ -3,7 +3,8 @@
  * tests can compare the collector's output with it. Kept in memory (queries below) and/or written as JSON
  * lines through a sink (one object per line, `type` first; events carry their exact wire frame in `data`).
  *
- * Recorded per (market, symbol): the initial book with its update id, every `@depth@100ms` diff event, every
+ * Recorded per (market, symbol): the initial book with its update id, every `@depth@100ms` diff event (plus,
+ * in memory, USD-M's internal 50 ms diffs, so `bookAt` answers for the final id of any diff stream), every
  * aggregate trade, every closed kline, every bookTicker, markPrice (1 s stream) and forceOrder event; plus
  * what the diff faults did to which event (drop, duplicate, delay) and each disconnect or shutdown fault.
  */
@@ -21,7 +22,7 @@ import type {
 } from "./events.ts";
 import { MARK_EXTRA_DECIMALS, RATE_DECIMALS } from "./events.ts";
 import { eventFrame, formatQuote, levelsJson } from "./frames.ts";
-import { TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
+import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
 import type { BookCapture } from "./symbol_engine.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
@@ -137,12 +138,14 @@ interface Series {
   spec: SymbolSpec;
   initial: BookCapture;
   diffs: DiffEvent[];
+  /** Diffs of the truth batch window ({@link TRUTH_BATCH_MS}); the same array as `diffs` on spot. */
+  bookDiffs: DiffEvent[];
   trades: AggTradeEvent[];
   klines: KlineEvent[];
   bookTickers: BookTickerEvent[];
   markPrices: MarkPriceEvent[];
   forceOrders: ForceOrderEvent[];
-  /** Replay cursor of {@link GroundTruth.bookAt}: the book after `diffs[0..next)`. */
+  /** Replay cursor of {@link GroundTruth.bookAt}: the book after `bookDiffs[0..next)`. */
   cursor: { book: BookModel; next: number } | null;
 }
 
@@ -178,10 +181,12 @@ export class GroundTruth {
 
   /** Registers a (market, symbol) with its initial book. */
   addSymbol(spec: SymbolSpec, initial: BookCapture): void {
+    const diffs: DiffEvent[] = [];
     this.#series.set(`${spec.market}:${spec.symbol}`, {
       spec,
       initial,
-      diffs: [],
+      diffs,
+      bookDiffs: TRUTH_BATCH_MS[spec.market] === TRUTH_DEPTH_SPEED_MS ? diffs : [],
       trades: [],
       klines: [],
       bookTickers: [],
@@ -206,7 +211,10 @@ export class GroundTruth {
     let list: SimEvent[];
     switch (ev.kind) {
       case "depth":
-        if (ev.speedMs !== TRUTH_DEPTH_SPEED_MS) return;
+        if (ev.speedMs !== TRUTH_DEPTH_SPEED_MS) {
+          if (ev.speedMs === TRUTH_BATCH_MS[ev.spec.market] && this.#memory) series.bookDiffs.push(ev);
+          return;
+        }
         list = series.diffs;
         break;
       case "aggTrade":
@@ -371,8 +379,8 @@ export class GroundTruth {
   }
 
   /**
-   * The true top-`topN` book after the diff event whose final id is `updateId` (or the initial book, for its
-   * id). Replays from a cursor, so ascending queries cost linear time in total.
+   * The true top-`topN` book after the diff event whose final id is `updateId`, on any diff stream (or the
+   * initial book, for its id). Replays from a cursor, so ascending queries cost linear time in total.
    */
   bookAt(market: Market, symbol: string, updateId: number, topN: number): TrueBook {
     const s = this.#get(market, symbol);
@@ -380,7 +388,7 @@ export class GroundTruth {
       const snap = this.#snapshotOf(s.spec, s.initial);
       return { lastUpdateId: updateId, bids: snap.bids.slice(0, topN), asks: snap.asks.slice(0, topN) };
     }
-    const end = s.diffs.findIndex((d) => d.finalId === updateId);
+    const end = indexOfFinalId(s.bookDiffs, updateId);
     if (end < 0) {
       throw new TruthQueryError(
         `Cannot compute book of ${market} ${symbol} at ${updateId}: no diff event has that final update id`,
@@ -394,7 +402,7 @@ export class GroundTruth {
     }
     const cursor = s.cursor;
     for (; cursor.next <= end; cursor.next++) {
-      const d = s.diffs[cursor.next]!;
+      const d = s.bookDiffs[cursor.next]!;
       cursor.book.apply("bid", d.bids);
       cursor.book.apply("ask", d.asks);
     }
@@ -432,4 +440,16 @@ function levels(spec: SymbolSpec, pairs: readonly number[]): Level[] {
     ];
   }
   return out;
+}
+
+/** Index of the diff with this final id (final ids ascend), or -1. */
+function indexOfFinalId(diffs: readonly DiffEvent[], id: number): number {
+  let lo = 0;
+  let hi = diffs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (diffs[mid]!.finalId < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return diffs[lo]?.finalId === id ? lo : -1;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { DiffEvent } from "../../lib/sim/events.ts";
 import { Exchange } from "../../lib/sim/exchange.ts";
 import { GroundTruth, TruthQueryError } from "../../lib/sim/truth.ts";
 
@@ -40,6 +41,38 @@ Deno.test("GroundTruth.bookAt replays to any diff's final id, forwards and backw
     truth.initialBook("usdm", "BTCUSDT").lastUpdateId,
   );
   assert.equal(truth.diffs("spot", "BTCUSDT")[0]!.prevFinalUpdateId, null);
+});
+
+Deno.test("GroundTruth.bookAt answers for the final ids of every diff speed", () => {
+  const truth = new GroundTruth({ memory: true });
+  const ex = new Exchange({ symbols: ["BTCUSDT"], seed: 13 }, T0);
+  for (const e of ex.engines()) truth.addSymbol(e.spec, e.initial);
+  const seen: DiffEvent[] = [];
+  for (let i = 1; i <= 300; i++) {
+    for (const ev of ex.step(T0 + i * 7, null)) {
+      truth.record(ev);
+      if (ev.kind === "depth" && ev.stream !== "") seen.push(ev);
+    }
+  }
+  for (const market of ["spot", "usdm"] as const) {
+    const spec = ex.engine(market, "BTCUSDT")!.spec;
+    for (const stream of ["btcusdt@depth", "btcusdt@depth@500ms"]) {
+      const events = seen.filter((e) => e.spec.market === market && e.stream === stream);
+      if (market === "spot" && stream.endsWith("500ms")) continue;
+      assert.ok(events.length >= 2, `${market} ${stream}`);
+      const init = truth.initialBook(market, "BTCUSDT");
+      const bids = new Map(init.bids);
+      for (const e of events) {
+        for (let j = 0; j < e.bids.length; j += 2) {
+          const p = e.bids[j]! / 10 ** spec.priceDecimals;
+          const q = e.bids[j + 1]! / 10 ** spec.qtyDecimals;
+          q === 0 ? bids.delete(p) : bids.set(p, q);
+        }
+        const expected = [...bids].sort((a, b) => b[0] - a[0]).slice(0, 5);
+        assert.deepEqual(truth.bookAt(market, "BTCUSDT", e.finalId, 5).bids, expected, `${market} ${stream}`);
+      }
+    }
+  }
 });
 
 Deno.test("GroundTruth keeps trades, closed klines, tickers, marks and liquidations", () => {
