@@ -53,11 +53,6 @@ export class BookSide {
     return this.#ticks[this.#ticks.length - 1];
   }
 
-  /** True when price `a` is better than price `b` on this side. */
-  better(a: number, b: number): boolean {
-    return this.side === "bid" ? a > b : a < b;
-  }
-
   /** Sets the absolute quantity at `tick`; 0 removes the level. */
   set(tick: number, lots: number): void {
     const had = this.#lots.has(tick);
@@ -79,12 +74,6 @@ export class BookSide {
       out.push(tick, this.#lots.get(tick)!);
     }
     return out;
-  }
-
-  /** Removes every level. */
-  clear(): void {
-    this.#ticks.length = 0;
-    this.#lots.clear();
   }
 
   /** Position where `tick` is or would be inserted, keeping best-first order. */

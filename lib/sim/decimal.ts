@@ -37,15 +37,3 @@ export function formatScaled(units: number, decimals: number, printDecimals: num
 export function scaledToNumber(units: number, decimals: number): number {
   return units / (POW10[decimals] ?? 10 ** decimals);
 }
-
-/**
- * Rounds a double to an integer count of `10^-decimals` units (for derived values such as mark prices).
- *
- * @example
- * ```ts
- * toScaled(0.000123456, 8); // 12346
- * ```
- */
-export function toScaled(value: number, decimals: number): number {
-  return Math.round(value * (POW10[decimals] ?? 10 ** decimals));
-}

@@ -45,11 +45,6 @@ export class KlineSeries {
     this.#nextPush = (Math.floor(now / interval.pushMs) + 1) * interval.pushMs;
   }
 
-  /** The open candle. */
-  get current(): Candle {
-    return this.#current;
-  }
-
   /** Adds the fills of one aggregate trade (ids `firstId..lastId`) to the open candle. */
   addTrade(priceTicks: number, lots: number, takerBuy: boolean, firstId: number, lastId: number): void {
     const c = this.#current;

@@ -55,11 +55,6 @@ export class Prng {
     return Math.floor(this.next() * n);
   }
 
-  /** An integer in [lo, hi]. */
-  range(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-
   /** True with probability `p`. */
   chance(p: number): boolean {
     return this.next() < p;
