@@ -43,7 +43,11 @@ export async function startApp(
       removed: reconciled.removed.length,
     });
   }
-  const journal = await JournalWriter.open(journalDir(config.dataDir), overrides.journal);
+  // fsync twice a second, so a record is durable within about a second of its arrival even when an fsync is slow.
+  const journal = await JournalWriter.open(journalDir(config.dataDir), {
+    syncIntervalMs: 500,
+    ...overrides.journal,
+  });
   const markets: CollectorOptions["markets"][number][] = [];
   for (const m of Object.values(config.markets)) {
     if (!m.enabled) continue;

@@ -158,6 +158,11 @@ export class Collector {
     });
   }
 
+  /** The write-ahead journal (status, benchmarks). */
+  get journal(): JournalWriter {
+    return this.options.journal;
+  }
+
   /** The normalizer of a market (status, tests). */
   normalizerOf(market: Market): MarketNormalizer | undefined {
     return this.markets.find((m) => m.setup.market === market)?.normalizer;

@@ -1,0 +1,219 @@
+/**
+ * `deno task bench`: the simulator's firehose (its own process) into, first, a bare Deno WebSocket client that
+ * only counts frames and, second, the full collector pipeline (journal + books + Parquet), on the same streams.
+ * Reports messages/s, CPU seconds per million messages, peak RSS, and arrival-to-journal latencies.
+ *
+ * Flags: --symbols N (50)  --seconds S per phase (30)  --rate R book changes/s per symbol (1000)
+ *        --tick-ms T engine step (5)  --minutes M (instead of --seconds: long run, RSS sampled every minute)
+ */
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { startApp } from "../lib/app.ts";
+import { nowUs } from "../lib/clock.ts";
+import { parseConfig } from "../lib/config.ts";
+import { silentLogger } from "../lib/log.ts";
+import type { SegmentFile } from "../lib/storage/journal.ts";
+
+const STREAMS = ["depth@100ms", "aggTrade", "bookTicker", "kline_1s"];
+
+const flags = parseArgs({
+  args: Deno.args,
+  options: {
+    symbols: { type: "string", default: "50" },
+    seconds: { type: "string", default: "30" },
+    minutes: { type: "string" },
+    rate: { type: "string", default: "1000" },
+    "tick-ms": { type: "string", default: "5" },
+  },
+}).values;
+const nSymbols = Number(flags.symbols);
+const seconds = flags.minutes ? Number(flags.minutes) * 60 : Number(flags.seconds);
+const symbols = Array.from({ length: nSymbols }, (_, i) => `S${String(i).padStart(3, "0")}USDT`);
+
+/** Starts `deno task sim` in its own process and returns its spot URLs. */
+async function startSim(): Promise<{ child: Deno.ChildProcess; restUrl: string; wsUrl: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      new URL("../lib/sim/main.ts", import.meta.url).pathname,
+      "--symbols",
+      symbols.join(","),
+      "--rate",
+      String(flags.rate),
+      "--tick-ms",
+      String(flags["tick-ms"]),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/usdm/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`simulator exited: ${out}`);
+    out += value;
+  }
+  void (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  const m = /spot\s+REST (\S+)\s+WS (\S+)/.exec(out);
+  if (!m) throw new Error(`cannot read simulator URLs from: ${out}`);
+  return { child, restUrl: m[1]!, wsUrl: m[2]! };
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Samples RSS every 250 ms; returns the peak and per-minute samples. */
+function sampleRss() {
+  let peak = 0;
+  const perMinute: number[] = [];
+  const t0 = Date.now();
+  const timer = setInterval(() => {
+    const rss = Deno.memoryUsage().rss;
+    peak = Math.max(peak, rss);
+    const minute = Math.floor((Date.now() - t0) / 60_000);
+    perMinute[minute] = rss;
+  }, 250);
+  return { stop: () => clearInterval(timer), get peak() { return peak; }, perMinute };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
+
+/** Phase 1: a bare client that only counts frames. */
+async function bare(wsUrl: string): Promise<{ rate: number; cpu: number; rss: number }> {
+  const names = symbols.flatMap((s) => STREAMS.map((k) => `${s.toLowerCase()}@${k}`));
+  let frames = 0;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < names.length; i += 200) {
+    const ws = new WebSocket(`${wsUrl}/stream?streams=${names.slice(i, i + 200).join("/")}`);
+    ws.onmessage = () => frames++;
+    sockets.push(ws);
+  }
+  await new Promise((r) => setTimeout(r, 2000)); // warm up
+  const rss = sampleRss();
+  const f0 = frames;
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const dt = (performance.now() - t0) / 1000;
+  const result = { rate: (frames - f0) / dt, cpu: cpuSeconds() - c0, rss: rss.peak };
+  rss.stop();
+  for (const ws of sockets) ws.close();
+  await new Promise((r) => setTimeout(r, 500));
+  return result;
+}
+
+/** Phase 2: the collector, with the journal's file wrapped to time when each record becomes durable. */
+async function collector(restUrl: string, wsUrl: string) {
+  const dataDir = await Deno.makeTempDir({ prefix: "bench-" });
+  const config = parseConfig(
+    `symbols: [${symbols.join(", ")}]
+data_dir: ${dataDir}
+flush_interval: 10
+use_futures: false
+markets:
+  spot:
+    rest_url: ${restUrl}
+    ws_url: ${wsUrl}
+    streams: [${STREAMS.join(", ")}]
+`,
+    "bench.yaml",
+  );
+  // Latency samples: arrival → appended (in memory), arrival → fsync done (durable).
+  const appendLat: number[] = [];
+  const durableLat: number[] = [];
+  let pending: number[] = [];
+  let syncing: number[] = [];
+  let measuring = false;
+  const openSegment = (path: string): SegmentFile => {
+    const f = Deno.openSync(path, { write: true, createNew: true });
+    return {
+      writeSync: (p) => f.writeSync(p),
+      sync: async () => {
+        const covered = pending;
+        pending = [];
+        syncing = covered;
+        await f.sync();
+        const done = nowUs();
+        for (const a of syncing) durableLat.push(done - a);
+      },
+      close: () => f.close(),
+    };
+  };
+  const app = await startApp(config, silentLogger, { journal: { openSegment } });
+  // Sample every 64th frame's latency by wrapping the journal's append.
+  const journal = app.journal;
+  const append = journal.append.bind(journal);
+  let n = 0;
+  journal.append = (...a: Parameters<typeof append>) => {
+    const r = append(...a);
+    if (measuring && (++n & 63) === 0) {
+      appendLat.push(nowUs() - a[0]);
+      pending.push(a[0]);
+    }
+    return r;
+  };
+  await new Promise((r) => setTimeout(r, 3000)); // warm up: books sync
+  const stats = () => app.status().reduce((sum, m) => sum + m.stats.frames, 0);
+  const rss = sampleRss();
+  const f0 = stats();
+  const c0 = cpuSeconds();
+  const t0 = performance.now();
+  measuring = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const dt = (performance.now() - t0) / 1000;
+  const frames = stats() - f0;
+  const cpu = cpuSeconds() - c0;
+  rss.stop();
+  const status = app.status();
+  await app.stop();
+  const gaps = status.reduce((s, m) => s + m.stats.gaps, 0);
+  await Deno.remove(dataDir, { recursive: true });
+  const a = Float64Array.from(appendLat).sort();
+  const d = Float64Array.from(durableLat).sort();
+  return {
+    rate: frames / dt,
+    cpuPerMillion: cpu / (frames / 1e6),
+    peak: rss.peak,
+    perMinute: rss.perMinute,
+    appendP50: percentile(a, 0.5),
+    appendP99: percentile(a, 0.99),
+    durableP50: percentile(d, 0.5),
+    durableP99: percentile(d, 0.99),
+    gaps,
+    frames,
+  };
+}
+
+const sim = await startSim();
+try {
+  console.log(`firehose: ${nSymbols} spot symbols × ${STREAMS.join(", ")}; ${seconds} s per phase`);
+  const b = await bare(sim.wsUrl);
+  console.log(`bare client:  ${b.rate.toFixed(0)} msg/s  (peak RSS ${mib(b.rss)})`);
+  const c = await collector(sim.restUrl, sim.wsUrl);
+  console.log(
+    [
+      `collector:    ${c.rate.toFixed(0)} msg/s = ${(100 * c.rate / b.rate).toFixed(0)}% of the bare client`,
+      `  CPU:        ${c.cpuPerMillion.toFixed(1)} s per million messages`,
+      `  peak RSS:   ${mib(c.peak)}`,
+      `  arrival → journal append: p50 ${c.appendP50.toFixed(0)} µs, p99 ${c.appendP99.toFixed(0)} µs`,
+      `  arrival → fsynced:        p50 ${(c.durableP50 / 1000).toFixed(0)} ms, p99 ${(c.durableP99 / 1000).toFixed(0)} ms`,
+      `  gaps: ${c.gaps}; frames measured: ${c.frames}`,
+      flags.minutes ? `  RSS by minute: ${c.perMinute.map(mib).join(", ")}` : "",
+    ].filter((l) => l !== "").join("\n"),
+  );
+} finally {
+  sim.child.kill("SIGTERM");
+  await sim.child.status;
+}
