@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { MalformedMessageError } from "../../lib/binance/messages.ts";
+import {
+  parseAggTrades,
+  parseDepthSnapshot,
+  parseExchangeInfo,
+  parseKlines,
+  parsePremiumIndex,
+  parseServerTime,
+} from "../../lib/binance/rest_parse.ts";
+
+Deno.test("parseKlines() reads REST kline rows", () => {
+  const body = '[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100","148976.11427815",' +
+    '1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]';
+  assert.deepEqual(parseKlines(body), [{
+    openTime: 1499040000000,
+    open: 0.0163479,
+    high: 0.8,
+    low: 0.015758,
+    close: 0.015771,
+    volume: 148976.11427815,
+    closeTime: 1499644799999,
+    quoteVolume: 2434.19055334,
+    tradeCount: 308,
+    takerBuyVolume: 1756.87402397,
+    takerBuyQuoteVolume: 28.46694368,
+  }]);
+  assert.throws(() => parseKlines('[[1,"x"]]'), MalformedMessageError);
+});
+
+Deno.test("parseAggTrades() reads REST aggTrades", () => {
+  const t = parseAggTrades(
+    '[{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,' +
+      '"m":true,"M":true}]',
+  );
+  assert.equal(t.length, 1);
+  assert.equal(t[0]!.aggTradeId, 26129);
+  assert.equal(t[0]!.price, 0.01633102);
+  assert.equal(t[0]!.tradeTime, 1498793709153);
+  assert.equal(t[0]!.isBuyerMaker, true);
+});
+
+Deno.test("parseExchangeInfo() keeps rate limits and symbol status", () => {
+  const info = parseExchangeInfo(
+    '{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":2400}],' +
+      '"symbols":[{"symbol":"测试USDT","status":"TRADING","filters":[]}],"assets":[]}',
+  );
+  assert.deepEqual(info, {
+    rateLimits: [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 2400 }],
+    symbols: [{ symbol: "测试USDT", status: "TRADING" }],
+  });
+});
+
+Deno.test("parsePremiumIndex() accepts one object or an array; empty funding fields are null", () => {
+  const one = parsePremiumIndex(
+    '{"symbol":"BTCUSDT","markPrice":"11793.63","indexPrice":"11781.80","estimatedSettlePrice":"11781.16",' +
+      '"lastFundingRate":"0.00038246","interestRate":"0.00010000","nextFundingTime":1597392000000,"time":1597370495002}',
+  );
+  assert.equal(one.length, 1);
+  assert.equal(one[0]!.lastFundingRate, 0.00038246);
+  const many = parsePremiumIndex(
+    '[{"symbol":"X","markPrice":"1","indexPrice":"1","estimatedSettlePrice":"1","lastFundingRate":"",' +
+      '"interestRate":"","nextFundingTime":0,"time":5}]',
+  );
+  assert.deepEqual([many[0]!.lastFundingRate, many[0]!.interestRate, many[0]!.nextFundingTime], [
+    null,
+    null,
+    null,
+  ]);
+});
+
+Deno.test("malformed bodies are MalformedMessageError naming the field", () => {
+  assert.throws(() => parseServerTime("<html>"), /not JSON/);
+  assert.throws(() => parseServerTime('{"serverTime":"1"}'), /time\.serverTime/);
+  assert.throws(
+    () => parseDepthSnapshot('{"bids":[],"asks":[]}', "X", "spot"),
+    /depth\.lastUpdateId: missing/,
+  );
+  assert.throws(
+    () => parseDepthSnapshot('{"lastUpdateId":1,"bids":[["a","1"]],"asks":[]}', "X", "spot"),
+    /bids\[0\]/,
+  );
+  assert.throws(
+    () => parseDepthSnapshot('{"lastUpdateId":1,"E":"x","bids":[],"asks":[]}', "X", "usdm"),
+    MalformedMessageError,
+  );
+});
