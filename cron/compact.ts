@@ -1,0 +1,48 @@
+/**
+ * Cron job `compact` (hourly at minute 15): merges the part files of finished UTC hours
+ * (lib/storage/compact.ts). The work is found in the manifest (every finished hour with more than one file)
+ * and in a pending intent left by a crash, never from the time of the last run, so a skipped or failed run is
+ * caught up by the next one.
+ * @module
+ */
+
+import { type Logger, silentLogger } from "../lib/log.ts";
+import { compactFinishedHours, type CompactionReport, type CompactOptions } from "../lib/storage/compact.ts";
+import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
+
+/** Dependencies of {@linkcode runCompact}: the shared manifest, grace period, optional ledger and logger. */
+export type CompactDeps = CompactOptions;
+
+/** A run in which some groups could not be merged; the rest were. */
+export class CompactRunError extends AggregateError {
+  constructor(readonly report: CompactionReport) {
+    super(
+      report.errors,
+      `Compaction failed for ${report.errors.length} group(s): ${report.errors[0]?.message}`,
+    );
+    this.name = "CompactRunError";
+  }
+}
+
+/** Compacts every finished hour; throws {@linkcode CompactRunError} after the run if any group failed. */
+export async function runCompact(deps: CompactDeps, nowMs: number): Promise<CompactionReport> {
+  const report = await compactFinishedHours(deps, nowMs);
+  if (report.errors.length > 0) throw new CompactRunError(report);
+  return report;
+}
+
+/** Registers `compact` (hourly at minute 15, after the default 10 min grace) with `cron` and returns the job. */
+export function registerCompact(
+  deps: CompactDeps,
+  cron: CronRegistrar = denoCron,
+  signal?: AbortSignal,
+): CronJob<CompactionReport> {
+  const log: Logger = deps.log ?? silentLogger;
+  const job = new CronJob({
+    name: "compact",
+    schedule: "15 * * * *",
+    backoffSchedule: [60_000, 300_000, 900_000],
+    run: (nowMs) => runCompact(deps, nowMs),
+  }, log);
+  return job.register(cron, signal);
+}

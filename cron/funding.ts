@@ -1,0 +1,240 @@
+/**
+ * Cron job `funding` (at the funding times 00:00, 08:00, 16:00 UTC plus 5 minutes, and at start): records
+ * realized USD-M funding from REST `fundingRate` into `funding_rates`, continuing after the last funding time
+ * already recorded, and polls REST `premiumIndex` into `mark_prices` for the symbols not streamed with
+ * `markPrice`. Where to continue comes from the recorded data, so a missed run is caught up by the next.
+ * @module
+ */
+
+import { join } from "node:path";
+import { nowUs } from "../lib/clock.ts";
+import type { FundingRateQuery } from "../lib/binance/rest.ts";
+import type { FundingRate, PremiumIndex } from "../lib/binance/rest_parse.ts";
+import { type Logger, silentLogger } from "../lib/log.ts";
+import type { RowSink } from "../lib/pipeline/normalizer.ts";
+import type { Manifest } from "../lib/storage/manifest.ts";
+import { readParquet } from "../lib/storage/parquet_file.ts";
+import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
+
+/** The REST calls the job makes (the USD-M `RestClient` fits). */
+export interface FundingRestClient {
+  fundingRate(q: FundingRateQuery): Promise<{ value: FundingRate[] }>;
+  premiumIndex(symbol?: string): Promise<{ value: PremiumIndex[] }>;
+}
+
+/** Where the job learns how far each symbol's funding is recorded (the files, or the ledger). */
+export interface FundingHistory {
+  /** The latest `funding_time` (ms) recorded for `symbol`, or null if none. */
+  lastFundingTime(symbol: string): Promise<number | null>;
+  /** Notes rows handed to the sink: they reach the files only at the next flush. */
+  noteWritten(symbol: string, fundingTimeMs: number): void;
+}
+
+/** Dependencies of {@linkcode runFunding}. */
+export interface FundingDeps {
+  rest: FundingRestClient;
+  /** Receives `funding_rates` and `mark_prices` rows (the live table store). */
+  sink: RowSink;
+  history: FundingHistory;
+  /** USD-M symbols whose funding is recorded. */
+  symbols: readonly string[];
+  /** USD-M symbols whose mark price is polled (see {@linkcode symbolsWithoutMarkPrice}). */
+  markPriceSymbols: readonly string[];
+  /** How far back to start for a symbol with no recorded funding. @default {604800000} (7 days) */
+  initialLookbackMs?: number;
+  /** `local_time` of the rows, µs; defaults to lib/clock.ts. */
+  clockUs?: () => number;
+  log?: Logger;
+}
+
+/** What one run wrote. */
+export interface FundingResult {
+  fundingRows: number;
+  markPriceRows: number;
+  failures: { symbol: string; error: string }[];
+}
+
+/** A run in which some symbols failed (the others were written); the cron retries. */
+export class FundingRunError extends AggregateError {
+  constructor(readonly result: FundingResult, errors: unknown[]) {
+    const first = result.failures[0];
+    super(
+      errors,
+      `Funding poll failed for ${result.failures.length} symbol(s): ${first?.symbol}: ${first?.error}`,
+    );
+    this.name = "FundingRunError";
+  }
+}
+
+/** Largest page of `fundingRate`. */
+const PAGE = 1000;
+/** `premiumIndex` without a symbol costs 10 weight, with one 1: all at once pays from 10 symbols on. */
+const ALL_SYMBOLS_FROM = 10;
+
+/**
+ * The symbols of a market section whose mark price is not streamed (no `markPrice` stream kind), so the job
+ * polls it.
+ *
+ * @example
+ * ```ts
+ * symbolsWithoutMarkPrice({ symbols: ["BTCUSDT"], streams: ["aggTrade"] }); // ["BTCUSDT"]
+ * symbolsWithoutMarkPrice({ symbols: ["BTCUSDT"], streams: ["markPrice@1s"] }); // []
+ * ```
+ */
+export function symbolsWithoutMarkPrice(
+  market: { symbols: readonly string[]; streams: readonly string[] },
+): string[] {
+  return market.streams.some((s) => s.split("@", 1)[0] === "markPrice") ? [] : [...market.symbols];
+}
+
+async function recordFunding(deps: FundingDeps, symbol: string, nowMs: number): Promise<number> {
+  const clockUs = deps.clockUs ?? nowUs;
+  const last = await deps.history.lastFundingTime(symbol);
+  let startTime = last === null ? nowMs - (deps.initialLookbackMs ?? 7 * 86_400_000) : last + 1;
+  let rows = 0;
+  for (;;) {
+    const { value } = await deps.rest.fundingRate({ symbol, startTime, limit: PAGE });
+    const localUs = clockUs();
+    const before = startTime;
+    for (const f of value) {
+      // Binance answers in ascending time; anything at or before the cursor was recorded already.
+      if (f.symbol !== symbol || f.fundingTime < startTime) continue;
+      deps.sink.row("usdm", "funding_rates", symbol, localUs, {
+        symbol,
+        funding_time: f.fundingTime * 1000,
+        funding_rate: f.fundingRate,
+        mark_price: f.markPrice,
+        local_time: localUs,
+      });
+      deps.history.noteWritten(symbol, f.fundingTime);
+      startTime = f.fundingTime + 1;
+      rows++;
+    }
+    // A short page is the last; a full page that moved nothing on would repeat forever.
+    if (value.length < PAGE || startTime === before) return rows;
+  }
+}
+
+function writeMarkPrice(sink: RowSink, p: PremiumIndex, localUs: number): void {
+  sink.row("usdm", "mark_prices", p.symbol, localUs, {
+    symbol: p.symbol,
+    exchange_time: p.time * 1000,
+    local_time: localUs,
+    mark_price: p.markPrice,
+    index_price: p.indexPrice,
+    estimated_settle_price: p.estimatedSettlePrice,
+    funding_rate: p.lastFundingRate,
+    next_funding_time: p.nextFundingTime === null ? null : p.nextFundingTime * 1000,
+  });
+}
+
+/**
+ * Records new realized funding for every symbol and one mark-price sample per polled symbol. A failing symbol
+ * does not stop the others; the run then throws {@linkcode FundingRunError} so the cron retries.
+ */
+export async function runFunding(deps: FundingDeps, nowMs: number): Promise<FundingResult> {
+  const clockUs = deps.clockUs ?? nowUs;
+  const result: FundingResult = { fundingRows: 0, markPriceRows: 0, failures: [] };
+  const errors: unknown[] = [];
+  const fail = (symbol: string, err: unknown) => {
+    result.failures.push({ symbol, error: String(err) });
+    errors.push(err);
+  };
+  for (const symbol of deps.symbols) {
+    try {
+      result.fundingRows += await recordFunding(deps, symbol, nowMs);
+    } catch (err) {
+      fail(symbol, err);
+    }
+  }
+  const wanted = new Set(deps.markPriceSymbols);
+  if (wanted.size >= ALL_SYMBOLS_FROM) {
+    try {
+      const { value } = await deps.rest.premiumIndex();
+      const localUs = clockUs();
+      for (const p of value) {
+        if (!wanted.has(p.symbol)) continue;
+        writeMarkPrice(deps.sink, p, localUs);
+        result.markPriceRows++;
+      }
+    } catch (err) {
+      fail("*", err);
+    }
+  } else {
+    for (const symbol of wanted) {
+      try {
+        const { value } = await deps.rest.premiumIndex(symbol);
+        const localUs = clockUs();
+        for (const p of value) writeMarkPrice(deps.sink, p, localUs);
+        result.markPriceRows += value.length;
+      } catch (err) {
+        fail(symbol, err);
+      }
+    }
+  }
+  (deps.log ?? silentLogger)("info", "funding polled", {
+    funding_rows: result.fundingRows,
+    mark_price_rows: result.markPriceRows,
+  });
+  if (errors.length > 0) throw new FundingRunError(result, errors);
+  return result;
+}
+
+/**
+ * {@linkcode FundingHistory} read from the `funding_rates` files in the manifest: the newest file of a symbol
+ * (its rows were fetched last, so it holds the latest funding time) is read once, after which rows noted as
+ * written keep the answer current.
+ */
+export class FileFundingHistory implements FundingHistory {
+  readonly #latest = new Map<string, number | null>();
+
+  constructor(private readonly manifest: Manifest) {}
+
+  async lastFundingTime(symbol: string): Promise<number | null> {
+    if (!this.#latest.has(symbol)) this.#latest.set(symbol, await this.#readFiles(symbol));
+    return this.#latest.get(symbol) ?? null;
+  }
+
+  noteWritten(symbol: string, fundingTimeMs: number): void {
+    const known = this.#latest.get(symbol);
+    if (known === undefined || known === null || fundingTimeMs > known) {
+      this.#latest.set(symbol, fundingTimeMs);
+    }
+  }
+
+  async #readFiles(symbol: string): Promise<number | null> {
+    let newest: { path: string; last: string } | null = null;
+    for (const e of this.manifest.entries()) {
+      if (e.market !== "usdm" || e.table !== "funding_rates" || e.symbol !== symbol) continue;
+      if (newest === null || e.last_local_time > newest.last) {
+        newest = { path: e.path, last: e.last_local_time };
+      }
+    }
+    if (newest === null) return null;
+    const table = await readParquet(join(this.manifest.dataDir, newest.path));
+    let max: number | null = null;
+    for (const chunk of table.getChild("funding_time")?.data ?? []) {
+      const values = chunk.values as BigInt64Array;
+      for (let i = 0; i < chunk.length; i++) {
+        const ms = Number(values[i]!) / 1000;
+        if (max === null || ms > max) max = ms;
+      }
+    }
+    return max;
+  }
+}
+
+/** Registers `funding` (00:05, 08:05, 16:05 UTC) with `cron` and returns the job; trigger it once at start. */
+export function registerFunding(
+  deps: FundingDeps,
+  cron: CronRegistrar = denoCron,
+  signal?: AbortSignal,
+): CronJob<FundingResult> {
+  const job = new CronJob({
+    name: "funding",
+    schedule: "5 0,8,16 * * *",
+    backoffSchedule: [60_000, 300_000, 900_000],
+    run: (nowMs) => runFunding(deps, nowMs),
+  }, deps.log ?? silentLogger);
+  return job.register(cron, signal);
+}

@@ -1,0 +1,82 @@
+/**
+ * All cron jobs: registers those whose dependencies are given, and runs the start-up catch-ups. Deno.cron
+ * keeps no state across restarts and does not replay missed runs, so every job finds its own work and the
+ * start-up runs cover the time the process was down.
+ *
+ * Needs `--unstable-cron` (deno.json enables it).
+ * @module
+ */
+
+import type { Logger } from "../lib/log.ts";
+import type { CompactionReport } from "../lib/storage/compact.ts";
+import { type CompactDeps, registerCompact } from "./compact.ts";
+import { type EnvironmentDeps, registerEnvironment } from "./environment.ts";
+import { type FlushDeps, registerFlush } from "./flush.ts";
+import { type FundingDeps, type FundingResult, registerFunding } from "./funding.ts";
+import { type CronJob, type CronRegistrar, denoCron } from "./job.ts";
+import { registerTimeSync, type TimeSyncDeps, type TimeSyncResult } from "./time_sync.ts";
+import type { EnvironmentInfo } from "../lib/env_info.ts";
+
+/** Dependencies per job; a job whose entry is absent is not registered (e.g. `funding` without USD-M). */
+export interface CronDeps {
+  flush?: FlushDeps;
+  compact?: CompactDeps;
+  funding?: FundingDeps;
+  timeSync?: TimeSyncDeps;
+  environment?: EnvironmentDeps;
+}
+
+/** The registered jobs, for start-up runs, status and tests. */
+export interface CronJobs {
+  flush?: CronJob<boolean>;
+  compact?: CronJob<CompactionReport>;
+  funding?: CronJob<FundingResult>;
+  timeSync?: CronJob<TimeSyncResult>;
+  environment?: CronJob<{ path: string; info: EnvironmentInfo }>;
+}
+
+/**
+ * Registers every job that has dependencies. Call once at start-up (Deno.cron names must be unique).
+ *
+ * @example
+ * ```ts
+ * const jobs = registerCronJobs({ flush: { flush: (r) => collector.flush(r), lastFlushMs, intervalMs } });
+ * await runStartupJobs(jobs, log);
+ * ```
+ */
+export function registerCronJobs(
+  deps: CronDeps,
+  cron: CronRegistrar = denoCron,
+  signal?: AbortSignal,
+): CronJobs {
+  return {
+    flush: deps.flush && registerFlush(deps.flush, cron, signal),
+    compact: deps.compact && registerCompact(deps.compact, cron, signal),
+    funding: deps.funding && registerFunding(deps.funding, cron, signal),
+    timeSync: deps.timeSync && registerTimeSync(deps.timeSync, cron, signal),
+    environment: deps.environment && registerEnvironment(deps.environment, cron, signal),
+  };
+}
+
+/**
+ * The start-up runs: environment record, compaction (finishes a merge a crash interrupted), funding catch-up
+ * and a first clock measurement, concurrently. Failures are logged, not thrown: the scheduled runs retry.
+ * Returns the names of the jobs that failed.
+ */
+export async function runStartupJobs(
+  jobs: CronJobs,
+  log: Logger,
+  nowMs: number = Date.now(),
+): Promise<string[]> {
+  const startup = [jobs.environment, jobs.compact, jobs.funding, jobs.timeSync].filter((j) =>
+    j !== undefined
+  );
+  const results = await Promise.allSettled(startup.map((job) => job.trigger(nowMs)));
+  const failed: string[] = [];
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") return;
+    failed.push(startup[i]!.name);
+    log("error", "start-up cron run failed", { job: startup[i]!.name, error: String(r.reason) });
+  });
+  return failed;
+}

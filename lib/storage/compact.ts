@@ -1,0 +1,334 @@
+/**
+ * Hourly compaction: the part files of a finished UTC hour of one (market, table, symbol) are merged into one
+ * file, so that after compaction each hour has at most one file (output contract).
+ *
+ * Crash safety rests on an intent record, `{data_dir}/_manifest/compaction-pending.json`, and on this order:
+ * 1. the intent (target entry + source paths) is written atomically;
+ * 2. the merged file is written atomically (temp file, fsync, rename);
+ * 3. the manifest gains the target and loses the sources, in one atomic save (then the ledger, if any);
+ * 4. the source files are deleted; 5. the intent is deleted.
+ * The next run finishes a pending intent before anything else: if the target exists, steps 3–5 are repeated
+ * (each is idempotent, and they also undo a start-up reconcile that re-listed surviving sources beside the
+ * target); if it does not, no source was touched and the intent is dropped. So the merged rows are never listed
+ * twice once a run has passed, and no row is deleted before its copy is listed.
+ *
+ * The manifest must be the same instance the live `TableStore` saves, or one save would undo the other.
+ * @module
+ */
+
+import { join } from "node:path";
+import type * as arrow from "apache-arrow";
+import type { Logger } from "../log.ts";
+import { syncDir, writeFileAtomic } from "./atomic_file.ts";
+import { hourStartUs, utcHour } from "./layout.ts";
+import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
+import { decodeParquet, encodeParquet } from "./parquet_file.ts";
+
+const HOUR_US = 3_600_000_000;
+
+/** Default time after an hour's end before its files are merged; must exceed the flush interval. */
+export const DEFAULT_COMPACT_GRACE_MS = 10 * 60_000;
+
+/** The ledger's file list, kept in step with the manifest when given. */
+export interface FileLedger {
+  addFiles(entries: ManifestEntry[]): Promise<void>;
+  removeFiles(paths: string[]): Promise<void>;
+}
+
+/** Options of {@linkcode compactFinishedHours}. */
+export interface CompactOptions {
+  /** The manifest shared with the live table store; its `dataDir` is where the files are. */
+  manifest: Manifest;
+  /** @default {600000} (10 min) */
+  graceMs?: number;
+  ledger?: FileLedger;
+  log?: Logger;
+}
+
+/** One (partition, hour) whose files are to be merged. */
+export interface CompactionGroup {
+  /** Partition directory relative to `data_dir`: `market/table/date=…/symbol=…`. */
+  dir: string;
+  hourStartUs: number;
+  /** The files, in time order (start time in the name, then name). */
+  sources: ManifestEntry[];
+}
+
+/** One merge that was completed. */
+export interface Compaction {
+  target: ManifestEntry;
+  sources: string[];
+}
+
+/** What a run did; groups that failed are in `errors` and left untouched for the next run. */
+export interface CompactionReport {
+  compacted: Compaction[];
+  /** Whether a merge interrupted by a crash was finished first. */
+  resumed: boolean;
+  errors: CompactionError[];
+}
+
+/** A group could not be merged safely (a source differs from its manifest entry, schemas differ...). */
+export class CompactionError extends Error {
+  constructor(readonly dir: string, message: string, options?: ErrorOptions) {
+    super(`Cannot compact ${dir}: ${message}`, options);
+    this.name = "CompactionError";
+  }
+}
+
+interface PendingCompaction {
+  version: 1;
+  target: ManifestEntry;
+  sources: string[];
+}
+
+const PART_OR_HOUR = /^(?:part-\d{2}-(\d{16})-\d{6}|hour-\d{2}-(\d{16})-[0-9a-f]{8})\.parquet$/;
+
+/**
+ * Start time (µs) in a part name (`part-HH-<us>-<seq>.parquet`) or a compacted name
+ * (`hour-HH-<us>-<tag>.parquet`); null for any other name.
+ */
+export function fileStartUs(name: string): number | null {
+  const m = PART_OR_HOUR.exec(name);
+  return m ? Number(m[1] ?? m[2]) : null;
+}
+
+/**
+ * Name of a compacted file: `hour-HH-<firstLocalUs>-<tag>.parquet`, `tag` being 8 hex digits that tell merges
+ * of different source sets apart (a later merge of a compacted file with a late part gets a new name).
+ *
+ * @example
+ * ```ts
+ * compactedFileName(1_700_000_000_000_000, "0a1b2c3d"); // "hour-22-1700000000000000-0a1b2c3d.parquet"
+ * ```
+ */
+export function compactedFileName(firstLocalUs: number, tag: string): string {
+  if (!Number.isSafeInteger(firstLocalUs) || firstLocalUs < 0 || !/^[0-9a-f]{8}$/.test(tag)) {
+    throw new RangeError(`Cannot name a compacted file for time ${firstLocalUs}, tag '${tag}'`);
+  }
+  const hh = String(utcHour(firstLocalUs)).padStart(2, "0");
+  return `hour-${hh}-${String(firstLocalUs).padStart(16, "0")}-${tag}.parquet`;
+}
+
+function splitPath(path: string): { dir: string; name: string } {
+  const slash = path.lastIndexOf("/");
+  return { dir: path.slice(0, slash), name: path.slice(slash + 1) };
+}
+
+/**
+ * The (partition, hour) groups with more than one file whose hour ended at least `graceUs` before `nowUs`.
+ * Pure; files with names of another pattern are left alone.
+ */
+export function planCompaction(
+  entries: readonly ManifestEntry[],
+  nowUs: number,
+  graceUs: number,
+): CompactionGroup[] {
+  const groups = new Map<string, CompactionGroup & { starts: Map<ManifestEntry, number> }>();
+  for (const entry of entries) {
+    const { dir, name } = splitPath(entry.path);
+    const start = fileStartUs(name);
+    if (start === null) continue;
+    const hour = hourStartUs(start);
+    if (hour + HOUR_US + graceUs > nowUs) continue;
+    const key = `${dir}\u0000${hour}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, group = { dir, hourStartUs: hour, sources: [], starts: new Map() });
+    group.sources.push(entry);
+    group.starts.set(entry, start);
+  }
+  const out: CompactionGroup[] = [];
+  for (const { dir, hourStartUs, sources, starts } of groups.values()) {
+    if (sources.length < 2) continue;
+    sources.sort((a, b) =>
+      starts.get(a)! - starts.get(b)! || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+    );
+    out.push({ dir, hourStartUs, sources });
+  }
+  return out.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.hourStartUs - b.hourStartUs));
+}
+
+function pendingPath(dataDir: string): string {
+  return join(dataDir, "_manifest", "compaction-pending.json");
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+}
+
+function sameSchema(a: arrow.Schema, b: arrow.Schema): boolean {
+  return a.fields.length === b.fields.length && a.fields.every((f, i) => {
+    const g = b.fields[i]!;
+    return f.name === g.name && f.nullable === g.nullable && String(f.type) === String(g.type);
+  });
+}
+
+/** Reads and checks every source against its manifest entry, and concatenates them in order. */
+async function mergeGroup(dataDir: string, group: CompactionGroup): Promise<arrow.Table> {
+  const tables: arrow.Table[] = [];
+  for (const src of group.sources) {
+    const bytes = await Deno.readFile(join(dataDir, src.path));
+    // Compaction deletes its sources, so it refuses to proceed on anything that is not what the manifest says.
+    if (bytes.length !== src.bytes || await sha256Hex(bytes) !== src.sha256) {
+      throw new CompactionError(group.dir, `${src.path} does not match its manifest checksum`);
+    }
+    const table = decodeParquet(bytes);
+    if (table.numRows !== src.rows) {
+      throw new CompactionError(
+        group.dir,
+        `${src.path} has ${table.numRows} rows, manifest says ${src.rows}`,
+      );
+    }
+    if (tables.length > 0 && !sameSchema(tables[0]!.schema, table.schema)) {
+      throw new CompactionError(
+        group.dir,
+        `${src.path} has a different schema than ${group.sources[0]!.path}`,
+      );
+    }
+    tables.push(table);
+  }
+  const [first, ...rest] = tables;
+  return first!.concat(...rest);
+}
+
+/**
+ * Merges the finished hours' part files (see the module doc for the crash-safe order). Groups are merged one at a
+ * time; a group that fails before its intent is recorded is reported and left as it was, and the run goes on;
+ * one that fails after it ends the run, and the next run finishes it first.
+ *
+ * @example
+ * ```ts
+ * const report = await compactFinishedHours({ manifest }, Date.now());
+ * ```
+ */
+export async function compactFinishedHours(
+  options: CompactOptions,
+  nowMs: number,
+): Promise<CompactionReport> {
+  const compactor = new Compactor(options);
+  const resumed = await compactor.finishPending();
+  const graceUs = (options.graceMs ?? DEFAULT_COMPACT_GRACE_MS) * 1000;
+  const report: CompactionReport = { compacted: [], resumed, errors: [] };
+  for (const group of planCompaction(options.manifest.entries(), nowMs * 1000, graceUs)) {
+    try {
+      report.compacted.push(await compactor.compact(group));
+    } catch (err) {
+      report.errors.push(
+        err instanceof CompactionError ? err : new CompactionError(group.dir, String(err), { cause: err }),
+      );
+      // A merge that failed after recording its intent must be finished before any other starts, or the
+      // next intent would overwrite it.
+      if (await compactor.hasPending()) break;
+    }
+  }
+  return report;
+}
+
+class Compactor {
+  readonly #manifest: Manifest;
+  readonly #dataDir: string;
+  readonly #ledger: FileLedger | undefined;
+  readonly #log: Logger | undefined;
+
+  constructor(options: CompactOptions) {
+    this.#manifest = options.manifest;
+    this.#dataDir = options.manifest.dataDir;
+    this.#ledger = options.ledger;
+    this.#log = options.log;
+  }
+
+  /** Whether an intent is recorded. */
+  async hasPending(): Promise<boolean> {
+    try {
+      await Deno.stat(pendingPath(this.#dataDir));
+      return true;
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+  }
+
+  /** Completes (or drops) a merge a crash interrupted; true if one was completed. */
+  async finishPending(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(pendingPath(this.#dataDir));
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return false;
+      throw err;
+    }
+    const pending = JSON.parse(text) as PendingCompaction;
+    const done = await this.#commit(pending);
+    this.#log?.("info", done ? "finished an interrupted compaction" : "dropped an unstarted compaction", {
+      target: pending.target.path,
+    });
+    return done;
+  }
+
+  /** Merges one group and returns what replaced what. */
+  async compact(group: CompactionGroup): Promise<Compaction> {
+    const table = await mergeGroup(this.#dataDir, group);
+    const bytes = encodeParquet(table);
+    const sources = group.sources.map((s) => s.path);
+    const tag = (await sha256Hex(new TextEncoder().encode(sources.join("\n")))).slice(0, 8);
+    const firstUs = fileStartUs(splitPath(sources[0]!).name)!;
+    const path = `${group.dir}/${compactedFileName(firstUs, tag)}`;
+    if (sources.includes(path)) throw new CompactionError(group.dir, `target ${path} is one of its sources`);
+    const first = group.sources[0]!;
+    const target: ManifestEntry = {
+      path,
+      sha256: await sha256Hex(bytes),
+      rows: table.numRows,
+      bytes: bytes.length,
+      first_local_time: group.sources.map((s) => s.first_local_time).reduce((a, b) => (b < a ? b : a)),
+      last_local_time: group.sources.map((s) => s.last_local_time).reduce((a, b) => (b > a ? b : a)),
+      market: first.market,
+      table: first.table,
+      symbol: first.symbol,
+    };
+    const pending: PendingCompaction = { version: 1, target, sources };
+    await writeFileAtomic(
+      pendingPath(this.#dataDir),
+      new TextEncoder().encode(JSON.stringify(pending) + "\n"),
+    );
+    await writeFileAtomic(join(this.#dataDir, path), bytes);
+    await this.#commit(pending);
+    this.#log?.("info", "compacted", { target: path, sources: sources.length, rows: target.rows });
+    return { target, sources };
+  }
+
+  /** Steps 3–5 of the module doc; false (and the intent dropped) if the target was never written. */
+  async #commit({ target, sources }: PendingCompaction): Promise<boolean> {
+    const targetPath = join(this.#dataDir, target.path);
+    let size: number | null = null;
+    try {
+      size = (await Deno.stat(targetPath)).size;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    if (size === null) {
+      await removeIfPresent(pendingPath(this.#dataDir));
+      return false;
+    }
+    if (size !== target.bytes) {
+      // The intent is kept: the sources stay until someone looks at why the target differs.
+      throw new CompactionError(
+        splitPath(target.path).dir,
+        `${target.path} is ${size} bytes, expected ${target.bytes}`,
+      );
+    }
+    this.#manifest.add(target);
+    for (const s of sources) this.#manifest.remove(s);
+    await this.#manifest.save();
+    await this.#ledger?.addFiles([target]);
+    await this.#ledger?.removeFiles(sources);
+    for (const s of sources) await removeIfPresent(join(this.#dataDir, s));
+    await syncDir(join(this.#dataDir, splitPath(target.path).dir));
+    await removeIfPresent(pendingPath(this.#dataDir));
+    return true;
+  }
+}

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CompactRunError, registerCompact, runCompact } from "../../cron/compact.ts";
+import { TableStore } from "../../lib/pipeline/table_store.ts";
+import { Manifest } from "../../lib/storage/manifest.ts";
+import { fakeCron, onlyRegistration } from "./_fake_cron.ts";
+
+const H = Date.UTC(2026, 2, 1, 7) * 1000;
+
+function row(symbol: string, us: number, i: number) {
+  return { symbol, funding_time: us - us % 1000, funding_rate: i / 1e4, mark_price: null, local_time: us };
+}
+
+/** Two flushes of usdm funding_rates for two symbols in the hour starting at `hourUs` (default 2026-03-01 07:00). */
+async function twoFlushes(dataDir: string, hourUs = H): Promise<Manifest> {
+  const manifest = await Manifest.load(dataDir);
+  const store = new TableStore(dataDir, manifest);
+  for (const [k, us] of [hourUs + 1, hourUs + 60_000_000].entries()) {
+    for (const s of ["BTCUSDT", "ETHUSDT"]) store.row("usdm", "funding_rates", s, us, row(s, us, k));
+    await store.flush();
+  }
+  return manifest;
+}
+
+Deno.test("runCompact() merges finished hours found in the manifest, under fake time", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
+  try {
+    const manifest = await twoFlushes(dataDir);
+    assert.equal(manifest.size, 4);
+    // At 08:01 hour 07 is still within the grace period.
+    const early = await runCompact({ manifest }, H / 1000 + 3_600_000 + 60_000);
+    assert.deepEqual(early.compacted, [], "within the grace period nothing is merged");
+    const report = await runCompact({ manifest }, H / 1000 + 2 * 3_600_000);
+    assert.equal(report.compacted.length, 2);
+    assert.equal(manifest.size, 2);
+    for (const e of manifest.entries()) {
+      assert.match(e.path, /\/hour-07-/);
+      assert.equal(e.rows, 2);
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("runCompact() throws CompactRunError when a group fails, after merging the others", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
+  try {
+    const manifest = await twoFlushes(dataDir);
+    const victim = manifest.entries().find((e) => e.symbol === "ETHUSDT")!;
+    await Deno.writeFile(join(dataDir, victim.path), new Uint8Array([1, 2, 3]));
+    const err = await runCompact({ manifest }, H / 1000 + 2 * 3_600_000).then(() => null, (e) => e);
+    assert.ok(err instanceof CompactRunError);
+    assert.equal(err.report.compacted.length, 1);
+    assert.equal(err.report.compacted[0]!.target.symbol, "BTCUSDT");
+    assert.match(err.message, /ETHUSDT/);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("registerCompact() registers hourly with a backoff schedule", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
+  try {
+    const { cron, registered } = fakeCron();
+    // The handler runs on the wall clock: write into the hour that started 3 hours ago.
+    const hourUs = Math.floor(Date.now() / 3_600_000 - 3) * 3_600_000_000;
+    const manifest = await twoFlushes(dataDir, hourUs);
+    registerCompact({ manifest }, cron);
+    const r = onlyRegistration(registered, "compact");
+    assert.equal(r.schedule, "15 * * * *");
+    assert.equal(manifest.size, 4);
+    await r.handler();
+    assert.equal(manifest.size, 2);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
