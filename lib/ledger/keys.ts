@@ -23,6 +23,7 @@
  */
 
 import type { Market } from "../binance/types.ts";
+import type { TableName } from "../storage/tables.ts";
 
 /** The identity of one gap interval: re-adding the same key is a no-op. */
 export interface GapKey {
@@ -38,22 +39,29 @@ export function gapKey(k: GapKey): Deno.KvKey {
   return ["gap", k.market, k.symbol, k.stream, k.startUs, k.kind];
 }
 
+/** Prefix of the gap records of a market, symbol and stream (each only if the ones before it are given). */
+export function gapPrefix(market?: Market, symbol?: string, stream?: string): Deno.KvKey {
+  return narrowed(["gap"], market, symbol, stream);
+}
+
 /** Key of a gap's copy under the UTC day starting at `dayUs`. */
 export function gapDayKey(dayUs: number, k: GapKey): Deno.KvKey {
   return ["gap_day", dayUs, k.market, k.symbol, k.stream, k.startUs, k.kind];
 }
 
-/**
- * Prefix of the gap copies of one day, narrowed by market, symbol and stream when given (each only if the ones
- * before it are given, since key parts narrow left to right).
- */
+/** Prefix of the gap copies of one day, narrowed like {@linkcode gapPrefix}. */
 export function gapDayPrefix(dayUs: number, market?: Market, symbol?: string, stream?: string): Deno.KvKey {
-  const parts: Deno.KvKeyPart[] = ["gap_day", dayUs];
-  for (const part of [market, symbol, stream]) {
+  return narrowed(["gap_day", dayUs], market, symbol, stream);
+}
+
+/** `base` extended by the leading defined parts: key parts narrow left to right, so a gap stops the narrowing. */
+function narrowed(base: Deno.KvKeyPart[], ...parts: (string | undefined)[]): Deno.KvKey {
+  const out = [...base];
+  for (const part of parts) {
     if (part === undefined) break;
-    parts.push(part);
+    out.push(part);
   }
-  return parts;
+  return out;
 }
 
 /** Key of one stream-hour's coverage. */
@@ -81,6 +89,15 @@ export function fileKey(relPath: string): Deno.KvKey {
 
 /** Selector of every file entry. */
 export const FILES: Deno.KvListSelector = { prefix: ["file"] };
+
+/**
+ * Selector of the file entries of one `date=` partition of a (market, table): paths start with
+ * `{market}/{table}/date=YYYY-MM-DD/`, and `0` is the character after `/`, so the range ends right after them.
+ */
+export function fileDateRange(market: Market, table: TableName, date: string): Deno.KvListSelector {
+  const dir = `${market}/${table}/date=${date}`;
+  return { start: ["file", `${dir}/`], end: ["file", `${dir}0`] };
+}
 
 /** Key of one flush's statistics. */
 export function flushKey(atUs: number): Deno.KvKey {

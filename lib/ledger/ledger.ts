@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Market } from "../binance/types.ts";
+import { type Market, MARKETS } from "../binance/types.ts";
 import type { JournalPosition } from "../storage/journal_format.ts";
 import { Manifest, type ManifestEntry, ManifestError } from "../storage/manifest.ts";
 import { manifestPath } from "../storage/layout.ts";
@@ -21,6 +21,7 @@ import {
   clockRange,
   coverageKey,
   coverageRange,
+  fileDateRange,
   fileKey,
   FILES,
   flushKey,
@@ -29,6 +30,7 @@ import {
   gapDayPrefix,
   type GapKey,
   gapKey,
+  gapPrefix,
   parseCoverageKey,
 } from "./keys.ts";
 import {
@@ -49,7 +51,7 @@ import {
   type GapRecord,
   manifestFields,
 } from "./records.ts";
-import type { Row } from "../storage/tables.ts";
+import { type Row, TABLE_NAMES } from "../storage/tables.ts";
 
 /** A read-modify-write kept losing to concurrent writers. */
 export class LedgerConflictError extends Error {
@@ -79,6 +81,9 @@ export interface LedgerOptions {
  * Longest gap kept (days): its copy per UTC day must fit one atomic operation with room to spare.
  */
 export const MAX_GAP_DAYS = 366;
+
+/** Longest range (days) {@linkcode Ledger.listGaps} reads day by day. */
+const MAX_INDEXED_DAYS = 62;
 
 /** The key identifying a gap record. */
 export function gapKeyOf(gap: GapRecord): GapKey {
@@ -165,12 +170,14 @@ export class Ledger {
   async listGaps(filter: GapFilter): Promise<GapRecord[]> {
     const { market, symbol, stream, fromUs, toUs } = filter;
     if (toUs <= fromUs) return [];
+    // Short ranges read the per-day copies; long ones (e.g. `verify` over all history) the primary records.
+    const prefixes = (toUs - fromUs) / DAY_US <= MAX_INDEXED_DAYS
+      ? slotsTouched(fromUs, toUs, DAY_US).map((day) => gapDayPrefix(day, market, symbol, stream))
+      : [gapPrefix(market, symbol, stream)];
     const seen = new Set<string>();
     const out: GapRecord[] = [];
-    for (const day of slotsTouched(fromUs, toUs, DAY_US)) {
-      for await (
-        const { value } of this.kv.list<GapRecord>({ prefix: gapDayPrefix(day, market, symbol, stream) })
-      ) {
+    for (const prefix of prefixes) {
+      for await (const { value } of this.kv.list<GapRecord>({ prefix })) {
         const r = value.row;
         if ((symbol !== undefined && r.symbol !== symbol) || (stream !== undefined && r.stream !== stream)) {
           continue;
@@ -251,10 +258,19 @@ export class Ledger {
     }
   }
 
-  /** Every file entry, sorted by path. */
-  async listFiles(): Promise<ManifestEntry[]> {
-    const out: ManifestEntry[] = [];
-    for await (const { value } of this.kv.list<ManifestEntry>(FILES)) out.push(value);
+  /** Every file entry, or those of one UTC date's partitions (`YYYY-MM-DD`), sorted by path. */
+  async listFiles(date?: string): Promise<ManifestEntry[]> {
+    let out: ManifestEntry[];
+    if (date === undefined) out = await values(this.kv.list<ManifestEntry>(FILES));
+    else {
+      utcDayStartUs(date); // rejects a malformed date before it reaches a key
+      out = [];
+      for (const market of MARKETS) {
+        for (const table of TABLE_NAMES) {
+          out.push(...await values(this.kv.list<ManifestEntry>(fileDateRange(market, table, date))));
+        }
+      }
+    }
     return out.sort((a, b) => cmp(a.path, b.path));
   }
 

@@ -335,3 +335,49 @@ Deno.test("Ledger flush statistics and clock samples list by time range", async 
     );
   });
 });
+
+Deno.test("Ledger.listGaps() over a long range reads the primary records with the same filters", async () => {
+  await withLedger(async (ledger) => {
+    await ledger.addGap(
+      "spot",
+      gapRow("BTCUSDT", "aggTrade", "disconnect", D - DAY_US + HOUR_US, D + 2 * DAY_US),
+    );
+    await ledger.addGap("spot", gapRow("BTCUSDT", "depth@100ms", "sequence", D + HOUR_US, D + HOUR_US + M));
+    await ledger.addGap("usdm", gapRow("BTCUSDT", "aggTrade", "stale", D + 300 * DAY_US, D + 300 * DAY_US));
+    const all = await ledger.listGaps({ fromUs: 0, toUs: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(all.map((g) => `${g.market} ${g.row.stream}`), [
+      "spot aggTrade",
+      "spot depth@100ms",
+      "usdm aggTrade",
+    ]);
+    const long = await ledger.listGaps({
+      fromUs: D,
+      toUs: D + 100 * DAY_US,
+      stream: "aggTrade",
+      symbol: "BTCUSDT",
+    });
+    const short = await ledger.listGaps({
+      fromUs: D,
+      toUs: D + 10 * DAY_US,
+      stream: "aggTrade",
+      symbol: "BTCUSDT",
+    });
+    assert.deepEqual(long, short);
+    assert.equal(long.length, 1);
+  });
+});
+
+Deno.test("Ledger.listFiles(date) lists only that date's partitions of every market and table", async () => {
+  await withLedger(async (ledger) => {
+    const files = [
+      fileEntry("spot", "trades", "BTCUSDT", D + 1, 0, 1, 1),
+      fileEntry("usdm", "mark_prices", "ETHUSDT", D + HOUR_US, 1, 1, 1),
+      fileEntry("spot", "trades", "BTCUSDT", D - 1, 2, 1, 1),
+      fileEntry("spot", "trades", "BTCUSDT", D + DAY_US, 3, 1, 1),
+    ];
+    await ledger.addFiles(files);
+    assert.deepEqual((await ledger.listFiles(DATE)).map((f) => f.path), [files[0]!.path, files[1]!.path]);
+    assert.equal((await ledger.listFiles()).length, 4);
+    await assert.rejects(ledger.listFiles("2024-1-2"), RangeError);
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * `deno task verify [data_dir]`: checks every Parquet file against the manifest and prints the gap ledger
+ * summary. Exit code 0 when everything matches, 1 on any mismatch, 2 when the check could not run.
+ * @module
+ */
+
+import { formatVerifyReport } from "../lib/report/verify_checks.ts";
+import { verifyDataDir } from "../lib/report/verify.ts";
+
+const USAGE = "usage: deno task verify [data_dir]   (default: data)";
+
+/** Runs verify on `args`, writing its report through `out`; returns the exit code. */
+export async function main(args: readonly string[], out: (text: string) => void = (t) => console.log(t)) {
+  if (args.length > 1 || args[0] === "--help" || args[0]?.startsWith("-")) {
+    out(USAGE);
+    return 2;
+  }
+  try {
+    const report = await verifyDataDir(args[0] ?? "data");
+    out(formatVerifyReport(report).trimEnd());
+    return report.problems.length === 0 ? 0 : 1;
+  } catch (err) {
+    out(`verify: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
