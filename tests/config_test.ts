@@ -185,7 +185,7 @@ Deno.test("streams are checked against the market", () => {
   );
   expectError("markets:\n  spot:\n    streams: [markPrice@1s]", 3, "markets.spot.streams[0]", "usdm stream");
   expectError(
-    "markets:\n  spot:\n    streams: [depth@250ms]",
+    "markets:\n  spot:\n    streams: [depth@500ms]",
     3,
     "markets.spot.streams[0]",
     "not available on spot",
@@ -196,7 +196,18 @@ Deno.test("streams are checked against the market", () => {
     "markets.usdm.streams[0]",
     "spot stream",
   );
-  expectError("markets:\n  usdm:\n    streams: [depth@1000ms]", 3, "markets.usdm.streams[0]", "spot stream");
+  expectError(
+    "markets:\n  usdm:\n    streams: [depth@1000ms]",
+    3,
+    "markets.usdm.streams[0]",
+    "unknown stream",
+  );
+  expectError(
+    "markets:\n  usdm:\n    streams: [depth@250ms]",
+    3,
+    "markets.usdm.streams[0]",
+    "unknown stream",
+  );
   expectError(
     "markets:\n  usdm:\n    streams: [kline_1s]",
     3,

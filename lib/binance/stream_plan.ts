@@ -90,47 +90,51 @@ export function asciiLower(symbol: string): string {
   return symbol.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
-// Documented diff-depth speeds only (binance-api.md §4); `""` is the default (spot 1000 ms, USD-M 250 ms).
-const SPOT_DEPTH_SPEEDS = new Set(["", "100ms"]);
-const USDM_DEPTH_SPEEDS = new Set(["", "100ms", "500ms"]);
-const SPOT_KLINE = new Set([
-  "1s",
-  "1m",
-  "3m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "2h",
-  "4h",
-  "6h",
-  "8h",
-  "12h",
-  "1d",
-  "3d",
-  "1w",
-  "1M",
-]);
-const USDM_KLINE = new Set([
-  "1m",
-  "3m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "2h",
-  "4h",
-  "6h",
-  "8h",
-  "12h",
-  "1d",
-  "3d",
-  "1w",
-  "1M",
-]);
+const BOTH: readonly Market[] = ["spot", "usdm"];
 
 /**
- * Parses a stream suffix into its kind and parameter, checking that the market offers it.
+ * Every per-symbol stream the collector can record, with the markets that offer it (binance-api.md §4, §5).
+ * Only documented diff-depth speeds: `depth` alone is 1000 ms on spot and 250 ms on USD-M.
+ */
+const STREAMS: Readonly<Record<string, { kind: StreamKind; param: string; markets: readonly Market[] }>> = {
+  "depth": { kind: "depth", param: "", markets: BOTH },
+  "depth@100ms": { kind: "depth", param: "100ms", markets: BOTH },
+  "depth@500ms": { kind: "depth", param: "500ms", markets: ["usdm"] },
+  "aggTrade": { kind: "aggTrade", param: "", markets: BOTH },
+  "trade": { kind: "trade", param: "", markets: ["spot"] },
+  "bookTicker": { kind: "bookTicker", param: "", markets: BOTH },
+  "forceOrder": { kind: "forceOrder", param: "", markets: ["usdm"] },
+  "markPrice": { kind: "markPrice", param: "", markets: ["usdm"] },
+  "markPrice@1s": { kind: "markPrice", param: "1s", markets: ["usdm"] },
+};
+
+const FUTURES_KLINE = [
+  "1m",
+  "3m",
+  "5m",
+  "15m",
+  "30m",
+  "1h",
+  "2h",
+  "4h",
+  "6h",
+  "8h",
+  "12h",
+  "1d",
+  "3d",
+  "1w",
+  "1M",
+];
+
+/** `kline_<interval>` intervals per market; only spot has `1s`. */
+export const KLINE_INTERVALS: Readonly<Record<Market, readonly string[]>> = {
+  spot: ["1s", ...FUTURES_KLINE],
+  usdm: FUTURES_KLINE,
+};
+
+/**
+ * Parses a stream suffix into its kind and parameter, checking that the market offers it. This table is the one
+ * authority on recordable streams: the config validates against it.
  *
  * @throws {StreamPlanError} for an unknown suffix or one the market does not offer
  * @example
@@ -139,34 +143,27 @@ const USDM_KLINE = new Set([
  * ```
  */
 export function parseStream(stream: string, market: Market): { kind: StreamKind; param: string } {
-  const spot = market === "spot";
-  const fail = (why: string) => new StreamPlanError(`Cannot plan stream "${stream}" on ${market}: ${why}`);
-  if (stream === "depth" || stream.startsWith("depth@")) {
-    const param = stream.slice(6);
-    if (!(spot ? SPOT_DEPTH_SPEEDS : USDM_DEPTH_SPEEDS).has(param)) throw fail("unsupported update speed");
-    return { kind: "depth", param };
-  }
   if (stream.startsWith("kline_")) {
     const param = stream.slice(6);
-    if (!(spot ? SPOT_KLINE : USDM_KLINE).has(param)) throw fail("unsupported kline interval");
+    if (!KLINE_INTERVALS[market].includes(param)) {
+      throw new StreamPlanError(
+        `"${stream}": no such ${market} kline interval; valid: ${KLINE_INTERVALS[market].join(", ")}`,
+      );
+    }
     return { kind: "kline", param };
   }
-  if (stream === "markPrice" || stream === "markPrice@1s") {
-    if (spot) throw fail("mark price exists on USD-M only");
-    return { kind: "markPrice", param: stream.slice(10) };
+  const known = Object.hasOwn(STREAMS, stream) ? STREAMS[stream] : undefined;
+  if (!known) {
+    throw new StreamPlanError(
+      `unknown stream "${stream}"; known: ${Object.keys(STREAMS).join(", ")}, kline_<interval>`,
+    );
   }
-  switch (stream) {
-    case "aggTrade":
-    case "bookTicker":
-      return { kind: stream, param: "" };
-    case "trade":
-      if (!spot) throw fail("raw trades exist on spot only");
-      return { kind: stream, param: "" };
-    case "forceOrder":
-      if (spot) throw fail("liquidations exist on USD-M only");
-      return { kind: stream, param: "" };
+  if (!known.markets.includes(market)) {
+    throw new StreamPlanError(
+      `"${stream}" is a ${known.markets.join("/")} stream, not available on ${market}`,
+    );
   }
-  throw fail("unknown stream");
+  return { kind: known.kind, param: known.param };
 }
 
 /** USD-M routed category of a stream kind (see binance-api.md §1: depth and bookTicker are high-frequency). */

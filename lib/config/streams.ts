@@ -2,48 +2,8 @@
  * The per-symbol stream kinds a market offers, as data (docs/binance-api.md §4, §5). A stream kind is the part of
  * a stream name after `<symbol>@`, e.g. `depth@100ms` or `kline_1m`.
  */
+import { parseStream, StreamPlanError } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
-
-const BOTH: readonly Market[] = ["spot", "usdm"];
-
-/** Stream kinds other than klines, with the markets that offer them. */
-export const STREAM_KINDS: Readonly<Record<string, readonly Market[]>> = {
-  "depth": BOTH,
-  "depth@100ms": BOTH,
-  "depth@1000ms": ["spot"],
-  "depth@250ms": ["usdm"],
-  "depth@500ms": ["usdm"],
-  "aggTrade": BOTH,
-  "trade": ["spot"],
-  "bookTicker": BOTH,
-  "forceOrder": ["usdm"],
-  "markPrice": ["usdm"],
-  "markPrice@1s": ["usdm"],
-};
-
-const FUTURES_INTERVALS = [
-  "1m",
-  "3m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "2h",
-  "4h",
-  "6h",
-  "8h",
-  "12h",
-  "1d",
-  "3d",
-  "1w",
-  "1M",
-];
-
-/** `kline_<interval>` intervals per market; only spot has `1s`. */
-export const KLINE_INTERVALS: Readonly<Record<Market, readonly string[]>> = {
-  spot: ["1s", ...FUTURES_INTERVALS],
-  usdm: FUTURES_INTERVALS,
-};
 
 /** Streams recorded when a market section does not list its own. */
 export const DEFAULT_STREAMS: Readonly<Record<Market, readonly string[]>> = {
@@ -61,7 +21,8 @@ export function exclusiveGroup(stream: string): string | null {
 }
 
 /**
- * Why `stream` cannot be recorded on `market`, or null if it can.
+ * Why `stream` cannot be recorded on `market`, or null if it can. The stream planner is the one authority on
+ * which streams exist (lib/binance/stream_plan.ts), so the config accepts exactly what can be subscribed.
  *
  * @example
  * ```ts
@@ -70,18 +31,11 @@ export function exclusiveGroup(stream: string): string | null {
  * ```
  */
 export function streamProblem(market: Market, stream: string): string | null {
-  if (stream.startsWith("kline_")) {
-    const intervals = KLINE_INTERVALS[market];
-    return intervals.includes(stream.slice(6))
-      ? null
-      : `"${stream}": no such ${market} kline interval; valid: ${intervals.join(", ")}`;
+  try {
+    parseStream(stream, market);
+    return null;
+  } catch (err) {
+    if (err instanceof StreamPlanError) return err.message;
+    throw err;
   }
-  const markets = Object.hasOwn(STREAM_KINDS, stream) ? STREAM_KINDS[stream] : undefined;
-  if (markets?.includes(market)) return null;
-  if (markets) return `"${stream}" is a ${markets.join("/")} stream, not available on ${market}`;
-  const valid = [
-    ...Object.keys(STREAM_KINDS).filter((k) => STREAM_KINDS[k]!.includes(market)),
-    "kline_<interval>",
-  ];
-  return `unknown stream "${stream}"; valid on ${market}: ${valid.join(", ")}`;
 }
