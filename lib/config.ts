@@ -63,6 +63,20 @@ export interface Config {
   readonly telegramChatIds: readonly string[];
   readonly connectionLifetimeSec: number;
   readonly markets: Readonly<Record<Market, MarketConfig>>;
+  /** Deno KV ledger: a file path, or an `http(s)://` KV URL (with `DENO_KV_ACCESS_TOKEN` in the env). */
+  readonly kvPath: string;
+  /** Keep journal segments as compressed raw archives instead of deleting them once committed. */
+  readonly keepRaw: boolean;
+  /** NTP server (`host:port`) for clock checks. */
+  readonly ntpServer: string;
+  /** Clock offset (NTP or Binance) that raises an alert. */
+  readonly clockOffsetAlertMs: number;
+  /** Free disk below this raises an alert; below `diskMinMb` the collector refuses to start writing. */
+  readonly diskLowMb: number;
+  readonly diskMinMb: number;
+  readonly telegram: { readonly apiRoot: string; readonly dailyReportAt: string };
+  /** Status page and metrics HTTP server. */
+  readonly status: { readonly enabled: boolean; readonly hostname: string; readonly port: number };
 }
 
 /** Upper-case Binance symbol; letters of any script (Binance lists e.g. `测试USDT`), digits, `_`, `-`, `.`. */
@@ -136,6 +150,23 @@ const MARKETS_FIELDS = {
   usdm: field(section(MARKET_SECTIONS.usdm), defaultsOf(MARKET_SECTIONS.usdm), { nullable: true }),
 };
 
+/** `HH:MM` (UTC). */
+const utcTime: Reader<string> = refine(text({ nonEmpty: true }), (s, at) => {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(s);
+  return m ? s : at.fail(`"${s}" is not a UTC time of day like "00:05"`);
+});
+
+const TELEGRAM_FIELDS = {
+  api_root: field(url(["https:", "http:"]), "https://api.telegram.org"),
+  daily_report_at: field(utcTime, "00:05"),
+};
+
+const STATUS_FIELDS = {
+  enabled: field(boolean, true),
+  hostname: field(text({ nonEmpty: true }), "127.0.0.1"),
+  port: field(integer({ min: 0, max: 65_535 }), 8377),
+};
+
 /** Every top-level key: how it is read and its default. */
 const SCHEMA = {
   symbols: field(symbols, ["BTCUSDT", "ETHUSDT"]),
@@ -153,6 +184,14 @@ const SCHEMA = {
   // Binance closes connections at 24 h; rotating earlier avoids the forced disconnect.
   connection_lifetime: field(integer({ min: 1, max: 86_400 }), 85_800),
   markets: field(section(MARKETS_FIELDS), defaultsOf(MARKETS_FIELDS), { nullable: true }),
+  kv_path: optional(text({ nonEmpty: true })),
+  keep_raw: field(boolean, false),
+  ntp_server: field(text({ nonEmpty: true }), "pool.ntp.org:123"),
+  clock_offset_alert_ms: field(integer({ min: 1 }), 100),
+  disk_low_mb: field(integer({ min: 0 }), 5120),
+  disk_min_mb: field(integer({ min: 0 }), 512),
+  telegram: field(section(TELEGRAM_FIELDS), defaultsOf(TELEGRAM_FIELDS), { nullable: true }),
+  status: field(section(STATUS_FIELDS), defaultsOf(STATUS_FIELDS), { nullable: true }),
 };
 
 type Raw = Values<typeof SCHEMA>;
@@ -207,6 +246,14 @@ function resolve(raw: Raw, src: Source): Config {
     telegramChatIds: raw.telegram_chat_id,
     connectionLifetimeSec: raw.connection_lifetime,
     markets,
+    kvPath: raw.kv_path ?? `${raw.data_dir}/_state/ledger.sqlite`,
+    keepRaw: raw.keep_raw,
+    ntpServer: raw.ntp_server,
+    clockOffsetAlertMs: raw.clock_offset_alert_ms,
+    diskLowMb: raw.disk_low_mb,
+    diskMinMb: raw.disk_min_mb,
+    telegram: { apiRoot: raw.telegram.api_root, dailyReportAt: raw.telegram.daily_report_at },
+    status: { enabled: raw.status.enabled, hostname: raw.status.hostname, port: raw.status.port },
   };
 }
 
