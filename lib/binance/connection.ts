@@ -411,7 +411,10 @@ export class StreamConnection {
       return;
     }
     let reply: unknown = null;
-    if (text.startsWith('{"result"') || text.startsWith('{"id"') || text.startsWith('{"code"')) {
+    if (
+      text.startsWith('{"result"') || text.startsWith('{"id"') || text.startsWith('{"code"') ||
+      text.startsWith('{"error"')
+    ) {
       try {
         reply = JSON.parse(text);
       } catch {
@@ -423,11 +426,13 @@ export class StreamConnection {
       return;
     }
     const r = reply as Record<string, unknown>;
+    // Spot wraps errors as {"error":{"code":2,"msg":…},"id":N}; USD-M sends them flat.
+    const err = typeof r.error === "object" && r.error !== null ? r.error as Record<string, unknown> : r;
     const id = typeof r.id === "number" && s.pending.has(r.id) ? r.id : null;
-    if (typeof r.code === "number") {
+    if (typeof err.code === "number") {
       // Binance may omit the id of an error; replies come in request order, so it is the oldest in flight.
       const target = id ?? s.pending.keys().next().value;
-      if (target !== undefined) this.#failed(s, target, r.code, typeof r.msg === "string" ? r.msg : "");
+      if (target !== undefined) this.#failed(s, target, err.code, typeof err.msg === "string" ? err.msg : "");
     } else if (id !== null) {
       this.#acked(s, id, localUs);
     }

@@ -126,7 +126,7 @@ Deno.test("StreamConnection matches replies by id while data frames interleave",
   }
 });
 
-Deno.test("StreamConnection retries a batch after an error reply, with or without an id", async () => {
+Deno.test("StreamConnection retries a batch after an error reply, with or without an id, flat or nested", async () => {
   let errors = 0;
   const server = startServer({
     onSubscribe(ws, msg) {
@@ -136,6 +136,10 @@ Deno.test("StreamConnection retries a batch after an error reply, with or withou
       } else if (errors === 1) {
         errors++;
         ws.send(JSON.stringify({ code: 3, msg: "Invalid JSON" })); // no id: the oldest request in flight
+      } else if (errors === 2) {
+        errors++;
+        // Spot's shape, as stream.binance.com sends it.
+        ws.send(JSON.stringify({ error: { code: 2, msg: "Invalid request: unknown stream" }, id: msg.id }));
       } else {
         ack(ws, msg);
       }
@@ -149,9 +153,13 @@ Deno.test("StreamConnection retries a batch after an error reply, with or withou
       3,
       2,
       30,
+    ], [
+      2,
+      2,
+      30,
     ]]);
     const subs = server.received;
-    assert.equal(subs.length, 4);
+    assert.equal(subs.length, 5);
     assert.deepEqual(new Set(subs.flatMap((m) => m.params)).size, 4);
     assert.equal(c.closes.length, 0, "an error reply is never fatal");
   } finally {
