@@ -5,10 +5,12 @@
  *
  * Flags: --symbols N (50)  --seconds S per phase (30)  --rate R book changes/s per symbol (1000)
  *        --tick-ms T engine step (5)  --minutes M (instead of --seconds: long run, RSS sampled every minute)
+ *        --bare-seconds S (the bare client's phase; default the same as the collector's)
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { startApp } from "../lib/app.ts";
+import { planStreams } from "../lib/binance/stream_plan.ts";
 import { nowUs } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
@@ -22,12 +24,14 @@ const flags = parseArgs({
     symbols: { type: "string", default: "50" },
     seconds: { type: "string", default: "30" },
     minutes: { type: "string" },
+    "bare-seconds": { type: "string" },
     rate: { type: "string", default: "1000" },
     "tick-ms": { type: "string", default: "5" },
   },
 }).values;
 const nSymbols = Number(flags.symbols);
 const seconds = flags.minutes ? Number(flags.minutes) * 60 : Number(flags.seconds);
+const bareSeconds = flags["bare-seconds"] ? Number(flags["bare-seconds"]) : seconds;
 const symbols = Array.from({ length: nSymbols }, (_, i) => `S${String(i).padStart(3, "0")}USDT`);
 
 /** Starts `deno task sim` in its own process and returns its spot URLs. */
@@ -89,22 +93,21 @@ function percentile(sorted: Float64Array, p: number): number {
 
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
-/** Phase 1: a bare client that only counts frames. */
+/** Phase 1: a bare client that only counts frames, on the same connections as the collector's plan. */
 async function bare(wsUrl: string): Promise<{ rate: number; cpu: number; rss: number }> {
-  const names = symbols.flatMap((s) => STREAMS.map((k) => `${s.toLowerCase()}@${k}`));
+  const plan = planStreams({ market: "spot", wsUrl, symbols, streams: STREAMS });
   let frames = 0;
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < names.length; i += 200) {
-    const ws = new WebSocket(`${wsUrl}/stream?streams=${names.slice(i, i + 200).join("/")}`);
+  const sockets = plan.connections.map((c) => {
+    const ws = new WebSocket(`${c.url}?streams=${c.streams.map((s) => s.name).join("/")}`);
     ws.onmessage = () => frames++;
-    sockets.push(ws);
-  }
+    return ws;
+  });
   await new Promise((r) => setTimeout(r, 2000)); // warm up
   const rss = sampleRss();
   const f0 = frames;
   const c0 = cpuSeconds();
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
+  await new Promise((r) => setTimeout(r, bareSeconds * 1000));
   const dt = (performance.now() - t0) / 1000;
   const result = { rate: (frames - f0) / dt, cpu: cpuSeconds() - c0, rss: rss.peak };
   rss.stop();
@@ -198,7 +201,10 @@ markets:
 
 const sim = await startSim();
 try {
-  console.log(`firehose: ${nSymbols} spot symbols × ${STREAMS.join(", ")}; ${seconds} s per phase`);
+  const conns = planStreams({ market: "spot", wsUrl: sim.wsUrl, symbols, streams: STREAMS }).connections.length;
+  console.log(
+    `firehose: ${nSymbols} spot symbols × ${STREAMS.join(", ")} on ${conns} connection(s); ${seconds} s per phase`,
+  );
   const b = await bare(sim.wsUrl);
   console.log(`bare client:  ${b.rate.toFixed(0)} msg/s  (peak RSS ${mib(b.rss)})`);
   const c = await collector(sim.restUrl, sim.wsUrl);
