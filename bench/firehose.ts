@@ -84,7 +84,13 @@ function sampleRss() {
     const minute = Math.floor((Date.now() - t0) / 60_000);
     perMinute[minute] = rss;
   }, 250);
-  return { stop: () => clearInterval(timer), get peak() { return peak; }, perMinute };
+  return {
+    stop: () => clearInterval(timer),
+    get peak() {
+      return peak;
+    },
+    perMinute,
+  };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -201,9 +207,12 @@ markets:
 
 const sim = await startSim();
 try {
-  const conns = planStreams({ market: "spot", wsUrl: sim.wsUrl, symbols, streams: STREAMS }).connections.length;
+  const conns =
+    planStreams({ market: "spot", wsUrl: sim.wsUrl, symbols, streams: STREAMS }).connections.length;
   console.log(
-    `firehose: ${nSymbols} spot symbols × ${STREAMS.join(", ")} on ${conns} connection(s); ${seconds} s per phase`,
+    `firehose: ${nSymbols} spot symbols × ${
+      STREAMS.join(", ")
+    } on ${conns} connection(s); ${seconds} s per phase`,
   );
   const b = await bare(sim.wsUrl);
   console.log(`bare client:  ${b.rate.toFixed(0)} msg/s  (peak RSS ${mib(b.rss)})`);
@@ -214,7 +223,9 @@ try {
       `  CPU:        ${c.cpuPerMillion.toFixed(1)} s per million messages`,
       `  peak RSS:   ${mib(c.peak)}`,
       `  arrival → journal append: p50 ${c.appendP50.toFixed(0)} µs, p99 ${c.appendP99.toFixed(0)} µs`,
-      `  arrival → fsynced:        p50 ${(c.durableP50 / 1000).toFixed(0)} ms, p99 ${(c.durableP99 / 1000).toFixed(0)} ms`,
+      `  arrival → fsynced:        p50 ${(c.durableP50 / 1000).toFixed(0)} ms, p99 ${
+        (c.durableP99 / 1000).toFixed(0)
+      } ms`,
       `  gaps: ${c.gaps}; frames measured: ${c.frames}`,
       flags.minutes ? `  RSS by minute: ${c.perMinute.map(mib).join(", ")}` : "",
     ].filter((l) => l !== "").join("\n"),
