@@ -5,7 +5,6 @@
 import { startApp } from "./lib/app.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
 import { consoleLogger } from "./lib/log.ts";
-import type { Collector } from "./lib/pipeline/collector.ts";
 import { startSimulator } from "./lib/sim/server.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
 
@@ -66,13 +65,13 @@ async function main(): Promise<void> {
     });
   }
   const startedUs = Date.now() * 1000;
-  const collector: Collector = await startApp(config, log);
+  const app = await startApp(config, log, { env: Deno.env });
 
   let stopping: Promise<void> | null = null;
   const stop = (why: string) => {
     stopping ??= (async () => {
       log("info", "stopping", { why });
-      await collector.stop();
+      await app.stop();
       await sim?.close();
       if (args.demo) console.log(await describeRun(config.dataDir, startedUs));
       Deno.exit(0);

@@ -161,7 +161,7 @@ markets:
   };
   const app = await startApp(config, silentLogger, { journal: { openSegment } });
   // Sample every 64th frame's latency by wrapping the journal's append.
-  const journal = app.journal;
+  const journal = app.collector.journal;
   const append = journal.append.bind(journal);
   let n = 0;
   journal.append = (...a: Parameters<typeof append>) => {
@@ -173,7 +173,7 @@ markets:
     return r;
   };
   await new Promise((r) => setTimeout(r, 3000)); // warm up: books sync
-  const stats = () => app.status().reduce((sum, m) => sum + m.stats.frames, 0);
+  const stats = () => app.collector.status().reduce((sum, m) => sum + m.stats.frames, 0);
   const rss = sampleRss();
   const f0 = stats();
   const c0 = cpuSeconds();
@@ -185,7 +185,7 @@ markets:
   const frames = stats() - f0;
   const cpu = cpuSeconds() - c0;
   rss.stop();
-  const status = app.status();
+  const status = app.collector.status();
   await app.stop();
   const gaps = status.reduce((s, m) => s + m.stats.gaps, 0);
   await Deno.remove(dataDir, { recursive: true });

@@ -22,7 +22,7 @@
  */
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import { BoundedQueue } from "./bounded_queue.ts";
-import { OrderBook } from "./order_book.ts";
+import { type BookSnapshot, OrderBook } from "./order_book.ts";
 import { gapReason, snapshotVerdict, streamVerdict, type Verdict } from "./sequencer.ts";
 
 /** Where a {@link BookSync} is in the procedure. */
@@ -228,6 +228,16 @@ export class BookSync {
     }
     this.#sync(snapshot);
     return "synced";
+  }
+
+  /**
+   * Puts the book back in sync from a saved copy of itself (crash recovery replays the journal from a checkpoint
+   * that holds the full book). No sink call: nothing new happened on the stream.
+   */
+  restore(saved: BookSnapshot): void {
+    this.reset();
+    this.book.reset(saved);
+    this.#state = "synced";
   }
 
   /** Discards the book, the buffer and any pending snapshot (e.g. the socket closed); the state becomes idle. */

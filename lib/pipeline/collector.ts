@@ -11,11 +11,16 @@ import { type ConnectionPlan, planStreams, type StreamPlan } from "../binance/st
 import type { Market } from "../binance/types.ts";
 import type { Logger } from "../log.ts";
 import { RateLimitedLog } from "../log.ts";
-import { type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import type { Checkpoint } from "../ledger/records.ts";
+import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
+import type { ManifestEntry } from "../storage/manifest.ts";
+import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
-import { MarketNormalizer } from "./normalizer.ts";
+import { MarketNormalizer, type StreamCount } from "./normalizer.ts";
+import { recover, type RecoveryReport } from "./recovery.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
-import type { FlushResult, TableStore } from "./table_store.ts";
+import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
 
 /** One market as the collector needs it (resolved from the config). */
 export interface MarketSetup {
@@ -48,8 +53,15 @@ export interface CollectorOptions {
   webSocket?: WebSocketConstructor;
   /** Delay before a failed snapshot request is retried. */
   snapshotRetryMs?: number;
-  /** Delete journal segments once their rows are in committed Parquet files. */
-  pruneJournal?: boolean;
+  /** The ledger: checkpoints, file entries, gaps, coverage, flush statistics. */
+  ledger: Ledger;
+  dataDir: string;
+  /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
+  keepRaw?: boolean;
+  /** Where the recorded span of the first flush starts (recovery: the replayed records' start). */
+  startUs?: number;
+  /** Operational events for alerts. */
+  onAlert?: (alert: { kind: string; detail: string }) => void;
   /** Notified of every gap written (alerts, tests). */
   onGap?: (market: Market, gap: Row<"gaps">) => void;
 }
@@ -91,14 +103,21 @@ export class Collector {
   private lastFlushMs = Date.now();
   private lastHour = Math.floor(Date.now() / 3_600_000);
   private stopping = false;
+  /** True while recovery replays the journal: requests the normalizers make are already answered in it. */
+  private replaying = false;
   /** Records the journal could not take (it stops accepting after a write or fsync failure). */
   journalErrors = 0;
   private readonly badFrames: RateLimitedLog;
+  private checkpoint: Checkpoint | null = null;
+  /** Files written by flushes whose commit has not succeeded yet. */
+  private uncommitted: ManifestEntry[] = [];
+  private spanStartUs: number;
   /** Results of completed flushes (most recent last, bounded). */
   readonly flushes: FlushResult[] = [];
 
   constructor(private readonly options: CollectorOptions) {
     this.badFrames = new RateLimitedLog(options.log);
+    this.spanStartUs = options.startUs ?? nowUs();
     for (const setup of options.markets) {
       const plan = planStreams(
         { market: setup.market, wsUrl: setup.wsUrl, symbols: setup.symbols, streams: setup.streams },
@@ -114,8 +133,13 @@ export class Collector {
         normalizer: undefined as unknown as MarketNormalizer,
       };
       rt.normalizer = new MarketNormalizer(plan, options.store, {
-        needSnapshot: (_market, symbol) => this.fetchSnapshot(rt, symbol),
+        needSnapshot: (_market, symbol) => {
+          if (!this.replaying) this.fetchSnapshot(rt, symbol);
+        },
         gap: (market, gap) => {
+          options.ledger.addGap(market, gap).catch((err: unknown) =>
+            options.log("error", "ledger: gap not recorded", { error: String(err) })
+          );
           options.log("warn", "gap", {
             market,
             symbol: gap.symbol,
@@ -137,6 +161,31 @@ export class Collector {
       });
       this.markets.push(rt);
     }
+  }
+
+  /**
+   * Before connecting: replays the journal not yet committed (crash recovery) and commits its rows, so the live
+   * run starts from a clean checkpoint.
+   */
+  async recover(): Promise<RecoveryReport> {
+    const { ledger, log, journal, dataDir } = this.options;
+    this.checkpoint = await ledger.getCheckpoint();
+    this.replaying = true;
+    let report: RecoveryReport;
+    try {
+      report = await recover({
+        dataDir,
+        journalDir: journal.dir,
+        ledger,
+        normalizers: new Map(this.markets.map((rt) => [rt.setup.market, rt.normalizer])),
+        log,
+      });
+    } finally {
+      this.replaying = false;
+    }
+    if (report.firstUs !== null) this.spanStartUs = report.firstUs;
+    await this.flush("recovery");
+    return report;
   }
 
   /** Opens every connection and starts the timers. */
@@ -235,32 +284,88 @@ export class Collector {
 
   private async doFlush(reason: string): Promise<FlushResult | null> {
     this.lastFlushMs = Date.now();
-    const journal = this.options.journal;
+    const { journal, store, ledger, log } = this.options;
+    const atUs = nowUs();
+    // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
+    // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
+    let position: JournalPosition | null = null;
+    for (const rt of this.markets) {
+      journal.append(atUs, rt.setup.market, 0, RecordKind.Checkpoint, "", rt.normalizer.exportState());
+      position ??= journal.lastRecord;
+    }
+    const counts = this.markets.map((rt) => ({ rt, counts: rt.normalizer.takeCounts() }));
+    const spanStartUs = this.spanStartUs;
+    this.spanStartUs = atUs;
+    const batch = store.take();
     try {
-      // Rows of every record in segments up to `closed` are in the buffers now (records are normalized as
-      // soon as they are journaled), so once the flush is committed those segments are no longer needed.
-      const closed = this.stopping ? journal.segment : await journal.rotate();
-      const result = await this.options.store.flush();
+      await journal.sync(); // the checkpoint must be durable before the ledger points at it
+      let result: FlushResult;
+      try {
+        result = await store.write(batch);
+      } catch (err) {
+        if (err instanceof FlushError) this.uncommitted.push(...err.written);
+        throw err;
+      }
+      const files = [...this.uncommitted, ...result.files];
+      if (!(await ledger.commitCheckpoint(this.checkpoint, position!, files))) {
+        throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
+      }
+      this.uncommitted = [];
+      this.checkpoint = await ledger.getCheckpoint();
+      await ledger.mirrorManifest(this.options.dataDir);
+      await this.recordCoverage(counts, spanStartUs, atUs);
+      await ledger.addFlush({
+        atUs,
+        files: files.length,
+        rows: result.rows,
+        bytes: result.bytes,
+        ms: result.ms,
+        reason,
+      });
       this.flushes.push(result);
       if (this.flushes.length > 100) this.flushes.shift();
-      this.options.log("info", "flushed", {
-        reason,
-        files: result.files.length,
-        rows: result.rows,
-        ms: Math.round(result.ms),
-      });
-      if (this.options.pruneJournal && !this.stopping) await this.pruneJournal(closed);
+      log("info", "flushed", { reason, files: files.length, rows: result.rows, ms: Math.round(result.ms) });
+      await this.pruneJournal(position!.segment);
       return result;
     } catch (err) {
-      this.options.log("error", "flush failed", { reason, error: String(err) });
+      // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
+      // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
+      this.options.onAlert?.({ kind: "flush_failed", detail: String(err) });
+      log("error", "flush failed", { reason, error: String(err) });
       return null;
     }
   }
 
-  private async pruneJournal(upTo: number): Promise<void> {
+  /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour. */
+  private async recordCoverage(
+    counts: { rt: MarketRuntime; counts: StreamCount[] }[],
+    fromUs: number,
+    toUs: number,
+  ): Promise<void> {
+    const HOUR = 3_600_000_000;
+    for (const { rt, counts: list } of counts) {
+      const byKey = new Map(list.map((c) => [`${c.symbol}\u0000${c.stream}\u0000${c.hourUs}`, c.messages]));
+      for (const ps of rt.plan.streams) {
+        for (let hourUs = fromUs - fromUs % HOUR; hourUs < toUs; hourUs += HOUR) {
+          const messages = byKey.get(`${ps.symbol}\u0000${ps.stream}\u0000${hourUs}`) ?? 0;
+          await this.options.ledger.addCoverage(rt.setup.market, ps.symbol, ps.stream, hourUs, {
+            messages,
+            spanStartUs: Math.max(fromUs, hourUs),
+            spanEndUs: Math.min(toUs, hourUs + HOUR),
+          });
+        }
+      }
+    }
+  }
+
+  /** Segments before the committed checkpoint are in Parquet: delete them, or archive them with `keep_raw`. */
+  private async pruneJournal(before: number): Promise<void> {
     const dir = this.options.journal.dir;
     for (const id of await listSegments(dir)) {
-      if (id <= upTo) await Deno.remove(segmentPath(dir, id)).catch(() => {});
+      if (id >= before) continue;
+      const path = segmentPath(dir, id);
+      if (this.options.keepRaw) await archiveSegment(path, `${this.options.dataDir}/_raw`);
+      await Deno.remove(path).catch(() => {});
     }
   }
 

@@ -86,7 +86,41 @@ interface StreamState {
   lastClosedOpen: number;
   /** Depth streams: local time of the last snapshot record (its rows carry it). */
   snapshotUs: number;
+  /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
+  count: number;
+  countHourUs: number;
 }
+
+/** Messages of one stream in one UTC hour, for the coverage ledger. */
+export interface StreamCount {
+  symbol: string;
+  stream: string;
+  hourUs: number;
+  messages: number;
+}
+
+/** The saved form of one stream (see {@link MarketNormalizer.exportState}). */
+interface SavedStream {
+  name: string;
+  conns: { id: number; sinceUs: number | null }[];
+  owner: number;
+  lastKey: number | null;
+  lastLocalUs: number | null;
+  gap: OpenGap | null;
+  lastClosedOpen: number | null;
+  book: { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } | null;
+}
+
+interface SavedState {
+  v: 1;
+  market: Market;
+  /** Saved after a clean stop (nothing was running). */
+  stopped: boolean;
+  conns: { id: number; plan: string }[];
+  streams: SavedStream[];
+}
+
+const HOUR_US = 3_600_000_000;
 
 const CONTIGUOUS_KINDS = new Set(["aggTrade"]);
 
@@ -106,6 +140,10 @@ export class MarketNormalizer implements SyncSink {
   private readonly states: StreamState[];
   private readonly depthBySymbol = new Map<string, StreamState>();
   private readonly connStreams = new Map<number, StreamState[]>();
+  /** Plan key of each registered connection (checkpoints restore the registrations from it). */
+  private readonly connPlans = new Map<number, string>();
+  /** Closed per-hour message counts not yet taken by {@link takeCounts}. */
+  private readonly counts: StreamCount[] = [];
   private readonly connLastUs = new Map<number, number>();
   private readonly planStreams: Map<string, StreamState[]>;
   private readonly routes: ReadonlyMap<string, PlannedStream>;
@@ -113,6 +151,8 @@ export class MarketNormalizer implements SyncSink {
   private readonly topBuf: Float64Array[];
   /** Local time of the record being processed; rows written by book callbacks use it. */
   private nowUs = 0;
+  /** True after a clean Shutdown until the next connection opens. */
+  stopped = false;
 
   constructor(
     plan: StreamPlan,
@@ -133,6 +173,8 @@ export class MarketNormalizer implements SyncSink {
         : null,
       lastClosedOpen: -Infinity,
       snapshotUs: NaN,
+      count: 0,
+      countHourUs: 0,
     }));
     for (const st of this.states) if (st.book) this.depthBySymbol.set(st.ps.symbol, st);
     this.planStreams = new Map(
@@ -178,6 +220,9 @@ export class MarketNormalizer implements SyncSink {
         return this.stale(rec);
       case RecordKind.Shutdown:
         return this.shutdown(rec.localUs);
+      case RecordKind.Checkpoint:
+        // A live checkpoint only records the state; recovery restores from the first one it replays.
+        return;
     }
   }
 
@@ -202,6 +247,7 @@ export class MarketNormalizer implements SyncSink {
       return;
     }
     this.options.liveness?.seen(ps.index, rec.localUs);
+    this.countMessage(this.states[ps.index]!, rec.localUs);
     try {
       this.admit(this.states[ps.index]!, rec.conn, rec.localUs, envelope.data as Payload);
     } catch (err) {
@@ -232,9 +278,11 @@ export class MarketNormalizer implements SyncSink {
   }
 
   private connOpen(rec: JournalRecord): void {
+    this.stopped = false;
     const streams = this.planStreams.get(rec.text);
     if (!streams) return;
     this.connStreams.set(rec.conn, streams);
+    this.connPlans.set(rec.conn, rec.text);
     for (const st of streams) st.cursor.attach(rec.conn);
   }
 
@@ -246,6 +294,7 @@ export class MarketNormalizer implements SyncSink {
     const streams = this.connStreams.get(rec.conn);
     if (!streams) return;
     this.connStreams.delete(rec.conn);
+    this.connPlans.delete(rec.conn);
     const aliveUs = this.connLastUs.get(rec.conn) ?? rec.localUs;
     this.connLastUs.delete(rec.conn);
     for (const st of streams) {
@@ -273,6 +322,7 @@ export class MarketNormalizer implements SyncSink {
 
   /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
   private shutdown(localUs: number): void {
+    this.stopped = true;
     for (const st of this.states) {
       if (st.gap) {
         st.gap.reason += " (still open at shutdown)";
@@ -283,7 +333,120 @@ export class MarketNormalizer implements SyncSink {
       st.book?.reset();
     }
     this.connStreams.clear();
+    this.connPlans.clear();
     this.connLastUs.clear();
+  }
+
+  /**
+   * The collector died without a clean stop (found by recovery): every stream may have lost data from the last
+   * journaled record until the next run delivers again, so each opens a disconnect gap; books must resync.
+   */
+  crashed(lastUs: number): void {
+    for (const st of this.states) {
+      st.cursor.detachAll();
+      st.book?.reset();
+      if (!Number.isNaN(st.cursor.lastLocalUs) || st.book?.book.lastUpdateId) {
+        this.openGap(st, "disconnect", lastUs, "collector stopped without a clean shutdown");
+      }
+    }
+    this.connStreams.clear();
+    this.connPlans.clear();
+    this.connLastUs.clear();
+  }
+
+  /** Message counts per stream and UTC hour since the last call (for the coverage ledger). */
+  takeCounts(): StreamCount[] {
+    const out = this.counts.splice(0);
+    for (const st of this.states) {
+      if (st.count === 0) continue;
+      out.push({ symbol: st.ps.symbol, stream: st.ps.stream, hourUs: st.countHourUs, messages: st.count });
+      st.count = 0;
+    }
+    return out;
+  }
+
+  private countMessage(st: StreamState, localUs: number): void {
+    const hourUs = localUs - localUs % HOUR_US;
+    if (hourUs !== st.countHourUs) {
+      if (st.count > 0) {
+        this.counts.push({
+          symbol: st.ps.symbol,
+          stream: st.ps.stream,
+          hourUs: st.countHourUs,
+          messages: st.count,
+        });
+      }
+      st.count = 0;
+      st.countHourUs = hourUs;
+    }
+    st.count++;
+  }
+
+  /**
+   * The whole state as JSON (books in full, stream positions, open gaps, connections), journaled at each flush
+   * so that recovery can replay from there. Frames held back from a joining connection are not saved: after a
+   * crash every connection is gone anyway.
+   */
+  exportState(): string {
+    const num = (n: number) => (Number.isFinite(n) ? n : null);
+    const state: SavedState = {
+      v: 1,
+      market: this.market,
+      stopped: this.stopped,
+      conns: [...this.connPlans].map(([id, plan]) => ({ id, plan })),
+      streams: this.states.map((st) => {
+        let book: SavedStream["book"] = null;
+        if (st.book?.state === "synced") {
+          const b = st.book.book;
+          book = { lastUpdateId: b.lastUpdateId, bids: levelsOf(b, "bid"), asks: levelsOf(b, "ask") };
+        }
+        return {
+          name: st.ps.name,
+          conns: st.cursor.attached().map((c) => ({ id: c.id, sinceUs: num(c.sinceUs) })),
+          owner: st.cursor.owner,
+          lastKey: num(st.cursor.lastKey),
+          lastLocalUs: num(st.cursor.lastLocalUs),
+          gap: st.gap,
+          lastClosedOpen: num(st.lastClosedOpen),
+          book,
+        };
+      }),
+    };
+    return JSON.stringify(state);
+  }
+
+  /** Restores a state saved by {@link exportState}; streams no longer in the plan are ignored. */
+  restoreState(text: string): void {
+    const saved = JSON.parse(text) as SavedState;
+    if (saved.v !== 1 || saved.market !== this.market) {
+      throw new TypeError(`Cannot restore normalizer state: version ${saved.v}, market ${saved.market}`);
+    }
+    this.stopped = saved.stopped;
+    this.connStreams.clear();
+    this.connPlans.clear();
+    for (const c of saved.conns) {
+      const streams = this.planStreams.get(c.plan);
+      if (!streams) continue;
+      this.connStreams.set(c.id, streams);
+      this.connPlans.set(c.id, c.plan);
+    }
+    for (const s of saved.streams) {
+      const ps = this.routes.get(s.name);
+      if (!ps) continue;
+      const st = this.states[ps.index]!;
+      st.cursor.restore(
+        s.conns.map((c) => ({ id: c.id, sinceUs: c.sinceUs ?? NaN })),
+        s.owner,
+        s.lastKey ?? NaN,
+        s.lastLocalUs ?? NaN,
+      );
+      st.gap = s.gap;
+      st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
+      if (st.book) {
+        if (s.book) st.book.restore(s.book);
+        else st.book.reset();
+      }
+    }
   }
 
   // ---- admission ----
@@ -581,6 +744,15 @@ export class MarketNormalizer implements SyncSink {
     this.sink.row(this.market, "gaps", st.ps.symbol, g.startUs, row);
     this.events.gap?.(this.market, row);
   }
+}
+
+/** Every level of one side of a book, best first. */
+function levelsOf(book: OrderBook, side: "bid" | "ask"): [number, number][] {
+  const n = book.depth(side);
+  const prices = new Float64Array(n);
+  const qtys = new Float64Array(n);
+  book.top(side, n, prices, qtys);
+  return Array.from(prices, (p, i) => [p, qtys[i]!]);
 }
 
 function msToUs(ms: number | null): number | null {

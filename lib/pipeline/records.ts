@@ -20,6 +20,15 @@ export const enum RecordKind {
   Shutdown = 6,
   /** Every stream of a connection is subscribed: it carries them all from this time on. */
   Subscribed = 7,
+  /**
+   * The normalizer's full state of one market (books, stream positions, open gaps) at a flush; recovery
+   * replays the journal from the last committed one.
+   */
+  Checkpoint = 8,
+  /** A REST `aggTrades` body fetched to fill a hole; `text` is `<fromId> <toId>\n<body>`. */
+  BackfillTrades = 9,
+  /** A REST `klines` body fetched to fill a hole; `text` is `<interval> <fromOpenMs> <toOpenMs>\n<body>`. */
+  BackfillKlines = 10,
 }
 
 /** One journaled record. */

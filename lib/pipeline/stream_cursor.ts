@@ -187,6 +187,38 @@ export class StreamCursor<T> {
     }
   }
 
+  /**
+   * Restores a saved position (crash recovery): the connections that carried the stream, its owner, and the last
+   * admitted key. Other connections must join again.
+   */
+  restore(
+    conns: readonly { id: number; sinceUs: number }[],
+    owner: number,
+    lastKey: number,
+    lastLocalUs: number,
+  ) {
+    this.conns.length = 0;
+    this.owner = NONE;
+    for (const c of conns) {
+      this.conns.push({ id: c.id, joined: c.id === owner, held: [], sinceUs: c.sinceUs });
+    }
+    if (this.conns.some((c) => c.id === owner)) this.owner = owner;
+    this.lastKey = lastKey;
+    this.lastLocalUs = lastLocalUs;
+  }
+
+  /** Forgets every connection without a takeover (the process is going away or came back from a crash). */
+  detachAll(): void {
+    this.conns.length = 0;
+    this.released.length = 0;
+    this.owner = NONE;
+  }
+
+  /** The attached connections and since when they carry the stream (for checkpoints). */
+  attached(): { id: number; sinceUs: number }[] {
+    return this.conns.map((c) => ({ id: c.id, sinceUs: c.sinceUs }));
+  }
+
   private decide(key: number, localUs: number): Admit {
     if (key <= this.lastKey) return Admit.Duplicate;
     const hole = this.contiguous && !Number.isNaN(this.lastKey) && key !== this.lastKey + 1;

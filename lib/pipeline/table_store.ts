@@ -1,6 +1,7 @@
 /**
  * The normalizer's row sink: one columnar buffer per (market, table, symbol, UTC hour), written out as Parquet
- * files on flush. A file never spans two UTC hours because rows of another hour go to another buffer.
+ * files on flush. A file never spans two UTC hours because rows of another hour go to another buffer. Which
+ * files are committed is the ledger's business, not this store's.
  */
 import type { Market } from "../binance/types.ts";
 import { writeFileAtomic } from "../storage/atomic_file.ts";
@@ -11,7 +12,8 @@ import { encodeParquet } from "../storage/parquet_file.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer.ts";
 
-interface Slot {
+/** Buffers taken for one flush. */
+export interface Slot {
   market: Market;
   table: TableName;
   symbol: string;
@@ -20,6 +22,14 @@ interface Slot {
   /** Partition time of the first row (names the file; gaps are partitioned by start time). */
   firstUs: number;
   lastUs: number;
+}
+
+/** Some files of a flush could not be written; `written` lists those that were. */
+export class FlushError extends Error {
+  constructor(readonly written: ManifestEntry[], cause: unknown) {
+    super(`Cannot write every Parquet file of the flush: ${String(cause)}`, { cause });
+    this.name = "FlushError";
+  }
 }
 
 /** What one flush wrote. */
@@ -39,7 +49,11 @@ export class TableStore implements RowSink {
   private bytesHeld = 0;
   private seq = 0;
 
-  constructor(private readonly dataDir: string, private readonly manifest: Manifest) {}
+  /**
+   * @param manifest for {@link flush} only: tools and tests that write Parquet without a ledger record the files
+   *   straight in a manifest; the collector commits through the ledger instead.
+   */
+  constructor(private readonly dataDir: string, private readonly manifest?: Manifest) {}
 
   /** Approximate bytes buffered (compared with `max_buffer_mb`). */
   get bufferedBytes(): number {
@@ -75,13 +89,10 @@ export class TableStore implements RowSink {
   }
 
   /**
-   * Writes every non-empty buffer as a Parquet file (temp file, fsync, rename), then saves the manifest.
-   * Each buffer is swapped for an empty one before its write starts, so rows arriving during the flush go to
-   * the next one. A buffer whose write fails is kept and written first by the next flush; the first error is
-   * rethrown once the others were written.
+   * Takes every non-empty buffer (and those whose write failed before), swapping in empty ones: synchronous, so
+   * the caller can pair it with a journal checkpoint and know exactly which records the taken rows come from.
    */
-  async flush(): Promise<FlushResult> {
-    const t0 = performance.now();
+  take(): Slot[] {
     const due: Slot[] = this.failed.splice(0);
     for (const [key, list] of this.slots) {
       for (const slot of list) {
@@ -93,6 +104,15 @@ export class TableStore implements RowSink {
       // Past hours are finished: keep only the latest (possibly still filling) partition buffer.
       this.slots.set(key, list.slice(-1));
     }
+    return due;
+  }
+
+  /**
+   * Writes taken buffers as Parquet files (temp file, fsync, rename). A buffer whose write fails is kept for the
+   * next {@link take}; the first error is rethrown once the others were written.
+   */
+  async write(due: Slot[]): Promise<FlushResult> {
+    const t0 = performance.now();
     const files: ManifestEntry[] = [];
     let rows = 0;
     let bytes = 0;
@@ -108,10 +128,20 @@ export class TableStore implements RowSink {
         this.failed.push(slot);
         firstError ??= err;
       }
+      // Encoding is synchronous: let socket reads and journal fsyncs run between files.
+      await new Promise((r) => setTimeout(r, 0));
     }
-    if (files.length > 0) await this.manifest.save();
-    if (firstError !== null) throw firstError;
+    if (firstError !== null) throw new FlushError(files, firstError);
     return { files, rows, bytes, ms: performance.now() - t0 };
+  }
+
+  /** Takes, writes and records every buffer in the manifest given at construction (no ledger involved). */
+  async flush(): Promise<FlushResult> {
+    if (!this.manifest) throw new TypeError("Cannot flush: this TableStore has no manifest (use take/write)");
+    const result = await this.write(this.take());
+    for (const e of result.files) this.manifest.add(e);
+    if (result.files.length > 0) await this.manifest.save();
+    return result;
   }
 
   private async writeSlot(slot: Slot): Promise<ManifestEntry> {
@@ -136,7 +166,6 @@ export class TableStore implements RowSink {
       table: slot.table,
       symbol: slot.symbol,
     };
-    this.manifest.add(entry);
     return entry;
   }
 }

@@ -236,6 +236,18 @@ export class JournalWriter {
     return closed;
   }
 
+  /** Writes out and fsyncs everything appended so far (the current segment stays open). */
+  async sync(): Promise<void> {
+    this.#usable();
+    this.#writeOut();
+    await this.#settle();
+    const started = this.#file.sync().catch((err) => this.#fail("fsync failed", err));
+    this.#track(started);
+    await this.#settle();
+    this.#dirty = false;
+    if (this.#failure) throw this.#failure;
+  }
+
   /**
    * Writes and fsyncs everything, then closes the segment; the writer cannot be used afterwards. Throws the
    * {@linkcode JournalError} if anything failed (the file is closed either way).

@@ -3,11 +3,10 @@
  * wrote, through the manifest, as plain rows.
  */
 import * as arrow from "apache-arrow";
-import { startApp } from "../../lib/app.ts";
+import { type App, startApp } from "../../lib/app.ts";
 import type { Market } from "../../lib/binance/types.ts";
 import { type Config, parseConfig } from "../../lib/config.ts";
 import { silentLogger } from "../../lib/log.ts";
-import type { Collector } from "../../lib/pipeline/collector.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
@@ -99,7 +98,7 @@ markets:
 }
 
 /** Starts the collector on the simulator; the caller stops it. */
-export async function startCollector(sim: Sim, dataDir: string, o: RunOptions = {}): Promise<Collector> {
+export async function startCollector(sim: Sim, dataDir: string, o: RunOptions = {}): Promise<App> {
   return await startApp(simConfig(sim, dataDir, o), silentLogger, {
     rotateLeadMs: o.rotateLeadMs,
     onGap: o.onGap,

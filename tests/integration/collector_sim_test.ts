@@ -30,7 +30,8 @@ async function runScenario(s: Scenario) {
   const sim = await startSimulator({ symbols: SYMBOLS, seed: 7, tickMs: 10, truth: true, faults: s.faults });
   const markets = s.markets ?? ["spot", "usdm"];
   try {
-    const collector = await startCollector(sim, dataDir, { usdm: markets.includes("usdm"), ...s.run });
+    const app = await startCollector(sim, dataDir, { usdm: markets.includes("usdm"), ...s.run });
+    const collector = app.collector;
     try {
       await waitFor(
         "books synced",
@@ -41,7 +42,7 @@ async function runScenario(s: Scenario) {
       await sleep(s.seconds * 1000);
       s.after?.(sim);
     } finally {
-      await collector.stop();
+      await app.stop();
     }
     const result: Record<
       string,

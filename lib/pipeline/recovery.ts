@@ -1,0 +1,124 @@
+/**
+ * Crash recovery: before the collector connects, the journal records not yet committed to Parquet are replayed
+ * through the same normalizers the live path uses, so their rows are written exactly as they would have been.
+ *
+ * The ledger's checkpoint is the position of the normalizer-state records journaled at the last committed
+ * flush; everything before it is in committed Parquet files. Part files on disk that the ledger does not list
+ * were written by a flush that never committed: their rows come back from the replay, so they are removed first
+ * (otherwise those rows would exist twice).
+ */
+import type { Market } from "../binance/types.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import type { Logger } from "../log.ts";
+import { isTempFile } from "../storage/atomic_file.ts";
+import { type JournalTail, readSegments } from "../storage/journal.ts";
+import { parseParquetPath } from "../storage/layout.ts";
+import type { MarketNormalizer } from "./normalizer.ts";
+import { RecordKind } from "./records.ts";
+
+/** What a recovery found and did. */
+export interface RecoveryReport {
+  /** Journal records replayed (0 after a clean stop). */
+  records: number;
+  /** Whether the previous run ended without a clean shutdown. */
+  crashed: boolean;
+  /** Local times (µs) of the first and last replayed records, if any. */
+  firstUs: number | null;
+  lastUs: number | null;
+  /** Uncommitted part files removed. */
+  orphans: string[];
+  /** Torn or corrupt journal tails that were ignored. */
+  tails: JournalTail[];
+}
+
+/** Removes `part-*` Parquet files that no committed flush lists (see the module docs). */
+export async function removeOrphanParts(dataDir: string, ledger: Ledger): Promise<string[]> {
+  const committed = new Set((await ledger.listFiles()).map((e) => e.path));
+  const removed: string[] = [];
+  for await (const rel of walk(dataDir, "")) {
+    const name = rel.slice(rel.lastIndexOf("/") + 1);
+    if (!name.startsWith("part-") || isTempFile(name) || parseParquetPath(rel) === null) continue;
+    if (committed.has(rel)) continue;
+    await Deno.remove(`${dataDir}/${rel}`);
+    removed.push(rel);
+  }
+  return removed;
+}
+
+async function* walk(root: string, rel: string): AsyncGenerator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(rel === "" ? root : `${root}/${rel}`));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  for (const e of entries) {
+    if (rel === "" && e.name.startsWith("_")) continue; // _journal, _manifest, _state, _meta
+    const path = rel === "" ? e.name : `${rel}/${e.name}`;
+    if (e.isDirectory) yield* walk(root, path);
+    else if (e.isFile) yield path;
+  }
+}
+
+/**
+ * Replays the uncommitted journal into `normalizers`. The caller then flushes and commits, before connecting.
+ * A previous run that ended without a Shutdown record crashed: every stream gets a disconnect gap from its last
+ * record on, closed when the new run delivers.
+ */
+export async function recover(
+  options: {
+    dataDir: string;
+    journalDir: string;
+    ledger: Ledger;
+    normalizers: ReadonlyMap<Market, MarketNormalizer>;
+    log: Logger;
+  },
+): Promise<RecoveryReport> {
+  const { ledger, normalizers, log } = options;
+  const orphans = await removeOrphanParts(options.dataDir, ledger);
+  const checkpoint = await ledger.getCheckpoint();
+  const tails: JournalTail[] = [];
+  const restored = new Set<Market>();
+  let records = 0;
+  let firstUs: number | null = null;
+  let lastUs: number | null = null;
+  // A clean stop journals Shutdown, then the final checkpoint (whose state says stopped); any other last
+  // record means the run crashed.
+  let clean = false;
+  const from = checkpoint ? { segment: checkpoint.segment, offset: checkpoint.offset } : undefined;
+  for await (const rec of readSegments(options.journalDir, { from, onTail: (t) => tails.push(t) })) {
+    const normalizer = normalizers.get(rec.market);
+    if (!normalizer) continue;
+    firstUs ??= rec.localUs;
+    lastUs = rec.localUs;
+    if (rec.kind === RecordKind.Checkpoint) {
+      // The first state of each market is where its replay starts; later ones equal the replayed state.
+      if (!restored.has(rec.market)) {
+        normalizer.restoreState(rec.text);
+        restored.add(rec.market);
+        clean = normalizer.stopped;
+      }
+      continue;
+    }
+    // Without a checkpoint (first run, or the ledger was reset) the journal is replayed from its start.
+    if (checkpoint && !restored.has(rec.market)) continue;
+    normalizer.process(rec);
+    clean = rec.kind === RecordKind.Shutdown;
+    records++;
+  }
+  const crashed = lastUs !== null && !clean;
+  if (crashed) { for (const n of normalizers.values()) n.crashed(lastUs!); }
+  for (const t of tails) {
+    log("warn", "journal tail ignored", {
+      segment: t.segment,
+      offset: t.offset,
+      bytes: t.ignoredBytes,
+      reason: t.reason,
+    });
+  }
+  if (records > 0 || orphans.length > 0) {
+    log("info", "recovered from the journal", { records, crashed, orphans: orphans.length });
+  }
+  return { records, crashed, firstUs, lastUs, orphans, tails };
+}
