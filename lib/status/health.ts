@@ -1,0 +1,50 @@
+/**
+ * The `/health` verdict: healthy only when every enabled stream is live and every book is synced, so a
+ * supervisor or uptime check sees a collector that runs but records nothing useful as down. Pure.
+ * @module
+ */
+
+import type { Market } from "../binance/types.ts";
+import type { StatusSnapshot } from "./snapshot.ts";
+
+/** One reason the collector is not healthy. */
+export interface HealthProblem {
+  market: Market | null;
+  symbol: string | null;
+  /** The stream concerned, or null for a book or the whole collector. */
+  stream: string | null;
+  /** e.g. `disconnected`, `stale`, `book buffering`. */
+  problem: string;
+}
+
+/** The body of `/health`. */
+export interface Health {
+  ok: boolean;
+  problems: HealthProblem[];
+}
+
+/**
+ * Judges a snapshot. A snapshot without streams is unhealthy: the collector has not planned any yet.
+ *
+ * @example
+ * ```ts
+ * healthOf(snapshot).ok; // false while a book is still buffering
+ * ```
+ */
+export function healthOf(s: Pick<StatusSnapshot, "streams" | "books">): Health {
+  const problems: HealthProblem[] = [];
+  if (s.streams.length === 0) {
+    problems.push({ market: null, symbol: null, stream: null, problem: "no streams reported" });
+  }
+  for (const st of s.streams) {
+    const at = { market: st.market, symbol: st.symbol, stream: st.stream };
+    if (!st.connected) problems.push({ ...at, problem: "disconnected" });
+    else if (st.stale) problems.push({ ...at, problem: "stale" });
+  }
+  for (const b of s.books) {
+    if (b.state !== "synced") {
+      problems.push({ market: b.market, symbol: b.symbol, stream: null, problem: `book ${b.state}` });
+    }
+  }
+  return { ok: problems.length === 0, problems };
+}

@@ -1,0 +1,224 @@
+/**
+ * `/metrics`: a {@link StatusSnapshot} in the Prometheus text exposition format (version 0.0.4). Pure.
+ *
+ * Every family is written with its HELP and TYPE lines even when it has no samples, so dashboards can be built
+ * before the first gap or clock measurement. Units follow Prometheus habits: seconds, bytes, ratios in [0, 1].
+ * @module
+ */
+
+import type { HistogramSnapshot } from "./histogram.ts";
+import type { StatusSnapshot, StreamStatus } from "./snapshot.ts";
+
+/** The `Content-Type` of {@link renderMetrics}' output. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const PREFIX = "binance_collector_";
+
+type Labels = Readonly<Record<string, string>>;
+type Sample = readonly [labels: Labels, value: number];
+
+/**
+ * Escapes a label value: backslash, double quote and line feed, as the exposition format requires.
+ *
+ * @example
+ * ```ts
+ * escapeLabelValue('a"b\\c\nd'); // 'a\\"b\\\\c\\nd'
+ * ```
+ */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+}
+
+/** Escapes HELP text: backslash and line feed (quotes stay as they are there). */
+function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
+}
+
+/**
+ * A sample value as Prometheus parses it (`NaN`, `+Inf`, `-Inf` spelled its way).
+ *
+ * @example
+ * ```ts
+ * formatValue(Infinity); // "+Inf"
+ * formatValue(0.25); // "0.25"
+ * ```
+ */
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+function sampleLine(name: string, labels: Labels, value: number): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
+  return `${name}${pairs.length > 0 ? `{${pairs.join(",")}}` : ""} ${formatValue(value)}\n`;
+}
+
+function header(name: string, type: string, help: string): string {
+  return `# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} ${type}\n`;
+}
+
+function family(name: string, type: "counter" | "gauge", help: string, samples: readonly Sample[]): string {
+  const full = PREFIX + name;
+  let out = header(full, type, help);
+  for (const [labels, value] of samples) out += sampleLine(full, labels, value);
+  return out;
+}
+
+function histogram(name: string, help: string, h: HistogramSnapshot): string {
+  const full = PREFIX + name;
+  let out = header(full, "histogram", help);
+  for (let i = 0; i < h.bounds.length; i++) {
+    out += sampleLine(`${full}_bucket`, { le: formatValue(h.bounds[i]!) }, h.counts[i] ?? 0);
+  }
+  out += sampleLine(`${full}_bucket`, { le: "+Inf" }, h.count);
+  out += sampleLine(`${full}_sum`, {}, h.sum);
+  out += sampleLine(`${full}_count`, {}, h.count);
+  return out;
+}
+
+const streamLabels = (s: StreamStatus): Labels => ({ market: s.market, symbol: s.symbol, stream: s.stream });
+
+/** Samples of the streams for which `value` is not null. */
+function perStream(streams: readonly StreamStatus[], value: (s: StreamStatus) => number | null): Sample[] {
+  const out: Sample[] = [];
+  for (const s of streams) {
+    const v = value(s);
+    if (v !== null) out.push([streamLabels(s), v]);
+  }
+  return out;
+}
+
+const flag = (b: boolean): number => (b ? 1 : 0);
+
+/**
+ * Renders the snapshot as Prometheus text.
+ *
+ * @example
+ * ```ts
+ * const text = renderMetrics(await source.snapshot());
+ * // # HELP binance_collector_stream_messages_total Frames received since the process started.
+ * // # TYPE binance_collector_stream_messages_total counter
+ * // binance_collector_stream_messages_total{market="spot",symbol="BTCUSDT",stream="aggTrade"} 1234
+ * ```
+ */
+export function renderMetrics(s: StatusSnapshot): string {
+  const { streams, books } = s;
+  const bookLabels = (b: (typeof books)[number]): Labels => ({ market: b.market, symbol: b.symbol });
+  const disk = s.disk;
+  return [
+    family("info", "gauge", "Always 1; the version label names the running build.", [[
+      { version: s.version },
+      1,
+    ]]),
+    family("start_time_seconds", "gauge", "When the process started, seconds since the epoch.", [
+      [{}, s.startedAtMs / 1000],
+    ]),
+    family(
+      "stream_messages_total",
+      "counter",
+      "Frames received since the process started.",
+      perStream(streams, (x) => x.messages),
+    ),
+    family(
+      "stream_bytes_total",
+      "counter",
+      "Bytes of frames received since the process started.",
+      perStream(streams, (x) => x.bytes),
+    ),
+    family(
+      "stream_connected",
+      "gauge",
+      "1 while the connection carrying the stream is open and subscribed.",
+      perStream(streams, (x) => flag(x.connected)),
+    ),
+    family(
+      "stream_stale",
+      "gauge",
+      "1 while the stream is silent for longer than its liveness threshold.",
+      perStream(streams, (x) => flag(x.stale)),
+    ),
+    family(
+      "stream_last_message_age_seconds",
+      "gauge",
+      "Seconds since the stream's last frame (absent before the first).",
+      perStream(streams, (x) => (x.lastMessageAgeMs === null ? null : x.lastMessageAgeMs / 1000)),
+    ),
+    family(
+      "stream_gaps_total",
+      "counter",
+      "Gaps written since the process started.",
+      perStream(streams, (x) => x.gaps),
+    ),
+    family(
+      "stream_gaps_today",
+      "gauge",
+      "Gaps in the ledger for the current UTC day.",
+      perStream(streams, (x) => x.gapsToday),
+    ),
+    family(
+      "stream_coverage_today_ratio",
+      "gauge",
+      "Covered share of the current UTC day's observed time, from the ledger.",
+      perStream(streams, (x) => (x.coverageTodayPct === null ? null : x.coverageTodayPct / 100)),
+    ),
+    family(
+      "book_synced",
+      "gauge",
+      "1 while the order book is in sync with the diff stream.",
+      books.map((b) => [bookLabels(b), flag(b.state === "synced")]),
+    ),
+    family(
+      "book_resyncs_total",
+      "counter",
+      "Order book rebuilds from a new REST snapshot since the process started.",
+      books.map((b) => [bookLabels(b), b.resyncs]),
+    ),
+    histogram("flush_duration_seconds", "Duration of completed Parquet flushes.", s.flushes.durations),
+    family("flush_failures_total", "counter", "Parquet flushes that failed.", [[{}, s.flushes.failures]]),
+    family("journal_unsynced_bytes", "gauge", "Journal bytes appended but not yet fsynced.", [
+      [{}, s.journal.unsyncedBytes],
+    ]),
+    family(
+      "journal_seconds_since_fsync",
+      "gauge",
+      "Seconds since the journal's last completed fsync (absent before the first).",
+      s.journal.sinceFsyncMs === null ? [] : [[{}, s.journal.sinceFsyncMs / 1000]],
+    ),
+    family("journal_errors_total", "counter", "Records the journal could not take.", [[
+      {},
+      s.journal.errors,
+    ]]),
+    family(
+      "clock_offset_seconds",
+      "gauge",
+      "Latest reference clock minus local clock, per source.",
+      s.clock.map((c) => [{ source: c.source }, c.offsetMs / 1000]),
+    ),
+    family(
+      "rest_weight_used",
+      "gauge",
+      "REST request weight used in the current minute.",
+      s.rest.map((r) => [{ market: r.market }, r.weightUsed]),
+    ),
+    family(
+      "rest_weight_limit",
+      "gauge",
+      "REST request weight allowed per minute.",
+      s.rest.map((r) => [{ market: r.market }, r.weightLimit]),
+    ),
+    family(
+      "disk_free_bytes",
+      "gauge",
+      "Free bytes on the data directory's file system.",
+      disk ? [[{ path: disk.path }, disk.freeBytes]] : [],
+    ),
+    family(
+      "disk_total_bytes",
+      "gauge",
+      "Size of the data directory's file system.",
+      disk ? [[{ path: disk.path }, disk.totalBytes]] : [],
+    ),
+  ].join("");
+}
