@@ -1,0 +1,112 @@
+/**
+ * Which files the cloud sync uploads and which remote copies a compaction made redundant. Pure: entries,
+ * state and times in, decisions out.
+ *
+ * A file is finished when nothing will change or replace it: it is the only file of its (partition, UTC hour)
+ * and the hour ended `graceUs` ago (compaction merges only hours with several files, so a lone file stays), or
+ * the hour ended `stuckUs` ago whatever the count (compaction of that hour keeps failing; upload what exists).
+ * A late part file can still make compaction merge an uploaded `hour-` file into a new one; the new one then
+ * covers the old one's rows, which is what {@linkcode supersededBy} recognises.
+ * @module
+ */
+
+import { fileStartUs } from "../storage/compact.ts";
+import { hourStartUs } from "../storage/layout.ts";
+import type { ManifestEntry } from "../storage/manifest.ts";
+import type { PathState, SyncedRecord } from "./sync_state.ts";
+
+const HOUR_US = 3_600_000_000;
+
+/** Timing of {@linkcode finishedFiles}, µs. */
+export interface FinishTiming {
+  /** After an hour's end before its lone file counts as finished; must exceed flush + compaction delays. */
+  graceUs: number;
+  /** After an hour's end before its files are uploaded even though compaction has not merged them. */
+  stuckUs: number;
+}
+
+function splitPath(path: string): { dir: string; name: string } {
+  const slash = path.lastIndexOf("/");
+  return { dir: path.slice(0, slash), name: path.slice(slash + 1) };
+}
+
+/** Start of the UTC hour of a layout file (`part-` or `hour-` name); null for any other name. */
+function fileHourUs(path: string): number | null {
+  const start = fileStartUs(splitPath(path).name);
+  return start === null ? null : hourStartUs(start);
+}
+
+/**
+ * The finished entries (see the module doc), in input order; files with names outside the layout are never
+ * finished.
+ *
+ * @example
+ * ```ts
+ * finishedFiles(manifest.entries(), Date.now() * 1000, { graceUs: 15 * 60e6, stuckUs: 3 * 3600e6 });
+ * ```
+ */
+export function finishedFiles(
+  entries: readonly ManifestEntry[],
+  nowUs: number,
+  timing: FinishTiming,
+): ManifestEntry[] {
+  const perHour = new Map<string, number>();
+  const hours = entries.map((e) => {
+    const hour = fileHourUs(e.path);
+    if (hour === null) return null;
+    const group = `${splitPath(e.path).dir}\u0000${hour}`;
+    perHour.set(group, (perHour.get(group) ?? 0) + 1);
+    return { hour, group };
+  });
+  return entries.filter((_, i) => {
+    const h = hours[i];
+    if (!h) return false;
+    const endedUs = nowUs - (h.hour + HOUR_US);
+    return endedUs >= timing.stuckUs || (endedUs >= timing.graceUs && perHour.get(h.group) === 1);
+  });
+}
+
+/** Whether `record` confirms that this very entry (same bytes) is on the remote `root`. */
+export function isSynced(entry: ManifestEntry, record: SyncedRecord | null, root: string): boolean {
+  return record !== null && record.sha256 === entry.sha256 && record.bytes === entry.bytes &&
+    record.remote === root;
+}
+
+/**
+ * Whether a finished entry needs an upload job now: it is not synced to `root` in its current form, and no job
+ * is queued for it, unless that job ran out of retries or was queued `requeueAfterUs` ago (a job is idempotent,
+ * so a duplicate is harmless while a lost one would stall the file forever).
+ */
+export function needsUpload(
+  entry: ManifestEntry,
+  state: PathState,
+  root: string,
+  nowUs: number,
+  requeueAfterUs: number,
+): boolean {
+  if (isSynced(entry, state.synced, root)) return false;
+  return state.queued === null || state.failed || nowUs - state.queued.atUs >= requeueAfterUs;
+}
+
+/**
+ * The remote copies that the just-synced `replacement` makes redundant: synced to the same `root`, in the same
+ * partition and hour, gone from the local index (compaction removed them), with a time range and row count
+ * inside the replacement's. Only a compacted (`hour-`) file replaces anything.
+ */
+export function supersededBy(
+  replacement: ManifestEntry,
+  synced: readonly SyncedRecord[],
+  root: string,
+  inIndex: (path: string) => boolean,
+): string[] {
+  const { dir, name } = splitPath(replacement.path);
+  const hour = fileHourUs(replacement.path);
+  if (!name.startsWith("hour-") || hour === null) return [];
+  return synced.filter((r) =>
+    r.path !== replacement.path && r.remote === root && splitPath(r.path).dir === dir &&
+    fileHourUs(r.path) === hour && !inIndex(r.path) &&
+    // Same fixed-width ISO format, so text order is time order.
+    r.first_local_time >= replacement.first_local_time && r.last_local_time <= replacement.last_local_time &&
+    r.rows <= replacement.rows
+  ).map((r) => r.path);
+}

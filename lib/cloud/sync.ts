@@ -1,0 +1,214 @@
+/**
+ * Uploading finished Parquet files to the rclone remote through Deno KV's queue.
+ *
+ * {@linkcode CloudSync.enqueuePending} finds the work in state, never in the time of a last run: the finished
+ * files (plan.ts) that are not synced in their current form, with no job queued. Each gets one job, enqueued
+ * atomically with its `queued` marker (sync_state.ts). The queue handler copies the file (`rclone copyto`),
+ * confirms the remote copy's size and sha256 against the manifest entry, and only then marks it synced. A failed
+ * attempt raises an alert and throws, so KV retries it on the job's backoff schedule; jobs live in the KV store,
+ * so they survive restarts and run once a process listens again. A job whose retries ran out is queued afresh by
+ * the next enqueue run. Delivery is at least once, and the handler is idempotent.
+ *
+ * After syncing a compacted file, the handler deletes the remote copies it replaces (plan.ts `supersededBy`),
+ * so the remote keeps at most one file per (partition, hour) like the local tree.
+ * @module
+ */
+
+import { join } from "node:path";
+import { type Logger, silentLogger } from "../log.ts";
+import type { ManifestEntry } from "../storage/manifest.ts";
+import type { FileIndex } from "./file_index.ts";
+import { Limiter } from "./limiter.ts";
+import { finishedFiles, isSynced, needsUpload, supersededBy } from "./plan.ts";
+import { type Rclone, remoteFile } from "./rclone.ts";
+import { isUploadMessage, SyncState } from "./sync_state.ts";
+
+/** An upload attempt failed (it will be retried). */
+export interface SyncAlert {
+  kind: "sync";
+  /** Path relative to `data_dir`. */
+  path: string;
+  /** The rclone destination. */
+  remote: string;
+  error: string;
+  atUs: number;
+}
+
+/** Options of {@linkcode CloudSync}. */
+export interface CloudSyncOptions {
+  /** The ledger's KV handle: state and queue live there. */
+  kv: Deno.Kv;
+  rclone: Rclone;
+  /** The finished local files (the live manifest, through `manifestIndex`). */
+  files: FileIndex;
+  /** `data_dir`; manifest paths are relative to it. */
+  dataDir: string;
+  /** rclone root from `remoteRoot(cloud_remote, cloud_path)`. */
+  root: string;
+  /** See plan.ts `FinishTiming.graceUs`. @default {900000} (15 min) */
+  graceMs?: number;
+  /** See plan.ts `FinishTiming.stuckUs`. @default {10800000} (3 h) */
+  stuckMs?: number;
+  /** Age of a queued marker after which its job is queued again. @default {21600000} (6 h) */
+  requeueAfterMs?: number;
+  /** Retry delays of a job (KV allows at most 5). @default {[60000, 300000, 900000, 1800000, 3600000]} */
+  backoffSchedule?: readonly number[];
+  /** Uploads run at once. @default {2} */
+  concurrency?: number;
+  onAlert?: (alert: SyncAlert) => void;
+  log?: Logger;
+  /** Wall clock (ms) for the synced records' times. @default {Date.now} */
+  clockMs?: () => number;
+}
+
+/** What {@linkcode CloudSync.enqueuePending} did. */
+export interface EnqueueReport {
+  /** Finished files seen. */
+  finished: number;
+  /** Paths given a new job. */
+  enqueued: string[];
+}
+
+/**
+ * The cloud sync over one KV handle.
+ *
+ * @example
+ * ```ts
+ * const sync = new CloudSync({ kv: ledger.kv, rclone: new Rclone(), files: manifestIndex(manifest, ledger),
+ *   dataDir: config.dataDir, root: remoteRoot(config.cloudRemote, config.cloudPath), onAlert });
+ * const listening = sync.listen(); // settles when the KV handle closes
+ * await sync.enqueuePending(Date.now());
+ * ```
+ */
+export class CloudSync {
+  readonly state: SyncState;
+  readonly #o: CloudSyncOptions;
+  readonly #backoff: readonly number[];
+  readonly #limiter: Limiter;
+  readonly #log: Logger;
+  readonly #clockMs: () => number;
+
+  constructor(options: CloudSyncOptions) {
+    const {
+      backoffSchedule = [60_000, 300_000, 900_000, 1_800_000, 3_600_000],
+      concurrency = 2,
+      log = silentLogger,
+      clockMs = Date.now,
+    } = options;
+    if (options.root === "") throw new RangeError("Cannot sync: no remote configured");
+    if (backoffSchedule.length > 5 || backoffSchedule.some((ms) => !(ms >= 0 && ms <= 3_600_000))) {
+      throw new RangeError(
+        `Cannot sync: 'backoffSchedule' takes at most 5 delays of 0..3600000 ms: ${backoffSchedule}`,
+      );
+    }
+    this.#o = options;
+    this.#backoff = backoffSchedule;
+    this.#limiter = new Limiter(concurrency);
+    this.#log = log;
+    this.#clockMs = clockMs;
+    this.state = new SyncState(options.kv);
+  }
+
+  /** Queues an upload job for every finished file that needs one (see the module doc). */
+  async enqueuePending(nowMs: number): Promise<EnqueueReport> {
+    const nowUs = nowMs * 1000;
+    const finished = finishedFiles(this.#o.files.entries(), nowUs, {
+      graceUs: (this.#o.graceMs ?? 900_000) * 1000,
+      stuckUs: (this.#o.stuckMs ?? 10_800_000) * 1000,
+    });
+    const states = await this.state.read(finished.map((e) => e.path));
+    const requeueAfterUs = (this.#o.requeueAfterMs ?? 21_600_000) * 1000;
+    const enqueued: string[] = [];
+    for (const entry of finished) {
+      const seen = states.get(entry.path)!;
+      if (!needsUpload(entry, seen, this.#o.root, nowUs, requeueAfterUs)) continue;
+      // false: another enqueuer or the handler got there first; its state stands.
+      if (await this.state.enqueue(entry.path, seen, nowUs, this.#backoff)) enqueued.push(entry.path);
+    }
+    if (enqueued.length > 0) this.#log("info", "cloud uploads queued", { count: enqueued.length });
+    return { finished: finished.length, enqueued };
+  }
+
+  /**
+   * Runs one queue message: true if it was an upload job (done, or dropped as no longer needed), false if it
+   * is of another kind. Throws when the upload failed, so KV retries it.
+   */
+  async handle(message: unknown): Promise<boolean> {
+    if (!isUploadMessage(message)) return false;
+    await this.#limiter.run(() => this.#upload(message.path));
+    return true;
+  }
+
+  /**
+   * Listens to the KV queue with {@linkcode CloudSync.handle}; settles when the KV handle is closed. KV allows one
+   * listener per handle: if other modules use the queue, call `handle` from a shared listener instead (messages
+   * of other kinds are acknowledged here without effect).
+   */
+  listen(): Promise<void> {
+    return this.#o.kv.listenQueue(async (message) => {
+      await this.handle(message);
+    });
+  }
+
+  async #upload(path: string): Promise<void> {
+    const { files, rclone, root } = this.#o;
+    const entry = files.get(path);
+    if (entry === undefined) {
+      // Compacted into another file, or cleaned up after an earlier sync: nothing left to upload.
+      await this.state.dropQueued(path);
+      this.#log("info", "cloud upload dropped: file no longer listed", { path });
+      return;
+    }
+    const remote = remoteFile(root, path);
+    try {
+      if (isSynced(entry, await this.state.synced(path), root)) {
+        await this.state.dropQueued(path);
+      } else {
+        await rclone.copyFile(join(this.#o.dataDir, path), remote);
+        await rclone.check(remote, entry);
+        await this.state.markSynced({
+          path,
+          sha256: entry.sha256,
+          bytes: entry.bytes,
+          rows: entry.rows,
+          first_local_time: entry.first_local_time,
+          last_local_time: entry.last_local_time,
+          remote: root,
+          atUs: this.#clockMs() * 1000,
+        });
+        this.#log("info", "cloud upload confirmed", { path, bytes: entry.bytes });
+      }
+      await this.#removeSuperseded(entry);
+    } catch (err) {
+      this.#alert({ kind: "sync", path, remote, error: String(err), atUs: this.#clockMs() * 1000 });
+      throw err;
+    }
+  }
+
+  /** Deletes the remote copies a synced compacted file replaces, then forgets them. */
+  async #removeSuperseded(entry: ManifestEntry): Promise<void> {
+    if (!entry.path.includes("/hour-")) return;
+    const { files, rclone, root } = this.#o;
+    const dir = entry.path.slice(0, entry.path.lastIndexOf("/"));
+    const stale = supersededBy(
+      entry,
+      await this.state.syncedInDir(dir),
+      root,
+      (p) => files.get(p) !== undefined,
+    );
+    for (const path of stale) {
+      await rclone.deleteFile(remoteFile(root, path));
+      await this.state.forget(path);
+      this.#log("info", "superseded remote copy deleted", { path, by: entry.path });
+    }
+  }
+
+  #alert(alert: SyncAlert): void {
+    this.#log("warn", "cloud upload failed", { path: alert.path, error: alert.error });
+    try {
+      this.#o.onAlert?.(alert);
+    } catch (err) {
+      this.#log("error", "sync alert callback threw", { error: String(err) });
+    }
+  }
+}
