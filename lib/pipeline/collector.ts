@@ -17,7 +17,7 @@ import { type JournalPosition, type JournalWriter, listSegments, segmentPath } f
 import type { ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
-import { MarketNormalizer, type StreamCount } from "./normalizer.ts";
+import { type BackfillRequest, MarketNormalizer, type StreamCount } from "./normalizer.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
@@ -136,6 +136,9 @@ export class Collector {
         needSnapshot: (_market, symbol) => {
           if (!this.replaying) this.fetchSnapshot(rt, symbol);
         },
+        needBackfill: (_market, request) => {
+          if (!this.replaying) this.fetchBackfill(rt, request);
+        },
         gap: (market, gap) => {
           options.ledger.addGap(market, gap).catch((err: unknown) =>
             options.log("error", "ledger: gap not recorded", { error: String(err) })
@@ -185,6 +188,10 @@ export class Collector {
     }
     if (report.firstUs !== null) this.spanStartUs = report.firstUs;
     await this.flush("recovery");
+    // Holes found before the crash (or in the replay) are filled now, from REST.
+    for (const rt of this.markets) {
+      for (const request of rt.normalizer.pendingBackfills()) this.fetchBackfill(rt, request);
+    }
     return report;
   }
 
@@ -522,6 +529,60 @@ export class Collector {
           if (rt.normalizer.bookOf(symbol)?.state !== "synced") this.fetchSnapshot(rt, symbol);
         }, this.options.snapshotRetryMs ?? 2000);
         this.timers.push(retry);
+      },
+    );
+  }
+
+  /**
+   * Fetches rows missed on the socket from REST (at backfill priority, behind snapshots) and journals the answer,
+   * or the failure, for the normalizer. One page per request; the normalizer asks for the next.
+   */
+  private fetchBackfill(rt: MarketRuntime, req: BackfillRequest): void {
+    if (this.stopping) return;
+    const market = rt.setup.market;
+    const rest = rt.setup.rest;
+    const kind = req.kind === "trades" ? RecordKind.BackfillTrades : RecordKind.BackfillKlines;
+    const head = req.kind === "trades"
+      ? `${req.fromId} ${req.toId}`
+      : `${req.interval} ${req.fromOpenMs} ${req.toOpenMs}`;
+    const call = req.kind === "trades"
+      ? rest.aggTrades({ symbol: req.symbol, fromId: req.fromId, limit: 1000 })
+      : rest.klines({
+        symbol: req.symbol,
+        interval: req.interval,
+        startTime: req.fromOpenMs,
+        endTime: req.toOpenMs,
+        limit: 1000,
+      });
+    call.then(
+      ({ text }) => {
+        if (!this.stopping) {
+          this.record({
+            localUs: nowUs(),
+            market,
+            conn: 0,
+            kind,
+            symbol: req.symbol,
+            text: `${head}\n${text}`,
+          });
+        }
+      },
+      (err) => {
+        if (this.stopping) return;
+        this.options.log("warn", "backfill failed", {
+          market,
+          symbol: req.symbol,
+          kind: req.kind,
+          error: String(err),
+        });
+        this.record({
+          localUs: nowUs(),
+          market,
+          conn: 0,
+          kind,
+          symbol: req.symbol,
+          text: `${head} failed\n${String(err)}`,
+        });
       },
     );
   }

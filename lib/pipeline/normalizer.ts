@@ -16,7 +16,7 @@ import {
   parseKline,
 } from "../binance/messages.ts";
 import { parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
-import { parseDepthSnapshot } from "../binance/rest_parse.ts";
+import { parseAggTrades, parseDepthSnapshot, parseKlines } from "../binance/rest_parse.ts";
 import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
@@ -36,6 +36,21 @@ export interface NormalizerEvents {
   needSnapshot(market: Market, symbol: string): void;
   /** A gap was closed and written (for alerts and the ledger). */
   gap?(market: Market, gap: Row<"gaps">): void;
+  /** Rows missed on the socket should be fetched from REST (the answer comes back as a Backfill record). */
+  needBackfill?(market: Market, request: BackfillRequest): void;
+}
+
+/** What to fetch from REST to fill a hole. */
+export type BackfillRequest =
+  | { kind: "trades"; symbol: string; fromId: number; toId: number }
+  | { kind: "klines"; symbol: string; interval: string; fromOpenMs: number; toOpenMs: number };
+
+/** A hole waiting for its REST backfill; its gap row is written once the backfill ends. */
+interface PendingBackfill {
+  stream: string;
+  request: BackfillRequest;
+  row: Row<"gaps">;
+  recovered: number;
 }
 
 /** Counters for status and metrics. */
@@ -51,6 +66,8 @@ export interface NormalizerStats {
   duplicates: number;
   held: number;
   gaps: number;
+  /** Rows recovered from REST. */
+  backfilled: number;
 }
 
 /** Options of {@link MarketNormalizer}. */
@@ -118,6 +135,7 @@ interface SavedState {
   stopped: boolean;
   conns: { id: number; plan: string }[];
   streams: SavedStream[];
+  backfills: PendingBackfill[];
 }
 
 const HOUR_US = 3_600_000_000;
@@ -135,6 +153,7 @@ export class MarketNormalizer implements SyncSink {
     duplicates: 0,
     held: 0,
     gaps: 0,
+    backfilled: 0,
   };
   readonly market: Market;
   private readonly states: StreamState[];
@@ -144,6 +163,8 @@ export class MarketNormalizer implements SyncSink {
   private readonly connPlans = new Map<number, string>();
   /** Closed per-hour message counts not yet taken by {@link takeCounts}. */
   private readonly counts: StreamCount[] = [];
+  /** Holes waiting for their REST backfill. */
+  private backfills: PendingBackfill[] = [];
   private readonly connLastUs = new Map<number, number>();
   private readonly planStreams: Map<string, StreamState[]>;
   private readonly routes: ReadonlyMap<string, PlannedStream>;
@@ -223,6 +244,9 @@ export class MarketNormalizer implements SyncSink {
       case RecordKind.Checkpoint:
         // A live checkpoint only records the state; recovery restores from the first one it replays.
         return;
+      case RecordKind.BackfillTrades:
+      case RecordKind.BackfillKlines:
+        return this.backfill(rec);
     }
   }
 
@@ -394,6 +418,7 @@ export class MarketNormalizer implements SyncSink {
       market: this.market,
       stopped: this.stopped,
       conns: [...this.connPlans].map(([id, plan]) => ({ id, plan })),
+      backfills: this.backfills,
       streams: this.states.map((st) => {
         let book: SavedStream["book"] = null;
         if (st.book?.state === "synced") {
@@ -422,6 +447,7 @@ export class MarketNormalizer implements SyncSink {
       throw new TypeError(`Cannot restore normalizer state: version ${saved.v}, market ${saved.market}`);
     }
     this.stopped = saved.stopped;
+    this.backfills = saved.backfills.filter((b) => this.routes.has(b.stream));
     this.connStreams.clear();
     this.connPlans.clear();
     for (const c of saved.conns) {
@@ -547,7 +573,7 @@ export class MarketNormalizer implements SyncSink {
       }
       case "kline": {
         const k = parseKline(p);
-        if (st.gap) this.closeGap(st, localUs, null);
+        if (st.gap) this.closeGap(st, localUs, null, k.openTime);
         if (!k.closed || k.openTime <= st.lastClosedOpen) return;
         st.lastClosedOpen = k.openTime;
         this.sink.row(this.market, "klines", symbol, localUs, {
@@ -727,10 +753,194 @@ export class MarketNormalizer implements SyncSink {
     };
   }
 
-  private closeGap(st: StreamState, endUs: number, resumeId: number | null): void {
+  /**
+   * Ends the open gap of `st`. Holes in trades and closed klines are first backfilled from REST: their gap row
+   * is written when the backfill ends (kind `backfilled` when every row came back).
+   */
+  private closeGap(st: StreamState, endUs: number, resumeId: number | null, resumeOpenMs?: number): void {
+    const row = this.gapRow(st, endUs, resumeId);
+    const request = this.backfillFor(st, row, resumeOpenMs);
+    if (request === null) return this.writeGap(st, row);
+    if (request === "none") {
+      return this.writeGap(st, { ...row, kind: "backfilled", reason: `${row.reason}; nothing was missed` });
+    }
+    this.backfills.push({ stream: st.ps.name, request, row, recovered: 0 });
+    this.events.needBackfill?.(this.market, request);
+  }
+
+  /** The REST request that recovers a hole, "none" when the hole turned out empty, null when not backfillable. */
+  private backfillFor(
+    st: StreamState,
+    row: Row<"gaps">,
+    resumeOpenMs?: number,
+  ): BackfillRequest | "none" | null {
+    if (st.ps.kind === "aggTrade" && row.last_update_id !== null && row.resume_update_id !== null) {
+      const fromId = row.last_update_id + 1;
+      const toId = row.resume_update_id - 1;
+      return fromId > toId ? "none" : { kind: "trades", symbol: st.ps.symbol, fromId, toId };
+    }
+    const step = intervalMs(st.ps.param);
+    if (
+      st.ps.kind === "kline" && step !== null && resumeOpenMs !== undefined &&
+      Number.isFinite(st.lastClosedOpen)
+    ) {
+      const fromOpenMs = st.lastClosedOpen + step;
+      const toOpenMs = resumeOpenMs - step;
+      if (fromOpenMs > toOpenMs) return "none";
+      return { kind: "klines", symbol: st.ps.symbol, interval: st.ps.param, fromOpenMs, toOpenMs };
+    }
+    return null;
+  }
+
+  /** Open backfills (recovery asks for them again after a restart). */
+  pendingBackfills(): BackfillRequest[] {
+    return this.backfills.map((b) => b.request);
+  }
+
+  /** A REST answer for a pending backfill: rows in the hole are written; the hole's gap row once it is done. */
+  private backfill(rec: JournalRecord): void {
+    const nl = rec.text.indexOf("\n");
+    const head = (nl < 0 ? rec.text : rec.text.slice(0, nl)).split(" ");
+    const body = nl < 0 ? "" : rec.text.slice(nl + 1);
+    const trades = rec.kind === RecordKind.BackfillTrades;
+    const from = Number(trades ? head[0] : head[1]);
+    const i = this.backfills.findIndex((b) =>
+      b.request.symbol === rec.symbol &&
+      (b.request.kind === "trades"
+        ? trades && b.request.fromId === from
+        : !trades && b.request.fromOpenMs === from)
+    );
+    if (i < 0) return; // already completed (a duplicate answer after a restart)
+    const pending = this.backfills[i]!;
+    const st = this.states[this.routes.get(pending.stream)!.index]!;
+    const failed = head.includes("failed");
+    let next: BackfillRequest | null = null;
+    try {
+      if (!failed) {
+        next = trades
+          ? this.backfillTrades(st, pending, body, rec.localUs)
+          : this.backfillKlines(st, pending, body, rec.localUs);
+      }
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      this.stats.malformedFrames++;
+      this.options.onBadFrame?.(err.message, body.slice(0, 200));
+    }
+    if (next) {
+      // A page of at most 1000 rows arrived: ask for the rest.
+      pending.request = next;
+      this.events.needBackfill?.(this.market, next);
+      return;
+    }
+    this.backfills.splice(i, 1);
+    if (failed) pending.row.reason += `; backfill failed: ${body.slice(0, 200)}`;
+    this.writeGap(st, pending.row);
+  }
+
+  /** Writes the trades of one REST page that fall in the hole; returns the request for the next page, if any. */
+  private backfillTrades(
+    st: StreamState,
+    p: PendingBackfill,
+    body: string,
+    localUs: number,
+  ): BackfillRequest | null {
+    const req = p.request as Extract<BackfillRequest, { kind: "trades" }>;
+    const symbol = st.ps.symbol;
+    let nextId = req.fromId;
+    const page = parseAggTrades(body);
+    for (const t of page) {
+      if (t.aggTradeId < nextId || t.aggTradeId > req.toId) continue;
+      if (t.aggTradeId !== nextId) break; // ids must stay contiguous: what is left remains a gap
+      this.sink.row(this.market, "trades", symbol, localUs, {
+        symbol,
+        exchange_time: null,
+        trade_time: t.tradeTime * 1000,
+        local_time: localUs,
+        agg_trade_id: t.aggTradeId,
+        first_trade_id: t.firstTradeId,
+        last_trade_id: t.lastTradeId,
+        price: t.price,
+        quantity: t.quantity,
+        is_buyer_maker: t.isBuyerMaker,
+        source: "rest",
+      });
+      nextId++;
+      p.recovered++;
+      this.stats.backfilled++;
+    }
+    return this.backfillProgress(p, nextId > req.toId, nextId > req.fromId, "trades", () => {
+      p.row.last_update_id = nextId - 1;
+      return { ...req, fromId: nextId };
+    });
+  }
+
+  /** Writes the closed candles of one REST page that fall in the hole; returns the next page's request, if any. */
+  private backfillKlines(
+    st: StreamState,
+    p: PendingBackfill,
+    body: string,
+    localUs: number,
+  ): BackfillRequest | null {
+    const req = p.request as Extract<BackfillRequest, { kind: "klines" }>;
+    const step = intervalMs(req.interval)!;
+    const symbol = st.ps.symbol;
+    let nextOpen = req.fromOpenMs;
+    for (const k of parseKlines(body)) {
+      if (k.openTime < nextOpen || k.openTime > req.toOpenMs) continue;
+      this.sink.row(this.market, "klines", symbol, localUs, {
+        symbol,
+        interval: req.interval,
+        open_time: k.openTime * 1000,
+        close_time: k.closeTime * 1000,
+        open: k.open,
+        high: k.high,
+        low: k.low,
+        close: k.close,
+        volume: k.volume,
+        quote_volume: k.quoteVolume,
+        trade_count: k.tradeCount,
+        taker_buy_volume: k.takerBuyVolume,
+        taker_buy_quote_volume: k.takerBuyQuoteVolume,
+        exchange_time: null,
+        local_time: localUs,
+      });
+      nextOpen = k.openTime + step;
+      p.recovered++;
+      this.stats.backfilled++;
+    }
+    return this.backfillProgress(p, nextOpen > req.toOpenMs, nextOpen > req.fromOpenMs, "candles", () => ({
+      ...req,
+      fromOpenMs: nextOpen,
+    }));
+  }
+
+  /** After a page: done (row becomes `backfilled`), stuck (row keeps its kind), or the next page's request. */
+  private backfillProgress(
+    p: PendingBackfill,
+    done: boolean,
+    advanced: boolean,
+    what: string,
+    next: () => BackfillRequest,
+  ): BackfillRequest | null {
+    if (done) {
+      p.row = {
+        ...p.row,
+        kind: "backfilled",
+        reason: `${p.row.reason}; recovered ${p.recovered} ${what} from REST`,
+      };
+      return null;
+    }
+    if (!advanced) {
+      p.row.reason += `; REST returned ${p.recovered} ${what}, the rest stays missing`;
+      return null;
+    }
+    return next();
+  }
+
+  private gapRow(st: StreamState, endUs: number, resumeId: number | null): Row<"gaps"> {
     const g = st.gap!;
     st.gap = null;
-    const row: Row<"gaps"> = {
+    return {
       symbol: st.ps.symbol,
       stream: st.ps.stream,
       kind: g.kind,
@@ -740,8 +950,11 @@ export class MarketNormalizer implements SyncSink {
       resume_update_id: st.ps.kind === "aggTrade" || st.book ? resumeId : null,
       reason: g.reason,
     };
+  }
+
+  private writeGap(st: StreamState, row: Row<"gaps">): void {
     this.stats.gaps++;
-    this.sink.row(this.market, "gaps", st.ps.symbol, g.startUs, row);
+    this.sink.row(this.market, "gaps", st.ps.symbol, row.start_time, row);
     this.events.gap?.(this.market, row);
   }
 }
@@ -753,6 +966,20 @@ function levelsOf(book: OrderBook, side: "bid" | "ask"): [number, number][] {
   const qtys = new Float64Array(n);
   book.top(side, n, prices, qtys);
   return Array.from(prices, (p, i) => [p, qtys[i]!]);
+}
+
+const INTERVAL_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** Length of a kline interval (`1s`, `15m`, `4h`, `1d`, `1w`); null for months, which vary. */
+function intervalMs(interval: string): number | null {
+  const m = /^(\d+)([smhdw])$/.exec(interval);
+  return m ? Number(m[1]) * INTERVAL_MS[m[2]!]! : null;
 }
 
 function msToUs(ms: number | null): number | null {

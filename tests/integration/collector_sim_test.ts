@@ -125,7 +125,12 @@ Deno.test("collector vs simulator: a disconnect is a gap on every stream, then e
     },
   });
   for (const symbol of SYMBOLS) {
-    assert.ok(result[`spot:${symbol}`]!.gaps >= 3, `spot ${symbol}: depth, trades, tickers... gapped`);
+    const r = result[`spot:${symbol}`]!;
+    assert.ok(r.gaps >= 3, `spot ${symbol}: depth, trades, tickers... gapped`);
+    assert.ok(
+      r.why.some((w) => w.startsWith("aggTrade backfilled") && /recovered \d+ trades from REST/.test(w)),
+      `spot ${symbol}: the trades missed while disconnected came back from REST: ${r.why.join(" | ")}`,
+    );
     assert.equal(result[`usdm:${symbol}`]!.gaps, 0, `usdm ${symbol}: its connections were not touched`);
   }
 });
