@@ -1,12 +1,25 @@
 /**
  * Composition root. `deno task start [config.yaml]` records Binance; `deno task demo [--duration SECONDS]`
  * records the built-in simulator instead, then prints what it wrote and how to query it.
+ *
+ * Wires the collector (lib/app.ts) with the cron jobs, the status server, cloud sync and Telegram. Secrets and
+ * the environment are read here and nowhere below.
  */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { registerCronJobs, runStartupJobs } from "./cron/mod.ts";
+import { FileFundingHistory, symbolsWithoutMarkPrice } from "./cron/funding.ts";
 import { startApp } from "./lib/app.ts";
+import { Rclone, remoteRoot } from "./lib/cloud/rclone.ts";
+import { manifestIndex } from "./lib/cloud/file_index.ts";
+import { CloudSync } from "./lib/cloud/sync.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
 import { consoleLogger } from "./lib/log.ts";
-import { startSimulator } from "./lib/sim/server.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
+import { startSimulator } from "./lib/sim/server.ts";
+import { CollectorStatusSource, diskOf } from "./lib/status/collector_source.ts";
+import { startStatusServer } from "./lib/status/server.ts";
+import { VERSION } from "./lib/version.ts";
 
 interface Args {
   configPath: string;
@@ -18,7 +31,10 @@ function parseArgs(argv: string[]): Args {
   const args: Args = { configPath: "config.yaml", demo: false, durationSec: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--demo") args.demo = true;
+    if (a === "--version") {
+      console.log(`binance-collector ${VERSION}`);
+      Deno.exit(0);
+    } else if (a === "--demo") args.demo = true;
     else if (a === "--duration") {
       const v = Number(argv[++i]);
       if (!(v > 0)) usage(`--duration needs a positive number of seconds, got ${argv[i]}`);
@@ -30,7 +46,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: main.ts [config.yaml] [--demo] [--duration SECONDS]`);
+  console.error(`${problem}\nusage: main.ts [config.yaml] [--demo] [--duration SECONDS] [--version]`);
   Deno.exit(2);
 }
 
@@ -42,7 +58,9 @@ function demoConfig(
   return {
     ...config,
     dataDir: `${config.dataDir}/demo`,
+    kvPath: `${config.dataDir}/demo/_state/ledger.sqlite`,
     flushIntervalSec: Math.min(config.flushIntervalSec, 10),
+    status: { ...config.status, port: 0 },
     markets: {
       spot: { ...config.markets.spot, ...urls.spot },
       usdm: { ...config.markets.usdm, ...urls.usdm },
@@ -64,19 +82,109 @@ async function main(): Promise<void> {
       dataDir: config.dataDir,
     });
   }
-  const startedUs = Date.now() * 1000;
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const disk = diskOf(config.dataDir);
+  if (disk && disk.freeBytes < config.diskMinMb * 1048576) {
+    log("error", "refusing to start: free disk space is below disk_min_mb", {
+      freeMb: Math.floor(disk.freeBytes / 1048576),
+      diskMinMb: config.diskMinMb,
+    });
+    Deno.exit(1);
+  }
+  const startedAtMs = Date.now();
   const app = await startApp(config, log, { env: Deno.env });
+  const { collector, ledger, manifest } = app;
+  const stopping = new AbortController();
 
-  let stopping: Promise<void> | null = null;
+  const status = config.status.enabled
+    ? startStatusServer({
+      hostname: config.status.hostname,
+      port: config.status.port,
+      source: new CollectorStatusSource(collector, ledger, {
+        version: VERSION,
+        dataDir: config.dataDir,
+        startedAtMs,
+      }),
+      log,
+    })
+    : null;
+  if (status) log("info", "status page", { url: status.url });
+
+  let cloud: { sync: CloudSync; listening: Promise<void> } | null = null;
+  const usdm = config.markets.usdm;
+  const usdmRest = app.rest.find((r) => r.market === "usdm");
+  const here = dirname(fileURLToPath(import.meta.url));
+  const cronDeps: Parameters<typeof registerCronJobs>[0] = {
+    flush: {
+      flush: (reason) => collector.flush(reason),
+      lastFlushMs: () => collector.lastFlushMs,
+      intervalMs: config.flushIntervalSec * 1000,
+      log,
+    },
+    compact: { manifest, ledger, graceMs: Math.max(600_000, 2 * config.flushIntervalSec * 1000), log },
+    timeSync: {
+      ntp: args.demo ? null : { server: config.ntpServer },
+      markets: app.rest,
+      logDir: config.logDir,
+      sink: ledger,
+      thresholdMs: config.clockOffsetAlertMs,
+      log,
+    },
+    environment: {
+      dataDir: config.dataDir,
+      configPath: args.configPath,
+      lockPath: `${here}/deno.lock`,
+      repoDir: here,
+      log,
+    },
+    dailyReport: {
+      ledger,
+      logDir: config.logDir,
+      at: config.telegram.dailyReportAt,
+      clockThresholdMs: config.clockOffsetAlertMs,
+      log,
+    },
+  };
+  if (usdm.enabled && usdmRest) {
+    cronDeps.funding = {
+      rest: usdmRest,
+      sink: collector.rowSink,
+      history: new FileFundingHistory(manifest),
+      symbols: usdm.symbols,
+      markPriceSymbols: symbolsWithoutMarkPrice({ symbols: usdm.symbols, streams: usdm.streams }),
+      log,
+    };
+  }
+  if (config.cloudRemote !== "") {
+    const root = remoteRoot(config.cloudRemote, config.cloudPath);
+    const common = {
+      kv: ledger.kv,
+      rclone: new Rclone(),
+      files: manifestIndex(manifest, ledger),
+      dataDir: config.dataDir,
+      root,
+      log,
+    };
+    const sync = new CloudSync(common);
+    cloud = { sync, listening: sync.listen() };
+    cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
+  }
+  const jobs = registerCronJobs(cronDeps, undefined, stopping.signal);
+  void runStartupJobs(jobs, log);
+
+  let stopped: Promise<void> | null = null;
   const stop = (why: string) => {
-    stopping ??= (async () => {
+    stopped ??= (async () => {
       log("info", "stopping", { why });
-      await app.stop();
+      stopping.abort();
+      await status?.close();
+      await app.stop(); // closes the ledger, which ends the cloud queue listener
+      await cloud?.listening.catch(() => {});
       await sim?.close();
-      if (args.demo) console.log(await describeRun(config.dataDir, startedUs));
+      if (args.demo) console.log(await describeRun(config.dataDir, startedAtMs * 1000));
       Deno.exit(0);
     })();
-    return stopping;
+    return stopped;
   };
   Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));

@@ -11,9 +11,11 @@ import type { Logger } from "../lib/log.ts";
 import type { CompactionReport } from "../lib/storage/compact.ts";
 import { type CompactDeps, registerCompact } from "./compact.ts";
 import { type EnvironmentDeps, registerEnvironment } from "./environment.ts";
+import { type DailyReportDeps, type DailyReportResult, registerDailyReport } from "./daily_report.ts";
 import { type FlushDeps, registerFlush } from "./flush.ts";
 import { type FundingDeps, type FundingResult, registerFunding } from "./funding.ts";
 import { type CronJob, type CronRegistrar, denoCron } from "./job.ts";
+import { registerSync, type SyncDeps, type SyncRunResult } from "./sync.ts";
 import { registerTimeSync, type TimeSyncDeps, type TimeSyncResult } from "./time_sync.ts";
 import type { EnvironmentInfo } from "../lib/env_info.ts";
 
@@ -24,6 +26,8 @@ export interface CronDeps {
   funding?: FundingDeps;
   timeSync?: TimeSyncDeps;
   environment?: EnvironmentDeps;
+  dailyReport?: DailyReportDeps;
+  sync?: SyncDeps;
 }
 
 /** The registered jobs, for start-up runs, status and tests. */
@@ -33,6 +37,8 @@ export interface CronJobs {
   funding?: CronJob<FundingResult>;
   timeSync?: CronJob<TimeSyncResult>;
   environment?: CronJob<{ path: string; info: EnvironmentInfo }>;
+  dailyReport?: CronJob<DailyReportResult>;
+  sync?: CronJob<SyncRunResult>;
 }
 
 /**
@@ -55,6 +61,8 @@ export function registerCronJobs(
     funding: deps.funding && registerFunding(deps.funding, cron, signal),
     timeSync: deps.timeSync && registerTimeSync(deps.timeSync, cron, signal),
     environment: deps.environment && registerEnvironment(deps.environment, cron, signal),
+    dailyReport: deps.dailyReport && registerDailyReport(deps.dailyReport, cron, signal),
+    sync: deps.sync && registerSync(deps.sync, cron, signal),
   };
 }
 
@@ -68,9 +76,8 @@ export async function runStartupJobs(
   log: Logger,
   nowMs: number = Date.now(),
 ): Promise<string[]> {
-  const startup = [jobs.environment, jobs.compact, jobs.funding, jobs.timeSync].filter((j) =>
-    j !== undefined
-  );
+  const startup = [jobs.environment, jobs.compact, jobs.funding, jobs.timeSync, jobs.dailyReport, jobs.sync]
+    .filter((j) => j !== undefined);
   const results = await Promise.allSettled(startup.map((job) => job.trigger(nowMs)));
   const failed: string[] = [];
   results.forEach((r, i) => {

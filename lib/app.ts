@@ -29,6 +29,8 @@ export interface AppOverrides
 export interface App {
   collector: Collector;
   ledger: Ledger;
+  /** The committed files, kept current by the collector (compaction and cloud sync work on it). */
+  manifest: Manifest;
   recovery: RecoveryReport;
   rest: RestClient[];
   /** Stops the collector (clean shutdown, final flush) and closes the ledger. */
@@ -50,9 +52,12 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   try {
     // The ledger is the authority on committed files. Files recorded before it existed are in the manifest.
     if (await ledger.getCheckpoint() === null) {
-      const manifest = await Manifest.load(config.dataDir);
-      if (manifest.size > 0) await ledger.addFiles(manifest.entries());
+      const previous = await Manifest.load(config.dataDir);
+      if (previous.size > 0) await ledger.addFiles(previous.entries());
     }
+    // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync.
+    await ledger.mirrorManifest(config.dataDir);
+    const manifest = await Manifest.load(config.dataDir);
     // fsync twice a second: a record is durable within about a second of its arrival even when one is slow.
     const journal = await JournalWriter.open(journalDir(config.dataDir), {
       syncIntervalMs: 500,
@@ -86,6 +91,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       journal,
       store: new TableStore(config.dataDir),
       ledger,
+      manifest,
       dataDir: config.dataDir,
       keepRaw: config.keepRaw,
       log,
@@ -100,6 +106,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     return {
       collector,
       ledger,
+      manifest,
       recovery,
       rest: markets.map((m) => m.rest),
       async stop() {

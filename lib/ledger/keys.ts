@@ -13,8 +13,10 @@
  * | `["flush", atUs]` | `FlushStat` | < 1 KiB |
  * | `["ckpt", "journal"]` | `{ segment, offset, files }` | < 100 B |
  * | `["clock", atUs, source]` | `ClockSample` | < 200 B |
- * | `["synced", relPath]` | reserved for the cloud-sync issue | |
  * | `["meta", name]` | ledger metadata (`layout` version) | < 100 B |
+ * | `["meta", "daily_report", date]` | the day's report was delivered (`daily_report` cron job) | < 100 B |
+ *
+ * Cloud-sync markers live under `["cloud", …]`, built in lib/cloud/keys.ts.
  *
  * Keys stay far below KV's 2 KiB key limit (a relative path is ~100 bytes); the value sizes above are bounded by
  * the caps in records.ts and stay under KV's 64 KiB value limit. Coverage keys start with the hour (not the
@@ -122,12 +124,12 @@ export function clockRange(fromUs: number, toUs: number): Deno.KvListSelector {
   return { start: ["clock", fromUs], end: ["clock", toUs] };
 }
 
-/** Key recording that a file was copied to the cloud remote (used by the cloud-sync job). */
-export function syncedKey(relPath: string): Deno.KvKey {
-  return ["synced", relPath];
-}
-
 /** Key of a piece of ledger metadata. */
 export function metaKey(name: "layout"): Deno.KvKey {
   return ["meta", name];
+}
+
+/** Key marking that the daily report of `date` (`YYYY-MM-DD`) was delivered. */
+export function dailyReportKey(date: string): Deno.KvKey {
+  return ["meta", "daily_report", date];
 }

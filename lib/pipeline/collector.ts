@@ -14,10 +14,10 @@ import { RateLimitedLog } from "../log.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
-import type { ManifestEntry } from "../storage/manifest.ts";
+import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
-import { type BackfillRequest, MarketNormalizer, type StreamCount } from "./normalizer.ts";
+import { type BackfillRequest, MarketNormalizer, type RowSink, type StreamCount } from "./normalizer.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
@@ -55,6 +55,8 @@ export interface CollectorOptions {
   snapshotRetryMs?: number;
   /** The ledger: checkpoints, file entries, gaps, coverage, flush statistics. */
   ledger: Ledger;
+  /** In-memory manifest shared with compaction and cloud sync; committed files are added to it. */
+  manifest?: Manifest;
   dataDir: string;
   /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
   keepRaw?: boolean;
@@ -70,7 +72,7 @@ export interface CollectorOptions {
 export interface MarketStatus {
   market: Market;
   connections: { key: string; connId: number | null; state: string; replacing: boolean }[];
-  books: { symbol: string; state: string; lastUpdateId: number }[];
+  books: { symbol: string; state: string; lastUpdateId: number; resyncs: number }[];
   stats: MarketNormalizer["stats"];
 }
 
@@ -100,7 +102,10 @@ export class Collector {
   private nextConnId = 1;
   private timers: ReturnType<typeof setTimeout>[] = [];
   private flushing: Promise<FlushResult | null> | null = null;
-  private lastFlushMs = Date.now();
+  private lastFlush = Date.now();
+  /** Flushes that failed, and that succeeded (status, metrics). */
+  flushFailures = 0;
+  flushCount = 0;
   private lastHour = Math.floor(Date.now() / 3_600_000);
   private stopping = false;
   /** True while recovery replays the journal: requests the normalizers make are already answered in it. */
@@ -214,6 +219,60 @@ export class Collector {
     });
   }
 
+  /** Wall-clock time (ms) of the last flush start (the flush cron job's safety net reads it). */
+  get lastFlushMs(): number {
+    return this.lastFlush;
+  }
+
+  /** Every planned stream with where it stands, for the status page and metrics. */
+  streams(): {
+    market: Market;
+    symbol: string;
+    stream: string;
+    connected: boolean;
+    stale: boolean;
+    lastSeenUs: number;
+    messages: number;
+    bytes: number;
+    gaps: number;
+  }[] {
+    return this.markets.flatMap((rt) => {
+      const totals = rt.normalizer.streamTotals();
+      return rt.plan.streams.map((ps) => {
+        const slot = rt.slots.find((s) => s.plan.streams.includes(ps));
+        const t = totals[ps.index]!;
+        return {
+          market: rt.setup.market,
+          symbol: ps.symbol,
+          stream: ps.stream,
+          connected: slot?.active.state === "subscribed",
+          stale: rt.liveness.isStale(ps.index),
+          lastSeenUs: rt.liveness.lastSeenUs(ps.index),
+          messages: t.messages,
+          bytes: t.bytes,
+          gaps: t.gaps,
+        };
+      });
+    });
+  }
+
+  /** The REST clients' request-weight use. */
+  restWeights(): { market: Market; weightUsed: number; weightLimit: number }[] {
+    return this.markets.map((rt) => ({
+      market: rt.setup.market,
+      weightUsed: rt.setup.rest.usedWeight,
+      weightLimit: rt.setup.rest.limit,
+    }));
+  }
+
+  /**
+   * Where rows that do not come from the journal go (REST funding polls): the table store, committed with the
+   * next flush.
+   */
+  get rowSink(): RowSink {
+    return this.options.store;
+  }
+
   /** The write-ahead journal (status, benchmarks). */
   get journal(): JournalWriter {
     return this.options.journal;
@@ -236,7 +295,9 @@ export class Collector {
       })),
       books: rt.setup.symbols.flatMap((symbol) => {
         const b = rt.normalizer.bookOf(symbol);
-        return b ? [{ symbol, state: b.state, lastUpdateId: b.book.lastUpdateId }] : [];
+        return b
+          ? [{ symbol, state: b.state, lastUpdateId: b.book.lastUpdateId, resyncs: b.counters.resyncs }]
+          : [];
       }),
       stats: { ...rt.normalizer.stats },
     }));
@@ -290,7 +351,7 @@ export class Collector {
   }
 
   private async doFlush(reason: string): Promise<FlushResult | null> {
-    this.lastFlushMs = Date.now();
+    this.lastFlush = Date.now();
     const { journal, store, ledger, log } = this.options;
     const atUs = nowUs();
     // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
@@ -319,6 +380,7 @@ export class Collector {
       }
       this.uncommitted = [];
       this.checkpoint = await ledger.getCheckpoint();
+      for (const e of files) this.options.manifest?.add(e);
       await ledger.mirrorManifest(this.options.dataDir);
       await this.recordCoverage(counts, spanStartUs, atUs);
       await ledger.addFlush({
@@ -330,6 +392,7 @@ export class Collector {
         reason,
       });
       this.flushes.push(result);
+      this.flushCount++;
       if (this.flushes.length > 100) this.flushes.shift();
       log("info", "flushed", { reason, files: files.length, rows: result.rows, ms: Math.round(result.ms) });
       await this.pruneJournal(position!.segment);
@@ -337,6 +400,7 @@ export class Collector {
     } catch (err) {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
+      this.flushFailures++;
       this.options.onAlert?.({ kind: "flush_failed", detail: String(err) });
       log("error", "flush failed", { reason, error: String(err) });
       return null;
@@ -602,7 +666,7 @@ export class Collector {
     if (hour !== this.lastHour) {
       this.lastHour = hour;
       void this.flush("hour");
-    } else if (nowMs - this.lastFlushMs >= this.options.flushIntervalMs) {
+    } else if (nowMs - this.lastFlush >= this.options.flushIntervalMs) {
       void this.flush("interval");
     }
     const now = nowUs();

@@ -106,6 +106,8 @@ interface StreamState {
   /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
   count: number;
   countHourUs: number;
+  /** Totals since start (status and metrics). */
+  totals: { messages: number; bytes: number; gaps: number };
 }
 
 /** Messages of one stream in one UTC hour, for the coverage ledger. */
@@ -196,6 +198,7 @@ export class MarketNormalizer implements SyncSink {
       snapshotUs: NaN,
       count: 0,
       countHourUs: 0,
+      totals: { messages: 0, bytes: 0, gaps: 0 },
     }));
     for (const st of this.states) if (st.book) this.depthBySymbol.set(st.ps.symbol, st);
     this.planStreams = new Map(
@@ -271,7 +274,9 @@ export class MarketNormalizer implements SyncSink {
       return;
     }
     this.options.liveness?.seen(ps.index, rec.localUs);
-    this.countMessage(this.states[ps.index]!, rec.localUs);
+    const st = this.states[ps.index]!;
+    this.countMessage(st, rec.localUs);
+    st.totals.bytes += rec.text.length;
     try {
       this.admit(this.states[ps.index]!, rec.conn, rec.localUs, envelope.data as Payload);
     } catch (err) {
@@ -404,6 +409,12 @@ export class MarketNormalizer implements SyncSink {
       st.countHourUs = hourUs;
     }
     st.count++;
+    st.totals.messages++;
+  }
+
+  /** Per planned stream (by index): messages, bytes and gaps since start. */
+  streamTotals(): readonly { messages: number; bytes: number; gaps: number }[] {
+    return this.states.map((st) => st.totals);
   }
 
   /**
@@ -954,6 +965,7 @@ export class MarketNormalizer implements SyncSink {
 
   private writeGap(st: StreamState, row: Row<"gaps">): void {
     this.stats.gaps++;
+    st.totals.gaps++;
     this.sink.row(this.market, "gaps", st.ps.symbol, row.start_time, row);
     this.events.gap?.(this.market, row);
   }

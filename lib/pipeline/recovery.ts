@@ -76,8 +76,14 @@ export async function recover(
   },
 ): Promise<RecoveryReport> {
   const { ledger, normalizers, log } = options;
-  const orphans = await removeOrphanParts(options.dataDir, ledger);
   const checkpoint = await ledger.getCheckpoint();
+  const committed = await ledger.listFiles();
+  if (checkpoint === null && committed.length > 0) {
+    // Files but no checkpoint: data written by a version without the ledger, whose journal was already flushed.
+    log("warn", "journal predates the ledger's checkpoints: not replayed", { files: committed.length });
+    return { records: 0, crashed: false, firstUs: null, lastUs: null, orphans: [], tails: [] };
+  }
+  const orphans = await removeOrphanParts(options.dataDir, ledger);
   const tails: JournalTail[] = [];
   const restored = new Set<Market>();
   let records = 0;

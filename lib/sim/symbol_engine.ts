@@ -63,6 +63,9 @@ export interface MarkState {
   time: number;
 }
 
+/** Ids count up from this date (2026-01-01 UTC). */
+const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 /** Longest step the model simulates; after a stall the lost time is skipped rather than replayed. */
 const MAX_STEP_MS = 1000;
 /** How often a copy of the book is kept for the stale-snapshot fault. */
@@ -131,10 +134,13 @@ export class SymbolEngine {
     this.#band = Math.max(Math.round(spec.basePriceTicks * BAND_FRACTION), 3 * this.#levels);
     this.#lnBand = Math.log(this.#band);
     this.#sigma = spec.basePriceTicks * params.volatility;
-    // Realistic magnitudes: spot ids around 5e10, USD-M ids around 5e12 (beyond 2^32, below 2^53).
-    this.#updateId = usdm ? 5e12 + rng.int(1e9) * 100 : 4e10 + rng.int(1e9) * 10;
-    this.#aggId = (usdm ? 1.5e9 : 2e9) + rng.int(1e8);
-    this.#tradeId = (usdm ? 5e9 : 3e9) + rng.int(1e8);
+    // Realistic magnitudes: spot ids around 5e10, USD-M ids around 5e12 (beyond 2^32, below 2^53). Ids also
+    // grow with the start time, as on the exchange, so a restarted simulator never reuses an id a collector
+    // has already seen (it would rightly drop it as a duplicate).
+    const age = Math.max(0, Math.floor((now - ID_EPOCH_MS) / 1000));
+    this.#updateId = usdm ? 5e12 + age * 100_000 + rng.int(1e4) * 10 : 4e10 + age * 10_000 + rng.int(1e4);
+    this.#aggId = (usdm ? 1.5e9 : 2e9) + age * 100 + rng.int(100);
+    this.#tradeId = (usdm ? 5e9 : 3e9) + age * 1000 + rng.int(1000);
     this.#lastTradeTicks = Math.round(this.#fair);
     this.#transactionTime = now;
     this.#lastNow = now;

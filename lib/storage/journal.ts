@@ -172,6 +172,16 @@ export class JournalWriter {
     return this.#segmentBytes;
   }
 
+  /** Bytes appended but not yet handed to the OS (at most about `writeIntervalMs` worth). */
+  get bufferedBytes(): number {
+    return this.#len;
+  }
+
+  /** Clock time (as passed to `tick`) of the last fsync started; -Infinity before the first. */
+  get lastSyncMs(): number {
+    return this.#lastSyncMs;
+  }
+
   /** Where the last appended record starts, or null before the first append. */
   get lastRecord(): JournalPosition | null {
     return this.#lastSegment < 0 ? null : { segment: this.#lastSegment, offset: this.#lastOffset };

@@ -107,9 +107,15 @@ export async function queryNtp(options: NtpQueryOptions = {}): Promise<NtpMeasur
     });
     // connect() resolves the name and filters replies to those from the server's address.
     socket.connect(port, host, () => {
-      t1 = clockMs();
-      request = encodeNtpRequest(t1);
-      socket.send(request);
+      // The callback also runs when the name did not resolve; send() then throws, and an exception escaping
+      // this callback would take the whole collector down.
+      try {
+        t1 = clockMs();
+        request = encodeNtpRequest(t1);
+        socket.send(request);
+      } catch (err) {
+        finish(err as Error);
+      }
     });
   });
 }

@@ -87,3 +87,7 @@ Deno.test("parseNtpServer() splits host and port", () => {
     assert.throws(() => parseNtpServer(bad), RangeError, bad);
   }
 });
+
+Deno.test("queryNtp() rejects, and never throws out of a socket callback, when the server name does not resolve", async () => {
+  await assert.rejects(queryNtp({ server: "ntp.name-that-does-not-exist.invalid:123", timeoutMs: 2000 }));
+});

@@ -1,0 +1,73 @@
+/**
+ * `daily_report`: the previous UTC day's summary (coverage per stream, gaps, messages, bytes, clock offsets),
+ * built from the ledger, written to `{log_dir}/daily-report-<date>.txt` and handed to `deliver` (Telegram).
+ * Idempotent: a day whose report was delivered is skipped (KV marker), so the start-up run catches up on a
+ * report missed while the collector was down, and a repeated run sends nothing twice.
+ */
+import { join } from "node:path";
+import { dailyReportKey } from "../lib/ledger/keys.ts";
+import type { Ledger } from "../lib/ledger/ledger.ts";
+import { type Logger, silentLogger } from "../lib/log.ts";
+import { collectDailyInput } from "../lib/report/collect.ts";
+import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
+import { writeFileAtomic } from "../lib/storage/atomic_file.ts";
+import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
+
+/** Dependencies of {@linkcode runDailyReport}. */
+export interface DailyReportDeps {
+  ledger: Ledger;
+  logDir: string;
+  /** Sends the report text (e.g. to Telegram); resolves when delivered. */
+  deliver?: (text: string, date: string) => Promise<void>;
+  /** Clock offsets above this are flagged in the report. */
+  clockThresholdMs?: number;
+  /** UTC time of day of the scheduled run, `HH:MM`. */
+  at: string;
+  log?: Logger;
+}
+
+/** What a run did: the report's date and whether it was new. */
+export interface DailyReportResult {
+  date: string;
+  sent: boolean;
+  path: string;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Builds, writes and delivers the report of the UTC day before `nowMs`, unless it was already delivered. */
+export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Promise<DailyReportResult> {
+  const date = new Date(nowMs - nowMs % DAY_MS - DAY_MS).toISOString().slice(0, 10);
+  const path = join(deps.logDir, `daily-report-${date}.txt`);
+  const marker = dailyReportKey(date);
+  if ((await deps.ledger.kv.get(marker)).value !== null) return { date, sent: false, path };
+  const summary = buildDailyReport(await collectDailyInput(deps.ledger, date), {
+    clockThresholdMs: deps.clockThresholdMs,
+  });
+  const text = formatDailyReport(summary);
+  await writeFileAtomic(path, new TextEncoder().encode(text + "\n"));
+  await deps.deliver?.(text, date);
+  await deps.ledger.kv.set(marker, { deliveredAtMs: nowMs });
+  return { date, sent: true, path };
+}
+
+/** `HH:MM` → the five-field cron schedule of that UTC time, every day. */
+export function dailySchedule(at: string): string {
+  const [hh, mm] = at.split(":");
+  return `${Number(mm)} ${Number(hh)} * * *`;
+}
+
+/** Registers `daily_report` at the configured UTC time. */
+export function registerDailyReport(
+  deps: DailyReportDeps,
+  cron: CronRegistrar = denoCron,
+  signal?: AbortSignal,
+): CronJob<DailyReportResult> {
+  const job = new CronJob({
+    name: "daily_report",
+    schedule: dailySchedule(deps.at),
+    backoffSchedule: [60_000, 300_000, 900_000],
+    run: (nowMs) => runDailyReport(deps, nowMs),
+  }, deps.log ?? silentLogger);
+  return job.register(cron, signal);
+}
