@@ -1,0 +1,287 @@
+/**
+ * The Telegram shell: a grammY `Bot` (API root from the config, auto-retry on 429), long polling for chat
+ * commands from the allowed chats only, and alert delivery that never blocks the collector.
+ *
+ * `startTelegram()` is the entry point; main.ts passes the token it read from `TELEGRAM_BOT_TOKEN`.
+ * @module
+ */
+
+import { autoRetry } from "@grammyjs/auto-retry";
+import { Bot, type Context } from "grammy";
+import type { Update } from "grammy/types";
+import { diskLevel, MIB } from "../disk.ts";
+import { type Logger, RateLimitedLog } from "../log.ts";
+import { buildDailyReport, formatDailyReport } from "../report/daily.ts";
+import type { Alert, CoalesceOptions } from "./alerts.ts";
+import { answerCommand, type CommandSettings, type TelegramSources } from "./commands.ts";
+import { Delivery, type DeliveryStats } from "./delivery.ts";
+import { COMMANDS } from "./format.ts";
+import { escapeHtml } from "./html.ts";
+import type { OutboxOptions } from "./outbox.ts";
+import { Poller } from "./poller.ts";
+
+/** Options of {@linkcode startTelegram}. */
+export interface TelegramOptions {
+  /** The bot token (main.ts reads `TELEGRAM_BOT_TOKEN`); undefined or empty turns Telegram off. */
+  token: string | undefined;
+  /** Allowed chats (`telegram_chat_id`): ids, or `@channel` names. Alerts go to all of them. */
+  chatIds: readonly string[];
+  /** `telegram.api_root`, no trailing slash. */
+  apiRoot: string;
+  log: Logger;
+  sources: TelegramSources;
+  settings: CommandSettings;
+  /** How often free disk space is checked for the disk alert; 0 = never. @default 60000 */
+  diskCheckMs?: number;
+  /** Long-poll timeout of `getUpdates`, seconds. @default 30 */
+  pollTimeoutSec?: number;
+  /** Wall clock (ms). @default Date.now */
+  nowMs?: () => number;
+  coalesce?: CoalesceOptions;
+  outbox?: OutboxOptions;
+  /** First wait after a failed call (doubles up to 60 s). @default 1000 */
+  backoffMs?: number;
+}
+
+/** Counters for status and tests. */
+export interface TelegramStats extends DeliveryStats {
+  /** Updates received from chats that are not allowed (ignored). */
+  ignored: number;
+  /** Updates received. */
+  updates: number;
+}
+
+/**
+ * grammY's npm build hands `fetch` an AbortSignal from a polyfill, which Deno's `fetch` rejects; this passes
+ * a native one that follows it.
+ */
+const nativeFetch =
+  ((input: string | URL | Request, init?: RequestInit & { signal?: AbortSignal | null }) => {
+    const outer = init?.signal;
+    if (!outer) return fetch(input, init);
+    const inner = new AbortController();
+    if (outer.aborted) inner.abort();
+    else outer.addEventListener("abort", () => inner.abort(), { once: true });
+    return fetch(input, { ...init, signal: inner.signal });
+  }) as unknown as typeof fetch;
+
+/** grammY's npm typings name the `abort-controller` polyfill's AbortSignal; at run time any signal works. */
+type ApiSignal = Parameters<Bot["api"]["getMe"]>[0];
+const apiSignal = (signal: AbortSignal) => signal as unknown as ApiSignal;
+
+/**
+ * A running bot. {@linkcode TelegramBot.sendAlert} is what the collector calls.
+ *
+ * @example
+ * ```ts
+ * const telegram = startTelegram({ token: Deno.env.get("TELEGRAM_BOT_TOKEN"), ... });
+ * telegram?.sendAlert({ kind: "flush_failed", error: String(err) });
+ * await telegram?.stop();
+ * ```
+ */
+export class TelegramBot {
+  readonly #options: TelegramOptions;
+  readonly #bot: Bot;
+  readonly #delivery: Delivery;
+  readonly #poller: Poller<Update>;
+  readonly #allowed: Map<string, string>;
+  readonly #strangers: RateLimitedLog;
+  readonly #diskErrors: RateLimitedLog;
+  readonly #now: () => number;
+  #diskTimer: ReturnType<typeof setInterval> | undefined;
+  #ignored = 0;
+
+  /** Prefer {@linkcode startTelegram}, which also handles the missing token. */
+  constructor(token: string, options: TelegramOptions) {
+    this.#options = options;
+    this.#now = options.nowMs ?? Date.now;
+    const pollTimeoutSec = options.pollTimeoutSec ?? 30;
+    // Usernames are case-insensitive; keys are lower case, values the configured spelling.
+    this.#allowed = new Map(options.chatIds.map((id) => [id.toLowerCase(), id]));
+    this.#strangers = new RateLimitedLog(options.log);
+    // A check runs every minute: one line an hour is enough to say it keeps failing.
+    this.#diskErrors = new RateLimitedLog(options.log, 1, 3_600_000);
+    this.#bot = new Bot(token, {
+      client: { apiRoot: options.apiRoot, fetch: nativeFetch, timeoutSeconds: pollTimeoutSec + 30 },
+    });
+    // 429 waits up to a minute are taken here; longer ones, network errors and 5xx go back to our loops, whose
+    // waits a stop can cut short.
+    this.#bot.api.config.use(
+      autoRetry({
+        maxDelaySeconds: 60,
+        maxRetryAttempts: 3,
+        rethrowHttpErrors: true,
+        rethrowInternalServerErrors: true,
+      }),
+    );
+    this.#bot.use((ctx, next) => this.#admit(ctx, next));
+    for (const { command } of COMMANDS) this.#bot.command(command, (ctx) => this.#answer(ctx, command));
+    this.#bot.command("start", (ctx) => this.#answer(ctx, "start"));
+    this.#bot.on("message", (ctx) => this.#fallback(ctx));
+
+    this.#delivery = new Delivery({
+      chatIds: options.chatIds,
+      log: options.log,
+      nowMs: this.#now,
+      coalesce: options.coalesce,
+      outbox: options.outbox,
+      backoffMs: options.backoffMs,
+      send: async (chatId, text, signal) => {
+        await this.#bot.api.sendMessage(
+          /^-?\d+$/.test(chatId) ? Number(chatId) : chatId,
+          text,
+          { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
+          apiSignal(signal),
+        );
+      },
+    });
+    this.#poller = new Poller<Update>({
+      log: options.log,
+      timeoutSec: pollTimeoutSec,
+      backoffMs: options.backoffMs,
+      init: async (signal) => {
+        this.#bot.botInfo = await this.#bot.api.getMe(apiSignal(signal));
+        // The command menu is a convenience: a failure must not hold up polling.
+        await this.#bot.api.setMyCommands(
+          COMMANDS.map(({ command, description }) => ({ command, description })),
+          {},
+          apiSignal(signal),
+        ).catch((err) => options.log("debug", "Telegram setMyCommands failed", { error: String(err) }));
+      },
+      getUpdates: (params, signal) =>
+        this.#bot.api.getUpdates(
+          { ...params, allowed_updates: ["message", "channel_post"] },
+          apiSignal(signal),
+        ),
+      handle: (update) => this.#bot.handleUpdate(update),
+    });
+  }
+
+  /** Starts polling, delivery and the disk check. */
+  start(): void {
+    this.#delivery.start();
+    this.#poller.start();
+    const every = this.#options.diskCheckMs ?? 60_000;
+    if (every > 0) this.#diskTimer = setInterval(() => void this.#checkDisk(), every);
+  }
+
+  /** Queues an alert for every allowed chat; returns at once, never throws. */
+  sendAlert(alert: Alert): void {
+    this.#delivery.alert(alert);
+  }
+
+  /**
+   * Builds the report of `date` (`YYYY-MM-DD`) and queues it as an alert. Throws only when the ledger cannot
+   * be read (a cron job may retry); never waits for Telegram.
+   */
+  async sendDailyReport(date: string): Promise<void> {
+    const { sources, settings } = this.#options;
+    const summary = buildDailyReport(await sources.dailyInput(date), {
+      clockThresholdMs: settings.clockOffsetAlertMs,
+    });
+    this.#delivery.alert({ kind: "daily_report", text: formatDailyReport(summary) });
+  }
+
+  /** Stops polling and the disk check, sends what is pending for up to `drainMs`, then gives up on the rest. */
+  async stop(drainMs = 3000): Promise<void> {
+    clearInterval(this.#diskTimer);
+    await Promise.all([this.#poller.stop(), this.#delivery.stop(drainMs)]);
+  }
+
+  /** Counters so far. */
+  get stats(): TelegramStats {
+    return { ...this.#delivery.stats, ignored: this.#ignored, updates: this.#poller.handled };
+  }
+
+  /** The configured id of the chat if it is allowed, else null. */
+  #chatKey(chat: { id: number; username?: string } | undefined): string | null {
+    if (chat === undefined) return null;
+    return this.#allowed.get(String(chat.id)) ??
+      (chat.username === undefined ? undefined : this.#allowed.get(`@${chat.username.toLowerCase()}`)) ??
+      null;
+  }
+
+  async #admit(ctx: Context, next: () => Promise<void>): Promise<void> {
+    if (this.#chatKey(ctx.chat) !== null) return await next();
+    this.#ignored++;
+    this.#strangers.write("warn", "Telegram message from a chat not in telegram_chat_id ignored", {
+      chat: ctx.chat?.id ?? "none",
+      ignored: this.#ignored,
+    });
+  }
+
+  async #answer(ctx: Context, command: string): Promise<void> {
+    const { sources, settings, log } = this.#options;
+    let text: string;
+    try {
+      text = await answerCommand(command, String(ctx.match ?? ""), sources, settings, this.#now());
+    } catch (err) {
+      log("warn", "Telegram command failed", { command, error: String(err) });
+      text = `⚠️ /${command} failed: ${escapeHtml(String(err))}`;
+    }
+    this.#reply(ctx, text);
+  }
+
+  /** Unknown commands get a hint; commands for other bots and group chatter get nothing. */
+  #fallback(ctx: Context): void {
+    const m = /^\/(\w+)(?:@(\w+))?/.exec(ctx.message?.text ?? "");
+    if (m !== null) {
+      if (m[2] === undefined || m[2].toLowerCase() === this.#bot.botInfo.username.toLowerCase()) {
+        this.#reply(ctx, `Unknown command /${escapeHtml(m[1]!)}. /help lists the commands.`);
+      }
+    } else if (ctx.chat?.type === "private") {
+      this.#reply(ctx, "Send /help for the commands.");
+    }
+  }
+
+  #reply(ctx: Context, text: string): void {
+    const key = this.#chatKey(ctx.chat);
+    if (key !== null) this.#delivery.reply(key, text);
+  }
+
+  async #checkDisk(): Promise<void> {
+    const { sources, settings } = this.#options;
+    try {
+      const space = await sources.diskSpace();
+      if (diskLevel(space.freeBytes, settings.diskLowMb, settings.diskMinMb) === "ok") return;
+      this.#delivery.alert({
+        kind: "disk",
+        dir: settings.dataDir,
+        freeBytes: space.freeBytes,
+        lowBytes: settings.diskLowMb * MIB,
+        minBytes: settings.diskMinMb * MIB,
+      });
+    } catch (err) {
+      this.#diskErrors.write("warn", "disk space check failed", {
+        dir: settings.dataDir,
+        error: String(err),
+      });
+    }
+  }
+}
+
+/**
+ * Starts the bot, or returns null and logs one line when no token is given.
+ *
+ * @example
+ * ```ts
+ * const telegram = startTelegram({ token: Deno.env.get("TELEGRAM_BOT_TOKEN"), chatIds: config.telegramChatIds,
+ *   apiRoot: config.telegram.apiRoot, log, sources, settings });
+ * ```
+ */
+export function startTelegram(options: TelegramOptions): TelegramBot | null {
+  const token = options.token?.trim();
+  if (!token) {
+    options.log("info", "Telegram off: TELEGRAM_BOT_TOKEN not set");
+    return null;
+  }
+  if (options.chatIds.length === 0) {
+    options.log(
+      "warn",
+      "Telegram: no telegram_chat_id configured; alerts go nowhere and every chat is ignored",
+    );
+  }
+  const bot = new TelegramBot(token, options);
+  bot.start();
+  return bot;
+}

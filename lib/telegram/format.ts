@@ -1,0 +1,252 @@
+/**
+ * Replies to chat commands (pure): short headers and monospace tables of at most about 36 columns, which
+ * read without wrapping on a phone held upright. Output is Telegram HTML.
+ * @module
+ */
+
+import type { Market } from "../binance/types.ts";
+import { type DiskSpace, MIB } from "../disk.ts";
+import { isRecovered } from "../ledger/coverage.ts";
+import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
+import {
+  CLOCK_SOURCES,
+  type ClockSample,
+  compareText as cmp,
+  type CoverageRow,
+  type GapRecord,
+} from "../ledger/records.ts";
+import { summarizeGaps } from "../report/gaps.ts";
+import { fmtBytes, fmtCount, fmtDuration, fmtPct, fmtSignedMs, fmtTime } from "../report/text.ts";
+import type { GapsArgs, MarketSymbols } from "./args.ts";
+import { escapeHtml as esc, preBlock } from "./html.ts";
+
+/** Where one recorded symbol stands, as the collector reports it for `/status`. */
+export interface SymbolStatus {
+  market: Market;
+  symbol: string;
+  /** Every connection carrying the symbol's streams is open and subscribed. */
+  connected: boolean;
+  /** Sync state of the symbol's order book (`idle`, `buffering`, `synced`); null when no depth is recorded. */
+  book: string | null;
+  /** Time since the last message of any of the symbol's streams; null before the first. */
+  lastMessageAgeMs: number | null;
+  /** Messages per second of all the symbol's streams, recent average. */
+  msgsPerSec: number;
+}
+
+/** A command, its arguments and what it answers: the source of `/help` and of the bot's command menu. */
+export const COMMANDS: readonly { command: string; args: string; description: string }[] = [
+  { command: "status", args: "", description: "Connections, books, message age and rate" },
+  { command: "gaps", args: "[symbol] [date]", description: "Gaps of a day" },
+  { command: "coverage", args: "[date]", description: "Share of the day recorded, per stream" },
+  { command: "report", args: "[date]", description: "The daily report" },
+  { command: "clock", args: "", description: "Clock offsets (NTP, Binance)" },
+  { command: "disk", args: "", description: "Free space for the data" },
+  { command: "help", args: "", description: "This list" },
+];
+
+/** `/help`. */
+export function formatHelp(): string {
+  const lines = COMMANDS.map((c) => `/${c.command}${c.args ? ` ${esc(c.args)}` : ""} – ${c.description}`);
+  return `<b>Commands</b>\n${lines.join("\n")}\nDates: YYYY-MM-DD, today or yesterday (UTC).`;
+}
+
+const BOOK_WORDS: Readonly<Record<string, string>> = { synced: "ok", buffering: "sync", idle: "idle" };
+
+function fmtAge(ms: number | null): string {
+  return ms === null ? "-" : fmtDuration(Math.round(ms / 100) / 10);
+}
+
+function fmtRate(perSec: number): string {
+  if (perSec === 0) return "0";
+  return perSec >= 10_000
+    ? fmtCount(Math.round(perSec))
+    : perSec >= 10
+    ? perSec.toFixed(0)
+    : perSec.toFixed(1);
+}
+
+/**
+ * `/status`: one row per configured (market, symbol), in config order; a symbol the collector does not
+ * report reads `?`.
+ *
+ * @example
+ * ```ts
+ * formatStatus([{ market: "spot", symbols: ["BTCUSDT"] }], collector.symbolStatus(), Date.now());
+ * ```
+ */
+export function formatStatus(
+  markets: readonly MarketSymbols[],
+  rows: readonly SymbolStatus[],
+  nowMs: number,
+): string {
+  const byKey = new Map(rows.map((r) => [`${r.market}\u0000${r.symbol}`, r]));
+  const width = Math.min(14, Math.max(7, ...markets.flatMap((m) => m.symbols.map((s) => s.length))));
+  const lines = [`${"symbol".padEnd(width)} conn book ${"age".padStart(6)} ${"msg/s".padStart(6)}`];
+  let symbols = 0;
+  let connected = 0;
+  let books = 0;
+  let synced = 0;
+  for (const m of markets) {
+    lines.push(m.market);
+    for (const symbol of m.symbols) {
+      symbols++;
+      const r = byKey.get(`${m.market}\u0000${symbol}`);
+      if (r === undefined) {
+        lines.push(`${symbol.padEnd(width)} ?    ?    ${"?".padStart(6)} ${"?".padStart(6)}`);
+        continue;
+      }
+      if (r.connected) connected++;
+      if (r.book !== null) books++;
+      if (r.book === "synced") synced++;
+      const book = r.book === null ? "-" : BOOK_WORDS[r.book] ?? r.book.slice(0, 4);
+      lines.push(
+        `${symbol.padEnd(width)} ${(r.connected ? "up" : "DOWN").padEnd(4)} ${book.padEnd(4)} ${
+          fmtAge(r.lastMessageAgeMs).padStart(6)
+        } ${fmtRate(r.msgsPerSec).padStart(6)}`,
+      );
+    }
+  }
+  const healthy = connected === symbols && synced === books;
+  const summary = `${
+    healthy ? "✅" : "⚠️"
+  } ${connected}/${symbols} connected, ${synced}/${books} books synced`;
+  return `<b>Status</b> ${fmtTime(nowMs * 1000)} UTC\n${summary}\n${preBlock(lines)}`;
+}
+
+const KIND_WORDS: Readonly<Record<string, string>> = {
+  sequence: "seq",
+  disconnect: "disc",
+  stale: "stale",
+  backfilled: "fill",
+};
+
+/** `HH:MM:SS` on the day, `MM-DD HH:MM` before it. */
+function fmtStart(us: number, dayUs: number): string {
+  return us >= dayUs
+    ? fmtTime(us)
+    : `${new Date(Math.floor(us / 1000)).toISOString().slice(5, 10)} ${fmtTime(us).slice(0, 5)}`;
+}
+
+/**
+ * `/gaps`: totals, then each gap under its market and symbol (time, stream, kind, length; `✓` = data
+ * recovered).
+ */
+export function formatGaps(args: GapsArgs, gaps: readonly GapRecord[]): string {
+  const dayUs = utcDayStartUs(args.date);
+  const title = `<b>Gaps ${args.date}</b>${args.symbol ? ` ${esc(args.symbol)}` : ""}`;
+  if (gaps.length === 0) return `${title}\n✅ none`;
+  const s = summarizeGaps(gaps, { fromUs: dayUs, toUs: dayUs + DAY_US });
+  const lines: string[] = [];
+  const sorted = [...gaps].sort((a, b) =>
+    cmp(a.market, b.market) || cmp(a.row.symbol, b.row.symbol) || a.row.start_time - b.row.start_time
+  );
+  let group = "";
+  for (const g of sorted) {
+    const name = `${g.market} ${g.row.symbol}`;
+    if (name !== group) lines.push(name);
+    group = name;
+    const seconds = Math.max(0, g.row.end_time - g.row.start_time) / 1e6;
+    lines.push(
+      ` ${fmtStart(g.row.start_time, dayUs)} ${g.row.stream.padEnd(12)} ${
+        (KIND_WORDS[g.row.kind] ?? g.row.kind).padEnd(5)
+      } ${fmtDuration(seconds)}${isRecovered(g) && g.row.kind !== "backfilled" ? " ✓" : ""}`,
+    );
+  }
+  const total = `${s.count} gap${s.count === 1 ? "" : "s"} (${s.unrecovered} unrecovered), ${
+    fmtDuration(s.seconds)
+  } in total`;
+  return `${title}\n${total}\n${preBlock(lines)}`;
+}
+
+/** `/coverage`: the day's covered share over all streams, then per stream. */
+export function formatCoverage(date: string, rows: readonly CoverageRow[]): string {
+  const title = `<b>Coverage ${date}</b>`;
+  if (rows.length === 0) return `${title}\nnothing recorded`;
+  const streams = new Map<
+    string,
+    { name: string; stream: string; observed: number; covered: number; msgs: number }
+  >();
+  let observed = 0;
+  let covered = 0;
+  let messages = 0;
+  for (const r of rows) {
+    const id = `${r.market}\u0000${r.symbol}\u0000${r.stream}`;
+    let s = streams.get(id);
+    if (s === undefined) {
+      streams.set(
+        id,
+        s = { name: `${r.market} ${r.symbol}`, stream: r.stream, observed: 0, covered: 0, msgs: 0 },
+      );
+    }
+    s.observed += r.observedSeconds;
+    s.covered += r.coveredSeconds;
+    s.msgs += r.messages;
+    observed += r.observedSeconds;
+    covered += r.coveredSeconds;
+    messages += r.messages;
+  }
+  const pct = (c: number, o: number) => (o === 0 ? 100 : (c / o) * 100);
+  const lines: string[] = [];
+  let group = "";
+  // Rows come sorted by market, symbol, stream and hour, so streams are met in that order.
+  for (const s of streams.values()) {
+    if (s.name !== group) lines.push(s.name);
+    group = s.name;
+    lines.push(
+      ` ${s.stream.padEnd(13)} ${fmtPct(pct(s.covered, s.observed)).padStart(7)} ${
+        fmtCount(s.msgs).padStart(6)
+      }`,
+    );
+  }
+  return `${title}\n${fmtPct(pct(covered, observed))} of ${fmtDuration(observed)} observed, ${
+    fmtCount(messages)
+  } msgs\n${preBlock(lines)}`;
+}
+
+/**
+ * `/clock`: the latest offset per source (`!` beyond the threshold), then each source's range over the
+ * samples given (the bot passes the last 24 hours).
+ */
+export function formatClock(samples: readonly ClockSample[], thresholdMs: number, nowMs: number): string {
+  const title = `<b>Clock</b> offsets, limit ±${thresholdMs} ms`;
+  if (samples.length === 0) return `${title}\nno measurements in the last 24 h`;
+  const lines = [`${"source".padEnd(12)} ${"ms".padStart(8)} ${"rtt".padStart(5)}  age`];
+  const ranges: string[] = [];
+  for (const source of CLOCK_SOURCES) {
+    const mine = samples.filter((s) => s.source === source);
+    const last = mine.at(-1);
+    if (last === undefined) continue;
+    const flag = Math.abs(last.offsetMs) > thresholdMs ? "!" : " ";
+    lines.push(
+      `${source.padEnd(12)} ${fmtSignedMs(last.offsetMs).padStart(7)}${flag} ${
+        last.rttMs.toFixed(0).padStart(5)
+      }  ${fmtDuration(Math.max(0, Math.round(nowMs / 1000 - last.atUs / 1e6)))}`,
+    );
+    const offsets = mine.map((s) => s.offsetMs);
+    const over = offsets.filter((o) => Math.abs(o) > thresholdMs).length;
+    ranges.push(
+      `${source.padEnd(12)} ${fmtSignedMs(Math.min(...offsets))}..${fmtSignedMs(Math.max(...offsets))}${
+        over > 0 ? ` !${over}` : ""
+      }`,
+    );
+  }
+  return `${title}\n${preBlock([...lines, "", "24 h range", ...ranges])}`;
+}
+
+/** `/disk`: free space of the data's filesystem against the thresholds (MiB). */
+export function formatDisk(space: DiskSpace, lowMb: number, minMb: number, dir: string): string {
+  const used = space.totalBytes === 0 ? 0 : (1 - space.freeBytes / space.totalBytes) * 100;
+  const state = space.freeBytes < minMb * MIB
+    ? "🛑 below the minimum: no writing"
+    : space.freeBytes < lowMb * MIB
+    ? "⚠️ low"
+    : "✅ ok";
+  const lines = [
+    `free    ${fmtBytes(space.freeBytes)} of ${fmtBytes(space.totalBytes)}`,
+    `used    ${used.toFixed(0)}%`,
+    `alert   below ${fmtBytes(lowMb * MIB)}`,
+    `minimum ${fmtBytes(minMb * MIB)}`,
+  ];
+  return `<b>Disk</b> ${esc(dir)}\n${state}\n${preBlock(lines)}`;
+}
