@@ -14,10 +14,14 @@ import { Rclone, remoteRoot } from "./lib/cloud/rclone.ts";
 import { manifestIndex } from "./lib/cloud/file_index.ts";
 import { CloudSync } from "./lib/cloud/sync.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
+import { diskLevel, diskSpace } from "./lib/disk.ts";
 import { consoleLogger } from "./lib/log.ts";
+import { collectDailyInput } from "./lib/report/collect.ts";
+import type { Alert } from "./lib/telegram/alerts.ts";
+import { startTelegram, type TelegramBot } from "./lib/telegram/bot.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
 import { startSimulator } from "./lib/sim/server.ts";
-import { CollectorStatusSource, diskOf } from "./lib/status/collector_source.ts";
+import { CollectorStatusSource } from "./lib/status/collector_source.ts";
 import { startStatusServer } from "./lib/status/server.ts";
 import { VERSION } from "./lib/version.ts";
 
@@ -83,18 +87,43 @@ async function main(): Promise<void> {
     });
   }
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const disk = diskOf(config.dataDir);
-  if (disk && disk.freeBytes < config.diskMinMb * 1048576) {
-    log("error", "refusing to start: free disk space is below disk_min_mb", {
-      freeMb: Math.floor(disk.freeBytes / 1048576),
+  const { freeBytes } = await diskSpace(config.dataDir);
+  if (diskLevel(freeBytes, config.diskLowMb, config.diskMinMb) === "belowMinimum") {
+    log("error", "refusing to start writing: free disk space is below disk_min_mb", {
+      freeMb: Math.floor(freeBytes / 1048576),
       diskMinMb: config.diskMinMb,
     });
     Deno.exit(1);
   }
   const startedAtMs = Date.now();
-  const app = await startApp(config, log, { env: Deno.env });
+  // Alerts raised before Telegram is up (recovery) are dropped: the start alert follows right after.
+  let telegram: TelegramBot | null = null;
+  const alert = (a: Alert) => telegram?.sendAlert(a);
+  const app = await startApp(config, log, { env: Deno.env, onAlert: alert });
   const { collector, ledger, manifest } = app;
   const stopping = new AbortController();
+  const markets = Object.values(config.markets).filter((m) => m.enabled)
+    .map((m) => ({ market: m.market, symbols: m.symbols }));
+  telegram = startTelegram({
+    token: Deno.env.get("TELEGRAM_BOT_TOKEN"),
+    chatIds: config.telegramChatIds,
+    apiRoot: config.telegram.apiRoot,
+    log,
+    settings: {
+      markets,
+      dataDir: config.dataDir,
+      clockOffsetAlertMs: config.clockOffsetAlertMs,
+      diskLowMb: config.diskLowMb,
+      diskMinMb: config.diskMinMb,
+    },
+    sources: {
+      status: () => collector.symbolStatus(),
+      ledger,
+      dailyInput: (date) => collectDailyInput(ledger, date),
+      diskSpace: () => diskSpace(config.dataDir),
+    },
+  });
+  alert({ kind: "start", version: VERSION, dataDir: config.dataDir, markets });
 
   const status = config.status.enabled
     ? startStatusServer({
@@ -128,6 +157,7 @@ async function main(): Promise<void> {
       logDir: config.logDir,
       sink: ledger,
       thresholdMs: config.clockOffsetAlertMs,
+      onAlert: alert,
       log,
     },
     environment: {
@@ -165,7 +195,10 @@ async function main(): Promise<void> {
       root,
       log,
     };
-    const sync = new CloudSync(common);
+    const sync = new CloudSync({
+      ...common,
+      onAlert: (a) => alert({ kind: "sync_failed", path: a.path, error: a.error }),
+    });
     cloud = { sync, listening: sync.listen() };
     cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
   }
@@ -179,6 +212,8 @@ async function main(): Promise<void> {
       stopping.abort();
       await status?.close();
       await app.stop(); // closes the ledger, which ends the cloud queue listener
+      alert({ kind: "stop", version: VERSION, reason: why, uptimeMs: Date.now() - startedAtMs });
+      await telegram?.stop();
       await cloud?.listening.catch(() => {});
       await sim?.close();
       if (args.demo) console.log(await describeRun(config.dataDir, startedAtMs * 1000));

@@ -62,10 +62,36 @@ export interface CollectorOptions {
   keepRaw?: boolean;
   /** Where the recorded span of the first flush starts (recovery: the replayed records' start). */
   startUs?: number;
-  /** Operational events for alerts. */
-  onAlert?: (alert: { kind: string; detail: string }) => void;
+  /** Operational events for alerts (Telegram). */
+  onAlert?: (alert: CollectorAlert) => void;
   /** Notified of every gap written (alerts, tests). */
   onGap?: (market: Market, gap: Row<"gaps">) => void;
+}
+
+/** Something the operator should hear about, in the shape the Telegram alerts take. */
+export type CollectorAlert =
+  | { kind: "disconnect"; market: Market; conn: string; cause: string }
+  | { kind: "reconnect"; market: Market; conn: string; downtimeMs: number }
+  | { kind: "gap"; market: Market; gap: Row<"gaps"> }
+  | {
+    kind: "backfill";
+    market: Market;
+    symbol: string;
+    stream: string;
+    ok: boolean;
+    rows: number;
+    detail: string;
+  }
+  | { kind: "flush_failed"; error: string };
+
+/** Where one (market, symbol) stands, for chat queries. */
+export interface SymbolStatus {
+  market: Market;
+  symbol: string;
+  connected: boolean;
+  book: string | null;
+  lastMessageAgeMs: number | null;
+  msgsPerSec: number;
 }
 
 /** Status of one market, for reports and tests. */
@@ -114,6 +140,7 @@ export class Collector {
   journalErrors = 0;
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
+  private readonly symbolRates = new Map<string, { atMs: number; messages: number }>();
   /** Files written by flushes whose commit has not succeeded yet. */
   private uncommitted: ManifestEntry[] = [];
   private spanStartUs: number;
@@ -144,7 +171,9 @@ export class Collector {
         needBackfill: (_market, request) => {
           if (!this.replaying) this.fetchBackfill(rt, request);
         },
+        backfillDone: (market, r) => options.onAlert?.({ kind: "backfill", market, ...r }),
         gap: (market, gap) => {
+          if (!this.replaying) options.onAlert?.({ kind: "gap", market, gap });
           options.ledger.addGap(market, gap).catch((err: unknown) =>
             options.log("error", "ledger: gap not recorded", { error: String(err) })
           );
@@ -254,6 +283,38 @@ export class Collector {
         };
       });
     });
+  }
+
+  /** Per configured (market, symbol): connection, book state, last message age and message rate. */
+  symbolStatus(): SymbolStatus[] {
+    const nowMs = Date.now();
+    const out: SymbolStatus[] = [];
+    for (const rt of this.markets) {
+      const totals = rt.normalizer.streamTotals();
+      for (const symbol of rt.setup.symbols) {
+        const streams = rt.plan.streams.filter((ps) => ps.symbol === symbol);
+        const lastUs = Math.max(
+          ...streams.map((ps) => rt.liveness.lastSeenUs(ps.index)).filter(Number.isFinite),
+        );
+        const messages = streams.reduce((n, ps) => n + totals[ps.index]!.messages, 0);
+        const key = `${rt.setup.market}/${symbol}`;
+        const prev = this.symbolRates.get(key);
+        const rate = prev && nowMs > prev.atMs
+          ? ((messages - prev.messages) * 1000) / (nowMs - prev.atMs)
+          : 0;
+        if (!prev || nowMs - prev.atMs >= 10_000) this.symbolRates.set(key, { atMs: nowMs, messages });
+        out.push({
+          market: rt.setup.market,
+          symbol,
+          connected: rt.slots.filter((s) => s.plan.streams.some((ps) => ps.symbol === symbol))
+            .every((s) => s.active.state === "subscribed"),
+          book: rt.normalizer.bookOf(symbol)?.state ?? null,
+          lastMessageAgeMs: Number.isFinite(lastUs) ? Math.max(0, nowMs - lastUs / 1000) : null,
+          msgsPerSec: rate,
+        });
+      }
+    }
+    return out;
   }
 
   /** The REST clients' request-weight use. */
@@ -401,7 +462,7 @@ export class Collector {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.flushFailures++;
-      this.options.onAlert?.({ kind: "flush_failed", detail: String(err) });
+      this.options.onAlert?.({ kind: "flush_failed", error: String(err) });
       log("error", "flush failed", { reason, error: String(err) });
       return null;
     }
@@ -466,6 +527,9 @@ export class Collector {
   private connect(rt: MarketRuntime, slot: Slot): StreamConnection {
     const market = rt.setup.market;
     const log = this.options.log;
+    // When the connection's socket went down, until one opens again (for the reconnect alert's downtime).
+    let downSinceUs: number | null = null;
+    const label = `${slot.plan.key} (${[...new Set(slot.plan.streams.map((s) => s.symbol))].join(",")})`;
     const conn: StreamConnection = new StreamConnection({
       plan: slot.plan,
       nextConnId: () => this.nextConnId++,
@@ -486,6 +550,15 @@ export class Collector {
             text: slot.plan.key,
           });
           log("info", "connected", { market, plan: slot.plan.key, conn: connId, attempt: info.attempt });
+          if (downSinceUs !== null) {
+            this.options.onAlert?.({
+              kind: "reconnect",
+              market,
+              conn: label,
+              downtimeMs: Math.round((info.openedUs - downSinceUs) / 1000),
+            });
+            downSinceUs = null;
+          }
         },
         onSubscribed: (connId, info) => {
           this.record({
@@ -518,6 +591,10 @@ export class Collector {
               symbol: "",
               text: `${info.cause.kind} code=${info.code} ${info.reason}`.trim(),
             });
+          }
+          if (info.opened && slot.active === conn && !slot.replacement) {
+            downSinceUs = info.downSinceUs;
+            this.options.onAlert?.({ kind: "disconnect", market, conn: label, cause: info.cause.kind });
           }
           log("warn", "disconnected", {
             market,

@@ -38,6 +38,11 @@ export interface NormalizerEvents {
   gap?(market: Market, gap: Row<"gaps">): void;
   /** Rows missed on the socket should be fetched from REST (the answer comes back as a Backfill record). */
   needBackfill?(market: Market, request: BackfillRequest): void;
+  /** A backfill ended: `ok` when every missed row came back. */
+  backfillDone?(
+    market: Market,
+    result: { symbol: string; stream: string; ok: boolean; rows: number; detail: string },
+  ): void;
 }
 
 /** What to fetch from REST to fill a hole. */
@@ -846,6 +851,13 @@ export class MarketNormalizer implements SyncSink {
     this.backfills.splice(i, 1);
     if (failed) pending.row.reason += `; backfill failed: ${body.slice(0, 200)}`;
     this.writeGap(st, pending.row);
+    this.events.backfillDone?.(this.market, {
+      symbol: st.ps.symbol,
+      stream: st.ps.stream,
+      ok: pending.row.kind === "backfilled",
+      rows: pending.recovered,
+      detail: pending.row.reason,
+    });
   }
 
   /** Writes the trades of one REST page that fall in the hole; returns the request for the next page, if any. */

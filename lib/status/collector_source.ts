@@ -3,7 +3,7 @@
  * coverage and the latest clock offsets from the ledger (refreshed at most every 30 s: KV reads stay off the
  * request path), and the data directory's free disk space.
  */
-import { statfsSync } from "node:fs";
+import { diskSpace } from "../disk.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Collector } from "../pipeline/collector.ts";
 import { FLUSH_SECONDS_BOUNDS, Histogram } from "./histogram.ts";
@@ -13,10 +13,9 @@ const LEDGER_REFRESH_MS = 30_000;
 const RATE_WINDOW_MS = 10_000;
 
 /** Free and total bytes of the file system holding `path`; null when it cannot be read. */
-export function diskOf(path: string): DiskStatus | null {
+async function diskOf(path: string): Promise<DiskStatus | null> {
   try {
-    const s = statfsSync(path);
-    return { path, freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+    return { path, ...(await diskSpace(path)) };
   } catch {
     return null;
   }
@@ -77,7 +76,7 @@ export class CollectorStatusSource implements StatusSource {
       ),
       rest: c.restWeights(),
       clock: this.ledgerView.clock,
-      disk: diskOf(this.options.dataDir),
+      disk: await diskOf(this.options.dataDir),
       journal: {
         unsyncedBytes: journal.bufferedBytes,
         sinceFsyncMs: Number.isFinite(journal.lastSyncMs) ? Math.max(0, nowMs - journal.lastSyncMs) : null,

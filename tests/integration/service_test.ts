@@ -1,0 +1,114 @@
+/**
+ * The whole service as a user runs it: `main.ts` in its own process against the simulator, with Telegram pointed
+ * at a fake Bot API (token from the environment) and the status server on. Checks the start alert, a `/status`
+ * reply with every symbol, `/health` turning 200 with every book synced, `/metrics`, and the stop alert after
+ * SIGTERM with exit code 0.
+ */
+import assert from "node:assert/strict";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { FakeBotApi } from "../telegram/fake_bot_api.ts";
+import { sleep } from "./_harness.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const TOKEN = "123456:TEST-token";
+
+async function freePort(): Promise<number> {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+Deno.test("service: Telegram alerts and /status, status page health and metrics, clean stop", async () => {
+  const sim = await startSimulator({ symbols: ["BTCUSDT", "ETHUSDT"], tickMs: 10 });
+  const fake = FakeBotApi.start(TOKEN);
+  const dataDir = await Deno.makeTempDir({ prefix: "collector-service-" });
+  const port = await freePort();
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(
+    configPath,
+    `symbols: [BTCUSDT, ETHUSDT]
+data_dir: ${dataDir}
+log_dir: ${dataDir}/logs
+flush_interval: 2
+telegram_chat_id: 1001
+telegram:
+  api_root: ${fake.apiRoot}
+status:
+  port: ${port}
+markets:
+  spot:
+    rest_url: ${sim.spot.restUrl}
+    ws_url: ${sim.spot.wsUrl}
+  usdm:
+    rest_url: ${sim.usdm.restUrl}
+    ws_url: ${sim.usdm.wsUrl}
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, configPath],
+    env: { TELEGRAM_BOT_TOKEN: TOKEN },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await fake.waitFor(
+      () => fake.textsTo("1001").some((t) => t.includes("Collector started")),
+      "start alert",
+      20_000,
+    );
+
+    await waitFor("every book synced (/health 200)", async () => {
+      const r = await fetch(`${base}/health`).catch(() => null);
+      await r?.body?.cancel();
+      return r?.status === 200;
+    });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /binance_collector_/);
+    assert.match(metrics, /symbol="ETHUSDT"/);
+    const page = await (await fetch(`${base}/`)).text();
+    assert.match(page, /<html/i);
+
+    fake.message({ id: 1001 }, "/status");
+    fake.message({ id: 424242 }, "/status"); // not an allowed chat: ignored
+    await fake.waitFor(
+      () =>
+        fake.textsTo("1001").some((t) =>
+          t.includes("ETHUSDT") && t.includes("BTCUSDT") && !t.includes("started")
+        ),
+      "/status reply",
+      15_000,
+    );
+    assert.deepEqual(fake.textsTo("424242"), []);
+  } finally {
+    child.kill("SIGTERM");
+    const status = await child.status;
+    const log = await stderr;
+    try {
+      assert.equal(status.code, 0, log.slice(-2000));
+      assert.ok(
+        fake.textsTo("1001").some((t) => /stopped/i.test(t)),
+        `stop alert sent: ${fake.textsTo("1001").join(" | ")}`,
+      );
+    } finally {
+      await fake.close();
+      await sim.close();
+      await Deno.remove(dataDir, { recursive: true });
+      await Deno.remove(configPath);
+    }
+  }
+});
