@@ -12,7 +12,7 @@ import { sleep } from "./_harness.ts";
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TOKEN = "123456:TEST-token";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -35,7 +35,7 @@ Deno.test("service: Telegram alerts and /status, status page health and metrics,
   const sim = await startSimulator({ symbols: ["BTCUSDT", "ETHUSDT"], tickMs: 10 });
   const fake = FakeBotApi.start(TOKEN);
   const dataDir = await Deno.makeTempDir({ prefix: "collector-service-" });
-  const port = await freePort();
+  const port = freePort();
   const configPath = `${dataDir}.yaml`;
   await Deno.writeTextFile(
     configPath,
