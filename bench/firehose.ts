@@ -159,7 +159,14 @@ markets:
       close: () => f.close(),
     };
   };
-  const app = await startApp(config, silentLogger, { journal: { openSegment } });
+  const gapKinds = new Map<string, number>();
+  const app = await startApp(config, silentLogger, {
+    journal: { openSegment },
+    onGap: (_m, g) => {
+      const key = `${g.kind}: ${g.reason.replace(/\d+/g, "N").slice(0, 60)}`;
+      gapKinds.set(key, (gapKinds.get(key) ?? 0) + 1);
+    },
+  });
   // Sample every 64th frame's latency by wrapping the journal's append.
   const journal = app.collector.journal;
   const append = journal.append.bind(journal);
@@ -201,6 +208,7 @@ markets:
     durableP50: percentile(d, 0.5),
     durableP99: percentile(d, 0.99),
     gaps,
+    gapKinds,
     frames,
   };
 }
@@ -227,6 +235,7 @@ try {
         (c.durableP99 / 1000).toFixed(0)
       } ms`,
       `  gaps: ${c.gaps}; frames measured: ${c.frames}`,
+      ...[...c.gapKinds].map(([k, n]) => `    ${n} × ${k}`),
       flags.minutes ? `  RSS by minute: ${c.perMinute.map(mib).join(", ")}` : "",
     ].filter((l) => l !== "").join("\n"),
   );

@@ -15,6 +15,7 @@ import { removeTempFiles } from "./storage/atomic_file.ts";
 import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
 import { Manifest } from "./storage/manifest.ts";
+import { ParquetEncoder } from "./storage/parquet_encoder.ts";
 
 /** Overrides for tests and benchmarks. */
 export interface AppOverrides
@@ -86,10 +87,12 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       });
     }
     const { journal: _journalOptions, env: _env, ...collectorOverrides } = overrides;
+    // Parquet encoding runs in a worker so a flush never stalls socket reads or journal fsyncs.
+    const encoder = new ParquetEncoder();
     const collector = new Collector({
       markets,
       journal,
-      store: new TableStore(config.dataDir),
+      store: new TableStore(config.dataDir, undefined, encoder),
       ledger,
       manifest,
       dataDir: config.dataDir,
@@ -113,6 +116,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         try {
           await collector.stop();
         } finally {
+          encoder.close();
           ledger.close();
         }
       },

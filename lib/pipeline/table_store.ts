@@ -8,7 +8,8 @@ import { writeFileAtomic } from "../storage/atomic_file.ts";
 import { ColumnBuffer } from "../storage/column_buffer.ts";
 import { hourStartUs, parquetPath, relativeParquetPath } from "../storage/layout.ts";
 import { isoMicros, type Manifest, type ManifestEntry, sha256Hex } from "../storage/manifest.ts";
-import { encodeParquet } from "../storage/parquet_file.ts";
+import type * as arrow from "apache-arrow";
+import { inlineEncoder } from "../storage/parquet_encoder.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer.ts";
 
@@ -53,7 +54,11 @@ export class TableStore implements RowSink {
    * @param manifest for {@link flush} only: tools and tests that write Parquet without a ledger record the files
    *   straight in a manifest; the collector commits through the ledger instead.
    */
-  constructor(private readonly dataDir: string, private readonly manifest?: Manifest) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly manifest?: Manifest,
+    private readonly encoder: { encode(table: arrow.Table): Promise<Uint8Array> } = inlineEncoder,
+  ) {}
 
   /** Approximate bytes buffered (compared with `max_buffer_mb`). */
   get bufferedBytes(): number {
@@ -128,8 +133,6 @@ export class TableStore implements RowSink {
         this.failed.push(slot);
         firstError ??= err;
       }
-      // Encoding is synchronous: let socket reads and journal fsyncs run between files.
-      await new Promise((r) => setTimeout(r, 0));
     }
     if (firstError !== null) throw new FlushError(files, firstError);
     return { files, rows, bytes, ms: performance.now() - t0 };
@@ -146,7 +149,7 @@ export class TableStore implements RowSink {
 
   private async writeSlot(slot: Slot): Promise<ManifestEntry> {
     const table = slot.buffer.toArrowTable();
-    const bytes = encodeParquet(table);
+    const bytes = await this.encoder.encode(table);
     const key = {
       market: slot.market,
       table: slot.table,
