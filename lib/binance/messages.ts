@@ -30,10 +30,8 @@ export interface AggTrade {
   isBuyerMaker: boolean;
 }
 
-/** A `kline` event (closed or still open). */
-export interface Kline {
-  eventTime: number;
-  interval: string;
+/** One candle, as the kline stream and REST `klines` both give it. */
+export interface Candle {
   openTime: number;
   closeTime: number;
   open: number;
@@ -45,6 +43,12 @@ export interface Kline {
   tradeCount: number;
   takerBuyVolume: number;
   takerBuyQuoteVolume: number;
+}
+
+/** A `kline` event (closed or still open). */
+export interface Kline extends Candle {
+  eventTime: number;
+  interval: string;
   closed: boolean;
 }
 
@@ -158,24 +162,18 @@ export function parseDepthDiff(p: Payload, market: Market, symbol: string): Dept
 
 /** Parses an `aggTrade` event. */
 export function parseAggTrade(p: Payload): AggTrade {
-  return {
-    eventTime: int(p, "E"),
-    tradeTime: int(p, "T"),
-    aggTradeId: int(p, "a"),
-    firstTradeId: int(p, "f"),
-    lastTradeId: int(p, "l"),
-    price: dec(p, "p"),
-    quantity: dec(p, "q"),
-    isBuyerMaker: bool(p, "m"),
-  };
+  return aggTrade(p, int(p, "E"));
 }
 
-/** Parses a REST `aggTrades` element (`{a,p,q,f,l,T,m}`, no event time). */
+/** Parses a REST `aggTrades` element (`{a,p,q,f,l,T,m}`, no event time: the trade time stands in). */
 export function parseRestAggTrade(p: Payload): AggTrade {
-  const tradeTime = int(p, "T");
+  return aggTrade(p, int(p, "T"));
+}
+
+function aggTrade(p: Payload, eventTime: number): AggTrade {
   return {
-    eventTime: tradeTime,
-    tradeTime,
+    eventTime,
+    tradeTime: int(p, "T"),
     aggTradeId: int(p, "a"),
     firstTradeId: int(p, "f"),
     lastTradeId: int(p, "l"),

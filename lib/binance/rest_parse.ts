@@ -4,6 +4,7 @@
  */
 import {
   type AggTrade,
+  type Candle,
   MalformedMessageError,
   parseLevels,
   parseRestAggTrade,
@@ -26,19 +27,7 @@ export interface ExchangeInfo {
 }
 
 /** A REST kline row (`[openTime, o, h, l, c, v, closeTime, q, n, V, Q, ignore]`). */
-export interface RestKline {
-  openTime: number;
-  closeTime: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-  tradeCount: number;
-  takerBuyVolume: number;
-  takerBuyQuoteVolume: number;
-}
+export type RestKline = Candle;
 
 /** A USD-M `premiumIndex` entry. */
 export interface PremiumIndex {

@@ -695,18 +695,11 @@ export class Collector {
         endTime: req.toOpenMs,
         limit: 1000,
       });
+    const journal = (text: string) =>
+      this.record({ localUs: nowUs(), market, conn: 0, kind, symbol: req.symbol, text });
     call.then(
       ({ text }) => {
-        if (!this.stopping) {
-          this.record({
-            localUs: nowUs(),
-            market,
-            conn: 0,
-            kind,
-            symbol: req.symbol,
-            text: `${head}\n${text}`,
-          });
-        }
+        if (!this.stopping) journal(`${head}\n${text}`);
       },
       (err) => {
         if (this.stopping) return;
@@ -716,14 +709,7 @@ export class Collector {
           kind: req.kind,
           error: String(err),
         });
-        this.record({
-          localUs: nowUs(),
-          market,
-          conn: 0,
-          kind,
-          symbol: req.symbol,
-          text: `${head} failed\n${String(err)}`,
-        });
+        journal(`${head} failed\n${String(err)}`);
       },
     );
   }

@@ -15,8 +15,8 @@ import {
   parseDepthDiff,
   parseKline,
 } from "../binance/messages.ts";
-import { parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
-import { parseAggTrades, parseDepthSnapshot, parseKlines } from "../binance/rest_parse.ts";
+import { type AggTrade, parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
+import { parseAggTrades, parseDepthSnapshot, parseKlines, type RestKline } from "../binance/rest_parse.ts";
 import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
@@ -572,19 +572,13 @@ export class MarketNormalizer implements SyncSink {
           };
           this.closeGap(st, localUs, t.aggTradeId);
         }
-        this.sink.row(this.market, "trades", symbol, localUs, {
+        this.sink.row(
+          this.market,
+          "trades",
           symbol,
-          exchange_time: t.eventTime * 1000,
-          trade_time: t.tradeTime * 1000,
-          local_time: localUs,
-          agg_trade_id: t.aggTradeId,
-          first_trade_id: t.firstTradeId,
-          last_trade_id: t.lastTradeId,
-          price: t.price,
-          quantity: t.quantity,
-          is_buyer_maker: t.isBuyerMaker,
-          source: "ws",
-        });
+          localUs,
+          tradeRow(symbol, t, t.eventTime, localUs, "ws"),
+        );
         return;
       }
       case "kline": {
@@ -592,23 +586,13 @@ export class MarketNormalizer implements SyncSink {
         if (st.gap) this.closeGap(st, localUs, null, k.openTime);
         if (!k.closed || k.openTime <= st.lastClosedOpen) return;
         st.lastClosedOpen = k.openTime;
-        this.sink.row(this.market, "klines", symbol, localUs, {
+        this.sink.row(
+          this.market,
+          "klines",
           symbol,
-          interval: k.interval,
-          open_time: k.openTime * 1000,
-          close_time: k.closeTime * 1000,
-          open: k.open,
-          high: k.high,
-          low: k.low,
-          close: k.close,
-          volume: k.volume,
-          quote_volume: k.quoteVolume,
-          trade_count: k.tradeCount,
-          taker_buy_volume: k.takerBuyVolume,
-          taker_buy_quote_volume: k.takerBuyQuoteVolume,
-          exchange_time: k.eventTime * 1000,
-          local_time: localUs,
-        });
+          localUs,
+          klineRow(symbol, k.interval, k, k.eventTime, localUs),
+        );
         return;
       }
       case "bookTicker": {
@@ -874,19 +858,7 @@ export class MarketNormalizer implements SyncSink {
     for (const t of page) {
       if (t.aggTradeId < nextId || t.aggTradeId > req.toId) continue;
       if (t.aggTradeId !== nextId) break; // ids must stay contiguous: what is left remains a gap
-      this.sink.row(this.market, "trades", symbol, localUs, {
-        symbol,
-        exchange_time: null,
-        trade_time: t.tradeTime * 1000,
-        local_time: localUs,
-        agg_trade_id: t.aggTradeId,
-        first_trade_id: t.firstTradeId,
-        last_trade_id: t.lastTradeId,
-        price: t.price,
-        quantity: t.quantity,
-        is_buyer_maker: t.isBuyerMaker,
-        source: "rest",
-      });
+      this.sink.row(this.market, "trades", symbol, localUs, tradeRow(symbol, t, null, localUs, "rest"));
       nextId++;
       p.recovered++;
       this.stats.backfilled++;
@@ -910,23 +882,7 @@ export class MarketNormalizer implements SyncSink {
     let nextOpen = req.fromOpenMs;
     for (const k of parseKlines(body)) {
       if (k.openTime < nextOpen || k.openTime > req.toOpenMs) continue;
-      this.sink.row(this.market, "klines", symbol, localUs, {
-        symbol,
-        interval: req.interval,
-        open_time: k.openTime * 1000,
-        close_time: k.closeTime * 1000,
-        open: k.open,
-        high: k.high,
-        low: k.low,
-        close: k.close,
-        volume: k.volume,
-        quote_volume: k.quoteVolume,
-        trade_count: k.tradeCount,
-        taker_buy_volume: k.takerBuyVolume,
-        taker_buy_quote_volume: k.takerBuyQuoteVolume,
-        exchange_time: null,
-        local_time: localUs,
-      });
+      this.sink.row(this.market, "klines", symbol, localUs, klineRow(symbol, req.interval, k, null, localUs));
       nextOpen = k.openTime + step;
       p.recovered++;
       this.stats.backfilled++;
@@ -981,6 +937,56 @@ export class MarketNormalizer implements SyncSink {
     this.sink.row(this.market, "gaps", st.ps.symbol, row.start_time, row);
     this.events.gap?.(this.market, row);
   }
+}
+
+/** A `trades` row; REST trades (backfill) have no event time. */
+function tradeRow(
+  symbol: string,
+  t: AggTrade,
+  eventTimeMs: number | null,
+  localUs: number,
+  source: "ws" | "rest",
+): Row<"trades"> {
+  return {
+    symbol,
+    exchange_time: msToUs(eventTimeMs),
+    trade_time: t.tradeTime * 1000,
+    local_time: localUs,
+    agg_trade_id: t.aggTradeId,
+    first_trade_id: t.firstTradeId,
+    last_trade_id: t.lastTradeId,
+    price: t.price,
+    quantity: t.quantity,
+    is_buyer_maker: t.isBuyerMaker,
+    source,
+  };
+}
+
+/** A `klines` row from a stream candle or a REST one (no event time). */
+function klineRow(
+  symbol: string,
+  interval: string,
+  k: RestKline,
+  eventTimeMs: number | null,
+  localUs: number,
+): Row<"klines"> {
+  return {
+    symbol,
+    interval,
+    open_time: k.openTime * 1000,
+    close_time: k.closeTime * 1000,
+    open: k.open,
+    high: k.high,
+    low: k.low,
+    close: k.close,
+    volume: k.volume,
+    quote_volume: k.quoteVolume,
+    trade_count: k.tradeCount,
+    taker_buy_volume: k.takerBuyVolume,
+    taker_buy_quote_volume: k.takerBuyQuoteVolume,
+    exchange_time: msToUs(eventTimeMs),
+    local_time: localUs,
+  };
 }
 
 /** Every level of one side of a book, best first. */

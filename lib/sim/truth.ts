@@ -24,37 +24,19 @@ import { MARK_EXTRA_DECIMALS, RATE_DECIMALS } from "./events.ts";
 import { eventFrame, formatQuote, levelsJson } from "./frames.ts";
 import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
 import type { BookCapture } from "./symbol_engine.ts";
+import type { AggTrade, Candle } from "../binance/messages.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
-/** An aggregate trade as the exchange made it. */
-export interface TruthTrade {
+/** An aggregate trade as the exchange made it (the wire's fields, plus its symbol). */
+export interface TruthTrade extends AggTrade {
   symbol: string;
-  eventTime: number;
-  tradeTime: number;
-  aggTradeId: number;
-  firstTradeId: number;
-  lastTradeId: number;
-  price: number;
-  quantity: number;
-  isBuyerMaker: boolean;
 }
 
 /** A closed candle. */
-export interface TruthKline {
+export interface TruthKline extends Candle {
   symbol: string;
   eventTime: number;
   interval: string;
-  openTime: number;
-  closeTime: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-  tradeCount: number;
-  takerBuyVolume: number;
-  takerBuyQuoteVolume: number;
 }
 
 /** A bookTicker event; `eventTime`/`transactionTime` are null on spot (not on the wire), `time` never is. */

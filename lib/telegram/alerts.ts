@@ -13,31 +13,18 @@
 import type { Market } from "../binance/types.ts";
 import type { Row } from "../storage/tables.ts";
 import { alertText, summaryText } from "./alert_text.ts";
+import type { CollectorAlert } from "../pipeline/collector.ts";
 import type { MarketSymbols } from "./args.ts";
 
-/** Something the operator should hear about. */
+/** Something the operator should hear about: what the collector raises, plus the service's own events. */
 export type Alert =
+  | CollectorAlert
   | { kind: "start"; version: string; dataDir: string; markets: readonly MarketSymbols[] }
   | { kind: "stop"; version: string; reason: string; uptimeMs: number }
-  /** `conn` labels the connection (its symbols or plan key); `cause` says why it closed. */
-  | { kind: "disconnect"; market: Market; conn: string; cause: string }
-  | { kind: "reconnect"; market: Market; conn: string; downtimeMs: number }
-  /** A row of the `gaps` table as the collector wrote it. */
-  | { kind: "gap"; market: Market; gap: Row<"gaps"> }
-  | {
-    kind: "backfill";
-    market: Market;
-    symbol: string;
-    stream: string;
-    ok: boolean;
-    rows: number;
-    detail: string;
-  }
   /** Shaped like the `time_sync` job's `ClockAlert`, which can be passed as is. */
   | { kind: "clock"; source: string; server?: string | null; offsetMs: number; thresholdMs: number }
   /** Free space of the data directory's filesystem below `lowBytes` (below `minBytes` nothing is written). */
   | { kind: "disk"; dir: string; freeBytes: number; lowBytes: number; minBytes: number }
-  | { kind: "flush_failed"; error: string }
   | { kind: "sync_failed"; path: string; error: string }
   /** The daily report's text (see `formatDailyReport`). */
   | { kind: "daily_report"; text: string };

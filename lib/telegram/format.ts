@@ -18,21 +18,11 @@ import {
 import { summarizeGaps } from "../report/gaps.ts";
 import { fmtBytes, fmtCount, fmtDuration, fmtPct, fmtSignedMs, fmtTime } from "../report/text.ts";
 import type { GapsArgs, MarketSymbols } from "./args.ts";
+import type { SymbolStatus } from "../pipeline/collector.ts";
 import { escapeHtml as esc, preBlock } from "./html.ts";
 
-/** Where one recorded symbol stands, as the collector reports it for `/status`. */
-export interface SymbolStatus {
-  market: Market;
-  symbol: string;
-  /** Every connection carrying the symbol's streams is open and subscribed. */
-  connected: boolean;
-  /** Sync state of the symbol's order book (`idle`, `buffering`, `synced`); null when no depth is recorded. */
-  book: string | null;
-  /** Time since the last message of any of the symbol's streams; null before the first. */
-  lastMessageAgeMs: number | null;
-  /** Messages per second of all the symbol's streams, recent average. */
-  msgsPerSec: number;
-}
+/** One row of `/status` (the collector's per-symbol view). */
+export type { SymbolStatus };
 
 /** A command, its arguments and what it answers: the source of `/help` and of the bot's command menu. */
 export const COMMANDS: readonly { command: string; args: string; description: string }[] = [
