@@ -90,8 +90,10 @@ export class CollectorStatusSource implements StatusSource {
   private rate(key: string, messages: number, nowMs: number): number {
     const prev = this.rates.get(key);
     if (!prev) {
-      this.rates.set(key, { atMs: nowMs, messages, rate: 0 });
-      return 0;
+      // First look: the average since start, until a 10 s window is available.
+      const rate = nowMs > this.options.startedAtMs ? (messages * 1000) / (nowMs - this.options.startedAtMs) : 0;
+      this.rates.set(key, { atMs: nowMs, messages, rate });
+      return rate;
     }
     if (nowMs - prev.atMs >= RATE_WINDOW_MS) {
       prev.rate = ((messages - prev.messages) * 1000) / (nowMs - prev.atMs);
