@@ -106,6 +106,26 @@ export function checkKlines(sim: Sim, market: Market, symbol: string, w: Written
   return rows.length;
 }
 
+/** Every closed candle of `interval` between the first and last one written is written (none missing). */
+export function checkKlinesComplete(
+  sim: Sim,
+  market: Market,
+  symbol: string,
+  interval: string,
+  w: Written,
+): number {
+  const written = new Set(
+    w.klines.filter((r) => r.symbol === symbol && r.interval === interval).map((r) => r.open_time),
+  );
+  const opens = [...written].sort((a, b) => a - b);
+  assert.ok(opens.length > 1, `${market} ${symbol}: ${interval} klines were written`);
+  const truth = sim.truth.klines(market, symbol, interval).map((k) => k.openTime * 1000)
+    .filter((t) => t >= opens[0]! && t <= opens.at(-1)!);
+  const missing = truth.filter((t) => !written.has(t));
+  assert.deepEqual(missing, [], `${market} ${symbol}: ${interval} candles missing`);
+  return truth.length;
+}
+
 /**
  * Every diff the simulator dropped after the collector's first sync lies inside a `sequence` or `disconnect`
  * gap row of that symbol's depth stream. Returns the number of dropped diffs checked.

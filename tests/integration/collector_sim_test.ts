@@ -6,7 +6,14 @@ import assert from "node:assert/strict";
 import type { Market } from "../../lib/binance/types.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { checkBooks, checkDroppedDiffsInGaps, checkKlines, checkTrades, readWritten } from "./_checks.ts";
+import {
+  checkBooks,
+  checkDroppedDiffsInGaps,
+  checkKlines,
+  checkKlinesComplete,
+  checkTrades,
+  readWritten,
+} from "./_checks.ts";
 import { type RunOptions, type Sim, sleep, startCollector, waitFor } from "./_harness.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
@@ -20,6 +27,8 @@ interface Scenario {
   during?: (sim: Sim) => void;
   /** Called when the recording time is over, before the collector stops. */
   after?: (sim: Sim) => void;
+  /** Extra checks on what was written, while the simulator is still up. */
+  check?: (sim: Sim, dataDir: string) => Promise<void>;
   run?: RunOptions;
   markets?: Market[];
 }
@@ -61,7 +70,8 @@ async function runScenario(s: Scenario) {
         };
       }
     }
-    return { result, status: null, dataDir };
+    await s.check?.(sim, dataDir);
+    return { result, dataDir };
   } finally {
     await sim.close();
     await Deno.remove(dataDir, { recursive: true });
@@ -116,12 +126,20 @@ Deno.test("collector vs simulator: reordered diffs never corrupt a book", async 
   assert.equal(result["spot:BTCUSDT"]!.gaps, 0);
 });
 
-Deno.test("collector vs simulator: a disconnect is a gap on every stream, then everything resumes", async () => {
+Deno.test("collector vs simulator: a disconnect is a gap on every stream; trades and klines are backfilled", async () => {
   const { result } = await runScenario({
-    seconds: 4,
+    seconds: 9,
     during: (sim) => {
-      sim.faults.disconnect = { market: "spot" };
-      sim.faults.refuseConnectionsUntil = Date.now() + 700;
+      // After a few candles closed (the backfill resumes from the last one seen), and down long enough for
+      // 1 s candles to close unseen.
+      setTimeout(() => {
+        sim.faults.disconnect = { market: "spot" };
+        sim.faults.refuseConnectionsUntil = Date.now() + 2500;
+      }, 2500);
+    },
+    check: async (sim, dataDir) => {
+      const w = await readWritten(dataDir, "spot");
+      for (const symbol of SYMBOLS) assert.ok(checkKlinesComplete(sim, "spot", symbol, "1s", w) >= 4);
     },
   });
   for (const symbol of SYMBOLS) {
