@@ -24,7 +24,7 @@ import { MARK_EXTRA_DECIMALS, RATE_DECIMALS } from "./events.ts";
 import { eventFrame, formatQuote, levelsJson } from "./frames.ts";
 import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
 import type { BookCapture } from "./symbol_engine.ts";
-import type { AggTrade, Candle } from "../binance/messages.ts";
+import type { AggTrade, Candle, Liquidation } from "../binance/messages.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
 /** An aggregate trade as the exchange made it (the wire's fields, plus its symbol). */
@@ -64,19 +64,8 @@ export interface TruthMarkPrice {
 }
 
 /** A forceOrder event. */
-export interface TruthLiquidation {
+export interface TruthLiquidation extends Liquidation {
   symbol: string;
-  eventTime: number;
-  tradeTime: number;
-  side: "buy" | "sell";
-  orderType: string;
-  timeInForce: string;
-  price: number;
-  averagePrice: number;
-  originalQuantity: number;
-  lastFilledQuantity: number;
-  filledQuantity: number;
-  status: string;
 }
 
 /** What a diff fault did to one diff event of one stream. */

@@ -1,16 +1,12 @@
 import assert from "node:assert/strict";
+import { Prng } from "../../lib/sim/prng.ts";
 import { Backoff, classifyDisconnect, upgradeStatus } from "../../lib/binance/backoff.ts";
 
 /** Deterministic uniform [0, 1) source (mulberry32). */
+/** A seeded random source in [0, 1) (the simulator's PRNG). */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 
 Deno.test("Backoff without jitter doubles up to the cap", () => {

@@ -1,17 +1,13 @@
 import assert from "node:assert/strict";
 import type { Level } from "../../lib/binance/types.ts";
+import { Prng } from "../../lib/sim/prng.ts";
 import { OrderBook, type Side } from "../../lib/book/order_book.ts";
 
 /** mulberry32: a small seeded PRNG, so a failure replays exactly. */
+/** A seeded random source in [0, 1) (the simulator's PRNG). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Prng(seed);
+  return () => rng.next();
 }
 
 /** The obvious implementation: a Map per side, sorted on every read. */
