@@ -91,7 +91,9 @@ export class CollectorStatusSource implements StatusSource {
     const prev = this.rates.get(key);
     if (!prev) {
       // First look: the average since start, until a 10 s window is available.
-      const rate = nowMs > this.options.startedAtMs ? (messages * 1000) / (nowMs - this.options.startedAtMs) : 0;
+      const rate = nowMs > this.options.startedAtMs
+        ? (messages * 1000) / (nowMs - this.options.startedAtMs)
+        : 0;
       this.rates.set(key, { atMs: nowMs, messages, rate });
       return rate;
     }

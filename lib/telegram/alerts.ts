@@ -10,8 +10,6 @@
  * @module
  */
 
-import type { Market } from "../binance/types.ts";
-import type { Row } from "../storage/tables.ts";
 import { alertText, summaryText } from "./alert_text.ts";
 import type { CollectorAlert } from "../pipeline/collector.ts";
 import type { MarketSymbols } from "./args.ts";

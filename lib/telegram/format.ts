@@ -4,7 +4,6 @@
  * @module
  */
 
-import type { Market } from "../binance/types.ts";
 import { type DiskSpace, MIB } from "../disk.ts";
 import { isRecovered } from "../ledger/coverage.ts";
 import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
