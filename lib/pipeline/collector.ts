@@ -141,6 +141,8 @@ export class Collector {
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
   private readonly symbolRates = new Map<string, { atMs: number; messages: number }>();
+  /** Gap rows written since the last flush, for the ledger. */
+  private pendingGaps: { market: Market; gap: Row<"gaps"> }[] = [];
   /** Files written by flushes whose commit has not succeeded yet. */
   private uncommitted: ManifestEntry[] = [];
   private spanStartUs: number;
@@ -174,9 +176,8 @@ export class Collector {
         backfillDone: (market, r) => options.onAlert?.({ kind: "backfill", market, ...r }),
         gap: (market, gap) => {
           if (!this.replaying) options.onAlert?.({ kind: "gap", market, gap });
-          options.ledger.addGap(market, gap).catch((err: unknown) =>
-            options.log("error", "ledger: gap not recorded", { error: String(err) })
-          );
+          // Recorded in the ledger by the flush that commits the row, so ledger and Parquet agree.
+          this.pendingGaps.push({ market, gap });
           options.log("warn", "gap", {
             market,
             symbol: gap.symbol,
@@ -423,6 +424,7 @@ export class Collector {
       position ??= journal.lastRecord;
     }
     const counts = this.markets.map((rt) => ({ rt, counts: rt.normalizer.takeCounts() }));
+    const gaps = this.pendingGaps.splice(0);
     const spanStartUs = this.spanStartUs;
     this.spanStartUs = atUs;
     const batch = store.take();
@@ -436,6 +438,8 @@ export class Collector {
         throw err;
       }
       const files = [...this.uncommitted, ...result.files];
+      // Before the checkpoint: a crash in between replays these gaps, and adding a gap again is a no-op.
+      for (const g of gaps) await ledger.addGap(g.market, g.gap);
       if (!(await ledger.commitCheckpoint(this.checkpoint, position!, files))) {
         throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
       }
@@ -462,6 +466,7 @@ export class Collector {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.flushFailures++;
+      this.pendingGaps.unshift(...gaps);
       this.options.onAlert?.({ kind: "flush_failed", error: String(err) });
       log("error", "flush failed", { reason, error: String(err) });
       return null;
