@@ -141,6 +141,8 @@ export class Collector {
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
   private readonly symbolRates = new Map<string, { atMs: number; messages: number }>();
+  /** Connections closed in the journal at a handover, before their socket finished closing. */
+  private readonly handedOver = new Set<number>();
   /** Gap rows written since the last flush, for the ledger. */
   private pendingGaps: { market: Market; gap: Row<"gaps"> }[] = [];
   /** Files written by flushes whose commit has not succeeded yet. */
@@ -587,7 +589,8 @@ export class Collector {
         onClose: (connId, info) => {
           // A clean stop is not a disconnect: the Shutdown record ends the run instead.
           if (this.stopping) return;
-          if (info.opened) {
+          // A connection handed over to its replacement was already closed in the journal (see promote).
+          if (info.opened && !this.handedOver.delete(connId)) {
             this.record({
               localUs: info.downSinceUs,
               market,
@@ -653,6 +656,21 @@ export class Collector {
     const old = slot.active;
     slot.active = slot.replacement!;
     slot.replacement = null;
+    // Journal the close now, in the same step as the readiness check that allowed it: once `close()` starts,
+    // the old socket delivers nothing more, and frames the replacement brings meanwhile must not count against
+    // the handover.
+    const oldId = old.connId;
+    if (oldId !== null && old.state !== "waiting" && old.state !== "stopped") {
+      this.handedOver.add(oldId);
+      this.record({
+        localUs: nowUs(),
+        market: old.plan.market,
+        conn: oldId,
+        kind: RecordKind.ConnClose,
+        symbol: "",
+        text: "handed over to its replacement",
+      });
+    }
     void old.close();
   }
 

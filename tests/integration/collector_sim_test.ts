@@ -127,19 +127,28 @@ Deno.test("collector vs simulator: reordered diffs never corrupt a book", async 
 });
 
 Deno.test("collector vs simulator: a disconnect is a gap on every stream; trades and klines are backfilled", async () => {
+  let downAtUs = 0;
   const { result } = await runScenario({
-    seconds: 9,
+    seconds: 10,
     during: (sim) => {
       // After a few candles closed (the backfill resumes from the last one seen), and down long enough for
       // 1 s candles to close unseen.
       setTimeout(() => {
+        downAtUs = Date.now() * 1000;
         sim.faults.disconnect = { market: "spot" };
         sim.faults.refuseConnectionsUntil = Date.now() + 2500;
-      }, 2500);
+      }, 3000);
     },
     check: async (sim, dataDir) => {
       const w = await readWritten(dataDir, "spot");
-      for (const symbol of SYMBOLS) assert.ok(checkKlinesComplete(sim, "spot", symbol, "1s", w) >= 4);
+      for (const symbol of SYMBOLS) {
+        checkKlinesComplete(sim, "spot", symbol, "1s", w);
+        const opens = w.klines.filter((k) => k.symbol === symbol).map((k) => k.open_time);
+        assert.ok(
+          Math.min(...opens) < downAtUs - 1e6 && Math.max(...opens) > downAtUs + 3e6,
+          `spot ${symbol}: the written candles span the outage, so completeness covers it`,
+        );
+      }
     },
   });
   for (const symbol of SYMBOLS) {
