@@ -24,6 +24,8 @@ export interface AppOverrides
   journal?: Parameters<typeof JournalWriter.open>[1];
   /** Environment for the ledger (a remote KV needs `DENO_KV_ACCESS_TOKEN`). */
   env?: { get(name: string): string | undefined };
+  /** Per-attempt REST timeout (default 10 s). */
+  restTimeoutMs?: number;
 }
 
 /** A running collector and what it owns. */
@@ -67,7 +69,11 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     const markets: CollectorOptions["markets"][number][] = [];
     for (const m of Object.values(config.markets)) {
       if (!m.enabled) continue;
-      const rest = new RestClient({ market: m.market, baseUrl: m.restUrl });
+      const rest = new RestClient({
+        market: m.market,
+        baseUrl: m.restUrl,
+        timeoutMs: overrides.restTimeoutMs,
+      });
       try {
         await rest.init();
       } catch (err) {
@@ -86,7 +92,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         rest,
       });
     }
-    const { journal: _journalOptions, env: _env, ...collectorOverrides } = overrides;
+    const { journal: _journalOptions, env: _env, restTimeoutMs: _timeout, ...collectorOverrides } = overrides;
     // Parquet encoding runs in a worker so a flush never stalls socket reads or journal fsyncs.
     const encoder = new ParquetEncoder();
     const collector = new Collector({

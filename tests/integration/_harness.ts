@@ -68,6 +68,7 @@ export interface RunOptions {
   extraYaml?: string;
   rotateLeadMs?: number;
   onGap?: (market: Market, gap: Row<"gaps">) => void;
+  restTimeoutMs?: number;
 }
 
 /** A config for the simulator's URLs and a temp data dir. */
@@ -102,6 +103,7 @@ export async function startCollector(sim: Sim, dataDir: string, o: RunOptions = 
   return await startApp(simConfig(sim, dataDir, o), silentLogger, {
     rotateLeadMs: o.rotateLeadMs,
     onGap: o.onGap,
+    restTimeoutMs: o.restTimeoutMs,
   });
 }
 

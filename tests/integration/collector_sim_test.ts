@@ -162,13 +162,14 @@ Deno.test("collector vs simulator: a disconnect is a gap on every stream; trades
   }
 });
 
-Deno.test("collector vs simulator: REST 5xx, 429 and stale snapshots only delay the sync", async () => {
+Deno.test("collector vs simulator: REST 5xx, 429, timeouts and stale snapshots only delay the sync", async () => {
   const { result } = await runScenario({
     seconds: 2,
     faults: {
-      rest: { errorProbability: 0.3, rateLimitProbability: 0.2 },
+      rest: { hangProbability: 0.2, errorProbability: 0.3, rateLimitProbability: 0.2 },
       staleSnapshots: { probability: 0.5 },
     },
+    run: { restTimeoutMs: 1000 },
   });
   for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
 });
