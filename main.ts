@@ -22,7 +22,7 @@ import { startTelegram, type TelegramBot } from "./lib/telegram/bot.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
 import { startSimulator } from "./lib/sim/server.ts";
 import { CollectorStatusSource } from "./lib/status/collector_source.ts";
-import { startStatusServer } from "./lib/status/server.ts";
+import { startStatusServer, type StatusServer } from "./lib/status/server.ts";
 import { VERSION } from "./lib/version.ts";
 
 interface Args {
@@ -125,18 +125,24 @@ async function main(): Promise<void> {
   });
   alert({ kind: "start", version: VERSION, dataDir: config.dataDir, markets });
 
-  const status = config.status.enabled
-    ? startStatusServer({
-      hostname: config.status.hostname,
-      port: config.status.port,
-      source: new CollectorStatusSource(collector, ledger, {
-        version: VERSION,
-        dataDir: config.dataDir,
-        startedAtMs,
-      }),
-      log,
-    })
-    : null;
+  let status: StatusServer | null = null;
+  if (config.status.enabled) {
+    try {
+      status = startStatusServer({
+        hostname: config.status.hostname,
+        port: config.status.port,
+        source: new CollectorStatusSource(collector, ledger, {
+          version: VERSION,
+          dataDir: config.dataDir,
+          startedAtMs,
+        }),
+        log,
+      });
+    } catch (err) {
+      // Collection matters more than the page: e.g. the port is taken by another collector on this host.
+      log("error", "status server not started; collecting without it", { error: String(err) });
+    }
+  }
   if (status) log("info", "status page", { url: status.url });
 
   let cloud: { sync: CloudSync; listening: Promise<void> } | null = null;

@@ -112,3 +112,43 @@ markets:
     }
   }
 });
+
+Deno.test("service: a taken status port is logged and collection goes on", async () => {
+  const sim = await startSimulator({ symbols: ["BTCUSDT"], tickMs: 10 });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const dataDir = await Deno.makeTempDir({ prefix: "collector-port-" });
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(
+    configPath,
+    `symbols: [BTCUSDT]
+data_dir: ${dataDir}
+log_dir: ${dataDir}/logs
+use_futures: false
+status:
+  port: ${(taken.addr as Deno.NetAddr).port}
+markets:
+  spot:
+    rest_url: ${sim.spot.restUrl}
+    ws_url: ${sim.spot.wsUrl}
+`,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, configPath],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    await sleep(4000);
+  } finally {
+    child.kill("SIGTERM");
+    const log = await new Response(child.stderr).text();
+    const status = await child.status;
+    taken.close();
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(configPath);
+    assert.equal(status.code, 0, log.slice(-1500));
+    assert.match(log, /status server not started; collecting without it/);
+    assert.match(log, /flushed reason="shutdown" files=[1-9]/, "data was collected and flushed at the stop");
+  }
+});
