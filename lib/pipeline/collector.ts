@@ -18,6 +18,7 @@ import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
 import { type BackfillRequest, MarketNormalizer, type RowSink, type StreamCount } from "./normalizer.ts";
+import { RateMeter } from "./rate_meter.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
@@ -140,7 +141,7 @@ export class Collector {
   journalErrors = 0;
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
-  private readonly symbolRates = new Map<string, { atMs: number; messages: number }>();
+  private readonly symbolRates = new RateMeter(Date.now());
   /** Connections closed in the journal at a handover, before their socket finished closing. */
   private readonly handedOver = new Set<number>();
   /** Gap rows written since the last flush, for the ledger. */
@@ -300,12 +301,7 @@ export class Collector {
           ...streams.map((ps) => rt.liveness.lastSeenUs(ps.index)).filter(Number.isFinite),
         );
         const messages = streams.reduce((n, ps) => n + totals[ps.index]!.messages, 0);
-        const key = `${rt.setup.market}/${symbol}`;
-        const prev = this.symbolRates.get(key);
-        const rate = prev && nowMs > prev.atMs
-          ? ((messages - prev.messages) * 1000) / (nowMs - prev.atMs)
-          : 0;
-        if (!prev || nowMs - prev.atMs >= 10_000) this.symbolRates.set(key, { atMs: nowMs, messages });
+        const rate = this.symbolRates.rate(`${rt.setup.market}/${symbol}`, messages, nowMs);
         out.push({
           market: rt.setup.market,
           symbol,
@@ -342,11 +338,6 @@ export class Collector {
     return this.options.journal;
   }
 
-  /** The normalizer of a market (status, tests). */
-  normalizerOf(market: Market): MarketNormalizer | undefined {
-    return this.markets.find((m) => m.setup.market === market)?.normalizer;
-  }
-
   /** Where each market stands. */
   status(): MarketStatus[] {
     return this.markets.map((rt) => ({
@@ -365,11 +356,6 @@ export class Collector {
       }),
       stats: { ...rt.normalizer.stats },
     }));
-  }
-
-  /** Forces every connection to drop and reconnect (operator command, tests). */
-  reconnectAll(reason: string): void {
-    for (const rt of this.markets) for (const s of rt.slots) s.active.reconnect(reason);
   }
 
   /**

@@ -6,11 +6,11 @@
 import { diskSpace } from "../disk.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Collector } from "../pipeline/collector.ts";
+import { RateMeter } from "../pipeline/rate_meter.ts";
 import { FLUSH_SECONDS_BOUNDS, Histogram } from "./histogram.ts";
 import type { ClockStatus, DiskStatus, StatusSnapshot, StatusSource } from "./snapshot.ts";
 
 const LEDGER_REFRESH_MS = 30_000;
-const RATE_WINDOW_MS = 10_000;
 
 /** Free and total bytes of the file system holding `path`; null when it cannot be read. */
 async function diskOf(path: string): Promise<DiskStatus | null> {
@@ -25,7 +25,7 @@ async function diskOf(path: string): Promise<DiskStatus | null> {
 export class CollectorStatusSource implements StatusSource {
   private readonly flushHistogram = new Histogram(FLUSH_SECONDS_BOUNDS);
   private flushesSeen = 0;
-  private rates = new Map<string, { atMs: number; messages: number; rate: number }>();
+  private readonly rates: RateMeter;
   private ledgerView = {
     atMs: -Infinity,
     gapsToday: new Map<string, number>(),
@@ -37,7 +37,9 @@ export class CollectorStatusSource implements StatusSource {
     private readonly collector: Collector,
     private readonly ledger: Ledger,
     private readonly options: { version: string; dataDir: string; startedAtMs: number },
-  ) {}
+  ) {
+    this.rates = new RateMeter(options.startedAtMs);
+  }
 
   async snapshot(): Promise<StatusSnapshot> {
     const nowMs = Date.now();
@@ -64,7 +66,7 @@ export class CollectorStatusSource implements StatusSource {
           stale: s.stale,
           messages: s.messages,
           bytes: s.bytes,
-          msgsPerSec: this.rate(key, s.messages, nowMs),
+          msgsPerSec: this.rates.rate(key, s.messages, nowMs),
           lastMessageAgeMs: Number.isFinite(s.lastSeenUs) ? Math.max(0, nowMs - s.lastSeenUs / 1000) : null,
           gaps: s.gaps,
           gapsToday: this.ledgerView.gapsToday.get(key) ?? 0,
@@ -84,25 +86,6 @@ export class CollectorStatusSource implements StatusSource {
       },
       flushes: { durations: this.flushHistogram.snapshot(), failures: c.flushFailures },
     };
-  }
-
-  /** Messages per second over about the last 10 s. */
-  private rate(key: string, messages: number, nowMs: number): number {
-    const prev = this.rates.get(key);
-    if (!prev) {
-      // First look: the average since start, until a 10 s window is available.
-      const rate = nowMs > this.options.startedAtMs
-        ? (messages * 1000) / (nowMs - this.options.startedAtMs)
-        : 0;
-      this.rates.set(key, { atMs: nowMs, messages, rate });
-      return rate;
-    }
-    if (nowMs - prev.atMs >= RATE_WINDOW_MS) {
-      prev.rate = ((messages - prev.messages) * 1000) / (nowMs - prev.atMs);
-      prev.atMs = nowMs;
-      prev.messages = messages;
-    }
-    return prev.rate;
   }
 
   private async refreshLedger(nowMs: number): Promise<void> {
