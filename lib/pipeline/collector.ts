@@ -220,6 +220,8 @@ export class Collector {
         ledger,
         normalizers: new Map(this.markets.map((rt) => [rt.setup.market, rt.normalizer])),
         log,
+        record: (rec) => this.record(rec),
+        nowUs,
       });
     } finally {
       this.replaying = false;

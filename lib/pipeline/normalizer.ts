@@ -140,6 +140,8 @@ interface SavedState {
   market: Market;
   /** Saved after a clean stop (nothing was running). */
   stopped: boolean;
+  /** Local time of the last frame (absent in states saved before 0.3.1). */
+  lastFrameUs?: number | null;
   conns: { id: number; plan: string }[];
   streams: SavedStream[];
   backfills: PendingBackfill[];
@@ -179,6 +181,8 @@ export class MarketNormalizer implements SyncSink {
   private readonly topBuf: Float64Array[];
   /** Local time of the record being processed; rows written by book callbacks use it. */
   private nowUs = 0;
+  /** Local time of the last frame: where a crash's loss begins. */
+  private lastFrameUs = NaN;
   /** True after a clean Shutdown until the next connection opens. */
   stopped = false;
 
@@ -249,6 +253,8 @@ export class MarketNormalizer implements SyncSink {
         return this.stale(rec);
       case RecordKind.Shutdown:
         return this.shutdown(rec.localUs);
+      case RecordKind.Crashed:
+        return this.crashed();
       case RecordKind.Checkpoint:
         // A live checkpoint only records the state; recovery restores from the first one it replays.
         return;
@@ -262,6 +268,7 @@ export class MarketNormalizer implements SyncSink {
 
   private frame(rec: JournalRecord): void {
     this.stats.frames++;
+    this.lastFrameUs = rec.localUs;
     this.connLastUs.set(rec.conn, rec.localUs);
     let msg: unknown;
     try {
@@ -372,15 +379,22 @@ export class MarketNormalizer implements SyncSink {
   }
 
   /**
-   * The collector died without a clean stop (found by recovery): every stream may have lost data from the last
-   * journaled record until the next run delivers again, so each opens a disconnect gap; books must resync.
+   * The collector died without a clean stop (a {@link RecordKind.Crashed} record): every stream may have lost
+   * data from the last frame received until the next run delivers again, so each opens a disconnect gap; books
+   * must resync. Not from the last record: a run killed during its own recovery journals records but no frame.
    */
-  crashed(lastUs: number): void {
+  private crashed(): void {
     for (const st of this.states) {
       st.cursor.detachAll();
       st.book?.reset();
       if (!Number.isNaN(st.cursor.lastLocalUs) || st.book?.book.lastUpdateId) {
-        this.openGap(st, "disconnect", lastUs, "collector stopped without a clean shutdown");
+        const since = Number.isNaN(this.lastFrameUs) ? st.cursor.lastLocalUs : this.lastFrameUs;
+        this.openGap(
+          st,
+          "disconnect",
+          Number.isNaN(since) ? this.nowUs : since,
+          "collector stopped without a clean shutdown",
+        );
       }
     }
     this.connStreams.clear();
@@ -433,6 +447,7 @@ export class MarketNormalizer implements SyncSink {
       v: 1,
       market: this.market,
       stopped: this.stopped,
+      lastFrameUs: num(this.lastFrameUs),
       conns: [...this.connPlans].map(([id, plan]) => ({ id, plan })),
       backfills: this.backfills,
       streams: this.states.map((st) => {
@@ -463,6 +478,7 @@ export class MarketNormalizer implements SyncSink {
       throw new TypeError(`Cannot restore normalizer state: version ${saved.v}, market ${saved.market}`);
     }
     this.stopped = saved.stopped;
+    this.lastFrameUs = saved.lastFrameUs ?? NaN;
     this.backfills = saved.backfills.filter((b) => this.routes.has(b.stream));
     this.connStreams.clear();
     this.connPlans.clear();

@@ -29,6 +29,11 @@ export const enum RecordKind {
   BackfillTrades = 9,
   /** A REST `klines` body fetched to fill a hole; `text` is `<interval> <fromOpenMs> <toOpenMs>\n<body>`. */
   BackfillKlines = 10,
+  /**
+   * Recovery found that the run before stopped without a clean shutdown: every stream opens a disconnect gap
+   * from the last frame received. Journaled so that a later replay (after another crash) reaches the same state.
+   */
+  Crashed = 11,
 }
 
 /** One journaled record. */

@@ -14,7 +14,7 @@ import { isTempFile } from "../storage/atomic_file.ts";
 import { type JournalTail, readSegments } from "../storage/journal.ts";
 import { parseParquetPath } from "../storage/layout.ts";
 import type { MarketNormalizer } from "./normalizer.ts";
-import { RecordKind } from "./records.ts";
+import { type JournalRecord, RecordKind } from "./records.ts";
 
 /** What a recovery found and did. */
 export interface RecoveryReport {
@@ -63,8 +63,9 @@ async function* walk(root: string, rel: string): AsyncGenerator<string> {
 
 /**
  * Replays the uncommitted journal into `normalizers`. The caller then flushes and commits, before connecting.
- * A previous run that ended without a Shutdown record crashed: every stream gets a disconnect gap from its last
- * record on, closed when the new run delivers.
+ * A previous run that ended without a Shutdown record crashed: a {@link RecordKind.Crashed} record per market
+ * goes through `record` (which journals it and hands it to the normalizer), so every stream gets a disconnect
+ * gap, closed when the new run delivers; a run killed before its next commit replays to the same state.
  */
 export async function recover(
   options: {
@@ -73,6 +74,8 @@ export async function recover(
     ledger: Ledger;
     normalizers: ReadonlyMap<Market, MarketNormalizer>;
     log: Logger;
+    record: (rec: JournalRecord) => void;
+    nowUs: () => number;
   },
 ): Promise<RecoveryReport> {
   const { ledger, normalizers, log } = options;
@@ -114,7 +117,12 @@ export async function recover(
     records++;
   }
   const crashed = lastUs !== null && !clean;
-  if (crashed) { for (const n of normalizers.values()) n.crashed(lastUs!); }
+  if (crashed) {
+    const localUs = options.nowUs();
+    for (const market of normalizers.keys()) {
+      options.record({ localUs, market, conn: 0, kind: RecordKind.Crashed, symbol: "", text: "" });
+    }
+  }
   for (const t of tails) {
     log("warn", "journal tail ignored", {
       segment: t.segment,
