@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { Market } from "../../lib/binance/types.ts";
+import type { MarketStatus } from "../../lib/pipeline/collector.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import {
@@ -25,6 +26,11 @@ interface Scenario {
   faults?: Partial<Faults>;
   /** Applied once the books are synced. */
   during?: (sim: Sim) => void;
+  /**
+   * Waited for once the recording time is over, then 3 s more are recorded: for a recovery whose timing is
+   * random (reconnect backoff has jitter).
+   */
+  settled?: (status: MarketStatus[]) => boolean;
   /** Called when the recording time is over, before the collector stops. */
   after?: (sim: Sim) => void;
   /** Extra checks on what was written, while the simulator is still up. */
@@ -49,6 +55,10 @@ async function runScenario(s: Scenario) {
       );
       s.during?.(sim);
       await sleep(s.seconds * 1000);
+      if (s.settled) {
+        await waitFor("the run to settle", () => s.settled!(collector.status()), 30_000);
+        await sleep(3000);
+      }
       s.after?.(sim);
     } finally {
       await app.stop();
@@ -129,7 +139,12 @@ Deno.test("collector vs simulator: reordered diffs never corrupt a book", async 
 Deno.test("collector vs simulator: a disconnect is a gap on every stream; trades and klines are backfilled", async () => {
   let downAtUs = 0;
   const { result } = await runScenario({
-    seconds: 10,
+    seconds: 6,
+    // Reconnected (backoff jitter decides when; spot's first connection has id 1) and resynced, so candles after
+    // the outage get recorded.
+    settled: (status) =>
+      downAtUs > 0 && status.find((m) => m.market === "spot")!.connections.every((c) => c.connId !== 1) &&
+      status.every((m) => m.books.every((b) => b.state === "synced")),
     during: (sim) => {
       // After a few candles closed (the backfill resumes from the last one seen), and down long enough for
       // 1 s candles to close unseen.
