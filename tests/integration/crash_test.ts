@@ -53,10 +53,12 @@ markets:
       // Flushes run every 4 s, so a kill leaves up to 4 s of rows in the journal only, and may land in a flush.
       // The third kill comes within about a second of the start: while recovery replays, or just after.
       await sleep(i === 2 ? 300 + Math.random() * 900 : 5000 + Math.random() * 2500);
-      kills.push(Date.now() * 1000);
       child.kill("SIGKILL");
       await child.stderr.cancel();
       assert.equal((await child.status).signal, "SIGKILL");
+      // Read once the process is gone: a clock read just before kill() (Date.now() is whole milliseconds) could
+      // precede a frame the process still journaled.
+      kills.push(Date.now() * 1000);
     }
     const last = startCollectorProcess(configPath);
     await sleep(5000);
