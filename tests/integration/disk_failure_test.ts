@@ -1,0 +1,81 @@
+/**
+ * A disk that refuses writes fails flushes, not data. Here a plain file sits where the spot trades partition
+ * directory must be created, so every write of that table fails with a real I/O error from the file system (as
+ * on a full or read-only disk) while the other tables still write. The rows stay buffered, the checkpoint is not
+ * committed, and once writes work again every trade is written exactly once, with an alert for the failures.
+ */
+import assert from "node:assert/strict";
+import { startApp } from "../../lib/app.ts";
+import { silentLogger } from "../../lib/log.ts";
+import type { CollectorAlert } from "../../lib/pipeline/collector.ts";
+import { verifyDataDir } from "../../lib/report/verify.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { checkBooks, checkTrades, readWritten } from "./_checks.ts";
+import { simConfig, sleep, waitFor } from "./_harness.ts";
+
+const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+
+Deno.test("collector vs simulator: flushes that fail while the disk refuses writes lose no row", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "collector-disk-" });
+  const sim = await startSimulator({ symbols: SYMBOLS, seed: 13, tickMs: 10, truth: true });
+  const blocker = `${dataDir}/spot/trades`;
+  await Deno.mkdir(`${dataDir}/spot`, { recursive: true });
+  await Deno.writeTextFile(blocker, "a file where a directory must go");
+  const alerts: CollectorAlert[] = [];
+  let syncedUs = 0;
+  try {
+    const app = await startApp(simConfig(sim, dataDir, { usdm: false }), silentLogger, {
+      onAlert: (a) => alerts.push(a),
+    });
+    try {
+      await waitFor(
+        "books synced",
+        () => app.collector.status().every((m) => m.books.every((b) => b.state === "synced")),
+      );
+      syncedUs = Date.now() * 1000;
+      await waitFor("three failed flushes", () => app.collector.flushFailures >= 3);
+      const checkpoint = await app.ledger.getCheckpoint();
+      await Deno.remove(blocker);
+      const flushed = app.collector.flushCount;
+      await waitFor("a flush after the disk works again", () => app.collector.flushCount > flushed);
+      const after = await app.ledger.getCheckpoint();
+      assert.ok(
+        after!.segment > checkpoint!.segment ||
+          (after!.segment === checkpoint!.segment && after!.offset > checkpoint!.offset),
+        "the checkpoint moves on only once the failed rows are written",
+      );
+      await sleep(1000);
+    } finally {
+      await app.stop();
+    }
+
+    assert.ok(
+      alerts.some((a) => a.kind === "flush_failed" && /Not a directory|os error 20/.test(a.error)),
+      `a flush_failed alert names the I/O error: ${
+        JSON.stringify(alerts.filter((a) => a.kind === "flush_failed").slice(0, 1))
+      }`,
+    );
+    const w = await readWritten(dataDir, "spot");
+    for (const symbol of SYMBOLS) {
+      checkTrades(sim, "spot", symbol, w);
+      checkBooks(sim, "spot", symbol, w, 10);
+      const ids = w.trades.filter((t) => t.symbol === symbol).map((t) => t.agg_trade_id).sort((a, b) =>
+        a - b
+      );
+      assert.equal(ids.at(-1)! - ids[0]! + 1, ids.length, `spot ${symbol}: the trade tape has no hole`);
+      // Every flush of trades failed from the start until the blocker went, well after the books synced; the
+      // tape has no hole and must reach back before that sync.
+      const firstUs = Math.min(...w.trades.filter((t) => t.symbol === symbol).map((t) => t.local_time));
+      assert.ok(
+        firstUs < syncedUs,
+        `spot ${symbol}: trades received while writes failed are in the files`,
+      );
+      assert.equal(w.gaps.filter((g) => g.symbol === symbol).length, 0, `spot ${symbol}: no gap`);
+    }
+    const verified = await verifyDataDir(dataDir);
+    assert.deepEqual(verified.problems, [], "every file matches the manifest");
+  } finally {
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
