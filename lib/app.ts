@@ -62,10 +62,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     await ledger.mirrorManifest(config.dataDir);
     const manifest = await Manifest.load(config.dataDir);
     // fsync twice a second: a record is durable within about a second of its arrival even when one is slow.
-    const journal = await JournalWriter.open(journalDir(config.dataDir), {
-      syncIntervalMs: 500,
-      ...overrides.journal,
-    });
+    const journalOptions = { syncIntervalMs: 500, ...overrides.journal };
+    const openJournal = () => JournalWriter.open(journalDir(config.dataDir), journalOptions);
+    const journal = await openJournal();
     const markets: CollectorOptions["markets"][number][] = [];
     for (const m of Object.values(config.markets)) {
       if (!m.enabled) continue;
@@ -98,6 +97,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     const collector = new Collector({
       markets,
       journal,
+      reopenJournal: openJournal,
       store: new TableStore(config.dataDir, undefined, encoder),
       ledger,
       manifest,

@@ -19,6 +19,7 @@ import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
 import { type BackfillRequest, MarketNormalizer, type RowSink, type StreamCount } from "./normalizer.ts";
 import { RateMeter } from "./rate_meter.ts";
+import { JournalKeeper } from "./journal_keeper.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
@@ -38,6 +39,8 @@ export interface MarketSetup {
 export interface CollectorOptions {
   markets: readonly MarketSetup[];
   journal: JournalWriter;
+  /** Opens a new journal segment after a write or fsync failure (see {@link JournalKeeper}). */
+  reopenJournal?: () => Promise<JournalWriter>;
   store: TableStore;
   log: Logger;
   /** Levels per side in `book_snapshots`. */
@@ -83,7 +86,9 @@ export type CollectorAlert =
     rows: number;
     detail: string;
   }
-  | { kind: "flush_failed"; error: string };
+  | { kind: "flush_failed"; error: string }
+  /** The journal failed: collection goes on in memory while it is reopened. */
+  | { kind: "journal_failed"; error: string };
 
 /** Where one (market, symbol) stands, for chat queries. */
 export interface SymbolStatus {
@@ -137,8 +142,7 @@ export class Collector {
   private stopping = false;
   /** True while recovery replays the journal: requests the normalizers make are already answered in it. */
   private replaying = false;
-  /** Records the journal could not take (it stops accepting after a write or fsync failure). */
-  journalErrors = 0;
+  private readonly wal: JournalKeeper;
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
   private readonly symbolRates = new RateMeter(Date.now());
@@ -154,6 +158,23 @@ export class Collector {
 
   constructor(private readonly options: CollectorOptions) {
     this.badFrames = new RateLimitedLog(options.log);
+    this.wal = new JournalKeeper(options.journal, {
+      reopen: options.reopenJournal,
+      onFailed: (err) => {
+        options.log("error", "journal failed: collecting on in memory while it is reopened", {
+          error: String(err),
+        });
+        options.onAlert?.({ kind: "journal_failed", error: String(err) });
+      },
+      // Replayed after a crash, the journal lost what came since its last frame: a gap on every stream.
+      onReopening: (writer) => {
+        const at = nowUs();
+        const reason = "the journal failed and was reopened: frames since its last one were not journaled";
+        for (const rt of this.markets) writer.append(at, rt.setup.market, 0, RecordKind.Crashed, "", reason);
+      },
+      onReopened: (writer, downMs) =>
+        options.log("warn", "journal reopened", { segment: writer.segment, downMs }),
+    });
     this.spanStartUs = options.startUs ?? nowUs();
     for (const setup of options.markets) {
       const plan = planStreams(
@@ -209,14 +230,14 @@ export class Collector {
    * run starts from a clean checkpoint.
    */
   async recover(): Promise<RecoveryReport> {
-    const { ledger, log, journal, dataDir } = this.options;
+    const { ledger, log, dataDir } = this.options;
     this.checkpoint = await ledger.getCheckpoint();
     this.replaying = true;
     let report: RecoveryReport;
     try {
       report = await recover({
         dataDir,
-        journalDir: journal.dir,
+        journalDir: this.wal.writer.dir,
         ledger,
         normalizers: new Map(this.markets.map((rt) => [rt.setup.market, rt.normalizer])),
         log,
@@ -337,7 +358,12 @@ export class Collector {
 
   /** The write-ahead journal (status, benchmarks). */
   get journal(): JournalWriter {
-    return this.options.journal;
+    return this.wal.writer;
+  }
+
+  /** Records the journal could not take (it was down, or failed on them). */
+  get journalErrors(): number {
+    return this.wal.errors;
   }
 
   /** Where each market stands. */
@@ -388,8 +414,15 @@ export class Collector {
         text: "",
       });
     }
+    // A checkpoint needs the journal: one more try, else the next start recovers what it holds.
+    if (this.wal.down && !(await this.wal.reopen())) {
+      this.options.log(
+        "error",
+        "journal down at shutdown: buffered rows are left to the next start's recovery",
+      );
+    }
     await this.flush("shutdown");
-    await this.options.journal.close();
+    await this.wal.close();
     this.options.log("info", "collector stopped");
   }
 
@@ -404,22 +437,41 @@ export class Collector {
 
   private async doFlush(reason: string): Promise<FlushResult | null> {
     this.lastFlush = Date.now();
-    const { journal, store, ledger, log } = this.options;
+    const { store, ledger, log } = this.options;
+    // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
+    if (this.wal.down) return null;
     const atUs = nowUs();
     // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
     // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
     let position: JournalPosition | null = null;
     for (const rt of this.markets) {
-      journal.append(atUs, rt.setup.market, 0, RecordKind.Checkpoint, "", rt.normalizer.exportState());
-      position ??= journal.lastRecord;
+      const state = rt.normalizer.exportState();
+      const rec = {
+        localUs: atUs,
+        market: rt.setup.market,
+        conn: 0,
+        kind: RecordKind.Checkpoint,
+        symbol: "",
+        text: state,
+      };
+      if (!this.wal.append(rec)) return null;
+      position ??= this.wal.writer.lastRecord;
     }
-    const counts = this.markets.map((rt) => ({ rt, counts: rt.normalizer.takeCounts() }));
     const gaps = this.pendingGaps.splice(0);
     const spanStartUs = this.spanStartUs;
     this.spanStartUs = atUs;
     const batch = store.take();
+    // The checkpoint must be durable before the ledger points at it.
+    if (!(await this.wal.sync())) {
+      store.putBack(batch);
+      this.pendingGaps.unshift(...gaps);
+      this.spanStartUs = spanStartUs;
+      return null;
+    }
+    // Message counts are keyed by their own hour, so taking them after the await only moves them between
+    // flushes of the same coverage.
+    const counts = this.markets.map((rt) => ({ rt, counts: rt.normalizer.takeCounts() }));
     try {
-      await journal.sync(); // the checkpoint must be durable before the ledger points at it
       let result: FlushResult;
       try {
         result = await store.write(batch);
@@ -487,7 +539,7 @@ export class Collector {
 
   /** Segments before the committed checkpoint are in Parquet: delete them, or archive them with `keep_raw`. */
   private async pruneJournal(before: number): Promise<void> {
-    const dir = this.options.journal.dir;
+    const dir = this.wal.writer.dir;
     for (const id of await listSegments(dir)) {
       if (id >= before) continue;
       const path = segmentPath(dir, id);
@@ -502,10 +554,9 @@ export class Collector {
    */
   private record(rec: JournalRecord): void {
     try {
-      this.options.journal.append(rec.localUs, rec.market, rec.conn, rec.kind, rec.symbol, rec.text);
+      this.wal.append(rec);
     } catch (err) {
-      this.journalErrors++;
-      this.badFrames.write("error", "journal append failed", { error: String(err) });
+      this.badFrames.write("error", "record not journaled", { kind: rec.kind, error: String(err) });
     }
     try {
       this.normalizerOfRecord(rec).process(rec);
@@ -726,11 +777,7 @@ export class Collector {
   }
 
   private tick(): void {
-    try {
-      this.options.journal.tick(Date.now());
-    } catch (err) {
-      this.options.log("error", "journal failed", { error: String(err) });
-    }
+    this.wal.tick(Date.now());
     if (this.options.store.bufferedBytes > this.options.maxBufferBytes) void this.flush("buffer full");
   }
 

@@ -254,7 +254,7 @@ export class MarketNormalizer implements SyncSink {
       case RecordKind.Shutdown:
         return this.shutdown(rec.localUs);
       case RecordKind.Crashed:
-        return this.crashed();
+        return this.crashed(rec.text || "collector stopped without a clean shutdown");
       case RecordKind.Checkpoint:
         // A live checkpoint only records the state; recovery restores from the first one it replays.
         return;
@@ -379,22 +379,18 @@ export class MarketNormalizer implements SyncSink {
   }
 
   /**
-   * The collector died without a clean stop (a {@link RecordKind.Crashed} record): every stream may have lost
-   * data from the last frame received until the next run delivers again, so each opens a disconnect gap; books
-   * must resync. Not from the last record: a run killed during its own recovery journals records but no frame.
+   * The journal may have lost data (a {@link RecordKind.Crashed} record: a crash, or a journal reopened after
+   * a failure): every stream may miss data from the last frame received until the next delivery, so each opens a
+   * disconnect gap; books must resync. Not from the last record: a run killed during its own recovery journals
+   * records but no frame.
    */
-  private crashed(): void {
+  private crashed(reason: string): void {
     for (const st of this.states) {
       st.cursor.detachAll();
       st.book?.reset();
       if (!Number.isNaN(st.cursor.lastLocalUs) || st.book?.book.lastUpdateId) {
         const since = Number.isNaN(this.lastFrameUs) ? st.cursor.lastLocalUs : this.lastFrameUs;
-        this.openGap(
-          st,
-          "disconnect",
-          Number.isNaN(since) ? this.nowUs : since,
-          "collector stopped without a clean shutdown",
-        );
+        this.openGap(st, "disconnect", Number.isNaN(since) ? this.nowUs : since, reason);
       }
     }
     this.connStreams.clear();

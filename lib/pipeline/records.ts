@@ -30,8 +30,9 @@ export const enum RecordKind {
   /** A REST `klines` body fetched to fill a hole; `text` is `<interval> <fromOpenMs> <toOpenMs>\n<body>`. */
   BackfillKlines = 10,
   /**
-   * Recovery found that the run before stopped without a clean shutdown: every stream opens a disconnect gap
-   * from the last frame received. Journaled so that a later replay (after another crash) reaches the same state.
+   * Data since the last journaled frame may be missing from the journal: recovery found that the run before
+   * stopped without a clean shutdown, or the journal failed and was reopened. Every stream opens a disconnect gap
+   * from the last frame; `text` is the reason (empty: a crash).
    */
   Crashed = 11,
 }

@@ -112,6 +112,11 @@ export class TableStore implements RowSink {
     return due;
   }
 
+  /** Returns taken buffers that were not written (a flush that stopped before writing), for the next take. */
+  putBack(due: Slot[]): void {
+    this.failed.unshift(...due);
+  }
+
   /**
    * Writes taken buffers as Parquet files (temp file, fsync, rename). A buffer whose write fails is kept for the
    * next {@link take}; the first error is rethrown once the others were written.

@@ -100,6 +100,8 @@ export function alertText(a: Alert): string {
         })`;
     case "flush_failed":
       return `❌ Flush failed: ${detail(a.error)}`;
+    case "journal_failed":
+      return `❌ <b>Journal failed</b>: ${detail(a.error)}; collecting in memory while it is reopened`;
     case "sync_failed":
       return `☁️ Upload failed: ${esc(a.path)}: ${detail(a.error)}`;
     case "daily_report":
@@ -145,6 +147,8 @@ export function summaryText(t: Tally, spanMs: number): string {
     }
     case "flush_failed":
       return `❌ ${count(t.count, "flush failure")} ${last}; last: ${detail(t.lastError)}`;
+    case "journal_failed":
+      return `❌ ${count(t.count, "journal failure")} ${last}; last: ${detail(t.lastError)}`;
     case "sync_failed":
       return `☁️ ${count(t.count, "upload failure")} ${last}${subjects}; last: ${detail(t.lastError)}`;
     default:

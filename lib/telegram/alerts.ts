@@ -93,6 +93,8 @@ export function groupOf(alert: Alert): { family: AlertFamily; key: string } | nu
       return { family: "disk", key: alert.freeBytes < alert.minBytes ? "disk:min" : "disk:low" };
     case "flush_failed":
       return { family: "flush", key: "flush" };
+    case "journal_failed":
+      return { family: "flush", key: "journal" };
     case "sync_failed":
       return { family: "sync", key: "sync" };
     default:
@@ -178,7 +180,7 @@ function addTo(t: Tally, alert: Alert): void {
   if (subject !== null && !t.subjects.has(subject) && t.subjects.size >= MAX_SUBJECTS) t.moreSubjects = true;
   else bump(t.subjects, subject);
   t.worst = worstOf(t.worst, alert);
-  if (alert.kind === "flush_failed") t.lastError = alert.error;
+  if (alert.kind === "flush_failed" || alert.kind === "journal_failed") t.lastError = alert.error;
   else if (alert.kind === "sync_failed") t.lastError = `${alert.path}: ${alert.error}`;
 }
 

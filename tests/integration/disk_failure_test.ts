@@ -1,8 +1,13 @@
 /**
- * A disk that refuses writes fails flushes, not data. Here a plain file sits where the spot trades partition
- * directory must be created, so every write of that table fails with a real I/O error from the file system (as
- * on a full or read-only disk) while the other tables still write. The rows stay buffered, the checkpoint is not
- * committed, and once writes work again every trade is written exactly once, with an alert for the failures.
+ * A disk that refuses writes fails flushes, not data.
+ *
+ * Parquet: a plain file sits where the spot trades partition directory must be created, so every write of that
+ * table fails with a real I/O error from the file system (as on a full or read-only disk) while the other tables
+ * still write. The rows stay buffered, the checkpoint is not committed, and once writes work again every trade is
+ * written exactly once, with an alert for the failures.
+ *
+ * Journal: its segment files fail every write and fsync for a while. Collection goes on in memory, flushes wait
+ * (a checkpoint needs the journal), the journal is reopened once the disk works, and nothing is lost.
  */
 import assert from "node:assert/strict";
 import { startApp } from "../../lib/app.ts";
@@ -10,10 +15,28 @@ import { silentLogger } from "../../lib/log.ts";
 import type { CollectorAlert } from "../../lib/pipeline/collector.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { checkBooks, checkTrades, readWritten } from "./_checks.ts";
-import { simConfig, sleep, waitFor } from "./_harness.ts";
+import { flakyDisk } from "../flaky_disk.ts";
+import { checkBooks, checkTrades, readWritten, type Written } from "./_checks.ts";
+import { type Sim, simConfig, sleep, waitFor } from "./_harness.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+
+/**
+ * Every spot trade once and true, books true, no gap, and a tape without a hole from before `beforeUs` (when
+ * writes started failing) to after `afterUs` (when they worked again).
+ */
+function checkComplete(sim: Sim, w: Written, beforeUs: number, afterUs: number) {
+  for (const symbol of SYMBOLS) {
+    checkTrades(sim, "spot", symbol, w);
+    checkBooks(sim, "spot", symbol, w, 10);
+    const ids = w.trades.filter((t) => t.symbol === symbol).map((t) => t.agg_trade_id).sort((a, b) => a - b);
+    assert.equal(ids.at(-1)! - ids[0]! + 1, ids.length, `spot ${symbol}: the trade tape has no hole`);
+    const firstUs = Math.min(...w.trades.filter((t) => t.symbol === symbol).map((t) => t.local_time));
+    const lastUs = Math.max(...w.trades.filter((t) => t.symbol === symbol).map((t) => t.local_time));
+    assert.ok(firstUs < beforeUs && lastUs > afterUs, `spot ${symbol}: the tape spans the failures`);
+    assert.equal(w.gaps.filter((g) => g.symbol === symbol).length, 0, `spot ${symbol}: no gap`);
+  }
+}
 
 Deno.test("collector vs simulator: flushes that fail while the disk refuses writes lose no row", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "collector-disk-" });
@@ -23,6 +46,7 @@ Deno.test("collector vs simulator: flushes that fail while the disk refuses writ
   await Deno.writeTextFile(blocker, "a file where a directory must go");
   const alerts: CollectorAlert[] = [];
   let syncedUs = 0;
+  let writableUs = 0;
   try {
     const app = await startApp(simConfig(sim, dataDir, { usdm: false }), silentLogger, {
       onAlert: (a) => alerts.push(a),
@@ -36,6 +60,7 @@ Deno.test("collector vs simulator: flushes that fail while the disk refuses writ
       await waitFor("three failed flushes", () => app.collector.flushFailures >= 3);
       const checkpoint = await app.ledger.getCheckpoint();
       await Deno.remove(blocker);
+      writableUs = Date.now() * 1000;
       const flushed = app.collector.flushCount;
       await waitFor("a flush after the disk works again", () => app.collector.flushCount > flushed);
       const after = await app.ledger.getCheckpoint();
@@ -55,23 +80,50 @@ Deno.test("collector vs simulator: flushes that fail while the disk refuses writ
         JSON.stringify(alerts.filter((a) => a.kind === "flush_failed").slice(0, 1))
       }`,
     );
-    const w = await readWritten(dataDir, "spot");
-    for (const symbol of SYMBOLS) {
-      checkTrades(sim, "spot", symbol, w);
-      checkBooks(sim, "spot", symbol, w, 10);
-      const ids = w.trades.filter((t) => t.symbol === symbol).map((t) => t.agg_trade_id).sort((a, b) =>
-        a - b
+    checkComplete(sim, await readWritten(dataDir, "spot"), syncedUs, writableUs);
+    const verified = await verifyDataDir(dataDir);
+    assert.deepEqual(verified.problems, [], "every file matches the manifest");
+  } finally {
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("collector vs simulator: a journal whose disk fails for a while is reopened; no row is lost", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "collector-wal-" });
+  const sim = await startSimulator({ symbols: SYMBOLS, seed: 17, tickMs: 10, truth: true });
+  const { disk, openSegment } = flakyDisk();
+  const alerts: CollectorAlert[] = [];
+  let failedUs = 0;
+  let writableUs = 0;
+  try {
+    const app = await startApp(simConfig(sim, dataDir, { usdm: false }), silentLogger, {
+      onAlert: (a) => alerts.push(a),
+      journal: { openSegment },
+    });
+    try {
+      await waitFor(
+        "books synced",
+        () => app.collector.status().every((m) => m.books.every((b) => b.state === "synced")),
       );
-      assert.equal(ids.at(-1)! - ids[0]! + 1, ids.length, `spot ${symbol}: the trade tape has no hole`);
-      // Every flush of trades failed from the start until the blocker went, well after the books synced; the
-      // tape has no hole and must reach back before that sync.
-      const firstUs = Math.min(...w.trades.filter((t) => t.symbol === symbol).map((t) => t.local_time));
-      assert.ok(
-        firstUs < syncedUs,
-        `spot ${symbol}: trades received while writes failed are in the files`,
-      );
-      assert.equal(w.gaps.filter((g) => g.symbol === symbol).length, 0, `spot ${symbol}: no gap`);
+      const segment = app.collector.journal.segment;
+      disk.full = true;
+      failedUs = Date.now() * 1000;
+      await waitFor("the journal failure reported", () => alerts.some((a) => a.kind === "journal_failed"));
+      const flushes = app.collector.flushCount;
+      await sleep(2500); // flush_interval is 1 s: flushes wait for the journal
+      assert.equal(app.collector.flushCount, flushes, "no checkpoint without the journal");
+      assert.ok(app.collector.journalErrors > 0, "records not journaled are counted");
+      disk.full = false;
+      writableUs = Date.now() * 1000;
+      await waitFor("a flush after the journal reopened", () => app.collector.flushCount > flushes);
+      assert.ok(app.collector.journal.segment > segment, "a new segment");
+      await sleep(1000);
+    } finally {
+      await app.stop();
     }
+    assert.equal(alerts.filter((a) => a.kind === "journal_failed").length, 1, "one alert per outage");
+    checkComplete(sim, await readWritten(dataDir, "spot"), failedUs, writableUs);
     const verified = await verifyDataDir(dataDir);
     assert.deepEqual(verified.problems, [], "every file matches the manifest");
   } finally {

@@ -188,3 +188,38 @@ Deno.test("recovery: a second run that connected before dying is replayed as it 
   assert.deepEqual(third.trades.map((t) => t.agg_trade_id), [103, 106]);
   assert.deepEqual(third.normalizer.pendingBackfills(), third.backfills);
 });
+
+Deno.test("recovery: a journal reopened after a write failure replays as a gap from its last frame", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "recovery-" });
+  const ledger = await openLedger(":memory:");
+  try {
+    const first = await Run.start(`${dataDir}/_journal`);
+    first.live(1 * S, [100, 101]); // frames at 2 s and 3 s
+    await first.commit(ledger, 3.5 * S);
+    await first.kill(); // the disk failed: nothing more reached this segment
+    // The same process, same connection, reopened its journal at 6 s (trades 102..104 arrived meanwhile and
+    // went to the live output only), then died before its next checkpoint.
+    const reopened = await JournalWriter.open(`${dataDir}/_journal`);
+    reopened.append(6 * S, "spot", 0, RecordKind.Crashed, "", "journal reopened");
+    reopened.append(7 * S, "spot", 1, RecordKind.Frame, "", trade(105, 7000));
+    await reopened.close();
+
+    const next = await Run.start(`${dataDir}/_journal`);
+    await next.recover(dataDir, ledger, 9 * S);
+    assert.deepEqual(next.backfills, [{ kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 104 }]);
+    assert.deepEqual(next.trades.map((t) => t.agg_trade_id), [105]);
+    const body = JSON.stringify(
+      [102, 103, 104].map((a) => ({ a, p: "1", q: "1", f: a, l: a, T: 4000, m: true })),
+    );
+    next.record(rec(10 * S, 0, RecordKind.BackfillTrades, `102 104\n${body}`, "BTCUSDT"));
+    // A disconnect gap from the last journaled frame (not merely a hole in the ids): every stream gets one.
+    assert.deepEqual(
+      next.gaps.map((g) => [g.kind, g.start_time, g.end_time, g.reason.split(";")[0]]),
+      [["backfilled", 3 * S, 7 * S, "journal reopened"]],
+    );
+    await next.kill();
+  } finally {
+    ledger.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
