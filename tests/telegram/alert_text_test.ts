@@ -91,6 +91,11 @@ const CASES: [Alert, string][] = [
   ],
   [{ kind: "flush_failed", error: "x".repeat(400) }, `❌ Flush failed: ${"x".repeat(299)}…`],
   [
+    { kind: "journal_failed", error: "Journal write failed in segment 7: No space left on device" },
+    "❌ <b>Journal failed</b>: Journal write failed in segment 7: No space left on device; collecting in memory " +
+    "while it is reopened",
+  ],
+  [
     { kind: "sync_failed", path: "spot/trades/date=2024-01-02/a&b.parquet", error: "exit 1" },
     "☁️ Upload failed: spot/trades/date=2024-01-02/a&amp;b.parquet: exit 1",
   ],

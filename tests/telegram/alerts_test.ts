@@ -178,7 +178,7 @@ const CASES: Case[] = [
     ],
   },
   {
-    name: "flush and upload failures quote the last error",
+    name: "flush, upload and journal failures quote the last error",
     steps: [
       {
         at: 0,
@@ -187,6 +187,8 @@ const CASES: Case[] = [
           { kind: "flush_failed", error: "EIO <disk>" },
           { kind: "sync_failed", path: "spot/trades/a.parquet", error: "timeout" },
           { kind: "sync_failed", path: "spot/trades/b.parquet", error: "403" },
+          { kind: "journal_failed", error: "No space left on device" },
+          { kind: "journal_failed", error: "EIO" },
         ],
       },
       {
@@ -195,6 +197,7 @@ const CASES: Case[] = [
           "❌ 2 flush failures in the last 2 s; last: EIO &lt;disk&gt;",
           "☁️ 2 upload failures in the last 2 s (spot/trades/a.parquet, spot/trades/b.parquet); last: " +
           "spot/trades/b.parquet: 403",
+          "❌ 2 journal failures in the last 2 s; last: EIO",
         ],
       },
     ],
