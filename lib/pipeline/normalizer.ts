@@ -328,7 +328,12 @@ export class MarketNormalizer implements SyncSink {
   }
 
   private subscribed(rec: JournalRecord): void {
-    for (const st of this.connStreams.get(rec.conn) ?? []) st.cursor.attach(rec.conn, rec.localUs);
+    for (const st of this.connStreams.get(rec.conn) ?? []) {
+      st.cursor.attach(rec.conn, rec.localUs);
+      // Liquidations can be silent for hours and carry no sequence: what the outage missed ends once the new
+      // subscription carries the stream, not at the next liquidation.
+      if (st.ps.kind === "forceOrder" && st.gap?.kind === "disconnect") this.closeGap(st, rec.localUs, null);
+    }
   }
 
   private connClose(rec: JournalRecord): void {
