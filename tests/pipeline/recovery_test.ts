@@ -116,14 +116,19 @@ class Run {
   }
 }
 
+/** A first run: trades 100 and 101 arrive at 2 s and 3 s, a flush at 3.5 s commits them, then it dies. */
+async function firstRun(dataDir: string, ledger: Ledger): Promise<void> {
+  const first = await Run.start(`${dataDir}/_journal`);
+  first.live(1 * S, [100, 101]);
+  await first.commit(ledger, 3.5 * S);
+  await first.kill();
+}
+
 async function threeRuns(secondRunConnects: boolean) {
   const dataDir = await Deno.makeTempDir({ prefix: "recovery-" });
   const ledger = await openLedger(":memory:");
   try {
-    const first = await Run.start(`${dataDir}/_journal`);
-    first.live(1 * S, [100, 101]); // frames at 2 s and 3 s
-    await first.commit(ledger, 3.5 * S);
-    await first.kill();
+    await firstRun(dataDir, ledger);
 
     // The second run recovers, journals the state its recovery flush would commit, and dies before the commit:
     // the next replay starts at the first run's checkpoint and passes over this one.
@@ -193,10 +198,7 @@ Deno.test("recovery: a journal reopened after a write failure replays as a gap f
   const dataDir = await Deno.makeTempDir({ prefix: "recovery-" });
   const ledger = await openLedger(":memory:");
   try {
-    const first = await Run.start(`${dataDir}/_journal`);
-    first.live(1 * S, [100, 101]); // frames at 2 s and 3 s
-    await first.commit(ledger, 3.5 * S);
-    await first.kill(); // the disk failed: nothing more reached this segment
+    await firstRun(dataDir, ledger); // then the disk failed: nothing more reached this segment
     // The same process, same connection, reopened its journal at 6 s (trades 102..104 arrived meanwhile and
     // went to the live output only), then died before its next checkpoint.
     const reopened = await JournalWriter.open(`${dataDir}/_journal`);
