@@ -73,16 +73,21 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Samples RSS every 250 ms; returns the peak and per-minute samples. */
+/**
+ * Samples memory every 250 ms; returns the peak RSS and, per minute, the last RSS and the main isolate's heap in
+ * use (RSS also holds the Parquet worker's wasm memory, which only grows to its largest flush).
+ */
 function sampleRss() {
   let peak = 0;
   const perMinute: number[] = [];
+  const heapPerMinute: number[] = [];
   const t0 = Date.now();
   const timer = setInterval(() => {
-    const rss = Deno.memoryUsage().rss;
+    const { rss, heapUsed } = Deno.memoryUsage();
     peak = Math.max(peak, rss);
     const minute = Math.floor((Date.now() - t0) / 60_000);
     perMinute[minute] = rss;
+    heapPerMinute[minute] = heapUsed;
   }, 250);
   return {
     stop: () => clearInterval(timer),
@@ -90,6 +95,7 @@ function sampleRss() {
       return peak;
     },
     perMinute,
+    heapPerMinute,
   };
 }
 
@@ -203,6 +209,7 @@ markets:
     cpuPerMillion: cpu / (frames / 1e6),
     peak: rss.peak,
     perMinute: rss.perMinute,
+    heapPerMinute: rss.heapPerMinute,
     appendP50: percentile(a, 0.5),
     appendP99: percentile(a, 0.99),
     durableP50: percentile(d, 0.5),
@@ -237,6 +244,7 @@ try {
       `  gaps: ${c.gaps}; frames measured: ${c.frames}`,
       ...[...c.gapKinds].map(([k, n]) => `    ${n} × ${k}`),
       flags.minutes ? `  RSS by minute: ${c.perMinute.map(mib).join(", ")}` : "",
+      flags.minutes ? `  heap used by minute: ${c.heapPerMinute.map(mib).join(", ")}` : "",
     ].filter((l) => l !== "").join("\n"),
   );
 } finally {

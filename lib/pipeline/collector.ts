@@ -127,6 +127,11 @@ interface MarketRuntime {
 
 const TICK_MS = 100;
 const HOUSEKEEPING_MS = 1000;
+/**
+ * `checksums.json` is rewritten whole, so after months of files a rewrite per flush would cost more disk writes
+ * than the data: it is mirrored at most this often, and at recovery and shutdown (the ledger is always current).
+ */
+const MIRROR_INTERVAL_MS = 5 * 60_000;
 
 /** Records the configured markets until {@link Collector.stop}. */
 export class Collector {
@@ -143,6 +148,7 @@ export class Collector {
   /** True while recovery replays the journal: requests the normalizers make are already answered in it. */
   private replaying = false;
   private readonly wal: JournalKeeper;
+  private lastMirrorMs = -Infinity;
   private readonly badFrames: RateLimitedLog;
   private checkpoint: Checkpoint | null = null;
   private readonly symbolRates = new RateMeter(Date.now());
@@ -421,8 +427,15 @@ export class Collector {
         "journal down at shutdown: buffered rows are left to the next start's recovery",
       );
     }
+    // A flush already running took its rows before the Shutdown record: wait for it, then flush the rest.
+    while (this.flushing) await this.flushing;
     await this.flush("shutdown");
     await this.wal.close();
+    try {
+      await this.mirrorManifest();
+    } catch (err) {
+      this.options.log("error", "checksums.json not written", { error: String(err) });
+    }
     this.options.log("info", "collector stopped");
   }
 
@@ -488,7 +501,9 @@ export class Collector {
       this.uncommitted = [];
       this.checkpoint = await ledger.getCheckpoint();
       for (const e of files) this.options.manifest?.add(e);
-      await ledger.mirrorManifest(this.options.dataDir);
+      if (reason === "recovery" || Date.now() - this.lastMirrorMs >= MIRROR_INTERVAL_MS) {
+        await this.mirrorManifest();
+      }
       await this.recordCoverage(counts, spanStartUs, atUs);
       await ledger.addFlush({
         atUs,
@@ -513,6 +528,13 @@ export class Collector {
       log("error", "flush failed", { reason, error: String(err) });
       return null;
     }
+  }
+
+  /** Writes `checksums.json` from the in-memory manifest (kept equal to the ledger's files), else the ledger. */
+  private async mirrorManifest(): Promise<void> {
+    this.lastMirrorMs = Date.now();
+    if (this.options.manifest) await this.options.manifest.save();
+    else await this.options.ledger.mirrorManifest(this.options.dataDir);
   }
 
   /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour. */

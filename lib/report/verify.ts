@@ -1,15 +1,17 @@
 /**
- * `deno task verify`: every Parquet file against `{data_dir}/_manifest/checksums.json` (sha256, size,
- * readable as Parquet, rows, time range, partition), files missing or unlisted, and the gap ledger summary
- * (from the ledger if there is one, else from the `gaps` tables that verified clean). The checks themselves are in
+ * `deno task verify`: every Parquet file against the file manifest (sha256, size, readable as Parquet, rows, time
+ * range, partition), files missing or unlisted, and the gap summary. The manifest and the gaps come from the
+ * ledger if there is one; otherwise from `{data_dir}/_manifest/checksums.json` (its mirror, a few minutes behind
+ * while the collector runs) and from the `gaps` tables that verified clean. The checks themselves are in
  * verify_checks.ts; this module reads the files.
  *
- * Run it while the collector is stopped: a flush in progress can show a file renamed into place whose manifest
- * entry is not saved yet.
+ * Run it while the collector is stopped: a flush in progress can show a file renamed into place whose commit
+ * has not happened yet.
  * @module
  */
 
 import { join } from "node:path";
+import type { Ledger } from "../ledger/ledger.ts";
 import { openLedger } from "../ledger/open.ts";
 import type { GapRecord } from "../ledger/records.ts";
 import { Manifest, sha256Hex } from "../storage/manifest.ts";
@@ -93,8 +95,19 @@ export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}
   if (!(await Deno.stat(dataDir)).isDirectory) {
     throw new Deno.errors.NotADirectory(`Cannot verify ${dataDir}: not a directory`);
   }
-  const manifest = await Manifest.load(dataDir);
-  const entries = manifest.entries();
+  // The ledger lists every committed file at once; checksums.json mirrors it a few minutes behind (tools
+  // without Deno read it), so it is the listing only where there is no ledger.
+  const ledgerPath = options.ledgerPath ?? defaultLedgerPath(dataDir);
+  const ledger = (await exists(ledgerPath)) ? await openLedger(ledgerPath) : null;
+  try {
+    return await verifyWith(dataDir, ledger);
+  } finally {
+    ledger?.close();
+  }
+}
+
+async function verifyWith(dataDir: string, ledger: Ledger | null): Promise<VerifyReport> {
+  const entries = ledger ? await ledger.listFiles() : (await Manifest.load(dataDir)).entries();
   const found = await findParquetFiles(dataDir);
   const onDisk = new Set(found);
   const problems: Problem[] = compareListings(entries.map((e) => e.path), found);
@@ -114,25 +127,14 @@ export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}
       }
     }
   }
-  const ledgerPath = options.ledgerPath ?? defaultLedgerPath(dataDir);
-  let gapSource: VerifyReport["gapSource"] = "parquet";
-  let gaps = parquetGaps;
-  if (await exists(ledgerPath)) {
-    const ledger = await openLedger(ledgerPath);
-    try {
-      gaps = await ledger.listGaps({ fromUs: 0, toUs: Number.MAX_SAFE_INTEGER });
-      gapSource = "ledger";
-    } finally {
-      ledger.close();
-    }
-  }
+  const gaps = ledger ? await ledger.listGaps({ fromUs: 0, toUs: Number.MAX_SAFE_INTEGER }) : parquetGaps;
   return {
     dataDir,
     listed: entries.length,
     found: found.length,
     checked,
     problems,
-    gapSource,
+    gapSource: ledger ? "ledger" : "parquet",
     gaps: summarizeGaps(gaps),
   };
 }

@@ -38,6 +38,7 @@ Deno.test("verifyDataDir() passes a data dir written by the table store and sums
 Deno.test("verifyDataDir() reads gaps from the ledger when there is one", async () => {
   await withDataDir(async (dir) => {
     const ledger = await openLedger(defaultLedgerPath(dir), noEnv);
+    await ledger.addFiles((await Manifest.load(dir)).entries());
     await ledger.addGap("usdm", gapRow("ETHUSDT", "depth@100ms", "sequence", D, D + 5 * M));
     ledger.close();
     const report = await verifyDataDir(dir);
@@ -97,5 +98,21 @@ Deno.test("verifyDataDir() takes gap rows only from gap files that verified clea
     const report = await verifyDataDir(dir);
     assert.deepEqual(report.problems.map((p) => [p.kind, p.path]), [["sha256", gapFile]]);
     assert.deepEqual(report.gaps.byKind.map((k) => k.kind), ["disconnect"]);
+  });
+});
+
+Deno.test("verifyDataDir() lists files from the ledger: a checksums.json mirror minutes behind is no problem", async () => {
+  await withDataDir(async (dir, paths) => {
+    const manifest = await Manifest.load(dir);
+    const ledger = await openLedger(defaultLedgerPath(dir), noEnv);
+    await ledger.addFiles(manifest.entries().filter((e) => e.path !== paths[1]));
+    ledger.close();
+    // The mirror lacks the newest file; the ledger (written at every commit) lacks another one.
+    manifest.remove(paths[0]!);
+    await manifest.save();
+    const report = await verifyDataDir(dir);
+    assert.deepEqual(report.problems.map((p) => [p.kind, p.path]), [["unlisted", paths[1]]]);
+    assert.equal(report.listed, 4);
+    assert.equal(report.checked, 4);
   });
 });
