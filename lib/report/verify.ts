@@ -26,6 +26,7 @@ import {
   type Problem,
   type VerifyReport,
 } from "./verify_checks.ts";
+import { pathExists } from "../storage/atomic_file.ts";
 
 /** The ledger's default place under `data_dir` (the `kv_path` default). */
 export function defaultLedgerPath(dataDir: string): string {
@@ -70,16 +71,6 @@ async function factsOf(relPath: string, bytes: Uint8Array): Promise<FileFacts> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 /**
  * Verifies `dataDir`. Throws if the directory does not exist or the manifest cannot be parsed
  * (`ManifestError`); every other finding is a {@linkcode Problem} in the report.
@@ -98,7 +89,7 @@ export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}
   // The ledger lists every committed file at once; checksums.json mirrors it a few minutes behind (tools
   // without Deno read it), so it is the listing only where there is no ledger.
   const ledgerPath = options.ledgerPath ?? defaultLedgerPath(dataDir);
-  const ledger = (await exists(ledgerPath)) ? await openLedger(ledgerPath) : null;
+  const ledger = (await pathExists(ledgerPath)) ? await openLedger(ledgerPath) : null;
   try {
     return await verifyWith(dataDir, ledger);
   } finally {

@@ -1,11 +1,23 @@
 /**
- * Crash-safe file replacement: readers see either the old file or the whole new one, never a partial file.
+ * Crash-safe file replacement: readers see either the old file or the whole new one, never a partial file. Also
+ * the existence test the writers' callers need.
  * @module
  */
 
 import { dirname, join } from "node:path";
 
 const TEMP_SUFFIX = /\.tmp-[0-9a-f]{16}$/;
+
+/** Whether `path` exists (anything but "not found" is an error, thrown). */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
 
 /** Whether `name` is a temp file left by {@linkcode writeFileAtomic} (e.g. after a crash). */
 export function isTempFile(name: string): boolean {

@@ -19,7 +19,7 @@
 import { join } from "node:path";
 import type * as arrow from "apache-arrow";
 import type { Logger } from "../log.ts";
-import { syncDir, writeFileAtomic } from "./atomic_file.ts";
+import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
 import { hourStartUs, utcHour } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
 import { decodeParquet, encodeParquet } from "./parquet_file.ts";
@@ -242,14 +242,8 @@ class Compactor {
   }
 
   /** Whether an intent is recorded. */
-  async hasPending(): Promise<boolean> {
-    try {
-      await Deno.stat(pendingPath(this.#dataDir));
-      return true;
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return false;
-      throw err;
-    }
+  hasPending(): Promise<boolean> {
+    return pathExists(pendingPath(this.#dataDir));
   }
 
   /** Completes (or drops) a merge a crash interrupted; true if one was completed. */

@@ -5,20 +5,11 @@ import { manifestIndex } from "../../lib/cloud/file_index.ts";
 import { CloudSync } from "../../lib/cloud/sync.ts";
 import { Manifest, type ManifestEntry, sha256Hex } from "../../lib/storage/manifest.ts";
 import { type CloudEnv, cloudEnv, H7 } from "./_env.ts";
+import { pathExists } from "../../lib/storage/atomic_file.ts";
 
 const DAY_US = 86_400_000_000;
 /** Ten days after 2026-03-01 07:00. */
 const NOW_MS = (H7 + 10 * DAY_US) / 1000;
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
 
 /** Files in every state cleanup distinguishes; the synced ones uploaded for real. */
 async function scene(env: CloudEnv, kv: Deno.Kv) {
@@ -80,22 +71,22 @@ Deno.test("cleanupLocal() deletes only synced files older than cleanup_days, nev
   const report = await cleanupLocal(s.options, NOW_MS);
 
   assert.deepEqual(report.deleted, [s.oldSynced.path]);
-  assert.equal(await exists(join(env.dataDir, s.oldSynced.path)), false);
+  assert.equal(await pathExists(join(env.dataDir, s.oldSynced.path)), false);
   assert.equal(
-    await exists(join(env.dataDir, dirname(s.oldSynced.path))),
+    await pathExists(join(env.dataDir, dirname(s.oldSynced.path))),
     false,
     "emptied symbol dir removed",
   );
   assert.equal(
-    await exists(join(env.dataDir, dirname(dirname(s.oldSynced.path)))),
+    await pathExists(join(env.dataDir, dirname(dirname(s.oldSynced.path)))),
     true,
     "date dir still used",
   );
   for (const kept of [s.oldUnsynced, s.recentSynced, s.rewritten, s.remoteLost]) {
-    assert.equal(await exists(join(env.dataDir, kept.path)), true, kept.path);
+    assert.equal(await pathExists(join(env.dataDir, kept.path)), true, kept.path);
   }
-  assert.equal(await exists(s.segment), true);
-  assert.equal(await exists(join(env.dataDir, "_journal/000001.parquet")), true);
+  assert.equal(await pathExists(s.segment), true);
+  assert.equal(await pathExists(join(env.dataDir, "_journal/000001.parquet")), true);
   assert.notEqual(await env.remoteBytes(s.oldSynced.path), null, "the remote copy stays");
 
   // The index (saved manifest and ledger) forgets exactly the deleted file.
@@ -126,7 +117,7 @@ Deno.test("cleanupLocal() deletes nothing without a remote or with cleanup_days 
   const s = await scene(env, kv);
   assert.deepEqual(await cleanupLocal({ ...s.options, root: "" }, NOW_MS), { deleted: [], errors: [] });
   assert.deepEqual(await cleanupLocal({ ...s.options, cleanupDays: 0 }, NOW_MS), { deleted: [], errors: [] });
-  assert.equal(await exists(join(env.dataDir, s.oldSynced.path)), true);
+  assert.equal(await pathExists(join(env.dataDir, s.oldSynced.path)), true);
   assert.equal((await Manifest.load(env.dataDir)).size, 6);
   kv.close();
 });

@@ -5,6 +5,7 @@ import type { CoverageRow } from "../../lib/ledger/records.ts";
 import { manifestPath } from "../../lib/storage/layout.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { buildSampleLedger, D, DATE, fileEntry, gapRow, M } from "./_sample_ledger.ts";
+import { withTempDir } from "../temp_dir.ts";
 
 async function withLedger(fn: (ledger: Ledger) => Promise<void>): Promise<void> {
   const ledger = new Ledger(await Deno.openKv(":memory:"));
@@ -12,15 +13,6 @@ async function withLedger(fn: (ledger: Ledger) => Promise<void>): Promise<void> 
     await fn(ledger);
   } finally {
     ledger.close();
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import { isTempFile, removeTempFiles, writeFileAtomic } from "../../lib/storage/atomic_file.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../temp_dir.ts";
 
 async function names(dir: string): Promise<string[]> {
   const out: string[] = [];

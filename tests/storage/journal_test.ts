@@ -13,15 +13,7 @@ import {
   segmentPath,
 } from "../../lib/storage/journal.ts";
 import { record } from "./_journal_records.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../temp_dir.ts";
 
 const append = (w: JournalWriter, r: JournalRecord) =>
   w.append(r.localUs, r.market, r.conn, r.kind, r.symbol, r.text);

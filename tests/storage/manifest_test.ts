@@ -13,15 +13,7 @@ import { describeParquetFile, reconcileManifest } from "../../lib/storage/manife
 import { encodeParquet, writeFileAtomic } from "../../lib/storage/parquet_file.ts";
 import type { TableName } from "../../lib/storage/tables.ts";
 import { BASE_US, sampleRows } from "./_rows.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../temp_dir.ts";
 
 /** Writes a Parquet file of `n` sample rows into the layout and returns its relative path and bytes. */
 async function writePart(dataDir: string, table: TableName, n: number, seq = 0) {
