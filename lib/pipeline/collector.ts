@@ -60,7 +60,7 @@ export interface CollectorOptions {
   /** The ledger: checkpoints, file entries, gaps, coverage, flush statistics. */
   ledger: Ledger;
   /** In-memory manifest shared with compaction and cloud sync; committed files are added to it. */
-  manifest?: Manifest;
+  manifest: Manifest;
   dataDir: string;
   /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
   keepRaw?: boolean;
@@ -500,7 +500,7 @@ export class Collector {
       }
       this.uncommitted = [];
       this.checkpoint = await ledger.getCheckpoint();
-      for (const e of files) this.options.manifest?.add(e);
+      for (const e of files) this.options.manifest.add(e);
       if (reason === "recovery" || Date.now() - this.lastMirrorMs >= MIRROR_INTERVAL_MS) {
         await this.mirrorManifest();
       }
@@ -530,11 +530,10 @@ export class Collector {
     }
   }
 
-  /** Writes `checksums.json` from the in-memory manifest (kept equal to the ledger's files), else the ledger. */
+  /** Writes `checksums.json` from the in-memory manifest, which follows the ledger's files. */
   private async mirrorManifest(): Promise<void> {
     this.lastMirrorMs = Date.now();
-    if (this.options.manifest) await this.options.manifest.save();
-    else await this.options.ledger.mirrorManifest(this.options.dataDir);
+    await this.options.manifest.save();
   }
 
   /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour. */

@@ -5,7 +5,7 @@
  *
  * What the failed writer lost (records not yet written out, and every record while the journal was down) is
  * missing from the journal only: the live output has it. A replay after a crash must not pretend otherwise, so
- * the first records of a reopened journal are the `onReopened` markers (the collector journals a Crashed record
+ * the first records of a reopened journal are the `onReopening` markers (the collector journals a Crashed record
  * per market), and the first checkpoint after them makes the loss moot.
  */
 import { Backoff } from "../binance/backoff.ts";
