@@ -24,7 +24,7 @@ import { MARK_EXTRA_DECIMALS, RATE_DECIMALS } from "./events.ts";
 import { eventFrame, formatQuote, levelsJson } from "./frames.ts";
 import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
 import type { BookCapture } from "./symbol_engine.ts";
-import type { AggTrade, Candle, Liquidation } from "../binance/messages.ts";
+import type { AggTrade, BookTicker, Candle, Liquidation } from "../binance/messages.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
 /** An aggregate trade as the exchange made it (the wire's fields, plus its symbol). */
@@ -40,16 +40,9 @@ export interface TruthKline extends Candle {
 }
 
 /** A bookTicker event; `eventTime`/`transactionTime` are null on spot (not on the wire), `time` never is. */
-export interface TruthBookTicker {
+export interface TruthBookTicker extends BookTicker {
   symbol: string;
-  updateId: number;
   time: number;
-  eventTime: number | null;
-  transactionTime: number | null;
-  bidPrice: number;
-  bidQuantity: number;
-  askPrice: number;
-  askQuantity: number;
 }
 
 /** A markPriceUpdate event. */
