@@ -2,8 +2,10 @@
  * config.yaml: parsed once at start, validated strictly, resolved into a frozen {@link Config}.
  *
  * The schema is the table {@link SCHEMA} below (key → reader, default); docs/config.md documents every key.
- * Unknown keys, wrong types and bad values fail with the file line and the dotted key path. Secrets never live
- * here: the Telegram bot token comes from the TELEGRAM_BOT_TOKEN environment variable, read by main.ts.
+ * Unknown keys, wrong types and bad values fail with the file line and the dotted key path, all of a file's
+ * problems at once. The files of the earlier Python collector load as they are (lower-case symbols, empty
+ * strings for "none", `telegram_bot_token` in an owner-only file); the token is resolved with the environment
+ * main.ts passes in (lib/config/telegram_token.ts) and kept in a {@link Secret} that never prints.
  */
 import { isScalar, LineCounter, parseDocument } from "yaml";
 import { DEFAULT_REST_URLS, DEFAULT_WS_URLS, depthLimitFor } from "./binance/endpoints.ts";
@@ -15,19 +17,24 @@ import {
   defaultsOf,
   field,
   integer,
+  InvalidConfigError,
   list,
   oneOrList,
   optional,
   type Reader,
+  recording,
   refine,
   section,
   type Source,
   text,
   type Values,
 } from "./config/reader.ts";
+import type { Secret } from "./config/secret.ts";
 import { DEFAULT_STREAMS, exclusiveGroup, streamProblem } from "./config/streams.ts";
+import { resolveTelegramToken } from "./config/telegram_token.ts";
 
-export { ConfigError } from "./config/reader.ts";
+export { ConfigError, InvalidConfigError } from "./config/reader.ts";
+export { Secret } from "./config/secret.ts";
 
 /** One market's resolved settings. */
 export interface MarketConfig {
@@ -50,6 +57,8 @@ export interface Config {
   readonly flushIntervalSec: number;
   readonly dataDir: string;
   readonly logDir: string;
+  /** Days the daily log files in `logDir` are kept; 0 = forever. */
+  readonly logRetentionDays: number;
   readonly maxBufferMb: number;
   readonly orderbookDepth: number;
   readonly orderbookTopLevels: number;
@@ -61,6 +70,8 @@ export interface Config {
   readonly cleanupDays: number;
   /** Telegram chats for reports and alerts; empty = none. */
   readonly telegramChatIds: readonly string[];
+  /** The bot token (environment, else an owner-only config file); null = Telegram off. Prints as redacted. */
+  readonly telegramToken: Secret | null;
   readonly connectionLifetimeSec: number;
   readonly markets: Readonly<Record<Market, MarketConfig>>;
   /** Deno KV ledger: a file path, or an `http(s)://` KV URL (with `DENO_KV_ACCESS_TOKEN` in the env). */
@@ -77,13 +88,28 @@ export interface Config {
   readonly telegram: { readonly apiRoot: string; readonly dailyReportAt: string };
   /** Status page and metrics HTTP server. */
   readonly status: { readonly enabled: boolean; readonly hostname: string; readonly port: number };
+  /** Advice about the file for the start log, e.g. where the bot token should live. Never holds a secret. */
+  readonly notices: readonly string[];
 }
 
-/** Upper-case Binance symbol; letters of any script (Binance lists e.g. `测试USDT`), digits, `_`, `-`, `.`. */
+/** What config loading reads besides the file: the environment (for `TELEGRAM_BOT_TOKEN`). */
+export interface ConfigEnv {
+  get(name: string): string | undefined;
+}
+
+/** Context of {@link parseConfig}: the environment and the file's permission bits (null: not checked). */
+export interface ParseContext {
+  env?: ConfigEnv;
+  fileMode?: number | null;
+}
+
+/**
+ * A Binance symbol, upper-cased as Binance spells it (the Python collector's files list `btcusdt`); letters of
+ * any script (Binance lists e.g. `测试USDT`), digits, `_`, `-`, `.`.
+ */
 const symbol: Reader<string> = refine(text({ nonEmpty: true }), (s, at) => {
-  if (s !== s.toUpperCase()) return at.fail(`symbol "${s}" must be upper case: write "${s.toUpperCase()}"`);
   if (!/^[\p{L}\p{N}_.-]+$/u.test(s)) return at.fail(`symbol "${s}" may contain only letters, digits, _ - .`);
-  return s;
+  return s.toUpperCase();
 });
 
 const symbols = list(symbol, { nonEmpty: true, unique: true });
@@ -114,6 +140,18 @@ const chatId: Reader<string> = (at) => {
     return at.fail(`"${id}" is not a Telegram chat id (an integer or @channel)`);
   }
   return id;
+};
+
+/** Chat ids; `""` (the Python collector's "none") means none. */
+const chatIds: Reader<string[]> = (at) =>
+  isScalar(at.node) && at.node.value === "" ? [] : oneOrList(chatId)(at);
+
+/** The bot token as written; `""` means none. Never echoed in a message: it is a secret. */
+const botToken: Reader<string> = (at) => {
+  const v = isScalar(at.node) ? at.node.value : undefined;
+  return typeof v === "string"
+    ? v.trim()
+    : at.fail("expected a string (the value is not shown: it is a secret)");
 };
 
 function streams(market: Market): Reader<string[]> {
@@ -173,6 +211,7 @@ const SCHEMA = {
   flush_interval: field(integer({ min: 1 }), 60),
   data_dir: field(text({ nonEmpty: true }), "data"),
   log_dir: field(text({ nonEmpty: true }), "logs"),
+  log_retention_days: field(integer({ min: 0 }), 14),
   max_buffer_mb: field(integer({ min: 1 }), 256),
   orderbook_depth: field(integer({ min: 5, max: 5000 }), 1000),
   orderbook_top_levels: field(integer({ min: 1, max: 1000 }), 20),
@@ -180,7 +219,9 @@ const SCHEMA = {
   cloud_remote: field(text(), "", { nullable: true }),
   cloud_path: field(text(), "binance-data", { nullable: true }),
   cleanup_days: field(integer({ min: 0 }), 7),
-  telegram_chat_id: field(oneOrList(chatId), [] as string[], { nullable: true }),
+  telegram_chat_id: field(chatIds, [] as string[], { nullable: true }),
+  // The Python collector's key; see lib/config/telegram_token.ts for when the file may hold it.
+  telegram_bot_token: field(botToken, "", { nullable: true }),
   // Binance closes connections at 24 h; rotating earlier avoids the forced disconnect.
   connection_lifetime: field(integer({ min: 1, max: 86_400 }), 85_800),
   markets: field(section(MARKETS_FIELDS), defaultsOf(MARKETS_FIELDS), { nullable: true }),
@@ -196,10 +237,10 @@ const SCHEMA = {
 
 type Raw = Values<typeof SCHEMA>;
 
-/** Applies cross-key rules and defaults that depend on other keys. */
-function resolve(raw: Raw, src: Source): Config {
-  const failAt = (path: string, detail: string): never => {
-    throw new ConfigError(src.file, src.keyLines.get(path) ?? null, path, detail);
+/** Applies cross-key rules and defaults that depend on other keys; a broken rule is recorded in `src`. */
+function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices"> {
+  const failAt = (path: string, detail: string): void => {
+    src.problems.push(new ConfigError(src.file, src.keyLines.get(path) ?? null, path, detail));
   };
   const usdmEnabled = raw.markets.usdm.enabled;
   if (raw.use_futures !== undefined && usdmEnabled !== undefined && raw.use_futures !== usdmEnabled) {
@@ -236,6 +277,7 @@ function resolve(raw: Raw, src: Source): Config {
     flushIntervalSec: raw.flush_interval,
     dataDir: raw.data_dir,
     logDir: raw.log_dir,
+    logRetentionDays: raw.log_retention_days,
     maxBufferMb: raw.max_buffer_mb,
     orderbookDepth: raw.orderbook_depth,
     orderbookTopLevels: raw.orderbook_top_levels,
@@ -266,48 +308,73 @@ function deepFreeze<T>(v: T): T {
 }
 
 /**
- * Parses and validates the text of a config file; `fileName` only labels error messages. Pure.
+ * Parses and validates the text of a config file; `fileName` labels error messages. Pure apart from reading
+ * `context.env`. Throws an {@link InvalidConfigError} listing every problem of the file.
  *
  * @example
  * ```ts
- * parseConfig("symbols: [SOLUSDT]\nuse_futures: false\n", "config.yaml").markets.spot.symbols; // ["SOLUSDT"]
+ * parseConfig("symbols: [solusdt]\nuse_futures: false\n", "config.yaml").markets.spot.symbols; // ["SOLUSDT"]
  * ```
  */
-export function parseConfig(text: string, fileName: string): Config {
+export function parseConfig(text: string, fileName: string, context: ParseContext = {}): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
-  const err = doc.errors[0];
-  if (err) {
-    // The message's first line, without the position that ConfigError already shows.
-    const what = err.message.split("\n", 1)[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw new ConfigError(fileName, err.linePos?.[0].line ?? null, null, `invalid YAML: ${what}`);
+  if (doc.errors.length > 0) {
+    throw new InvalidConfigError(doc.errors.map((err) => {
+      // The message's first line, without the position that ConfigError already shows.
+      const what = err.message.split("\n", 1)[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      return new ConfigError(fileName, err.linePos?.[0].line ?? null, null, `invalid YAML: ${what}`);
+    }));
   }
-  const src: Source = { file: fileName, doc, lines, keyLines: new Map() };
+  const src: Source = { file: fileName, doc, lines, keyLines: new Map(), problems: [] };
   // An empty file (or one with every key commented out) means all defaults.
-  const raw = doc.contents === null ? defaultsOf(SCHEMA) : section(SCHEMA)(new Cursor(src, "", doc.contents));
+  const raw = doc.contents === null
+    ? defaultsOf(SCHEMA)
+    : recording(src, () => section(SCHEMA)(new Cursor(src, "", doc.contents!)), defaultsOf(SCHEMA));
   // Copies the default arrays so freezing the result cannot freeze the schema's shared defaults.
-  return deepFreeze(structuredClone(resolve(raw, src)));
+  const resolved = structuredClone(resolve(raw, src));
+  const token = resolveTelegramToken({
+    fileToken: raw.telegram_bot_token,
+    file: fileName,
+    fileMode: context.fileMode ?? null,
+    envToken: context.env?.get("TELEGRAM_BOT_TOKEN"),
+  });
+  if ("problem" in token) {
+    const path = "telegram_bot_token";
+    src.problems.push(new ConfigError(fileName, src.keyLines.get(path) ?? null, path, token.problem));
+  }
+  if (src.problems.length > 0) throw new InvalidConfigError(src.problems);
+  const { token: telegramToken = null, notice = null } = "problem" in token ? {} : token;
+  return deepFreeze({ ...resolved, telegramToken, notices: notice === null ? [] : [notice] });
 }
 
-/** Reads and parses the config file at `path`; a missing file is an error, never silent defaults. */
-export async function loadConfig(path: string): Promise<Config> {
+/**
+ * Reads and parses the config file at `path` (its permission bits decide whether it may hold the bot token);
+ * a missing file is an error, never silent defaults. `env` is where `TELEGRAM_BOT_TOKEN` is looked up.
+ */
+export async function loadConfig(path: string, env?: ConfigEnv): Promise<Config> {
   let text: string;
+  let fileMode: number | null;
   try {
     text = await Deno.readTextFile(path);
+    fileMode = (await Deno.stat(path)).mode;
   } catch (e) {
     const why = e instanceof Deno.errors.NotFound ? "file not found" : `cannot read: ${(e as Error).message}`;
-    throw new ConfigError(path, null, null, why);
+    throw new InvalidConfigError([new ConfigError(path, null, null, why)]);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, { env, fileMode });
 }
 
-/** For main.ts: {@link loadConfig}, or print `config error: <message>` to stderr and exit with code 2. */
-export async function loadConfigOrExit(path: string): Promise<Config> {
+/**
+ * For main.ts: {@link loadConfig}, or print `config error: <problem>` to stderr for every problem of the file
+ * and exit with code 2.
+ */
+export async function loadConfigOrExit(path: string, env?: ConfigEnv): Promise<Config> {
   try {
-    return await loadConfig(path);
+    return await loadConfig(path, env);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    console.error(`config error: ${e.message}`);
+    if (!(e instanceof InvalidConfigError)) throw e;
+    for (const p of e.problems) console.error(`config error: ${p.message}`);
     Deno.exit(2);
   }
 }

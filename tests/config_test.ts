@@ -1,17 +1,31 @@
 import assert from "node:assert/strict";
-import { ConfigError, loadConfig, parseConfig } from "../lib/config.ts";
+import { ConfigError, InvalidConfigError, loadConfig, parseConfig } from "../lib/config.ts";
 
 const FILE = "config.yaml";
 
-/** Parses `text` expecting a ConfigError at `line` for `path`, with `includes` in the message. */
-function expectError(text: string, line: number | null, path: string | null, includes: string): ConfigError {
+/** Parses `text` expecting an InvalidConfigError; returns its problems. */
+function problemsOf(text: string): readonly ConfigError[] {
   let err: unknown;
   try {
     parseConfig(text, FILE);
   } catch (e) {
     err = e;
   }
-  assert.ok(err instanceof ConfigError, `expected ConfigError for ${JSON.stringify(text)}, got ${err}`);
+  assert.ok(
+    err instanceof InvalidConfigError,
+    `expected InvalidConfigError for ${JSON.stringify(text)}, got ${err}`,
+  );
+  assert.equal(err.name, "InvalidConfigError");
+  assert.equal(err.message, err.problems.map((p) => p.message).join("\n"));
+  return err.problems;
+}
+
+/** Parses `text` expecting one problem, at `line` for `path`, with `includes` in the message. */
+function expectError(text: string, line: number | null, path: string | null, includes: string): ConfigError {
+  const problems = problemsOf(text);
+  assert.equal(problems.length, 1, problems.map((p) => p.message).join("\n"));
+  const err = problems[0]!;
+  assert.ok(err instanceof ConfigError);
   assert.equal(err.name, "ConfigError");
   assert.equal(err.line, line, err.message);
   assert.equal(err.path, path, err.message);
@@ -27,6 +41,7 @@ Deno.test("parseConfig() of an empty file gives the documented defaults", () => 
   assert.equal(c.flushIntervalSec, 60);
   assert.equal(c.dataDir, "data");
   assert.equal(c.logDir, "logs");
+  assert.equal(c.logRetentionDays, 14);
   assert.equal(c.maxBufferMb, 256);
   assert.equal(c.orderbookDepth, 1000);
   assert.equal(c.orderbookTopLevels, 20);
@@ -34,6 +49,8 @@ Deno.test("parseConfig() of an empty file gives the documented defaults", () => 
   assert.equal(c.cloudRemote, "");
   assert.equal(c.cleanupDays, 7);
   assert.deepEqual(c.telegramChatIds, []);
+  assert.equal(c.telegramToken, null);
+  assert.deepEqual(c.notices, []);
   assert.equal(c.connectionLifetimeSec, 85_800);
   assert.deepEqual(c.markets.spot, {
     market: "spot",
@@ -167,9 +184,12 @@ Deno.test("bad values name the key and line", () => {
   expectError("telegram_chat_id: 1.5", 1, "telegram_chat_id", "expected an integer");
 });
 
-Deno.test("lower-case symbols are rejected with the upper-case form", () => {
-  expectError("symbols:\n  - BTCUSDT\n  - ethusdt\n", 3, "symbols[1]", `must be upper case: write "ETHUSDT"`);
-  expectError("markets:\n  usdm:\n    symbols: [Solusdt]\n", 3, "markets.usdm.symbols[0]", `write "SOLUSDT"`);
+Deno.test("symbols are upper-cased; a string that cannot be a symbol is still an error", () => {
+  assert.deepEqual(parseConfig("symbols:\n  - BTCUSDT\n  - ethusdt\n", FILE).symbols, ["BTCUSDT", "ETHUSDT"]);
+  const perMarket = parseConfig("markets:\n  usdm:\n    symbols: [Solusdt]\n", FILE);
+  assert.deepEqual(perMarket.markets.usdm.symbols, ["SOLUSDT"]);
+  expectError("symbols: [btcusdt, BTCUSDT]", 1, "symbols[1]", `duplicate entry "BTCUSDT"`);
+  expectError("symbols: [btc usdt]", 1, "symbols[0]", `symbol "btc usdt" may contain only letters, digits`);
   assert.deepEqual(parseConfig("symbols: [测试USDT, 1000SHIBUSDT]", FILE).symbols, [
     "测试USDT",
     "1000SHIBUSDT",
@@ -298,7 +318,7 @@ Deno.test("loadConfig() of a missing file is an error, not defaults", async () =
   try {
     const path = `${dir}/nope.yaml`;
     await assert.rejects(loadConfig(path), (e: unknown) => {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof InvalidConfigError);
       assert.equal(e.message, `${path}: file not found`);
       return true;
     });
@@ -309,7 +329,7 @@ Deno.test("loadConfig() of a missing file is an error, not defaults", async () =
   }
 });
 
-Deno.test("loadConfigOrExit() prints the error and exits with code 2", async () => {
+Deno.test("loadConfigOrExit() prints every problem of the file, one line each, and exits with code 2", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/config.yaml`;
@@ -333,6 +353,19 @@ Deno.test("loadConfigOrExit() prints the error and exits with code 2", async () 
     assert.equal(bad.code, 2, stderr);
     assert.equal(stderr, `config error: ${path}:2: flush_interval: must be at least 1, got 0\n`);
     assert.equal(new TextDecoder().decode(bad.stdout), "");
+
+    await Deno.writeTextFile(path, "symbols: [BTC/USDT]\nflush_interval: 0\nfoo: 1\n");
+    const many = await run(path);
+    assert.equal(many.code, 2);
+    const lines = new TextDecoder().decode(many.stderr).split("\n");
+    assert.equal(lines.length, 4, lines.join("\n"));
+    assert.equal(
+      lines[0],
+      `config error: ${path}:1: symbols[0]: symbol "BTC/USDT" may contain only letters, digits, _ - .`,
+    );
+    assert.equal(lines[1], `config error: ${path}:2: flush_interval: must be at least 1, got 0`);
+    assert.ok(lines[2]!.startsWith(`config error: ${path}:3: foo: unknown key`), lines[2]);
+    assert.equal(lines[3], "");
 
     const missing = await run(`${dir}/missing.yaml`);
     assert.equal(missing.code, 2);

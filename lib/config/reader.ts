@@ -1,6 +1,8 @@
 /**
  * Strict readers of YAML nodes, composed into a schema table by lib/config.ts. Every failure is a
  * {@link ConfigError} naming the file, the line and the dotted key path, so the user can find the mistake.
+ * Sections and lists record a failing entry in {@link Source.problems} and read on, so one run reports every
+ * mistake of a file instead of one per run.
  */
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
 
@@ -17,6 +19,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** A config file with one or more problems; `problems` lists them in the order they were found. */
+export class InvalidConfigError extends Error {
+  constructor(readonly problems: readonly ConfigError[]) {
+    super(problems.map((p) => p.message).join("\n"));
+    this.name = "InvalidConfigError";
+  }
+}
+
 /** The parsed file: its name for messages, the line index, and the lines of every key read so far. */
 export interface Source {
   readonly file: string;
@@ -24,6 +34,8 @@ export interface Source {
   readonly lines: LineCounter;
   /** Dotted key path → line of the key, filled in as sections are read (for cross-key checks). */
   readonly keyLines: Map<string, number>;
+  /** Problems recorded so far; reading goes on past each one. */
+  readonly problems: ConfigError[];
 }
 
 /** Where a value sits: its key path, its node and the node of its key (if it has one). */
@@ -59,10 +71,25 @@ export interface Field<T> {
 
 type Fields = Readonly<Record<string, Field<unknown>>>;
 
+/**
+ * Runs `read`; a ConfigError it throws is recorded in `src.problems` and `fallback` is returned instead, so the
+ * caller reads on. Other errors propagate.
+ */
+export function recording<T>(src: Source, read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    src.problems.push(e);
+    return fallback;
+  }
+}
+
 /** The values a section of `F` yields. */
 export type Values<F extends Fields> = { -readonly [K in keyof F]: F[K] extends Field<infer T> ? T : never };
 
-// Keys that look like credentials: config.yaml is committed and shared, so it never holds secrets.
+// Unknown keys that look like credentials: config.yaml is committed and shared, so it holds no secrets beyond the
+// few known keys that lib/config.ts guards itself.
 const SECRET_KEY = /token|secret|password|passwd|api_?key|private_?key/i;
 
 function lineOf(src: Source, node: Node): number {
@@ -132,7 +159,7 @@ export function refine<T, U>(read: Reader<T>, fn: (value: T, at: Cursor) => U): 
   return (at) => fn(read(at), at);
 }
 
-/** A YAML list of `item`s. */
+/** A YAML list of `item`s; a bad item is recorded and left out, and the items after it are still read. */
 export function list<T>(item: Reader<T>, opts: { nonEmpty?: boolean; unique?: boolean } = {}): Reader<T[]> {
   return (at) => {
     if (!isSeq(at.node)) return at.fail(`expected a list, got ${shown(at.node)}`);
@@ -140,9 +167,11 @@ export function list<T>(item: Reader<T>, opts: { nonEmpty?: boolean; unique?: bo
     const out: T[] = [];
     at.node.items.forEach((n, i) => {
       const itemAt = new Cursor(at.src, `${at.path}[${i}]`, resolve(at.src, n as Node));
-      const v = item(itemAt);
-      if (opts.unique && out.includes(v)) return itemAt.fail(`duplicate entry ${JSON.stringify(v)}`);
-      out.push(v);
+      recording(at.src, () => {
+        const v = item(itemAt);
+        if (opts.unique && out.includes(v)) itemAt.fail(`duplicate entry ${JSON.stringify(v)}`);
+        out.push(v);
+      }, undefined);
     });
     return out;
   };
@@ -156,7 +185,8 @@ export function oneOrList<T>(item: Reader<T>): Reader<T[]> {
 
 /**
  * A mapping with exactly the keys of `fields` (each optional, defaults applied). Unknown keys are errors,
- * with a suggestion when one is close; keys that look like secrets get a pointer to the environment instead.
+ * with a suggestion when one is close; unknown keys that look like secrets get a pointer to the environment
+ * instead. A bad key or value is recorded and keeps its default, and the keys after it are still read.
  */
 export function section<F extends Fields>(fields: F): Reader<Values<F>> {
   return (at) => {
@@ -168,24 +198,26 @@ export function section<F extends Fields>(fields: F): Reader<Values<F>> {
       const key = isScalar(keyNode) ? keyNode.value : undefined;
       const keyPath = at.path === "" ? String(key) : `${at.path}.${String(key)}`;
       const keyAt = new Cursor(at.src, keyPath, keyNode);
-      if (typeof key !== "string") return keyAt.fail("keys must be plain strings");
-      if (SECRET_KEY.test(key)) {
-        return keyAt.fail(
-          "secrets do not belong in config.yaml: remove this key; the Telegram bot token is read from the " +
-            "TELEGRAM_BOT_TOKEN environment variable",
-        );
-      }
-      const f = Object.hasOwn(fields, key) ? fields[key] : undefined;
-      if (!f) return keyAt.fail(`unknown key${suggest(key, Object.keys(fields))}`);
-      at.src.keyLines.set(keyPath, keyAt.line);
-      // `key:` with nothing after it is a YAML null: "use the default" where that is allowed.
-      if (pair.value === null) {
-        if (f.nullable) continue;
-        return keyAt.fail("has no value");
-      }
-      const valueNode = resolve(at.src, pair.value as Node);
-      if (f.nullable && isNull(valueNode)) continue;
-      out[key] = f.read(new Cursor(at.src, keyPath, valueNode, keyNode));
+      recording(at.src, () => {
+        if (typeof key !== "string") return keyAt.fail("keys must be plain strings");
+        const f = Object.hasOwn(fields, key) ? fields[key] : undefined;
+        if (!f && SECRET_KEY.test(key)) {
+          return keyAt.fail(
+            "secrets do not belong in config.yaml: remove this key; the Telegram bot token is read from the " +
+              "TELEGRAM_BOT_TOKEN environment variable",
+          );
+        }
+        if (!f) return keyAt.fail(`unknown key${suggest(key, Object.keys(fields))}`);
+        at.src.keyLines.set(keyPath, keyAt.line);
+        // `key:` with nothing after it is a YAML null: "use the default" where that is allowed.
+        if (pair.value === null) {
+          if (f.nullable) return;
+          return keyAt.fail("has no value");
+        }
+        const valueNode = resolve(at.src, pair.value as Node);
+        if (f.nullable && isNull(valueNode)) return;
+        out[key] = f.read(new Cursor(at.src, keyPath, valueNode, keyNode));
+      }, undefined);
     }
     return out as Values<F>;
   };
