@@ -8,7 +8,7 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerCronJobs, runStartupJobs } from "./cron/mod.ts";
-import { FileFundingHistory, symbolsWithoutMarkPrice } from "./cron/funding.ts";
+import { collectorJournal, FileFundingHistory, symbolsWithoutMarkPrice } from "./cron/funding.ts";
 import { startApp } from "./lib/app.ts";
 import { Rclone, remoteRoot } from "./lib/cloud/rclone.ts";
 import { manifestIndex } from "./lib/cloud/file_index.ts";
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   if (usdm.enabled && usdmRest) {
     cronDeps.funding = {
       rest: usdmRest,
-      sink: collector.rowSink,
+      journal: collectorJournal(collector, "usdm"),
       history: new FileFundingHistory(manifest),
       symbols: usdm.symbols,
       markPriceSymbols: symbolsWithoutMarkPrice({ symbols: usdm.symbols, streams: usdm.streams }),

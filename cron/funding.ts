@@ -3,23 +3,36 @@
  * realized USD-M funding from REST `fundingRate` into `funding_rates`, continuing after the last funding time
  * already recorded, and polls REST `premiumIndex` into `mark_prices` for the symbols not streamed with
  * `markPrice`. Where to continue comes from the recorded data, so a missed run is caught up by the next.
+ *
+ * The answers are journaled like frames and become rows in the normalizer, so a crash before the next flush
+ * replays them instead of losing them.
  * @module
  */
 
 import { join } from "node:path";
-import { nowUs } from "../lib/clock.ts";
 import type { FundingRateQuery } from "../lib/binance/rest.ts";
 import type { FundingRate, PremiumIndex } from "../lib/binance/rest_parse.ts";
+import type { Market } from "../lib/binance/types.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
-import type { RowSink } from "../lib/pipeline/normalizer.ts";
+import { RecordKind, type RestRecordKind } from "../lib/pipeline/records.ts";
 import type { Manifest } from "../lib/storage/manifest.ts";
 import { readParquet } from "../lib/storage/parquet_file.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 
 /** The REST calls the job makes (the USD-M `RestClient` fits). */
 export interface FundingRestClient {
-  fundingRate(q: FundingRateQuery): Promise<{ value: FundingRate[] }>;
-  premiumIndex(symbol?: string): Promise<{ value: PremiumIndex[] }>;
+  fundingRate(q: FundingRateQuery): Promise<{ text: string; value: FundingRate[] }>;
+  premiumIndex(symbol?: string): Promise<{ text: string; value: PremiumIndex[] }>;
+}
+
+/**
+ * Where the answers go: the collector's journal (`Collector.recordRest`), which hands them to the normalizer.
+ * `fundingRates` entries from `startTimeMs` on become rows; `premiumIndex` entries of the symbols whose mark
+ * price is not streamed do.
+ */
+export interface FundingJournal {
+  fundingRates(symbol: string, startTimeMs: number, text: string): void;
+  premiumIndex(text: string): void;
 }
 
 /** Where the job learns how far each symbol's funding is recorded (the files, or the ledger). */
@@ -30,11 +43,23 @@ export interface FundingHistory {
   noteWritten(symbol: string, fundingTimeMs: number): void;
 }
 
+/** The {@linkcode FundingJournal} of a collector's market: its journal, then its normalizer. */
+export function collectorJournal(
+  collector: { recordRest(market: Market, kind: RestRecordKind, symbol: string, text: string): void },
+  market: Market,
+): FundingJournal {
+  return {
+    fundingRates: (symbol, startTimeMs, text) =>
+      collector.recordRest(market, RecordKind.FundingRates, symbol, `${startTimeMs}\n${text}`),
+    premiumIndex: (text) => collector.recordRest(market, RecordKind.PremiumIndex, "", text),
+  };
+}
+
 /** Dependencies of {@linkcode runFunding}. */
 export interface FundingDeps {
   rest: FundingRestClient;
-  /** Receives `funding_rates` and `mark_prices` rows (the live table store). */
-  sink: RowSink;
+  /** Journals the REST answers (they become `funding_rates` and `mark_prices` rows). */
+  journal: FundingJournal;
   history: FundingHistory;
   /** USD-M symbols whose funding is recorded. */
   symbols: readonly string[];
@@ -42,8 +67,6 @@ export interface FundingDeps {
   markPriceSymbols: readonly string[];
   /** How far back to start for a symbol with no recorded funding. @default {604800000} (7 days) */
   initialLookbackMs?: number;
-  /** `local_time` of the rows, µs; defaults to lib/clock.ts. */
-  clockUs?: () => number;
   log?: Logger;
 }
 
@@ -88,24 +111,17 @@ export function symbolsWithoutMarkPrice(
 }
 
 async function recordFunding(deps: FundingDeps, symbol: string, nowMs: number): Promise<number> {
-  const clockUs = deps.clockUs ?? nowUs;
   const last = await deps.history.lastFundingTime(symbol);
   let startTime = last === null ? nowMs - (deps.initialLookbackMs ?? 7 * 86_400_000) : last + 1;
   let rows = 0;
   for (;;) {
-    const { value } = await deps.rest.fundingRate({ symbol, startTime, limit: PAGE });
-    const localUs = clockUs();
+    const { text, value } = await deps.rest.fundingRate({ symbol, startTime, limit: PAGE });
+    deps.journal.fundingRates(symbol, startTime, text);
     const before = startTime;
     for (const f of value) {
-      // Binance answers in ascending time; anything at or before the cursor was recorded already.
+      // Binance answers in ascending time; anything before the cursor was recorded already (the normalizer
+      // applies the same rule to the journaled page).
       if (f.symbol !== symbol || f.fundingTime < startTime) continue;
-      deps.sink.row("usdm", "funding_rates", symbol, localUs, {
-        symbol,
-        funding_time: f.fundingTime * 1000,
-        funding_rate: f.fundingRate,
-        mark_price: f.markPrice,
-        local_time: localUs,
-      });
       deps.history.noteWritten(symbol, f.fundingTime);
       startTime = f.fundingTime + 1;
       rows++;
@@ -115,25 +131,11 @@ async function recordFunding(deps: FundingDeps, symbol: string, nowMs: number): 
   }
 }
 
-function writeMarkPrice(sink: RowSink, p: PremiumIndex, localUs: number): void {
-  sink.row("usdm", "mark_prices", p.symbol, localUs, {
-    symbol: p.symbol,
-    exchange_time: p.time * 1000,
-    local_time: localUs,
-    mark_price: p.markPrice,
-    index_price: p.indexPrice,
-    estimated_settle_price: p.estimatedSettlePrice,
-    funding_rate: p.lastFundingRate,
-    next_funding_time: p.nextFundingTime === null ? null : p.nextFundingTime * 1000,
-  });
-}
-
 /**
  * Records new realized funding for every symbol and one mark-price sample per polled symbol. A failing symbol
  * does not stop the others; the run then throws {@linkcode FundingRunError} so the cron retries.
  */
 export async function runFunding(deps: FundingDeps, nowMs: number): Promise<FundingResult> {
-  const clockUs = deps.clockUs ?? nowUs;
   const result: FundingResult = { fundingRows: 0, markPriceRows: 0, failures: [] };
   const errors: unknown[] = [];
   const fail = (symbol: string, err: unknown) => {
@@ -150,23 +152,18 @@ export async function runFunding(deps: FundingDeps, nowMs: number): Promise<Fund
   const wanted = new Set(deps.markPriceSymbols);
   if (wanted.size >= ALL_SYMBOLS_FROM) {
     try {
-      const { value } = await deps.rest.premiumIndex();
-      const localUs = clockUs();
-      for (const p of value) {
-        if (!wanted.has(p.symbol)) continue;
-        writeMarkPrice(deps.sink, p, localUs);
-        result.markPriceRows++;
-      }
+      const { text, value } = await deps.rest.premiumIndex();
+      deps.journal.premiumIndex(text);
+      result.markPriceRows += value.filter((p) => wanted.has(p.symbol)).length;
     } catch (err) {
       fail("*", err);
     }
   } else {
     for (const symbol of wanted) {
       try {
-        const { value } = await deps.rest.premiumIndex(symbol);
-        const localUs = clockUs();
-        for (const p of value) writeMarkPrice(deps.sink, p, localUs);
-        result.markPriceRows += value.length;
+        const { text, value } = await deps.rest.premiumIndex(symbol);
+        deps.journal.premiumIndex(text);
+        result.markPriceRows += value.filter((p) => wanted.has(p.symbol)).length;
       } catch (err) {
         fail(symbol, err);
       }

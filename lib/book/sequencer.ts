@@ -120,6 +120,27 @@ export function streamVerdict(market: Market, diff: DepthDiff, bookId: number): 
   return usdmChains(requirePu(diff), bookId) ? "apply" : "gap";
 }
 
+/**
+ * True when a diff continues a synced book with id `bookId` without a hole: spot `U <= L+1 <= u`, USD-M
+ * `pu == L`. Takes the raw ids, so a frame can be judged before it is parsed whole (connection handover).
+ *
+ * @example
+ * ```ts
+ * diffContinues("spot", 157, 160, null, 158); // true
+ * diffContinues("usdm", 170, 175, 160, 161); // false: pu 160 != 161
+ * ```
+ */
+export function diffContinues(
+  market: Market,
+  firstUpdateId: number,
+  finalUpdateId: number,
+  prevFinalUpdateId: number | null,
+  bookId: number,
+): boolean {
+  if (market === "spot") return spotCoversNext(firstUpdateId, finalUpdateId, bookId);
+  return prevFinalUpdateId !== null && usdmChains(prevFinalUpdateId, bookId);
+}
+
 /** A one-line explanation of a `gap` verdict, for logs and the gaps table. */
 export function gapReason(market: Market, diff: DepthDiff, bookId: number): string {
   if (market === "spot") {

@@ -11,17 +11,18 @@ import { type ConnectionPlan, planStreams, type StreamPlan } from "../binance/st
 import type { Market } from "../binance/types.ts";
 import type { Logger } from "../log.ts";
 import { RateLimitedLog } from "../log.ts";
-import type { Ledger } from "../ledger/ledger.ts";
+import { GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
 import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
-import { type BackfillRequest, MarketNormalizer, type RowSink, type StreamCount } from "./normalizer.ts";
+import { backfillHead, backfillRecordKind, type BackfillRequest } from "./backfill.ts";
+import { MarketNormalizer, type StreamCount } from "./normalizer.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
-import { type JournalRecord, RecordKind } from "./records.ts";
+import { type JournalRecord, RecordKind, type RestRecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
 
 /** One market as the collector needs it (resolved from the config). */
@@ -156,6 +157,8 @@ export class Collector {
   private readonly handedOver = new Set<number>();
   /** Gap rows written since the last flush, for the ledger. */
   private pendingGaps: { market: Market; gap: Row<"gaps"> }[] = [];
+  /** Gap rows of earlier runs recovered in full since the last flush (marked so in the ledger). */
+  private pendingRecoveries: { market: Market; gap: Row<"gaps">; atUs: number }[] = [];
   /** Files written by flushes whose commit has not succeeded yet. */
   private uncommitted: ManifestEntry[] = [];
   private spanStartUs: number;
@@ -204,6 +207,7 @@ export class Collector {
           if (!this.replaying) this.fetchBackfill(rt, request);
         },
         backfillDone: (market, r) => options.onAlert?.({ kind: "backfill", market, ...r }),
+        gapRecovered: (market, gap) => this.pendingRecoveries.push({ market, gap, atUs: nowUs() }),
         gap: (market, gap) => {
           if (!this.replaying) options.onAlert?.({ kind: "gap", market, gap });
           // Recorded in the ledger by the flush that commits the row, so ledger and Parquet agree.
@@ -355,11 +359,17 @@ export class Collector {
   }
 
   /**
-   * Where rows that do not come from the journal go (REST funding polls): the table store, committed with the
-   * next flush.
+   * Journals a REST answer that becomes rows (funding polls: {@link RecordKind.FundingRates},
+   * {@link RecordKind.PremiumIndex}) and normalizes it, like a frame: a crash before the next flush replays it.
    */
-  get rowSink(): RowSink {
-    return this.options.store;
+  recordRest(
+    market: Market,
+    kind: RecordKind.FundingRates | RecordKind.PremiumIndex,
+    symbol: string,
+    text: string,
+  ) {
+    if (this.stopping || !this.markets.some((rt) => rt.setup.market === market)) return;
+    this.record({ localUs: nowUs(), market, conn: 0, kind, symbol, text });
   }
 
   /** The write-ahead journal (status, benchmarks). */
@@ -471,6 +481,7 @@ export class Collector {
       position ??= this.wal.writer.lastRecord;
     }
     const gaps = this.pendingGaps.splice(0);
+    const recoveries = this.pendingRecoveries.splice(0);
     const spanStartUs = this.spanStartUs;
     this.spanStartUs = atUs;
     const batch = store.take();
@@ -478,6 +489,7 @@ export class Collector {
     if (!(await this.wal.sync())) {
       store.putBack(batch);
       this.pendingGaps.unshift(...gaps);
+      this.pendingRecoveries.unshift(...recoveries);
       this.spanStartUs = spanStartUs;
       return null;
     }
@@ -495,6 +507,7 @@ export class Collector {
       const files = [...this.uncommitted, ...result.files];
       // Before the checkpoint: a crash in between replays these gaps, and adding a gap again is a no-op.
       for (const g of gaps) await ledger.addGap(g.market, g.gap);
+      for (const r of recoveries) await this.markRecovered(r);
       if (!(await ledger.commitCheckpoint(this.checkpoint, position!, files))) {
         throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
       }
@@ -524,9 +537,22 @@ export class Collector {
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.flushFailures++;
       this.pendingGaps.unshift(...gaps);
+      this.pendingRecoveries.unshift(...recoveries);
       this.options.onAlert?.({ kind: "flush_failed", error: String(err) });
       log("error", "flush failed", { reason, error: String(err) });
       return null;
+    }
+  }
+
+  /** Marks a gap row of an earlier run recovered (its `backfilled` twin is in this flush). */
+  private async markRecovered(r: { market: Market; gap: Row<"gaps">; atUs: number }): Promise<void> {
+    const { symbol, stream, start_time, kind } = r.gap;
+    const key = { market: r.market, symbol, stream, startUs: start_time, kind };
+    try {
+      await this.options.ledger.markRecovered(key, r.atUs, "backfilled from REST by a later run");
+    } catch (err) {
+      // A gap the ledger never recorded (its run crashed before committing it) has nothing to mark.
+      if (!(err instanceof GapNotFoundError)) throw err;
     }
   }
 
@@ -765,10 +791,6 @@ export class Collector {
     if (this.stopping) return;
     const market = rt.setup.market;
     const rest = rt.setup.rest;
-    const kind = req.kind === "trades" ? RecordKind.BackfillTrades : RecordKind.BackfillKlines;
-    const head = req.kind === "trades"
-      ? `${req.fromId} ${req.toId}`
-      : `${req.interval} ${req.fromOpenMs} ${req.toOpenMs}`;
     const call = req.kind === "trades"
       ? rest.aggTrades({ symbol: req.symbol, fromId: req.fromId, limit: 1000 })
       : rest.klines({
@@ -778,11 +800,18 @@ export class Collector {
         endTime: req.toOpenMs,
         limit: 1000,
       });
-    const journal = (text: string) =>
-      this.record({ localUs: nowUs(), market, conn: 0, kind, symbol: req.symbol, text });
+    const journal = (failed: boolean, text: string) =>
+      this.record({
+        localUs: nowUs(),
+        market,
+        conn: 0,
+        kind: backfillRecordKind(req),
+        symbol: req.symbol,
+        text: `${backfillHead(req, failed)}\n${text}`,
+      });
     call.then(
       ({ text }) => {
-        if (!this.stopping) journal(`${head}\n${text}`);
+        if (!this.stopping) journal(false, text);
       },
       (err) => {
         if (this.stopping) return;
@@ -792,7 +821,7 @@ export class Collector {
           kind: req.kind,
           error: String(err),
         });
-        journal(`${head} failed\n${String(err)}`);
+        journal(true, String(err));
       },
     );
   }

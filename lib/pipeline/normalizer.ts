@@ -14,16 +14,32 @@ import {
   parseBookTicker,
   parseDepthDiff,
   parseKline,
+  parseLiquidation,
+  parseMarkPrice,
+  type Payload,
 } from "../binance/messages.ts";
-import { type AggTrade, parseLiquidation, parseMarkPrice, type Payload } from "../binance/messages.ts";
-import { parseAggTrades, parseDepthSnapshot, parseKlines, type RestKline } from "../binance/rest_parse.ts";
+import { parseDepthSnapshot, parseFundingRates, parsePremiumIndex } from "../binance/rest_parse.ts";
 import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
+import { diffContinues } from "../book/sequencer.ts";
 import type { OrderBook } from "../book/order_book.ts";
 import type { Row, TableName } from "../storage/tables.ts";
+import { type BackfillRequest, type BackfillResult, Backfills, type SavedBackfills } from "./backfill.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
+import {
+  bookTickerRow,
+  fundingRow,
+  klineRow,
+  liquidationRow,
+  markPriceRow,
+  msToUs,
+  premiumIndexRow,
+  tradeRow,
+} from "./rows.ts";
 import { Admit, StreamCursor } from "./stream_cursor.ts";
+
+export type { BackfillRequest } from "./backfill.ts";
 
 /** Where rows go; `partitionUs` is the time that decides the file's UTC date and hour. */
 export interface RowSink {
@@ -39,23 +55,9 @@ export interface NormalizerEvents {
   /** Rows missed on the socket should be fetched from REST (the answer comes back as a Backfill record). */
   needBackfill?(market: Market, request: BackfillRequest): void;
   /** A backfill ended: `ok` when every missed row came back. */
-  backfillDone?(
-    market: Market,
-    result: { symbol: string; stream: string; ok: boolean; rows: number; detail: string },
-  ): void;
-}
-
-/** What to fetch from REST to fill a hole. */
-export type BackfillRequest =
-  | { kind: "trades"; symbol: string; fromId: number; toId: number }
-  | { kind: "klines"; symbol: string; interval: string; fromOpenMs: number; toOpenMs: number };
-
-/** A hole waiting for its REST backfill; its gap row is written once the backfill ends. */
-interface PendingBackfill {
-  stream: string;
-  request: BackfillRequest;
-  row: Row<"gaps">;
-  recovered: number;
+  backfillDone?(market: Market, result: BackfillResult): void;
+  /** A gap row written earlier (its backfill was pending at a stop) was recovered in full after all. */
+  gapRecovered?(market: Market, earlier: Row<"gaps">): void;
 }
 
 /** Counters for status and metrics. */
@@ -144,7 +146,7 @@ interface SavedState {
   lastFrameUs?: number | null;
   conns: { id: number; plan: string }[];
   streams: SavedStream[];
-  backfills: PendingBackfill[];
+  backfills: SavedBackfills;
 }
 
 const HOUR_US = 3_600_000_000;
@@ -167,13 +169,15 @@ export class MarketNormalizer implements SyncSink {
   readonly market: Market;
   private readonly states: StreamState[];
   private readonly depthBySymbol = new Map<string, StreamState>();
+  /** Recorded symbols without a `markPrice` stream: their mark price comes from REST `premiumIndex` polls. */
+  private readonly polledMarkPrice: ReadonlySet<string>;
   private readonly connStreams = new Map<number, StreamState[]>();
   /** Plan key of each registered connection (checkpoints restore the registrations from it). */
   private readonly connPlans = new Map<number, string>();
   /** Closed per-hour message counts not yet taken by {@link takeCounts}. */
   private readonly counts: StreamCount[] = [];
   /** Holes waiting for their REST backfill. */
-  private backfills: PendingBackfill[] = [];
+  private readonly backfills = new Backfills();
   private readonly connLastUs = new Map<number, number>();
   private readonly planStreams: Map<string, StreamState[]>;
   private readonly routes: ReadonlyMap<string, PlannedStream>;
@@ -210,6 +214,8 @@ export class MarketNormalizer implements SyncSink {
       totals: { messages: 0, bytes: 0, gaps: 0 },
     }));
     for (const st of this.states) if (st.book) this.depthBySymbol.set(st.ps.symbol, st);
+    const streamed = new Set(plan.streams.filter((ps) => ps.kind === "markPrice").map((ps) => ps.symbol));
+    this.polledMarkPrice = new Set(plan.streams.map((ps) => ps.symbol).filter((s) => !streamed.has(s)));
     this.planStreams = new Map(
       plan.connections.map((c) => [c.key, c.streams.map((ps) => this.states[ps.index]!)]),
     );
@@ -261,6 +267,10 @@ export class MarketNormalizer implements SyncSink {
       case RecordKind.BackfillTrades:
       case RecordKind.BackfillKlines:
         return this.backfill(rec);
+      case RecordKind.FundingRates:
+        return this.fundingRates(rec);
+      case RecordKind.PremiumIndex:
+        return this.premiumIndex(rec);
     }
   }
 
@@ -369,6 +379,9 @@ export class MarketNormalizer implements SyncSink {
   /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
   private shutdown(localUs: number): void {
     this.stopped = true;
+    // A hole still waiting for REST is missing data for whoever reads the files now: its gap row is written
+    // (a later run that recovers it adds a `backfilled` row for the same interval).
+    for (const row of this.backfills.stop()) this.writeGapRow(row);
     for (const st of this.states) {
       if (st.gap) {
         st.gap.reason += " (still open at shutdown)";
@@ -450,7 +463,7 @@ export class MarketNormalizer implements SyncSink {
       stopped: this.stopped,
       lastFrameUs: num(this.lastFrameUs),
       conns: [...this.connPlans].map(([id, plan]) => ({ id, plan })),
-      backfills: this.backfills,
+      backfills: this.backfills.export(),
       streams: this.states.map((st) => {
         let book: SavedStream["book"] = null;
         if (st.book?.state === "synced") {
@@ -480,7 +493,15 @@ export class MarketNormalizer implements SyncSink {
     }
     this.stopped = saved.stopped;
     this.lastFrameUs = saved.lastFrameUs ?? NaN;
-    this.backfills = saved.backfills.filter((b) => this.routes.has(b.stream));
+    // Holes of streams no longer configured cannot be filled: their gap rows are written unless they were.
+    for (const p of this.backfills.restore(saved.backfills, (stream) => this.routes.has(stream))) {
+      if (p.written === null) {
+        this.writeGapRow({
+          ...p.row,
+          reason: `${p.row.reason}; the stream is no longer recorded, so not backfilled`,
+        });
+      }
+    }
     this.connStreams.clear();
     this.connPlans.clear();
     for (const c of saved.conns) {
@@ -540,11 +561,14 @@ export class MarketNormalizer implements SyncSink {
       }
       return this.feedBook(st, p, localUs);
     }
-    const id = book.book.lastUpdateId;
     const u = intField(p, "u");
-    const continues = this.market === "spot"
-      ? intField(p, "U") <= id + 1 && u >= id + 1
-      : intField(p, "pu") === id;
+    const continues = diffContinues(
+      this.market,
+      intField(p, "U"),
+      u,
+      this.market === "spot" ? null : intField(p, "pu"),
+      book.book.lastUpdateId,
+    );
     const verdict = st.cursor.admit(conn, u, localUs, p, continues);
     this.drainReleased(st);
     if (verdict === Admit.Duplicate) this.stats.duplicates++;
@@ -615,52 +639,19 @@ export class MarketNormalizer implements SyncSink {
       case "bookTicker": {
         const b = parseBookTicker(p);
         if (st.gap) this.closeGap(st, localUs, key);
-        this.sink.row(this.market, "book_tickers", symbol, localUs, {
-          symbol,
-          update_id: b.updateId,
-          exchange_time: msToUs(b.eventTime),
-          transaction_time: msToUs(b.transactionTime),
-          local_time: localUs,
-          bid_price: b.bidPrice,
-          bid_quantity: b.bidQuantity,
-          ask_price: b.askPrice,
-          ask_quantity: b.askQuantity,
-        });
+        this.sink.row(this.market, "book_tickers", symbol, localUs, bookTickerRow(symbol, b, localUs));
         return;
       }
       case "forceOrder": {
         const l = parseLiquidation(p);
         if (st.gap) this.closeGap(st, localUs, null);
-        this.sink.row(this.market, "liquidations", symbol, localUs, {
-          symbol,
-          exchange_time: l.eventTime * 1000,
-          trade_time: l.tradeTime * 1000,
-          local_time: localUs,
-          side: l.side,
-          order_type: l.orderType,
-          time_in_force: l.timeInForce,
-          price: l.price,
-          average_price: l.averagePrice,
-          original_quantity: l.originalQuantity,
-          last_filled_quantity: l.lastFilledQuantity,
-          filled_quantity: l.filledQuantity,
-          status: l.status,
-        });
+        this.sink.row(this.market, "liquidations", symbol, localUs, liquidationRow(symbol, l, localUs));
         return;
       }
       case "markPrice": {
         const m = parseMarkPrice(p);
         if (st.gap) this.closeGap(st, localUs, null);
-        this.sink.row(this.market, "mark_prices", symbol, localUs, {
-          symbol,
-          exchange_time: m.eventTime * 1000,
-          local_time: localUs,
-          mark_price: m.markPrice,
-          index_price: m.indexPrice,
-          estimated_settle_price: m.estimatedSettlePrice,
-          funding_rate: m.fundingRate,
-          next_funding_time: msToUs(m.nextFundingTime),
-        });
+        this.sink.row(this.market, "mark_prices", symbol, localUs, markPriceRow(symbol, m, localUs));
         return;
       }
       default:
@@ -781,8 +772,9 @@ export class MarketNormalizer implements SyncSink {
     if (request === "none") {
       return this.writeGap(st, { ...row, kind: "backfilled", reason: `${row.reason}; nothing was missed` });
     }
-    this.backfills.push({ stream: st.ps.name, request, row, recovered: 0 });
-    this.events.needBackfill?.(this.market, request);
+    // The backfill owns these candles now: a socket candle or a later hole must not claim them again.
+    if (request.kind === "klines") st.lastClosedOpen = Math.max(st.lastClosedOpen, request.toOpenMs);
+    this.events.needBackfill?.(this.market, this.backfills.open(st.ps.name, request, row));
   }
 
   /** The REST request that recovers a hole, "none" when the hole turned out empty, null when not backfillable. */
@@ -790,7 +782,7 @@ export class MarketNormalizer implements SyncSink {
     st: StreamState,
     row: Row<"gaps">,
     resumeOpenMs?: number,
-  ): BackfillRequest | "none" | null {
+  ): Parameters<Backfills["open"]>[1] | "none" | null {
     if (st.ps.kind === "aggTrade" && row.last_update_id !== null && row.resume_update_id !== null) {
       const fromId = row.last_update_id + 1;
       const toId = row.resume_update_id - 1;
@@ -811,126 +803,59 @@ export class MarketNormalizer implements SyncSink {
 
   /** Open backfills (recovery asks for them again after a restart). */
   pendingBackfills(): BackfillRequest[] {
-    return this.backfills.map((b) => b.request);
+    return this.backfills.requests();
   }
 
   /** A REST answer for a pending backfill: rows in the hole are written; the hole's gap row once it is done. */
   private backfill(rec: JournalRecord): void {
+    const outcome = this.backfills.answer(rec, intervalMs, {
+      row: (table, symbol, partitionUs, row) => {
+        this.stats.backfilled++;
+        this.sink.row(this.market, table, symbol, partitionUs, row);
+      },
+      gap: (row) => this.writeGapRow(row),
+      recovered: (earlier) => this.events.gapRecovered?.(this.market, earlier),
+      malformed: (err, body) => {
+        this.stats.malformedFrames++;
+        this.options.onBadFrame?.(err.message, body.slice(0, 200));
+      },
+    });
+    if (outcome === null) return; // already completed (a duplicate answer after a restart)
+    if ("next" in outcome) this.events.needBackfill?.(this.market, outcome.next); // a full page: ask for the rest
+    else this.events.backfillDone?.(this.market, outcome.done);
+  }
+
+  /**
+   * A REST `fundingRate` page (`text` is `<startTimeMs>\n<body>`): entries from the start time on are new, the
+   * poll having started after the last funding time recorded.
+   */
+  private fundingRates(rec: JournalRecord): void {
     const nl = rec.text.indexOf("\n");
-    const head = (nl < 0 ? rec.text : rec.text.slice(0, nl)).split(" ");
-    const body = nl < 0 ? "" : rec.text.slice(nl + 1);
-    const trades = rec.kind === RecordKind.BackfillTrades;
-    const from = Number(trades ? head[0] : head[1]);
-    const i = this.backfills.findIndex((b) =>
-      b.request.symbol === rec.symbol &&
-      (b.request.kind === "trades"
-        ? trades && b.request.fromId === from
-        : !trades && b.request.fromOpenMs === from)
-    );
-    if (i < 0) return; // already completed (a duplicate answer after a restart)
-    const pending = this.backfills[i]!;
-    const st = this.states[this.routes.get(pending.stream)!.index]!;
-    const failed = head.includes("failed");
-    let next: BackfillRequest | null = null;
+    const startMs = Number(rec.text.slice(0, nl));
     try {
-      if (!failed) {
-        next = trades
-          ? this.backfillTrades(st, pending, body, rec.localUs)
-          : this.backfillKlines(st, pending, body, rec.localUs);
+      for (const f of parseFundingRates(rec.text.slice(nl + 1))) {
+        if (f.symbol !== rec.symbol || !(f.fundingTime >= startMs)) continue;
+        this.sink.row(this.market, "funding_rates", f.symbol, rec.localUs, fundingRow(f, rec.localUs));
       }
     } catch (err) {
       if (!(err instanceof MalformedMessageError)) throw err;
       this.stats.malformedFrames++;
-      this.options.onBadFrame?.(err.message, body.slice(0, 200));
+      this.options.onBadFrame?.(err.message, rec.text.slice(0, 200));
     }
-    if (next) {
-      // A page of at most 1000 rows arrived: ask for the rest.
-      pending.request = next;
-      this.events.needBackfill?.(this.market, next);
-      return;
-    }
-    this.backfills.splice(i, 1);
-    if (failed) pending.row.reason += `; backfill failed: ${body.slice(0, 200)}`;
-    this.writeGap(st, pending.row);
-    this.events.backfillDone?.(this.market, {
-      symbol: st.ps.symbol,
-      stream: st.ps.stream,
-      ok: pending.row.kind === "backfilled",
-      rows: pending.recovered,
-      detail: pending.row.reason,
-    });
   }
 
-  /** Writes the trades of one REST page that fall in the hole; returns the request for the next page, if any. */
-  private backfillTrades(
-    st: StreamState,
-    p: PendingBackfill,
-    body: string,
-    localUs: number,
-  ): BackfillRequest | null {
-    const req = p.request as Extract<BackfillRequest, { kind: "trades" }>;
-    const symbol = st.ps.symbol;
-    let nextId = req.fromId;
-    const page = parseAggTrades(body);
-    for (const t of page) {
-      if (t.aggTradeId < nextId || t.aggTradeId > req.toId) continue;
-      if (t.aggTradeId !== nextId) break; // ids must stay contiguous: what is left remains a gap
-      this.sink.row(this.market, "trades", symbol, localUs, tradeRow(symbol, t, null, localUs, "rest"));
-      nextId++;
-      p.recovered++;
-      this.stats.backfilled++;
+  /** A REST `premiumIndex` answer: mark prices of the recorded symbols whose mark price is not streamed. */
+  private premiumIndex(rec: JournalRecord): void {
+    try {
+      for (const p of parsePremiumIndex(rec.text)) {
+        if (!this.polledMarkPrice.has(p.symbol)) continue;
+        this.sink.row(this.market, "mark_prices", p.symbol, rec.localUs, premiumIndexRow(p, rec.localUs));
+      }
+    } catch (err) {
+      if (!(err instanceof MalformedMessageError)) throw err;
+      this.stats.malformedFrames++;
+      this.options.onBadFrame?.(err.message, rec.text.slice(0, 200));
     }
-    return this.backfillProgress(p, nextId > req.toId, nextId > req.fromId, "trades", () => {
-      p.row.last_update_id = nextId - 1;
-      return { ...req, fromId: nextId };
-    });
-  }
-
-  /** Writes the closed candles of one REST page that fall in the hole; returns the next page's request, if any. */
-  private backfillKlines(
-    st: StreamState,
-    p: PendingBackfill,
-    body: string,
-    localUs: number,
-  ): BackfillRequest | null {
-    const req = p.request as Extract<BackfillRequest, { kind: "klines" }>;
-    const step = intervalMs(req.interval)!;
-    const symbol = st.ps.symbol;
-    let nextOpen = req.fromOpenMs;
-    for (const k of parseKlines(body)) {
-      if (k.openTime < nextOpen || k.openTime > req.toOpenMs) continue;
-      this.sink.row(this.market, "klines", symbol, localUs, klineRow(symbol, req.interval, k, null, localUs));
-      nextOpen = k.openTime + step;
-      p.recovered++;
-      this.stats.backfilled++;
-    }
-    return this.backfillProgress(p, nextOpen > req.toOpenMs, nextOpen > req.fromOpenMs, "candles", () => ({
-      ...req,
-      fromOpenMs: nextOpen,
-    }));
-  }
-
-  /** After a page: done (row becomes `backfilled`), stuck (row keeps its kind), or the next page's request. */
-  private backfillProgress(
-    p: PendingBackfill,
-    done: boolean,
-    advanced: boolean,
-    what: string,
-    next: () => BackfillRequest,
-  ): BackfillRequest | null {
-    if (done) {
-      p.row = {
-        ...p.row,
-        kind: "backfilled",
-        reason: `${p.row.reason}; recovered ${p.recovered} ${what} from REST`,
-      };
-      return null;
-    }
-    if (!advanced) {
-      p.row.reason += `; REST returned ${p.recovered} ${what}, the rest stays missing`;
-      return null;
-    }
-    return next();
   }
 
   private gapRow(st: StreamState, endUs: number, resumeId: number | null): Row<"gaps"> {
@@ -949,61 +874,15 @@ export class MarketNormalizer implements SyncSink {
   }
 
   private writeGap(st: StreamState, row: Row<"gaps">): void {
-    this.stats.gaps++;
     st.totals.gaps++;
-    this.sink.row(this.market, "gaps", st.ps.symbol, row.start_time, row);
+    this.writeGapRow(row);
+  }
+
+  private writeGapRow(row: Row<"gaps">): void {
+    this.stats.gaps++;
+    this.sink.row(this.market, "gaps", row.symbol, row.start_time, row);
     this.events.gap?.(this.market, row);
   }
-}
-
-/** A `trades` row; REST trades (backfill) have no event time. */
-function tradeRow(
-  symbol: string,
-  t: AggTrade,
-  eventTimeMs: number | null,
-  localUs: number,
-  source: "ws" | "rest",
-): Row<"trades"> {
-  return {
-    symbol,
-    exchange_time: msToUs(eventTimeMs),
-    trade_time: t.tradeTime * 1000,
-    local_time: localUs,
-    agg_trade_id: t.aggTradeId,
-    first_trade_id: t.firstTradeId,
-    last_trade_id: t.lastTradeId,
-    price: t.price,
-    quantity: t.quantity,
-    is_buyer_maker: t.isBuyerMaker,
-    source,
-  };
-}
-
-/** A `klines` row from a stream candle or a REST one (no event time). */
-function klineRow(
-  symbol: string,
-  interval: string,
-  k: RestKline,
-  eventTimeMs: number | null,
-  localUs: number,
-): Row<"klines"> {
-  return {
-    symbol,
-    interval,
-    open_time: k.openTime * 1000,
-    close_time: k.closeTime * 1000,
-    open: k.open,
-    high: k.high,
-    low: k.low,
-    close: k.close,
-    volume: k.volume,
-    quote_volume: k.quoteVolume,
-    trade_count: k.tradeCount,
-    taker_buy_volume: k.takerBuyVolume,
-    taker_buy_quote_volume: k.takerBuyQuoteVolume,
-    exchange_time: msToUs(eventTimeMs),
-    local_time: localUs,
-  };
 }
 
 /** Every level of one side of a book, best first. */
@@ -1027,10 +906,6 @@ const INTERVAL_MS: Readonly<Record<string, number>> = {
 function intervalMs(interval: string): number | null {
   const m = /^(\d+)([smhdw])$/.exec(interval);
   return m ? Number(m[1]) * INTERVAL_MS[m[2]!]! : null;
-}
-
-function msToUs(ms: number | null): number | null {
-  return ms === null ? null : ms * 1000;
 }
 
 function intField(p: Payload, field: string): number {

@@ -35,6 +35,13 @@ export const enum RecordKind {
    * from the last frame; `text` is the reason (empty: a crash).
    */
   Crashed = 11,
+  /**
+   * A REST `fundingRate` page (realized funding); `symbol` says whose, `text` is `<startTimeMs>\n<body>`: entries
+   * from the start time on are new.
+   */
+  FundingRates = 12,
+  /** A REST `premiumIndex` body (mark prices of symbols whose `markPrice` stream is not recorded). */
+  PremiumIndex = 13,
 }
 
 /** One journaled record. */
@@ -49,3 +56,6 @@ export interface JournalRecord {
   symbol: string;
   text: string;
 }
+
+/** Records of REST answers that become rows outside the socket path (funding polls). */
+export type RestRecordKind = RecordKind.FundingRates | RecordKind.PremiumIndex;

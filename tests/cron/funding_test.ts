@@ -9,8 +9,10 @@ import {
   symbolsWithoutMarkPrice,
 } from "../../cron/funding.ts";
 import { RestClient } from "../../lib/binance/rest.ts";
+import { planStreams } from "../../lib/binance/stream_plan.ts";
 import type { Market } from "../../lib/binance/types.ts";
-import type { RowSink } from "../../lib/pipeline/normalizer.ts";
+import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
+import { RecordKind } from "../../lib/pipeline/records.ts";
 import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
@@ -71,6 +73,31 @@ function startFakeFapi() {
   return { requests, state, baseUrl, close: () => server.shutdown() };
 }
 
+/**
+ * The collector's path for the answers, without the collector: each one becomes a journal record that a USD-M
+ * normalizer (recording `symbols`, mark price streamed for `streamedMarks`) turns into rows of `sink`.
+ */
+function normalizerJournal(
+  sink: RowSink,
+  symbols: string[],
+  clockUs: () => number,
+  streamedMarks: string[] = [],
+): FundingDeps["journal"] {
+  const plan = planStreams({ market: "usdm", wsUrl: "wss://example", symbols, streams: ["aggTrade"] });
+  const marks = streamedMarks.length === 0
+    ? null
+    : planStreams({ market: "usdm", wsUrl: "wss://example", symbols: streamedMarks, streams: ["markPrice"] });
+  const merged = marks === null ? plan : { ...plan, streams: [...plan.streams, ...marks.streams] };
+  const n = new MarketNormalizer(merged, sink, { needSnapshot: () => {} }, { topLevels: 1 });
+  const rec = (kind: RecordKind, symbol: string, text: string) =>
+    n.process({ localUs: clockUs(), market: "usdm", conn: 0, kind, symbol, text });
+  return {
+    fundingRates: (symbol, startTimeMs, text) =>
+      rec(RecordKind.FundingRates, symbol, `${startTimeMs}\n${text}`),
+    premiumIndex: (text) => rec(RecordKind.PremiumIndex, "", text),
+  };
+}
+
 /** Every funding settlement in [from, to]. */
 function settlements(from: number, to: number): number[] {
   const out: number[] = [];
@@ -96,12 +123,11 @@ Deno.test("runFunding() records funding from the lookback, continues after the r
     let store = new TableStore(dataDir, manifest);
     const deps = (m: Manifest, s: TableStore, now: number): FundingDeps => ({
       rest,
-      sink: s,
+      journal: normalizerJournal(s, ["BTCUSDT", "ETHUSDT"], () => now * 1000, ["BTCUSDT"]),
       history: new FileFundingHistory(m),
       symbols: ["BTCUSDT", "ETHUSDT"],
       markPriceSymbols: ["ETHUSDT"],
       initialLookbackMs: lookback,
-      clockUs: () => now * 1000,
     });
 
     const first = await runFunding(deps(manifest, store, T0), T0);
@@ -203,11 +229,10 @@ Deno.test("runFunding() reports a failing symbol after writing the others", asyn
     const { noted, history } = memoryHistory({ BTCUSDT: T0 - 2 * EIGHT_H });
     const err = await runFunding({
       rest,
-      sink,
+      journal: normalizerJournal(sink, ["BADUSDT", "BTCUSDT"], () => 1),
       history,
       symbols: ["BADUSDT", "BTCUSDT"],
       markPriceSymbols: [],
-      clockUs: () => 1,
     }, T0).then(() => null, (e) => e);
     assert.ok(err instanceof FundingRunError);
     assert.deepEqual(err.result.failures.map((f) => f.symbol), ["BADUSDT"]);
@@ -232,11 +257,10 @@ Deno.test("runFunding() polls premiumIndex once for all symbols when ten or more
     const wanted = Array.from({ length: 10 }, (_, i) => `S${i + 1}USDT`);
     const result = await runFunding({
       rest,
-      sink,
+      journal: normalizerJournal(sink, wanted, () => 42),
       history: memoryHistory({}).history,
       symbols: [],
       markPriceSymbols: wanted,
-      clockUs: () => 42,
     }, T0);
     assert.deepEqual(result, { fundingRows: 0, markPriceRows: 10, failures: [] });
     assert.deepEqual(fapi.requests.map((u) => [u.pathname, u.search]), [["/fapi/v1/premiumIndex", ""]]);
@@ -266,13 +290,13 @@ Deno.test("symbolsWithoutMarkPrice() lists the symbols only when no markPrice st
 
 Deno.test("registerFunding() registers at the funding times with a backoff schedule", () => {
   const { cron, registered } = fakeCron();
-  const { sink } = recordingSink();
   const rest = {
-    fundingRate: () => Promise.resolve({ value: [] }),
-    premiumIndex: () => Promise.resolve({ value: [] }),
+    fundingRate: () => Promise.resolve({ text: "[]", value: [] }),
+    premiumIndex: () => Promise.resolve({ text: "[]", value: [] }),
   };
+  const journal = { fundingRates: () => {}, premiumIndex: () => {} };
   registerFunding(
-    { rest, sink, history: memoryHistory({}).history, symbols: [], markPriceSymbols: [] },
+    { rest, journal, history: memoryHistory({}).history, symbols: [], markPriceSymbols: [] },
     cron,
   );
   assert.equal(onlyRegistration(registered, "funding").schedule, "5 0,8,16 * * *");

@@ -42,12 +42,12 @@ Deno.test("runStartupJobs() logs and returns the jobs that failed, after running
     const { cron } = fakeCron();
     const rest = {
       fundingRate: () => Promise.reject(new Error("HTTP 503")),
-      premiumIndex: () => Promise.resolve({ value: [] }),
+      premiumIndex: () => Promise.resolve({ text: "[]", value: [] }),
     };
     const jobs = registerCronJobs({
       funding: {
         rest,
-        sink: { row: () => {} },
+        journal: { fundingRates: () => {}, premiumIndex: () => {} },
         history: { lastFundingTime: () => Promise.resolve(null), noteWritten: () => {} },
         symbols: ["BTCUSDT"],
         markPriceSymbols: [],

@@ -153,7 +153,7 @@ async function threeRuns(secondRunConnects: boolean) {
 Deno.test("recovery: a run killed during its own recovery leaves one gap from the first run's last frame", async () => {
   const { third } = await threeRuns(false);
   // No frame in the second run: the hole runs from the first run's last frame (3 s) to the third run's (11 s).
-  assert.deepEqual(third.backfills, [{ kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 105 }]);
+  assert.deepEqual(third.backfills, [{ id: 1, kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 105 }]);
   const body = JSON.stringify(
     [102, 103, 104, 105].map((a) => ({
       a,
@@ -165,7 +165,7 @@ Deno.test("recovery: a run killed during its own recovery leaves one gap from th
       m: true,
     })),
   );
-  third.record(rec(12 * S, 0, RecordKind.BackfillTrades, `102 105\n${body}`, "BTCUSDT"));
+  third.record(rec(12 * S, 0, RecordKind.BackfillTrades, `102 105 #1\n${body}`, "BTCUSDT"));
   assert.equal(third.gaps.length, 1);
   const gap = third.gaps[0]!;
   assert.equal(gap.kind, "backfilled");
@@ -185,10 +185,10 @@ Deno.test("recovery: a run killed during its own recovery leaves one gap from th
 Deno.test("recovery: a second run that connected before dying is replayed as it happened", async () => {
   const { second, third } = await threeRuns(true);
   // The second run closed the first hole (102) live; the third replays that, then opens its own (104..105).
-  assert.deepEqual(second.backfills, [{ kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 102 }]);
+  assert.deepEqual(second.backfills, [{ id: 1, kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 102 }]);
   assert.deepEqual(third.backfills, [
-    { kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 102 },
-    { kind: "trades", symbol: "BTCUSDT", fromId: 104, toId: 105 },
+    { id: 1, kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 102 },
+    { id: 2, kind: "trades", symbol: "BTCUSDT", fromId: 104, toId: 105 },
   ]);
   assert.deepEqual(third.trades.map((t) => t.agg_trade_id), [103, 106]);
   assert.deepEqual(third.normalizer.pendingBackfills(), third.backfills);
@@ -208,12 +208,12 @@ Deno.test("recovery: a journal reopened after a write failure replays as a gap f
 
     const next = await Run.start(`${dataDir}/_journal`);
     await next.recover(dataDir, ledger, 9 * S);
-    assert.deepEqual(next.backfills, [{ kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 104 }]);
+    assert.deepEqual(next.backfills, [{ id: 1, kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 104 }]);
     assert.deepEqual(next.trades.map((t) => t.agg_trade_id), [105]);
     const body = JSON.stringify(
       [102, 103, 104].map((a) => ({ a, p: "1", q: "1", f: a, l: a, T: 4000, m: true })),
     );
-    next.record(rec(10 * S, 0, RecordKind.BackfillTrades, `102 104\n${body}`, "BTCUSDT"));
+    next.record(rec(10 * S, 0, RecordKind.BackfillTrades, `102 104 #1\n${body}`, "BTCUSDT"));
     // A disconnect gap from the last journaled frame (not merely a hole in the ids): every stream gets one.
     assert.deepEqual(
       next.gaps.map((g) => [g.kind, g.start_time, g.end_time, g.reason.split(";")[0]]),

@@ -10,7 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { FileFundingHistory, runFunding } from "../../cron/funding.ts";
+import { collectorJournal, FileFundingHistory, runFunding } from "../../cron/funding.ts";
 import type { Market } from "../../lib/binance/types.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { type ColumnType, TABLE_NAMES, type TableName, TABLES } from "../../lib/storage/tables.ts";
@@ -112,7 +112,7 @@ Deno.test({
         );
         await runFunding({
           rest: app.rest.find((r) => r.market === "usdm")!,
-          sink: app.collector.rowSink,
+          journal: collectorJournal(app.collector, "usdm"),
           history: new FileFundingHistory(app.manifest),
           symbols: SYMBOLS,
           markPriceSymbols: SYMBOLS,
