@@ -85,7 +85,14 @@ export interface Config {
   /** Free disk below this raises an alert; below `diskMinMb` the collector refuses to start writing. */
   readonly diskLowMb: number;
   readonly diskMinMb: number;
-  readonly telegram: { readonly apiRoot: string; readonly dailyReportAt: string };
+  readonly telegram: {
+    readonly apiRoot: string;
+    readonly dailyReportAt: string;
+    /** Seconds between live ticker messages; 0 = off (the default without a chat). */
+    readonly tickerIntervalSec: number;
+    /** A short table after each flush. */
+    readonly flushReport: boolean;
+  };
   /** Status page and metrics HTTP server. */
   readonly status: { readonly enabled: boolean; readonly hostname: string; readonly port: number };
   /** Advice about the file for the start log, e.g. where the bot token should live. Never holds a secret. */
@@ -197,6 +204,9 @@ const utcTime: Reader<string> = refine(text({ nonEmpty: true }), (s, at) => {
 const TELEGRAM_FIELDS = {
   api_root: field(url(["https:", "http:"]), "https://api.telegram.org"),
   daily_report_at: field(utcTime, "00:05"),
+  // Unset: 180 s when a chat is configured (see resolve), as the Python collector's 3-minute ticker.
+  ticker_interval: optional(integer({ min: 0, max: 86_400 })),
+  flush_report: field(boolean, false),
 };
 
 const STATUS_FIELDS = {
@@ -294,7 +304,12 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
     clockOffsetAlertMs: raw.clock_offset_alert_ms,
     diskLowMb: raw.disk_low_mb,
     diskMinMb: raw.disk_min_mb,
-    telegram: { apiRoot: raw.telegram.api_root, dailyReportAt: raw.telegram.daily_report_at },
+    telegram: {
+      apiRoot: raw.telegram.api_root,
+      dailyReportAt: raw.telegram.daily_report_at,
+      tickerIntervalSec: raw.telegram.ticker_interval ?? (raw.telegram_chat_id.length > 0 ? 180 : 0),
+      flushReport: raw.telegram.flush_report,
+    },
     status: { enabled: raw.status.enabled, hostname: raw.status.hostname, port: raw.status.port },
   };
 }
