@@ -1,6 +1,6 @@
 /**
- * Reconnect pacing: exponential backoff with jitter, reset after a healthy connection, and a classifier that
- * sorts disconnect causes by how soon to come back.
+ * Exponential backoff with jitter, reset after a healthy session (the journal keeper reopens a failed journal
+ * with it), and the classifier that sorts a socket's disconnect causes by how soon to come back.
  *
  * Pure: the random source is injected and nothing here reads the clock.
  */
@@ -20,8 +20,6 @@ export interface BackoffOptions {
   jitter?: Jitter;
   /** Uniform random in [0, 1). @default Math.random */
   random?: () => number;
-  /** A connection that stayed up this long and delivered data was healthy: the sequence starts over. @default 30_000 */
-  healthyAfterMs?: number;
 }
 
 /**
@@ -40,7 +38,6 @@ export class Backoff {
   readonly #multiplier: number;
   readonly #jitter: Jitter;
   readonly #random: () => number;
-  readonly #healthyAfterMs: number;
   #attempt = 0;
   #previousMs: number;
 
@@ -50,7 +47,6 @@ export class Backoff {
     this.#multiplier = options.multiplier ?? 2;
     this.#jitter = options.jitter ?? "full";
     this.#random = options.random ?? Math.random;
-    this.#healthyAfterMs = options.healthyAfterMs ?? 30_000;
     if (!(this.#initialMs > 0) || !(this.#maxMs >= this.#initialMs) || !(this.#multiplier >= 1)) {
       throw new RangeError(
         `Cannot create backoff: need 0 < initialMs <= maxMs and multiplier >= 1: current values are ${this.#initialMs}, ${this.#maxMs}, ${this.#multiplier}`,
@@ -81,18 +77,6 @@ export class Backoff {
     this.#attempt = 0;
     this.#previousMs = this.#initialMs;
   }
-
-  /**
-   * Reports how a connection that opened went; resets the sequence if it was healthy (up for at least
-   * `healthyAfterMs` and delivered data). A socket that opens and dies at once keeps backing off.
-   *
-   * @returns whether the sequence was reset
-   */
-  sessionEnded(upMs: number, deliveredData: boolean): boolean {
-    if (!deliveredData || upMs < this.#healthyAfterMs) return false;
-    this.reset();
-    return true;
-  }
 }
 
 /** Why a socket went away (or never came up). */
@@ -113,12 +97,15 @@ export type DisconnectCause =
  * protect and a missing feed is always worse than a retry), but not every cause deserves the same pace:
  * - `immediate`: planned by the server; reconnect now, the backoff sequence is not advanced.
  * - `transient`: network trouble, 5xx, abnormal close; normal backoff.
- * - `throttled`: 429/418 on upgrade or close 1008 (message rate exceeded); backoff with a long floor, since
- *   hurrying turns a rate limit into an IP ban.
+ * - `throttled`: 429 on upgrade or close 1008 (message rate exceeded); a few seconds' floor, since hurrying
+ *   turns a rate limit into an IP ban.
+ * - `banned`: 418 on upgrade, an IP ban (2 minutes to 3 days); wait at least the shortest ban.
  * - `refused`: other 4xx on upgrade (403 WAF, 451 region, 404 bad path); keep trying slowly and alert, it
  *   will not heal by itself in seconds.
+ *
+ * The delays are {@link ReconnectPolicy}'s (reconnect_policy.ts).
  */
-export type RetryClass = "immediate" | "transient" | "throttled" | "refused";
+export type RetryClass = "immediate" | "transient" | "throttled" | "banned" | "refused";
 
 /**
  * Classifies a disconnect cause.
@@ -138,7 +125,7 @@ export function classifyDisconnect(cause: DisconnectCause): RetryClass {
     case "error": {
       const s = cause.status;
       if (s === null || s >= 500 || s < 400) return "transient";
-      return s === 429 || s === 418 ? "throttled" : "refused";
+      return s === 429 ? "throttled" : s === 418 ? "banned" : "refused";
     }
     case "forced":
     case "connectTimeout":

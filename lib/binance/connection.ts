@@ -7,14 +7,9 @@
  * never stalls another, and the collector may run two for the same plan at once while it rotates them.
  */
 import { nowUs } from "../clock.ts";
-import {
-  Backoff,
-  classifyDisconnect,
-  type DisconnectCause,
-  type RetryClass,
-  upgradeStatus,
-} from "./backoff.ts";
+import { classifyDisconnect, type DisconnectCause, type RetryClass, upgradeStatus } from "./backoff.ts";
 import { ControlPacer, defaultPacing, type Pacing } from "./control_pacer.ts";
+import { type ConnectBudget, ReconnectPolicy } from "./reconnect_policy.ts";
 import type { ConnectionPlan } from "./stream_plan.ts";
 
 /** The WebSocket constructor (the native one by default; a fake in tests). */
@@ -100,8 +95,13 @@ export interface StreamConnectionOptions {
   handlers: StreamConnectionHandlers;
   /** @default globalThis.WebSocket */
   webSocket?: WebSocketConstructor;
-  /** Reconnect delays. @default new Backoff() */
-  backoff?: Backoff;
+  /** Reconnect delays. @default new ReconnectPolicy() */
+  reconnect?: ReconnectPolicy;
+  /**
+   * Connection attempts shared by the connections of one market (Binance limits them per IP); one that gets
+   * through wakes the others. @default none (no limit, no waking)
+   */
+  budget?: ConnectBudget;
   /** Streams per SUBSCRIBE message. @default 200 */
   batchSize?: number;
   /** Control-message budget. @default defaultPacing(plan.market) */
@@ -118,8 +118,6 @@ export interface StreamConnectionOptions {
   lifetimeMs?: number;
   /** How long before the lifetime ends {@link StreamConnectionHandlers.onLifetimeNear} fires. @default 900_000 */
   rotateLeadMs?: number;
-  /** Minimum reconnect delay per retry class (the backoff delay applies when larger). */
-  retryFloorsMs?: Partial<Record<RetryClass, number>>;
 }
 
 /** Where a connection stands. */
@@ -131,13 +129,6 @@ export type ConnectionState =
   | "closing"
   | "waiting"
   | "stopped";
-
-const DEFAULT_FLOORS: Readonly<Record<RetryClass, number>> = {
-  immediate: 0,
-  transient: 0,
-  throttled: 60_000,
-  refused: 30_000,
-};
 
 // Binance writes these keys first; a frame that starts otherwise is not data (see #control).
 const DATA_PREFIX = '{"stream":';
@@ -198,7 +189,8 @@ export class StreamConnection {
   readonly #nextConnId: () => number;
   readonly #h: StreamConnectionHandlers;
   readonly #WebSocket: WebSocketConstructor;
-  readonly #backoff: Backoff;
+  readonly #policy: ReconnectPolicy;
+  readonly #budget: ConnectBudget | null;
   readonly #batches: readonly string[][];
   readonly #pacing: Pacing;
   readonly #replyTimeoutMs: number;
@@ -206,9 +198,12 @@ export class StreamConnection {
   readonly #connectTimeoutMs: number;
   readonly #closeGraceMs: number;
   readonly #lifetimeNearMs: number;
-  readonly #floors: Readonly<Record<RetryClass, number>>;
   #session: Session | null = null;
   #reconnectTimer: Timer | null = null;
+  /** Unregisters the wake-up by another connection that got through, while waiting to reconnect. */
+  #unwake: (() => void) | null = null;
+  /** performance.now() when the current outage began (a healthy socket went down, or start). */
+  #outageStartMs = NaN;
   #stopped = false;
   #started = false;
   #attempt = 0;
@@ -233,7 +228,8 @@ export class StreamConnection {
     this.#nextConnId = options.nextConnId;
     this.#h = options.handlers;
     this.#WebSocket = options.webSocket ?? WebSocket;
-    this.#backoff = options.backoff ?? new Backoff();
+    this.#policy = options.reconnect ?? new ReconnectPolicy();
+    this.#budget = options.budget ?? null;
     const names = options.plan.streams.map((s) => s.name);
     const batches: string[][] = [];
     for (let at = 0; at < names.length; at += batchSize) batches.push(names.slice(at, at + batchSize));
@@ -245,7 +241,6 @@ export class StreamConnection {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#closeGraceMs = options.closeGraceMs ?? 5_000;
     this.#lifetimeNearMs = lifetimeMs - rotateLeadMs;
-    this.#floors = { ...DEFAULT_FLOORS, ...options.retryFloorsMs };
   }
 
   /** Id of the current socket; null while waiting to reconnect or stopped. */
@@ -268,7 +263,8 @@ export class StreamConnection {
     if (this.#started || this.#stopped) return;
     this.#started = true;
     this.#downSinceUs = nowUs();
-    this.#connect();
+    this.#outageStartMs = performance.now();
+    this.#attemptNow();
   }
 
   /**
@@ -283,10 +279,7 @@ export class StreamConnection {
   /** Stops for good: closes the socket (reported to `onClose` with cause `stopped`) and never reconnects. */
   close(): Promise<void> {
     this.#stopped = true;
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
+    this.#cancelReconnect();
     const s = this.#session;
     if (s === null) return Promise.resolve();
     return new Promise((resolve) => {
@@ -297,6 +290,39 @@ export class StreamConnection {
       };
       this.#abandon(s, { kind: "stopped" });
     });
+  }
+
+  /** Reconnects after `delayMs`, or at once when another connection of the market gets through meanwhile. */
+  #scheduleReconnect(delayMs: number): void {
+    this.#cancelReconnect();
+    this.#reconnectTimer = setTimeout(() => this.#attemptNow(), delayMs);
+    this.#unwake = this.#budget?.onOpened(() => {
+      // The server accepts again: come back now, spread over a few hundred ms so the market's sockets do not
+      // all arrive in the same instant.
+      this.#cancelReconnect();
+      this.#reconnectTimer = setTimeout(() => this.#attemptNow(), Math.random() * 250);
+    }) ?? null;
+  }
+
+  #cancelReconnect(): void {
+    if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    this.#unwake?.();
+    this.#unwake = null;
+  }
+
+  /** Opens a socket when the market's attempt budget allows, else when it will. */
+  #attemptNow(): void {
+    this.#cancelReconnect();
+    if (this.#stopped) return;
+    const now = performance.now();
+    const wait = this.#budget?.waitMs(now) ?? 0;
+    if (wait > 0) {
+      this.#reconnectTimer = setTimeout(() => this.#attemptNow(), wait);
+      return;
+    }
+    this.#budget?.take(now);
+    this.#connect();
   }
 
   #connect(): void {
@@ -357,6 +383,7 @@ export class StreamConnection {
     for (const t of s.timers) clearTimeout(t); // the connect timeout
     s.timers.clear();
     s.openedMs = performance.now();
+    this.#budget?.opened();
     const openedUs = nowUs();
     this.#downSinceUs = NaN;
     const attempt = this.#attempt;
@@ -489,17 +516,17 @@ export class StreamConnection {
         : { kind: "closed", code, reason });
     if (Number.isNaN(this.#downSinceUs)) this.#downSinceUs = s.ending !== null ? s.endingUs : localUs;
     const opened = !Number.isNaN(s.openedMs);
-    if (opened) this.#backoff.sessionEnded(performance.now() - s.openedMs, s.dataFrames > 0);
+    const nowMs = performance.now();
+    // A healthy socket going down starts a new outage; one that opened and died at once continues the last.
+    if (opened && s.dataFrames > 0 && nowMs - s.openedMs >= this.#policy.healthyAfterMs) {
+      this.#outageStartMs = nowMs;
+    }
     let retry: RetryClass | null = null;
     let delay: number | null = null;
     if (!this.#stopped && cause.kind !== "stopped") {
       retry = classifyDisconnect(cause);
-      // A planned server restart is not a failure: come back at once and leave the backoff sequence alone.
-      delay = retry === "immediate" ? 0 : Math.max(this.#backoff.next(), this.#floors[retry]);
-      this.#reconnectTimer = setTimeout(() => {
-        this.#reconnectTimer = null;
-        this.#connect();
-      }, delay);
+      delay = this.#policy.delayMs(retry, nowMs - this.#outageStartMs);
+      this.#scheduleReconnect(delay);
     }
     this.#h.onClose?.(s.connId, {
       code,

@@ -6,6 +6,7 @@
 import { nowUs } from "../clock.ts";
 import { StreamConnection, type WebSocketConstructor } from "../binance/connection.ts";
 import { StreamLiveness } from "../binance/liveness.ts";
+import { ConnectBudget, type ReconnectPolicy } from "../binance/reconnect_policy.ts";
 import type { RestClient } from "../binance/rest.ts";
 import { type ConnectionPlan, planStreams, type StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
@@ -56,6 +57,8 @@ export interface CollectorOptions {
   /** Streams per connection (Binance allows 1024). */
   maxStreamsPerConnection?: number;
   webSocket?: WebSocketConstructor;
+  /** When to reconnect a socket that went down (tests shorten it). @default new ReconnectPolicy() */
+  reconnect?: ReconnectPolicy;
   /** Delay before a failed snapshot request is retried. */
   snapshotRetryMs?: number;
   /** The ledger: checkpoints, file entries, gaps, coverage, flush statistics. */
@@ -124,6 +127,8 @@ interface MarketRuntime {
   slots: Slot[];
   /** Symbols with a snapshot request in flight. */
   fetching: Set<string>;
+  /** Connection attempts of the market's sockets (Binance limits them per IP). */
+  connectBudget: ConnectBudget;
 }
 
 const TICK_MS = 100;
@@ -197,6 +202,7 @@ export class Collector {
         liveness,
         slots: [],
         fetching: new Set(),
+        connectBudget: new ConnectBudget(),
         normalizer: undefined as unknown as MarketNormalizer,
       };
       rt.normalizer = new MarketNormalizer(plan, options.store, {
@@ -627,6 +633,8 @@ export class Collector {
       plan: slot.plan,
       nextConnId: () => this.nextConnId++,
       webSocket: this.options.webSocket,
+      budget: rt.connectBudget,
+      reconnect: this.options.reconnect,
       lifetimeMs: this.options.connectionLifetimeMs + (this.options.rotateLeadMs ?? 600_000),
       rotateLeadMs: this.options.rotateLeadMs ?? 600_000,
       handlers: {

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { Prng } from "../../lib/sim/prng.ts";
 import { Backoff, classifyDisconnect, upgradeStatus } from "../../lib/binance/backoff.ts";
 
-/** Deterministic uniform [0, 1) source (mulberry32). */
 /** A seeded random source in [0, 1) (the simulator's PRNG). */
 function seeded(seed: number): () => number {
   const rng = new Prng(seed);
@@ -43,14 +42,12 @@ Deno.test("Backoff with decorrelated jitter stays within [initial, 3·previous] 
   }
 });
 
-Deno.test("Backoff resets only after a healthy session", () => {
-  const b = new Backoff({ initialMs: 100, maxMs: 10_000, jitter: "none", healthyAfterMs: 30_000 });
+Deno.test("Backoff starts over after reset() and rejects bad options", () => {
+  const b = new Backoff({ initialMs: 100, maxMs: 10_000, jitter: "none" });
   b.next();
   b.next();
-  assert.equal(b.sessionEnded(60_000, false), false, "up long but silent");
-  assert.equal(b.sessionEnded(1_000, true), false, "delivered but short");
   assert.equal(b.next(), 400);
-  assert.equal(b.sessionEnded(30_000, true), true);
+  b.reset();
   assert.equal(b.attempt, 0);
   assert.equal(b.next(), 100);
   assert.throws(() => new Backoff({ initialMs: 0 }), RangeError);
@@ -63,7 +60,7 @@ Deno.test("classifyDisconnect() sorts causes by how soon to come back", () => {
   assert.equal(error(500), "transient");
   assert.equal(error(503), "transient");
   assert.equal(error(429), "throttled");
-  assert.equal(error(418), "throttled");
+  assert.equal(error(418), "banned");
   assert.equal(error(403), "refused");
   assert.equal(error(404), "refused");
   assert.equal(error(451), "refused");

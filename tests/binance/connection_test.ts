@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { nowUs } from "../../lib/clock.ts";
-import { Backoff } from "../../lib/binance/backoff.ts";
+import { ConnectBudget, ReconnectPolicy } from "../../lib/binance/reconnect_policy.ts";
 import {
   type CloseInfo,
   type OpenInfo,
@@ -41,7 +41,7 @@ function connect(
   const conn = new StreamConnection({
     plan,
     nextConnId: () => ++id,
-    backoff: new Backoff({ initialMs: 20, maxMs: 40, jitter: "none" }),
+    reconnect: new ReconnectPolicy({ quickMs: 40, random: () => 1, refusedMs: 80 }),
     ...options,
     handlers: {
       onFrame: (text, localUs, connId) => frames.push({ text, localUs, connId }),
@@ -230,8 +230,8 @@ Deno.test("StreamConnection reconnects at once on serverShutdown in both forms a
       } else if (msg.socket === 1) ws.send(JSON.stringify({ e: "serverShutdown", E: 2 }));
     },
   });
-  // A backoff this slow would show if the shutdown reconnects went through it.
-  const c = connect(server, { backoff: new Backoff({ initialMs: 10_000, jitter: "none" }) });
+  // A policy this slow would show if the shutdown reconnects went through it.
+  const c = connect(server, { reconnect: new ReconnectPolicy({ quickMs: 10_000, random: () => 1 }) });
   try {
     c.conn.start();
     await waitFor(() => c.subscribed.length === 3, "third subscription");
@@ -312,9 +312,9 @@ Deno.test("StreamConnection reports binary frames and unknown text without dropp
   }
 });
 
-Deno.test("StreamConnection backs off a refused upgrade: 403 waits for its floor, 503 retries normally", async () => {
+Deno.test("StreamConnection backs off a refused upgrade: 403 waits for its floor, 503 comes back quickly", async () => {
   const server = startServer({ refuse: (i) => [403, 503][i] });
-  const c = connect(server, { retryFloorsMs: { refused: 80 } });
+  const c = connect(server);
   try {
     c.conn.start();
     await waitFor(() => c.subscribed.length === 1, "subscription after refusals");
@@ -394,7 +394,7 @@ Deno.test("StreamConnection abandons an upgrade that never completes and stops c
     plan,
     nextConnId: () => ++id,
     connectTimeoutMs: 40,
-    backoff: new Backoff({ initialMs: 10, jitter: "none" }),
+    reconnect: new ReconnectPolicy({ quickMs: 10, random: () => 1 }),
     handlers: { onFrame: () => {}, onClose: (_c, info) => closes.push(info) },
   });
   try {
@@ -413,5 +413,28 @@ Deno.test("StreamConnection abandons an upgrade that never completes and stops c
     listener.close();
     for (const c of held) c.close();
     await accepting;
+  }
+});
+
+Deno.test("StreamConnection: when one connection of a market gets through, the others waiting on the same budget come back at once", async () => {
+  const server = startServer({ refuse: (i) => (i < 2 ? 503 : undefined) });
+  const budget = new ConnectBudget();
+  const quick = connect(server, { budget, reconnect: new ReconnectPolicy({ quickMs: 50, random: () => 1 }) });
+  const slow = connect(server, {
+    budget,
+    symbols: 3,
+    reconnect: new ReconnectPolicy({ quickMs: 60_000, random: () => 1 }),
+  });
+  try {
+    quick.conn.start();
+    slow.conn.start();
+    await waitFor(() => quick.subscribed.length === 1, "the quick connection subscribed");
+    // Its own schedule says 60 s; the wake-up brings it back within a few hundred ms.
+    await waitFor(() => slow.subscribed.length === 1, "the slow connection subscribed", 5000);
+    assert.deepEqual(slow.closes.map(([, i]) => [i.retry, i.reconnectInMs]), [["transient", 60_000]]);
+  } finally {
+    await quick.conn.close();
+    await slow.conn.close();
+    await server.shutdown();
   }
 });

@@ -1,0 +1,45 @@
+/**
+ * Back quickly once the server is back: the simulator drops the spot connection and refuses upgrades for a few
+ * seconds (HTTP 503), as an exchange restart does. Every attempt in the outage's first minute is planned 1–2 s
+ * after the last (never the doubling that left a 20 s hole after a 3 s refusal), and the collector is subscribed
+ * again soon after the server accepts; the time is printed for the benchmark notes.
+ */
+import assert from "node:assert/strict";
+import { startApp } from "../../lib/app.ts";
+import type { Logger } from "../../lib/log.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { simConfig, sleep, waitFor } from "./_harness.ts";
+
+Deno.test("reconnect: a 3 s refusal (HTTP 503) is retried every 1–2 s and the stream is back soon after", async () => {
+  const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 4, tickMs: 10 });
+  const dataDir = await Deno.makeTempDir({ prefix: "reconnect-" });
+  const delays: { cause: unknown; ms: unknown }[] = [];
+  const log: Logger = (_level, message, fields) => {
+    if (message === "disconnected" && fields?.market === "spot") {
+      delays.push({ cause: fields.cause, ms: fields.reconnectInMs });
+    }
+  };
+  const app = await startApp(simConfig(sim, dataDir, { usdm: false, spotStreams: ["aggTrade"] }), log);
+  const spot = () => app.collector.status().find((m) => m.market === "spot")!.connections[0]!;
+  try {
+    await waitFor("subscribed", () => spot().state === "subscribed");
+    await sleep(500);
+    const refuseMs = 3000;
+    sim.faults.refuseConnectionsUntil = Date.now() + refuseMs;
+    sim.faults.disconnect = { market: "spot" };
+    await waitFor("disconnected", () => spot().state !== "subscribed");
+    const acceptsAgain = sim.faults.refuseConnectionsUntil;
+    await waitFor("subscribed again", () => spot().state === "subscribed", 30_000);
+    const backMs = Date.now() - acceptsAgain;
+    console.log(`server accepts again → resubscribed: ${backMs} ms (attempts: ${delays.length})`);
+    assert.ok(delays.length >= 2, `the refusals were retried: ${JSON.stringify(delays)}`);
+    for (const d of delays) {
+      assert.ok(typeof d.ms === "number" && d.ms >= 1000 && d.ms <= 2000, `a first-minute delay: ${d.ms}`);
+    }
+    assert.ok(delays.some((d) => d.cause === "error"), "refused upgrades were among the attempts");
+  } finally {
+    await app.stop();
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
