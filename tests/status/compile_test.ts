@@ -1,14 +1,41 @@
 /**
- * `deno task compile` builds a binary that starts. The compile downloads Deno's `denort` runtime on first use,
- * so on a machine without internet the test is skipped with that reason in its name; any other compile
- * failure fails it. The task's own line is run, with its output redirected to a temp directory so the test
- * leaves nothing in the work tree.
+ * `deno task compile` builds a binary that really records: it starts, collects from the simulator, encodes
+ * Parquet in its worker and commits the files at SIGTERM.
+ *
+ * `deno compile` embeds only the module graph of `main.ts` plus what `--include` names, and a Web Worker's main
+ * module is not part of that graph, so the task must include each one. Two checks of that run everywhere:
+ * the task line names every worker of the graph, and `deno compile` with the task's flags lists the worker among
+ * its embedded files (compiled onto a stand-in base binary, `DENORT_BIN` = this `deno`, so no runtime download is
+ * needed: only deno's report of what it embedded is read; that binary cannot run).
+ *
+ * The recording run needs Deno's `denort` runtime, which the compile downloads on first use or takes from
+ * `DENORT_BIN`. Where it cannot be had (no internet and no `DENORT_BIN`) that test is skipped with the reason in
+ * its name; any other compile failure fails it. The task's own line is run, with its output redirected to a temp
+ * directory so the test leaves nothing in the work tree.
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { verifyDataDir } from "../../lib/report/verify.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { Manifest } from "../../lib/storage/manifest.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUTPUT_FLAG = "--output dist/binance-collector";
+
+/** The `compile` task's command line from deno.json, or null without one. */
+async function compileTask(): Promise<string | null> {
+  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks?: Record<string, string>;
+  };
+  return config.tasks?.compile ?? null;
+}
+
+/** The task's arguments after `deno`, writing the binary to `output` instead of dist/. */
+function compileArgs(task: string, output: string): string[] {
+  assert.ok(task.startsWith("deno compile "), `the compile task runs deno compile: ${task}`);
+  assert.ok(task.includes(OUTPUT_FLAG), `the compile task writes dist/binance-collector: ${task}`);
+  return task.replace(OUTPUT_FLAG, `--output ${output}`).split(/\s+/).slice(1);
+}
 
 /** What running the compile found out. */
 type Probe =
@@ -27,34 +54,172 @@ function isRuntimeDownloadFailure(stderr: string): boolean {
 }
 
 async function probe(): Promise<Probe> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  const task = config.tasks?.compile;
-  if (task === undefined) return { kind: "no-task" };
-  assert.ok(task.startsWith("deno compile "), `the compile task runs deno compile: ${task}`);
-  assert.ok(task.includes(OUTPUT_FLAG), `the compile task writes dist/binance-collector: ${task}`);
+  const task = await compileTask();
+  if (task === null) return { kind: "no-task" };
   const dir = await Deno.makeTempDir({ prefix: "compile-test-" });
   const binary = `${dir}/binance-collector`;
-  const args = task.replace(OUTPUT_FLAG, `--output ${binary}`).split(/\s+/).slice(1);
-  const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdout: "piped", stderr: "piped" })
-    .output();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: compileArgs(task, binary),
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   if (out.success) return { kind: "built", binary, dir };
   await Deno.remove(dir, { recursive: true });
   const detail = new TextDecoder().decode(out.stderr);
   return isRuntimeDownloadFailure(detail) ? { kind: "no-runtime", detail } : { kind: "failed", detail };
 }
 
+const WORKER_URL = /new\s+Worker\(\s*new\s+URL\(\s*["']([^"']+)["']\s*,\s*import\.meta\.url\s*\)/g;
+
+/**
+ * Root-relative paths of the Web Worker main modules started (as `new Worker(new URL("…", import.meta.url))`)
+ * by the local modules of main.ts's graph, and of those workers' own graphs.
+ */
+async function workerModules(): Promise<string[]> {
+  const found = new Set<string>();
+  const roots = ["main.ts"];
+  const scanned = new Set<string>();
+  while (roots.length > 0) {
+    const root = roots.pop()!;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json", root],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, `deno info ${root}: ${new TextDecoder().decode(out.stderr)}`);
+    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: { specifier: string }[] };
+    for (const { specifier } of info.modules) {
+      if (!specifier.startsWith(`file://${ROOT}`) || scanned.has(specifier)) continue;
+      scanned.add(specifier);
+      for (const m of (await Deno.readTextFile(new URL(specifier))).matchAll(WORKER_URL)) {
+        const worker = fileURLToPath(new URL(m[1]!, specifier)).slice(ROOT.length);
+        if (!found.has(worker)) roots.push(worker);
+        found.add(worker);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+/** The values of the task's `--include` flags. */
+function includedPaths(task: string): string[] {
+  return [...task.matchAll(/--include[= ](\S+)/g)].map((m) => m[1]!);
+}
+
+/**
+ * Root-relative paths in the "Embedded Files" tree that `deno compile` prints; a path ending in `/*` stands for
+ * a directory embedded whole.
+ */
+function embeddedPaths(listing: string): string[] {
+  // deno-lint-ignore no-control-regex
+  const lines = listing.replace(/\x1b\[[0-9;]*m/g, "").split("\n");
+  const start = lines.findIndex((l) => l.trim() === "Embedded Files");
+  if (start < 0) return [];
+  const stack: string[] = [];
+  const paths: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    // e.g. "│ │ ├── parquet_worker.ts (1.64KB)": two columns of indent per level, then the branch.
+    const m = /^((?:[│ ] )*)[├└]─[─┬] (.+?) \(/.exec(line);
+    if (!m) continue;
+    const depth = m[1]!.length / 2;
+    stack.length = depth;
+    stack.push(m[2]!);
+    paths.push(stack.join("/"));
+  }
+  return paths;
+}
+
+/** Whether `path` is in the listing, on its own or under a directory embedded whole. */
+function isEmbedded(embedded: string[], path: string): boolean {
+  return embedded.some((e) => e === path || (e.endsWith("/*") && path.startsWith(e.slice(0, -1))));
+}
+
+/** Reads a stream into `sink.text` as it arrives (for waiting on log lines of a running process). */
+async function collectText(stream: ReadableStream<Uint8Array>, sink: { text: string }): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.text += chunk;
+}
+
+/**
+ * Runs the compiled binary against the simulator until a flush wrote rows, stops it with SIGTERM and checks
+ * that the data directory verifies clean with trades of both markets committed.
+ */
+async function recordWith(binary: string): Promise<void> {
+  const sim = await startSimulator({ symbols: ["BTCUSDT"], tickMs: 10 });
+  const dataDir = await Deno.makeTempDir({ prefix: "compiled-run-" });
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(
+    configPath,
+    `symbols: [BTCUSDT]
+data_dir: ${dataDir}
+log_dir: ${dataDir}/logs
+flush_interval: 1
+status:
+  enabled: false
+markets:
+  spot:
+    rest_url: ${sim.spot.restUrl}
+    ws_url: ${sim.spot.wsUrl}
+  usdm:
+    rest_url: ${sim.usdm.restUrl}
+    ws_url: ${sim.usdm.wsUrl}
+`,
+  );
+  const child = new Deno.Command(binary, { args: [configPath], stdout: "null", stderr: "piped" }).spawn();
+  const log = { text: "" };
+  const reading = collectText(child.stderr, log);
+  try {
+    const end = Date.now() + 60_000;
+    // A flush that wrote rows went through the Parquet worker.
+    while (!/flushed reason="interval" files=[1-9]\d* rows=[1-9]/.test(log.text)) {
+      const exited = await Promise.race([
+        child.status.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 200)),
+      ]);
+      if (exited) assert.fail(`the binary exited before a flush:\n${log.text.slice(-3000)}`);
+      // e.g. the worker module is not embedded: every flush fails, the rows wait in the journal.
+      if (/flush failed/.test(log.text)) assert.fail(`a flush failed:\n${log.text.slice(-3000)}`);
+      if (Date.now() > end) assert.fail(`no flush with rows within 60 s:\n${log.text.slice(-3000)}`);
+    }
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, log.text.slice(-3000));
+    assert.doesNotMatch(log.text, /flush failed/, "every flush succeeded");
+    const report = await verifyDataDir(dataDir);
+    assert.deepEqual(report.problems, [], "the data directory verifies clean");
+    const entries = (await Manifest.load(dataDir)).entries();
+    for (const market of ["spot", "usdm"]) {
+      const rows = entries.filter((e) => e.market === market && e.table === "trades")
+        .reduce((n, e) => n + e.rows, 0);
+      assert.ok(rows > 0, `${market} trades were committed`);
+    }
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+    await child.status;
+    await reading.catch(() => {});
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(configPath);
+  }
+}
+
 const result = await probe();
 const skipReason = result.kind === "no-task"
   ? "deno.json has no compile task (see docs/deploy.md)"
   : result.kind === "no-runtime"
-  ? "deno compile cannot download the denort runtime here (no internet); set DENORT_BIN or run where it can"
+  ? "deno compile cannot download the denort runtime (no internet) and DENORT_BIN is not set; " +
+    "neither npm nor Debian ships denort"
   : null;
 if (skipReason) console.warn(`compile_test: skipped: ${skipReason}`);
 
 Deno.test({
-  name: `deno task compile builds a binary that answers --version${
+  name: `deno task compile builds a binary that records from the simulator and commits Parquet at SIGTERM${
     skipReason ? ` (skipped: ${skipReason})` : ""
   }`,
   ignore: skipReason !== null,
@@ -63,19 +228,75 @@ Deno.test({
     assert.equal(result.kind, "built");
     if (result.kind !== "built") return;
     try {
-      const out = await new Deno.Command(result.binary, {
+      const version = await new Deno.Command(result.binary, {
         args: ["--version"],
         stdout: "piped",
         stderr: "piped",
-      })
-        .output();
-      const stdout = new TextDecoder().decode(out.stdout);
-      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-      assert.match(stdout, /^binance-collector \S+/);
+      }).output();
+      assert.equal(version.code, 0, new TextDecoder().decode(version.stderr));
+      assert.match(new TextDecoder().decode(version.stdout), /^binance-collector \S+/);
+      await recordWith(result.binary);
     } finally {
       await Deno.remove(result.dir, { recursive: true });
     }
   },
+});
+
+Deno.test("the compile task includes every Web Worker module of main.ts's graph", async () => {
+  const task = await compileTask();
+  assert.ok(task !== null, "deno.json has a compile task");
+  const workers = await workerModules();
+  assert.ok(workers.includes("lib/storage/parquet_worker.ts"), `the Parquet worker is found: ${workers}`);
+  const included = includedPaths(task);
+  for (const w of workers) assert.ok(included.includes(w), `--include ${w} in: ${task}`);
+});
+
+Deno.test("deno compile with the task's flags embeds every worker module (stand-in base binary)", async () => {
+  const task = await compileTask();
+  assert.ok(task !== null, "deno.json has a compile task");
+  const dir = await Deno.makeTempDir({ prefix: "compile-listing-" });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: compileArgs(task, `${dir}/binance-collector`),
+      cwd: ROOT,
+      env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const listing = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, `deno compile failed:\n${listing.slice(-3000)}`);
+    const embedded = embeddedPaths(listing);
+    for (const path of ["main.ts", "deno.lock", "lib/storage/parquet_encoder.ts", ...await workerModules()]) {
+      assert.ok(isEmbedded(embedded, path), `${path} is embedded:\n${listing.slice(-4000)}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("embeddedPaths() reads deno compile's tree, with directories embedded whole", () => {
+  const listing = "Compile main.ts to /tmp/x/bc\n\nEmbedded Files\n\nbc\n" +
+    "├─┬ .deno_compile_node_modules (26.34MB - 16.76MB unique)\n" +
+    "│ └─┬ localhost (26.34MB - 16.76MB unique)\n" +
+    "│   └── yaml/2.9.1/* (675.49KB - 674KB unique)\n" +
+    "├── cron/* (68.95KB)\n" +
+    "├─┬ lib (1.56MB)\n" +
+    "│ ├── app.ts (11.64KB)\n" +
+    "│ ├─┬ storage (173.15KB)\n" +
+    "│ │ ├── parquet_encoder.ts (5.96KB)\n" +
+    "│ │ └── tables.ts (16.53KB)\n" +
+    "│ └── version.ts (340B)\n" +
+    "└── main.ts (23.23KB)\n\nFiles: 18.57MB\n";
+  const embedded = embeddedPaths(listing);
+  assert.equal(isEmbedded(embedded, "lib/storage/parquet_encoder.ts"), true);
+  assert.equal(isEmbedded(embedded, "lib/storage/parquet_worker.ts"), false);
+  assert.equal(isEmbedded(embedded, "lib/version.ts"), true);
+  assert.equal(isEmbedded(embedded, "cron/flush.ts"), true);
+  assert.equal(isEmbedded(embedded, "main.ts"), true);
+  assert.equal(isEmbedded(embedded, "lib/app.ts"), true);
+  assert.equal(isEmbedded(embedded, "app.ts"), false);
+  assert.equal(isEmbedded(embedded, ".deno_compile_node_modules/localhost/yaml/2.9.1/dist/index.js"), true);
+  assert.deepEqual(embeddedPaths("error: no listing"), []);
 });
 
 Deno.test("isRuntimeDownloadFailure() recognises only a failed denort download", () => {
