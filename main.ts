@@ -16,6 +16,7 @@ import { CloudSync } from "./lib/cloud/sync.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
 import { diskLevel, diskSpace } from "./lib/disk.ts";
 import { consoleLogger } from "./lib/log.ts";
+import { DailyLogFile } from "./lib/log_file.ts";
 import { collectDailyInput } from "./lib/report/collect.ts";
 import type { Alert } from "./lib/telegram/alerts.ts";
 import { startTelegram, type TelegramBot } from "./lib/telegram/bot.ts";
@@ -38,19 +39,38 @@ function parseArgs(argv: string[]): Args {
     if (a === "--version") {
       console.log(`binance-collector ${VERSION}`);
       Deno.exit(0);
+    } else if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      Deno.exit(0);
     } else if (a === "--demo") args.demo = true;
     else if (a === "--duration") {
       const v = Number(argv[++i]);
       if (!(v > 0)) usage(`--duration needs a positive number of seconds, got ${argv[i]}`);
       args.durationSec = v;
-    } else if (a.startsWith("--")) usage(`unknown option ${a}`);
+    } else if (a.startsWith("-")) usage(`unknown option ${a}`);
     else args.configPath = a;
   }
   return args;
 }
 
+const USAGE = `Usage: deno task start [config.yaml] [options]
+       deno task demo [--duration SECONDS]
+
+Records Binance market data as config.yaml says (default ./config.yaml; every key: docs/config.md).
+Ctrl-C or SIGTERM stops it cleanly: buffered rows are written first.
+
+Options:
+  --demo               record the built-in simulator instead of Binance, into <data_dir>/demo
+  --duration SECONDS   stop after this many seconds
+  --version            print the version and exit
+  -h, --help           print this help and exit
+
+Environment:
+  TELEGRAM_BOT_TOKEN     Telegram bot token for alerts and reports to telegram_chat_id
+  DENO_KV_ACCESS_TOKEN   access token of a remote kv_path (https://...)`;
+
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: main.ts [config.yaml] [--demo] [--duration SECONDS] [--version]`);
+  console.error(`${problem}\n\n${USAGE}`);
   Deno.exit(2);
 }
 
@@ -74,8 +94,10 @@ function demoConfig(
 
 async function main(): Promise<void> {
   const args = parseArgs(Deno.args);
-  let config = await loadConfigOrExit(args.configPath);
-  const log = consoleLogger();
+  let config = await loadConfigOrExit(args.configPath, Deno.env);
+  const logFile = new DailyLogFile({ dir: config.logDir, retentionDays: config.logRetentionDays });
+  const log = consoleLogger({ also: logFile });
+  for (const notice of config.notices) log("warn", notice);
   let sim: Awaited<ReturnType<typeof startSimulator>> | null = null;
   if (args.demo) {
     const symbols = [...new Set([...config.markets.spot.symbols, ...config.markets.usdm.symbols])];
@@ -93,6 +115,7 @@ async function main(): Promise<void> {
       freeMb: Math.floor(freeBytes / 1048576),
       diskMinMb: config.diskMinMb,
     });
+    await logFile.close();
     Deno.exit(1);
   }
   const startedAtMs = Date.now();
@@ -105,7 +128,7 @@ async function main(): Promise<void> {
   const markets = Object.values(config.markets).filter((m) => m.enabled)
     .map((m) => ({ market: m.market, symbols: m.symbols }));
   telegram = startTelegram({
-    token: Deno.env.get("TELEGRAM_BOT_TOKEN"),
+    token: config.telegramToken?.reveal(),
     chatIds: config.telegramChatIds,
     apiRoot: config.telegram.apiRoot,
     log,
@@ -168,6 +191,7 @@ async function main(): Promise<void> {
     },
     environment: {
       dataDir: config.dataDir,
+      config,
       configPath: args.configPath,
       lockPath: `${here}/deno.lock`,
       repoDir: here,
@@ -223,6 +247,7 @@ async function main(): Promise<void> {
       await cloud?.listening.catch(() => {});
       await sim?.close();
       if (args.demo) console.log(await describeRun(config.dataDir, startedAtMs * 1000));
+      await logFile.close();
       Deno.exit(0);
     })();
     return stopped;

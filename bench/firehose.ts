@@ -3,9 +3,7 @@
  * only counts frames and, second, the full collector pipeline (journal + books + Parquet), on the same streams.
  * Reports messages/s, CPU seconds per million messages, peak RSS, and arrival-to-journal latencies.
  *
- * Flags: --symbols N (50)  --seconds S per phase (30)  --rate R book changes/s per symbol (1000)
- *        --tick-ms T engine step (5)  --minutes M (instead of --seconds: long run, RSS sampled every minute)
- *        --bare-seconds S (the bare client's phase; default the same as the collector's)
+ * Flags: see {@link USAGE} (`--help`).
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
@@ -18,17 +16,44 @@ import type { SegmentFile } from "../lib/storage/journal.ts";
 
 const STREAMS = ["depth@100ms", "aggTrade", "bookTicker", "kline_1s"];
 
-const flags = parseArgs({
-  args: Deno.args,
-  options: {
-    symbols: { type: "string", default: "50" },
-    seconds: { type: "string", default: "30" },
-    minutes: { type: "string" },
-    "bare-seconds": { type: "string" },
-    rate: { type: "string", default: "1000" },
-    "tick-ms": { type: "string", default: "5" },
-  },
-}).values;
+const USAGE = `Usage: deno task bench [flags]
+
+Runs the simulator's firehose into a bare WebSocket client, then into the full collector, and reports
+messages/s, CPU seconds per million messages, peak RSS and arrival-to-journal latencies.
+
+  --symbols N         spot symbols, each with ${STREAMS.join(", ")} (default 50)
+  --seconds S         length of each phase (default 30)
+  --minutes M         instead of --seconds: a long run, RSS and heap sampled every minute
+  --bare-seconds S    length of the bare client's phase (default: the collector's)
+  --rate R            book changes per second per symbol (default 1000)
+  --tick-ms T         simulator engine step in ms; 0 = back to back (default 5)
+  -h, --help          print this help and exit`;
+
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        symbols: { type: "string", default: "50" },
+        seconds: { type: "string", default: "30" },
+        minutes: { type: "string" },
+        "bare-seconds": { type: "string" },
+        rate: { type: "string", default: "1000" },
+        "tick-ms": { type: "string", default: "5" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
+
+const flags = parseFlags(Deno.args);
+if (flags.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
 const nSymbols = Number(flags.symbols);
 const seconds = flags.minutes ? Number(flags.minutes) * 60 : Number(flags.seconds);
 const bareSeconds = flags["bare-seconds"] ? Number(flags["bare-seconds"]) : seconds;

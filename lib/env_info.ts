@@ -1,12 +1,14 @@
 /**
  * A record of the machine and software that produced the data (OS, kernel, runtime versions, locked packages,
- * CPU, memory, host, config hash, git commit), so a result can be traced to what recorded it. Every field the
- * process cannot read (missing permission, no /proc, no git) is null rather than an error.
+ * CPU, memory, host, the effective config with secrets masked and the config file's hash, git commit), so a
+ * result can be traced to what recorded it and how. Every field the process cannot read (missing permission,
+ * no /proc, no git) is null rather than an error.
  * @module
  */
 
 import { cpus as listCpus } from "node:os";
 import { join } from "node:path";
+import { maskSecrets } from "./config/secret.ts";
 import { sha256Hex } from "./storage/manifest.ts";
 
 /** The environment at one moment. */
@@ -26,6 +28,11 @@ export interface EnvironmentInfo {
   cpu_cores: number | null;
   memory_total_bytes: number | null;
   memory_available_bytes: number | null;
+  /**
+   * The effective configuration (lib/config.ts `Config`: every key with defaults applied), secrets masked as
+   * `[redacted]`; null when none was given.
+   */
+  config: Record<string, unknown> | null;
   /** sha256 (hex) of the config file's bytes. */
   config_sha256: string | null;
   git_commit: string | null;
@@ -117,15 +124,29 @@ export async function gitCommit(repoDir: string): Promise<string | null> {
 }
 
 /**
- * Collects the environment. Needs `--allow-read` (and `--allow-sys` for kernel, host, CPU and memory,
- * `--allow-run=git` for the fast git path); whatever is not allowed is null.
+ * The effective config as recorded: a JSON copy (a `Secret` prints as `[redacted]`) with everything else that
+ * looks secret masked too (lib/config/secret.ts).
+ */
+export function recordedConfig(config: unknown): Record<string, unknown> | null {
+  if (config === undefined || config === null) return null;
+  return maskSecrets(JSON.parse(JSON.stringify(config))) as Record<string, unknown>;
+}
+
+/**
+ * Collects the environment, with `config` (the effective configuration) masked of secrets. Needs
+ * `--allow-read` (and `--allow-sys` for kernel, host, CPU and memory, `--allow-run=git` for the fast git path);
+ * whatever is not allowed is null.
  *
  * @example
  * ```ts
  * const env = await collectEnvironment({ configPath: "config.yaml", lockPath: "deno.lock", repoDir: "." }, now);
  * ```
  */
-export async function collectEnvironment(paths: EnvironmentPaths, nowMs: number): Promise<EnvironmentInfo> {
+export async function collectEnvironment(
+  paths: EnvironmentPaths,
+  nowMs: number,
+  config?: unknown,
+): Promise<EnvironmentInfo> {
   // node:os reads /proc/cpuinfo (or the platform's equivalent) under --allow-sys; Deno itself lets a script
   // read /proc only with --allow-all.
   const cpus = await orNull(() => listCpus(), { name: "sys", kind: "cpus" });
@@ -147,6 +168,7 @@ export async function collectEnvironment(paths: EnvironmentPaths, nowMs: number)
     cpu_cores: cpus?.length || navigator.hardwareConcurrency || null,
     memory_total_bytes: memory?.total ?? null,
     memory_available_bytes: memory?.available ?? null,
+    config: recordedConfig(config),
     config_sha256: await orNull(async () => await sha256Hex(await Deno.readFile(paths.configPath)), {
       name: "read",
       path: paths.configPath,

@@ -1,5 +1,6 @@
 /**
- * Minimal structured logging: one line per event, `time level message key=value…`, to stderr.
+ * Minimal structured logging: one line per event, `time level message key=value…`, to stderr and, in the
+ * service, the same line to the day's log file (lib/log_file.ts).
  * A {@link RateLimitedLog} keeps a noisy source (garbage frames, failed requests) to a few lines per minute
  * while counting what it suppressed.
  */
@@ -20,11 +21,18 @@ function format(level: Level, message: string, fields?: Record<string, unknown>)
   return line;
 }
 
-/** A logger writing to stderr; `quiet` drops debug lines. */
-export function consoleLogger(options: { debug?: boolean } = {}): Logger {
+/** Somewhere else a log line goes, e.g. a {@link import("./log_file.ts").DailyLogFile}. */
+export interface LineSink {
+  write(line: string): void;
+}
+
+/** A logger writing to stderr and to `also` (if given); debug lines only with `debug`. */
+export function consoleLogger(options: { debug?: boolean; also?: LineSink } = {}): Logger {
   return (level, message, fields) => {
     if (level === "debug" && !options.debug) return;
-    console.error(format(level, message, fields));
+    const line = format(level, message, fields);
+    console.error(line);
+    options.also?.write(line);
   };
 }
 

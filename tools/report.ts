@@ -11,7 +11,16 @@ import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
 import { defaultLedgerPath } from "../lib/report/verify.ts";
 
-const USAGE = "usage: deno task report [YYYY-MM-DD] [--data-dir D] [--kv PATH]";
+/** Printed by `--help` and after a bad argument. */
+export const USAGE = `Usage: deno task report [YYYY-MM-DD] [--data-dir D] [--kv PATH]
+
+Prints a UTC day's coverage per stream (with the hours below 100%) and its gaps, from the ledger.
+
+  YYYY-MM-DD      the day (default: today, UTC)
+  --data-dir D    the collector's data_dir (default: data)
+  --kv PATH       the ledger (default: <data-dir>/_state/ledger.sqlite; an https:// KV URL needs
+                  DENO_KV_ACCESS_TOKEN in the environment)
+  -h, --help      print this help and exit`;
 
 /** Runs the report on `args`, writing through `out`; returns the exit code. `now` picks the default date. */
 export async function main(
@@ -27,15 +36,19 @@ export async function main(
       options: {
         "data-dir": { type: "string", default: "data" },
         kv: { type: "string" },
-        help: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
     });
   } catch (err) {
-    out(`report: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    out(`report: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
     return 2;
   }
-  if (parsed.values.help || parsed.positionals.length > 1) {
+  if (parsed.values.help) {
     out(USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) {
+    out(`report: one date at most, got ${parsed.positionals.join(" ")}\n\n${USAGE}`);
     return 2;
   }
   const date = parsed.positionals[0] ?? now().toISOString().slice(0, 10);

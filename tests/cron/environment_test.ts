@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { environmentPath, registerEnvironment, runEnvironment } from "../../cron/environment.ts";
+import { parseConfig } from "../../lib/config.ts";
+import { REDACTED } from "../../lib/config/secret.ts";
 import { gitCommit, lockedPackages } from "../../lib/env_info.ts";
 import { sha256Hex } from "../../lib/storage/manifest.ts";
 import { fakeCron, onlyRegistration } from "./_fake_cron.ts";
@@ -78,7 +80,48 @@ Deno.test("runEnvironment() writes the day's environment record atomically besid
       { ...deps, configPath: join(dir, "nope.yaml"), lockPath: join(dir, "nope.lock"), repoDir: dataDir },
       nowMs,
     );
-    assert.deepEqual([sparse.config_sha256, sparse.packages], [null, null]);
+    assert.deepEqual([sparse.config_sha256, sparse.packages, sparse.config], [null, null, null]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runEnvironment() records the effective config values with every secret masked", async () => {
+  const token = "1234567890:AAFakeTokenForTestsOnly-not_a_real1";
+  const kvSecret = "kv-pa55w0rd";
+  const config = parseConfig(
+    [
+      "symbols: [solusdt, BTCUSDT]",
+      "flush_interval: 30",
+      `telegram_bot_token: "${token}"`,
+      "telegram_chat_id: 8451071451",
+      `kv_path: https://admin:${kvSecret}@kv.example.com/db?access_token=${kvSecret}`,
+      "cloud_remote: gdrive",
+    ].join("\n"),
+    "config.yaml",
+    { env: { get: () => undefined }, fileMode: 0o600 },
+  );
+  assert.equal(config.telegramToken?.reveal(), token, "the config holds the real token");
+  const dir = await Deno.makeTempDir({ prefix: "env_config_" });
+  try {
+    const deps = { dataDir: dir, config, configPath: "nope.yaml", lockPath: "nope.lock", repoDir: dir };
+    const { path, info } = await runEnvironment(deps, Date.UTC(2026, 0, 5));
+    const text = await Deno.readTextFile(path);
+    assert.deepEqual(JSON.parse(text), info);
+    const c = info.config!;
+    assert.deepEqual(c.symbols, ["SOLUSDT", "BTCUSDT"]);
+    assert.equal(c.flushIntervalSec, 30);
+    assert.equal(c.logRetentionDays, 14);
+    assert.equal(c.cloudRemote, "gdrive");
+    assert.deepEqual(c.telegramChatIds, ["8451071451"]);
+    const spot = (c.markets as Record<string, Record<string, unknown>>).spot!;
+    assert.equal(spot.restUrl, "https://api.binance.com");
+    assert.deepEqual(spot.streams, ["depth@100ms", "aggTrade", "kline_1m", "bookTicker"]);
+    assert.equal(c.telegramToken, REDACTED);
+    assert.equal(c.kvPath, `https://${REDACTED}@kv.example.com/db?access_token=${REDACTED}`);
+    for (const secret of [token, token.split(":")[1]!, kvSecret]) {
+      assert.ok(!text.includes(secret), `the record must not hold ${secret}`);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -64,5 +64,6 @@ Deno.test("verify: a missing data dir or bad arguments exit 2", async () => {
   assert.equal(missing.code, 2);
   assert.match(missing.text, /^verify: /);
   assert.equal((await run(["a", "b"])).code, 2);
-  assert.equal((await run(["--help"])).code, 2);
+  assert.equal((await run(["--bogus"])).code, 2);
+  assert.equal((await run(["--help"])).code, 0);
 });
