@@ -20,6 +20,7 @@ import { DailyLogFile } from "./lib/log_file.ts";
 import { collectDailyInput } from "./lib/report/collect.ts";
 import type { Alert } from "./lib/telegram/alerts.ts";
 import { startTelegram, type TelegramBot } from "./lib/telegram/bot.ts";
+import { startTickerService } from "./lib/telegram/ticker_service.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
 import { startSimulator } from "./lib/sim/server.ts";
 import { CollectorStatusSource } from "./lib/status/collector_source.ts";
@@ -147,6 +148,16 @@ async function main(): Promise<void> {
     },
   });
   alert({ kind: "start", version: VERSION, dataDir: config.dataDir, markets });
+  const bot = telegram;
+  const ticker = bot && startTickerService({
+    collector,
+    gaps: (filter) => ledger.listGaps(filter),
+    diskSpace: () => diskSpace(config.dataDir),
+    post: (text, tag) => bot.post(text, tag),
+    intervalMs: config.telegram.tickerIntervalSec * 1000,
+    flushReport: config.telegram.flushReport,
+    log,
+  });
 
   let status: StatusServer | null = null;
   if (config.status.enabled) {
@@ -202,6 +213,8 @@ async function main(): Promise<void> {
       logDir: config.logDir,
       at: config.telegram.dailyReportAt,
       clockThresholdMs: config.clockOffsetAlertMs,
+      // The day is marked delivered only once every chat took the report; otherwise a later run retries.
+      deliver: bot ? (text, date) => bot.deliverReport(date, text) : undefined,
       log,
     },
   };
@@ -240,6 +253,7 @@ async function main(): Promise<void> {
     stopped ??= (async () => {
       log("info", "stopping", { why });
       stopping.abort();
+      ticker?.stop();
       await status?.close();
       await app.stop(); // closes the ledger, which ends the cloud queue listener
       alert({ kind: "stop", version: VERSION, reason: why, uptimeMs: Date.now() - startedAtMs });

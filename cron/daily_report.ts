@@ -1,8 +1,9 @@
 /**
  * `daily_report`: the previous UTC day's summary (coverage per stream, gaps, messages, bytes, clock offsets),
  * built from the ledger, written to `{log_dir}/daily-report-<date>.txt` and handed to `deliver` (Telegram).
- * Idempotent: a day whose report was delivered is skipped (KV marker), so the start-up run catches up on a
- * report missed while the collector was down, and a repeated run sends nothing twice.
+ * The day is marked delivered (KV marker) only once `deliver` resolved, and a marked day is skipped. So the
+ * start-up run catches up on a report missed while the collector was down, a report Telegram did not take is
+ * sent by a later run (the cron backoff, the next hour's run, or the next start), and none is sent twice.
  */
 import { join } from "node:path";
 import { dailyReportKey } from "../lib/ledger/keys.ts";
@@ -17,11 +18,11 @@ import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 export interface DailyReportDeps {
   ledger: Ledger;
   logDir: string;
-  /** Sends the report text (e.g. to Telegram); resolves when delivered. */
+  /** Sends the report text (e.g. to Telegram); resolves when delivered, rejects when not (retried later). */
   deliver?: (text: string, date: string) => Promise<void>;
   /** Clock offsets above this are flagged in the report. */
   clockThresholdMs?: number;
-  /** UTC time of day of the scheduled run, `HH:MM`. */
+  /** UTC time of day of the first scheduled run, `HH:MM` (then hourly to the end of the day, see below). */
   at: string;
   log?: Logger;
 }
@@ -45,19 +46,28 @@ export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Prom
     clockThresholdMs: deps.clockThresholdMs,
   });
   const text = formatDailyReport(summary);
-  await writeFileAtomic(path, new TextEncoder().encode(text + "\n"));
+  await writeFileAtomic(path, new TextEncoder().encode(text));
   await deps.deliver?.(text, date);
   await deps.ledger.kv.set(marker, { deliveredAtMs: nowMs });
+  deps.log?.("info", "daily report delivered", { date, path });
   return { date, sent: true, path };
 }
 
-/** `HH:MM` → the five-field cron schedule of that UTC time, every day. */
+/**
+ * `HH:MM` → the five-field cron schedule of that UTC time and of every hour after it until midnight: the first
+ * run sends the report, the later ones retry it if it was not delivered (one KV read when it was).
+ *
+ * @example
+ * ```ts
+ * dailySchedule("00:05"); // "5 0-23 * * *"
+ * ```
+ */
 export function dailySchedule(at: string): string {
-  const [hh, mm] = at.split(":");
-  return `${Number(mm)} ${Number(hh)} * * *`;
+  const [hh, mm] = at.split(":").map(Number);
+  return `${mm} ${hh === 23 ? "23" : `${hh}-23`} * * *`;
 }
 
-/** Registers `daily_report` at the configured UTC time. */
+/** Registers `daily_report` at the configured UTC time (and the hourly retries). */
 export function registerDailyReport(
   deps: DailyReportDeps,
   cron: CronRegistrar = denoCron,

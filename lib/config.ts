@@ -204,8 +204,8 @@ const utcTime: Reader<string> = refine(text({ nonEmpty: true }), (s, at) => {
 const TELEGRAM_FIELDS = {
   api_root: field(url(["https:", "http:"]), "https://api.telegram.org"),
   daily_report_at: field(utcTime, "00:05"),
-  // Unset: 180 s when a chat is configured (see resolve), as the Python collector's 3-minute ticker.
-  ticker_interval: optional(integer({ min: 0, max: 86_400 })),
+  // Unset or empty: 180 s when a chat is configured (see resolve), as the Python collector's 3-minute ticker.
+  ticker_interval: field<number | undefined>(integer({ min: 0, max: 86_400 }), undefined, { nullable: true }),
   flush_report: field(boolean, false),
 };
 

@@ -355,6 +355,18 @@ export class Collector {
     return out;
   }
 
+  /** Best bid and ask of every synced book with both sides (the Telegram ticker); O(1) per book, no sorting. */
+  quotes(): { market: Market; symbol: string; bid: number; ask: number }[] {
+    return this.markets.flatMap((rt) =>
+      rt.setup.symbols.flatMap((symbol) => {
+        const b = rt.normalizer.bookOf(symbol);
+        const bid = b?.state === "synced" ? b.book.bestBid() : undefined;
+        const ask = b?.state === "synced" ? b.book.bestAsk() : undefined;
+        return bid === undefined || ask === undefined ? [] : [{ market: rt.setup.market, symbol, bid, ask }];
+      })
+    );
+  }
+
   /** The REST clients' request-weight use. */
   restWeights(): { market: Market; weightUsed: number; weightLimit: number }[] {
     return this.markets.map((rt) => ({

@@ -289,15 +289,18 @@ function fit(line: string, width = 40): string {
 
 /**
  * The summary as plain text with lines of at most 40 characters (stream names longer than 14 characters push
- * their line past that).
+ * their line past that). A day without any stream observed says "Nothing recorded" instead of a coverage that
+ * would read 100%: an unattended collector that did not run must not look healthy.
  */
 export function formatDailyReport(summary: DailySummary, options: DailyFormatOptions = {}): string {
   const { maxGaps = 5, hours = false } = options;
   const { gaps, storage, flushes } = summary;
   const lines = [
     `Report ${summary.date} (UTC)`,
-    `Coverage ${fmtPct(summary.pct)}, ${fmtCount(summary.messages)} msgs`,
-    `Missing ${fmtDuration(summary.missingSeconds)} of ${fmtDuration(summary.observedSeconds)}`,
+    ...(summary.streams.length === 0 ? ["⚠️ Nothing recorded on this day"] : [
+      `Coverage ${fmtPct(summary.pct)}, ${fmtCount(summary.messages)} msgs`,
+      `Missing ${fmtDuration(summary.missingSeconds)} of ${fmtDuration(summary.observedSeconds)}`,
+    ]),
     `Data ${fmtBytes(storage.bytes)}, ${storage.files} files, ${fmtCount(storage.rows)} rows`,
     `Gaps ${gaps.count}, ${gaps.unrecovered} unrecovered`,
     ...formatGapKinds(gaps),

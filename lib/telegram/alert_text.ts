@@ -6,7 +6,7 @@
 
 import { fmtBytes, fmtCount, fmtDuration, fmtSignedMs } from "../report/text.ts";
 import type { Alert, Tally } from "./alerts.ts";
-import { clip, escapeHtml as esc, preText } from "./html.ts";
+import { clip, escapeHtml as esc } from "./html.ts";
 
 /** Longest error or reason quoted in an alert. */
 const MAX_DETAIL = 300;
@@ -104,8 +104,6 @@ export function alertText(a: Alert): string {
       return `❌ <b>Journal failed</b>: ${detail(a.error)}; collecting in memory while it is reopened`;
     case "sync_failed":
       return `☁️ Upload failed: ${esc(a.path)}: ${detail(a.error)}`;
-    case "daily_report":
-      return preText(a.text);
   }
 }
 
@@ -152,7 +150,7 @@ export function summaryText(t: Tally, spanMs: number): string {
     case "sync_failed":
       return `☁️ ${count(t.count, "upload failure")} ${last}${subjects}; last: ${detail(t.lastError)}`;
     default:
-      // Start, stop and reports are never coalesced.
+      // Start and stop are never coalesced.
       return alertText(f);
   }
 }

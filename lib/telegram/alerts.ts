@@ -5,8 +5,7 @@
  * The first alert of a quiet key waits `settleMs` so that a burst (every connection dropping at once) leaves as
  * ONE message; after a key's message, further alerts of the key wait out the family's window and leave as one
  * summary with counts ("12 reconnects on spot in the last 60 s (BTCUSDT ×6, …)"). So a storm that lasts costs
- * one message per window, and a lone alert costs one message. Start, stop and the daily report are never
- * coalesced.
+ * one message per window, and a lone alert costs one message. Start and stop are never coalesced.
  * @module
  */
 
@@ -23,9 +22,7 @@ export type Alert =
   | { kind: "clock"; source: string; server?: string | null; offsetMs: number; thresholdMs: number }
   /** Free space of the data directory's filesystem below `lowBytes` (below `minBytes` nothing is written). */
   | { kind: "disk"; dir: string; freeBytes: number; lowBytes: number; minBytes: number }
-  | { kind: "sync_failed"; path: string; error: string }
-  /** The daily report's text (see `formatDailyReport`). */
-  | { kind: "daily_report"; text: string };
+  | { kind: "sync_failed"; path: string; error: string };
 
 /** The kind of an {@linkcode Alert}. */
 export type AlertKind = Alert["kind"];

@@ -11,12 +11,11 @@ import { Bot, type Context } from "grammy";
 import type { Update } from "grammy/types";
 import { diskLevel, MIB } from "../disk.ts";
 import { type Logger, RateLimitedLog } from "../log.ts";
-import { buildDailyReport, formatDailyReport } from "../report/daily.ts";
 import type { Alert, CoalesceOptions } from "./alerts.ts";
 import { answerCommand, type CommandSettings, type TelegramSources } from "./commands.ts";
 import { Delivery, type DeliveryStats } from "./delivery.ts";
 import { COMMANDS } from "./format.ts";
-import { escapeHtml } from "./html.ts";
+import { escapeHtml, preText } from "./html.ts";
 import type { OutboxOptions } from "./outbox.ts";
 import { Poller } from "./poller.ts";
 
@@ -90,6 +89,8 @@ export class TelegramBot {
   readonly #now: () => number;
   #diskTimer: ReturnType<typeof setInterval> | undefined;
   #ignored = 0;
+  /** Chats that took the report of a key (`deliverReport`), for the latest keys. */
+  readonly #reportsDone = new Map<string, Set<string>>();
 
   /** Prefer {@linkcode startTelegram}, which also handles the missing token. */
   constructor(token: string, options: TelegramOptions) {
@@ -171,15 +172,37 @@ export class TelegramBot {
   }
 
   /**
-   * Builds the report of `date` (`YYYY-MM-DD`) and queues it as an alert. Throws only when the ledger cannot
-   * be read (a cron job may retry); never waits for Telegram.
+   * Queues a message for every allowed chat, paced with the alerts; a message with `tag` replaces a queued one of
+   * that tag (see `Outbox`). Returns at once, never throws.
    */
-  async sendDailyReport(date: string): Promise<void> {
-    const { sources, settings } = this.#options;
-    const summary = buildDailyReport(await sources.dailyInput(date), {
-      clockThresholdMs: settings.clockOffsetAlertMs,
-    });
-    this.#delivery.alert({ kind: "daily_report", text: formatDailyReport(summary) });
+  post(text: string, tag?: string): void {
+    this.#delivery.post(text, tag);
+  }
+
+  /**
+   * Sends a report (plain text, shown monospace) to every allowed chat and resolves once Telegram took it in
+   * all of them. Chats that took the report of `key` earlier are skipped, so a retry after a partial failure
+   * sends it to no chat twice. Rejects with `NotDeliveredError` when a chat did not take it; the caller retries.
+   */
+  async deliverReport(key: string, text: string): Promise<void> {
+    let done = this.#reportsDone.get(key);
+    if (done === undefined) {
+      this.#reportsDone.set(key, done = new Set());
+      // A few recent keys are enough to cover the retries of a day's report.
+      for (const old of this.#reportsDone.keys()) {
+        if (this.#reportsDone.size <= 8) break;
+        this.#reportsDone.delete(old);
+      }
+    }
+    const html = preText(text);
+    const results = await Promise.allSettled(
+      this.#options.chatIds.filter((chat) => !done.has(chat)).map(async (chat) => {
+        await this.#delivery.deliver(chat, html);
+        done.add(chat);
+      }),
+    );
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /** Stops polling and the disk check, sends what is pending for up to `drainMs`, then gives up on the rest. */

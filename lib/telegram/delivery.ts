@@ -1,8 +1,9 @@
 /**
  * Alert and reply delivery: the coalescer and the outbox driven by one send loop. The collector-facing side
- * ({@linkcode Delivery.alert}) only pushes into bounded, in-memory structures and wakes the loop, so it never
- * waits for Telegram and never throws; while Telegram is unreachable the loop retries the head message with
- * backoff and new alerts keep coalescing (bounded by keys) or queueing (bounded per chat).
+ * ({@linkcode Delivery.alert}, {@linkcode Delivery.post}) only pushes into bounded, in-memory structures and
+ * wakes the loop, so it never waits for Telegram and never throws; while Telegram is unreachable the loop retries
+ * the head message with backoff and new alerts keep coalescing (bounded by keys) or queueing (bounded per chat).
+ * A tracked message ({@linkcode Delivery.deliver}) is tried once: its caller learns the outcome and retries.
  * @module
  */
 
@@ -10,7 +11,9 @@ import type { Logger } from "../log.ts";
 import type { Alert, CoalesceOptions } from "./alerts.ts";
 import { AlertCoalescer } from "./alerts.ts";
 import { classifyFailure, describeFailure } from "./api_errors.ts";
-import { Outbox, type OutboxOptions, type Outgoing } from "./outbox.ts";
+import { NotDeliveredError, Outbox, type OutboxOptions, type Outgoing } from "./outbox.ts";
+
+export { NotDeliveredError };
 
 /** Sends one HTML message; rejects with the API's error. */
 export type SendFn = (chatId: string, text: string, signal: AbortSignal) => Promise<void>;
@@ -99,6 +102,33 @@ export class Delivery {
     this.#wake?.();
   }
 
+  /**
+   * Queues a message for every chat, behind their alerts and paced with them; one with `tag` replaces a queued
+   * message of that tag (a newer ticker supersedes one not sent yet). Never blocks, never throws.
+   */
+  post(text: string, tag?: string): void {
+    for (const chat of this.#options.chatIds) this.#outbox.push(chat, text, { tag });
+    this.#wake?.();
+  }
+
+  /**
+   * Sends `text` to one chat in turn with the other messages, and resolves once Telegram took it. Tried once:
+   * a failure (Telegram down, refused, queue full, shutdown) rejects with {@linkcode NotDeliveredError} and the
+   * caller decides when to try again.
+   */
+  deliver(chatId: string, text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#abort.signal.aborted) {
+        reject(new NotDeliveredError(chatId, "Telegram delivery is stopped"));
+        return;
+      }
+      this.#outbox.push(chatId, text, {
+        settle: (err) => err === null ? resolve() : reject(err),
+      });
+      this.#wake?.();
+    });
+  }
+
   /** Starts the send loop (idempotent). */
   start(): void {
     this.#loop ??= this.#run();
@@ -119,7 +149,8 @@ export class Delivery {
       clearTimeout(deadline);
       this.#abort.abort();
     }
-    const left = this.#outbox.size + this.#coalescer.pending;
+    const left = this.#coalescer.pending +
+      this.#outbox.clear((chat) => new NotDeliveredError(chat, "the collector stopped before it was sent"));
     if (left > 0) this.#options.log("warn", "Telegram messages not sent at shutdown", { count: left });
   }
 
@@ -163,6 +194,7 @@ export class Delivery {
     try {
       await this.#sendOnce(message, signal);
       this.#sent++;
+      message.settle?.(null);
       this.#backoffMs = this.#options.backoffMs ?? 1000;
       if (this.#downSinceMs !== null) {
         log("info", "Telegram reachable again", {
@@ -172,20 +204,26 @@ export class Delivery {
         this.#downSinceMs = null;
       }
     } catch (err) {
+      const failed = (why: string) =>
+        message.settle?.(new NotDeliveredError(message.chatId, why, { cause: err }));
       if (signal.aborted) {
-        this.#outbox.putBack(message);
+        if (message.settle) failed("the collector stopped while it was being sent");
+        else this.#outbox.putBack(message);
         return;
       }
       const verdict = classifyFailure(err);
       if (verdict.action !== "retry") {
         this.#refused++;
+        failed(describeFailure(err));
         log(verdict.action === "badToken" ? "error" : "warn", "Telegram refused a message", {
           chat: message.chatId,
           error: describeFailure(err),
         });
         return;
       }
-      this.#outbox.putBack(message);
+      // A tracked message is not retried here: its caller retries later (the daily report's cron backoff).
+      if (message.settle) failed(describeFailure(err));
+      else this.#outbox.putBack(message);
       if (this.#downSinceMs === null) {
         this.#downSinceMs = this.#now();
         log("warn", "Telegram unreachable; alerts wait in a bounded queue", { error: describeFailure(err) });

@@ -3,7 +3,9 @@
  * `minIntervalMs` (Telegram allows about one per second per chat), a bounded queue per chat that drops its
  * oldest messages and says so in the next one, and merging of waiting alerts into one message so that a
  * backlog (after an outage) drains in a few messages rather than one per second. Replies to commands go
- * before alerts and are never merged.
+ * before alerts and are never merged. A tagged message (the ticker) replaces a queued one of its tag: after an
+ * outage only the latest ticker goes out. A tracked message (the daily report) is never merged, and whoever
+ * queued it learns whether Telegram took it.
  * @module
  */
 
@@ -19,6 +21,27 @@ export interface OutboxOptions {
   maxChars?: number;
 }
 
+/** A tracked message that Telegram did not take. */
+export class NotDeliveredError extends Error {
+  constructor(readonly chatId: string, reason: string, options?: ErrorOptions) {
+    super(`Telegram message to chat ${chatId} not delivered: ${reason}`, options);
+    this.name = "NotDeliveredError";
+  }
+}
+
+/** Told how a tracked message ended: `null` once Telegram took it, else why it was not sent. */
+export type Settle = (error: NotDeliveredError | null) => void;
+
+/** Options of {@linkcode Outbox.push}. */
+export interface PushOptions {
+  /** A reply to a command: goes before every alert, never merged. */
+  reply?: boolean;
+  /** Replaces the queued message with this tag, if any (e.g. `"ticker"`). */
+  tag?: string;
+  /** Tracks the message: never merged, and `settle` is called when it was sent or given up. */
+  settle?: Settle;
+}
+
 /** A message to send now. */
 export interface Outgoing {
   chatId: string;
@@ -26,12 +49,17 @@ export interface Outgoing {
   /** Queued messages it carries (merged alerts). */
   parts: number;
   reply: boolean;
+  /** Present on a tracked message: the sender calls it with the outcome. */
+  settle?: Settle;
+  tag?: string;
 }
 
 interface Queued {
   text: string;
   reply: boolean;
   parts: number;
+  settle?: Settle;
+  tag?: string;
 }
 
 interface ChatQueue {
@@ -77,9 +105,14 @@ export class Outbox {
   }
 
   /** Queues `text` for `chatId`; a reply goes after earlier replies but before every alert. */
-  push(chatId: string, text: string, options: { reply?: boolean } = {}): void {
+  push(chatId: string, text: string, options: PushOptions = {}): void {
     const q = this.#queue(chatId);
     const item: Queued = { text, reply: options.reply ?? false, parts: 1 };
+    if (options.settle) item.settle = options.settle;
+    if (options.tag !== undefined) {
+      item.tag = options.tag;
+      q.items = q.items.filter((i) => i.tag !== options.tag);
+    }
     if (item.reply) {
       const at = q.items.findIndex((i) => !i.reply);
       q.items.splice(at === -1 ? q.items.length : at, 0, item);
@@ -87,7 +120,7 @@ export class Outbox {
       q.items.push(item);
     }
     while (q.items.length > this.#capacity) {
-      q.items.shift();
+      q.items.shift()!.settle?.(new NotDeliveredError(chatId, "dropped from a full queue"));
       q.dropped++;
       this.dropped++;
     }
@@ -113,16 +146,20 @@ export class Outbox {
         } dropped (queue full)${SEPARATOR}${text}`;
         q.dropped = 0;
       }
-      if (!head.reply) {
+      if (!head.reply && !head.settle) {
         while (q.items.length > 0) {
           const next = q.items[0]!;
-          if (next.reply || text.length + SEPARATOR.length + next.text.length > this.#maxChars) break;
+          if (next.reply || next.settle) break;
+          if (text.length + SEPARATOR.length + next.text.length > this.#maxChars) break;
           text += SEPARATOR + next.text;
           parts += next.parts;
           q.items.shift();
         }
       }
-      return { chatId, text, parts, reply: head.reply };
+      const out: Outgoing = { chatId, text, parts, reply: head.reply };
+      if (head.settle) out.settle = head.settle;
+      if (head.tag !== undefined && parts === 1) out.tag = head.tag;
+      return out;
     }
     return null;
   }
@@ -138,11 +175,24 @@ export class Outbox {
 
   /** Puts a message whose sending failed back at the head of its chat's queue. */
   putBack(message: Outgoing): void {
-    this.#queue(message.chatId).items.unshift({
-      text: message.text,
-      reply: message.reply,
-      parts: message.parts,
-    });
+    const item: Queued = { text: message.text, reply: message.reply, parts: message.parts };
+    if (message.settle) item.settle = message.settle;
+    if (message.tag !== undefined) item.tag = message.tag;
+    const q = this.#queue(message.chatId);
+    // A newer message of the tag queued meanwhile supersedes this one.
+    if (item.tag !== undefined && q.items.some((i) => i.tag === item.tag)) return;
+    q.items.unshift(item);
+  }
+
+  /** Empties every queue, settling tracked messages with `errorFor(chat)`; returns how many were dropped. */
+  clear(errorFor: (chatId: string) => NotDeliveredError): number {
+    let n = 0;
+    for (const [chatId, q] of this.#chats) {
+      for (const item of q.items) item.settle?.(errorFor(chatId));
+      n += q.items.length;
+      q.items = [];
+    }
+    return n;
   }
 
   /** When {@linkcode take} may next return a message, or null when every queue is empty. */

@@ -105,12 +105,17 @@ Deno.test("buildDailyReport() gives the hand-worked figures of the sample ledger
   assert.equal(buildDailyReport(await sampleInput(), { clockThresholdMs: 10 }).clock[1]!.overThreshold, 2);
 });
 
-Deno.test("buildDailyReport() of an empty day reads 100% with nothing listed", () => {
+Deno.test("an empty day: the summary reads 100% with nothing listed, the text says nothing was recorded", () => {
   const s = buildDailyReport({ date: DATE, coverage: [], gaps: [], files: [], flushes: [], clock: [] });
   assert.equal(s.pct, 100);
   assert.equal(s.gaps.count, 0);
   assert.deepEqual(s.streams, []);
-  assert.match(formatDailyReport(s), /^Report 2024-01-02 \(UTC\)\nCoverage 100%, 0 msgs\n/);
+  const text = formatDailyReport(s);
+  assert.match(
+    text,
+    /^Report 2024-01-02 \(UTC\)\n⚠️ Nothing recorded on this day\nData 0 B, 0 files, 0 rows\n/,
+  );
+  assert.doesNotMatch(text, /Coverage/);
 });
 
 Deno.test("formatDailyReport() prints the sample day in lines of at most 40 characters", async () => {

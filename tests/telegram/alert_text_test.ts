@@ -99,10 +99,6 @@ const CASES: [Alert, string][] = [
     { kind: "sync_failed", path: "spot/trades/date=2024-01-02/a&b.parquet", error: "exit 1" },
     "☁️ Upload failed: spot/trades/date=2024-01-02/a&amp;b.parquet: exit 1",
   ],
-  [
-    { kind: "daily_report", text: "Report 2024-01-02 (UTC)\nCoverage <100%\n" },
-    "<pre>Report 2024-01-02 (UTC)\nCoverage &lt;100%</pre>",
-  ],
 ];
 
 for (const [alert, want] of CASES) {

@@ -258,7 +258,7 @@ Deno.test("AlertCoalescer.nextDueMs() and pending follow the groups", () => {
   co.push(reconnect("BTCUSDT"), 900);
   // In the window opened at 600: due at its end.
   assert.equal(co.nextDueMs(), 10_600);
-  co.push({ kind: "daily_report", text: "x" }, 1000);
+  co.push({ kind: "stop", version: "1", reason: "test", uptimeMs: 1 }, 1000);
   assert.equal(co.nextDueMs(), -Infinity);
 });
 
@@ -295,5 +295,5 @@ Deno.test("groupOf() keys alerts by family and market or source", () => {
     key: "clock:binance-spot",
   });
   assert.equal(groupOf({ kind: "start", version: "1", dataDir: "d", markets: [] }), null);
-  assert.equal(groupOf({ kind: "daily_report", text: "" }), null);
+  assert.equal(groupOf({ kind: "stop", version: "1", reason: "test", uptimeMs: 1 }), null);
 });

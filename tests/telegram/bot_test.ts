@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { Ledger } from "../../lib/ledger/ledger.ts";
 import type { Logger } from "../../lib/log.ts";
 import { collectDailyInput } from "../../lib/report/collect.ts";
+import { buildDailyReport, formatDailyReport } from "../../lib/report/daily.ts";
 import type { Alert } from "../../lib/telegram/alerts.ts";
 import { startTelegram, type TelegramBot, type TelegramOptions } from "../../lib/telegram/bot.ts";
 import { formatStatus } from "../../lib/telegram/format.ts";
@@ -116,15 +117,15 @@ Deno.test("never more than one message per chat per second, replies included", a
     fake.message({ id: 1001 }, "/help");
     await new Promise((r) => setTimeout(r, 150));
     bot.sendAlert({ kind: "stop", version: "0.9.0", reason: "test", uptimeMs: 1000 });
-    bot.sendAlert({ kind: "daily_report", text: "Report 2024-01-02 (UTC)\n" });
+    bot.post("📈 <b>Ticker</b>", "ticker");
     await fake.waitFor(() => fake.sent.length === 5, "five messages", 6000);
-    // 1001: start, the /help reply, then stop and report merged; 1002: start, then stop and report merged.
+    // 1001: start, the /help reply, then stop and ticker merged; 1002: start, then stop and ticker merged.
     assert.deepEqual(to(fake, "1001").map((m) => m.text.split("\n")[0]), [
       "🟢 <b>Collector started</b> v0.9.0",
       "<b>Commands</b>",
       "🔴 <b>Collector stopped</b> v0.9.0: test, up 1s",
     ]);
-    assert.match(to(fake, "1002")[1]!.text, /up 1s\n\n<pre>Report 2024-01-02 \(UTC\)<\/pre>$/);
+    assert.match(to(fake, "1002")[1]!.text, /up 1s\n\n📈 <b>Ticker<\/b>$/);
     const gaps = spacing(fake);
     assert.equal(gaps.length, 3);
     for (const g of gaps) assert.ok(g >= 1000, `messages ${g} ms apart`);
@@ -306,6 +307,7 @@ Deno.test("transcript: alerts and chat queries as the phone sees them", async ()
   });
   try {
     await fake.waitFor(() => fake.calls.some((c) => c.method === "getUpdates"), "polling");
+    const reportText = formatDailyReport(buildDailyReport(await collectDailyInput(ledger, "2024-01-02")));
     const t0 = Date.now();
     bot.sendAlert({ kind: "start", version: "0.9.0", dataDir: "/srv/binance/data", markets: MARKETS });
     for (const a of reconnectStorm(12)) bot.sendAlert(a);
@@ -327,8 +329,10 @@ Deno.test("transcript: alerts and chat queries as the phone sees them", async ()
     fake.message({ id: 4242 }, "/status");
     fake.message({ id: 1001 }, "/gaps dogeusdt");
     fake.message({ id: 1001 }, "/gaps btcusdt 2024-01-02");
-    await bot.sendDailyReport("2024-01-02");
-    await fake.waitFor(() => fake.sent.length === 5, "every message", 8000);
+    // Queued before the storm settles, so it leaves ahead of it; resolves once Telegram took it.
+    const report = bot.deliverReport("2024-01-02", reportText);
+    await report;
+    await fake.waitFor(() => fake.sent.length === 6, "every message", 8000);
     bot.sendAlert({ kind: "stop", version: "0.9.0", reason: "SIGTERM", uptimeMs: Date.now() - t0 });
     // stop() drains: the stop notice still goes out, a second after the last message.
     await bot.stop(3000);
@@ -342,7 +346,7 @@ Deno.test("transcript: alerts and chat queries as the phone sees them", async ()
     console.log(`ignored updates from other chats: ${bot.stats.ignored}`);
 
     const texts = fake.sent.map((m) => m.text);
-    assert.equal(texts.length, 6);
+    assert.equal(texts.length, 7);
     assert.match(
       texts[0]!,
       /^🟢 <b>Collector started<\/b> v0\.9\.0\nspot: BTCUSDT, ETHUSDT\nusdm: BTCUSDT, ETHUSDT, SOLUSDT\n/,
@@ -354,23 +358,50 @@ Deno.test("transcript: alerts and chat queries as the phone sees them", async ()
     );
     assert.match(texts[2]!, /^\/gaps: unknown symbol dogeusdt/);
     assert.match(texts[3]!, /^<b>Gaps 2024-01-02<\/b> BTCUSDT\n7 gaps \(5 unrecovered\)/);
-    // The alerts waited behind the replies and left as one message: the report (never held back), then the
-    // storm summary and the gap, which had settled by then.
+    // The report waited behind the replies and left alone (a tracked message is never merged); then the storm
+    // summary and the gap, which had settled by then, as one message.
+    assert.match(texts[4]!, /^<pre>Report 2024-01-02 \(UTC\)\nCoverage 71\.51%[^]*<\/pre>$/);
     assert.match(
-      texts[4]!,
+      texts[5]!,
       new RegExp(
-        "^<pre>Report 2024-01-02 \\(UTC\\)\nCoverage 71\\.51%[^]*</pre>\n\n" +
-          "🔗 12 reconnects on spot in the last \\d s \\(BTCUSDT ×6, ETHUSDT ×6\\), longest down 1\\.5s\n\n" +
+        "^🔗 12 reconnects on spot in the last \\d s \\(BTCUSDT ×6, ETHUSDT ×6\\), longest down 1\\.5s\n\n" +
           "🕳 Gap usdm BTCUSDT depth@100ms: sequence, 2\\.4s ids 8812331004→8812331977\n" +
           "pu 8812331950 != last u 8812331004$",
       ),
     );
-    assert.match(texts[5]!, /^🔴 <b>Collector stopped<\/b> v0\.9\.0: SIGTERM, up \ds$/);
+    assert.match(texts[6]!, /^🔴 <b>Collector stopped<\/b> v0\.9\.0: SIGTERM, up \ds$/);
     assert.equal(bot.stats.ignored, 1);
     for (const g of spacing(fake)) assert.ok(g >= 1000, `messages ${g} ms apart`);
   } finally {
     await bot.stop();
     await fake.close();
     ledger.close();
+  }
+});
+
+Deno.test("deliverReport() resolves when every chat took the report; a retry sends it only where it failed", async () => {
+  const fake = FakeBotApi.start(TOKEN);
+  const { log } = logRecorder();
+  const bot = start(fake, log);
+  try {
+    fake.failSends(/^<pre>Report 2024-01-02/, 500, 1);
+    // The first chat's copy is answered 500; the second chat's goes through.
+    await assert.rejects(
+      bot.deliverReport("2024-01-02", "Report 2024-01-02 (UTC)\n⚠️ Nothing recorded on this day\n"),
+      /Telegram message to chat 1001 not delivered: 500 Internal Server Error/,
+    );
+    assert.deepEqual(fake.textsTo("1002"), [
+      "<pre>Report 2024-01-02 (UTC)\n⚠️ Nothing recorded on this day</pre>",
+    ]);
+    assert.deepEqual(fake.textsTo("1001"), []);
+    await bot.deliverReport("2024-01-02", "Report 2024-01-02 (UTC)\n⚠️ Nothing recorded on this day\n");
+    assert.equal(fake.textsTo("1001").length, 1);
+    assert.equal(fake.textsTo("1002").length, 1, "no second copy for the chat that took it");
+    // Another day's report goes to both.
+    await bot.deliverReport("2024-01-03", "Report 2024-01-03 (UTC)\n");
+    assert.deepEqual(fake.sent.map((m) => m.chatId).slice(-2).sort(), CHATS);
+  } finally {
+    await bot.stop();
+    await fake.close();
   }
 });

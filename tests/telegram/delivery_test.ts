@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { GrammyError } from "grammy";
 import type { Logger } from "../../lib/log.ts";
 import type { Alert } from "../../lib/telegram/alerts.ts";
-import { Delivery, type DeliveryOptions, type SendFn } from "../../lib/telegram/delivery.ts";
+import {
+  Delivery,
+  type DeliveryOptions,
+  NotDeliveredError,
+  type SendFn,
+} from "../../lib/telegram/delivery.ts";
 
 interface Sent {
   chatId: string;
@@ -203,4 +208,70 @@ Deno.test("Delivery.alert() logs an alert it cannot word instead of throwing", a
   d.alert({ kind: "start" } as Alert);
   assert.deepEqual(lines, ["error Telegram alert not queued"]);
   await d.stop();
+});
+
+Deno.test("Delivery.deliver() resolves once Telegram took the message, and is tried only once on failure", async () => {
+  const { log, lines } = logRecorder();
+  // Call 1 (the report) fails as a server error, call 3 (the second report) is refused; the rest go through.
+  const r = recorder((n) => (n === 1 ? apiError(500) : n === 3 ? apiError(400) : null));
+  const d = delivery(r.send, log, { outbox: { minIntervalMs: 0 }, backoffMs: 20 });
+  try {
+    await assert.rejects(d.deliver("A", "report"), (err: unknown) => {
+      assert.ok(err instanceof NotDeliveredError);
+      assert.equal(err.message, "Telegram message to chat A not delivered: 500 error 500");
+      return true;
+    });
+    // Not retried by the loop: the next message is the alert, not the report again.
+    d.alert({ kind: "flush_failed", error: "ENOSPC" });
+    await until(() => r.sent.length === 1, "the alert");
+    assert.deepEqual(r.attempts.map((a) => a.text), ["report", "❌ Flush failed: ENOSPC"]);
+    await assert.rejects(d.deliver("A", "report 2"), /not delivered: 400 error 400/);
+    await d.deliver("A", "report 3");
+    assert.deepEqual(r.sent.map((a) => a.text), ["❌ Flush failed: ENOSPC", "report 3"]);
+    assert.equal(d.stats.refused, 1);
+    assert.ok(lines.includes("warn Telegram unreachable; alerts wait in a bounded queue"), lines.join("\n"));
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("Delivery.deliver() rejects a message still queued at stop, and any after it", async () => {
+  const { log } = logRecorder();
+  const send: SendFn = (_chat, _text, signal) =>
+    new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
+  const d = delivery(send, log, { sendTimeoutMs: 60_000 });
+  const inFlight = d.deliver("A", "first");
+  const queued = d.deliver("A", "second");
+  await d.stop(50);
+  await assert.rejects(inFlight, /not delivered: the collector stopped while it was being sent/);
+  await assert.rejects(queued, /not delivered: the collector stopped before it was sent/);
+  await assert.rejects(d.deliver("A", "late"), /not delivered: Telegram delivery is stopped/);
+});
+
+Deno.test("Delivery.post() queues for every chat; a newer message of a tag replaces one not sent yet", async () => {
+  const { log } = logRecorder();
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => release = r);
+  const r = recorder();
+  // The first send waits for the gate, so the tickers posted meanwhile queue up.
+  const send: SendFn = async (chat, text, signal) => {
+    if (r.attempts.length === 0) await gate;
+    return r.send(chat, text, signal);
+  };
+  const d = delivery(send, log, { chatIds: ["A", "B"], outbox: { minIntervalMs: 0 } });
+  try {
+    d.post("ticker 1", "ticker");
+    await new Promise((res) => setTimeout(res, 20));
+    for (let i = 2; i <= 5; i++) d.post(`ticker ${i}`, "ticker");
+    release();
+    await until(() => r.sent.length === 3, "three messages");
+    await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual(r.sent.map((m) => `${m.chatId} ${m.text}`).sort(), [
+      "A ticker 1",
+      "A ticker 5",
+      "B ticker 5",
+    ]);
+  } finally {
+    await d.stop();
+  }
 });

@@ -1,8 +1,8 @@
 /**
  * A fake Telegram Bot API on loopback (`Deno.serve({ port: 0 })`) at `/bot<token>/<method>`: records every
  * call and every `sendMessage`, serves scripted `getUpdates` (long polling that returns as soon as a message
- * is scripted), answers 429 with `retry_after` on demand, and can fail with 502 or go down entirely
- * (connection refused) and come back on the same port.
+ * is scripted), answers 429 with `retry_after` on demand, fails chosen messages with a status of choice, and can
+ * fail with 502 or go down entirely (connection refused) and come back on the same port.
  */
 
 import type { Message, Update, UserFromGetMe } from "grammy/types";
@@ -60,6 +60,7 @@ export class FakeBotApi {
   #waiters = new Set<() => void>();
   #failWith502 = false;
   #rateLimits: { method: string; retryAfterSec: number; times: number }[] = [];
+  #failures: { match: RegExp; status: number; times: number }[] = [];
 
   private constructor(token: string) {
     this.#token = token;
@@ -102,6 +103,14 @@ export class FakeBotApi {
   /** Answers the next `times` calls of `method` with 429 and `retry_after`. */
   rateLimit(method: string, retryAfterSec: number, times = 1): void {
     this.#rateLimits.push({ method, retryAfterSec, times });
+  }
+
+  /**
+   * Answers the next `times` `sendMessage` calls whose text matches `match` with `status` (a Bot API error, e.g.
+   * 500) instead of sending them.
+   */
+  failSends(match: RegExp, status: number, times = Infinity): void {
+    this.#failures.push({ match, status, times });
   }
 
   /** While true, every call is answered 502 with an HTML body, as a proxy in front of a dead server does. */
@@ -176,6 +185,17 @@ export class FakeBotApi {
         error_code: 429,
         description: `Too Many Requests: retry after ${limit.retryAfterSec}`,
         parameters: { retry_after: limit.retryAfterSec },
+      });
+    }
+    const failure = method === "sendMessage"
+      ? this.#failures.find((f) => f.times > 0 && f.match.test(String(params.text)))
+      : undefined;
+    if (failure) {
+      failure.times--;
+      return answer(failure.status, {
+        ok: false,
+        error_code: failure.status,
+        description: failure.status >= 500 ? "Internal Server Error" : "Bad Request: scripted failure",
       });
     }
     switch (method) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Outbox } from "../../lib/telegram/outbox.ts";
+import { NotDeliveredError, Outbox } from "../../lib/telegram/outbox.ts";
 
 Deno.test("Outbox: at most one message per chat per interval; chats do not wait for each other", () => {
   const box = new Outbox({ minIntervalMs: 1000 });
@@ -77,4 +77,51 @@ Deno.test("Outbox: chats take turns", () => {
   box.push("A", "a2", { reply: true });
   box.push("B", "b1", { reply: true });
   assert.deepEqual([box.take(0), box.take(0), box.take(0)].map((m) => m?.text), ["a1", "b1", "a2"]);
+});
+
+Deno.test("Outbox: a tagged message replaces a queued one of its tag and keeps other messages", () => {
+  const box = new Outbox({ minIntervalMs: 1000 });
+  box.push("A", "first", { reply: true });
+  box.take(0);
+  box.push("A", "ticker 1", { tag: "ticker" });
+  box.push("A", "gap alert");
+  box.push("A", "ticker 2", { tag: "ticker" });
+  box.push("A", "flush 1", { tag: "flush" });
+  assert.equal(box.size, 3);
+  assert.equal(box.take(1000)?.text, "gap alert\n\nticker 2\n\nflush 1");
+  // A ticker put back after a failed send is superseded by a newer one queued meanwhile.
+  box.push("A", "ticker 3", { tag: "ticker" });
+  const m = box.take(2000)!;
+  assert.deepEqual(m, { chatId: "A", text: "ticker 3", parts: 1, reply: false, tag: "ticker" });
+  box.push("A", "ticker 4", { tag: "ticker" });
+  box.putBack(m);
+  assert.equal(box.size, 1);
+  assert.equal(box.take(3000)?.text, "ticker 4");
+});
+
+Deno.test("Outbox: a tracked message is never merged, and is settled when dropped or cleared", () => {
+  const outcomes: string[] = [];
+  const settle = (name: string) => (err: Error | null) => outcomes.push(`${name}: ${err?.message ?? "sent"}`);
+  const box = new Outbox({ capacity: 3 });
+  box.push("A", "alert 1");
+  box.push("A", "report", { settle: settle("report") });
+  box.push("A", "alert 2");
+  const first = box.take(0)!;
+  assert.equal(first.text, "alert 1");
+  assert.equal(first.settle, undefined);
+  const report = box.take(1000)!;
+  assert.equal(report.text, "report");
+  report.settle!(null);
+  assert.equal(box.take(2000)?.text, "alert 2");
+
+  box.push("A", "old report", { settle: settle("old") });
+  for (let i = 0; i < 3; i++) box.push("A", `alert ${i}`);
+  box.push("B", "report B", { settle: settle("B") });
+  assert.equal(box.clear((chat) => new NotDeliveredError(chat, "stopped")), 4);
+  assert.equal(box.size, 0);
+  assert.deepEqual(outcomes, [
+    "report: sent",
+    "old: Telegram message to chat A not delivered: dropped from a full queue",
+    "B: Telegram message to chat B not delivered: stopped",
+  ]);
 });
