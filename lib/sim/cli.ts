@@ -3,16 +3,20 @@
  * a usage error out).
  */
 import { parseArgs } from "node:util";
-import type { Faults } from "./faults.ts";
+import { MARKETS } from "../binance/types.ts";
+import type { Faults, ListingChange } from "./faults.ts";
 import type { SimulatorOptions } from "./server.ts";
 
 /** Usage text printed by `--help` and on a bad flag. */
 export const USAGE = `Usage: deno task sim [flags]
 
   --port N                 listen port (default 0: any free port)
-  --symbols A,B            symbols on both markets (default BTCUSDT,ETHUSDT)
+  --symbols A,B|all        symbols on both markets (default BTCUSDT,ETHUSDT); all = a whole generated
+                           market: ~1500 spot + ~500 USD-M symbols, a few busy, a long quiet tail
+  --universe S,U           with --symbols all: spot and USD-M symbol counts (default 1500,500)
   --seed N                 PRNG seed (default 1)
-  --rate N                 book changes per second per symbol and market (default 300)
+  --rate N                 book changes per second per symbol and market (default 300); with
+                           --symbols all, those of the busiest symbol (default 400)
   --tick-ms N              engine step in ms; 0 = back to back (default 10)
   --truth FILE             write ground truth as JSON lines to FILE
   --weight-spot N          spot REQUEST_WEIGHT per minute (default 6000)
@@ -31,6 +35,11 @@ Faults (all off by default; probabilities are 0..1):
   --lifetime MS            connection lifetime (default 24 h)
   --burst-every MS         every MS, one step makes 2000 extra book changes and 50 trades
   --server-shutdown-every MS  send spot serverShutdown every MS and close 1 s later
+Listing changes (repeatable; @MS = that long after start, default at once):
+  --list MARKET:SYMBOL[@MS]    list a new symbol (TRADING, producing data)
+  --delist MARKET:SYMBOL[@MS]  set BREAK and stop its streams
+  --halt MARKET:SYMBOL[@MS]    set HALT and stop its streams
+  --resume MARKET:SYMBOL[@MS]  set TRADING again
 `;
 
 /** A bad command line. */
@@ -53,7 +62,7 @@ export type CliCommand = { help: true } | { help: false; options: SimulatorOptio
  * ```
  */
 export function parseSimArgs(args: readonly string[]): CliCommand {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     values = parseArgs({
       args: [...args],
@@ -82,6 +91,11 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
         lifetime: { type: "string" },
         "burst-every": { type: "string" },
         "server-shutdown-every": { type: "string" },
+        universe: { type: "string" },
+        list: { type: "string", multiple: true },
+        delist: { type: "string", multiple: true },
+        halt: { type: "string", multiple: true },
+        resume: { type: "string", multiple: true },
       },
     }).values;
   } catch (e) {
@@ -125,16 +139,27 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
   const shutdown = num("server-shutdown-every", 1);
   if (shutdown !== undefined) faults.serverShutdown = { everyMs: shutdown, closeAfterMs: 1000 };
 
-  const symbols = (str("symbols") ?? "BTCUSDT,ETHUSDT").split(",").map((s) => s.trim().toUpperCase()).filter((
-    s,
-  ) => s !== "");
+  const listingChanges = (["list", "delist", "halt", "resume"] as const).flatMap((action) =>
+    ((values[action] as string[] | undefined) ?? []).map((text) => listingChange(action, text))
+  );
+  if (listingChanges.length > 0) faults.listingChanges = listingChanges;
+
+  const symbolsText = str("symbols") ?? "BTCUSDT,ETHUSDT";
+  const symbols = symbolsText.trim().toLowerCase() === "all"
+    ? "all" as const
+    : symbolsText.split(",").map((s) => s.trim().toUpperCase()).filter((s) => s !== "");
   if (symbols.length === 0) throw new CliUsageError("Cannot use --symbols: the list is empty");
+  const universe = str("universe");
+  if (universe !== undefined && symbols !== "all") {
+    throw new CliUsageError("Cannot use --universe without --symbols all");
+  }
   const weightSpot = num("weight-spot", 1);
   const weightUsdm = num("weight-usdm", 1);
   return {
     help: false,
     options: {
       symbols,
+      ...(universe === undefined ? {} : { universe: parseUniverse(universe) }),
       port: num("port", 0, 65535),
       seed: num("seed", 0),
       rate: num("rate", 0),
@@ -148,4 +173,27 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
       faults,
     },
   };
+}
+
+/** `MARKET:SYMBOL[@MS]`, e.g. `spot:NEWUSDT@60000`. */
+function listingChange(action: ListingChange["action"], text: string): ListingChange {
+  const m = /^(\w+):([\p{L}\p{N}]+)(?:@(\d+))?$/u.exec(text.trim());
+  const market = MARKETS.find((k) => k === m?.[1]);
+  if (m === null || market === undefined) {
+    throw new CliUsageError(
+      `Cannot use --${action} ${text}: expected MARKET:SYMBOL[@MS], e.g. spot:NEWUSDT@60000`,
+    );
+  }
+  const change: ListingChange = { action, market, symbol: m[2]!.toUpperCase() };
+  if (m[3] !== undefined) change.afterMs = Number(m[3]);
+  return change;
+}
+
+/** `SPOT,USDM` symbol counts of a generated market. */
+function parseUniverse(text: string): { spot: number; usdm: number } {
+  const parts = text.split(",").map((p) => Number(p.trim()));
+  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n >= 0 && n <= 10_000)) {
+    throw new CliUsageError(`Cannot use --universe ${text}: expected two counts SPOT,USDM in [0, 10000]`);
+  }
+  return { spot: parts[0]!, usdm: parts[1]! };
 }

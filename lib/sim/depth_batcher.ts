@@ -46,9 +46,12 @@ export class DepthBatcher {
     (side === "bid" ? this.#bids : this.#asks).set(tick, lots);
   }
 
-  /** Closes the window if it ended by `now`: returns its event, or null if it is still open or had no change. */
-  flush(now: number): DiffEvent | null {
-    if (now < this.#windowEnd) return null;
+  /**
+   * Closes the window if it ended by `now` (or at once when `early`, before a halt): returns its event, or null
+   * if it is still open or had no change.
+   */
+  flush(now: number, early = false): DiffEvent | null {
+    if (now < this.#windowEnd && !early) return null;
     this.#windowEnd = this.#boundaryAfter(now);
     if (this.#firstId === 0) return null;
     const event: DiffEvent = {

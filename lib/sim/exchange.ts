@@ -1,30 +1,52 @@
 /**
- * The simulated exchange: one {@link SymbolEngine} per (market, symbol), both markets sharing symbol names but
- * with independent books, ids and trades. Pure and deterministic: the caller passes the time of each step.
+ * The simulated exchange: one {@link SymbolEngine} per listed (market, symbol), each market with independent
+ * books, ids and trades. Symbols come from a plain list (every symbol on every market, all alike) or from
+ * listings (a generated whole market, each symbol with its own assets, price and activity), and can be listed,
+ * halted, delisted and resumed while running. Pure and deterministic: the caller passes the time of each step.
  */
 import { type Market, MARKETS } from "../binance/types.ts";
+import type { Burst, EngineControl, EngineParams } from "./engine_params.ts";
 import type { SimEvent } from "./events.ts";
-import { type Burst, type EngineParams, SymbolEngine } from "./symbol_engine.ts";
+import { SymbolEngine } from "./symbol_engine.ts";
 import { symbolSpec } from "./symbol_spec.ts";
+import type { Listing, SymbolStatus } from "./universe.ts";
 
-/** Exchange options; everything but `symbols` has a default. */
+/** Exchange options: `symbols` or `listings`; everything else has a default. */
 export interface ExchangeOptions {
-  /** Upper-case symbols, listed on every market. */
-  symbols: readonly string[];
+  /** Upper-case symbols, listed on every market with the same activity. */
+  symbols?: readonly string[];
+  /** Or: each (market, symbol) with its own settings (see `generateUniverse`). */
+  listings?: readonly Listing[];
   /** PRNG seed (default 1). */
   seed?: number;
-  /** Markets to simulate (default both). */
+  /** Markets to simulate with `symbols` (default both). */
   markets?: readonly Market[];
-  /** Book level changes per second per (market, symbol) (default 300). */
+  /** Book level changes per second per (market, symbol) of `symbols` and of runtime listings (default 300). */
   changesPerSec?: number;
   /** Taker orders per second per (market, symbol) (default `changesPerSec / 40`). */
   tradesPerSec?: number;
-  /** Levels per book side (default 0: 400–1200 depending on the symbol). */
+  /** Levels per book side (default 0: 400–1200 depending on the symbol, or the listing's). */
   levelsPerSide?: number;
   /** Relative price volatility per √second (default 2e-5). */
   volatility?: number;
   /** Aggregate trades and candles kept per symbol for REST (default 100 000). */
   historyLimit?: number;
+  /**
+   * Step symbols with fewer than 20 book changes per second only once per 100 ms (spot) or 50 ms (USD-M), the
+   * finest diff window, instead of at every step (default false). For thousands of symbols.
+   */
+  quietStepping?: boolean;
+}
+
+/** A listing made at run time: market and symbol, and optionally what a generated listing fixes. */
+export type ListingRequest = Pick<Listing, "market" | "symbol"> & Partial<Omit<Listing, "market" | "symbol">>;
+
+/** A listed (market, symbol) and its status. */
+export interface ListedSymbol {
+  engine: SymbolEngine;
+  status: SymbolStatus;
+  /** Whether it traded during the day before the simulator started (for its 24 h statistics). */
+  hasPastDay: boolean;
 }
 
 /** A burst aimed at all engines or at one market and/or symbol. */
@@ -33,13 +55,18 @@ export interface BurstRequest extends Burst {
   symbol?: string;
 }
 
-/** Thrown for an invalid option. */
+/** Thrown for an invalid option or listing change. */
 export class ExchangeOptionError extends RangeError {
   constructor(message: string) {
     super(message);
     this.name = "ExchangeOptionError";
   }
 }
+
+/** Below this many book changes per second a symbol is quiet (see `quietStepping`). */
+const QUIET_RATE = 20;
+/** The finest diff window of each market (USD-M's includes the truth's internal 50 ms batches). */
+const QUIET_GRID_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50 };
 
 /**
  * All simulated markets.
@@ -53,9 +80,13 @@ export class ExchangeOptionError extends RangeError {
 export class Exchange {
   readonly seed: number;
   readonly markets: readonly Market[];
-  readonly symbols: readonly string[];
-  readonly #engines = new Map<string, SymbolEngine>();
-  readonly #all: SymbolEngine[] = [];
+  /** Switches read by every engine on every step. */
+  readonly control: EngineControl = { saveStaleBooks: true };
+  readonly #options: ExchangeOptions;
+  readonly #listed = new Map<string, ListedSymbol>();
+  #trading: SymbolEngine[] = [];
+  /** Events of status changes, emitted with the next step's. */
+  readonly #pending: SimEvent[] = [];
   readonly #out: SimEvent[] = [];
 
   constructor(options: ExchangeOptions, now: number) {
@@ -63,56 +94,131 @@ export class Exchange {
     if (!(changesPerSec >= 0)) {
       throw new ExchangeOptionError(`Cannot create exchange: bad rate ${changesPerSec}`);
     }
-    for (const s of options.symbols) {
-      // Letters and digits only, so stream names never need JSON escaping in frame templates.
-      if (!/^[\p{L}\p{N}]+$/u.test(s) || s !== s.toUpperCase()) {
-        throw new ExchangeOptionError(
-          `Cannot create exchange: symbol '${s}' must be upper-case letters and digits`,
-        );
-      }
+    if ((options.symbols === undefined) === (options.listings === undefined)) {
+      throw new ExchangeOptionError("Cannot create exchange: give either symbols or listings");
     }
-    const params: EngineParams = {
-      seed: options.seed ?? 1,
-      changesPerSec,
-      tradesPerSec: options.tradesPerSec ?? changesPerSec / 40,
-      levelsPerSide: options.levelsPerSide ?? 0,
-      volatility: options.volatility ?? 2e-5,
-      historyLimit: options.historyLimit ?? 100_000,
-    };
-    this.seed = params.seed;
-    this.markets = options.markets ?? MARKETS;
-    this.symbols = [...new Set(options.symbols)];
-    for (const market of this.markets) {
-      for (const symbol of this.symbols) {
-        const engine = new SymbolEngine(symbolSpec(market, symbol), params, now);
-        this.#engines.set(`${market}:${symbol}`, engine);
-        this.#all.push(engine);
-      }
-    }
+    this.#options = options;
+    this.seed = options.seed ?? 1;
+    const markets = this.markets = options.markets ?? MARKETS;
+    const listings: readonly ListingRequest[] = options.listings ??
+      markets.flatMap((market) => [...new Set(options.symbols)].map((symbol) => ({ market, symbol })));
+    for (const l of listings) this.#add(l, now, false);
+    this.#refresh();
+  }
+
+  /** Every listed symbol name, once, in listing order. */
+  get symbols(): string[] {
+    return [...new Set([...this.#listed.values()].map((l) => l.engine.spec.symbol))];
   }
 
   /** The engine of (market, symbol), or undefined if it is not listed. */
   engine(market: Market, symbol: string): SymbolEngine | undefined {
-    return this.#engines.get(`${market}:${symbol}`);
+    return this.#listed.get(`${market}:${symbol}`)?.engine;
   }
 
-  /** Every engine, or those of one market. */
+  /** The listing of (market, symbol), or undefined if it is not listed. */
+  listing(market: Market, symbol: string): ListedSymbol | undefined {
+    return this.#listed.get(`${market}:${symbol}`);
+  }
+
+  /** The status of (market, symbol), or undefined if it is not listed. */
+  status(market: Market, symbol: string): SymbolStatus | undefined {
+    return this.#listed.get(`${market}:${symbol}`)?.status;
+  }
+
+  /** Every listed engine (whatever its status), or those of one market. */
   engines(market?: Market): SymbolEngine[] {
-    return market === undefined ? [...this.#all] : this.#all.filter((e) => e.spec.market === market);
+    return this.listed(market).map((l) => l.engine);
+  }
+
+  /** Every listed symbol with its status, or those of one market, in listing order. */
+  listed(market?: Market): ListedSymbol[] {
+    const all = [...this.#listed.values()];
+    return market === undefined ? all : all.filter((l) => l.engine.spec.market === market);
+  }
+
+  /** Lists a new symbol, trading from `now`. Throws if it is already listed or its name is invalid. */
+  list(listing: ListingRequest, now: number): SymbolEngine {
+    if (this.#listed.has(`${listing.market}:${listing.symbol}`)) {
+      throw new ExchangeOptionError(`Cannot list ${listing.market} ${listing.symbol}: it is already listed`);
+    }
+    const engine = this.#add({ ...listing, status: "TRADING" }, now, true);
+    this.#refresh();
+    return engine;
   }
 
   /**
-   * Advances every engine to `now`. The returned array is reused by the next call: consume it before stepping
-   * again.
+   * Changes the status of a listed symbol at `now`. Leaving TRADING publishes the open diff windows and stops
+   * the symbol (no more events); returning to it restarts the symbol from `now`. Throws if it is not listed.
+   */
+  setStatus(market: Market, symbol: string, status: SymbolStatus, now: number): void {
+    const entry = this.#listed.get(`${market}:${symbol}`);
+    if (entry === undefined) {
+      throw new ExchangeOptionError(`Cannot set ${market} ${symbol} to ${status}: it is not listed`);
+    }
+    if (entry.status === status) return;
+    if (entry.status === "TRADING") entry.engine.flushPending(now, this.#pending);
+    else if (status === "TRADING") entry.engine.resume(now, this.#pending);
+    entry.status = status;
+    this.#refresh();
+  }
+
+  /**
+   * Advances every trading engine to `now`. The returned array is reused by the next call: consume it before
+   * stepping again.
    */
   step(now: number, burst: BurstRequest | null): readonly SimEvent[] {
     const out = this.#out;
     out.length = 0;
-    for (const engine of this.#all) {
+    if (this.#pending.length > 0) {
+      out.push(...this.#pending);
+      this.#pending.length = 0;
+    }
+    for (const engine of this.#trading) {
       const hit = burst !== null && (burst.market === undefined || burst.market === engine.spec.market) &&
         (burst.symbol === undefined || burst.symbol === engine.spec.symbol);
       engine.step(now, out, hit ? burst : null);
     }
     return out;
+  }
+
+  /** `fresh`: listed while running, so it has no trading before `now`. */
+  #add(l: ListingRequest, now: number, fresh: boolean): SymbolEngine {
+    // Letters and digits only, so stream names never need JSON escaping in frame templates.
+    if (!/^[\p{L}\p{N}]+$/u.test(l.symbol) || l.symbol !== l.symbol.toUpperCase()) {
+      throw new ExchangeOptionError(
+        `Cannot list '${l.symbol}': a symbol must be upper-case letters and digits`,
+      );
+    }
+    const o = this.#options;
+    const changesPerSec = l.changesPerSec ?? o.changesPerSec ?? 300;
+    if (!(changesPerSec >= 0 && changesPerSec < Infinity)) {
+      throw new ExchangeOptionError(`Cannot list ${l.symbol}: bad rate ${changesPerSec}`);
+    }
+    const params: EngineParams = {
+      seed: this.seed,
+      changesPerSec,
+      tradesPerSec: l.tradesPerSec ?? o.tradesPerSec ?? changesPerSec / 40,
+      levelsPerSide: o.levelsPerSide ?? l.levelsPerSide ?? 0,
+      volatility: l.volatility ?? o.volatility ?? 2e-5,
+      historyLimit: o.historyLimit ?? 100_000,
+      stepGridMs: o.quietStepping === true && changesPerSec < QUIET_RATE ? QUIET_GRID_MS[l.market] : 0,
+      control: this.control,
+    };
+    const settings = l.baseAsset !== undefined && l.quoteAsset !== undefined && l.price !== undefined
+      ? { baseAsset: l.baseAsset, quoteAsset: l.quoteAsset, price: l.price, levelNotional: l.levelNotional }
+      : undefined;
+    const engine = new SymbolEngine(symbolSpec(l.market, l.symbol, settings), params, now);
+    const status = l.status ?? "TRADING";
+    this.#listed.set(`${l.market}:${l.symbol}`, {
+      engine,
+      status,
+      hasPastDay: !fresh && status === "TRADING",
+    });
+    return engine;
+  }
+
+  #refresh(): void {
+    this.#trading = [...this.#listed.values()].filter((l) => l.status === "TRADING").map((l) => l.engine);
   }
 }

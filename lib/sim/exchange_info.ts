@@ -5,7 +5,9 @@
  */
 import type { Market } from "../binance/types.ts";
 import { formatScaled } from "./decimal.ts";
+import type { ListedSymbol } from "./exchange.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
+import type { SymbolStatus } from "./universe.ts";
 
 /** Settings in the body besides the symbols. */
 export interface ExchangeInfoSettings {
@@ -14,18 +16,19 @@ export interface ExchangeInfoSettings {
 }
 
 /**
- * The exchangeInfo object of `market` for the given symbols.
+ * The exchangeInfo object of `market` for the given symbols, each with its status.
  *
  * @example
  * ```ts
- * const body = exchangeInfo("spot", [symbolSpec("spot", "BTCUSDT")], { weightPerMinute: 6000, serverTime: now });
+ * const body = exchangeInfo("spot", exchange.listed("spot"), { weightPerMinute: 6000, serverTime: now });
  * ```
  */
 export function exchangeInfo(
   market: Market,
-  specs: readonly SymbolSpec[],
+  listed: readonly Pick<ListedSymbol, "engine" | "status">[],
   settings: ExchangeInfoSettings,
 ): Record<string, unknown> {
+  const specs = listed.map((l) => l.engine.spec);
   const weight = {
     rateLimitType: "REQUEST_WEIGHT",
     interval: "MINUTE",
@@ -43,7 +46,7 @@ export function exchangeInfo(
         { rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: 300000 },
       ],
       exchangeFilters: [],
-      symbols: specs.map(spotSymbol),
+      symbols: listed.map((l) => spotSymbol(l.engine.spec, l.status)),
     };
   }
   return {
@@ -61,17 +64,17 @@ export function exchangeInfo(
       marginAvailable: true,
       autoAssetExchange: "-10000",
     })),
-    symbols: specs.map(usdmSymbol),
+    symbols: listed.map((l) => usdmSymbol(l.engine.spec, l.status)),
   };
 }
 
 const tick = (s: SymbolSpec) => formatScaled(1, s.priceDecimals, s.pricePrint);
 const step = (s: SymbolSpec) => formatScaled(1, s.qtyDecimals, s.qtyPrint);
 
-function spotSymbol(s: SymbolSpec): Record<string, unknown> {
+function spotSymbol(s: SymbolSpec, status: SymbolStatus): Record<string, unknown> {
   return {
     symbol: s.symbol,
-    status: "TRADING",
+    status,
     baseAsset: s.baseAsset,
     baseAssetPrecision: 8,
     quoteAsset: s.quoteAsset,
@@ -91,14 +94,14 @@ function spotSymbol(s: SymbolSpec): Record<string, unknown> {
   };
 }
 
-function usdmSymbol(s: SymbolSpec): Record<string, unknown> {
+function usdmSymbol(s: SymbolSpec, status: SymbolStatus): Record<string, unknown> {
   return {
     symbol: s.symbol,
     pair: s.symbol,
     contractType: "PERPETUAL",
     deliveryDate: 4133404800000,
     onboardDate: 1569398400000,
-    status: "TRADING",
+    status,
     baseAsset: s.baseAsset,
     quoteAsset: s.quoteAsset,
     marginAsset: s.quoteAsset,

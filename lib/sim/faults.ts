@@ -9,7 +9,8 @@
  * | `duplicateDiffs` | matching diff events are sent twice in a row |
  * | `delayDiffs` | matching diff events are held back `delayMs` (default 250) and so arrive after later ones |
  * | `disconnect` | closes matching connections now (one-shot) or every `everyMs` |
- * | `refuseConnectionsUntil` | WebSocket upgrades get HTTP 503 until this epoch-ms time |
+ * | `refuseConnectionsUntil` | WebSocket upgrades are refused until this epoch-ms time |
+ * | `refuseConnectionsStatus` | how they are refused: 503 (default) or 429 with `Retry-After` |
  * | `rest` | REST requests fail with 5xx, 429 (no ban) or hang, each with its probability |
  * | `staleSnapshots` | REST depth serves a book saved 2–4 s earlier (older than the stream) |
  * | `garbage` | each engine step, with `probability`, every connection gets a junk frame |
@@ -17,6 +18,12 @@
  * | `lifetimeMs` | lifetime of connections opened from now on (Binance: 24 h) |
  * | `burst` | one engine step makes `updates` extra book changes and `trades` extra taker orders |
  * | `serverShutdown` | spot connections get `serverShutdown` and are closed `closeAfterMs` later |
+ * | `listingChanges` | queued listing changes: `list` a new symbol, `delist` (BREAK), `halt` (HALT), `resume` |
+ *
+ * A listing change applies at the first engine step `afterMs` after the simulator started (at once when absent
+ * or past) and leaves the queue. `list` adds a TRADING symbol that starts producing data (`rate` book changes
+ * per second, default the simulator's `rate`); `delist` and `halt` set BREAK or HALT and stop the symbol's
+ * streams; `resume` sets TRADING again. Ground truth records each one, with its time (`truth.listings()`).
  */
 import type { Market } from "../binance/types.ts";
 import type { Prng } from "./prng.ts";
@@ -56,6 +63,18 @@ export interface RestFault {
   rateLimitProbability?: number;
 }
 
+/** A listing change (see the module docs). */
+export interface ListingChange {
+  action: "list" | "delist" | "halt" | "resume";
+  market: Market;
+  /** Upper case, letters and digits. */
+  symbol: string;
+  /** Apply at the first step this long after the simulator started (default: the next step). */
+  afterMs?: number;
+  /** `list` only: book changes per second (default: the simulator's `rate`). */
+  rate?: number;
+}
+
 /** All switches; see the module docs for each. */
 export interface Faults {
   dropDiffs: DiffFault | null;
@@ -63,6 +82,7 @@ export interface Faults {
   delayDiffs: DelayFault | null;
   disconnect: (Recurring & { market?: Market }) | null;
   refuseConnectionsUntil: number;
+  refuseConnectionsStatus: 503 | 429;
   rest: RestFault | null;
   staleSnapshots: (FaultTarget & { probability?: number }) | null;
   garbage: { probability: number; market?: Market } | null;
@@ -70,6 +90,7 @@ export interface Faults {
   lifetimeMs: number;
   burst: (Recurring & FaultTarget & { updates: number; trades: number }) | null;
   serverShutdown: (Recurring & { closeAfterMs?: number }) | null;
+  listingChanges: ListingChange[];
 }
 
 /** Binance closes every connection after 24 h. */
@@ -91,6 +112,7 @@ export function noFaults(lifetimeMs = DEFAULT_LIFETIME_MS): Faults {
     delayDiffs: null,
     disconnect: null,
     refuseConnectionsUntil: 0,
+    refuseConnectionsStatus: 503,
     rest: null,
     staleSnapshots: null,
     garbage: null,
@@ -98,6 +120,7 @@ export function noFaults(lifetimeMs = DEFAULT_LIFETIME_MS): Faults {
     lifetimeMs,
     burst: null,
     serverShutdown: null,
+    listingChanges: [],
   };
 }
 

@@ -29,7 +29,10 @@ async function main(args: readonly string[]): Promise<number> {
   }
   console.log(`spot  REST ${sim.spot.restUrl}  WS ${sim.spot.wsUrl}`);
   console.log(`usdm  REST ${sim.usdm.restUrl}  WS ${sim.usdm.wsUrl}`);
-  console.log(`symbols ${sim.exchange.symbols.join(",")}; Ctrl-C to stop`);
+  const symbols = command.options.symbols === "all"
+    ? `all: ${sim.exchange.listed("spot").length} spot, ${sim.exchange.listed("usdm").length} usdm`
+    : sim.exchange.symbols.join(",");
+  console.log(`symbols ${symbols}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));
   await sim.close();
   console.log(`stopped after ${sim.stats.steps} steps, ${sim.stats.framesSent} frames sent`);

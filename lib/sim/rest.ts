@@ -2,19 +2,31 @@
  * The simulated REST API (sans-I/O): a request (market, method, path, query, time) in, a response or a "hang"
  * verdict out. Endpoints, weights, defaults and error bodies follow docs/binance-api.md §3; every response
  * carries `X-MBX-USED-WEIGHT-1M`; 429/418 come from the weight limiter; the `rest` and `staleSnapshots` fault
- * switches are applied here.
+ * switches are applied here. `ticker/24hr` weights: spot 2 for one symbol, 2/40/80 for 1–20/21–100/more
+ * `symbols`, 80 for all; USD-M 1 for one symbol, 40 for all.
  */
 import type { Market } from "../binance/types.ts";
 import type { Candle } from "./events.ts";
-import { type Exchange } from "./exchange.ts";
+import type { Exchange, ListedSymbol } from "./exchange.ts";
 import { exchangeInfo } from "./exchange_info.ts";
 import { type Faults, targets } from "./faults.ts";
 import { formatMark, formatPrice, formatQty, formatQuote, formatRate, levelsJson } from "./frames.ts";
 import { fundingHistory, fundingRateAt, nextFundingTime } from "./funding.ts";
 import type { Prng } from "./prng.ts";
 import { WeightLimiter } from "./rate_limit.ts";
+import {
+  boundedLimit,
+  error,
+  intParam,
+  ok,
+  parseSymbolList,
+  RestRequestError,
+  tiered,
+} from "./rest_params.ts";
 import { KLINE_INTERVALS } from "./streams.ts";
 import type { SymbolEngine } from "./symbol_engine.ts";
+import { ticker24h, type TickerType } from "./ticker_24h.ts";
+import { SYMBOL_STATUSES, type SymbolStatus } from "./universe.ts";
 
 /** Rate limits of the simulated REST API. */
 export interface RestLimits {
@@ -34,22 +46,9 @@ interface Route {
   handle: (q: URLSearchParams, now: number) => string;
 }
 
-/** A request refused with a Binance error body. */
-class RestRequestError extends Error {
-  readonly code: number;
-  readonly status: number;
-  constructor(code: number, msg: string, status = 400) {
-    super(msg);
-    this.name = "RestRequestError";
-    this.code = code;
-    this.status = status;
-  }
-}
-
 const USDM_DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
 /** USD-M `fundingRate` has its own budget: 500 requests per 5 minutes per IP, shared with fundingInfo. */
 const FUNDING_BUDGET = { limit: 500, windowMs: 300_000 };
-const JSON_TYPE = "application/json;charset=UTF-8";
 
 /**
  * REST endpoints of both markets.
@@ -138,12 +137,7 @@ export class RestApi {
       }
     }
     try {
-      return {
-        kind: "response",
-        status: 200,
-        headers: { "content-type": JSON_TYPE, "x-mbx-used-weight-1m": String(verdict.used) },
-        body: route.handle(query, now),
-      };
+      return ok(route.handle(query, now), verdict.used);
     } catch (e) {
       if (e instanceof RestRequestError) return error(e.status, e.code, e.message, verdict.used);
       throw e;
@@ -163,6 +157,15 @@ export class RestApi {
       }],
       ["/api/v3/aggTrades", { weight: () => 4, handle: (q) => this.#aggTrades(market, q) }],
       ["/api/v3/klines", { weight: () => 2, handle: (q) => this.#klines(market, q, 1000) }],
+      ["/api/v3/ticker/24hr", {
+        weight: (q) =>
+          q.has("symbol")
+            ? 2
+            : q.has("symbols")
+            ? tiered(parseSymbolList(q.get("symbols")!).length, [[20, 2], [100, 40]], 80)
+            : 80,
+        handle: (q, now) => this.#ticker24h(market, q, now),
+      }],
     ]);
   }
 
@@ -186,6 +189,10 @@ export class RestApi {
         handle: (q, now) => this.#premiumIndex(q, now),
       }],
       ["/fapi/v1/fundingRate", { weight: () => 0, handle: (q, now) => this.#fundingRate(q, now) }],
+      ["/fapi/v1/ticker/24hr", {
+        weight: (q) => (q.has("symbol") ? 1 : 40),
+        handle: (q, now) => this.#ticker24h(market, q, now),
+      }],
     ]);
   }
 
@@ -202,20 +209,47 @@ export class RestApi {
     return engine;
   }
 
-  #exchangeInfo(market: Market, q: URLSearchParams, now: number): string {
-    let engines = this.#exchange.engines(market);
+  /** The symbols a request names with `symbol` or (where `many` is allowed) `symbols`; all when neither. */
+  #listed(market: Market, q: URLSearchParams, many: boolean): ListedSymbol[] {
     const one = q.get("symbol");
-    const many = q.get("symbols");
-    if (one !== null || many !== null) {
-      const wanted = one !== null ? [one] : parseSymbolList(many!);
-      engines = wanted.map((s) => {
-        const e = this.#exchange.engine(market, s);
-        if (e === undefined) throw new RestRequestError(-1121, "Invalid symbol.");
-        return e;
-      });
+    const list = many ? q.get("symbols") : null;
+    if (one === null && list === null) return this.#exchange.listed(market);
+    const wanted = one !== null ? [one] : parseSymbolList(list!);
+    return wanted.map((symbol) => {
+      const listed = this.#exchange.listing(market, symbol);
+      if (listed === undefined) throw new RestRequestError(-1121, "Invalid symbol.");
+      return listed;
+    });
+  }
+
+  #exchangeInfo(market: Market, q: URLSearchParams, now: number): string {
+    let listed = this.#listed(market, q, true);
+    const wanted = market === "spot" ? q.get("symbolStatus") : null;
+    if (wanted !== null) {
+      if (q.has("symbol") || q.has("symbols")) {
+        throw new RestRequestError(-1128, "Combination of optional parameters invalid.");
+      }
+      if (!SYMBOL_STATUSES.includes(wanted as SymbolStatus)) {
+        throw new RestRequestError(-1100, "Illegal characters found in parameter 'symbolStatus'.");
+      }
+      listed = listed.filter((l) => l.status === wanted);
     }
     const settings = { weightPerMinute: this.#weightPerMinute[market], serverTime: now };
-    return JSON.stringify(exchangeInfo(market, engines.map((e) => e.spec), settings));
+    return JSON.stringify(exchangeInfo(market, listed, settings));
+  }
+
+  #ticker24h(market: Market, q: URLSearchParams, now: number): string {
+    const type = market === "spot" ? q.get("type") ?? "FULL" : "FULL";
+    if (type !== "FULL" && type !== "MINI") {
+      throw new RestRequestError(
+        -1100,
+        "Illegal characters found in parameter 'type'; legal range is 'FULL, MINI'.",
+      );
+    }
+    const items = this.#listed(market, q, market === "spot").map((l) =>
+      ticker24h(market, l, now, type as TickerType)
+    );
+    return q.has("symbol") ? items[0]! : `[${items.join(",")}]`;
   }
 
   #depth(market: Market, q: URLSearchParams, now: number): string {
@@ -331,45 +365,4 @@ export class RestApi {
         `"markPrice":"${formatMark(e.spec, r.markPrice)}"}`
       ).join(",") + "]";
   }
-}
-
-function error(status: number, code: number, msg: string, used: number, retryAfterSec?: number): RestOutcome {
-  const headers: Record<string, string> = { "content-type": JSON_TYPE, "x-mbx-used-weight-1m": String(used) };
-  if (retryAfterSec !== undefined) headers["retry-after"] = String(retryAfterSec);
-  return { kind: "response", status, headers, body: JSON.stringify({ code, msg }) };
-}
-
-/** An optional non-negative integer parameter. */
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return undefined;
-  if (!/^[0-9]{1,20}$/.test(v)) {
-    throw new RestRequestError(
-      -1100,
-      `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`,
-    );
-  }
-  return Number(v);
-}
-
-function boundedLimit(q: URLSearchParams, fallback: number, max: number): number {
-  const limit = intParam(q, "limit") ?? fallback;
-  if (limit < 1) throw new RestRequestError(-1100, "Illegal characters found in parameter 'limit'.");
-  return Math.min(limit, max);
-}
-
-/** The weight of the first tier whose bound is ≥ `value`, else `above`. */
-function tiered(value: number, tiers: readonly (readonly [number, number])[], above: number): number {
-  for (const [upTo, weight] of tiers) if (value <= upTo) return weight;
-  return above;
-}
-
-function parseSymbolList(text: string): string[] {
-  try {
-    const list: unknown = JSON.parse(text);
-    if (Array.isArray(list) && list.every((s) => typeof s === "string")) return list;
-  } catch {
-    // Falls through to the Binance error below.
-  }
-  throw new RestRequestError(-1100, "Illegal characters found in parameter 'symbols'.");
 }

@@ -8,10 +8,12 @@
  * in, so the same seed and the same step times give the same events.
  */
 import { BookModel, type Side } from "./book_model.ts";
+import { BookTicker } from "./book_ticker.ts";
 import { DepthBatcher } from "./depth_batcher.ts";
-import { type AggTradeEvent, MARK_EXTRA_DECIMALS, type SimEvent } from "./events.ts";
-import { fundingRateAt, nextFundingTime } from "./funding.ts";
+import type { BookCapture, Burst, EngineParams } from "./engine_params.ts";
+import type { AggTradeEvent, SimEvent } from "./events.ts";
 import { KlineSeries } from "./klines.ts";
+import { MarkModel, type MarkState } from "./mark_model.ts";
 import { hashSeed, Prng } from "./prng.ts";
 import {
   DEPTH_SPEEDS,
@@ -22,46 +24,6 @@ import {
 } from "./streams.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 import { TradeHistory } from "./trade_history.ts";
-
-/** Tuning of the model; {@link Exchange} fills in defaults. */
-export interface EngineParams {
-  /** Seed of the whole exchange; each engine derives its own. */
-  seed: number;
-  /** Book level changes by makers per second. */
-  changesPerSec: number;
-  /** Taker orders per second (each gives one aggregate trade per price level it consumes). */
-  tradesPerSec: number;
-  /** Target number of levels per side; 0 picks 400–1200 from the symbol. */
-  levelsPerSide: number;
-  /** Standard deviation of the fair price's relative move per √second. */
-  volatility: number;
-  /** Most aggregate trades and candles per interval kept for REST. */
-  historyLimit: number;
-}
-
-/** A full copy of the book at one update id (flat `[tick, lots, …]` pairs, best first). */
-export interface BookCapture {
-  updateId: number;
-  time: number;
-  transactionTime: number;
-  bids: number[];
-  asks: number[];
-}
-
-/** Extra work forced into one step (the burst fault). */
-export interface Burst {
-  updates: number;
-  trades: number;
-}
-
-/** The mark/index state of a USD-M symbol, in units of `10^-(priceDecimals + 2)`. */
-export interface MarkState {
-  mark: number;
-  markAverage: number;
-  index: number;
-  settle: number;
-  time: number;
-}
 
 /** Ids count up from this date (2026-01-01 UTC). */
 const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -74,8 +36,6 @@ const SAVE_EVERY_MS = 2000;
 const BAND_FRACTION = 0.01;
 /** Takers sweep at most this many levels when the fair price jumps; deeper stale quotes are cancelled. */
 const MAX_SWEEP_TRADES = 3;
-/** Chance per second of a liquidation on a USD-M symbol (at most one per second, as Binance pushes). */
-const FORCE_ORDER_CHANCE = 0.15;
 
 /**
  * One symbol's market.
@@ -95,6 +55,8 @@ export class SymbolEngine {
   readonly initial: BookCapture;
   readonly trades: TradeHistory;
   readonly klines: ReadonlyMap<string, KlineSeries>;
+  /** When the engine was created (its market's first moment). */
+  readonly startTime: number;
   readonly #params: EngineParams;
   readonly #rng: Prng;
   readonly #batchers: DepthBatcher[];
@@ -102,7 +64,7 @@ export class SymbolEngine {
   readonly #band: number;
   readonly #lnBand: number;
   readonly #sigma: number;
-  readonly #startFair: number;
+  readonly #marks: MarkModel | null;
   #out: SimEvent[] = [];
   #updateId: number;
   #transactionTime: number;
@@ -114,20 +76,18 @@ export class SymbolEngine {
   #aggId: number;
   #tradeId: number;
   #lastTradeTicks: number;
-  #premium = 0;
-  #mark: MarkState;
-  #tickerBid = -1;
-  #tickerBidLots = -1;
-  #tickerAsk = -1;
-  #tickerAskLots = -1;
+  #klineDue = -Infinity;
+  #slot = -1;
+  readonly #ticker: BookTicker;
 
   constructor(spec: SymbolSpec, params: EngineParams, now: number) {
     this.spec = spec;
     this.streams = symbolStreams(spec.market, spec.lower);
+    this.startTime = now;
     this.#params = params;
     const rng = this.#rng = new Prng(hashSeed(params.seed, spec.market, spec.symbol));
     const usdm = spec.market === "usdm";
-    this.#fair = this.#startFair = spec.basePriceTicks * (1 + 0.01 * rng.normal());
+    const startFair = this.#fair = spec.basePriceTicks * (1 + 0.01 * rng.normal());
     this.#levels = params.levelsPerSide > 0
       ? params.levelsPerSide
       : 400 + (hashSeed("levels", spec.symbol) % 801);
@@ -176,8 +136,18 @@ export class SymbolEngine {
         ),
       ]),
     );
-    this.#mark = this.#markState(now);
-    this.#noteTicker();
+    this.#marks = usdm ? new MarkModel(spec, this.streams, params.seed, startFair, this.book, now) : null;
+    this.#ticker = new BookTicker(spec, this.streams.bookTicker, this.book);
+  }
+
+  /** Taker orders per second this symbol is tuned for. */
+  get tradesPerSec(): number {
+    return this.#params.tradesPerSec;
+  }
+
+  /** The id of the last trade (fill) made, or the one before the first. */
+  get lastTradeId(): number {
+    return this.#tradeId - 1;
   }
 
   /** The book's current update id (the id of the last change). */
@@ -190,19 +160,24 @@ export class SymbolEngine {
     return this.#transactionTime;
   }
 
-  /** Latest mark/index state (USD-M). */
+  /** Latest mark/index state (USD-M; throws on spot). */
   get mark(): MarkState {
-    return this.#mark;
+    return this.#usdmMarks().state;
   }
 
-  /** Mark price at a past funding settlement, for the funding history (near the starting price). */
+  /** Mark price at a past funding settlement, for the funding history (USD-M; throws on spot). */
   markAt(time: number): number {
-    const u = hashSeed(this.#params.seed, "mark", this.spec.symbol, time) / 4294967296;
-    return Math.round(this.#startFair * (1 + 0.004 * (u - 0.5)) * 10 ** MARK_EXTRA_DECIMALS);
+    return this.#usdmMarks().markAt(time);
   }
 
   /** Advances the model to `now`, appending what happened to `out`. */
   step(now: number, out: SimEvent[], burst: Burst | null): void {
+    const grid = this.#params.stepGridMs;
+    if (grid > 0 && burst === null) {
+      const slot = Math.floor(now / grid);
+      if (slot === this.#slot) return;
+      this.#slot = slot;
+    }
     this.#out = out;
     const dt = Math.min(Math.max(now - this.#lastNow, 0), MAX_STEP_MS);
     this.#lastNow = now;
@@ -210,7 +185,7 @@ export class SymbolEngine {
       const event = b.flush(now);
       if (event !== null) out.push(event);
     }
-    for (const k of this.klines.values()) k.advance(now, out);
+    if (now >= this.#klineDue) this.#advanceKlines(now, out);
     const rng = this.#rng;
     if (dt > 0) this.#fair += rng.normal() * this.#sigma * Math.sqrt(dt / 1000);
     this.#reprice(now);
@@ -221,13 +196,37 @@ export class SymbolEngine {
     this.#trim(now);
     if (now >= this.#nextSecond) {
       this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
-      if (this.spec.market === "usdm") this.#everySecond(now);
+      this.#marks?.everySecond(now, rng, out, () => this.#sampleLots());
     }
     if (now >= this.#nextSave) {
       this.#nextSave = now + SAVE_EVERY_MS;
-      this.#saved.push(this.#capture(now, Infinity));
-      if (this.#saved.length > 2) this.#saved.shift();
+      if (this.#params.control.saveStaleBooks) {
+        this.#saved.push(this.#capture(now, Infinity));
+        if (this.#saved.length > 2) this.#saved.shift();
+      } else {
+        this.#saved.length = 0;
+      }
     }
+  }
+
+  /** Publishes the changes of the open diff windows now, before a halt stops the symbol. */
+  flushPending(now: number, out: SimEvent[]): void {
+    for (const b of this.#batchers) {
+      const event = b.flush(now, true);
+      if (event !== null) out.push(event);
+    }
+  }
+
+  /**
+   * Restarts the model after a halt at `now`: the halted time is skipped, not simulated (no trades, no empty
+   * candles for it).
+   */
+  resume(now: number, out: SimEvent[]): void {
+    this.#lastNow = now;
+    this.#slot = -1;
+    this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
+    for (const k of this.klines.values()) k.resume(now, out);
+    this.#klineDue = -Infinity;
   }
 
   /** The current book truncated to `limit` levels per side (what REST depth returns). */
@@ -235,10 +234,27 @@ export class SymbolEngine {
     return this.#capture(now, limit);
   }
 
-  /** A book 2–4 s older than the current one (the stale-snapshot fault), truncated to `limit`. */
+  /**
+   * A book 2–4 s older than the current one (the stale-snapshot fault), truncated to `limit`; the starting book
+   * while no copy is kept yet (`EngineControl.saveStaleBooks`).
+   */
   staleSnapshot(limit: number): BookCapture {
     const old = this.#saved[0] ?? this.initial;
     return { ...old, bids: old.bids.slice(0, limit * 2), asks: old.asks.slice(0, limit * 2) };
+  }
+
+  #advanceKlines(now: number, out: SimEvent[]): void {
+    let due = Infinity;
+    for (const k of this.klines.values()) {
+      k.advance(now, out);
+      due = Math.min(due, k.nextDue);
+    }
+    this.#klineDue = due;
+  }
+
+  #usdmMarks(): MarkModel {
+    if (this.#marks === null) throw new RangeError(`Cannot read the mark price of spot ${this.spec.symbol}`);
+    return this.#marks;
   }
 
   #capture(now: number, limit: number): BookCapture {
@@ -278,34 +294,8 @@ export class SymbolEngine {
     this.#transactionTime = now;
     this.book.side(side).set(tick, lots);
     for (const b of this.#batchers) b.record(side, tick, lots, this.#updateId, now);
-    const bid = this.book.bids.bestTick();
-    const ask = this.book.asks.bestTick();
-    if (bid === undefined || ask === undefined) return;
-    const bidLots = this.book.bids.get(bid);
-    const askLots = this.book.asks.get(ask);
-    if (
-      bid === this.#tickerBid && ask === this.#tickerAsk && bidLots === this.#tickerBidLots &&
-      askLots === this.#tickerAskLots
-    ) return;
-    this.#noteTicker();
-    this.#out.push({
-      kind: "bookTicker",
-      spec: this.spec,
-      stream: this.streams.bookTicker,
-      updateId: this.#updateId,
-      eventTime: now,
-      bidTicks: bid,
-      bidLots,
-      askTicks: ask,
-      askLots,
-    });
-  }
-
-  #noteTicker(): void {
-    this.#tickerBid = this.book.bids.bestTick() ?? -1;
-    this.#tickerAsk = this.book.asks.bestTick() ?? -1;
-    this.#tickerBidLots = this.book.bids.get(this.#tickerBid);
-    this.#tickerAskLots = this.book.asks.get(this.#tickerAsk);
+    const ticker = this.#ticker.after(this.#updateId, now);
+    if (ticker !== null) this.#out.push(ticker);
   }
 
   /** Quotes that the fair price moved through are taken (a few levels) or cancelled (the rest). */
@@ -410,56 +400,5 @@ export class SymbolEngine {
         worst = side.worstTick();
       }
     }
-  }
-
-  /** USD-M once per second: mark price (every 1 s and, on multiples of 3 s, the 3 s stream) and liquidations. */
-  #everySecond(now: number): void {
-    const rng = this.#rng;
-    this.#premium = 0.95 * this.#premium + 0.00005 * rng.normal();
-    this.#mark = this.#markState(now);
-    const m = this.#mark;
-    const nextFunding = nextFundingTime(now);
-    const base = {
-      kind: "markPrice" as const,
-      spec: this.spec,
-      eventTime: now,
-      mark: m.mark,
-      markAverage: m.markAverage,
-      index: m.index,
-      settle: m.settle,
-      fundingRate: fundingRateAt(this.#params.seed, this.spec.symbol, nextFunding),
-      nextFundingTime: nextFunding,
-    };
-    this.#out.push({ ...base, stream: this.streams.markPrice1s });
-    if (Math.floor(now / 1000) % 3 === 0) this.#out.push({ ...base, stream: this.streams.markPrice3s });
-    if (!rng.chance(FORCE_ORDER_CHANCE)) return;
-    const sell = rng.chance(0.5);
-    // A liquidated long sells below the market (and vice versa); the fill averages a little better.
-    const ref = sell ? this.book.bids.bestTick() : this.book.asks.bestTick();
-    if (ref === undefined) return;
-    const offset = Math.max(1, Math.round(ref * 0.002));
-    const price = sell ? ref - offset : ref + offset;
-    const average = sell ? price + rng.int(offset) : price - rng.int(offset);
-    this.#out.push({
-      kind: "forceOrder",
-      spec: this.spec,
-      stream: this.streams.forceOrder,
-      eventTime: now,
-      side: sell ? "SELL" : "BUY",
-      priceTicks: price,
-      averageTicks: average,
-      lots: this.#sampleLots(),
-      tradeTime: now - rng.int(50),
-    });
-  }
-
-  #markState(now: number): MarkState {
-    const bid = this.book.bids.bestTick() ?? this.#fair;
-    const ask = this.book.asks.bestTick() ?? this.#fair;
-    const scale = 10 ** MARK_EXTRA_DECIMALS;
-    const mark = Math.round(((bid + ask) / 2) * scale);
-    const index = Math.round(mark * (1 - this.#premium));
-    const previous = this.#mark?.markAverage ?? mark;
-    return { mark, markAverage: Math.round(previous * 0.9 + mark * 0.1), index, settle: index, time: now };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * Per-(market, symbol) instrument settings of the simulated exchange: tick and lot grids, how prices print on the
  * wire, and a realistic starting price. Popular symbols get their real price level; any other symbol gets one
- * derived from its name, so a benchmark can ask for fifty made-up symbols.
+ * derived from its name, so a benchmark can ask for fifty made-up symbols. A generated market
+ * (`universe.ts`) gives each symbol its assets, price and level size instead.
  */
 import type { Market } from "../binance/types.ts";
 import { hashSeed } from "./prng.ts";
@@ -42,6 +43,16 @@ const KNOWN_PRICES: Readonly<Record<string, number>> = {
   LTCUSDT: 82,
 };
 
+/** What a generated listing fixes instead of deriving it from the name. */
+export interface SpecSettings {
+  baseAsset: string;
+  quoteAsset: string;
+  /** Reference price in quote units. */
+  price: number;
+  /** Notional of a typical resting level, in quote units (default 5000). */
+  levelNotional?: number;
+}
+
 const QUOTES = ["FDUSD", "USDT", "USDC", "BUSD", "TUSD", "BTC", "ETH", "BNB", "EUR", "TRY"];
 
 /** Spot prints every price and quantity with 8 decimals ("61602.01000000"). */
@@ -50,35 +61,37 @@ const SPOT_PRINT_DECIMALS = 8;
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
 
 /**
- * Builds the spec of `symbol` on `market`.
+ * Builds the spec of `symbol` on `market`; `settings` (from a generated listing) override what the name implies.
  *
  * @example
  * ```ts
  * const spec = symbolSpec("spot", "BTCUSDT"); // tick 0.01, lot 0.00001, prints "61602.01000000"
  * ```
  */
-export function symbolSpec(market: Market, symbol: string): SymbolSpec {
-  const price = KNOWN_PRICES[symbol] ?? derivedPrice(symbol);
+export function symbolSpec(market: Market, symbol: string, settings?: SpecSettings): SymbolSpec {
+  const price = settings?.price ?? KNOWN_PRICES[symbol] ?? derivedPrice(symbol);
   const magnitude = Math.floor(Math.log10(price));
   const spotPriceDecimals = clamp(4 - magnitude, 2, 8);
   const spotQtyDecimals = clamp(magnitude + 1, 0, 8);
   // USD-M contracts use coarser grids on expensive symbols (BTCUSDT: tick 0.1, lot 0.001) and print fewer digits.
   const priceDecimals = market === "spot" ? spotPriceDecimals : spotPriceDecimals - (price >= 10000 ? 1 : 0);
   const qtyDecimals = market === "spot" ? spotQtyDecimals : Math.min(3, spotQtyDecimals);
-  const quote = QUOTES.find((q) => symbol.length > q.length && symbol.endsWith(q)) ?? "USDT";
+  const quote = settings?.quoteAsset ?? QUOTES.find((q) => symbol.length > q.length && symbol.endsWith(q)) ??
+    "USDT";
   return {
     market,
     symbol,
     lower: symbol.toLowerCase(),
     json: JSON.stringify(symbol),
-    baseAsset: symbol.endsWith(quote) ? symbol.slice(0, symbol.length - quote.length) : symbol,
+    baseAsset: settings?.baseAsset ??
+      (symbol.endsWith(quote) ? symbol.slice(0, symbol.length - quote.length) : symbol),
     quoteAsset: quote,
     priceDecimals,
     qtyDecimals,
     pricePrint: market === "spot" ? SPOT_PRINT_DECIMALS : spotPriceDecimals,
     qtyPrint: market === "spot" ? SPOT_PRINT_DECIMALS : qtyDecimals,
     basePriceTicks: Math.round(price * 10 ** priceDecimals),
-    typicalLots: Math.max(1, Math.round((5000 / price) * 10 ** qtyDecimals)),
+    typicalLots: Math.max(1, Math.round(((settings?.levelNotional ?? 5000) / price) * 10 ** qtyDecimals)),
   };
 }
 

@@ -6,11 +6,16 @@
  * Recorded per (market, symbol): the initial book with its update id, every `@depth@100ms` diff event (plus,
  * in memory, USD-M's internal 50 ms diffs, so `bookAt` answers for the final id of any diff stream), every
  * aggregate trade, every closed kline, every bookTicker, markPrice (1 s stream) and forceOrder event; plus
- * what the diff faults did to which event (drop, duplicate, delay) and each disconnect or shutdown fault.
+ * what the diff faults did to which event (drop, duplicate, delay), each disconnect or shutdown fault, and
+ * every listing change (list, delist, halt, resume).
+ *
+ * With `windowMs`, memory keeps only the events of the last `windowMs` (listing changes and initial books are
+ * always kept): older diffs are folded into a base book, so `bookAt` still answers for every id in the window.
+ * That bounds a long run of a whole market; the JSON-lines sink always gets everything.
  */
 import type { DepthDiff, DepthSnapshot, Level, Market } from "../binance/types.ts";
 import { BookModel } from "./book_model.ts";
-import { scaledToNumber } from "./decimal.ts";
+import type { BookCapture } from "./engine_params.ts";
 import type {
   AggTradeEvent,
   BookTickerEvent,
@@ -20,46 +25,11 @@ import type {
   MarkPriceEvent,
   SimEvent,
 } from "./events.ts";
-import { MARK_EXTRA_DECIMALS, RATE_DECIMALS } from "./events.ts";
-import { eventFrame, formatQuote, levelsJson } from "./frames.ts";
+import { eventFrame, levelsJson } from "./frames.ts";
 import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
-import type { BookCapture } from "./symbol_engine.ts";
-import type { AggTrade, BookTicker, Candle, Liquidation } from "../binance/messages.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
-
-/** An aggregate trade as the exchange made it (the wire's fields, plus its symbol). */
-export interface TruthTrade extends AggTrade {
-  symbol: string;
-}
-
-/** A closed candle. */
-export interface TruthKline extends Candle {
-  symbol: string;
-  eventTime: number;
-  interval: string;
-}
-
-/** A bookTicker event; `eventTime`/`transactionTime` are null on spot (not on the wire), `time` never is. */
-export interface TruthBookTicker extends BookTicker {
-  symbol: string;
-  time: number;
-}
-
-/** A markPriceUpdate event. */
-export interface TruthMarkPrice {
-  symbol: string;
-  eventTime: number;
-  markPrice: number;
-  indexPrice: number;
-  estimatedSettlePrice: number;
-  fundingRate: number;
-  nextFundingTime: number;
-}
-
-/** A forceOrder event. */
-export interface TruthLiquidation extends Liquidation {
-  symbol: string;
-}
+import * as records from "./truth_records.ts";
+import type { SymbolStatus } from "./universe.ts";
 
 /** What a diff fault did to one diff event of one stream. */
 export interface DiffFaultRecord {
@@ -83,6 +53,19 @@ export interface ConnectionFaultRecord {
 /** Any recorded fault. */
 export type FaultRecord = DiffFaultRecord | ConnectionFaultRecord;
 
+/**
+ * A listing change: `status` is the symbol's status from `time` on. A change the exchange refused (listing a
+ * listed symbol, delisting an unknown one) changed nothing and carries the reason in `error`.
+ */
+export interface ListingRecord {
+  action: "list" | "delist" | "halt" | "resume";
+  market: Market;
+  symbol: string;
+  status: SymbolStatus | null;
+  time: number;
+  error?: string;
+}
+
 /** The true book at an update id, best levels first. */
 export interface TrueBook {
   lastUpdateId: number;
@@ -101,6 +84,8 @@ export class TruthQueryError extends RangeError {
 interface Series {
   spec: SymbolSpec;
   initial: BookCapture;
+  /** The book before `bookDiffs[0]`: the initial book until the window first moves. */
+  base: BookCapture;
   diffs: DiffEvent[];
   /** Diffs of the truth batch window ({@link TRUTH_BATCH_MS}); the same array as `diffs` on spot. */
   bookDiffs: DiffEvent[];
@@ -115,8 +100,10 @@ interface Series {
 
 /** Where ground truth goes. */
 export interface TruthOptions {
-  /** Keep everything in memory for the query methods. */
+  /** Keep events in memory for the query methods. */
   memory: boolean;
+  /** Keep only the events of the last `windowMs` in memory (default: all). */
+  windowMs?: number;
   /** Receives one JSON line (without newline) per record. */
   sink?: (line: string) => void;
 }
@@ -135,11 +122,15 @@ export interface TruthOptions {
 export class GroundTruth {
   readonly #series = new Map<string, Series>();
   readonly #faults: FaultRecord[] = [];
+  readonly #listings: ListingRecord[] = [];
   readonly #memory: boolean;
+  readonly #windowMs: number;
   readonly #sink: ((line: string) => void) | undefined;
+  #nextPrune = -Infinity;
 
   constructor(options: TruthOptions) {
     this.#memory = options.memory;
+    this.#windowMs = options.windowMs ?? Infinity;
     this.#sink = options.sink;
   }
 
@@ -149,6 +140,7 @@ export class GroundTruth {
     this.#series.set(`${spec.market}:${spec.symbol}`, {
       spec,
       initial,
+      base: initial,
       diffs,
       bookDiffs: TRUTH_BATCH_MS[spec.market] === TRUTH_DEPTH_SPEED_MS ? diffs : [],
       trades: [],
@@ -214,131 +206,91 @@ export class GroundTruth {
     if (this.#sink !== undefined) this.#sink(JSON.stringify({ type: "fault", ...fault }));
   }
 
-  /** The book the exchange started with. */
+  /** Records a listing change (after {@link addSymbol} for a new listing). */
+  recordListing(change: ListingRecord): void {
+    if (this.#memory) this.#listings.push(change);
+    if (this.#sink !== undefined) this.#sink(JSON.stringify({ type: "listing", ...change }));
+  }
+
+  /**
+   * Drops what has left the window at `now` (at most every tenth of the window, so each drop is a batch),
+   * folding dropped diffs into each symbol's base book.
+   */
+  prune(now: number): void {
+    if (!this.#memory || this.#windowMs === Infinity || now < this.#nextPrune) return;
+    this.#nextPrune = now + Math.max(1000, this.#windowMs / 10);
+    const cutoff = now - this.#windowMs;
+    for (const s of this.#series.values()) {
+      const folded = dropBefore(s.bookDiffs, cutoff, (d) => d.eventTime);
+      if (folded.length > 0) {
+        s.base = fold(s.base, folded);
+        s.cursor = null;
+      }
+      if (s.diffs !== s.bookDiffs) dropBefore(s.diffs, cutoff, (d) => d.eventTime);
+      dropBefore(s.trades, cutoff, (e) => e.eventTime);
+      dropBefore(s.klines, cutoff, (e) => e.eventTime);
+      dropBefore(s.bookTickers, cutoff, (e) => e.eventTime);
+      dropBefore(s.markPrices, cutoff, (e) => e.eventTime);
+      dropBefore(s.forceOrders, cutoff, (e) => e.eventTime);
+    }
+    dropBefore(this.#faults, cutoff, (f) => f.time);
+  }
+
+  /** The book the exchange started with (or listed the symbol with). */
   initialBook(market: Market, symbol: string): DepthSnapshot {
     const s = this.#get(market, symbol);
-    return this.#snapshotOf(s.spec, s.initial);
+    return records.snapshotOf(s.spec, s.initial);
   }
 
-  /** Every `@depth@100ms` diff event, in order. */
+  /** Every `@depth@100ms` diff event (in the window), in order. */
   diffs(market: Market, symbol: string): DepthDiff[] {
     const s = this.#get(market, symbol);
-    const usdm = market === "usdm";
-    return s.diffs.map((d) => ({
-      symbol,
-      eventTime: d.eventTime,
-      transactionTime: usdm ? d.transactionTime : null,
-      firstUpdateId: d.firstId,
-      finalUpdateId: d.finalId,
-      prevFinalUpdateId: usdm ? d.prevFinalId : null,
-      bids: levels(s.spec, d.bids),
-      asks: levels(s.spec, d.asks),
-    }));
+    return records.diffRecords(s.spec, s.diffs);
   }
 
-  /** Every aggregate trade, in id order. */
-  trades(market: Market, symbol: string): TruthTrade[] {
+  /** Every aggregate trade (in the window), in id order. */
+  trades(market: Market, symbol: string): records.TruthTrade[] {
     const s = this.#get(market, symbol);
-    return s.trades.map((t) => ({
-      symbol,
-      eventTime: t.eventTime,
-      tradeTime: t.tradeTime,
-      aggTradeId: t.aggId,
-      firstTradeId: t.firstTradeId,
-      lastTradeId: t.lastTradeId,
-      price: scaledToNumber(t.priceTicks, s.spec.priceDecimals),
-      quantity: scaledToNumber(t.lots, s.spec.qtyDecimals),
-      isBuyerMaker: t.buyerMaker,
-    }));
+    return records.tradeRecords(s.spec, s.trades);
   }
 
-  /** Every closed candle, optionally of one interval. */
-  klines(market: Market, symbol: string, interval?: string): TruthKline[] {
+  /** Every closed candle (in the window), optionally of one interval. */
+  klines(market: Market, symbol: string, interval?: string): records.TruthKline[] {
     const s = this.#get(market, symbol);
-    const spec = s.spec;
-    const px = (t: number) => scaledToNumber(t, spec.priceDecimals);
-    const qty = (l: number) => scaledToNumber(l, spec.qtyDecimals);
-    return s.klines.filter((k) => interval === undefined || k.candle.interval === interval).map((k) => {
-      const c = k.candle;
-      return {
-        symbol,
-        eventTime: k.eventTime,
-        interval: c.interval,
-        openTime: c.openTime,
-        closeTime: c.closeTime,
-        open: px(c.open),
-        high: px(c.high),
-        low: px(c.low),
-        close: px(c.close),
-        volume: qty(c.volumeLots),
-        quoteVolume: Number(formatQuote(spec, c.quoteVolume)),
-        tradeCount: c.trades,
-        takerBuyVolume: qty(c.takerBuyLots),
-        takerBuyQuoteVolume: Number(formatQuote(spec, c.takerBuyQuote)),
-      };
-    });
+    return records.klineRecords(s.spec, s.klines, interval);
   }
 
-  /** Every bookTicker event. */
-  bookTickers(market: Market, symbol: string): TruthBookTicker[] {
+  /** Every bookTicker event (in the window). */
+  bookTickers(market: Market, symbol: string): records.TruthBookTicker[] {
     const s = this.#get(market, symbol);
-    const usdm = market === "usdm";
-    return s.bookTickers.map((b) => ({
-      symbol,
-      updateId: b.updateId,
-      time: b.eventTime,
-      eventTime: usdm ? b.eventTime : null,
-      transactionTime: usdm ? b.eventTime : null,
-      bidPrice: scaledToNumber(b.bidTicks, s.spec.priceDecimals),
-      bidQuantity: scaledToNumber(b.bidLots, s.spec.qtyDecimals),
-      askPrice: scaledToNumber(b.askTicks, s.spec.priceDecimals),
-      askQuantity: scaledToNumber(b.askLots, s.spec.qtyDecimals),
-    }));
+    return records.bookTickerRecords(s.spec, s.bookTickers);
   }
 
-  /** Every markPriceUpdate of the 1 s stream (USD-M). */
-  markPrices(market: Market, symbol: string): TruthMarkPrice[] {
+  /** Every markPriceUpdate of the 1 s stream (USD-M, in the window). */
+  markPrices(market: Market, symbol: string): records.TruthMarkPrice[] {
     const s = this.#get(market, symbol);
-    const d = s.spec.priceDecimals + MARK_EXTRA_DECIMALS;
-    return s.markPrices.map((m) => ({
-      symbol,
-      eventTime: m.eventTime,
-      markPrice: scaledToNumber(m.mark, d),
-      indexPrice: scaledToNumber(m.index, d),
-      estimatedSettlePrice: scaledToNumber(m.settle, d),
-      fundingRate: scaledToNumber(m.fundingRate, RATE_DECIMALS),
-      nextFundingTime: m.nextFundingTime,
-    }));
+    return records.markPriceRecords(s.spec, s.markPrices);
   }
 
-  /** Every forceOrder event (USD-M). */
-  forceOrders(market: Market, symbol: string): TruthLiquidation[] {
+  /** Every forceOrder event (USD-M, in the window). */
+  forceOrders(market: Market, symbol: string): records.TruthLiquidation[] {
     const s = this.#get(market, symbol);
-    const px = (t: number) => scaledToNumber(t, s.spec.priceDecimals);
-    return s.forceOrders.map((f) => {
-      const q = scaledToNumber(f.lots, s.spec.qtyDecimals);
-      return {
-        symbol,
-        eventTime: f.eventTime,
-        tradeTime: f.tradeTime,
-        side: f.side === "BUY" ? "buy" : "sell",
-        orderType: "LIMIT",
-        timeInForce: "IOC",
-        price: px(f.priceTicks),
-        averagePrice: px(f.averageTicks),
-        originalQuantity: q,
-        lastFilledQuantity: q,
-        filledQuantity: q,
-        status: "FILLED",
-      };
-    });
+    return records.forceOrderRecords(s.spec, s.forceOrders);
   }
 
-  /** Recorded faults, optionally only those of one market and/or symbol. */
+  /** Recorded faults (in the window), optionally only those of one market and/or symbol. */
   faults(market?: Market, symbol?: string): FaultRecord[] {
     return this.#faults.filter((f) =>
       (market === undefined || f.market === market) &&
       (symbol === undefined || ("symbol" in f && f.symbol === symbol))
+    );
+  }
+
+  /** Every listing change, optionally only those of one market and/or symbol. */
+  listings(market?: Market, symbol?: string): ListingRecord[] {
+    this.#requireMemory();
+    return this.#listings.filter((l) =>
+      (market === undefined || l.market === market) && (symbol === undefined || l.symbol === symbol)
     );
   }
 
@@ -348,20 +300,22 @@ export class GroundTruth {
    */
   bookAt(market: Market, symbol: string, updateId: number, topN: number): TrueBook {
     const s = this.#get(market, symbol);
-    if (updateId === s.initial.updateId) {
-      const snap = this.#snapshotOf(s.spec, s.initial);
+    for (const c of [s.initial, s.base]) {
+      if (updateId !== c.updateId) continue;
+      const snap = records.snapshotOf(s.spec, c);
       return { lastUpdateId: updateId, bids: snap.bids.slice(0, topN), asks: snap.asks.slice(0, topN) };
     }
     const end = indexOfFinalId(s.bookDiffs, updateId);
     if (end < 0) {
-      throw new TruthQueryError(
-        `Cannot compute book of ${market} ${symbol} at ${updateId}: no diff event has that final update id`,
-      );
+      const why = updateId < s.base.updateId
+        ? `it is before the truth window (which starts after ${s.base.updateId})`
+        : "no diff event has that final update id";
+      throw new TruthQueryError(`Cannot compute book of ${market} ${symbol} at ${updateId}: ${why}`);
     }
     if (s.cursor === null || s.cursor.next > end + 1) {
       const book = new BookModel();
-      book.apply("bid", s.initial.bids);
-      book.apply("ask", s.initial.asks);
+      book.apply("bid", s.base.bids);
+      book.apply("ask", s.base.asks);
       s.cursor = { book, next: 0 };
     }
     const cursor = s.cursor;
@@ -371,17 +325,10 @@ export class GroundTruth {
       cursor.book.apply("ask", d.asks);
     }
     const top = cursor.book.top(topN);
-    return { lastUpdateId: updateId, bids: levels(s.spec, top.bids), asks: levels(s.spec, top.asks) };
-  }
-
-  #snapshotOf(spec: SymbolSpec, c: BookCapture): DepthSnapshot {
     return {
-      symbol: spec.symbol,
-      lastUpdateId: c.updateId,
-      eventTime: spec.market === "usdm" ? c.time : null,
-      transactionTime: spec.market === "usdm" ? c.transactionTime : null,
-      bids: levels(spec, c.bids),
-      asks: levels(spec, c.asks),
+      lastUpdateId: updateId,
+      bids: records.levels(s.spec, top.bids),
+      asks: records.levels(s.spec, top.asks),
     };
   }
 
@@ -390,20 +337,44 @@ export class GroundTruth {
     if (s === undefined) {
       throw new TruthQueryError(`Cannot query truth: ${market} ${symbol} is not simulated`);
     }
-    if (!this.#memory) throw new TruthQueryError("Cannot query truth: it is not kept in memory");
+    this.#requireMemory();
     return s;
+  }
+
+  #requireMemory(): void {
+    if (!this.#memory) throw new TruthQueryError("Cannot query truth: it is not kept in memory");
   }
 }
 
-function levels(spec: SymbolSpec, pairs: readonly number[]): Level[] {
-  const out: Level[] = new Array(pairs.length >> 1);
-  for (let i = 0; i + 1 < pairs.length; i += 2) {
-    out[i >> 1] = [
-      scaledToNumber(pairs[i]!, spec.priceDecimals),
-      scaledToNumber(pairs[i + 1]!, spec.qtyDecimals),
-    ];
+/** Removes the leading items of a time-ordered list that are older than `cutoff`; returns them. */
+function dropBefore<T>(list: T[], cutoff: number, timeOf: (item: T) => number): T[] {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (timeOf(list[mid]!) < cutoff) lo = mid + 1;
+    else hi = mid;
   }
-  return out;
+  return lo === 0 ? [] : list.splice(0, lo);
+}
+
+/** The book `base` after applying `diffs` in order. */
+function fold(base: BookCapture, diffs: readonly DiffEvent[]): BookCapture {
+  const book = new BookModel();
+  book.apply("bid", base.bids);
+  book.apply("ask", base.asks);
+  for (const d of diffs) {
+    book.apply("bid", d.bids);
+    book.apply("ask", d.asks);
+  }
+  const last = diffs[diffs.length - 1]!;
+  return {
+    updateId: last.finalId,
+    time: last.eventTime,
+    transactionTime: last.transactionTime,
+    bids: book.bids.topInto(Infinity, []),
+    asks: book.asks.topInto(Infinity, []),
+  };
 }
 
 /** Index of the diff with this final id (final ids ascend), or -1. */

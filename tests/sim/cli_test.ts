@@ -50,7 +50,7 @@ Deno.test("parseSimArgs maps flags to simulator options and faults", () => {
 
 Deno.test("parseSimArgs defaults, help and errors", () => {
   const cmd = parseSimArgs([]);
-  assert.ok(!cmd.help && cmd.options.symbols.join() === "BTCUSDT,ETHUSDT");
+  assert.ok(!cmd.help && String(cmd.options.symbols) === "BTCUSDT,ETHUSDT");
   assert.deepEqual(parseSimArgs(["--help"]), { help: true });
   assert.throws(() => parseSimArgs(["--drop-diffs", "2"]), CliUsageError);
   assert.throws(() => parseSimArgs(["--port", "abc"]), CliUsageError);

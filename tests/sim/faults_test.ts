@@ -10,7 +10,10 @@ Deno.test("noFaults turns everything off", () => {
   const f = noFaults(5000);
   assert.equal(f.lifetimeMs, 5000);
   assert.equal(f.refuseConnectionsUntil, 0);
-  assert.ok(Object.entries(f).every(([k, v]) => k === "lifetimeMs" || k === "refuseConnectionsUntil" || !v));
+  assert.equal(f.refuseConnectionsStatus, 503);
+  assert.deepEqual(f.listingChanges, []);
+  const settings = ["lifetimeMs", "refuseConnectionsUntil", "refuseConnectionsStatus", "listingChanges"];
+  assert.ok(Object.entries(f).every(([k, v]) => settings.includes(k) || !v));
 });
 
 Deno.test("diffFaultHits: count faults hit the next N matching events only", () => {
