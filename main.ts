@@ -99,6 +99,16 @@ async function main(): Promise<void> {
   const logFile = new DailyLogFile({ dir: config.logDir, retentionDays: config.logRetentionDays });
   const log = consoleLogger({ also: logFile });
   for (const notice of config.notices) log("warn", notice);
+  // Signals are heard from here on: a stop during start-up (recovery, REST initialisation) is carried out as
+  // soon as the collector runs, cleanly, instead of killing the process half-way.
+  let requestedStop: string | null = null;
+  let stop = (why: string): Promise<void> | void => {
+    requestedStop ??= why;
+    log("info", "stop requested during start-up: stopping once started", { why });
+  };
+  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+  log("info", "starting", { version: VERSION, config: args.configPath, dataDir: config.dataDir });
   let sim: Awaited<ReturnType<typeof startSimulator>> | null = null;
   if (args.demo) {
     const symbols = [...new Set([...config.markets.spot.symbols, ...config.markets.usdm.symbols])];
@@ -249,7 +259,7 @@ async function main(): Promise<void> {
   void runStartupJobs(jobs, log);
 
   let stopped: Promise<void> | null = null;
-  const stop = (why: string) => {
+  stop = (why: string) => {
     stopped ??= (async () => {
       log("info", "stopping", { why });
       stopping.abort();
@@ -266,8 +276,7 @@ async function main(): Promise<void> {
     })();
     return stopped;
   };
-  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+  if (requestedStop !== null) void stop(requestedStop);
   if (args.durationSec !== null) setTimeout(() => void stop("duration reached"), args.durationSec * 1000);
 }
 

@@ -380,12 +380,7 @@ export class Collector {
    * Journals a REST answer that becomes rows (funding polls: {@link RecordKind.FundingRates},
    * {@link RecordKind.PremiumIndex}) and normalizes it, like a frame: a crash before the next flush replays it.
    */
-  recordRest(
-    market: Market,
-    kind: RecordKind.FundingRates | RecordKind.PremiumIndex,
-    symbol: string,
-    text: string,
-  ) {
+  recordRest(market: Market, kind: RestRecordKind, symbol: string, text: string): void {
     if (this.stopping || !this.markets.some((rt) => rt.setup.market === market)) return;
     this.record({ localUs: nowUs(), market, conn: 0, kind, symbol, text });
   }
@@ -514,6 +509,7 @@ export class Collector {
     // Message counts are keyed by their own hour, so taking them after the await only moves them between
     // flushes of the same coverage.
     const counts = this.markets.map((rt) => ({ rt, counts: rt.normalizer.takeCounts() }));
+    let committed = false;
     try {
       let result: FlushResult;
       try {
@@ -529,6 +525,7 @@ export class Collector {
       if (!(await ledger.commitCheckpoint(this.checkpoint, position!, files))) {
         throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
       }
+      committed = true;
       this.uncommitted = [];
       this.checkpoint = await ledger.getCheckpoint();
       for (const e of files) this.options.manifest.add(e);
@@ -554,8 +551,13 @@ export class Collector {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.flushFailures++;
-      this.pendingGaps.unshift(...gaps);
-      this.pendingRecoveries.unshift(...recoveries);
+      if (!committed) {
+        this.pendingGaps.unshift(...gaps);
+        this.pendingRecoveries.unshift(...recoveries);
+        // The next flush's coverage span starts where this one's did, with this one's message counts.
+        this.spanStartUs = spanStartUs;
+        for (const { rt, counts: list } of counts) rt.normalizer.putBackCounts(list);
+      }
       this.options.onAlert?.({ kind: "flush_failed", error: String(err) });
       log("error", "flush failed", { reason, error: String(err) });
       return null;
@@ -588,7 +590,11 @@ export class Collector {
   ): Promise<void> {
     const HOUR = 3_600_000_000;
     for (const { rt, counts: list } of counts) {
-      const byKey = new Map(list.map((c) => [`${c.symbol}\u0000${c.stream}\u0000${c.hourUs}`, c.messages]));
+      const byKey = new Map<string, number>();
+      for (const c of list) {
+        const key = `${c.symbol}\u0000${c.stream}\u0000${c.hourUs}`;
+        byKey.set(key, (byKey.get(key) ?? 0) + c.messages);
+      }
       for (const ps of rt.plan.streams) {
         for (let hourUs = fromUs - fromUs % HOUR; hourUs < toUs; hourUs += HOUR) {
           const messages = byKey.get(`${ps.symbol}\u0000${ps.stream}\u0000${hourUs}`) ?? 0;
@@ -682,6 +688,7 @@ export class Collector {
             symbol: "",
             text: "",
           });
+          log("info", "subscribed", { market, plan: slot.plan.key, conn: connId, streams: info.streams });
         },
         onSubscribeFailed: (connId, f) => {
           log("warn", "subscribe failed", {

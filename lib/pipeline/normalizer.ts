@@ -108,6 +108,8 @@ interface StreamState {
   book: BookSync | null;
   /** Kline streams: open time of the last closed candle written. */
   lastClosedOpen: number;
+  /** After a clean stop: the last frame its connections delivered (where the stop's gap begins). */
+  downSinceUs: number;
   /** Depth streams: local time of the last snapshot record (its rows carry it). */
   snapshotUs: number;
   /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
@@ -134,6 +136,8 @@ interface SavedStream {
   lastLocalUs: number | null;
   gap: OpenGap | null;
   lastClosedOpen: number | null;
+  /** Absent in states saved before 0.4. */
+  downSinceUs?: number | null;
   book: { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } | null;
 }
 
@@ -144,7 +148,8 @@ interface SavedState {
   stopped: boolean;
   /** Local time of the last frame (absent in states saved before 0.3.1). */
   lastFrameUs?: number | null;
-  conns: { id: number; plan: string }[];
+  /** `lastUs`: its last frame (absent in states saved before 0.4). */
+  conns: { id: number; plan: string; lastUs?: number | null }[];
   streams: SavedStream[];
   backfills: SavedBackfills;
 }
@@ -208,6 +213,7 @@ export class MarketNormalizer implements SyncSink {
         ? new BookSync(plan.market, ps.symbol, this, { maxBuffered: options.maxBufferedDiffs })
         : null,
       lastClosedOpen: -Infinity,
+      downSinceUs: NaN,
       snapshotUs: NaN,
       count: 0,
       countHourUs: 0,
@@ -334,7 +340,10 @@ export class MarketNormalizer implements SyncSink {
     if (!streams) return;
     this.connStreams.set(rec.conn, streams);
     this.connPlans.set(rec.conn, rec.text);
-    for (const st of streams) st.cursor.attach(rec.conn);
+    for (const st of streams) {
+      st.cursor.attach(rec.conn);
+      st.downSinceUs = NaN;
+    }
   }
 
   private subscribed(rec: JournalRecord): void {
@@ -383,6 +392,8 @@ export class MarketNormalizer implements SyncSink {
     // (a later run that recovers it adds a `backfilled` row for the same interval).
     for (const row of this.backfills.stop()) this.writeGapRow(row);
     for (const st of this.states) {
+      const alive = this.connectionsLastUs(st);
+      if (!Number.isNaN(alive)) st.downSinceUs = alive;
       if (st.gap) {
         st.gap.reason += " (still open at shutdown)";
         this.closeGap(st, localUs, null);
@@ -404,16 +415,35 @@ export class MarketNormalizer implements SyncSink {
    */
   private crashed(reason: string): void {
     for (const st of this.states) {
+      // From the last frame of the connections that carried the stream: a socket delivers in order, so what
+      // it lost came after that. Else the stream's own last message, else the market's last frame.
+      const candidates = [
+        st.downSinceUs,
+        this.connectionsLastUs(st),
+        st.cursor.lastLocalUs,
+        this.lastFrameUs,
+      ];
+      const since = candidates.find((us) => !Number.isNaN(us)) ?? this.nowUs;
       st.cursor.detachAll();
       st.book?.reset();
+      st.downSinceUs = NaN;
       if (!Number.isNaN(st.cursor.lastLocalUs) || st.book?.book.lastUpdateId) {
-        const since = Number.isNaN(this.lastFrameUs) ? st.cursor.lastLocalUs : this.lastFrameUs;
-        this.openGap(st, "disconnect", Number.isNaN(since) ? this.nowUs : since, reason);
+        this.openGap(st, "disconnect", since, reason);
       }
     }
     this.connStreams.clear();
     this.connPlans.clear();
     this.connLastUs.clear();
+  }
+
+  /** The last frame of the connections carrying `st` (NaN when none delivered one). */
+  private connectionsLastUs(st: StreamState): number {
+    let last = NaN;
+    for (const [conn, streams] of this.connStreams) {
+      const us = this.connLastUs.get(conn);
+      if (us !== undefined && streams.includes(st) && !(us <= last)) last = us;
+    }
+    return last;
   }
 
   /** Message counts per stream and UTC hour since the last call (for the coverage ledger). */
@@ -425,6 +455,11 @@ export class MarketNormalizer implements SyncSink {
       st.count = 0;
     }
     return out;
+  }
+
+  /** Returns counts taken by {@link takeCounts} whose flush failed: the next take includes them. */
+  putBackCounts(counts: readonly StreamCount[]): void {
+    this.counts.unshift(...counts);
   }
 
   private countMessage(st: StreamState, localUs: number): void {
@@ -462,7 +497,11 @@ export class MarketNormalizer implements SyncSink {
       market: this.market,
       stopped: this.stopped,
       lastFrameUs: num(this.lastFrameUs),
-      conns: [...this.connPlans].map(([id, plan]) => ({ id, plan })),
+      conns: [...this.connPlans].map(([id, plan]) => ({
+        id,
+        plan,
+        lastUs: num(this.connLastUs.get(id) ?? NaN),
+      })),
       backfills: this.backfills.export(),
       streams: this.states.map((st) => {
         let book: SavedStream["book"] = null;
@@ -478,6 +517,7 @@ export class MarketNormalizer implements SyncSink {
           lastLocalUs: num(st.cursor.lastLocalUs),
           gap: st.gap,
           lastClosedOpen: num(st.lastClosedOpen),
+          downSinceUs: num(st.downSinceUs),
           book,
         };
       }),
@@ -504,11 +544,13 @@ export class MarketNormalizer implements SyncSink {
     }
     this.connStreams.clear();
     this.connPlans.clear();
+    this.connLastUs.clear();
     for (const c of saved.conns) {
       const streams = this.planStreams.get(c.plan);
       if (!streams) continue;
       this.connStreams.set(c.id, streams);
       this.connPlans.set(c.id, c.plan);
+      if (c.lastUs != null) this.connLastUs.set(c.id, c.lastUs);
     }
     for (const s of saved.streams) {
       const ps = this.routes.get(s.name);
@@ -522,6 +564,7 @@ export class MarketNormalizer implements SyncSink {
       );
       st.gap = s.gap;
       st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
+      st.downSinceUs = s.downSinceUs ?? NaN;
       if (st.book) {
         if (s.book) st.book.restore(s.book);
         else st.book.reset();
@@ -756,7 +799,7 @@ export class MarketNormalizer implements SyncSink {
     st.gap = {
       kind,
       startUs,
-      lastId: st.ps.kind === "aggTrade" || st.book ? (Number.isNaN(last) ? null : last) : null,
+      lastId: boundedById(st) ? (Number.isNaN(last) ? null : last) : null,
       reason,
     };
   }
@@ -868,7 +911,7 @@ export class MarketNormalizer implements SyncSink {
       start_time: g.startUs,
       end_time: Math.max(endUs, g.startUs),
       last_update_id: g.lastId,
-      resume_update_id: st.ps.kind === "aggTrade" || st.book ? resumeId : null,
+      resume_update_id: boundedById(st) ? resumeId : null,
       reason: g.reason,
     };
   }
@@ -883,6 +926,11 @@ export class MarketNormalizer implements SyncSink {
     this.sink.row(this.market, "gaps", row.symbol, row.start_time, row);
     this.events.gap?.(this.market, row);
   }
+}
+
+/** Streams whose gaps carry the last and resume ids: depth (update ids), aggTrade and bookTicker. */
+function boundedById(st: StreamState): boolean {
+  return st.book !== null || st.ps.kind === "aggTrade" || st.ps.kind === "bookTicker";
 }
 
 /** Every level of one side of a book, best first. */

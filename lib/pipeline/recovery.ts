@@ -65,7 +65,9 @@ async function* walk(root: string, rel: string): AsyncGenerator<string> {
  * Replays the uncommitted journal into `normalizers`. The caller then flushes and commits, before connecting.
  * A previous run that ended without a Shutdown record crashed: a {@link RecordKind.Crashed} record per market
  * goes through `record` (which journals it and hands it to the normalizer), so every stream gets a disconnect
- * gap, closed when the new run delivers; a run killed before its next commit replays to the same state.
+ * gap, closed when the new run delivers; a run killed before its next commit replays to the same state. A run
+ * that stopped cleanly gets the same record with a reason saying so: the time the collector was not running is
+ * a gap as well, so the files alone tell where data is missing.
  */
 export async function recover(
   options: {
@@ -117,10 +119,13 @@ export async function recover(
     records++;
   }
   const crashed = lastUs !== null && !clean;
-  if (crashed) {
+  if (lastUs !== null) {
+    // After a crash, or a clean stop: nothing was recorded until this run delivers, so every stream gets a gap
+    // from its last frame (a clean stop is said so in the reason).
     const localUs = options.nowUs();
+    const text = crashed ? "" : "the collector was stopped (clean shutdown) until this start";
     for (const market of normalizers.keys()) {
-      options.record({ localUs, market, conn: 0, kind: RecordKind.Crashed, symbol: "", text: "" });
+      options.record({ localUs, market, conn: 0, kind: RecordKind.Crashed, symbol: "", text });
     }
   }
   for (const t of tails) {

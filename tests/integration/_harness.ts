@@ -2,20 +2,18 @@
  * Test harness: runs the real collector assembly against the simulator on loopback, then reads back what it
  * wrote, through the manifest, as plain rows.
  */
-import * as arrow from "apache-arrow";
 import { type App, startApp } from "../../lib/app.ts";
 import type { Market } from "../../lib/binance/types.ts";
 import { type Config, parseConfig } from "../../lib/config.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
-import { readParquet } from "../../lib/storage/parquet_file.ts";
+import { type PlainRow, readTableRows } from "../../lib/storage/read_rows.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
 
-export type Sim = Awaited<ReturnType<typeof startSimulator>>;
+export type { PlainRow } from "../../lib/storage/read_rows.ts";
 
-/** A plain row: int64 and timestamps as numbers (µs for timestamps), lists as arrays. */
-export type PlainRow<N extends TableName> = Row<N> & Record<string, unknown>;
+export type Sim = Awaited<ReturnType<typeof startSimulator>>;
 
 /** Reads every Parquet file of (market, table) listed in the manifest, in file-name (time) order. */
 export async function readRows<N extends TableName>(
@@ -23,40 +21,7 @@ export async function readRows<N extends TableName>(
   market: Market,
   table: N,
 ): Promise<PlainRow<N>[]> {
-  const manifest = await Manifest.load(dataDir);
-  const out: PlainRow<N>[] = [];
-  const files = manifest.entries().filter((e) => e.market === market && e.table === table);
-  files.sort((a, b) => (fileName(a.path) < fileName(b.path) ? -1 : 1));
-  for (const e of files) out.push(...toRows<N>(await readParquet(`${dataDir}/${e.path}`)));
-  return out;
-}
-
-function fileName(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** Arrow table → plain rows with exact µs timestamps (arrow-js would give float milliseconds). */
-export function toRows<N extends TableName>(t: arrow.Table): PlainRow<N>[] {
-  const rows: Record<string, unknown>[] = Array.from({ length: t.numRows }, () => ({}));
-  for (const field of t.schema.fields) {
-    const vec = t.getChild(field.name)!;
-    let base = 0;
-    for (const data of vec.data) {
-      const chunk = new arrow.Vector([data]);
-      for (let j = 0; j < data.length; j++) {
-        let v: unknown = chunk.get(j);
-        if (v !== null) {
-          if (arrow.DataType.isTimestamp(field.type)) {
-            v = Number((data.values as BigInt64Array)[data.offset + j]!);
-          } else if (typeof v === "bigint") v = Number(v);
-          else if (v instanceof arrow.Vector) v = Array.from(v.toArray() as Float64Array);
-        }
-        rows[base + j]![field.name] = v;
-      }
-      base += data.length;
-    }
-  }
-  return rows as PlainRow<N>[];
+  return await readTableRows(dataDir, (await Manifest.load(dataDir)).entries(), market, table);
 }
 
 /** Options of {@link runCollector}. */

@@ -225,3 +225,34 @@ Deno.test("recovery: a journal reopened after a write failure replays as a gap f
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("recovery: after a clean stop, the time until the next run delivers is a gap too", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "recovery-" });
+  const ledger = await openLedger(":memory:");
+  try {
+    const first = await Run.start(`${dataDir}/_journal`);
+    first.live(1 * S, [100, 101]); // the last frame at 3 s
+    first.record(rec(4 * S, 0, RecordKind.Shutdown));
+    await first.commit(ledger, 4.1 * S);
+    await first.kill();
+
+    const next = await Run.start(`${dataDir}/_journal`);
+    const report = await next.recover(dataDir, ledger, 20 * S);
+    assert.equal(report.crashed, false);
+    next.live(21 * S, [105]); // at 22 s
+    assert.deepEqual(next.backfills, [{ id: 1, kind: "trades", symbol: "BTCUSDT", fromId: 102, toId: 104 }]);
+    const body = JSON.stringify([102, 103].map((a) => ({ a, p: "1", q: "1", f: a, l: a, T: 5000, m: true })));
+    next.record(rec(23 * S, 0, RecordKind.BackfillTrades, `102 104 #1\n${body}`, "BTCUSDT"));
+    next.record(rec(24 * S, 0, RecordKind.BackfillTrades, `104 104 #1\n[]`, "BTCUSDT"));
+    assert.deepEqual(
+      next.gaps.map((g) => [g.kind, g.start_time, g.end_time, g.last_update_id, g.resume_update_id]),
+      [["disconnect", 3 * S, 22 * S, 103, 105]],
+      "REST returned 102..103 only: 104 stays inside the gap",
+    );
+    assert.match(next.gaps[0]!.reason, /stopped \(clean shutdown\)/);
+    await next.kill();
+  } finally {
+    ledger.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -1,0 +1,387 @@
+/**
+ * Compares what a recording wrote with the simulator's ground truth, stream by stream: every true message from
+ * the stream's first recorded one to its last is in the files exactly once with the exchange's values, or lies
+ * inside a `gaps` row of its stream. A book snapshot must equal the true book at its update id.
+ *
+ * Inside a gap: by ids where the gap carries them (trades: agg trade ids; depth diffs and book tickers: update
+ * ids), else by time: the message's exchange time lies in the gap's interval widened at its start by the
+ * feed's latency (gap bounds are local arrival times, and a message sent just before the last one received
+ * can be lost with it). The latency is measured from the recorded rows themselves.
+ * @module
+ */
+import type { Market } from "../../lib/binance/types.ts";
+import type { GroundTruth } from "../../lib/sim/truth.ts";
+import type { PlainRow } from "../../lib/storage/read_rows.ts";
+
+/** The rows of one market, as read back. */
+export interface Recorded {
+  trades: PlainRow<"trades">[];
+  depth: PlainRow<"depth_updates">[];
+  books: PlainRow<"book_snapshots">[];
+  klines: PlainRow<"klines">[];
+  tickers: PlainRow<"book_tickers">[];
+  marks: PlainRow<"mark_prices">[];
+  liquidations: PlainRow<"liquidations">[];
+  gaps: PlainRow<"gaps">[];
+}
+
+/** The verdict on one kind of message of one market (all symbols). */
+export interface Tally {
+  market: Market;
+  what: string;
+  /** True messages in the checked window. */
+  compared: number;
+  written: number;
+  missingInsideGaps: number;
+  missingOutsideGaps: number;
+  duplicates: number;
+  /** Written with values other than the exchange's. */
+  wrong: number;
+  /** A few of the problems, for the report. */
+  examples: string[];
+}
+
+function tally(market: Market, what: string): Tally {
+  return {
+    market,
+    what,
+    compared: 0,
+    written: 0,
+    missingInsideGaps: 0,
+    missingOutsideGaps: 0,
+    duplicates: 0,
+    wrong: 0,
+    examples: [],
+  };
+}
+
+function problem(t: Tally, field: "missingOutsideGaps" | "duplicates" | "wrong", text: string): void {
+  t[field]++;
+  if (t.examples.length < 5) t.examples.push(text);
+}
+
+type Gap = PlainRow<"gaps">;
+
+function gapsOf(rec: Recorded, symbol: string, stream: (s: string) => boolean): Gap[] {
+  return rec.gaps.filter((g) => g.symbol === symbol && stream(g.stream) && g.kind !== "backfilled");
+}
+
+/** Inside a gap by ids: `last < first` and `final <= resume` (`resume` null: the gap never closed). */
+function insideById(gaps: Gap[], first: number, final: number): boolean {
+  return gaps.some((g) =>
+    g.last_update_id !== null && g.last_update_id < first &&
+    (g.resume_update_id === null || final <= g.resume_update_id)
+  );
+}
+
+/** Inside a gap by exchange time (µs), the gap's start widened by `latencyUs`. */
+function insideByTime(gaps: Gap[], exchangeUs: number, latencyUs: number): boolean {
+  return gaps.some((g) => g.start_time - latencyUs <= exchangeUs && exchangeUs <= g.end_time);
+}
+
+/** Largest `local_time - exchange_time` of the market's rows (the feed's latency), plus 5 ms. */
+function latencyUs(rec: Recorded): number {
+  let max = 0;
+  const rows: { local_time: number; exchange_time: number | null }[] = [
+    ...rec.trades,
+    ...rec.tickers,
+    ...rec.marks,
+    ...rec.liquidations,
+  ];
+  for (const r of rows) {
+    if (r.exchange_time !== null && r.local_time - r.exchange_time > max) {
+      max = r.local_time - r.exchange_time;
+    }
+  }
+  return max + 5000;
+}
+
+/** Checks every stream of `market` for `symbols`; one tally per kind of message. */
+export function checkMarket(
+  truth: GroundTruth,
+  market: Market,
+  symbols: readonly string[],
+  rec: Recorded,
+  topN: number,
+): Tally[] {
+  const lat = latencyUs(rec);
+  const out = [
+    checkTrades(truth, market, symbols, rec),
+    checkDepth(truth, market, symbols, rec),
+    checkBooks(truth, market, symbols, rec, topN),
+    checkKlines(truth, market, symbols, rec, lat),
+    checkTickers(truth, market, symbols, rec),
+  ];
+  if (market !== "spot") {
+    out.push(
+      checkMarks(truth, market, symbols, rec, lat),
+      checkLiquidations(truth, market, symbols, rec, lat),
+    );
+  }
+  return out;
+}
+
+function checkTrades(truth: GroundTruth, market: Market, symbols: readonly string[], rec: Recorded): Tally {
+  const t = tally(market, "trades");
+  for (const symbol of symbols) {
+    const rows = rec.trades.filter((r) => r.symbol === symbol);
+    if (rows.length === 0) continue;
+    const byId = new Map<number, PlainRow<"trades">>();
+    for (const r of rows) {
+      if (byId.has(r.agg_trade_id)) problem(t, "duplicates", `${symbol} agg trade ${r.agg_trade_id}`);
+      byId.set(r.agg_trade_id, r);
+    }
+    const ids = [...byId.keys()];
+    const lo = Math.min(...ids);
+    const hi = Math.max(...ids);
+    const gaps = gapsOf(rec, symbol, (s) => s === "aggTrade");
+    for (const x of truth.trades(market, symbol)) {
+      if (x.aggTradeId < lo || x.aggTradeId > hi) continue;
+      t.compared++;
+      const r = byId.get(x.aggTradeId);
+      if (r === undefined) {
+        if (insideById(gaps, x.aggTradeId, x.aggTradeId)) t.missingInsideGaps++;
+        else problem(t, "missingOutsideGaps", `${symbol} agg trade ${x.aggTradeId}`);
+        continue;
+      }
+      t.written++;
+      if (
+        r.price !== x.price || r.quantity !== x.quantity || r.trade_time !== x.tradeTime * 1000 ||
+        r.first_trade_id !== x.firstTradeId || r.last_trade_id !== x.lastTradeId ||
+        r.is_buyer_maker !== x.isBuyerMaker ||
+        r.exchange_time !== (r.source === "rest" ? null : x.eventTime * 1000)
+      ) problem(t, "wrong", `${symbol} agg trade ${x.aggTradeId}`);
+    }
+  }
+  return t;
+}
+
+/** Depth diffs: each true diff after the first sync is written once with its levels, or inside a depth gap. */
+function checkDepth(truth: GroundTruth, market: Market, symbols: readonly string[], rec: Recorded): Tally {
+  const t = tally(market, "depth diffs");
+  for (const symbol of symbols) {
+    const rows = rec.depth.filter((r) => r.symbol === symbol);
+    const firstSync = rows.find((r) => r.is_snapshot)?.final_update_id;
+    if (firstSync === undefined) continue;
+    const levels = new Map<string, PlainRow<"depth_updates">[]>();
+    let last = firstSync;
+    for (const r of rows) {
+      if (r.is_snapshot) continue;
+      const key = `${r.first_update_id}:${r.final_update_id}`;
+      let list = levels.get(key);
+      if (!list) levels.set(key, list = []);
+      list.push(r);
+      if (r.final_update_id > last) last = r.final_update_id;
+    }
+    const gaps = gapsOf(rec, symbol, (s) => s.startsWith("depth"));
+    for (const d of truth.diffs(market, symbol)) {
+      if (d.finalUpdateId <= firstSync || d.finalUpdateId > last) continue;
+      t.compared++;
+      const key = `${d.firstUpdateId}:${d.finalUpdateId}`;
+      const got = levels.get(key);
+      if (got === undefined) {
+        if (insideById(gaps, d.firstUpdateId, d.finalUpdateId)) t.missingInsideGaps++;
+        else problem(t, "missingOutsideGaps", `${symbol} diff ${key}`);
+        continue;
+      }
+      t.written++;
+      const want = [
+        ...d.bids.map(([p, q]) => `bid ${p} ${q}`),
+        ...d.asks.map(([p, q]) => `ask ${p} ${q}`),
+      ];
+      if (got.length > want.length) problem(t, "duplicates", `${symbol} diff ${key}`);
+      else if (got.map((r) => `${r.side} ${r.price} ${r.quantity}`).join("|") !== want.join("|")) {
+        problem(t, "wrong", `${symbol} diff ${key}`);
+      }
+    }
+  }
+  return t;
+}
+
+/** Book snapshots: each equals the true top N at its update id; one per applied diff. */
+function checkBooks(
+  truth: GroundTruth,
+  market: Market,
+  symbols: readonly string[],
+  rec: Recorded,
+  topN: number,
+): Tally {
+  const t = tally(market, "book snapshots");
+  for (const symbol of symbols) {
+    const seen = new Set<number>();
+    const rows = rec.books.filter((r) => r.symbol === symbol).sort((a, b) =>
+      a.last_update_id - b.last_update_id
+    );
+    for (const r of rows) {
+      t.compared++;
+      t.written++;
+      if (seen.has(r.last_update_id)) problem(t, "duplicates", `${symbol} book at ${r.last_update_id}`);
+      seen.add(r.last_update_id);
+      const b = truth.bookAt(market, symbol, r.last_update_id, topN);
+      const same = (xs: number[], ys: number[]) => xs.length === ys.length && xs.every((x, i) => x === ys[i]);
+      if (
+        !same(r.bid_prices as number[], b.bids.map((l) => l[0])) ||
+        !same(r.bid_quantities as number[], b.bids.map((l) => l[1])) ||
+        !same(r.ask_prices as number[], b.asks.map((l) => l[0])) ||
+        !same(r.ask_quantities as number[], b.asks.map((l) => l[1]))
+      ) problem(t, "wrong", `${symbol} book at ${r.last_update_id}`);
+    }
+  }
+  return t;
+}
+
+function checkKlines(
+  truth: GroundTruth,
+  market: Market,
+  symbols: readonly string[],
+  rec: Recorded,
+  lat: number,
+): Tally {
+  const t = tally(market, "klines");
+  for (const symbol of symbols) {
+    const intervals = new Set(rec.klines.filter((r) => r.symbol === symbol).map((r) => r.interval));
+    for (const interval of intervals) {
+      const rows = rec.klines.filter((r) => r.symbol === symbol && r.interval === interval);
+      const byOpen = new Map<number, PlainRow<"klines">>();
+      for (const r of rows) {
+        if (byOpen.has(r.open_time)) problem(t, "duplicates", `${symbol} ${interval} ${r.open_time}`);
+        byOpen.set(r.open_time, r);
+      }
+      const opens = [...byOpen.keys()];
+      const lo = Math.min(...opens);
+      const hi = Math.max(...opens);
+      const gaps = gapsOf(rec, symbol, (s) => s === `kline_${interval}`);
+      for (const k of truth.klines(market, symbol, interval)) {
+        const open = k.openTime * 1000;
+        if (open < lo || open > hi) continue;
+        t.compared++;
+        const r = byOpen.get(open);
+        if (r === undefined) {
+          if (insideByTime(gaps, k.eventTime * 1000, lat)) t.missingInsideGaps++;
+          else problem(t, "missingOutsideGaps", `${symbol} ${interval} candle ${k.openTime}`);
+          continue;
+        }
+        t.written++;
+        if (
+          r.close !== k.close || r.volume !== k.volume || r.trade_count !== k.tradeCount || r.high !== k.high
+        ) {
+          problem(t, "wrong", `${symbol} ${interval} candle ${k.openTime}`);
+        }
+      }
+    }
+  }
+  return t;
+}
+
+function checkTickers(truth: GroundTruth, market: Market, symbols: readonly string[], rec: Recorded): Tally {
+  const t = tally(market, "book tickers");
+  for (const symbol of symbols) {
+    const byId = new Map<number, PlainRow<"book_tickers">>();
+    for (const r of rec.tickers.filter((x) => x.symbol === symbol)) {
+      if (byId.has(r.update_id)) problem(t, "duplicates", `${symbol} ticker ${r.update_id}`);
+      byId.set(r.update_id, r);
+    }
+    if (byId.size === 0) continue;
+    const ids = [...byId.keys()];
+    const lo = Math.min(...ids);
+    const hi = Math.max(...ids);
+    const gaps = gapsOf(rec, symbol, (s) => s === "bookTicker");
+    for (const b of truth.bookTickers(market, symbol)) {
+      if (b.updateId < lo || b.updateId > hi) continue;
+      t.compared++;
+      const r = byId.get(b.updateId);
+      if (r === undefined) {
+        if (insideById(gaps, b.updateId, b.updateId)) t.missingInsideGaps++;
+        else problem(t, "missingOutsideGaps", `${symbol} ticker ${b.updateId}`);
+        continue;
+      }
+      t.written++;
+      if (
+        r.bid_price !== b.bidPrice || r.bid_quantity !== b.bidQuantity || r.ask_price !== b.askPrice ||
+        r.ask_quantity !== b.askQuantity
+      ) problem(t, "wrong", `${symbol} ticker ${b.updateId}`);
+    }
+  }
+  return t;
+}
+
+function checkMarks(
+  truth: GroundTruth,
+  market: Market,
+  symbols: readonly string[],
+  rec: Recorded,
+  lat: number,
+): Tally {
+  const t = tally(market, "mark prices");
+  for (const symbol of symbols) {
+    const byTime = new Map<number, PlainRow<"mark_prices">>();
+    for (const r of rec.marks.filter((x) => x.symbol === symbol)) {
+      if (byTime.has(r.exchange_time)) problem(t, "duplicates", `${symbol} mark price at ${r.exchange_time}`);
+      byTime.set(r.exchange_time, r);
+    }
+    if (byTime.size === 0) continue;
+    const times = [...byTime.keys()];
+    const lo = Math.min(...times);
+    const hi = Math.max(...times);
+    const gaps = gapsOf(rec, symbol, (s) => s.startsWith("markPrice"));
+    for (const m of truth.markPrices(market, symbol)) {
+      const at = m.eventTime * 1000;
+      if (at < lo || at > hi) continue;
+      t.compared++;
+      const r = byTime.get(at);
+      if (r === undefined) {
+        if (insideByTime(gaps, at, lat)) t.missingInsideGaps++;
+        else problem(t, "missingOutsideGaps", `${symbol} mark price at ${m.eventTime}`);
+        continue;
+      }
+      t.written++;
+      if (r.mark_price !== m.markPrice || r.index_price !== m.indexPrice) {
+        problem(t, "wrong", `${symbol} mark price at ${m.eventTime}`);
+      }
+    }
+  }
+  return t;
+}
+
+function checkLiquidations(
+  truth: GroundTruth,
+  market: Market,
+  symbols: readonly string[],
+  rec: Recorded,
+  lat: number,
+): Tally {
+  const t = tally(market, "liquidations");
+  const keyOf = (exchangeUs: number, tradeUs: number, price: number, qty: number) =>
+    `${exchangeUs}:${tradeUs}:${price}:${qty}`;
+  for (const symbol of symbols) {
+    const rows = rec.liquidations.filter((x) => x.symbol === symbol);
+    const byKey = new Map<string, PlainRow<"liquidations">>();
+    for (const r of rows) {
+      const key = keyOf(r.exchange_time, r.trade_time, r.price, r.original_quantity);
+      if (byKey.has(key)) problem(t, "duplicates", `${symbol} liquidation ${key}`);
+      byKey.set(key, r);
+    }
+    // Liquidations are rare: the window is the symbol's whole recording (first to last row of any stream).
+    const times = rec.trades.filter((r) => r.symbol === symbol).map((r) => r.local_time);
+    if (times.length === 0) continue;
+    const lo = Math.min(...times);
+    const hi = Math.max(...times);
+    const gaps = gapsOf(rec, symbol, (s) => s === "forceOrder");
+    for (const l of truth.forceOrders(market, symbol)) {
+      const at = l.eventTime * 1000;
+      if (at < lo || at > hi) continue;
+      t.compared++;
+      const r = byKey.get(keyOf(at, l.tradeTime * 1000, l.price, l.originalQuantity));
+      if (r === undefined) {
+        if (insideByTime(gaps, at, lat)) t.missingInsideGaps++;
+        else problem(t, "missingOutsideGaps", `${symbol} liquidation at ${l.eventTime}`);
+        continue;
+      }
+      t.written++;
+      if (r.side !== l.side || r.filled_quantity !== l.filledQuantity) {
+        problem(t, "wrong", `${symbol} liquidation at ${l.eventTime}`);
+      }
+    }
+  }
+  return t;
+}
