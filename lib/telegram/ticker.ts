@@ -103,9 +103,10 @@ export function fmtPrice(p: number): string {
   return s.length <= 9 ? s : p.toExponential(2);
 }
 
-/** Basis points, unsigned, at most 4 characters up to 9999. */
-function fmtBp(bp: number): string {
+/** A spread in basis points, at most 4 characters up to 9999; a one-tick spread of a high price reads `<.01`. */
+export function fmtSpreadBp(bp: number): string {
   const a = Math.abs(bp);
+  if (bp > 0 && bp < 0.005) return "<.01";
   return a < 9.995 ? bp.toFixed(2) : a < 99.95 ? bp.toFixed(1) : bp.toFixed(0);
 }
 
@@ -159,7 +160,7 @@ export function formatTicker(input: TickerInput, options: TickerFormatOptions = 
       const name = s.symbol.length > width ? s.symbol.slice(0, width - 1) + "…" : s.symbol.padEnd(width);
       lines.push(
         `${trouble.words === null ? " " : "!"}${name}${(mid === null ? "-" : fmtPrice(mid)).padStart(10)}${
-          (mid === null ? "-" : fmtBp(((s.ask! - s.bid!) / mid) * 1e4)).padStart(5)
+          (mid === null ? "-" : fmtSpreadBp(((s.ask! - s.bid!) / mid) * 1e4)).padStart(5)
         }${
           (mid === null || prev === undefined ? "-" : fmtChangeBp(((mid - prev) / prev) * 1e4)).padStart(6)
         }${fmtRate(s.msgsPerSec).padStart(6)}${fmtCount(s.flushRows).padStart(6)}`,

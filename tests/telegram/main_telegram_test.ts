@@ -94,14 +94,16 @@ function tickerRows(text: string): TickerRow[] {
   assert.ok(table, text);
   const rows: TickerRow[] = [];
   let market = "";
-  for (const line of table.split("\n").slice(1)) {
+  const unescaped = table.replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  for (const line of unescaped.split("\n").slice(1)) {
     if (/^\w+$/.test(line)) {
       market = line;
       continue;
     }
     const m = /^([ !])(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$/.exec(line);
     assert.ok(m, `ticker row: ${line}`);
-    const num = (s: string) => (s === "-" ? null : Number(s));
+    // `<.01` is a spread below 0.005 bp (one tick of a high price).
+    const num = (s: string) => (s === "-" ? null : s === "<.01" ? 0.004 : Number(s));
     rows.push({
       market,
       symbol: m[2]!,

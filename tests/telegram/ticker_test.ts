@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MAX_MESSAGE_CHARS } from "../../lib/telegram/html.ts";
 import {
   fmtPrice,
+  fmtSpreadBp,
   formatTicker,
   midsOf,
   quoteKey,
@@ -183,6 +184,20 @@ Deno.test("fmtPrice() keeps six significant digits in at most nine characters", 
     [0.00000123456, "1.23e-6"],
   ];
   for (const [p, want] of table) assert.equal(fmtPrice(p), want, String(p));
+});
+
+Deno.test("fmtSpreadBp() keeps a tiny spread visible and a locked book at zero", () => {
+  const table: [number, string][] = [[0.0017, "<.01"], [0, "0.00"], [0.005, "0.01"], [0.43, "0.43"], [
+    12.34,
+    "12.3",
+  ], [
+    250,
+    "250",
+  ]];
+  for (const [bp, want] of table) assert.equal(fmtSpreadBp(bp), want, String(bp));
+  // In the message it is escaped HTML.
+  const text = formatTicker(input([sym("spot", "BTCUSDT", { bid: 60_000, ask: 60_000.01 })]));
+  assert.match(text, /\n BTCUSDT {5}60000 &lt;\.01 {5}- {4}10 1\.00k<\/pre>\n/);
 });
 
 Deno.test("midsOf() keeps the mids of symbols with both sides, for the next ticker's change", () => {
