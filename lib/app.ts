@@ -73,15 +73,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         baseUrl: m.restUrl,
         timeoutMs: overrides.restTimeoutMs,
       });
-      try {
-        await rest.init();
-      } catch (err) {
-        // Not fatal: the documented limit applies until exchangeInfo answers; snapshots retry on their own.
+      // In the background: a REST outage must not hold up recording (the streams need no REST). The
+      // documented weight limit applies until exchangeInfo answers; snapshots retry on their own.
+      rest.init().catch((err) => {
         log("warn", "exchangeInfo failed: using the documented weight limit", {
           market: m.market,
           error: String(err),
         });
-      }
+      });
       markets.push({
         market: m.market,
         wsUrl: m.wsUrl,

@@ -4,9 +4,10 @@
  * reproduces them), their rows are written, and the hole ends in exactly one of:
  * - every row recovered: a `backfilled` gap row;
  * - REST failed or returned less: the hole's own gap row (with what was recovered in its reason);
- * - the collector stopped first: the hole's gap row at the stop, reason "backfill pending". The hole stays
- *   pending in the saved state; a later run that recovers it in full writes the rows and a `backfilled` row for
- *   the same interval (and the earlier row is marked recovered in the ledger).
+ * - still pending at a flush or at a stop: the hole's gap row is written then ("backfill still pending"), so
+ *   committed files never miss rows outside a gap row. The hole stays pending (in the saved state too); when it
+ *   is recovered in full, later or by a later run, the rows and a `backfilled` row for the same interval follow
+ *   (and the earlier row is marked recovered in the ledger).
  *
  * Pure: rows go to a writer, requests are returned to the caller.
  * @module
@@ -160,18 +161,15 @@ export class Backfills {
   }
 
   /**
-   * The collector stops: every hole still waiting for REST gets its gap row now (it stays pending, for a later
-   * run to recover). Returns the rows to write.
+   * A flush or a stop: every hole still waiting for REST gets its gap row now, so that no committed file misses
+   * rows outside a gap row (the hole stays pending, to be recovered later). Returns the rows to write.
    */
-  stop(): Row<"gaps">[] {
+  markWritten(when: string): Row<"gaps">[] {
     const out: Row<"gaps">[] = [];
     for (const p of this.#pending) {
       if (p.written !== null) continue;
       p.written = p.row.kind;
-      out.push({
-        ...p.row,
-        reason: `${p.row.reason}; the REST backfill was still pending at shutdown`,
-      });
+      out.push({ ...p.row, reason: `${p.row.reason}; the REST backfill was still pending ${when}` });
     }
     return out;
   }

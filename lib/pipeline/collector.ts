@@ -481,6 +481,14 @@ export class Collector {
     // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
     let position: JournalPosition | null = null;
     for (const rt of this.markets) {
+      this.record({
+        localUs: atUs,
+        market: rt.setup.market,
+        conn: 0,
+        kind: RecordKind.FlushMark,
+        symbol: "",
+        text: "",
+      });
       const state = rt.normalizer.exportState();
       const rec = {
         localUs: atUs,

@@ -277,6 +277,9 @@ export class MarketNormalizer implements SyncSink {
         return this.fundingRates(rec);
       case RecordKind.PremiumIndex:
         return this.premiumIndex(rec);
+      case RecordKind.FlushMark:
+        for (const row of this.backfills.markWritten("at a flush")) this.writeGapRow(row);
+        return;
     }
   }
 
@@ -390,7 +393,7 @@ export class MarketNormalizer implements SyncSink {
     this.stopped = true;
     // A hole still waiting for REST is missing data for whoever reads the files now: its gap row is written
     // (a later run that recovers it adds a `backfilled` row for the same interval).
-    for (const row of this.backfills.stop()) this.writeGapRow(row);
+    for (const row of this.backfills.markWritten("at shutdown")) this.writeGapRow(row);
     for (const st of this.states) {
       const alive = this.connectionsLastUs(st);
       if (!Number.isNaN(alive)) st.downSinceUs = alive;

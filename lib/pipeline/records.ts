@@ -42,6 +42,11 @@ export const enum RecordKind {
   FundingRates = 12,
   /** A REST `premiumIndex` body (mark prices of symbols whose `markPrice` stream is not recorded). */
   PremiumIndex = 13,
+  /**
+   * A flush is about to checkpoint: holes still waiting for their REST backfill get their gap rows now, so that
+   * committed files never miss rows outside a gap row (a later `backfilled` row says they were recovered).
+   */
+  FlushMark = 14,
 }
 
 /** One journaled record. */

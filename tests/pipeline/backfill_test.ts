@@ -253,3 +253,20 @@ Deno.test("backfill: a restored hole of a stream no longer recorded is written a
   assert.match(rows[0]!.reason, /no longer recorded/);
   assert.equal(next.pendingBackfills().length, 0);
 });
+
+Deno.test("backfill: a hole still pending at a flush gets its gap row in that flush, and a backfilled row once recovered", () => {
+  const h = harness();
+  h.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  h.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  h.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
+  h.n.process(rec(3 * S, 1, RecordKind.Frame, trade(104, 3000)));
+  assert.equal(h.gaps().length, 0, "a hole whose backfill completes before the flush gets one row only");
+  h.n.process(rec(4 * S, 0, RecordKind.FlushMark));
+  assert.deepEqual(h.gaps().map((g) => [g.kind, g.last_update_id, g.resume_update_id]), [["sequence", 100, 104]]);
+  assert.match(h.gaps()[0]!.reason, /still pending at a flush/);
+  h.n.process(rec(5 * S, 0, RecordKind.FlushMark));
+  assert.equal(h.gaps().length, 1, "once per hole");
+  h.n.process(answer(h.requests[0]!, 6 * S, restTrades([101, 102, 103])));
+  assert.deepEqual(h.gaps().map((g) => g.kind), ["sequence", "backfilled"]);
+  assert.deepEqual(h.recovered.map((g) => [g.kind, g.start_time]), [["sequence", 2 * S]]);
+});

@@ -172,8 +172,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await sleep(3000);
     const last = await proc.stop("SIGTERM");
     result.terms++;
-    if (last.code !== 0 || last.forced) result.errors.push(`final SIGTERM: exit code ${last.code}`);
-    await sleep(0);
+    if (last.code !== 0 || last.forced) {
+      result.errors.push(`final SIGTERM: exit code ${last.code}${last.forced ? " (hung)" : ""}`);
+      // As a user would: start it once more so that recovery brings the files up to date, then stop it.
+      proc = new CollectorProcess(configPath, logPath);
+      result.runs++;
+      await sleep(8000);
+      await proc.stop("SIGTERM");
+    }
 
     const verified = await verifyDataDir(dataDir);
     result.verifyProblems = verified.problems.map((p) => JSON.stringify(p));
