@@ -122,7 +122,10 @@ const QUOTE_USD: Readonly<Record<string, number>> = {
   TRY: 0.031,
   EUR: 1.08,
 };
-/** Chance that a base of rank ≤ `top` (else of any rank) has a spot pair in this quote: [top, pTop, pRest]. */
+/**
+ * Chance that a base of rank ≤ `top` (else of any rank) has a spot pair in this quote: [top, pTop, pRest]. The
+ * five most popular bases have a pair in every quote.
+ */
 const SPOT_QUOTES: readonly (readonly [string, number, number, number])[] = [
   ["USDT", 400, 1, 0.85],
   ["FDUSD", 60, 0.7, 0.04],
@@ -170,7 +173,8 @@ export function generateUniverse(options: UniverseOptions): Listing[] {
     for (let rank = 1; count < size[market]; rank++) {
       const base = bases.at(rank);
       const quotes = market === "spot"
-        ? SPOT_QUOTES.filter(([, top, pTop, pRest]) => rng.chance(rank <= top ? pTop : pRest)).map(([q]) => q)
+        ? SPOT_QUOTES.filter(([, top, pTop, pRest]) => rng.chance(rank <= top ? pTop : pRest) || rank <= 5)
+          .map(([q]) => q)
         : [
           ...(rank <= 300 || rng.chance(0.6) ? ["USDT"] : []),
           ...(rank <= 60 && rng.chance(0.7) ? ["USDC"] : []),
@@ -202,7 +206,7 @@ function listing(
   const busy = rate / topRate;
   // A few symbols of the tail are not trading (halted, or in a break before delisting).
   const r = rng.next();
-  const status: SymbolStatus = rank <= 100 ? "TRADING" : r < 0.006 ? "HALT" : r < 0.02 ? "BREAK" : "TRADING";
+  const status: SymbolStatus = rank <= 20 ? "TRADING" : r < 0.006 ? "HALT" : r < 0.02 ? "BREAK" : "TRADING";
   const levelUsd = 5000 * Math.min(3, Math.max(0.03, Math.sqrt(rate / 50)));
   return {
     market,

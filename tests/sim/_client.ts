@@ -130,3 +130,33 @@ export function payload(f: Frame): Record<string, unknown> | undefined {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Sends a WebSocket upgrade request over plain TCP and returns the HTTP status and headers of the answer. */
+export async function upgradeResponse(
+  wsUrl: string,
+): Promise<{ status: number; headers: Map<string, string> }> {
+  const url = new URL(wsUrl);
+  const conn = await Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+  try {
+    const request =
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\n` +
+      `Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    await conn.write(new TextEncoder().encode(request));
+    let head = "";
+    const buf = new Uint8Array(4096);
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      head += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    const [statusLine, ...lines] = head.split("\r\n\r\n")[0]!.split("\r\n");
+    const headers = new Map<string, string>();
+    for (const line of lines) {
+      const colon = line.indexOf(":");
+      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
+    }
+    return { status: Number(statusLine!.split(" ")[1]), headers };
+  } finally {
+    conn.close();
+  }
+}

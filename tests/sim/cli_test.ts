@@ -57,3 +57,38 @@ Deno.test("parseSimArgs defaults, help and errors", () => {
   assert.throws(() => parseSimArgs(["--bogus"]), CliUsageError);
   assert.throws(() => parseSimArgs(["--symbols", ","]), CliUsageError);
 });
+
+Deno.test("parseSimArgs: --symbols all, universe sizes and listing changes", () => {
+  const cmd = parseSimArgs([
+    "--symbols",
+    "all",
+    "--universe",
+    "300,100",
+    "--list",
+    "spot:NEWUSDT@5000",
+    "--list",
+    "usdm:newusdt",
+    "--delist",
+    "usdm:XRPUSDT@60000",
+    "--halt",
+    "spot:ETHBTC",
+    "--resume",
+    "spot:ETHBTC@9000",
+  ]);
+  assert.ok(!cmd.help);
+  if (cmd.help) return;
+  assert.equal(cmd.options.symbols, "all");
+  assert.deepEqual(cmd.options.universe, { spot: 300, usdm: 100 });
+  assert.deepEqual(cmd.options.faults?.listingChanges, [
+    { action: "list", market: "spot", symbol: "NEWUSDT", afterMs: 5000 },
+    { action: "list", market: "usdm", symbol: "NEWUSDT" },
+    { action: "delist", market: "usdm", symbol: "XRPUSDT", afterMs: 60000 },
+    { action: "halt", market: "spot", symbol: "ETHBTC" },
+    { action: "resume", market: "spot", symbol: "ETHBTC", afterMs: 9000 },
+  ]);
+  assert.throws(() => parseSimArgs(["--list", "NEWUSDT"]), /MARKET:SYMBOL/);
+  assert.throws(() => parseSimArgs(["--halt", "coinm:BTCUSD"]), /MARKET:SYMBOL/);
+  assert.throws(() => parseSimArgs(["--delist", "spot:BTC-USDT"]), /MARKET:SYMBOL/);
+  assert.throws(() => parseSimArgs(["--symbols", "all", "--universe", "300"]), /SPOT,USDM/);
+  assert.throws(() => parseSimArgs(["--universe", "300,100"]), /without --symbols all/);
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { DiffFaultRecord } from "../../lib/sim/truth.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../lib/sim/server.ts";
-import { isObject, payload, sleep, TestClient } from "./_client.ts";
+import { isObject, payload, sleep, TestClient, upgradeResponse } from "./_client.ts";
 
 async function withSim(
   opts: Partial<SimulatorOptions>,
@@ -102,6 +102,21 @@ Deno.test("refuseConnectionsUntil: upgrades fail until the time passes", async (
     const c = await TestClient.open(`${sim.spot.wsUrl}/ws/btcusdt@bookTicker`);
     await c.waitFor((f) => payload(f)?.s === "BTCUSDT");
     await c.close();
+  });
+});
+
+Deno.test("refuseConnectionsStatus: refused upgrades answer 503 by default, or 429 with Retry-After", async () => {
+  await withSim({}, async (sim) => {
+    const url = `${sim.spot.wsUrl}/ws/btcusdt@bookTicker`;
+    sim.faults.refuseConnectionsUntil = Date.now() + 60_000;
+    assert.equal((await upgradeResponse(url)).status, 503);
+    sim.faults.refuseConnectionsStatus = 429;
+    const limited = await upgradeResponse(`${sim.usdm.wsUrl}/public/ws/btcusdt@bookTicker`);
+    assert.equal(limited.status, 429);
+    const wait = Number(limited.headers.get("retry-after"));
+    assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
+    sim.faults.refuseConnectionsUntil = 0;
+    assert.equal((await upgradeResponse(url)).status, 101);
   });
 });
 

@@ -116,3 +116,51 @@ Deno.test("GroundTruth writes JSON lines and refuses queries when not in memory"
   assert.throws(() => truth.diffs("spot", "BTCUSDT"), TruthQueryError);
   assert.throws(() => new GroundTruth({ memory: true }).trades("spot", "BTCUSDT"), /not simulated/);
 });
+
+Deno.test("GroundTruth with windowMs keeps memory bounded and still answers bookAt in the window", () => {
+  const windowMs = 10_000;
+  const windowed = new GroundTruth({ memory: true, windowMs });
+  const full = new GroundTruth({ memory: true });
+  const ex = new Exchange({ symbols: ["BTCUSDT"], seed: 14 }, T0);
+  for (const e of ex.engines()) {
+    windowed.addSymbol(e.spec, e.initial);
+    full.addSymbol(e.spec, e.initial);
+  }
+  windowed.recordListing({ action: "halt", market: "spot", symbol: "ETHUSDT", status: "HALT", time: T0 });
+  const sizes = () =>
+    (["spot", "usdm"] as const).map((m) =>
+      Math.max(windowed.diffs(m, "BTCUSDT").length, windowed.trades(m, "BTCUSDT").length / 100)
+    );
+  let largest = 0;
+  const end = T0 + 60_000;
+  for (let t = T0 + 10; t <= end; t += 10) {
+    for (const ev of ex.step(t, null)) {
+      windowed.record(ev);
+      full.record(ev);
+    }
+    windowed.prune(t);
+    if (t % 1000 === 0) largest = Math.max(largest, ...sizes());
+  }
+  // 100 ms diffs: at most the window plus one pruning interval (a tenth of the window, at least 1 s) of them.
+  assert.ok(largest <= (windowMs + 1000) / 100 + 1, `kept at most ${largest} diffs`);
+  assert.equal(full.diffs("spot", "BTCUSDT").length, 600, "the reference kept everything");
+  for (const market of ["spot", "usdm"] as const) {
+    const kept = windowed.diffs(market, "BTCUSDT");
+    assert.ok(kept[0]!.eventTime >= end - windowMs - 1000);
+    assert.deepEqual(kept, full.diffs(market, "BTCUSDT").slice(-kept.length), "the newest diffs are kept");
+    for (const d of kept) {
+      assert.deepEqual(
+        windowed.bookAt(market, "BTCUSDT", d.finalUpdateId, 20),
+        full.bookAt(market, "BTCUSDT", d.finalUpdateId, 20),
+        "folded base book + kept diffs = the true book",
+      );
+    }
+    const old = full.diffs(market, "BTCUSDT")[10]!.finalUpdateId;
+    assert.throws(() => windowed.bookAt(market, "BTCUSDT", old, 5), /before the truth window/);
+    const trades = windowed.trades(market, "BTCUSDT");
+    assert.deepEqual(trades, full.trades(market, "BTCUSDT").slice(-trades.length));
+    assert.ok(trades.every((t) => t.eventTime >= end - windowMs - 1000));
+    assert.deepEqual(windowed.initialBook(market, "BTCUSDT"), full.initialBook(market, "BTCUSDT"));
+  }
+  assert.equal(windowed.listings("spot").length, 1, "listing changes are always kept");
+});
