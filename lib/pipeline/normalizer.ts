@@ -420,17 +420,17 @@ export class MarketNormalizer implements SyncSink {
     for (const st of this.states) {
       // From the last frame of the connections that carried the stream: a socket delivers in order, so what
       // it lost came after that. Else the stream's own last message, else the market's last frame.
-      const candidates = [
-        st.downSinceUs,
-        this.connectionsLastUs(st),
-        st.cursor.lastLocalUs,
-        this.lastFrameUs,
-      ];
-      const since = candidates.find((us) => !Number.isNaN(us)) ?? this.nowUs;
+      // A stream the last run recorded (even one that never got a message, as a quiet liquidation stream) has
+      // one of these; a stream new to this run has none and no gap.
+      const alive = [st.downSinceUs, this.connectionsLastUs(st), st.cursor.lastLocalUs].find((us) =>
+        !Number.isNaN(us)
+      );
+      const recorded = alive !== undefined || st.book?.book.lastUpdateId;
       st.cursor.detachAll();
       st.book?.reset();
       st.downSinceUs = NaN;
-      if (!Number.isNaN(st.cursor.lastLocalUs) || st.book?.book.lastUpdateId) {
+      if (recorded) {
+        const since = alive ?? (Number.isNaN(this.lastFrameUs) ? this.nowUs : this.lastFrameUs);
         this.openGap(st, "disconnect", since, reason);
       }
     }

@@ -68,3 +68,47 @@ Deno.test("normalizer: a liquidation stream's disconnect gap ends at the new sub
   assert.equal(gaps.length, 1, "the next liquidation, an hour later, opens nothing");
   assert.deepEqual(rows, ["liquidations", "gaps", "liquidations"]);
 });
+
+Deno.test("normalizer: a liquidation stream that was silent all run still gets the restart gap after a clean stop", () => {
+  const plan = planStreams({
+    market: "usdm",
+    wsUrl: "wss://example",
+    symbols: ["BTCUSDT"],
+    streams: ["forceOrder", "markPrice@1s"],
+  });
+  const key = plan.connections.find((c) => c.streams.some((s) => s.kind === "forceOrder"))!.key;
+  const mark = (ms: number) =>
+    JSON.stringify({
+      stream: "btcusdt@markPrice@1s",
+      data: { e: "markPriceUpdate", E: ms, s: "BTCUSDT", p: "1", i: "1", P: "1", r: "0", T: ms + 1000 },
+    });
+  const rec = (localUs: number, conn: number, kind: RecordKind, text = ""): JournalRecord => ({
+    localUs,
+    market: "usdm",
+    conn,
+    kind,
+    symbol: "",
+    text,
+  });
+  const first = new MarketNormalizer(plan, { row: () => {} }, { needSnapshot: () => {} }, { topLevels: 5 });
+  first.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  first.process(rec(1.1 * S, 1, RecordKind.Subscribed));
+  first.process(rec(2 * S, 1, RecordKind.Frame, mark(2000)));
+  first.process(rec(3 * S, 0, RecordKind.Shutdown));
+  const gaps: Row<"gaps">[] = [];
+  const next = new MarketNormalizer(plan, { row: () => {} }, {
+    needSnapshot: () => {},
+    gap: (_m, g) => gaps.push(g),
+  }, { topLevels: 5 });
+  next.restoreState(first.exportState());
+  next.process(
+    rec(10 * S, 0, RecordKind.Crashed, "the collector was stopped (clean shutdown) until this start"),
+  );
+  next.process(rec(11 * S, 1, RecordKind.ConnOpen, key));
+  next.process(rec(11.2 * S, 1, RecordKind.Subscribed));
+  assert.deepEqual(
+    gaps.filter((g) => g.stream === "forceOrder").map((g) => [g.kind, g.start_time, g.end_time]),
+    [["disconnect", 2 * S, 11.2 * S]],
+    "from the connection's last frame (a mark price) to the new subscription",
+  );
+});
