@@ -126,8 +126,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     reconnectMs: [],
     errors: [],
   };
-  /** Refused outages: when the server accepted again, for which market, and whether the collector ran on. */
-  const refusals: { market: Market; acceptsAtMs: number; interrupted: boolean }[] = [];
+  /** Refused outages: when they began and the server accepted again, for which market. */
+  const refusals: { market: Market; fromMs: number; acceptsAtMs: number }[] = [];
+  /** When the collector was stopped or killed (an outage it did not live through is not a reconnect). */
+  const stops: number[] = [];
   const resets: ReturnType<typeof setTimeout>[] = [];
   const t0 = Date.now();
   let proc = new CollectorProcess(configPath, logPath);
@@ -140,7 +142,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         if (set.refuseConnectionsUntil !== undefined) {
           set.refuseConnectionsUntil = Date.now() + set.refuseConnectionsUntil;
           const market = set.disconnect?.market ?? "spot";
-          refusals.push({ market, acceptsAtMs: set.refuseConnectionsUntil, interrupted: false });
+          refusals.push({ market, fromMs: Date.now(), acceptsAtMs: set.refuseConnectionsUntil });
         }
         Object.assign(sim.faults, set);
         resets.push(setTimeout(() => {
@@ -151,6 +153,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         }, step.forMs));
         continue;
       }
+      stops.push(Date.now());
       const status = await proc.stop(step.signal);
       if (step.signal === "SIGKILL") result.kills++;
       else {
@@ -161,7 +164,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
           );
         }
       }
-      for (const r of refusals) if (r.acceptsAtMs + 30_000 > Date.now()) r.interrupted = true;
       await sleep(step.downMs);
       proc = new CollectorProcess(configPath, logPath);
       result.runs++;
@@ -201,7 +203,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       };
       result.tallies.push(...checkMarket(sim.truth, market, CHAOS_SYMBOLS, recorded, TOP_LEVELS));
     }
-    result.reconnectMs = await reconnectTimes(logPath, refusals.filter((r) => !r.interrupted));
+    result.reconnectMs = await reconnectTimes(logPath, refusals, stops);
   } catch (err) {
     result.errors.push(String(err));
   } finally {
@@ -219,10 +221,14 @@ export function bad(r: ChaosResult): boolean {
     r.tallies.some((t) => t.missingOutsideGaps > 0 || t.duplicates > 0 || t.wrong > 0);
 }
 
-/** For each refused outage: from the server accepting again to the market's next "subscribed" log line. */
+/**
+ * For each refused outage the collector lived through (no stop between its start and the resubscription): from
+ * the server accepting again to the market's next "subscribed" log line.
+ */
 async function reconnectTimes(
   logPath: string,
-  refusals: { market: Market; acceptsAtMs: number }[],
+  refusals: { market: Market; fromMs: number; acceptsAtMs: number }[],
+  stops: number[],
 ): Promise<number[]> {
   const subscribed: { market: string; atMs: number }[] = [];
   for (const line of (await Deno.readTextFile(logPath)).split("\n")) {
@@ -232,7 +238,7 @@ async function reconnectTimes(
   const out: number[] = [];
   for (const r of refusals) {
     const next = subscribed.find((s) => s.market === r.market && s.atMs >= r.acceptsAtMs);
-    if (next) out.push(next.atMs - r.acceptsAtMs);
+    if (next && !stops.some((t) => t >= r.fromMs && t <= next.atMs)) out.push(next.atMs - r.acceptsAtMs);
   }
   return out;
 }
