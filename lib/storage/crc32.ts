@@ -1,19 +1,12 @@
 /**
- * CRC-32 (IEEE 802.3, the zlib/PNG polynomial), table-driven.
+ * CRC-32 (IEEE 802.3, the zlib/PNG polynomial) of a byte range.
  *
- * Used by the journal to detect torn or corrupted records; it is not a cryptographic hash.
+ * Used by the journal to detect torn or corrupted records; it is not a cryptographic hash. The runtime's zlib
+ * computes it natively, an order of magnitude faster than a table-driven loop in JavaScript (it runs once per
+ * journaled frame).
  * @module
  */
-
-const TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+import { crc32 as zlibCrc32 } from "node:zlib";
 
 /**
  * CRC-32 of `bytes[start, end)` as an unsigned 32-bit integer.
@@ -24,10 +17,5 @@ const TABLE: Uint32Array = (() => {
  * ```
  */
 export function crc32(bytes: Uint8Array, start = 0, end: number = bytes.length): number {
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) {
-    // Both indexes are in range by construction; `!` avoids a per-byte undefined check.
-    c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  }
-  return (c ^ 0xffffffff) >>> 0;
+  return zlibCrc32(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
 }
