@@ -1,0 +1,339 @@
+/**
+ * `deno task quick [--minutes M] [CONFIG]`: records a few minutes with the real collector (lib/app.ts, the
+ * assembly `deno task start` runs) into a fresh directory, then writes per-symbol CSV files of the book snapshots
+ * and trades and prints a summary. The check a user of the old Python collector's `quick_test.py` runs first.
+ * Exit code: 0 done, 1 the collector failed, 2 bad options or config.
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { startApp } from "../lib/app.ts";
+import type { Market } from "../lib/binance/types.ts";
+import { type Config, InvalidConfigError, loadConfig, parseConfig } from "../lib/config.ts";
+import { listRecordedFiles } from "../lib/export/files.ts";
+import {
+  type CsvFile,
+  QuickSummary,
+  type RecordedMarket,
+  tablesOfStreams,
+} from "../lib/export/quick_summary.ts";
+import { LineWriter, openFileSink } from "../lib/export/sink.ts";
+import { csvHeader, csvLine, type TextColumn, textColumns } from "../lib/export/text_rows.ts";
+import { consoleLogger, type Logger } from "../lib/log.ts";
+import { DailyLogFile } from "../lib/log_file.ts";
+import { startSimulator } from "../lib/sim/server.ts";
+import type { ManifestEntry } from "../lib/storage/manifest.ts";
+import { streamRows } from "../lib/storage/row_stream.ts";
+import type { TableName } from "../lib/storage/tables.ts";
+
+/** The symbols of the Python collector's quick test, recorded when no config is given. */
+export const DEFAULT_SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"];
+
+/** Tables written as per-symbol CSV files. */
+const CSV_TABLES: readonly TableName[] = ["book_snapshots", "trades"];
+
+/** Printed by `--help` and after a bad argument. */
+export const USAGE = `Usage: deno task quick [--minutes M] [--sim] [--out DIR] [CONFIG]
+
+Records a few minutes with the collector into a fresh directory, writes per-symbol CSV files (book snapshots
+with their top levels, trades) and prints a summary: rows per table and symbol, first and last time, gaps.
+
+Without CONFIG it records ${DEFAULT_SYMBOLS.join(" ")} on spot and USD-M futures with
+the default settings; with CONFIG, that file's symbols, markets and streams (its data_dir, log_dir, kv_path,
+cloud and Telegram settings are not used).
+
+  --minutes M   how long to record (default 5; fractions work: 0.5 is 30 s). Ctrl-C stops early and still
+                writes the CSV files and the summary
+  --sim         record the built-in Binance simulator instead of Binance (no network needed)
+  --out DIR     the directory to create (default: quick-test-<UTC time>, e.g. quick-test-20261124T101500Z);
+                it must not exist
+  -h, --help    print this help and exit
+
+In DIR: data/ (Parquet, as data_dir; deno task export --data-dir DIR/data reads it), logs/ (the collector's
+log), csv/<market>/<SYMBOL>_book_snapshots.csv and _trades.csv, summary.txt. CSV time columns hold µs since
+the epoch, each followed by <column>_iso (ISO 8601 UTC); bid_prices[1] is the best bid.`;
+
+interface Options {
+  minutes: number;
+  sim: boolean;
+  out: string | undefined;
+  configPath: string | undefined;
+}
+
+class UsageError extends Error {}
+
+function parseOptions(args: string[]): Options | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        minutes: { type: "string", default: "5" },
+        sim: { type: "boolean", default: false },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help) return "help";
+  if (parsed.positionals.length > 1) {
+    throw new UsageError(`one CONFIG at most, got ${parsed.positionals.join(" ")}`);
+  }
+  const minutes = Number(v.minutes);
+  if (v.minutes.trim() === "" || !(minutes > 0 && minutes <= 1440)) {
+    throw new UsageError(`--minutes must be a number above 0 and at most 1440, got "${v.minutes}"`);
+  }
+  if (v.out === "") throw new UsageError("--out is empty");
+  return { minutes, sim: v.sim, out: v.out, configPath: parsed.positionals[0] };
+}
+
+/** `quick-test-YYYYMMDDTHHMMSSZ` for the current UTC time. */
+function defaultOutDir(now: Date): string {
+  return `quick-test-${now.toISOString().slice(0, 19).replace(/[-:]/g, "")}Z`;
+}
+
+/** The user's config (or the six-symbol default), recording into `dir` and nothing else. */
+async function quickConfig(configPath: string | undefined, dir: string): Promise<Config> {
+  const config = configPath === undefined
+    ? parseConfig(`symbols: [${DEFAULT_SYMBOLS.join(", ")}]\n`, "quick test defaults")
+    : await loadConfig(configPath, Deno.env);
+  const dataDir = join(dir, "data");
+  return {
+    ...config,
+    dataDir,
+    kvPath: join(dataDir, "_state", "ledger.sqlite"),
+    logDir: join(dir, "logs"),
+    cloudRemote: "",
+    telegramChatIds: [],
+    telegramToken: null,
+    status: { ...config.status, enabled: false },
+  };
+}
+
+/**
+ * Ctrl-C or SIGTERM, heard from construction on (a stop during start-up is carried out once the collector
+ * runs), or the end of the recording time.
+ */
+class StopRequest {
+  readonly #handlers: [Deno.Signal, () => void][];
+  readonly #stopped = Promise.withResolvers<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor() {
+    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    this.#handlers = signals.map((s) => [s, () => this.#stopped.resolve(s)]);
+    for (const [s, handler] of this.#handlers) Deno.addSignalListener(s, handler);
+  }
+
+  /** Resolves with the reason: a signal, or "time is up" `ms` after this call. */
+  after(ms: number): Promise<string> {
+    this.#timer = setTimeout(() => this.#stopped.resolve("time is up"), ms);
+    return this.#stopped.promise;
+  }
+
+  /** Stops listening: a later Ctrl-C ends the process as usual. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    for (const [s, handler] of this.#handlers) Deno.removeSignalListener(s, handler);
+  }
+}
+
+/** Streams every table of each market once: feeds the summary and writes the per-symbol CSV files. */
+async function writeCsvAndSummarize(
+  dir: string,
+  dataDir: string,
+  files: readonly ManifestEntry[],
+  markets: readonly RecordedMarket[],
+  topLevels: number,
+): Promise<{ summary: QuickSummary; csvFiles: CsvFile[] }> {
+  const summary = new QuickSummary();
+  const csvFiles: CsvFile[] = [];
+  for (const m of markets) {
+    const present = new Set(files.filter((e) => e.market === m.market).map((e) => e.table));
+    for (const table of new Set<TableName>([...m.tables, ...present, "gaps"])) {
+      const csv = m.tables.includes(table) && CSV_TABLES.includes(table)
+        ? new CsvSet(dir, m.market, table, textColumns(table, { levels: topLevels }))
+        : null;
+      try {
+        // Every configured symbol gets its file, a header alone if it recorded nothing.
+        for (const symbol of m.symbols) await csv?.writer(symbol);
+        if (present.has(table)) {
+          for await (const rows of streamRows(dataDir, files, { market: m.market, table })) {
+            summary.add(m.market, table, rows);
+            if (csv) { for (const row of rows) await csv.row(row.symbol, row); }
+          }
+        }
+        if (csv) csvFiles.push(...await csv.commit());
+      } catch (err) {
+        await csv?.abort();
+        throw err;
+      }
+    }
+  }
+  return { summary, csvFiles };
+}
+
+/** The CSV files of one (market, table), one per symbol: `csv/<market>/<SYMBOL>_<table>.csv`. */
+class CsvSet {
+  readonly #writers = new Map<string, { path: string; out: LineWriter; rows: number }>();
+
+  constructor(
+    readonly dir: string,
+    readonly market: Market,
+    readonly table: TableName,
+    readonly columns: readonly TextColumn[],
+  ) {}
+
+  async writer(symbol: string): Promise<{ path: string; out: LineWriter; rows: number }> {
+    let w = this.#writers.get(symbol);
+    if (w === undefined) {
+      const path = `csv/${this.market}/${symbol}_${this.table}.csv`;
+      w = { path, out: new LineWriter(await openFileSink(join(this.dir, path)), 1 << 16), rows: 0 };
+      this.#writers.set(symbol, w);
+      await w.out.line(csvHeader(this.columns));
+    }
+    return w;
+  }
+
+  async row(symbol: string, row: Record<string, unknown>): Promise<void> {
+    const w = await this.writer(symbol);
+    await w.out.line(csvLine(this.columns, row));
+    w.rows++;
+  }
+
+  async commit(): Promise<CsvFile[]> {
+    const done: CsvFile[] = [];
+    for (const w of this.#writers.values()) {
+      await w.out.flush();
+      await w.out.sink.commit();
+      done.push({ path: w.path, rows: w.rows });
+    }
+    return done.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async abort(): Promise<void> {
+    for (const w of this.#writers.values()) await w.out.sink.abort();
+  }
+}
+
+/** Runs the quick test on `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let options: Options;
+  try {
+    const parsed = parseOptions(args);
+    if (parsed === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    options = parsed;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`quick: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  const dir = options.out ?? defaultOutDir(new Date());
+  let config: Config;
+  try {
+    config = await quickConfig(options.configPath, dir);
+  } catch (err) {
+    if (!(err instanceof InvalidConfigError)) throw err;
+    for (const p of err.problems) console.error(`config error: ${p.message}`);
+    return 2;
+  }
+  try {
+    await Deno.mkdir(dirname(dir), { recursive: true });
+    await Deno.mkdir(dir, { recursive: false });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) {
+      console.error(`quick: ${dir} exists; choose another --out (nothing was changed)`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const enabled = Object.values(config.markets).filter((m) => m.enabled);
+  const symbols = [...new Set(enabled.flatMap((m) => m.symbols))];
+  const sim = options.sim ? await startSimulator({ symbols }) : null;
+  if (sim) {
+    const { spot, usdm } = config.markets;
+    config = { ...config, markets: { spot: { ...spot, ...sim.spot }, usdm: { ...usdm, ...sim.usdm } } };
+  }
+  const logFile = new DailyLogFile({ dir: config.logDir, retentionDays: 0 });
+  const source = sim ? "the built-in simulator" : "Binance";
+  const marketNames = enabled.map((m) => m.market).join(", ");
+  console.log(
+    `Recording ${symbols.length} symbols (${symbols.join(" ")}) on ${marketNames} from ${source} ` +
+      `for ${options.minutes} min into ${dir}/ (Ctrl-C stops early)`,
+  );
+  try {
+    const run = await record(config, consoleLogger({ also: logFile }), options.minutes * 60_000, sim);
+    const markets: RecordedMarket[] = enabled.map((m) => ({
+      market: m.market,
+      symbols: m.symbols,
+      tables: tablesOfStreams(m.streams),
+    }));
+    const files = await listRecordedFiles(config.dataDir, config.kvPath);
+    const { summary, csvFiles } = await writeCsvAndSummarize(
+      dir,
+      config.dataDir,
+      files.entries,
+      markets,
+      config.orderbookTopLevels,
+    );
+    const text = [
+      `Quick test: ${symbols.length} symbols from ${source}, ${
+        run.seconds.toFixed(1)
+      } s recorded (${run.why}).`,
+      `In ${dir}/: data/ (Parquet), csv/, logs/, summary.txt`,
+      "",
+      summary.format(markets, csvFiles),
+      "",
+      `Any table as CSV, JSON lines or Parquet: deno task export --data-dir ${dir}/data --table T --symbol S`,
+    ].join("\n");
+    await Deno.writeTextFile(join(dir, "summary.txt"), text + "\n");
+    console.log(`\n${text}`);
+    return 0;
+  } catch (err) {
+    console.error(`quick: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  } finally {
+    await sim?.close();
+    await logFile.close();
+  }
+}
+
+/**
+ * Runs the collector assembly of `deno task start` (lib/app.ts) for `ms` or until Ctrl-C, then stops it
+ * cleanly (final flush) and closes the simulator, if any.
+ */
+async function record(
+  config: Config,
+  log: Logger,
+  ms: number,
+  sim: { close(): Promise<void> } | null,
+): Promise<{ why: string; seconds: number }> {
+  const stopRequest = new StopRequest();
+  try {
+    const app = await startApp(config, log, { env: Deno.env });
+    const startedMs = Date.now();
+    try {
+      const why = await stopRequest.after(ms);
+      log("info", "quick test: stopping", { why });
+      return { why, seconds: (Date.now() - startedMs) / 1000 };
+    } finally {
+      stopRequest.dispose();
+      await app.stop();
+      await sim?.close();
+    }
+  } finally {
+    stopRequest.dispose();
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
