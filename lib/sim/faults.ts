@@ -22,8 +22,8 @@
  *
  * A listing change applies at the first engine step `afterMs` after the simulator started (at once when absent
  * or past) and leaves the queue. `list` adds a TRADING symbol that starts producing data (`rate` book changes
- * per second, default the simulator's `rate`); `delist` and `halt` set BREAK or HALT and stop the symbol's
- * streams; `resume` sets TRADING again. Ground truth records each one, with its time (`truth.listings()`).
+ * per second); `delist` and `halt` set BREAK or HALT and stop the symbol's streams; `resume` sets TRADING
+ * again. Ground truth records each one, with its time (`truth.listings()`).
  */
 import type { Market } from "../binance/types.ts";
 import type { Prng } from "./prng.ts";
@@ -71,7 +71,7 @@ export interface ListingChange {
   symbol: string;
   /** Apply at the first step this long after the simulator started (default: the next step). */
   afterMs?: number;
-  /** `list` only: book changes per second (default: the simulator's `rate`). */
+  /** `list` only: book changes per second (default: the simulator's `rate` with a symbol list, else 300). */
   rate?: number;
 }
 

@@ -51,7 +51,7 @@ export interface SimulatorOptions {
   lifetimeMs?: number;
   /** Keep ground truth in memory (`sim.truth` queries). */
   truth?: boolean;
-  /** Keep only this many ms of truth events in memory (default: all; with `"all"`: 120 000). */
+  /** Keep only this many ms of truth events in memory (default: all; with `"all"`: 60 000). */
   truthWindowMs?: number;
   /** Also write ground truth as JSON lines to this file. */
   truthFile?: string;
@@ -164,7 +164,7 @@ class SimulatorServer implements Simulator {
     this.#recordTruth = options.truth === true || this.#truthFile !== null;
     this.truth = new GroundTruth({
       memory: options.truth === true,
-      windowMs: options.truthWindowMs ?? (whole ? 120_000 : undefined),
+      windowMs: options.truthWindowMs ?? (whole ? 60_000 : undefined),
       sink: this.#truthFile === null ? undefined : (line) => this.#truthLines.push(line),
     });
     if (this.#recordTruth) {

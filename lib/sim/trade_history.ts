@@ -1,7 +1,8 @@
 /**
  * The aggregate-trade history of one (market, symbol), for REST `aggTrades`: ids are consecutive and times are
- * non-decreasing, so both lookups are index arithmetic or a binary search. The oldest half is dropped when the
- * history reaches its limit, bounding memory in long or firehose runs.
+ * non-decreasing, so both lookups are index arithmetic or a binary search. Trades are kept in columns of typed
+ * arrays (about 35 bytes a trade, a seventh of an event object), so a whole simulated market's history stays
+ * small; the oldest half is dropped when the history reaches its limit, bounding memory in long or firehose runs.
  */
 import type { AggTradeEvent } from "./events.ts";
 
@@ -13,6 +14,17 @@ export interface AggTradeQuery {
   limit: number;
 }
 
+/** A stored aggregate trade: what REST `aggTrades` returns, in ticks and lots. */
+export interface StoredTrade {
+  aggId: number;
+  priceTicks: number;
+  lots: number;
+  firstTradeId: number;
+  lastTradeId: number;
+  tradeTime: number;
+  buyerMaker: boolean;
+}
+
 /**
  * Stored aggregate trades.
  *
@@ -20,12 +32,20 @@ export interface AggTradeQuery {
  * ```ts
  * const h = new TradeHistory(100_000);
  * h.add(event);
- * h.query({ fromId: event.aggId, limit: 10 }); // [event]
+ * h.query({ fromId: event.aggId, limit: 10 }); // [{ aggId: event.aggId, … }]
  * ```
  */
 export class TradeHistory {
-  readonly #trades: AggTradeEvent[] = [];
   readonly #limit: number;
+  /** Aggregate id of the trade at index 0. */
+  #firstAggId = 0;
+  #size = 0;
+  #price = new Float64Array(16);
+  #lots = new Float64Array(16);
+  #firstTradeId = new Float64Array(16);
+  #time = new Float64Array(16);
+  #fills = new Uint16Array(16);
+  #buyerMaker = new Uint8Array(16);
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -33,45 +53,85 @@ export class TradeHistory {
 
   /** Number of stored trades. */
   get size(): number {
-    return this.#trades.length;
+    return this.#size;
   }
 
   /** Appends a trade (ids must be consecutive). */
   add(trade: AggTradeEvent): void {
-    this.#trades.push(trade);
-    if (this.#trades.length > this.#limit) this.#trades.splice(0, this.#trades.length >> 1);
+    if (this.#size === 0) this.#firstAggId = trade.aggId;
+    if (this.#size === this.#price.length) this.#grow();
+    const i = this.#size++;
+    this.#price[i] = trade.priceTicks;
+    this.#lots[i] = trade.lots;
+    this.#firstTradeId[i] = trade.firstTradeId;
+    this.#time[i] = trade.tradeTime;
+    this.#fills[i] = trade.lastTradeId - trade.firstTradeId + 1;
+    this.#buyerMaker[i] = trade.buyerMaker ? 1 : 0;
+    if (this.#size > this.#limit) this.#dropOldest(this.#size >> 1);
   }
 
   /**
    * Binance semantics: `fromId` → trades from that id on; `startTime`/`endTime` → trades whose trade time is in
    * the range, oldest first; neither → the latest `limit` trades.
    */
-  query(q: AggTradeQuery): AggTradeEvent[] {
-    const all = this.#trades;
-    const first = all[0];
-    if (first === undefined) return [];
+  query(q: AggTradeQuery): StoredTrade[] {
+    const size = this.#size;
+    if (size === 0) return [];
     let from: number;
-    if (q.fromId !== undefined) from = Math.max(0, q.fromId - first.aggId);
+    if (q.fromId !== undefined) from = Math.max(0, q.fromId - this.#firstAggId);
     else if (q.startTime !== undefined) from = this.#firstAtOrAfter(q.startTime);
     else if (q.endTime !== undefined) from = Math.max(0, this.#firstAtOrAfter(q.endTime + 1) - q.limit);
-    else from = Math.max(0, all.length - q.limit);
-    const out: AggTradeEvent[] = [];
-    for (let i = from; i < all.length && out.length < q.limit; i++) {
-      const t = all[i]!;
-      if (q.endTime !== undefined && t.tradeTime > q.endTime) break;
-      if (q.startTime !== undefined && t.tradeTime < q.startTime) continue;
-      out.push(t);
+    else from = Math.max(0, size - q.limit);
+    const out: StoredTrade[] = [];
+    for (let i = from; i < size && out.length < q.limit; i++) {
+      const time = this.#time[i]!;
+      if (q.endTime !== undefined && time > q.endTime) break;
+      if (q.startTime !== undefined && time < q.startTime) continue;
+      const first = this.#firstTradeId[i]!;
+      out.push({
+        aggId: this.#firstAggId + i,
+        priceTicks: this.#price[i]!,
+        lots: this.#lots[i]!,
+        firstTradeId: first,
+        lastTradeId: first + this.#fills[i]! - 1,
+        tradeTime: time,
+        buyerMaker: this.#buyerMaker[i] === 1,
+      });
     }
     return out;
   }
 
+  #grow(): void {
+    const capacity = Math.min(this.#price.length * 2, this.#limit + 1);
+    const widen = <T extends Float64Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(capacity);
+      b.set(a);
+      return b;
+    };
+    this.#price = widen(this.#price, (n) => new Float64Array(n));
+    this.#lots = widen(this.#lots, (n) => new Float64Array(n));
+    this.#firstTradeId = widen(this.#firstTradeId, (n) => new Float64Array(n));
+    this.#time = widen(this.#time, (n) => new Float64Array(n));
+    this.#fills = widen(this.#fills, (n) => new Uint16Array(n));
+    this.#buyerMaker = widen(this.#buyerMaker, (n) => new Uint8Array(n));
+  }
+
+  #dropOldest(n: number): void {
+    for (
+      const column of [this.#price, this.#lots, this.#firstTradeId, this.#time, this.#fills, this.#buyerMaker]
+    ) {
+      column.copyWithin(0, n, this.#size);
+    }
+    this.#size -= n;
+    this.#firstAggId += n;
+  }
+
   #firstAtOrAfter(time: number): number {
-    const all = this.#trades;
     let lo = 0;
-    let hi = all.length;
+    let hi = this.#size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (all[mid]!.tradeTime < time) lo = mid + 1;
+      if (this.#time[mid]! < time) lo = mid + 1;
       else hi = mid;
     }
     return lo;
