@@ -730,6 +730,8 @@ export class Collector {
             plan: slot.plan.key,
             conn: connId,
             cause: info.cause.kind,
+            status: info.cause.kind === "error" ? info.cause.status : undefined,
+            retry: info.retry,
             reconnectInMs: info.reconnectInMs,
           });
           // The active socket died while a replacement is already up: let the replacement carry on alone.

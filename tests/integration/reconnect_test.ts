@@ -43,3 +43,32 @@ Deno.test("reconnect: a 3 s refusal (HTTP 503) is retried every 1–2 s and the 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("reconnect: a rate-limited upgrade (HTTP 429) waits 5–7.5 s between attempts, not a long-outage delay", async () => {
+  const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 10 });
+  const dataDir = await Deno.makeTempDir({ prefix: "reconnect-429-" });
+  const closes: { cause: unknown; retry: unknown; ms: unknown }[] = [];
+  const log: Logger = (_level, message, fields) => {
+    if (message === "disconnected" && fields?.market === "spot") {
+      closes.push({ cause: fields.cause, retry: fields.retry, ms: fields.reconnectInMs });
+    }
+  };
+  const app = await startApp(simConfig(sim, dataDir, { usdm: false, spotStreams: ["aggTrade"] }), log);
+  const spot = () => app.collector.status().find((m) => m.market === "spot")!.connections[0]!;
+  try {
+    await waitFor("subscribed", () => spot().state === "subscribed");
+    sim.faults.refuseConnectionsStatus = 429;
+    sim.faults.refuseConnectionsUntil = Date.now() + 3000;
+    sim.faults.disconnect = { market: "spot" };
+    await waitFor("subscribed again", () => closes.length >= 2 && spot().state === "subscribed", 30_000);
+    const refused = closes.filter((c) => c.retry === "throttled");
+    assert.ok(refused.length >= 1, `a 429 was met: ${JSON.stringify(closes)}`);
+    for (const c of refused) {
+      assert.ok(typeof c.ms === "number" && c.ms >= 5000 && c.ms <= 7500, `a throttled delay: ${c.ms}`);
+    }
+  } finally {
+    await app.stop();
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

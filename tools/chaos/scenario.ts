@@ -72,9 +72,11 @@ export function makeScenario(seed: number, durationMs: number): Scenario {
       () => f("delay diffs", { delayDiffs: { market, probability: between(0.01, 0.05), delayMs: 250 } }),
       () => {
         const refuseMs = Math.round(between(500, 4000));
-        return f(`disconnect + refuse ${refuseMs} ms`, {
+        const status = rng.chance(0.3) ? 429 : 503;
+        return f(`disconnect + refuse (${status}) ${refuseMs} ms`, {
           disconnect: { market },
           refuseConnectionsUntil: refuseMs, // made absolute when applied
+          refuseConnectionsStatus: status,
         }, refuseMs);
       },
       () =>
