@@ -16,3 +16,21 @@
 export function nowUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
+
+/** Where the collector reads the time (injected, so tests can drive it). */
+export interface Clock {
+  /** Microseconds since the epoch (see {@linkcode nowUs}). */
+  nowUs(): number;
+  /** Milliseconds since the epoch, for timers and schedules. */
+  nowMs(): number;
+}
+
+/**
+ * The system clock.
+ *
+ * @example
+ * ```ts
+ * systemClock.nowMs() - Date.now(); // 0
+ * ```
+ */
+export const systemClock: Clock = { nowUs, nowMs: () => Date.now() };

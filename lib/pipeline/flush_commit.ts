@@ -1,0 +1,276 @@
+/**
+ * The flush transaction: "the journal up to here is in these files". In one synchronous step each market's
+ * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows), its full state is
+ * journaled as a Checkpoint record, and the table buffers are taken: the taken rows are exactly those made from
+ * the records before the checkpoint. The buffers are then written as Parquet files and one atomic ledger commit
+ * records the checkpoint's position together with the files (and the gaps the rows hold). A crash before the
+ * commit replays from the previous checkpoint, and the files of this flush are orphans that recovery removes;
+ * a failure without a crash leaves everything for the next flush.
+ * @module
+ */
+import type { PlannedStream } from "../binance/stream_plan.ts";
+import type { Market } from "../binance/types.ts";
+import type { Clock } from "../clock.ts";
+import { GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
+import type { Checkpoint } from "../ledger/records.ts";
+import type { Logger } from "../log.ts";
+import { type JournalPosition, listSegments, segmentPath } from "../storage/journal.ts";
+import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
+import { archiveSegment } from "../storage/raw_archive.ts";
+import type { Row } from "../storage/tables.ts";
+import type { JournalKeeper } from "./journal_keeper.ts";
+import type { MarketNormalizer, StreamCount } from "./normalizer.ts";
+import { type JournalRecord, RecordKind } from "./records.ts";
+import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
+
+/** A market as the flush sees it. */
+export interface FlushMarket {
+  market: Market;
+  normalizer: MarketNormalizer;
+  /** Every stream recorded (coverage is kept for each, with or without messages). */
+  streams(): readonly PlannedStream[];
+}
+
+/** What the flush needs. */
+export interface FlushDeps {
+  markets: readonly FlushMarket[];
+  wal: JournalKeeper;
+  store: TableStore;
+  ledger: Ledger;
+  manifest: Manifest;
+  dataDir: string;
+  /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
+  keepRaw: boolean;
+  /** Journals a record and hands it to its normalizer. */
+  record(rec: JournalRecord): void;
+  log: Logger;
+  clock: Clock;
+  onFailed?(error: string): void;
+}
+
+/**
+ * `checksums.json` is rewritten whole, so after months of files a rewrite per flush would cost more disk writes
+ * than the data: it is mirrored at most this often, and at recovery and shutdown (the ledger is always current).
+ */
+const MIRROR_INTERVAL_MS = 5 * 60_000;
+const HOUR_US = 3_600_000_000;
+/** Flush results kept for status and the flush report. */
+const KEPT_RESULTS = 100;
+
+/** Runs flushes one at a time and keeps what they leave for the next one. */
+export class FlushCommitter {
+  /** Results of completed flushes (most recent last, bounded). */
+  readonly flushes: FlushResult[] = [];
+  /** Flushes that succeeded, and that failed. */
+  count = 0;
+  failures = 0;
+  /** Wall-clock time (ms) of the last flush start. */
+  lastStartMs: number;
+  #running: Promise<FlushResult | null> | null = null;
+  #checkpoint: Checkpoint | null = null;
+  #lastMirrorMs = -Infinity;
+  /** Gap rows written since the last commit, for the ledger. */
+  #gaps: { market: Market; gap: Row<"gaps"> }[] = [];
+  /** Gap rows of earlier commits recovered in full since the last commit. */
+  #recoveries: { market: Market; gap: Row<"gaps">; atUs: number }[] = [];
+  /** Files written by flushes whose commit has not succeeded yet. */
+  #uncommitted: ManifestEntry[] = [];
+  /** Start of the span the next flush's coverage covers. */
+  #spanStartUs: number;
+
+  constructor(private readonly d: FlushDeps, spanStartUs: number) {
+    this.#spanStartUs = spanStartUs;
+    this.lastStartMs = d.clock.nowMs();
+  }
+
+  /** Reads the committed checkpoint (before recovery) and where the next coverage span starts. */
+  async init(spanStartUs?: number): Promise<void> {
+    this.#checkpoint = await this.d.ledger.getCheckpoint();
+    if (spanStartUs !== undefined) this.#spanStartUs = spanStartUs;
+  }
+
+  /** A gap row was written: the commit that holds it records it in the ledger. */
+  gapWritten(market: Market, gap: Row<"gaps">): void {
+    this.#gaps.push({ market, gap });
+  }
+
+  /** A gap row of an earlier commit was recovered in full: the next commit marks it so. */
+  gapRecovered(market: Market, gap: Row<"gaps">): void {
+    this.#recoveries.push({ market, gap, atUs: this.d.clock.nowUs() });
+  }
+
+  /** The flush in progress, if any. */
+  get running(): Promise<FlushResult | null> | null {
+    return this.#running;
+  }
+
+  /** Flushes now (a concurrent call gets the running flush). Null when nothing was committed. */
+  flush(reason: string): Promise<FlushResult | null> {
+    if (this.#running) return this.#running;
+    this.#running = this.#flush(reason).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  /** Writes `checksums.json` from the in-memory manifest, which follows the ledger's files. */
+  async mirrorManifest(): Promise<void> {
+    this.#lastMirrorMs = this.d.clock.nowMs();
+    await this.d.manifest.save();
+  }
+
+  async #flush(reason: string): Promise<FlushResult | null> {
+    const { store, ledger, log, wal, clock } = this.d;
+    this.lastStartMs = clock.nowMs();
+    // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
+    if (wal.down) return null;
+    const atUs = clock.nowUs();
+    // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
+    // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
+    let position: JournalPosition | null = null;
+    for (const m of this.d.markets) {
+      this.d.record({
+        localUs: atUs,
+        market: m.market,
+        conn: 0,
+        kind: RecordKind.FlushMark,
+        symbol: "",
+        text: "",
+      });
+      const text = m.normalizer.exportState();
+      if (
+        !wal.append({
+          localUs: atUs,
+          market: m.market,
+          conn: 0,
+          kind: RecordKind.Checkpoint,
+          symbol: "",
+          text,
+        })
+      ) {
+        return null;
+      }
+      position ??= wal.writer.lastRecord;
+    }
+    const gaps = this.#gaps.splice(0);
+    const recoveries = this.#recoveries.splice(0);
+    const spanStartUs = this.#spanStartUs;
+    this.#spanStartUs = atUs;
+    const batch = store.take();
+    const putBack = () => {
+      this.#gaps.unshift(...gaps);
+      this.#recoveries.unshift(...recoveries);
+      this.#spanStartUs = spanStartUs;
+    };
+    // The checkpoint must be durable before the ledger points at it.
+    if (!(await wal.sync())) {
+      store.putBack(batch);
+      putBack();
+      return null;
+    }
+    // Message counts are keyed by their own hour, so taking them after the await only moves them between
+    // flushes of the same coverage.
+    const counts = this.d.markets.map((m) => ({ m, counts: m.normalizer.takeCounts() }));
+    let committed = false;
+    try {
+      let result: FlushResult;
+      try {
+        result = await store.write(batch);
+      } catch (err) {
+        if (err instanceof FlushError) this.#uncommitted.push(...err.written);
+        throw err;
+      }
+      const files = [...this.#uncommitted, ...result.files];
+      // Before the checkpoint: a crash in between replays these gaps, and adding a gap again is a no-op.
+      for (const g of gaps) await ledger.addGap(g.market, g.gap);
+      for (const r of recoveries) await this.#markRecovered(r);
+      if (!(await ledger.commitCheckpoint(this.#checkpoint, position!, files))) {
+        throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
+      }
+      committed = true;
+      this.#uncommitted = [];
+      this.#checkpoint = await ledger.getCheckpoint();
+      for (const e of files) this.d.manifest.add(e);
+      if (reason === "recovery" || clock.nowMs() - this.#lastMirrorMs >= MIRROR_INTERVAL_MS) {
+        await this.mirrorManifest();
+      }
+      await this.#recordCoverage(counts, spanStartUs, atUs);
+      await ledger.addFlush({
+        atUs,
+        files: files.length,
+        rows: result.rows,
+        bytes: result.bytes,
+        ms: result.ms,
+        reason,
+      });
+      this.flushes.push(result);
+      this.count++;
+      if (this.flushes.length > KEPT_RESULTS) this.flushes.shift();
+      log("info", "flushed", { reason, files: files.length, rows: result.rows, ms: Math.round(result.ms) });
+      await this.#pruneJournal(position!.segment);
+      return result;
+    } catch (err) {
+      // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
+      // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
+      this.failures++;
+      if (!committed) {
+        putBack();
+        for (const { m, counts: list } of counts) m.normalizer.putBackCounts(list);
+      }
+      this.d.onFailed?.(String(err));
+      log("error", "flush failed", { reason, error: String(err) });
+      return null;
+    }
+  }
+
+  /** Marks a gap row of an earlier commit recovered (its `backfilled` twin is in this flush). */
+  async #markRecovered(r: { market: Market; gap: Row<"gaps">; atUs: number }): Promise<void> {
+    const { symbol, stream, start_time, kind } = r.gap;
+    try {
+      await this.d.ledger.markRecovered(
+        { market: r.market, symbol, stream, startUs: start_time, kind },
+        r.atUs,
+        "backfilled from REST later",
+      );
+    } catch (err) {
+      // A gap the ledger never recorded (its run crashed before committing it) has nothing to mark.
+      if (!(err instanceof GapNotFoundError)) throw err;
+    }
+  }
+
+  /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour. */
+  async #recordCoverage(
+    counts: { m: FlushMarket; counts: StreamCount[] }[],
+    fromUs: number,
+    toUs: number,
+  ): Promise<void> {
+    for (const { m, counts: list } of counts) {
+      const byKey = new Map<string, number>();
+      for (const c of list) {
+        const key = `${c.symbol}\u0000${c.stream}\u0000${c.hourUs}`;
+        byKey.set(key, (byKey.get(key) ?? 0) + c.messages);
+      }
+      for (const ps of m.streams()) {
+        for (let hourUs = fromUs - fromUs % HOUR_US; hourUs < toUs; hourUs += HOUR_US) {
+          const messages = byKey.get(`${ps.symbol}\u0000${ps.stream}\u0000${hourUs}`) ?? 0;
+          await this.d.ledger.addCoverage(m.market, ps.symbol, ps.stream, hourUs, {
+            messages,
+            spanStartUs: Math.max(fromUs, hourUs),
+            spanEndUs: Math.min(toUs, hourUs + HOUR_US),
+          });
+        }
+      }
+    }
+  }
+
+  /** Segments before the committed checkpoint are in Parquet: delete them, or archive them with `keep_raw`. */
+  async #pruneJournal(before: number): Promise<void> {
+    const dir = this.d.wal.writer.dir;
+    for (const id of await listSegments(dir)) {
+      if (id >= before) continue;
+      const path = segmentPath(dir, id);
+      if (this.d.keepRaw) await archiveSegment(path, `${this.d.dataDir}/_raw`);
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+}

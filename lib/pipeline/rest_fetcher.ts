@@ -1,0 +1,111 @@
+/**
+ * The REST requests the normalizer asks for, for one market: depth snapshots (a book to sync) and backfill
+ * pages (rows missed on the socket). Every answer, or failure, is journaled as a record for the normalizer, so a
+ * replay sees exactly what the live run saw. Requests go through the weight-aware client: snapshots first,
+ * backfill behind them.
+ * @module
+ */
+import type { RestClient } from "../binance/rest.ts";
+import type { Market } from "../binance/types.ts";
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import { backfillHead, backfillRecordKind, type BackfillRequest } from "./backfill.ts";
+import { type JournalRecord, RecordKind } from "./records.ts";
+
+/** What the fetcher needs from the collector. */
+export interface FetcherDeps {
+  market: Market;
+  rest: RestClient;
+  /** REST depth snapshot limit valid for the market. */
+  depthLimit: number;
+  record(rec: JournalRecord): void;
+  /** True once the collector stops: answers are then dropped (the stop's gap rows cover the holes). */
+  stopping(): boolean;
+  /** Whether a symbol's book is synced (a failed snapshot is retried only while it is not). */
+  synced(symbol: string): boolean;
+  log: Logger;
+  clock: Clock;
+  /** Delay before a failed snapshot request is retried. @default 2000 */
+  snapshotRetryMs?: number;
+}
+
+/** Snapshot and backfill requests of one market. */
+export class RestFetcher {
+  /** Symbols with a snapshot request in flight. */
+  readonly #fetching = new Set<string>();
+  readonly #retries = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(private readonly d: FetcherDeps) {}
+
+  /** Fetches a depth snapshot for `symbol` (one at a time per symbol), retrying a failure until synced. */
+  snapshot(symbol: string): void {
+    const { market, rest, record, clock } = this.d;
+    if (this.d.stopping() || this.#fetching.has(symbol)) return;
+    this.#fetching.add(symbol);
+    rest.depth(symbol, this.d.depthLimit).then(
+      ({ text }) => {
+        this.#fetching.delete(symbol);
+        if (this.d.stopping()) return;
+        record({ localUs: clock.nowUs(), market, conn: 0, kind: RecordKind.Snapshot, symbol, text });
+      },
+      (err) => {
+        this.#fetching.delete(symbol);
+        if (this.d.stopping()) return;
+        this.d.log("warn", "snapshot request failed", { market, symbol, error: String(err) });
+        const retry = setTimeout(() => {
+          this.#retries.delete(retry);
+          if (!this.d.synced(symbol)) this.snapshot(symbol);
+        }, this.d.snapshotRetryMs ?? 2000);
+        this.#retries.add(retry);
+      },
+    );
+  }
+
+  /**
+   * Fetches one page of rows missed on the socket and journals the answer, or the failure, for the normalizer
+   * (which asks for the next page).
+   */
+  backfill(req: BackfillRequest): void {
+    const { market, rest, record, clock } = this.d;
+    if (this.d.stopping()) return;
+    const call = req.kind === "trades"
+      ? rest.aggTrades({ symbol: req.symbol, fromId: req.fromId, limit: 1000 })
+      : rest.klines({
+        symbol: req.symbol,
+        interval: req.interval,
+        startTime: req.fromOpenMs,
+        endTime: req.toOpenMs,
+        limit: 1000,
+      });
+    const journal = (failed: boolean, text: string) =>
+      record({
+        localUs: clock.nowUs(),
+        market,
+        conn: 0,
+        kind: backfillRecordKind(req),
+        symbol: req.symbol,
+        text: `${backfillHead(req, failed)}\n${text}`,
+      });
+    call.then(
+      ({ text }) => {
+        if (!this.d.stopping()) journal(false, text);
+      },
+      (err) => {
+        if (this.d.stopping()) return;
+        this.d.log("warn", "backfill failed", {
+          market,
+          symbol: req.symbol,
+          kind: req.kind,
+          error: String(err),
+        });
+        journal(true, String(err));
+      },
+    );
+  }
+
+  /** Cancels pending retries (the REST client itself is closed by its owner). */
+  close(): void {
+    for (const t of this.#retries) clearTimeout(t);
+    this.#retries.clear();
+  }
+}
