@@ -196,15 +196,16 @@ class CsvSet {
       const path = `csv/${this.market}/${symbol}_${this.table}.csv`;
       w = { path, out: new LineWriter(await openFileSink(join(this.dir, path)), 1 << 16), rows: 0 };
       this.#writers.set(symbol, w);
-      await w.out.line(csvHeader(this.columns));
+      w.out.add(csvHeader(this.columns));
     }
     return w;
   }
 
   async row(symbol: string, row: Record<string, unknown>): Promise<void> {
     const w = await this.writer(symbol);
-    await w.out.line(csvLine(this.columns, row));
+    w.out.add(csvLine(this.columns, row));
     w.rows++;
+    await w.out.flushIfFull();
   }
 
   async commit(): Promise<CsvFile[]> {

@@ -103,12 +103,13 @@ async function writeText<N extends TableName>(
 ): Promise<number> {
   const columns = textColumns(table);
   const out = new LineWriter(sink);
-  if (format === "csv") await out.line(csvHeader(columns));
+  if (format === "csv") out.add(csvHeader(columns));
   const line = format === "csv" ? csvLine : jsonLine;
   let rows = 0;
   for await (const batch of batches) {
-    for (const row of batch) await out.line(line(columns, row));
+    for (const row of batch) out.add(line(columns, row));
     rows += batch.length;
+    await out.flushIfFull();
   }
   await out.flush();
   return rows;

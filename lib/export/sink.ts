@@ -80,7 +80,10 @@ export function stdoutSink(): ByteSink {
   };
 }
 
-/** Lines of text into a sink, encoded and written in chunks of about `chunkChars` characters. */
+/**
+ * Lines of text into a sink, encoded and written in chunks: {@linkcode add} only queues (no promise per line),
+ * {@linkcode flushIfFull} writes once about `chunkChars` characters are queued.
+ */
 export class LineWriter {
   readonly #encoder = new TextEncoder();
   #pending: string[] = [];
@@ -88,17 +91,21 @@ export class LineWriter {
 
   constructor(readonly sink: ByteSink, readonly chunkChars = 1 << 20) {}
 
-  /** Adds one line (a line break is appended); writes when the chunk is full. */
-  async line(text: string): Promise<void> {
-    this.#pending.push(text, "\n");
+  /** Queues one line (a line break is appended). */
+  add(text: string): void {
+    this.#pending.push(text);
     this.#pendingChars += text.length + 1;
+  }
+
+  /** Writes what is queued if it is a chunk's worth. */
+  async flushIfFull(): Promise<void> {
     if (this.#pendingChars >= this.chunkChars) await this.flush();
   }
 
-  /** Writes what is pending. */
+  /** Writes what is queued. */
   async flush(): Promise<void> {
     if (this.#pending.length === 0) return;
-    const text = this.#pending.join("");
+    const text = this.#pending.join("\n") + "\n";
     this.#pending = [];
     this.#pendingChars = 0;
     await this.sink.write(this.#encoder.encode(text));

@@ -46,10 +46,8 @@ export function textColumns(table: TableName, options: TextColumnOptions = {}): 
     const name = c.name;
     if (c.type === "timestamp") {
       out.push({ header: name, value: (r) => r[name] as number | null });
-      out.push({
-        header: `${name}_iso`,
-        value: (r) => r[name] == null ? null : isoMicros(r[name] as number),
-      });
+      const iso = isoFormatter();
+      out.push({ header: `${name}_iso`, value: (r) => r[name] == null ? null : iso(r[name] as number) });
     } else if (c.type === "list_float64" && options.levels !== undefined) {
       // All list columns are spread at the place of the first one, level by level.
       if (name !== lists[0]) continue;
@@ -71,8 +69,26 @@ export function textColumns(table: TableName, options: TextColumnOptions = {}): 
 /** One CSV cell (RFC 4180): null is empty, a list is its JSON array, quoted when it holds `,` `"` or a newline. */
 export function csvCell(value: TextValue): string {
   if (value === null) return "";
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  const text = typeof value === "string" ? value : JSON.stringify(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * {@linkcode isoMicros} for one column: rows come in time order, so consecutive times mostly share their
+ * second, whose text is made once.
+ */
+function isoFormatter(): (us: number) => string {
+  let second = NaN;
+  let prefix = "";
+  return (us) => {
+    const s = Math.floor(us / 1_000_000);
+    if (s !== second) {
+      second = s;
+      prefix = isoMicros(s * 1_000_000).slice(0, 20);
+    }
+    return prefix + String(us - s * 1_000_000).padStart(6, "0") + "Z";
+  };
 }
 
 /** The CSV header line of `columns` (no line break). */
