@@ -111,8 +111,9 @@ async function main(): Promise<void> {
   log("info", "starting", { version: VERSION, config: args.configPath, dataDir: config.dataDir });
   let sim: Awaited<ReturnType<typeof startSimulator>> | null = null;
   if (args.demo) {
+    const all = Object.values(config.markets).some((m) => m.enabled && m.all !== null);
     const symbols = [...new Set([...config.markets.spot.symbols, ...config.markets.usdm.symbols])];
-    sim = await startSimulator({ symbols });
+    sim = await startSimulator({ symbols: all ? "all" : symbols });
     config = demoConfig(config, { spot: sim.spot, usdm: sim.usdm });
     log("info", "demo: recording the built-in simulator", {
       spot: sim.spot.restUrl,
@@ -136,8 +137,13 @@ async function main(): Promise<void> {
   const app = await startApp(config, log, { env: Deno.env, onAlert: alert });
   const { collector, ledger, manifest } = app;
   const stopping = new AbortController();
-  const markets = Object.values(config.markets).filter((m) => m.enabled)
-    .map((m) => ({ market: m.market, symbols: m.symbols }));
+  // Read when used: with `symbols: all` the recorded symbols change.
+  const markets = Object.values(config.markets).filter((m) => m.enabled).map((m) => ({
+    market: m.market,
+    get symbols() {
+      return collector.symbolsOf(m.market);
+    },
+  }));
   telegram = startTelegram({
     token: config.telegramToken?.reveal(),
     chatIds: config.telegramChatIds,
@@ -233,8 +239,13 @@ async function main(): Promise<void> {
       rest: usdmRest,
       journal: collectorJournal(collector, "usdm"),
       history: new FileFundingHistory(manifest),
-      symbols: usdm.symbols,
-      markPriceSymbols: symbolsWithoutMarkPrice({ symbols: usdm.symbols, streams: usdm.streams }),
+      // Read at each run: with `symbols: all` the recorded symbols change.
+      get symbols() {
+        return collector.symbolsOf("usdm");
+      },
+      get markPriceSymbols() {
+        return symbolsWithoutMarkPrice({ symbols: collector.symbolsOf("usdm"), streams: usdm.streams });
+      },
       log,
     };
   }

@@ -85,6 +85,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         market: m.market,
         wsUrl: m.wsUrl,
         symbols: m.symbols,
+        all: m.all,
         streams: m.streams,
         depthLimit: m.depthLimit,
         rest,

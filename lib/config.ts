@@ -10,6 +10,7 @@
 import { isScalar, LineCounter, parseDocument } from "yaml";
 import { DEFAULT_REST_URLS, DEFAULT_WS_URLS, depthLimitFor } from "./binance/endpoints.ts";
 import { type Market, MARKETS } from "./binance/types.ts";
+import type { SymbolFilter } from "./binance/universe.ts";
 import {
   boolean,
   ConfigError,
@@ -19,6 +20,7 @@ import {
   integer,
   InvalidConfigError,
   list,
+  number,
   oneOrList,
   optional,
   type Reader,
@@ -34,6 +36,7 @@ import { DEFAULT_STREAMS, exclusiveGroup, streamProblem } from "./config/streams
 import { resolveTelegramToken } from "./config/telegram_token.ts";
 
 export { ConfigError, InvalidConfigError } from "./config/reader.ts";
+export type { SymbolFilter } from "./binance/universe.ts";
 export { Secret } from "./config/secret.ts";
 
 /** One market's resolved settings. */
@@ -44,7 +47,10 @@ export interface MarketConfig {
   readonly restUrl: string;
   /** WebSocket base URL, no trailing slash (USD-M adds `/public` or `/market`). */
   readonly wsUrl: string;
+  /** The symbols to record; empty with `all` (the collector reads them from exchangeInfo). */
   readonly symbols: readonly string[];
+  /** Set with `symbols: all`: which of the market's symbols to record. */
+  readonly all: SymbolFilter | null;
   /** Stream kinds per symbol, e.g. `depth@100ms`, `kline_1m`. */
   readonly streams: readonly string[];
   /** REST depth snapshot `limit` valid on this market. */
@@ -53,6 +59,7 @@ export interface MarketConfig {
 
 /** The whole resolved configuration (frozen; defaults applied). */
 export interface Config {
+  /** The top-level `symbols` (a list, or `all` as an empty list: see each market's `all`). */
   readonly symbols: readonly string[];
   readonly flushIntervalSec: number;
   readonly dataDir: string;
@@ -119,7 +126,30 @@ const symbol: Reader<string> = refine(text({ nonEmpty: true }), (s, at) => {
   return s.toUpperCase();
 });
 
-const symbols = list(symbol, { nonEmpty: true, unique: true });
+const symbolList = list(symbol, { nonEmpty: true, unique: true });
+
+/** A list of symbols, or `all` (every symbol the market trades, see {@link SymbolFilter}). */
+const symbols: Reader<string[] | "all"> = (at) =>
+  isScalar(at.node) && typeof at.node.value === "string" && at.node.value.toLowerCase() === "all"
+    ? "all"
+    : symbolList(at);
+
+/** A quote asset: upper-cased, letters and digits. */
+const asset: Reader<string> = refine(
+  text({ nonEmpty: true }),
+  (s, at) =>
+    /^[\p{L}\p{N}]+$/u.test(s)
+      ? s.toUpperCase()
+      : at.fail(`asset "${s}" may contain only letters and digits`),
+);
+
+const FILTER_FIELDS = {
+  quote_assets: field(list(asset, { unique: true }), [] as string[], { nullable: true }),
+  include: field(list(symbol, { unique: true }), [] as string[], { nullable: true }),
+  exclude: field(list(symbol, { unique: true }), [] as string[], { nullable: true }),
+  min_quote_volume: field(number({ min: 0 }), 0),
+  refresh_interval: field(integer({ min: 10, max: 86_400 }), 300),
+};
 
 /** An absolute URL with one of `schemes`, no query, fragment or credentials; a trailing slash is stripped. */
 function url(schemes: readonly string[]): Reader<string> {
@@ -185,6 +215,7 @@ function marketFields(market: Market) {
     rest_url: optional(url(["https:", "http:"])),
     ws_url: optional(url(["wss:", "ws:"])),
     symbols: optional(symbols),
+    symbol_filter: optional(section(FILTER_FIELDS)),
     streams: optional(streams(market)),
   };
 }
@@ -217,7 +248,8 @@ const STATUS_FIELDS = {
 
 /** Every top-level key: how it is read and its default. */
 const SCHEMA = {
-  symbols: field(symbols, ["BTCUSDT", "ETHUSDT"]),
+  symbols: field(symbols, ["BTCUSDT", "ETHUSDT"] as string[] | "all"),
+  symbol_filter: field(section(FILTER_FIELDS), defaultsOf(FILTER_FIELDS), { nullable: true }),
   flush_interval: field(integer({ min: 1 }), 60),
   data_dir: field(text({ nonEmpty: true }), "data"),
   log_dir: field(text({ nonEmpty: true }), "logs"),
@@ -270,7 +302,8 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
       enabled: m === "usdm" ? useFutures : r.enabled ?? true,
       restUrl: r.rest_url ?? DEFAULT_REST_URLS[m],
       wsUrl: r.ws_url ?? DEFAULT_WS_URLS[m],
-      symbols: r.symbols ?? raw.symbols,
+      symbols: symbolsOf(r.symbols ?? raw.symbols),
+      all: (r.symbols ?? raw.symbols) === "all" ? filterOf(r.symbol_filter ?? raw.symbol_filter) : null,
       streams: r.streams ?? DEFAULT_STREAMS[m],
       // orderbook_depth is within [5, 5000], so every market has a valid limit at or below it.
       depthLimit: depthLimitFor(m, raw.orderbook_depth)!,
@@ -282,8 +315,17 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
       "no market is enabled",
     );
   }
+  for (const m of MARKETS) {
+    const r = raw.markets[m];
+    if (r.symbol_filter !== undefined && (r.symbols ?? raw.symbols) !== "all") {
+      failAt(`markets.${m}.symbol_filter`, `applies only with symbols: all`);
+    }
+  }
+  if (src.keyLines.has("symbol_filter") && !MARKETS.some((m) => markets[m].all !== null)) {
+    failAt("symbol_filter", "applies only with symbols: all");
+  }
   return {
-    symbols: raw.symbols,
+    symbols: symbolsOf(raw.symbols),
     flushIntervalSec: raw.flush_interval,
     dataDir: raw.data_dir,
     logDir: raw.log_dir,
@@ -311,6 +353,20 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
       flushReport: raw.telegram.flush_report,
     },
     status: { enabled: raw.status.enabled, hostname: raw.status.hostname, port: raw.status.port },
+  };
+}
+
+function symbolsOf(v: string[] | "all"): string[] {
+  return v === "all" ? [] : v;
+}
+
+function filterOf(f: Values<typeof FILTER_FIELDS>): SymbolFilter {
+  return {
+    quoteAssets: f.quote_assets,
+    include: f.include,
+    exclude: f.exclude,
+    minQuoteVolume: f.min_quote_volume,
+    refreshSec: f.refresh_interval,
   };
 }
 

@@ -12,7 +12,8 @@ export type EndpointName =
   | "aggTrades"
   | "klines"
   | "premiumIndex"
-  | "fundingRate";
+  | "fundingRate"
+  | "ticker24h";
 
 /**
  * How an endpoint's request weight is computed:
@@ -66,6 +67,11 @@ export const ENDPOINTS: Readonly<Record<Market, Readonly<Partial<Record<Endpoint
     time: { path: "/api/v3/time", weight: fixed(1) },
     aggTrades: { path: "/api/v3/aggTrades", weight: fixed(4) },
     klines: { path: "/api/v3/klines", weight: fixed(2) },
+    // All symbols (no `symbol`): 80; one symbol: 2.
+    ticker24h: {
+      path: "/api/v3/ticker/24hr",
+      weight: { kind: "bySymbol", withSymbol: 2, withoutSymbol: 80 },
+    },
   },
   usdm: {
     depth: {
@@ -97,6 +103,10 @@ export const ENDPOINTS: Readonly<Record<Market, Readonly<Partial<Record<Endpoint
     premiumIndex: {
       path: "/fapi/v1/premiumIndex",
       weight: { kind: "bySymbol", withSymbol: 1, withoutSymbol: 10 },
+    },
+    ticker24h: {
+      path: "/fapi/v1/ticker/24hr",
+      weight: { kind: "bySymbol", withSymbol: 1, withoutSymbol: 40 },
     },
     // No REQUEST_WEIGHT: it shares 500 per 5 min per IP with /fapi/v1/fundingInfo instead.
     fundingRate: { path: "/fapi/v1/fundingRate", weight: fixed(0), extraBudget: "fundingRate" },

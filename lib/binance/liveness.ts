@@ -73,12 +73,15 @@ const RESUMED = 2;
  * ```
  */
 export class StreamLiveness {
-  readonly #thresholdUs: Float64Array;
+  /** Threshold of each stream (0 = not monitored, or retired). */
+  #thresholdUs: Float64Array;
+  /** Threshold of each stream while it is recorded (a retired stream gets it back when it returns). */
+  #baseUs: Float64Array;
   /** max(last arrival, arm time): the reference for staleness. */
-  readonly #lastUs: Float64Array;
-  readonly #seenUs: Float64Array;
-  readonly #resumedUs: Float64Array;
-  readonly #state: Uint8Array;
+  #lastUs: Float64Array;
+  #seenUs: Float64Array;
+  #resumedUs: Float64Array;
+  #state: Uint8Array;
 
   /** @param thresholdsMs per stream index, null = not monitored */
   constructor(thresholdsMs: readonly (number | null)[]) {
@@ -93,10 +96,54 @@ export class StreamLiveness {
       }
       this.#thresholdUs[i] = t === null ? 0 : t * 1000;
     }
+    this.#baseUs = this.#thresholdUs.slice();
     this.#lastUs = new Float64Array(n).fill(NaN);
     this.#seenUs = new Float64Array(n).fill(NaN);
     this.#resumedUs = new Float64Array(n).fill(NaN);
     this.#state = new Uint8Array(n);
+  }
+
+  /**
+   * Tracks streams added to the plan (their indexes follow the tracked ones), armed at `nowUs`.
+   *
+   * @throws {RangeError} if an index does not follow on.
+   */
+  add(streams: readonly PlannedStream[], nowUs: number, overrides?: StaleThresholds): void {
+    const n0 = this.size;
+    const n = n0 + streams.length;
+    streams.forEach((ps, i) => {
+      if (ps.index !== n0 + i) {
+        throw new RangeError(`Cannot track stream ${ps.name}: index ${ps.index}, expected ${n0 + i}`);
+      }
+    });
+    const grow = <T extends Float64Array | Uint8Array>(a: T, fill: number): T => {
+      const b = new (a.constructor as { new (n: number): T })(n).fill(fill) as T;
+      b.set(a);
+      return b;
+    };
+    this.#thresholdUs = grow(this.#thresholdUs, 0);
+    this.#baseUs = grow(this.#baseUs, 0);
+    this.#lastUs = grow(this.#lastUs, NaN);
+    this.#seenUs = grow(this.#seenUs, NaN);
+    this.#resumedUs = grow(this.#resumedUs, NaN);
+    this.#state = grow(this.#state, FRESH);
+    for (const ps of streams) {
+      const t = staleAfterMs(ps, overrides);
+      this.#thresholdUs[ps.index] = this.#baseUs[ps.index] = t === null ? 0 : t * 1000;
+      this.#arm(ps.index, nowUs);
+    }
+  }
+
+  /** Stops watching a stream whose symbol no longer trades (its silence is not a fault). */
+  retire(index: number): void {
+    this.#thresholdUs[index] = 0;
+    this.#state[index] = FRESH;
+  }
+
+  /** Watches a retired stream again (its symbol trades again), from `nowUs`. */
+  revive(index: number, nowUs: number): void {
+    this.#thresholdUs[index] = this.#baseUs[index]!;
+    this.#lastUs[index] = Math.max(this.#lastUs[index]! || 0, nowUs);
   }
 
   /** Builds a tracker for a plan's streams with {@link staleAfterMs} thresholds. */

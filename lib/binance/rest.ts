@@ -28,8 +28,10 @@ import {
   parseKlines,
   parsePremiumIndex,
   parseServerTime,
+  parseTickers24h,
   type PremiumIndex,
   type RestKline,
+  type Ticker24h,
 } from "./rest_parse.ts";
 import { backoffDelay, retryAfterMs, SlidingBudget, WeightWindow } from "./rest_pacing.ts";
 import type { DepthSnapshot, Market } from "./types.ts";
@@ -309,6 +311,12 @@ export class RestClient {
   async premiumIndex(symbol?: string, opts?: CallOptions): Promise<RestResult<PremiumIndex[]>> {
     const { text } = await this.#call("premiumIndex", { symbol }, "normal", opts);
     return { text, value: parsePremiumIndex(text) };
+  }
+
+  /** Rolling 24 h statistics of every symbol (spot weight 80, USD-M 40): their quote volume. */
+  async tickers24h(opts?: CallOptions): Promise<RestResult<Ticker24h[]>> {
+    const { text } = await this.#call("ticker24h", {}, "normal", opts);
+    return { text, value: parseTickers24h(text) };
   }
 
   /** USD-M funding-rate history (its own budget: 500 requests per 5 min). */

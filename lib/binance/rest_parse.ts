@@ -20,10 +20,25 @@ export interface RateLimit {
   limit: number;
 }
 
+/** One exchangeInfo symbol: its trading status and assets (`""` where Binance leaves an asset out). */
+export interface ExchangeSymbol {
+  symbol: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+}
+
 /** The parts of exchangeInfo the collector uses. */
 export interface ExchangeInfo {
   rateLimits: RateLimit[];
-  symbols: { symbol: string; status: string }[];
+  symbols: ExchangeSymbol[];
+}
+
+/** One symbol's rolling 24 h statistics, as far as the collector uses them. */
+export interface Ticker24h {
+  symbol: string;
+  /** Traded volume in the quote asset. */
+  quoteVolume: number;
 }
 
 /** A REST kline row (`[openTime, o, h, l, c, v, closeTime, q, n, V, Q, ignore]`). */
@@ -130,9 +145,23 @@ export function parseExchangeInfo(text: string): ExchangeInfo {
   });
   const symbols = array(p.symbols, "exchangeInfo.symbols").map((s, i) => {
     const o = object(s, `exchangeInfo.symbols[${i}]`);
-    return { symbol: str(o.symbol, "symbol"), status: str(o.status, "status") };
+    return {
+      symbol: str(o.symbol, "symbol"),
+      status: str(o.status, "status"),
+      baseAsset: typeof o.baseAsset === "string" ? o.baseAsset : "",
+      quoteAsset: typeof o.quoteAsset === "string" ? o.quoteAsset : "",
+    };
   });
   return { rateLimits, symbols };
+}
+
+/** Parses a `ticker/24hr` body: one object (with a symbol) or an array (without). */
+export function parseTickers24h(text: string): Ticker24h[] {
+  const v = json(text, "ticker/24hr");
+  return (Array.isArray(v) ? v : [v]).map((e, i) => {
+    const o = object(e, `ticker/24hr[${i}]`);
+    return { symbol: str(o.symbol, "ticker.symbol"), quoteVolume: dec(o.quoteVolume, "ticker.quoteVolume") };
+  });
 }
 
 /** Parses a `/time` body to the server time in ms. */

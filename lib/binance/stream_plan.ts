@@ -61,6 +61,8 @@ export interface StreamPlan {
   connections: readonly ConnectionPlan[];
   /** Combined-stream name → stream, for routing frames by their `stream` field. */
   routes: ReadonlyMap<string, PlannedStream>;
+  /** What the plan was made from, so that {@link extendPlan} adds symbols the same way. */
+  readonly source: MarketStreamConfig & { readonly maxStreamsPerConnection: number };
 }
 
 /** The config cannot be turned into a valid subscription plan. */
@@ -199,11 +201,39 @@ export function planStreams(config: MarketStreamConfig, options: PlanOptions = {
       `Cannot plan streams as 'maxStreamsPerConnection' must be an integer in 1..${MAX_STREAMS_PER_CONNECTION}: current value is ${max}`,
     );
   }
-  const { market } = config;
-  const kinds = config.streams.map((s) => ({ stream: s, ...parseStream(s, market) }));
-  const streams: PlannedStream[] = [];
-  const routes = new Map<string, PlannedStream>();
-  for (const symbol of config.symbols) {
+  const plan: StreamPlan = {
+    market: config.market,
+    streams: [],
+    connections: [],
+    routes: new Map(),
+    source: { ...config, symbols: [], maxStreamsPerConnection: max },
+  };
+  extendPlan(plan, config.symbols);
+  return plan;
+}
+
+/**
+ * Adds the streams of `symbols` that the plan does not have yet (a symbol planned before is skipped), on new
+ * connections after the existing ones (keys count on per route, so the same additions in the same order give
+ * the same plan: a journal replay rebuilds it). Returns the new connections.
+ *
+ * @example
+ * ```ts
+ * const plan = planStreams({ market: "spot", wsUrl: "wss://x", symbols: ["BTCUSDT"], streams: ["aggTrade"] });
+ * extendPlan(plan, ["ETHUSDT"]).map((c) => c.key); // ["spot/stream/1"]
+ * ```
+ */
+export function extendPlan(plan: StreamPlan, symbols: readonly string[]): ConnectionPlan[] {
+  const { market, wsUrl } = plan.source;
+  const max = plan.source.maxStreamsPerConnection;
+  const kinds = plan.source.streams.map((s) => ({ stream: s, ...parseStream(s, market) }));
+  const dup = plan.source.streams.find((s, i) => plan.source.streams.indexOf(s) !== i);
+  if (dup !== undefined) throw new StreamPlanError(`Cannot plan ${market} stream "${dup}": listed twice`);
+  const streams = plan.streams as PlannedStream[];
+  const routes = plan.routes as Map<string, PlannedStream>;
+  const added: PlannedStream[] = [];
+  const seen = new Set<string>();
+  for (const symbol of symbols) {
     // `@` and `/` would corrupt stream names and URLs; whitespace is never part of a Binance symbol.
     if (symbol === "" || /[@/\s]/u.test(symbol)) {
       throw new StreamPlanError(
@@ -211,33 +241,42 @@ export function planStreams(config: MarketStreamConfig, options: PlanOptions = {
       );
     }
     const lower = asciiLower(symbol);
+    if (seen.has(lower)) {
+      throw new StreamPlanError(`Cannot plan ${market} stream "${lower}@${kinds[0]?.stream}": listed twice`);
+    }
+    seen.add(lower);
     for (const { stream, kind, param } of kinds) {
       const name = `${lower}@${stream}`;
-      if (routes.has(name)) throw new StreamPlanError(`Cannot plan ${market} stream "${name}": listed twice`);
+      if (routes.has(name)) continue; // planned before (a symbol that trades again)
       const planned: PlannedStream = { index: streams.length, name, symbol, stream, kind, param };
       streams.push(planned);
       routes.set(name, planned);
+      added.push(planned);
     }
   }
   const byRoute = new Map<Route, PlannedStream[]>();
-  for (const s of streams) {
+  for (const s of added) {
     const route = routeOf(market, s.kind);
     const list = byRoute.get(route);
     if (list === undefined) byRoute.set(route, [s]);
     else list.push(s);
   }
-  const connections: ConnectionPlan[] = [];
+  const connections = plan.connections as ConnectionPlan[];
+  const fresh: ConnectionPlan[] = [];
   for (const [route, list] of byRoute) {
-    const url = endpointUrl(config.wsUrl, route);
-    for (let at = 0, n = 0; at < list.length; at += max, n++) {
-      connections.push({
+    const url = endpointUrl(wsUrl, route);
+    let n = connections.filter((c) => c.route === route).length;
+    for (let at = 0; at < list.length; at += max, n++) {
+      const c: ConnectionPlan = {
         key: `${market}/${route ?? "stream"}/${n}`,
         market,
         route,
         url,
         streams: list.slice(at, at + max),
-      });
+      };
+      connections.push(c);
+      fresh.push(c);
     }
   }
-  return { market, streams, connections, routes };
+  return fresh;
 }

@@ -135,6 +135,19 @@ export function integer(range: { min?: number; max?: number } = {}): Reader<numb
   };
 }
 
+/** A finite number in `[min, max]`. */
+export function number(range: { min?: number; max?: number } = {}): Reader<number> {
+  return (at) => {
+    const n = isScalar(at.node) ? at.node.value : undefined;
+    if (typeof n !== "number" || !Number.isFinite(n)) {
+      return at.fail(`expected a number, got ${shown(at.node)}`);
+    }
+    if (range.min !== undefined && n < range.min) return at.fail(`must be at least ${range.min}, got ${n}`);
+    if (range.max !== undefined && n > range.max) return at.fail(`must be at most ${range.max}, got ${n}`);
+    return n;
+  };
+}
+
 /** `true` or `false` (YAML 1.2: `yes`/`no`/`on` are strings, and rejected with a hint). */
 export const boolean: Reader<boolean> = (at) => {
   const v = isScalar(at.node) ? at.node.value : undefined;

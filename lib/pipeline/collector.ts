@@ -11,6 +11,7 @@ import { ConnectBudget, type ReconnectPolicy } from "../binance/reconnect_policy
 import type { RestClient } from "../binance/rest.ts";
 import { planStreams, type StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
+import type { SymbolFilter } from "../binance/universe.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { type Logger, RateLimitedLog } from "../log.ts";
@@ -37,6 +38,7 @@ import { type JournalRecord, RecordKind, type RestRecordKind } from "./records.t
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { RestFetcher } from "./rest_fetcher.ts";
 import type { FlushResult, TableStore } from "./table_store.ts";
+import { UniverseWatch } from "./universe_watch.ts";
 
 export type { MarketStatus, StreamStatus, SymbolStatus } from "./collector_status.ts";
 
@@ -44,7 +46,10 @@ export type { MarketStatus, StreamStatus, SymbolStatus } from "./collector_statu
 export interface MarketSetup {
   market: Market;
   wsUrl: string;
+  /** The symbols to record (ignored with `all`). */
   symbols: readonly string[];
+  /** `symbols: all`: the filter; the symbols then come from exchangeInfo (see universe_watch.ts). */
+  all?: SymbolFilter | null;
   streams: readonly string[];
   /** REST depth snapshot limit valid for the market. */
   depthLimit: number;
@@ -107,11 +112,15 @@ export type CollectorAlert =
   }
   | { kind: "flush_failed"; error: string }
   /** The journal failed: collection goes on in memory while it is reopened. */
-  | { kind: "journal_failed"; error: string };
+  | { kind: "journal_failed"; error: string }
+  /** `symbols: all`: listings joined, or symbols stopped trading (delisted, halted). */
+  | { kind: "universe"; market: Market; added: readonly string[]; removed: readonly string[] };
 
 interface MarketRuntime extends ObservedMarket {
   setup: MarketSetup;
   fetcher: RestFetcher;
+  /** `symbols: all` only. */
+  universe: UniverseWatch | null;
 }
 
 const TICK_MS = 100;
@@ -125,6 +134,7 @@ export class Collector {
   private nextConnId = 1;
   private timers: ReturnType<typeof setTimeout>[] = [];
   private stopping = false;
+  private started = false;
   /** True while recovery replays the journal: requests the normalizers make are already answered in it. */
   private replaying = false;
   private readonly wal: JournalKeeper;
@@ -179,8 +189,9 @@ export class Collector {
   private addMarket(setup: MarketSetup): void {
     const { options, clock } = this;
     const market = setup.market;
+    const all = setup.all ?? null;
     const plan: StreamPlan = planStreams(
-      { market, wsUrl: setup.wsUrl, symbols: setup.symbols, streams: setup.streams },
+      { market, wsUrl: setup.wsUrl, symbols: all ? [] : setup.symbols, streams: setup.streams },
       { maxStreamsPerConnection: options.maxStreamsPerConnection },
     );
     const liveness = StreamLiveness.forStreams(plan.streams);
@@ -208,8 +219,19 @@ export class Collector {
         });
         options.onGap?.(m, gap);
       },
+      planGrew: (streams) => {
+        liveness.add(streams, clock.nowUs());
+        if (this.started && !this.stopping) rt.connections.open();
+      },
+      retired: (streams) => {
+        for (const ps of streams) liveness.retire(ps.index);
+      },
+      revived: (streams) => {
+        for (const ps of streams) liveness.revive(ps.index, clock.nowUs());
+      },
     }, {
       topLevels: options.topLevels,
+      dynamicUniverse: all !== null,
       liveness,
       onBadFrame: (reason, text) =>
         this.badFrames.write("warn", "frame not normalized", { market, reason, frame: text.slice(0, 120) }),
@@ -244,15 +266,29 @@ export class Collector {
       clock,
       snapshotRetryMs: options.snapshotRetryMs,
     });
+    const universe = all === null ? null : new UniverseWatch({
+      market,
+      rest: setup.rest,
+      filter: all,
+      current: () => normalizer.symbols(),
+      record,
+      log: options.log,
+      clock,
+      dataDir: options.dataDir,
+      onChange: (c) => options.onAlert?.({ kind: "universe", ...c }),
+    });
     const rt: MarketRuntime = {
       market,
-      symbols: setup.symbols,
+      get symbols() {
+        return all === null ? setup.symbols : normalizer.symbols();
+      },
       setup,
       plan,
       normalizer,
       liveness,
       connections,
       fetcher,
+      universe,
       rest: setup.rest,
     };
     this.markets.push(rt);
@@ -293,9 +329,11 @@ export class Collector {
   /** Opens every connection and starts the timers. */
   start(): void {
     const start = this.clock.nowUs();
+    this.started = true;
     for (const rt of this.markets) {
       rt.liveness.arm(start);
       rt.connections.open();
+      rt.universe?.start();
     }
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
@@ -322,6 +360,11 @@ export class Collector {
   /** Results of completed flushes (most recent last, bounded). */
   get flushes(): readonly FlushResult[] {
     return this.flusher.flushes;
+  }
+
+  /** The symbols `market` records now (with `symbols: all`, as read from the exchange). */
+  symbolsOf(market: Market): readonly string[] {
+    return this.byMarket.get(market)?.symbols ?? [];
   }
 
   /** Every planned stream with where it stands, for the status page and metrics. */
@@ -377,6 +420,7 @@ export class Collector {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     for (const rt of this.markets) {
+      rt.universe?.stop();
       rt.rest.close();
       rt.fetcher.close();
     }

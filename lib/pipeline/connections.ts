@@ -6,7 +6,7 @@
  * @module
  */
 import { StreamConnection, type WebSocketConstructor } from "../binance/connection.ts";
-import type { StreamLiveness } from "../binance/liveness.ts";
+import { staleAfterMs, type StreamLiveness } from "../binance/liveness.ts";
 import type { ConnectBudget, ReconnectPolicy } from "../binance/reconnect_policy.ts";
 import type { ConnectionPlan, StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
@@ -50,6 +50,8 @@ export interface Slot {
   plan: ConnectionPlan;
   active: StreamConnection;
   replacement: StreamConnection | null;
+  /** Arrival of the last frame on any of the slot's sockets (NaN before the first). */
+  lastFrameUs: number;
 }
 
 /** The connections of one market. */
@@ -64,7 +66,12 @@ export class MarketConnections {
   open(): void {
     for (const plan of this.d.plan.connections) {
       if (this.slots.some((s) => s.plan === plan)) continue;
-      const slot: Slot = { plan, active: undefined as unknown as StreamConnection, replacement: null };
+      const slot: Slot = {
+        plan,
+        active: undefined as unknown as StreamConnection,
+        replacement: null,
+        lastFrameUs: NaN,
+      };
       slot.active = this.#connect(slot);
       this.slots.push(slot);
       slot.active.start();
@@ -102,9 +109,15 @@ export class MarketConnections {
         symbol: "",
         text: ps.name,
       });
-      // Streams with a fixed cadence never go quiet on a healthy socket: reconnect the one carrying it.
+      // Streams with a fixed cadence never go quiet on a healthy socket: reconnect the socket when it went
+      // quiet as a whole. One quiet stream on a socket that delivers the others is its symbol's silence (a
+      // halt), which a reconnect would not cure but would cost every other stream on it a gap.
       if (ps.kind === "kline" || ps.kind === "markPrice") {
-        this.slotOf(index)?.active.reconnect(`stream ${ps.name} is stale`);
+        const slot = this.slotOf(index);
+        const quietUs = slot === undefined ? 0 : nowUs - slot.lastFrameUs;
+        if (slot && !(quietUs < (staleAfterMs(ps) ?? 0) * 1000)) {
+          slot.active.reconnect(`stream ${ps.name} is stale`);
+        }
       }
     }
     for (const slot of this.slots) {
@@ -135,6 +148,7 @@ export class MarketConnections {
       rotateLeadMs: this.d.rotateLeadMs,
       handlers: {
         onFrame: (text, localUs, connId) => {
+          slot.lastFrameUs = localUs;
           record({ localUs, market, conn: connId, kind: RecordKind.Frame, symbol: "", text });
         },
         onOpen: (connId, info) => {

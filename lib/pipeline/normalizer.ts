@@ -19,7 +19,12 @@ import {
   type Payload,
 } from "../binance/messages.ts";
 import { parseDepthSnapshot, parseFundingRates, parsePremiumIndex } from "../binance/rest_parse.ts";
-import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
+import {
+  type ConnectionPlan,
+  extendPlan,
+  type PlannedStream,
+  type StreamPlan,
+} from "../binance/stream_plan.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
 import { diffContinues } from "../book/sequencer.ts";
@@ -58,6 +63,11 @@ export interface NormalizerEvents {
   backfillDone?(market: Market, result: BackfillResult): void;
   /** A gap row written earlier (its backfill was pending at a stop) was recovered in full after all. */
   gapRecovered?(market: Market, earlier: Row<"gaps">): void;
+  /** The plan grew (symbols added): track the new streams, open the new connections. Also on replay. */
+  planGrew?(streams: readonly PlannedStream[], connections: readonly ConnectionPlan[]): void;
+  /** Streams of symbols that stopped trading (retired) or trade again (revived). Also on replay. */
+  retired?(streams: readonly PlannedStream[]): void;
+  revived?(streams: readonly PlannedStream[]): void;
 }
 
 /** Counters for status and metrics. */
@@ -87,6 +97,11 @@ export interface NormalizerOptions {
   onBadFrame?(reason: string, text: string): void;
   /** Told of every frame routed to a stream (liveness tracking). */
   liveness?: { seen(streamIndex: number, localUs: number): void };
+  /**
+   * `symbols: all`: the plan follows {@link RecordKind.Universe} records, and checkpoints save it (a restore
+   * rebuilds it). Otherwise the plan is the config's and a saved plan is ignored.
+   */
+  dynamicUniverse?: boolean;
 }
 
 /** A diff with its arrival time (the book hands the same object back after applying it). */
@@ -110,6 +125,8 @@ interface StreamState {
   lastClosedOpen: number;
   /** After a clean stop: the last frame its connections delivered (where the stop's gap begins). */
   downSinceUs: number;
+  /** Its symbol stopped trading (`symbols: all`): silence is expected, no gap opens. */
+  retired: boolean;
   /** Depth streams: local time of the last snapshot record (its rows carry it). */
   snapshotUs: number;
   /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
@@ -152,6 +169,8 @@ interface SavedState {
   conns: { id: number; plan: string; lastUs?: number | null }[];
   streams: SavedStream[];
   backfills: SavedBackfills;
+  /** `symbols: all` only: the symbols of each {@link RecordKind.Universe} addition, in order, and the retired. */
+  universe?: { batches: string[][]; retired: string[] };
 }
 
 const HOUR_US = 3_600_000_000;
@@ -172,10 +191,13 @@ export class MarketNormalizer implements SyncSink {
     backfilled: 0,
   };
   readonly market: Market;
-  private readonly states: StreamState[];
+  private readonly states: StreamState[] = [];
   private readonly depthBySymbol = new Map<string, StreamState>();
   /** Recorded symbols without a `markPrice` stream: their mark price comes from REST `premiumIndex` polls. */
-  private readonly polledMarkPrice: ReadonlySet<string>;
+  private readonly polledMarkPrice = new Set<string>();
+  /** `symbols: all`: the symbols of each addition, in order (a restore replays them), and the retired ones. */
+  private readonly batches: string[][] = [];
+  private readonly retiredSymbols = new Set<string>();
   private readonly connStreams = new Map<number, StreamState[]>();
   /** Plan key of each registered connection (checkpoints restore the registrations from it). */
   private readonly connPlans = new Map<number, string>();
@@ -184,7 +206,7 @@ export class MarketNormalizer implements SyncSink {
   /** Holes waiting for their REST backfill. */
   private readonly backfills = new Backfills();
   private readonly connLastUs = new Map<number, number>();
-  private readonly planStreams: Map<string, StreamState[]>;
+  private readonly planStreams = new Map<string, StreamState[]>();
   private readonly routes: ReadonlyMap<string, PlannedStream>;
   private readonly top: number;
   private readonly topBuf: Float64Array[];
@@ -196,7 +218,7 @@ export class MarketNormalizer implements SyncSink {
   stopped = false;
 
   constructor(
-    plan: StreamPlan,
+    private readonly plan: StreamPlan,
     private readonly sink: RowSink,
     private readonly events: NormalizerEvents,
     private readonly options: NormalizerOptions,
@@ -205,26 +227,44 @@ export class MarketNormalizer implements SyncSink {
     this.routes = plan.routes;
     this.top = options.topLevels;
     this.topBuf = [0, 1, 2, 3].map(() => new Float64Array(options.topLevels));
-    this.states = plan.streams.map((ps) => ({
-      ps,
-      cursor: new StreamCursor<Payload>(CONTIGUOUS_KINDS.has(ps.kind)),
-      gap: null,
-      book: ps.kind === "depth"
-        ? new BookSync(plan.market, ps.symbol, this, { maxBuffered: options.maxBufferedDiffs })
-        : null,
-      lastClosedOpen: -Infinity,
-      downSinceUs: NaN,
-      snapshotUs: NaN,
-      count: 0,
-      countHourUs: 0,
-      totals: { messages: 0, bytes: 0, gaps: 0 },
-    }));
-    for (const st of this.states) if (st.book) this.depthBySymbol.set(st.ps.symbol, st);
-    const streamed = new Set(plan.streams.filter((ps) => ps.kind === "markPrice").map((ps) => ps.symbol));
-    this.polledMarkPrice = new Set(plan.streams.map((ps) => ps.symbol).filter((s) => !streamed.has(s)));
-    this.planStreams = new Map(
-      plan.connections.map((c) => [c.key, c.streams.map((ps) => this.states[ps.index]!)]),
+    this.trackPlan(plan.connections);
+  }
+
+  /** Creates the state of the plan's streams that have none yet, and registers `connections`. */
+  private trackPlan(connections: readonly ConnectionPlan[]): PlannedStream[] {
+    const fresh = this.plan.streams.slice(this.states.length);
+    for (const ps of fresh) {
+      const st: StreamState = {
+        ps,
+        cursor: new StreamCursor<Payload>(CONTIGUOUS_KINDS.has(ps.kind)),
+        gap: null,
+        book: ps.kind === "depth"
+          ? new BookSync(this.market, ps.symbol, this, { maxBuffered: this.options.maxBufferedDiffs })
+          : null,
+        lastClosedOpen: -Infinity,
+        downSinceUs: NaN,
+        retired: false,
+        snapshotUs: NaN,
+        count: 0,
+        countHourUs: 0,
+        totals: { messages: 0, bytes: 0, gaps: 0 },
+      };
+      this.states.push(st);
+      if (st.book) this.depthBySymbol.set(ps.symbol, st);
+    }
+    const streamed = new Set(
+      this.plan.streams.filter((ps) => ps.kind === "markPrice").map((ps) => ps.symbol),
     );
+    for (const ps of fresh) if (!streamed.has(ps.symbol)) this.polledMarkPrice.add(ps.symbol);
+    for (const c of connections) this.planStreams.set(c.key, c.streams.map((ps) => this.states[ps.index]!));
+    return fresh;
+  }
+
+  /** The symbols recorded now: planned and not retired. */
+  symbols(): string[] {
+    const out = new Set<string>();
+    for (const ps of this.plan.streams) if (!this.retiredSymbols.has(ps.symbol)) out.add(ps.symbol);
+    return [...out];
   }
 
   /** The book sync of a symbol (for status and tests). */
@@ -277,6 +317,8 @@ export class MarketNormalizer implements SyncSink {
         return this.fundingRates(rec);
       case RecordKind.PremiumIndex:
         return this.premiumIndex(rec);
+      case RecordKind.Universe:
+        return this.universe(rec);
       case RecordKind.FlushMark:
         for (const row of this.backfills.markWritten("at a flush")) this.writeGapRow(row);
         return;
@@ -375,10 +417,50 @@ export class MarketNormalizer implements SyncSink {
     }
   }
 
+  /**
+   * The recorded symbols changed (`symbols: all`): added ones get streams on new connections, removed ones are
+   * retired. A retired stream's open gap ends now, unless it is only the silence of a symbol that stopped
+   * trading (a `stale` gap), which is dropped: no data was missed.
+   */
+  private universe(rec: JournalRecord): void {
+    let change: { add?: unknown; remove?: unknown };
+    try {
+      change = JSON.parse(rec.text);
+    } catch {
+      this.stats.malformedFrames++;
+      return;
+    }
+    const names = (v: unknown) => Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+    const add = names(change.add);
+    const remove = new Set(names(change.remove));
+    if (add.length > 0) {
+      this.batches.push(add);
+      const connections = extendPlan(this.plan, add);
+      const fresh = this.trackPlan(connections);
+      if (fresh.length > 0 || connections.length > 0) this.events.planGrew?.(fresh, connections);
+      const revived = this.states.filter((st) => st.retired && add.includes(st.ps.symbol));
+      for (const st of revived) st.retired = false;
+      for (const symbol of add) this.retiredSymbols.delete(symbol);
+      if (revived.length > 0) this.events.revived?.(revived.map((st) => st.ps));
+    }
+    const retired = this.states.filter((st) => !st.retired && remove.has(st.ps.symbol));
+    for (const st of retired) {
+      st.retired = true;
+      if (st.gap?.kind === "stale") st.gap = null;
+      else if (st.gap) {
+        st.gap.reason += "; the symbol stopped trading";
+        this.closeGap(st, rec.localUs, null);
+      }
+    }
+    for (const st of retired) this.retiredSymbols.add(st.ps.symbol);
+    if (retired.length > 0) this.events.retired?.(retired.map((st) => st.ps));
+  }
+
   private stale(rec: JournalRecord): void {
     const ps = this.routes.get(rec.text);
     if (!ps) return;
     const st = this.states[ps.index]!;
+    if (st.retired) return;
     const since = Number.isNaN(st.cursor.lastLocalUs) ? rec.localUs : st.cursor.lastLocalUs;
     this.openGap(
       st,
@@ -425,7 +507,8 @@ export class MarketNormalizer implements SyncSink {
       const alive = [st.downSinceUs, this.connectionsLastUs(st), st.cursor.lastLocalUs].find((us) =>
         !Number.isNaN(us)
       );
-      const recorded = alive !== undefined || st.book?.book.lastUpdateId;
+      // A retired stream's symbol does not trade: its silence is no loss.
+      const recorded = !st.retired && (alive !== undefined || st.book?.book.lastUpdateId);
       st.cursor.detachAll();
       st.book?.reset();
       st.downSinceUs = NaN;
@@ -506,6 +589,9 @@ export class MarketNormalizer implements SyncSink {
         lastUs: num(this.connLastUs.get(id) ?? NaN),
       })),
       backfills: this.backfills.export(),
+      universe: this.options.dynamicUniverse
+        ? { batches: this.batches, retired: [...this.retiredSymbols] }
+        : undefined,
       streams: this.states.map((st) => {
         let book: SavedStream["book"] = null;
         if (st.book?.state === "synced") {
@@ -536,6 +622,20 @@ export class MarketNormalizer implements SyncSink {
     }
     this.stopped = saved.stopped;
     this.lastFrameUs = saved.lastFrameUs ?? NaN;
+    if (this.options.dynamicUniverse && saved.universe) {
+      // The same additions in the same order rebuild the same streams and connection keys.
+      this.batches.length = 0;
+      const fresh: PlannedStream[] = [];
+      const connections: ConnectionPlan[] = [];
+      for (const batch of saved.universe.batches) {
+        this.batches.push(batch);
+        const added = extendPlan(this.plan, batch);
+        connections.push(...added);
+        fresh.push(...this.trackPlan(added));
+      }
+      if (fresh.length > 0) this.events.planGrew?.(fresh, connections);
+      for (const symbol of saved.universe.retired) this.retiredSymbols.add(symbol);
+    }
     // Holes of streams no longer configured cannot be filled: their gap rows are written unless they were.
     for (const p of this.backfills.restore(saved.backfills, (stream) => this.routes.has(stream))) {
       if (p.written === null) {
@@ -568,6 +668,8 @@ export class MarketNormalizer implements SyncSink {
       st.gap = s.gap;
       st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
       st.downSinceUs = s.downSinceUs ?? NaN;
+      st.retired = this.retiredSymbols.has(st.ps.symbol);
+      if (st.retired) this.events.retired?.([st.ps]);
       if (st.book) {
         if (s.book) st.book.restore(s.book);
         else st.book.reset();

@@ -47,6 +47,12 @@ export const enum RecordKind {
    * committed files never miss rows outside a gap row (a later `backfilled` row says they were recovered).
    */
   FlushMark = 14,
+  /**
+   * With `symbols: all`, the recorded symbols changed: `text` is `{"add":[…],"remove":[…]}`. Added symbols get
+   * streams on new connections (the same on replay); removed ones (delisted, halted) are retired: their open
+   * gaps end, and their silence is no longer a gap.
+   */
+  Universe = 15,
 }
 
 /** One journaled record. */

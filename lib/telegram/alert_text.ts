@@ -61,7 +61,7 @@ export function alertText(a: Alert): string {
   switch (a.kind) {
     case "start": {
       const lines = [`🟢 <b>Collector started</b> v${esc(a.version)}`];
-      for (const m of a.markets) lines.push(`${m.market}: ${esc(m.symbols.join(", "))}`);
+      for (const m of a.markets) lines.push(`${m.market}: ${symbolList(m.symbols)}`);
       lines.push(`data: ${esc(a.dataDir)}`);
       return lines.join("\n");
     }
@@ -104,7 +104,20 @@ export function alertText(a: Alert): string {
       return `❌ <b>Journal failed</b>: ${detail(a.error)}; collecting in memory while it is reopened`;
     case "sync_failed":
       return `☁️ Upload failed: ${esc(a.path)}: ${detail(a.error)}`;
+    case "universe": {
+      const parts = [];
+      if (a.added.length > 0) parts.push(`+${a.added.length} listed: ${symbolList(a.added)}`);
+      if (a.removed.length > 0) parts.push(`−${a.removed.length} stopped trading: ${symbolList(a.removed)}`);
+      return `🗂 Symbols on ${a.market}: ${parts.join("; ")}`;
+    }
   }
+}
+
+/** A list of symbols that fits a phone: the first few, then how many more (thousands with `symbols: all`). */
+function symbolList(symbols: readonly string[], shown = 12): string {
+  if (symbols.length === 0) return "none yet (symbols: all, read from the exchange)";
+  const head = esc(symbols.slice(0, shown).join(", "));
+  return symbols.length > shown ? `${head} and ${symbols.length - shown} more` : head;
 }
 
 /** A coalesced group of `t.count` (more than one) alerts over the last `spanMs`, as one message. */

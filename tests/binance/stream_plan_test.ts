@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   asciiLower,
+  extendPlan,
   type MarketStreamConfig,
   parseStream,
   planStreams,
@@ -143,4 +144,28 @@ Deno.test("planStreams() rejects malformed and duplicate symbols", () => {
     () => planStreams({ ...base, symbols: ["A"], streams: ["aggTrade", "aggTrade"] }),
     StreamPlanError,
   );
+});
+
+Deno.test("extendPlan() adds new symbols' streams on new connections, skips planned ones, and is deterministic", () => {
+  const make = () =>
+    planStreams(
+      { market: "usdm", wsUrl: "wss://f", symbols: ["BTCUSDT"], streams: ["depth@100ms", "aggTrade"] },
+      { maxStreamsPerConnection: 2 },
+    );
+  const plan = make();
+  assert.deepEqual(plan.connections.map((c) => c.key), ["usdm/public/0", "usdm/market/0"]);
+  const fresh = extendPlan(plan, ["ETHUSDT", "BTCUSDT", "SOLUSDT", "XRPUSDT"]);
+  assert.deepEqual(fresh.map((c) => [c.key, c.streams.map((s) => s.name)]), [
+    ["usdm/public/1", ["ethusdt@depth@100ms", "solusdt@depth@100ms"]],
+    ["usdm/public/2", ["xrpusdt@depth@100ms"]],
+    ["usdm/market/1", ["ethusdt@aggTrade", "solusdt@aggTrade"]],
+    ["usdm/market/2", ["xrpusdt@aggTrade"]],
+  ]);
+  assert.deepEqual(plan.streams.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(plan.routes.get("xrpusdt@aggTrade")?.index, 7);
+  assert.deepEqual(extendPlan(plan, ["BTCUSDT"]), [], "a planned symbol adds nothing");
+  const again = make();
+  extendPlan(again, ["ETHUSDT", "BTCUSDT", "SOLUSDT", "XRPUSDT"]);
+  assert.deepEqual(again.connections.map((c) => c.key), plan.connections.map((c) => c.key));
+  assert.throws(() => extendPlan(plan, ["ADAUSDT", "ADAUSDT"]), StreamPlanError);
 });
