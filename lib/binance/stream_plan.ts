@@ -134,6 +134,28 @@ export const KLINE_INTERVALS: Readonly<Record<Market, readonly string[]>> = {
   usdm: FUTURES_KLINE,
 };
 
+const INTERVAL_MS: Readonly<Record<string, number>> = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/**
+ * Length of a kline interval in ms (`1s`, `15m`, `4h`, `1d`, `1w`); null for months, which vary.
+ *
+ * @example
+ * ```ts
+ * klineIntervalMs("15m"); // 900000
+ * klineIntervalMs("1M"); // null
+ * ```
+ */
+export function klineIntervalMs(interval: string): number | null {
+  const m = /^(\d+)([smhdw])$/.exec(interval);
+  return m ? Number(m[1]) * INTERVAL_MS[m[2]!]! : null;
+}
+
 /**
  * Parses a stream suffix into its kind and parameter, checking that the market offers it. This table is the one
  * authority on recordable streams: the config validates against it.

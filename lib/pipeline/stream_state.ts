@@ -1,0 +1,149 @@
+/**
+ * What the normalizer keeps per stream, and its saved form (checkpoints journal it; recovery restores it).
+ * @module
+ */
+import { MalformedMessageError, type Payload } from "../binance/messages.ts";
+import type { PlannedStream } from "../binance/stream_plan.ts";
+import type { BookSync } from "../book/sync.ts";
+import type { OrderBook } from "../book/order_book.ts";
+import { StreamCursor } from "./stream_cursor.ts";
+
+/** A gap that is still open: where data may be missing since `startUs`. */
+export interface OpenGap {
+  kind: "sequence" | "disconnect" | "stale";
+  startUs: number;
+  lastId: number | null;
+  reason: string;
+}
+
+/** Per-stream state. */
+export interface StreamState {
+  ps: PlannedStream;
+  cursor: StreamCursor<Payload>;
+  gap: OpenGap | null;
+  /** Depth streams only. */
+  book: BookSync | null;
+  /** Kline streams: open time of the last closed candle written. */
+  lastClosedOpen: number;
+  /** After a clean stop: the last frame its connections delivered (where the stop's gap begins). */
+  downSinceUs: number;
+  /** Its symbol stopped trading (`symbols: all`): silence is expected, no gap opens. */
+  retired: boolean;
+  /** Depth streams: local time of the last snapshot record (its rows carry it). */
+  snapshotUs: number;
+  /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
+  count: number;
+  countHourUs: number;
+  /** Totals since start (status and metrics). */
+  totals: { messages: number; bytes: number; gaps: number };
+}
+
+/** The saved form of one stream. */
+export interface SavedStream {
+  name: string;
+  conns: { id: number; sinceUs: number | null }[];
+  owner: number;
+  lastKey: number | null;
+  lastLocalUs: number | null;
+  gap: OpenGap | null;
+  lastClosedOpen: number | null;
+  /** Absent in states saved before 0.4. */
+  downSinceUs?: number | null;
+  book: { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } | null;
+}
+
+/** Streams whose keys are consecutive (agg trade ids): a jump is a hole. */
+const CONTIGUOUS_KINDS = new Set(["aggTrade"]);
+
+/** A fresh state for `ps`; `book` for depth streams. */
+export function newStreamState(ps: PlannedStream, book: BookSync | null): StreamState {
+  return {
+    ps,
+    cursor: new StreamCursor<Payload>(CONTIGUOUS_KINDS.has(ps.kind)),
+    gap: null,
+    book,
+    lastClosedOpen: -Infinity,
+    downSinceUs: NaN,
+    retired: false,
+    snapshotUs: NaN,
+    count: 0,
+    countHourUs: 0,
+    totals: { messages: 0, bytes: 0, gaps: 0 },
+  };
+}
+
+const num = (n: number) => (Number.isFinite(n) ? n : null);
+
+/** The saved form of `st` (a synced book in full). */
+export function saveStream(st: StreamState): SavedStream {
+  let book: SavedStream["book"] = null;
+  if (st.book?.state === "synced") {
+    const b = st.book.book;
+    book = { lastUpdateId: b.lastUpdateId, bids: levelsOf(b, "bid"), asks: levelsOf(b, "ask") };
+  }
+  return {
+    name: st.ps.name,
+    conns: st.cursor.attached().map((c) => ({ id: c.id, sinceUs: num(c.sinceUs) })),
+    owner: st.cursor.owner,
+    lastKey: num(st.cursor.lastKey),
+    lastLocalUs: num(st.cursor.lastLocalUs),
+    gap: st.gap,
+    lastClosedOpen: num(st.lastClosedOpen),
+    downSinceUs: num(st.downSinceUs),
+    book,
+  };
+}
+
+/** Restores `st` from its saved form. */
+export function restoreStream(st: StreamState, s: SavedStream): void {
+  st.cursor.restore(
+    s.conns.map((c) => ({ id: c.id, sinceUs: c.sinceUs ?? NaN })),
+    s.owner,
+    s.lastKey ?? NaN,
+    s.lastLocalUs ?? NaN,
+  );
+  st.gap = s.gap;
+  st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
+  st.downSinceUs = s.downSinceUs ?? NaN;
+  if (st.book) {
+    if (s.book) st.book.restore(s.book);
+    else st.book.reset();
+  }
+}
+
+/** Streams whose gaps carry the last and resume ids: depth (update ids), aggTrade and bookTicker. */
+export function boundedById(st: StreamState): boolean {
+  return st.book !== null || st.ps.kind === "aggTrade" || st.ps.kind === "bookTicker";
+}
+
+/** Every level of one side of a book, best first. */
+function levelsOf(book: OrderBook, side: "bid" | "ask"): [number, number][] {
+  const n = book.depth(side);
+  const prices = new Float64Array(n);
+  const qtys = new Float64Array(n);
+  book.top(side, n, prices, qtys);
+  return Array.from(prices, (p, i) => [p, qtys[i]!]);
+}
+
+/** An integer field of a payload, or a {@link MalformedMessageError}. */
+export function intField(p: Payload, field: string): number {
+  const v = p[field];
+  if (typeof v === "number" && Number.isSafeInteger(v)) return v;
+  throw new MalformedMessageError(
+    `Cannot parse field '${field}': ${v === undefined ? "missing" : "not an integer"}`,
+  );
+}
+
+/** The key all connections share for a stream's messages, used to merge and de-duplicate them. */
+export function orderingKey(kind: PlannedStream["kind"], p: Payload): number {
+  switch (kind) {
+    case "aggTrade":
+      return intField(p, "a");
+    case "trade":
+      return intField(p, "t");
+    case "bookTicker":
+      return intField(p, "u");
+    default:
+      return intField(p, "E");
+  }
+}
