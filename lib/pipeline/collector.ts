@@ -15,6 +15,7 @@ import type { SymbolFilter } from "../binance/universe.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { type Logger, RateLimitedLog } from "../log.ts";
+import { type LagStats, LoopLagMonitor } from "../loop_lag.ts";
 import type { JournalWriter } from "../storage/journal.ts";
 import type { Manifest } from "../storage/manifest.ts";
 import type { Row } from "../storage/tables.ts";
@@ -142,6 +143,7 @@ export class Collector {
   private readonly badFrames: RateLimitedLog;
   private readonly clock: Clock;
   private readonly symbolRates: RateMeter;
+  private readonly lag = new LoopLagMonitor();
   private lastHour: number;
 
   constructor(private readonly options: CollectorOptions) {
@@ -330,6 +332,7 @@ export class Collector {
   start(): void {
     const start = this.clock.nowUs();
     this.started = true;
+    this.lag.start();
     for (const rt of this.markets) {
       rt.liveness.arm(start);
       rt.connections.open();
@@ -365,6 +368,11 @@ export class Collector {
   /** The symbols `market` records now (with `symbols: all`, as read from the exchange). */
   symbolsOf(market: Market): readonly string[] {
     return this.byMarket.get(market)?.symbols ?? [];
+  }
+
+  /** How late the event loop runs (a flush or a GC pause delays every socket read by as much), in ms. */
+  loopLag(): { recent: LagStats; total: LagStats } {
+    return { recent: this.lag.recent(), total: this.lag.total.stats() };
   }
 
   /** Every planned stream with where it stands, for the status page and metrics. */
@@ -419,6 +427,7 @@ export class Collector {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.lag.stop();
     for (const rt of this.markets) {
       rt.universe?.stop();
       rt.rest.close();

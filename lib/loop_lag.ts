@@ -1,0 +1,102 @@
+/**
+ * Event-loop lag: how late a timer due every `intervalMs` fires. A flush, a GC pause or any long synchronous
+ * step delays every socket read by as much, so this is the delay a frame can wait before it is timestamped and
+ * journaled. Kept as a histogram of the last window and of the whole run (p50, p99, max).
+ * @module
+ */
+
+/** Lag figures in ms. */
+export interface LagStats {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Bucket upper bounds (ms); a sample above the last goes to the overflow bucket. */
+const BOUNDS = [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000, 2000, 5000];
+
+/** A fixed-bucket histogram of lag samples (no allocation per sample). */
+export class LagHistogram {
+  readonly #counts = new Float64Array(BOUNDS.length + 1);
+  #n = 0;
+  #max = 0;
+
+  add(ms: number): void {
+    let i = 0;
+    while (i < BOUNDS.length && ms > BOUNDS[i]!) i++;
+    this.#counts[i]!++;
+    this.#n++;
+    if (ms > this.#max) this.#max = ms;
+  }
+
+  /**
+   * p50, p99 (as bucket upper bounds, so an upper estimate) and the exact max.
+   *
+   * @example
+   * ```ts
+   * const h = new LagHistogram();
+   * for (let i = 0; i < 100; i++) h.add(i < 99 ? 0.2 : 40);
+   * h.stats(); // { samples: 100, p50: 0.5, p99: 0.5, max: 40 }
+   * ```
+   */
+  stats(): LagStats {
+    const at = (q: number) => {
+      const rank = Math.ceil(q * this.#n);
+      let seen = 0;
+      for (let i = 0; i < this.#counts.length; i++) {
+        seen += this.#counts[i]!;
+        if (seen >= rank) return i < BOUNDS.length ? BOUNDS[i]! : this.#max;
+      }
+      return this.#max;
+    };
+    return { samples: this.#n, p50: this.#n ? at(0.5) : 0, p99: this.#n ? at(0.99) : 0, max: this.#max };
+  }
+
+  reset(): void {
+    this.#counts.fill(0);
+    this.#n = 0;
+    this.#max = 0;
+  }
+}
+
+/** Measures the event loop's lag with a timer, into a per-minute window and a whole-run histogram. */
+export class LoopLagMonitor {
+  readonly total = new LagHistogram();
+  #window = new LagHistogram();
+  #last = new LagHistogram();
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #expected = 0;
+  #windowStart = 0;
+
+  constructor(private readonly intervalMs = 10, private readonly windowMs = 60_000) {}
+
+  start(): void {
+    if (this.#timer !== null) return;
+    this.#expected = performance.now() + this.intervalMs;
+    this.#windowStart = performance.now();
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      const lag = Math.max(0, now - this.#expected);
+      this.#expected = now + this.intervalMs;
+      this.total.add(lag);
+      this.#window.add(lag);
+      if (now - this.#windowStart >= this.windowMs) {
+        [this.#last, this.#window] = [this.#window, this.#last];
+        this.#window.reset();
+        this.#windowStart = now;
+      }
+    }, this.intervalMs);
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** The last complete window (or the current one before the first completes). */
+  recent(): LagStats {
+    const last = this.#last.stats();
+    return last.samples > 0 ? last : this.#window.stats();
+  }
+}

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { LagHistogram, LoopLagMonitor } from "../lib/loop_lag.ts";
+
+Deno.test("LagHistogram: percentiles are bucket bounds at or above the samples, max is exact", () => {
+  const h = new LagHistogram();
+  for (let i = 0; i < 1000; i++) h.add(i % 100 === 0 ? 12 : 0.3);
+  const s = h.stats();
+  assert.equal(s.samples, 1000);
+  assert.equal(s.p50, 0.5);
+  assert.equal(s.p99, 0.5, "1% of the samples are slow: p99 is still the fast bucket");
+  h.add(7000);
+  for (let i = 0; i < 20; i++) h.add(40);
+  assert.equal(h.stats().p99, 50);
+  assert.equal(h.stats().max, 7000);
+  h.reset();
+  assert.deepEqual(h.stats(), { samples: 0, p50: 0, p99: 0, max: 0 });
+});
+
+Deno.test("LoopLagMonitor sees a blocked event loop", async () => {
+  const m = new LoopLagMonitor(5, 60_000);
+  m.start();
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const until = performance.now() + 120;
+    while (performance.now() < until) { /* block the loop */ }
+    await new Promise((r) => setTimeout(r, 30));
+    assert.ok(m.total.stats().max >= 100, `max lag ${m.total.stats().max} ms`);
+    assert.ok(m.recent().samples > 0);
+  } finally {
+    m.stop();
+  }
+});
