@@ -137,7 +137,8 @@ async function* recordBatches(path: string, batchRows: number): AsyncGenerator<a
     const blob = new RangeReader(file, (await file.stat()).size);
     try {
       parquet = await pq.ParquetFile.fromFile(blob as unknown as Blob);
-      const stream = await parquet.stream({ batchSize: batchRows });
+      // One row group at a time: the reader holds that row group's column chunks, never more.
+      const stream = await parquet.stream({ batchSize: batchRows, concurrency: 1 });
       for await (const wasmBatch of stream as unknown as AsyncIterable<pq.RecordBatch>) {
         yield arrow.tableFromIPC(wasmBatch.intoIPCStream());
       }

@@ -107,8 +107,8 @@ Deno.test("deno task quick --sim: per-symbol CSV files equal to the Parquet rows
   });
 });
 
-/** Resolves once some `.parquet` file under `dir` has `part` in its path. */
-async function parquetFileAppears(dir: string, part: string, timeoutMs: number): Promise<void> {
+/** Resolves once some `.parquet` file under `dir` has `part` in its path, or once `gaveUp()` holds. */
+async function parquetFileAppears(dir: string, part: string, timeoutMs: number, gaveUp: () => boolean) {
   const deadline = Date.now() + timeoutMs;
   const found = async (d: string): Promise<boolean> => {
     try {
@@ -122,7 +122,7 @@ async function parquetFileAppears(dir: string, part: string, timeoutMs: number):
     }
     return false;
   };
-  while (!(await found(dir))) {
+  while (!gaveUp() && !(await found(dir))) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for a ${part} Parquet file under ${dir}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -160,16 +160,29 @@ Deno.test("quick with a CONFIG records its symbols and markets; Ctrl-C stops ear
     }).spawn();
     const stdout = new Response(child.stdout).text();
     const stderr = new Response(child.stderr).text();
+    let exited = false;
+    const status = child.status.finally(() => exited = true);
     try {
       // Both CSV tables flushed at least once: then Ctrl-C.
-      await parquetFileAppears(join(dir, "data", "spot", "book_snapshots"), "book_snapshots", 60_000);
-      await parquetFileAppears(join(dir, "data", "spot", "trades"), "trades", 60_000);
+      await Promise.race([
+        (async () => {
+          await parquetFileAppears(
+            join(dir, "data", "spot", "book_snapshots"),
+            "book_snapshots",
+            60_000,
+            () => exited,
+          );
+          await parquetFileAppears(join(dir, "data", "spot", "trades"), "trades", 60_000, () => exited);
+        })(),
+        status.then(async (s) => {
+          throw new Error(`quick exited early with ${s.code}: ${await stderr}`);
+        }),
+      ]);
     } finally {
-      child.kill("SIGINT");
+      if (!exited) child.kill("SIGINT");
     }
-    const status = await child.status;
+    assert.equal((await status).code, 0, await stderr);
     const out = await stdout;
-    assert.equal(status.code, 0, await stderr);
     assert.match(out, /^Recording 1 symbols \(BTCUSDT\) on spot from the built-in simulator for 10 min/);
     assert.match(out, /\nQuick test: 1 symbols from the built-in simulator, [\d.]+ s recorded \(SIGINT\)\./);
     assert.ok(await checkCsv(dir, "spot", "book_snapshots", "BTCUSDT", 5) > 0);
