@@ -37,8 +37,9 @@ exports in bounded memory.
 CSV and JSON lines: the table's columns in order; each timestamp column (µs since the epoch, as stored) is
 followed by <column>_iso, the same instant as ISO 8601 UTC with microseconds; book levels are JSON arrays; an
 empty CSV cell is null. Parquet: the collector's own schema. A summary goes to stderr.
-Exit code: 0 done, 1 a file could not be read or written, 2 bad options, nothing recorded in that table,
-or a symbol absent from every file of the time range.`;
+Exit code: 0 done (no rows in the range is an empty output, and so is a market without gaps), 1 a file could
+not be read or written, 2 bad options, nothing recorded in that table, or a symbol absent from every file of
+the time range.`;
 
 interface Options {
   table: (typeof TABLE_NAMES)[number];

@@ -51,7 +51,8 @@ export class NotRecordedError extends Error {
  * Exports the rows of `request.query` to the sink `openSink` gives, which is opened only once the query is
  * known to name recorded data: a (market, table) without any file, or a symbol absent from every file the time
  * range touches, is a {@linkcode NotRecordedError} and opens nothing. A range with no rows of a recorded symbol
- * gives an empty output (CSV: the header). The sink is committed at the end, or aborted on any error.
+ * gives an empty output (CSV: the header), and so does `gaps` on a market with files but no gaps. The sink is
+ * committed at the end, or aborted on any error.
  */
 export async function exportRows<N extends TableName>(
   request: ExportRequest<N>,
@@ -59,7 +60,11 @@ export async function exportRows<N extends TableName>(
 ): Promise<ExportResult> {
   const { query } = request;
   const name = `${query.market}/${query.table}`;
-  if (!request.files.some((e) => e.market === query.market && e.table === query.table)) {
+  // No gap files on a market that recorded something means no gaps: an empty answer, not an error.
+  const gaps = query.table === "gaps";
+  const recorded = (table: TableName | null) =>
+    request.files.some((e) => e.market === query.market && (table === null || e.table === table));
+  if (!recorded(gaps ? null : query.table)) {
     const elsewhere = request.files.filter((e) => e.table === query.table).map((e) => e.market);
     const hint = elsewhere.length > 0
       ? ` (recorded on ${[...new Set(elsewhere)].join(", ")}: use --market)`
@@ -69,10 +74,11 @@ export async function exportRows<N extends TableName>(
   const stats = newRowStreamStats();
   const rows = streamRows(request.dataDir, request.files, query, { batchRows: request.batchRows }, stats);
   const first = await rows.next();
-  if (first.done && query.symbol !== undefined && stats.files > 0 && !stats.symbols.has(query.symbol)) {
+  const symbol = query.symbol;
+  if (first.done && !gaps && symbol !== undefined && stats.files > 0 && !stats.symbols.has(symbol)) {
     const known = [...stats.symbols].sort().join(", ");
     throw new NotRecordedError(
-      `unknown symbol ${query.symbol}: the ${name} files of this time range hold ${known}`,
+      `unknown symbol ${symbol}: the ${name} files of this time range hold ${known}`,
     );
   }
   const batches = prepend(first, rows);

@@ -175,6 +175,29 @@ Deno.test("deno task export: recorded data as CSV, JSON lines and Parquet; time 
       assert.equal(r.stdout, expectedHeader("trades").join(",") + "\n");
     });
 
+    await t.step("gaps: the recorded gap rows, or the header alone when there were none", async () => {
+      const expected = ofSymbol(await readRows(data, "usdm", "gaps"), "BTCUSDT");
+      const r = await exportTask("--table", "gaps", "--market", "usdm", "--symbol", "BTCUSDT");
+      assert.equal(r.code, 0, r.stderr);
+      const [header, ...records] = parseCsv(r.stdout);
+      assert.deepEqual(header, expectedHeader("gaps"));
+      assert.equal(records.length, expected.length);
+      records.forEach((cells, i) => assertCsvRecord(header!, cells, expected[i]!));
+    });
+
+    await t.step(
+      "--kv names the ledger; a --kv that does not exist is an error, not a fallback",
+      async () => {
+        const kv = join(data, "_state", "ledger.sqlite");
+        const r = await exportTask("--table", "trades", "--symbol", "BTCUSDT", "--kv", kv);
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stderr.includes(`listed by the ledger ${kv})`), r.stderr);
+        const missing = await exportTask("--table", "trades", "--kv", join(dir, "no.sqlite"));
+        assert.equal(missing.code, 2);
+        assert.match(missing.stderr, /^export: no ledger at .*no\.sqlite/);
+      },
+    );
+
     await t.step(
       "unknown table or symbol, a table not recorded, bad options: exit 2, nothing written",
       async () => {
