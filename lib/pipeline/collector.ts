@@ -127,6 +127,7 @@ interface MarketRuntime extends ObservedMarket {
 const TICK_MS = 100;
 const HOUSEKEEPING_MS = 1000;
 const HOUR_MS = 3_600_000;
+const HEALTH_LOG_MS = 60_000;
 
 /** Records the configured markets until {@link Collector.stop}. */
 export class Collector {
@@ -144,6 +145,8 @@ export class Collector {
   private readonly clock: Clock;
   private readonly symbolRates: RateMeter;
   private readonly lag = new LoopLagMonitor();
+  private lastHealthMs = -Infinity;
+  private lastHealthFrames = 0;
   private lastHour: number;
 
   constructor(private readonly options: CollectorOptions) {
@@ -461,7 +464,12 @@ export class Collector {
     } catch (err) {
       this.options.log("error", "checksums.json not written", { error: String(err) });
     }
-    this.options.log("info", "collector stopped");
+    const total = this.lag.total.stats();
+    this.options.log("info", "collector stopped", {
+      frames: this.markets.reduce((n, rt) => n + rt.normalizer.stats.frames, 0),
+      lagP99Ms: total.p99,
+      lagMaxMs: Math.round(total.max * 10) / 10,
+    });
   }
 
   /** Flushes buffers to Parquet now (one flush at a time; a concurrent call waits for the running one). */
@@ -507,5 +515,28 @@ export class Collector {
     }
     const nowUs = this.clock.nowUs();
     for (const rt of this.markets) rt.connections.housekeeping(nowUs);
+    if (nowMs - this.lastHealthMs >= HEALTH_LOG_MS) this.logHealth(nowMs);
+  }
+
+  /** A line a minute on how the process keeps up: frames, event-loop lag, REST limits, memory. */
+  private logHealth(nowMs: number): void {
+    const frames = this.markets.reduce((n, rt) => n + rt.normalizer.stats.frames, 0);
+    const seconds = (nowMs - this.lastHealthMs) / 1000;
+    const lag = this.lag.recent();
+    const rest = this.markets.map((rt) => rt.rest.stats);
+    this.options.log("info", "health", {
+      frames,
+      msgsPerSec: Number.isFinite(seconds) ? Math.round((frames - this.lastHealthFrames) / seconds) : 0,
+      lagP99Ms: lag.p99,
+      lagMaxMs: Math.round(lag.max * 10) / 10,
+      restThrottled: rest.reduce((n, r) => n + r.throttled, 0),
+      restBanned: rest.reduce((n, r) => n + r.banned, 0),
+      bufferedMb: Math.round(this.options.store.bufferedBytes / 1048576),
+      rssMb: Math.round(Deno.memoryUsage().rss / 1048576),
+      symbols: this.markets.reduce((n, rt) => n + rt.symbols.length, 0),
+      booksSynced: this.markets.reduce((n, rt) => n + rt.normalizer.booksSynced(), 0),
+    });
+    this.lastHealthMs = nowMs;
+    this.lastHealthFrames = frames;
   }
 }

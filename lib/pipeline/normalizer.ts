@@ -202,6 +202,13 @@ export class MarketNormalizer {
     return [...out];
   }
 
+  /** How many books are in sync. */
+  booksSynced(): number {
+    let n = 0;
+    for (const st of this.states) if (st.book?.state === "synced" && !st.retired) n++;
+    return n;
+  }
+
   /** The book sync of a symbol (for status and tests). */
   bookOf(symbol: string): BookSync | undefined {
     return this.depth.of(symbol)?.book ?? undefined;

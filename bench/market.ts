@@ -1,0 +1,361 @@
+/**
+ * `deno task bench`: the collector (main.ts, a real process) beside a bare Deno client that only `JSON.parse`s
+ * the same frames (bench/parse_client.ts), both fed by the simulator in its own process, measured from outside
+ * in one run: CPU seconds per million messages (the whole process, Parquet worker included), peak RSS,
+ * event-loop lag, files per flush, SIGTERM-to-exit time.
+ *
+ * - Firehose (default): N spot symbols with depth@100ms, aggTrade, bookTicker, kline_1s, the simulator stepping
+ *   back to back.
+ * - `--market`: the whole simulated market (`symbols: all`, ~1,500 spot + ~500 USD-M, realistic activity), the
+ *   default streams and flush interval, for M minutes: average cores, RSS over time (flat after the first
+ *   5 minutes?), files per flush and per hour, lag, time until every book is synced, REST 429/418, stop time.
+ *
+ * Flags: see {@link USAGE} (`--help`).
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { planStreams } from "../lib/binance/stream_plan.ts";
+
+const USAGE = `Usage: deno task bench [flags]
+
+Runs the simulator in its own process, then a bare client that only JSON.parses the frames, then the collector
+(main.ts) on the same streams, and compares them from outside (CPU per million messages, peak RSS, lag, files).
+
+  --symbols N         firehose: spot symbols (default 10)
+  --seconds S         firehose: length of each phase (default 60)
+  --rate R            firehose: book changes per second per symbol (default 1000)
+  --tick-ms T         firehose: simulator step in ms; 0 = back to back (default 0)
+  --flush S           firehose: the collector's flush_interval (default 10)
+  --market            the whole simulated market instead of the firehose
+  --minutes M         --market: how long (default 30)
+  --universe S,U      --market: spot and USD-M symbols (default 1500,500)
+  --profile DIR       write the collector's V8 CPU profile (.cpuprofile) into DIR
+  -h, --help          print this help and exit`;
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const FIREHOSE_STREAMS = ["depth@100ms", "aggTrade", "bookTicker", "kline_1s"];
+
+function flags() {
+  try {
+    return parseArgs({
+      args: Deno.args,
+      options: {
+        symbols: { type: "string", default: "10" },
+        seconds: { type: "string", default: "60" },
+        rate: { type: "string", default: "1000" },
+        "tick-ms": { type: "string", default: "0" },
+        flush: { type: "string", default: "10" },
+        market: { type: "boolean", default: false },
+        minutes: { type: "string", default: "30" },
+        universe: { type: "string", default: "1500,500" },
+        profile: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+}
+
+/** CPU seconds (all threads) and RSS of a live process, from /proc. */
+async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hwmMb: number } | null> {
+  try {
+    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    return { cpu: ticks / 100, rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** The simulator in its own process; its market URLs. */
+async function startSim(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", "--allow-write", `${ROOT}lib/sim/main.ts`, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!/symbols /.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`simulator exited: ${out}`);
+    out += value;
+  }
+  void (async () => {
+    while (!(await reader.read()).done) { /* drain */ }
+  })();
+  const url = (m: string) => {
+    const r = new RegExp(`${m}\\s+REST (\\S+)\\s+WS (\\S+)`).exec(out);
+    if (!r) throw new Error(`cannot read simulator URLs from: ${out}`);
+    return { rest: r[1]!, ws: r[2]! };
+  };
+  return { child, spot: url("spot"), usdm: url("usdm") };
+}
+
+/** The collector as `deno run main.ts CONFIG`, its stderr kept in a file, sampled from /proc. */
+class CollectorRun {
+  readonly child: Deno.ChildProcess;
+  readonly log: string;
+  #text = "";
+  readonly #reading: Promise<void>;
+  peakRssMb = 0;
+  rssSamples: { atS: number; rssMb: number; cpu: number }[] = [];
+  #t0 = performance.now();
+  #sampler: ReturnType<typeof setInterval>;
+
+  constructor(configPath: string, logPath: string, profileDir?: string) {
+    const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", ...prof, `${ROOT}main.ts`, configPath],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.child = child;
+    this.log = logPath;
+    this.#reading = (async () => {
+      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) this.#text += chunk;
+    })();
+    this.#sampler = setInterval(async () => {
+      const s = await procSample(this.child.pid);
+      if (!s) return;
+      this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
+      this.rssSamples.push({ atS: (performance.now() - this.#t0) / 1000, rssMb: s.rssMb, cpu: s.cpu });
+    }, 1000);
+  }
+
+  get text(): string {
+    return this.#text;
+  }
+
+  async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!pattern.test(this.#text)) {
+      if (Date.now() > end) throw new Error(`collector never logged ${pattern}:\n${this.#text.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** CPU seconds of the process now. */
+  async cpu(): Promise<number> {
+    return (await procSample(this.child.pid))?.cpu ?? NaN;
+  }
+
+  /** SIGTERM; resolves with the stop time and the CPU seconds at the last sample before exit. */
+  async stop(): Promise<{ stopMs: number; cpu: number; code: number }> {
+    let cpu = await this.cpu();
+    const t0 = performance.now();
+    this.child.kill("SIGTERM");
+    const exited = this.child.status;
+    let done = false;
+    void exited.then(() => done = true);
+    while (!done) {
+      const s = await procSample(this.child.pid);
+      if (s) {
+        cpu = s.cpu;
+        this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stopMs = performance.now() - t0;
+    clearInterval(this.#sampler);
+    await this.#reading;
+    await Deno.writeTextFile(this.log, this.#text);
+    return { stopMs, cpu, code: (await exited).code };
+  }
+
+  /** Fields of every log line with `message`. */
+  lines(message: string): Record<string, string>[] {
+    const out: Record<string, string>[] = [];
+    for (const line of this.#text.split("\n")) {
+      const m = new RegExp(`^\\S+ \\w+\\s+${message}(?: |$)`).exec(line);
+      if (!m) continue;
+      const fields: Record<string, string> = {};
+      for (const f of line.slice(m[0].length).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
+        fields[f[1]!] = f[2]!.startsWith('"') ? JSON.parse(f[2]!) : f[2]!;
+      }
+      out.push(fields);
+    }
+    return out;
+  }
+}
+
+const f = flags();
+if (f.help) {
+  console.log(USAGE);
+  Deno.exit(0);
+}
+const work = await Deno.makeTempDir({ prefix: "bench-" });
+if (f.market) await market();
+else await firehose();
+
+async function firehose(): Promise<void> {
+  const n = Number(f.symbols);
+  const seconds = Number(f.seconds);
+  const symbols = Array.from({ length: n }, (_, i) => `S${String(i).padStart(3, "0")}USDT`);
+  const sim = await startSim(["--symbols", symbols.join(","), "--rate", f.rate, "--tick-ms", f["tick-ms"]]);
+  try {
+    // 1. The yardstick: parse only.
+    const plan = planStreams({ market: "spot", wsUrl: sim.spot.ws, symbols, streams: FIREHOSE_STREAMS });
+    const urls = plan.connections.map((c) => `${c.url}?streams=${c.streams.map((s) => s.name).join("/")}`);
+    const client = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--allow-read", `${ROOT}bench/parse_client.ts`, String(seconds), ...urls],
+      stdout: "piped",
+      stderr: "inherit",
+    });
+    const bare = JSON.parse(new TextDecoder().decode((await client.output()).stdout)) as {
+      frames: number;
+      cpuSeconds: number;
+      peakRssMb: number;
+    };
+    // 2. The collector on the same streams.
+    const dataDir = `${work}/data`;
+    const configPath = `${work}/config.yaml`;
+    await Deno.writeTextFile(
+      configPath,
+      `symbols: [${symbols.join(", ")}]
+data_dir: ${dataDir}
+log_dir: ${work}/logs
+flush_interval: ${f.flush}
+use_futures: false
+ntp_server: "127.0.0.1:9"
+status:
+  enabled: false
+markets:
+  spot:
+    rest_url: ${sim.spot.rest}
+    ws_url: ${sim.spot.ws}
+    streams: [${FIREHOSE_STREAMS.join(", ")}]
+`,
+    );
+    const run = new CollectorRun(configPath, `${work}/collector.log`, f.profile);
+    await run.waitFor(/collector started/, 60_000);
+    const c0 = await run.cpu();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const stop = await run.stop();
+    const stopped = run.lines("collector stopped").at(-1) ?? {};
+    const frames = Number(stopped.frames);
+    const flushes = run.lines("flushed").filter((l) => l.reason === "interval");
+    const files = flushes.map((l) => Number(l.files));
+    const bareCpuM = bare.cpuSeconds / (bare.frames / 1e6);
+    const ourCpuM = (stop.cpu - c0) / (frames / 1e6);
+    console.log(
+      `firehose: ${n} spot symbols × ${FIREHOSE_STREAMS.join(", ")}, ${seconds} s each, flush ${f.flush} s\n`,
+    );
+    console.log(
+      "| process | msgs/s | CPU s per 1M msgs | ratio | peak RSS | lag p99 / max | files per flush | SIGTERM → exit |",
+    );
+    console.log("|---|---|---|---|---|---|---|---|");
+    console.log(
+      `| parse-only client | ${(bare.frames / seconds / 1000).toFixed(1)}k | ${
+        bareCpuM.toFixed(2)
+      } | 1.00 | ${bare.peakRssMb.toFixed(0)} MiB | - | - | - |`,
+    );
+    console.log(
+      `| collector | ${(frames / seconds / 1000).toFixed(1)}k | ${ourCpuM.toFixed(2)} | ${
+        (ourCpuM / bareCpuM).toFixed(2)
+      } | ${run.peakRssMb.toFixed(0)} MiB | ${stopped.lagP99Ms} / ${stopped.lagMaxMs} ms | ${
+        files.length ? Math.max(...files) : "-"
+      } | ${(stop.stopMs / 1000).toFixed(1)} s (exit ${stop.code}) |`,
+    );
+    console.log(
+      `\nRSS by 10 s: ${
+        run.rssSamples.filter((_, i) => i % 10 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
+      } MiB`,
+    );
+    if (f.profile) console.log(`CPU profile in ${f.profile}`);
+  } finally {
+    sim.child.kill("SIGINT");
+    await sim.child.status;
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
+
+async function market(): Promise<void> {
+  const minutes = Number(f.minutes);
+  const sim = await startSim(["--symbols", "all", "--universe", f.universe]);
+  try {
+    const dataDir = `${work}/data`;
+    const configPath = `${work}/config.yaml`;
+    await Deno.writeTextFile(
+      configPath,
+      `symbols: all
+data_dir: ${dataDir}
+log_dir: ${work}/logs
+ntp_server: "127.0.0.1:9"
+status:
+  enabled: false
+markets:
+  spot:
+    rest_url: ${sim.spot.rest}
+    ws_url: ${sim.spot.ws}
+  usdm:
+    rest_url: ${sim.usdm.rest}
+    ws_url: ${sim.usdm.ws}
+`,
+    );
+    const run = new CollectorRun(configPath, `${work}/collector.log`, f.profile);
+    await run.waitFor(/collector started/, 120_000);
+    const t0 = performance.now();
+    const c0 = await run.cpu();
+    let syncedAtS: number | null = null;
+    while ((performance.now() - t0) / 60_000 < minutes) {
+      await new Promise((r) => setTimeout(r, 5000));
+      const h = run.lines("health").at(-1);
+      if (syncedAtS === null && h && Number(h.symbols) > 0) {
+        // Depth books: one per symbol with a depth stream (the default streams have one everywhere).
+        if (Number(h.booksSynced) >= Number(h.symbols)) syncedAtS = (performance.now() - t0) / 1000;
+      }
+    }
+    const wallS = (performance.now() - t0) / 1000;
+    const stop = await run.stop();
+    const health = run.lines("health");
+    const stopped = run.lines("collector stopped").at(-1) ?? {};
+    const flushes = run.lines("flushed");
+    const files = flushes.map((l) => Number(l.files));
+    const perHour = files.reduce((a, b) => a + b, 0) / (wallS / 3600);
+    const late = run.rssSamples.filter((s) => s.atS >= 300);
+    const rss = late.length > 0 ? late.map((s) => s.rssMb) : run.rssSamples.map((s) => s.rssMb);
+    const mid = (Math.max(...rss) + Math.min(...rss)) / 2;
+    const last = health.at(-1) ?? {};
+    console.log(`whole market: ${f.universe} symbols (spot,usdm), default streams, ${minutes} min\n`);
+    console.log("| figure | value |\n|---|---|");
+    const row = (k: string, v: string) => console.log(`| ${k} | ${v} |`);
+    row("symbols recorded", String(last.symbols ?? "?"));
+    row("messages", `${stopped.frames} (${(Number(stopped.frames) / wallS).toFixed(0)} msgs/s)`);
+    row("CPU", `${((stop.cpu - c0) / wallS).toFixed(2)} cores on average`);
+    row(
+      "RSS",
+      `peak ${run.peakRssMb.toFixed(0)} MiB; after 5 min ${Math.min(...rss).toFixed(0)}–${
+        Math.max(...rss).toFixed(0)
+      } MiB (±${(100 * (Math.max(...rss) - mid) / mid).toFixed(1)}%)`,
+    );
+    row(
+      "files per flush",
+      files.length ? `${Math.min(...files)}–${Math.max(...files)} over ${files.length} flushes` : "-",
+    );
+    row("files per hour", perHour.toFixed(0));
+    row(
+      "event-loop lag",
+      `p99 ${stopped.lagP99Ms} ms, max ${stopped.lagMaxMs} ms (whole run); worst minute p99 ${
+        Math.max(...health.map((h) => Number(h.lagP99Ms) || 0))
+      } ms`,
+    );
+    row("every book synced after", syncedAtS === null ? "not within the run" : `${syncedAtS.toFixed(0)} s`);
+    row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
+    row("SIGTERM → exit", `${(stop.stopMs / 1000).toFixed(1)} s (exit ${stop.code})`);
+    console.log(
+      `\nRSS per minute: ${
+        run.rssSamples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
+      } MiB`,
+    );
+  } finally {
+    sim.child.kill("SIGINT");
+    await sim.child.status;
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
