@@ -1,13 +1,16 @@
 /**
- * Cron job `compact` (hourly at minute 15): merges the part files of finished UTC hours
- * (lib/storage/compact.ts). The work is found in the manifest (every finished hour with more than one file)
- * and in a pending intent left by a crash, never from the time of the last run, so a skipped or failed run is
- * caught up by the next one.
+ * Cron job `compact` (hourly at minute 15): merges the part files of finished UTC hours into one file per
+ * (market, table, hour) (lib/storage/compact.ts). The work is found in the manifest (every finished hour with
+ * more than one file) and in a pending intent left by a crash, never from the time of the last run, so a
+ * skipped or failed run is caught up by the next one. The merges run in a Parquet worker of their own, started
+ * for the run and stopped after it (its memory goes with it), so they neither stall the collector's thread nor
+ * wait behind its flushes.
  * @module
  */
 
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { compactFinishedHours, type CompactionReport, type CompactOptions } from "../lib/storage/compact.ts";
+import { ParquetEncoder } from "../lib/storage/parquet_encoder.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 
 /** Dependencies of {@linkcode runCompact}: the shared manifest, grace period, optional ledger and logger. */
@@ -24,9 +27,18 @@ export class CompactRunError extends AggregateError {
   }
 }
 
-/** Compacts every finished hour; throws {@linkcode CompactRunError} after the run if any group failed. */
+/**
+ * Compacts every finished hour (in a worker started for the run, unless `deps.jobs` says where); throws
+ * {@linkcode CompactRunError} after the run if any group failed.
+ */
 export async function runCompact(deps: CompactDeps, nowMs: number): Promise<CompactionReport> {
-  const report = await compactFinishedHours(deps, nowMs);
+  const worker = deps.jobs ? null : new ParquetEncoder();
+  let report: CompactionReport;
+  try {
+    report = await compactFinishedHours({ ...deps, jobs: deps.jobs ?? worker! }, nowMs);
+  } finally {
+    worker?.close();
+  }
   if (report.errors.length > 0) throw new CompactRunError(report);
   return report;
 }

@@ -9,14 +9,13 @@
  * @module
  */
 
-import { join } from "node:path";
 import type { FundingRateQuery } from "../lib/binance/rest.ts";
 import type { FundingRate, PremiumIndex } from "../lib/binance/rest_parse.ts";
 import type { Market } from "../lib/binance/types.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { RecordKind, type RestRecordKind } from "../lib/pipeline/records.ts";
 import type { Manifest } from "../lib/storage/manifest.ts";
-import { readParquet } from "../lib/storage/parquet_file.ts";
+import { readTableRows } from "../lib/storage/read_rows.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 
 /** The REST calls the job makes (the USD-M `RestClient` fits). */
@@ -178,9 +177,10 @@ export async function runFunding(deps: FundingDeps, nowMs: number): Promise<Fund
 }
 
 /**
- * {@linkcode FundingHistory} read from the `funding_rates` files in the manifest: the newest file of a symbol
- * (its rows were fetched last, so it holds the latest funding time) is read once, after which rows noted as
- * written keep the answer current.
+ * {@linkcode FundingHistory} read from the `funding_rates` files in the manifest: the newest file holding rows
+ * of a symbol (its rows were fetched last, so it holds the latest funding time) is read once, only its row
+ * groups that may hold the symbol (a file holds every symbol), after which rows noted as written keep the
+ * answer current.
  */
 export class FileFundingHistory implements FundingHistory {
   readonly #latest = new Map<string, number | null>();
@@ -200,24 +200,17 @@ export class FileFundingHistory implements FundingHistory {
   }
 
   async #readFiles(symbol: string): Promise<number | null> {
-    let newest: { path: string; last: string } | null = null;
-    for (const e of this.manifest.entries()) {
-      if (e.market !== "usdm" || e.table !== "funding_rates" || e.symbol !== symbol) continue;
-      if (newest === null || e.last_local_time > newest.last) {
-        newest = { path: e.path, last: e.last_local_time };
-      }
+    const files = this.manifest.entries()
+      .filter((e) => e.market === "usdm" && e.table === "funding_rates")
+      .sort((
+        a,
+        b,
+      ) => (a.last_local_time < b.last_local_time ? 1 : a.last_local_time > b.last_local_time ? -1 : 0));
+    for (const e of files) {
+      const rows = await readTableRows(this.manifest.dataDir, [e], "usdm", "funding_rates", { symbol });
+      if (rows.length > 0) return Math.max(...rows.map((r) => r.funding_time / 1000));
     }
-    if (newest === null) return null;
-    const table = await readParquet(join(this.manifest.dataDir, newest.path));
-    let max: number | null = null;
-    for (const chunk of table.getChild("funding_time")?.data ?? []) {
-      const values = chunk.values as BigInt64Array;
-      for (let i = 0; i < chunk.length; i++) {
-        const ms = Number(values[i]!) / 1000;
-        if (max === null || ms > max) max = ms;
-      }
-    }
-    return max;
+    return null;
   }
 }
 

@@ -92,13 +92,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       });
     }
     const { journal: _journalOptions, env: _env, restTimeoutMs: _timeout, ...collectorOverrides } = overrides;
-    // Parquet encoding runs in a worker so a flush never stalls socket reads or journal fsyncs.
+    // Sorting, encoding, hashing and file writes run in a worker so a flush never stalls socket reads or
+    // journal fsyncs.
     const encoder = new ParquetEncoder();
     const collector = new Collector({
       markets,
       journal,
       reopenJournal: openJournal,
-      store: new TableStore(config.dataDir, undefined, encoder),
+      store: new TableStore(config.dataDir, { jobs: encoder }),
       ledger,
       manifest,
       dataDir: config.dataDir,

@@ -3,7 +3,7 @@
  * their entries from the file index.
  *
  * A file is deleted only if all hold: a remote is configured and `cleanup_days` > 0; its path is a Parquet file
- * of the layout (so never the journal or the manifest); its last row's `local_time` is more than `cleanup_days`
+ * of the layout or of the 0.3 layout (so never the journal or the manifest); its last row's `local_time` is more than `cleanup_days`
  * old; KV records it synced to this remote with the same sha256; and the remote still has it with that size
  * (and sha256, where the remote stores one). A synced file the remote lacks loses its synced record, so the
  * next sync run uploads it again.
@@ -12,7 +12,7 @@
 
 import { dirname, join } from "node:path";
 import { type Logger, silentLogger } from "../log.ts";
-import { parseParquetPath } from "../storage/layout.ts";
+import { parseLegacyParquetPath, parseParquetPath } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { FileIndex } from "./file_index.ts";
 import { isSynced } from "./plan.ts";
@@ -70,7 +70,10 @@ export function expiredFiles(
 ): ManifestEntry[] {
   if (policy.root === "" || !(policy.cleanupDays > 0)) return [];
   const cutoffMs = nowMs - policy.cleanupDays * DAY_MS;
-  return entries.filter((e) => parseParquetPath(e.path) !== null && Date.parse(e.last_local_time) < cutoffMs);
+  return entries.filter((e) =>
+    (parseParquetPath(e.path) ?? parseLegacyParquetPath(e.path)) !== null &&
+    Date.parse(e.last_local_time) < cutoffMs
+  );
 }
 
 /**
@@ -124,11 +127,14 @@ async function removeIfPresent(path: string): Promise<void> {
   }
 }
 
-/** Removes the `symbol=` and `date=` directories the deletions emptied (a non-empty one stays). */
+/**
+ * Removes the `date=` directories the deletions emptied (and the `symbol=` ones of 0.3-layout files); a
+ * non-empty one stays.
+ */
 async function removeEmptyPartitions(dataDir: string, deleted: readonly string[]): Promise<void> {
-  const symbolDirs = new Set(deleted.map((p) => dirname(p)));
-  const dateDirs = new Set([...symbolDirs].map((d) => dirname(d)));
-  for (const dir of [...symbolDirs, ...dateDirs]) {
+  const legacy = deleted.filter((p) => parseLegacyParquetPath(p) !== null).map((p) => dirname(p));
+  const dateDirs = new Set(deleted.map((p) => dirname(parseLegacyParquetPath(p) !== null ? dirname(p) : p)));
+  for (const dir of [...new Set(legacy), ...dateDirs]) {
     try {
       await Deno.remove(join(dataDir, dir));
     } catch {

@@ -28,7 +28,7 @@ export interface FileLedger {
  * @example
  * ```ts
  * const files = manifestIndex(manifest, ledger);
- * await files.remove(["spot/trades/date=2024-01-02/symbol=BTCUSDT/hour-07-1704178800000000-0a1b2c3d.parquet"]);
+ * await files.remove(["spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet"]);
  * ```
  */
 export function manifestIndex(manifest: Manifest, ledger?: FileLedger): FileIndex {

@@ -30,7 +30,7 @@ export function failedKey(relPath: string): Deno.KvKey {
 }
 
 /**
- * Selector of the synced records of one partition directory (`market/table/date=…/symbol=…`): paths start with
+ * Selector of the synced records of one partition directory (`market/table/date=…`): paths start with
  * `{dir}/`, and `0` is the character after `/`, so the range ends right after them.
  */
 export function syncedDirRange(dir: string): Deno.KvListSelector {

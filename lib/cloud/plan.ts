@@ -10,8 +10,7 @@
  * @module
  */
 
-import { fileStartUs } from "../storage/compact.ts";
-import { hourStartUs } from "../storage/layout.ts";
+import { fileStartUs, hourStartUs } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { PathState, SyncedRecord } from "./sync_state.ts";
 

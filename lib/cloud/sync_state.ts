@@ -93,7 +93,7 @@ export class SyncState {
     return (await this.kv.get<SyncedRecord>(syncedKey(path))).value;
   }
 
-  /** The synced records of one partition directory (`market/table/date=…/symbol=…`). */
+  /** The synced records of one partition directory (`market/table/date=…`). */
   async syncedInDir(dir: string): Promise<SyncedRecord[]> {
     const out: SyncedRecord[] = [];
     for await (const { value } of this.kv.list<SyncedRecord>(syncedDirRange(dir))) out.push(value);

@@ -155,8 +155,8 @@ export function checkGapRow(row: Row<"gaps">): asserts row is Row<"gaps"> & { ki
 
 /** The manifest fields of `entry` only, so stored values and the mirrored manifest carry nothing else. */
 export function manifestFields(entry: ManifestEntry): ManifestEntry {
-  const { path, sha256, rows, bytes, first_local_time, last_local_time, market, table, symbol } = entry;
-  return { path, sha256, rows, bytes, first_local_time, last_local_time, market, table, symbol };
+  const { path, sha256, rows, bytes, first_local_time, last_local_time, market, table } = entry;
+  return { path, sha256, rows, bytes, first_local_time, last_local_time, market, table };
 }
 
 /** Orders strings by code unit (the order `Array.prototype.sort` uses by default), for sort comparators. */

@@ -1,28 +1,56 @@
 /**
- * The normalizer's row sink: one columnar buffer per (market, table, symbol, UTC hour), written out as Parquet
- * files on flush. A file never spans two UTC hours because rows of another hour go to another buffer. Which
- * files are committed is the ledger's business, not this store's.
+ * The normalizer's row sink: one columnar buffer per (market, table, UTC hour), whatever the number of symbols,
+ * written out as one Parquet file per (market, table, hour) at each flush, sorted by symbol (layout.ts). A file
+ * never spans two UTC hours because rows of another hour go to another buffer.
+ *
+ * Memory stays bounded between flushes: when a buffer reaches `chunkBytes` its arrays are handed to the Parquet
+ * jobs (a worker in the collector), which sort and encode them; the store keeps the encoded chunk (compressed,
+ * a fraction of the rows' size) until the flush stitches a file from them. Which files are committed is the
+ * ledger's business, not this store's.
+ * @module
  */
 import type { Market } from "../binance/types.ts";
-import { writeFileAtomic } from "../storage/atomic_file.ts";
-import { ColumnBuffer } from "../storage/column_buffer.ts";
-import { hourStartUs, parquetPath, relativeParquetPath } from "../storage/layout.ts";
-import { isoMicros, type Manifest, type ManifestEntry, sha256Hex } from "../storage/manifest.ts";
-import type * as arrow from "apache-arrow";
-import { inlineEncoder } from "../storage/parquet_encoder.ts";
+import { ColumnBuffer, type RawChunk } from "../storage/column_buffer.ts";
+import { pathExists } from "../storage/atomic_file.ts";
+import { parquetPath, relativeParquetPath } from "../storage/layout.ts";
+import { isoMicros, type Manifest, type ManifestEntry } from "../storage/manifest.ts";
+import { EncodeError, inlineJobs, type ParquetJobs } from "../storage/parquet_jobs.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer.ts";
 
-/** Buffers taken for one flush. */
+const HOUR_US = 3_600_000_000;
+
+/** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then its encoded bytes. */
+interface Part {
+  rows: number;
+  minTime: number;
+  maxTime: number;
+  /** Bytes held for it (raw rows, then the encoded segment). */
+  bytes: number;
+  raw: RawChunk | null;
+  segment: Uint8Array | null;
+  encoding: Promise<void> | null;
+  /** Rows per symbol, known once encoded. */
+  symbols: string[];
+  symbolRows: number[];
+  /** Why its rows are gone (the worker that held them died). */
+  lost: string | null;
+}
+
+/** The rows of one file: taken by a flush, written by {@link TableStore.write}. */
 export interface Slot {
   market: Market;
   table: TableName;
-  symbol: string;
   hourUs: number;
-  buffer: ColumnBuffer<TableName>;
+  parts: Part[];
   /** Partition time of the first row (names the file; gaps are partitioned by start time). */
   firstUs: number;
   lastUs: number;
+}
+
+/** A file still filling: its slot and its buffer of rows not yet handed over. */
+interface Filling extends Slot {
+  buffer: ColumnBuffer<TableName>;
 }
 
 /** Some files of a flush could not be written; `written` lists those that were. */
@@ -33,93 +61,143 @@ export class FlushError extends Error {
   }
 }
 
+/** Rows one flush wrote of a symbol (all its tables of a market). */
+export interface SymbolRows {
+  market: Market;
+  symbol: string;
+  rows: number;
+}
+
 /** What one flush wrote. */
 export interface FlushResult {
   files: ManifestEntry[];
   rows: number;
   bytes: number;
   ms: number;
+  /** Rows per (market, symbol): a file holds every symbol, so its entry cannot tell. */
+  symbolRows: SymbolRows[];
 }
 
-/** Buffers rows per partition and flushes them to Parquet files listed in the manifest. */
-export class TableStore implements RowSink {
-  /** market → table → symbol → slots of that partition, the most recent hour last. */
-  private readonly slots = new Map<string, Slot[]>();
-  /** Buffers whose write failed, retried first by the next flush. */
-  private readonly failed: Slot[] = [];
-  private bytesHeld = 0;
-  private seq = 0;
-
+/** Options of {@link TableStore}. */
+export interface TableStoreOptions {
   /**
-   * @param manifest for {@link flush} only: tools and tests that write Parquet without a ledger record the files
-   *   straight in a manifest; the collector commits through the ledger instead.
+   * For {@link TableStore.flush} only: tools and tests that write Parquet without a ledger record the files
+   * straight in a manifest; the collector commits through the ledger instead.
    */
-  constructor(
-    private readonly dataDir: string,
-    private readonly manifest?: Manifest,
-    private readonly encoder: { encode(table: arrow.Table): Promise<Uint8Array> } = inlineEncoder,
-  ) {}
+  manifest?: Manifest;
+  /** Where sorting, encoding and file writes run. @default inlineJobs (the calling thread) */
+  jobs?: ParquetJobs;
+  /** A buffer is handed to the jobs for encoding when it holds this many bytes. @default 4 MiB */
+  chunkBytes?: number;
+}
 
-  /** Approximate bytes buffered (compared with `max_buffer_mb`). */
-  get bufferedBytes(): number {
-    return this.bytesHeld;
+function partOf(chunk: RawChunk): Part {
+  return {
+    rows: chunk.rows,
+    minTime: chunk.minTime,
+    maxTime: chunk.maxTime,
+    bytes: chunk.bytes,
+    raw: chunk,
+    segment: null,
+    encoding: null,
+    symbols: [],
+    symbolRows: [],
+    lost: null,
+  };
+}
+
+/**
+ * Buffers rows per (market, table, hour) and flushes them to Parquet files (at most one per market, table and
+ * hour per flush).
+ *
+ * @example
+ * ```ts
+ * const store = new TableStore(dataDir, { manifest });
+ * store.row("spot", "trades", "BTCUSDT", localUs, tradeRow);
+ * await store.flush(); // spot/trades/date=…/part-HH-….parquet, listed in the manifest
+ * ```
+ */
+export class TableStore implements RowSink {
+  /** The buffer rows of (market, table) went to last: the current hour, found without building a key. */
+  readonly #latest: Record<Market, Partial<Record<TableName, Filling>>> = { spot: {}, usdm: {} };
+  /** Every file still filling, by `market/table/hourUs`. */
+  readonly #filling = new Map<string, Filling>();
+  /** Taken files whose write failed, retried first by the next flush. */
+  readonly #failed: Slot[] = [];
+  /** Arrays of encoded chunks, per table, for the next buffer of that table. */
+  readonly #spares = new Map<TableName, RawChunk>();
+  readonly #dataDir: string;
+  readonly #manifest: Manifest | undefined;
+  readonly #jobs: ParquetJobs;
+  readonly #chunkBytes: number;
+  #bytesHeld = 0;
+  #seq = 0;
+
+  constructor(dataDir: string, options: TableStoreOptions = {}) {
+    this.#dataDir = dataDir;
+    this.#manifest = options.manifest;
+    this.#jobs = options.jobs ?? inlineJobs;
+    this.#chunkBytes = options.chunkBytes ?? 4 << 20;
   }
 
-  row<N extends TableName>(market: Market, table: N, symbol: string, partitionUs: number, row: Row<N>): void {
-    const key = `${market}\u0000${table}\u0000${symbol}`;
-    let list = this.slots.get(key);
-    if (!list) this.slots.set(key, list = []);
-    const hourUs = hourStartUs(partitionUs);
-    let slot = list[list.length - 1];
-    if (!slot || slot.hourUs !== hourUs) {
-      slot = list.find((s) => s.hourUs === hourUs);
-      if (!slot) {
-        slot = {
-          market,
-          table,
-          symbol,
-          hourUs,
-          buffer: new ColumnBuffer(table),
-          firstUs: partitionUs,
-          lastUs: 0,
-        };
-        list.push(slot);
-      }
-    }
-    const before = slot.buffer.byteSize;
-    (slot.buffer as ColumnBuffer<N>).append(row);
-    this.bytesHeld += slot.buffer.byteSize - before;
-    if (slot.buffer.rows === 1) slot.firstUs = partitionUs;
-    slot.lastUs = partitionUs;
+  /** Approximate bytes held: rows buffered or being encoded, and encoded chunks (compared with `max_buffer_mb`). */
+  get bufferedBytes(): number {
+    return this.#bytesHeld;
+  }
+
+  row<N extends TableName>(
+    market: Market,
+    table: N,
+    _symbol: string,
+    partitionUs: number,
+    row: Row<N>,
+  ): void {
+    const hourUs = partitionUs - partitionUs % HOUR_US;
+    let f = this.#latest[market][table];
+    if (f === undefined || f.hourUs !== hourUs) f = this.#fillingFor(market, table, hourUs);
+    const buffer = f.buffer as ColumnBuffer<N>;
+    const before = buffer.byteSize;
+    buffer.append(row);
+    this.#bytesHeld += buffer.byteSize - before;
+    if (buffer.rows === 1 && f.parts.length === 0) f.firstUs = partitionUs;
+    f.lastUs = partitionUs;
+    if (buffer.byteSize >= this.#chunkBytes) this.#seal(f);
   }
 
   /**
-   * Takes every non-empty buffer (and those whose write failed before), swapping in empty ones: synchronous, so
-   * the caller can pair it with a journal checkpoint and know exactly which records the taken rows come from.
+   * Takes every file with rows (and those whose write failed before), starting each anew: synchronous, so the
+   * caller can pair it with a journal checkpoint and know exactly which records the taken rows come from. The
+   * rows still buffered are handed to the Parquet jobs now.
    */
   take(): Slot[] {
-    const due: Slot[] = this.failed.splice(0);
-    for (const [key, list] of this.slots) {
-      for (const slot of list) {
-        if (slot.buffer.rows > 0) {
-          due.push({ ...slot });
-          slot.buffer = new ColumnBuffer(slot.table);
-        }
+    const due: Slot[] = this.#failed.splice(0);
+    let newest = -Infinity;
+    for (const f of this.#filling.values()) newest = Math.max(newest, f.hourUs);
+    for (const [key, f] of this.#filling) {
+      if (f.buffer.rows > 0) this.#seal(f);
+      if (f.parts.length > 0) {
+        const { market, table, hourUs, parts, firstUs, lastUs } = f;
+        due.push({ market, table, hourUs, parts, firstUs, lastUs });
+        f.parts = [];
       }
-      // Past hours are finished: keep only the latest (possibly still filling) partition buffer.
-      this.slots.set(key, list.slice(-1));
+      // Past hours are finished (a late gap row of one starts a new file).
+      if (f.hourUs < newest) {
+        this.#filling.delete(key);
+        if (this.#latest[f.market][f.table] === f) this.#latest[f.market][f.table] = undefined;
+      }
     }
     return due;
   }
 
-  /** Returns taken buffers that were not written (a flush that stopped before writing), for the next take. */
+  /** Returns taken files that were not written (a flush that stopped before writing), for the next take. */
   putBack(due: Slot[]): void {
-    this.failed.unshift(...due);
+    this.#failed.unshift(...due);
   }
 
   /**
-   * Writes taken buffers as Parquet files (temp file, fsync, rename). A buffer whose write fails is kept for the
-   * next {@link take}; the first error is rethrown once the others were written.
+   * Writes taken files as Parquet (temp file, fsync, rename), each file's encoded chunks stitched together. A
+   * file whose write fails is kept for the next {@link take}; the first error is rethrown (as a
+   * {@link FlushError}) once the others were written.
    */
   async write(due: Slot[]): Promise<FlushResult> {
     const t0 = performance.now();
@@ -127,53 +205,120 @@ export class TableStore implements RowSink {
     let rows = 0;
     let bytes = 0;
     let firstError: unknown = null;
+    const perSymbol = new Map<string, SymbolRows>();
     for (const slot of due) {
       try {
-        const entry = await this.writeSlot(slot);
+        const entry = await this.#writeSlot(slot);
         files.push(entry);
         rows += entry.rows;
         bytes += entry.bytes;
-        this.bytesHeld -= slot.buffer.byteSize;
+        for (const p of slot.parts) {
+          this.#bytesHeld -= p.bytes;
+          p.symbols.forEach((symbol, k) => {
+            const key = `${slot.market}/${symbol}`;
+            const s = perSymbol.get(key) ??
+              perSymbol.set(key, { market: slot.market, symbol, rows: 0 }).get(key)!;
+            s.rows += p.symbolRows[k]!;
+          });
+        }
       } catch (err) {
-        this.failed.push(slot);
+        this.#failed.push(slot);
         firstError ??= err;
       }
     }
     if (firstError !== null) throw new FlushError(files, firstError);
-    return { files, rows, bytes, ms: performance.now() - t0 };
+    return { files, rows, bytes, ms: performance.now() - t0, symbolRows: [...perSymbol.values()] };
   }
 
-  /** Takes, writes and records every buffer in the manifest given at construction (no ledger involved). */
+  /** Takes, writes and records every file in the manifest given at construction (no ledger involved). */
   async flush(): Promise<FlushResult> {
-    if (!this.manifest) throw new TypeError("Cannot flush: this TableStore has no manifest (use take/write)");
+    if (!this.#manifest) {
+      throw new TypeError("Cannot flush: this TableStore has no manifest (use take/write)");
+    }
     const result = await this.write(this.take());
-    for (const e of result.files) this.manifest.add(e);
-    if (result.files.length > 0) await this.manifest.save();
+    for (const e of result.files) this.#manifest.add(e);
+    if (result.files.length > 0) await this.#manifest.save();
     return result;
   }
 
-  private async writeSlot(slot: Slot): Promise<ManifestEntry> {
-    const table = slot.buffer.toArrowTable();
-    const bytes = await this.encoder.encode(table);
-    const key = {
-      market: slot.market,
-      table: slot.table,
-      symbol: slot.symbol,
-      firstLocalUs: Math.max(slot.firstUs, slot.hourUs),
-      seq: this.seq++,
-    };
-    await writeFileAtomic(parquetPath(this.dataDir, key), bytes);
-    const entry: ManifestEntry = {
+  #fillingFor(market: Market, table: TableName, hourUs: number): Filling {
+    const key = `${market}/${table}/${hourUs}`;
+    let f = this.#filling.get(key);
+    if (!f) {
+      f = {
+        market,
+        table,
+        hourUs,
+        parts: [],
+        firstUs: hourUs,
+        lastUs: hourUs,
+        buffer: new ColumnBuffer(table),
+      };
+      this.#filling.set(key, f);
+    }
+    const latest = this.#latest[market][table];
+    if (latest === undefined || latest.hourUs <= hourUs) this.#latest[market][table] = f;
+    return f;
+  }
+
+  /** Hands the buffer's rows to the jobs for encoding (the buffer goes on with spare arrays). */
+  #seal(f: Filling): void {
+    const spare = this.#spares.get(f.table);
+    this.#spares.delete(f.table);
+    const part = partOf(f.buffer.detach(spare));
+    f.parts.push(part);
+    this.#encode(part);
+  }
+
+  #encode(part: Part): void {
+    const chunk = part.raw!;
+    part.encoding = this.#jobs.encodeChunk(chunk).then(
+      ({ segment, symbols, rows, chunk: back }) => {
+        part.raw = null;
+        part.segment = segment;
+        part.symbols = symbols;
+        part.symbolRows = rows;
+        this.#bytesHeld += segment.length - part.bytes;
+        part.bytes = segment.length;
+        this.#spares.set(back.table, back);
+      },
+      (err) => {
+        // The rows come back with the error and are encoded again at the write; without them they are gone.
+        part.raw = err instanceof EncodeError ? err.chunk : null;
+        if (part.raw === null) part.lost = String(err);
+      },
+    ).finally(() => part.encoding = null);
+  }
+
+  async #writeSlot(slot: Slot): Promise<ManifestEntry> {
+    for (const part of slot.parts) {
+      if (part.encoding) await part.encoding;
+      if (part.raw !== null) {
+        this.#encode(part);
+        await part.encoding;
+      }
+      if (part.segment === null) {
+        throw new Error(
+          `Cannot write ${slot.market}/${slot.table}: ${part.lost ?? "a chunk failed to encode"}`,
+        );
+      }
+    }
+    let key = { market: slot.market, table: slot.table, firstLocalUs: slot.firstUs, seq: this.#seq++ };
+    // A name is never reused: a file committed by an earlier run may start at the same microsecond.
+    while (await pathExists(parquetPath(this.#dataDir, key))) key = { ...key, seq: this.#seq++ };
+    const written = await this.#jobs.writeFile(
+      parquetPath(this.#dataDir, key),
+      slot.parts.map((p) => p.segment!),
+    );
+    return {
       path: relativeParquetPath(key),
-      sha256: await sha256Hex(bytes),
-      rows: table.numRows,
-      bytes: bytes.length,
-      first_local_time: isoMicros(slot.buffer.minTime ?? slot.firstUs),
-      last_local_time: isoMicros(slot.buffer.maxTime ?? slot.lastUs),
+      sha256: written.sha256,
+      rows: slot.parts.reduce((n, p) => n + p.rows, 0),
+      bytes: written.bytes,
+      first_local_time: isoMicros(Math.min(...slot.parts.map((p) => p.minTime))),
+      last_local_time: isoMicros(Math.max(...slot.parts.map((p) => p.maxTime))),
       market: slot.market,
       table: slot.table,
-      symbol: slot.symbol,
     };
-    return entry;
   }
 }

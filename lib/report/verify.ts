@@ -14,9 +14,10 @@ import { join } from "node:path";
 import type { Ledger } from "../ledger/ledger.ts";
 import { openLedger } from "../ledger/open.ts";
 import type { GapRecord } from "../ledger/records.ts";
-import { Manifest, sha256Hex } from "../storage/manifest.ts";
-import { describeParquetFile } from "../storage/manifest_reconcile.ts";
-import { decodeParquet } from "../storage/parquet_file.ts";
+import type * as arrow from "apache-arrow";
+import { Manifest } from "../storage/manifest.ts";
+import { describeParquetFile, hashFile } from "../storage/manifest_reconcile.ts";
+import type { Row } from "../storage/tables.ts";
 import { gapRowsFromTable } from "./gap_rows.ts";
 import { summarizeGaps } from "./gaps.ts";
 import {
@@ -53,10 +54,14 @@ export async function findParquetFiles(dataDir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** What `bytes` hold; a file that does not decode is reported, not thrown. */
-async function factsOf(relPath: string, bytes: Uint8Array): Promise<FileFacts> {
+/** What a file holds; a file that does not decode is reported, not thrown. */
+async function factsOf(
+  dataDir: string,
+  relPath: string,
+  onRowGroup?: (rows: arrow.Table) => void,
+): Promise<FileFacts> {
   try {
-    const d = await describeParquetFile(relPath, bytes);
+    const d = await describeParquetFile(dataDir, relPath, onRowGroup);
     return {
       readable: true,
       sha256: d.sha256,
@@ -67,7 +72,7 @@ async function factsOf(relPath: string, bytes: Uint8Array): Promise<FileFacts> {
     };
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { readable: false, sha256: await sha256Hex(bytes), bytes: bytes.length, error };
+    return { readable: false, ...await hashFile(join(dataDir, relPath)), error };
   }
 }
 
@@ -106,14 +111,16 @@ async function verifyWith(dataDir: string, ledger: Ledger | null): Promise<Verif
   let checked = 0;
   for (const entry of entries) {
     if (!onDisk.has(entry.path)) continue;
-    const bytes = await Deno.readFile(join(dataDir, entry.path));
-    const facts = await factsOf(entry.path, bytes);
-    const fileProblems = checkFile(entry, facts);
+    const gapRows: Row<"gaps">[] = [];
+    const collect = entry.table === "gaps"
+      ? (t: arrow.Table) => gapRows.push(...gapRowsFromTable(t))
+      : undefined;
+    const fileProblems = checkFile(entry, await factsOf(dataDir, entry.path, collect));
     problems.push(...fileProblems);
     checked++;
     // Gap rows count only from files that verified clean.
-    if (entry.table === "gaps" && fileProblems.length === 0) {
-      for (const row of gapRowsFromTable(decodeParquet(bytes))) {
+    if (fileProblems.length === 0) {
+      for (const row of gapRows) {
         parquetGaps.push({ market: entry.market, row, recoveredAtUs: null, recoveryNote: null });
       }
     }

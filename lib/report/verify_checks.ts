@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseParquetPath } from "../storage/layout.ts";
+import { parseLegacyParquetPath, parseParquetPath } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import { formatGapKinds, type GapSummary } from "./gaps.ts";
 import { fmtDuration } from "./text.ts";
@@ -39,7 +39,11 @@ export type FileFacts =
  */
 export function partitionMismatch(path: string, firstTime: string, lastTime: string): string | null {
   const parsed = parseParquetPath(path);
-  if (parsed === null) return "not a Parquet path of the layout";
+  if (parsed === null) {
+    return parseLegacyParquetPath(path) !== null
+      ? "in the 0.3 layout (a symbol= directory): `deno task migrate` rewrites it into the current one"
+      : "not a Parquet path of the layout";
+  }
   const [firstDate, lastDate] = [firstTime.slice(0, 10), lastTime.slice(0, 10)];
   const [firstHour, lastHour] = [firstTime.slice(11, 13), lastTime.slice(11, 13)];
   if (firstDate !== parsed.date || lastDate !== parsed.date) {

@@ -102,3 +102,65 @@ export async function removeTempFiles(root: string): Promise<string[]> {
   }
   return removed;
 }
+
+/**
+ * {@linkcode writeFileAtomic} for a file written piece by piece: the pieces go to a temp file beside `path`;
+ * {@link commit} fsyncs it, renames it over `path` and fsyncs the directory; {@link abort} removes it.
+ *
+ * @example
+ * ```ts
+ * const out = await AtomicFileWriter.open("data/x.parquet");
+ * try {
+ *   for (const piece of pieces) await out.write(piece);
+ *   await out.commit();
+ * } catch (err) {
+ *   await out.abort();
+ *   throw err;
+ * }
+ * ```
+ */
+export class AtomicFileWriter {
+  #done = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly tmp: string,
+    private readonly file: Deno.FsFile,
+  ) {}
+
+  /** Creates the temp file (and the parent directories). */
+  static async open(path: string): Promise<AtomicFileWriter> {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    const tmp = path + tempSuffix();
+    return new AtomicFileWriter(path, tmp, await Deno.open(tmp, { write: true, createNew: true }));
+  }
+
+  /** Appends `bytes`. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+  }
+
+  /** Makes the file durable and visible at its path. */
+  async commit(): Promise<void> {
+    try {
+      await this.file.sync();
+    } finally {
+      this.#close();
+    }
+    await Deno.rename(this.tmp, this.path);
+    await syncDir(dirname(this.path));
+  }
+
+  /** Drops the temp file (after a failure); never throws. */
+  async abort(): Promise<void> {
+    this.#close();
+    await Deno.remove(this.tmp).catch(() => {});
+  }
+
+  #close(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.file.close();
+  }
+}

@@ -1,34 +1,64 @@
 /**
- * A growable, columnar row buffer for one table instance (the collector keeps one per market, table, symbol and
- * UTC hour), turned into an Arrow table at flush.
+ * A growable, columnar row buffer for one table (the collector keeps one per market, table and UTC hour), handed
+ * over as a {@link RawChunk} of typed arrays: to the Parquet worker with zero copies (the arrays are transferred),
+ * which sorts, builds Arrow and encodes (raw_arrow.ts, chunk_encoder.ts).
  *
  * Values live in typed arrays while buffering: timestamps and int64 ids as float64 (exact below 2^53, converted
- * to int64 at flush without BigInt allocations), strings as per-column dictionary indices, lists as flat values
- * plus offsets, nulls in a byte-per-row validity array. Appending a row allocates nothing except when a column
- * grows or a string is seen for the first time.
+ * to int64 when encoded, without BigInt allocations), strings as per-column dictionary indices, lists as flat
+ * values plus offsets, nulls in a byte-per-row validity array. Appending a row allocates nothing except when a
+ * column grows or a string is seen for the first time.
  * @module
  */
 
-import * as arrow from "apache-arrow";
+import type * as arrow from "apache-arrow";
 import { type ColumnSpec, type Row, type TableName, TABLES, type TableSpec } from "./tables.ts";
+import { rawToArrow } from "./raw_arrow.ts";
 
-/** Options of {@linkcode ColumnBuffer}. */
-export interface ColumnBufferOptions {
-  /** Rows preallocated per column; columns double when full. @default 1024 */
-  initialCapacity?: number;
+/**
+ * One column's values. Arrays may be longer than the chunk's rows (spare capacity); only the first `rows`
+ * entries count (`offsets`: `rows + 1`). `valid` is a byte per row (1 = not null), null for non-nullable columns.
+ */
+export type RawColumn =
+  | { kind: "f64"; values: Float64Array; valid: Uint8Array | null }
+  | { kind: "i64"; values: Float64Array; valid: Uint8Array | null }
+  | { kind: "bool"; values: Uint8Array; valid: Uint8Array | null }
+  | { kind: "str"; indices: Int32Array; strings: string[]; valid: Uint8Array | null }
+  | { kind: "list"; offsets: Int32Array; flat: Float64Array; valid: Uint8Array | null };
+
+/** Buffered rows of one table, as typed arrays in the table's column order. */
+export interface RawChunk {
+  table: TableName;
+  rows: number;
+  /** Approximate bytes the rows take (the unit of `max_buffer_mb` and of row-group sizes). */
+  bytes: number;
+  /** Range of the table's time column (µs); `Infinity` / `-Infinity` when empty. */
+  minTime: number;
+  maxTime: number;
+  columns: RawColumn[];
 }
 
-const TWO_32 = 4294967296;
-
-/** Packs a byte-per-row validity array into an Arrow bitmap; no bitmap when every row is valid. */
-function packValidity(valid: Uint8Array, n: number): { bitmap: Uint8Array | undefined; nullCount: number } {
-  let nullCount = 0;
-  const bitmap = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) {
-    if (valid[i]) bitmap[i >> 3]! |= 1 << (i & 7);
-    else nullCount++;
+/** The array buffers of `chunk`, for a `postMessage` transfer list. */
+export function transferables(chunk: RawChunk): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const c of chunk.columns) {
+    if (c.valid) out.add(c.valid.buffer as ArrayBuffer);
+    if (c.kind === "str") out.add(c.indices.buffer as ArrayBuffer);
+    else if (c.kind === "list") {
+      out.add(c.offsets.buffer as ArrayBuffer);
+      out.add(c.flat.buffer as ArrayBuffer);
+    } else out.add(c.values.buffer as ArrayBuffer);
   }
-  return { bitmap: nullCount === 0 ? undefined : bitmap, nullCount };
+  return [...out];
+}
+
+/** Fixed bytes a row takes in a buffer of `spec` (its variable bytes come on top). */
+export function fixedRowBytes(spec: TableSpec): number {
+  return (spec.columns as readonly ColumnSpec[]).reduce(
+    (sum, c) =>
+      sum + (c.type === "bool" ? 1 : c.type === "string" || c.type === "symbol" ? 4 : 8) +
+      (c.type === "list_float64" ? -4 : 0) + (c.nullable ? 1 : 0),
+    0,
+  );
 }
 
 function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, capacity: number): T {
@@ -37,22 +67,31 @@ function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T, capacity:
   return b;
 }
 
-/** Storage of one column; `set` writes row `i` and returns the variable bytes it added (fixed bytes are known). */
+/** Storage of one column; `set` writes row `i` and returns the variable bytes it added. */
 abstract class Column {
   valid: Uint8Array;
-  constructor(readonly spec: ColumnSpec, readonly type: arrow.DataType, capacity: number) {
-    this.valid = new Uint8Array(spec.nullable ? capacity : 0);
+  constructor(readonly spec: ColumnSpec) {
+    this.valid = new Uint8Array(0);
   }
-  abstract readonly fixedBytes: number;
   abstract set(i: number, v: unknown): number;
-  abstract toData(n: number): arrow.Data;
-  grow(capacity: number): void {
-    if (this.spec.nullable) this.valid = grown(this.valid, capacity);
-  }
-  reset(): void {}
+  /** The column's arrays as they are (the caller takes them over). */
+  abstract raw(): RawColumn;
+  /** Starts over on fresh arrays of `capacity` rows, or on `reuse`'s arrays when given. */
+  abstract reset(capacity: number, reuse: RawColumn | undefined): void;
+  abstract grow(capacity: number): void;
   /** Takes back what `set(i, ...)` added beyond row `i`'s slots (called when a later column rejected the row). */
   undo(_i: number): void {}
 
+  protected resetValid(capacity: number, reuse: RawColumn | undefined): void {
+    if (!this.spec.nullable) return;
+    this.valid = reuse?.valid && reuse.valid.length >= capacity ? reuse.valid : new Uint8Array(capacity);
+  }
+  protected growValid(capacity: number): void {
+    if (this.spec.nullable) this.valid = grown(this.valid, capacity);
+  }
+  protected rawValid(): Uint8Array | null {
+    return this.spec.nullable ? this.valid : null;
+  }
   /** Records whether row `i` is null; throws if the column is not nullable. */
   protected isNull(i: number, v: unknown): boolean {
     const isNull = v === null || v === undefined;
@@ -62,39 +101,29 @@ abstract class Column {
     if (this.spec.nullable) this.valid[i] = isNull ? 0 : 1;
     return isNull;
   }
-  protected validity(n: number): { bitmap: Uint8Array | undefined; nullCount: number } {
-    return this.spec.nullable ? packValidity(this.valid, n) : { bitmap: undefined, nullCount: 0 };
-  }
 }
 
 class Float64Column extends Column {
-  readonly fixedBytes = 8;
-  values: Float64Array;
-  constructor(spec: ColumnSpec, type: arrow.DataType, capacity: number) {
-    super(spec, type, capacity);
-    this.values = new Float64Array(capacity);
-  }
+  values: Float64Array = new Float64Array(0);
   set(i: number, v: unknown): number {
     this.values[i] = this.isNull(i, v) ? 0 : v as number;
     return 0;
   }
-  override grow(capacity: number): void {
-    super.grow(capacity);
-    this.values = grown(this.values, capacity);
+  raw(): RawColumn {
+    return { kind: "f64", values: this.values, valid: this.rawValid() };
   }
-  toData(n: number): arrow.Data {
-    const { bitmap, nullCount } = this.validity(n);
-    return arrow.makeData({
-      type: this.type as arrow.Float64,
-      length: n,
-      nullCount,
-      nullBitmap: bitmap,
-      data: this.values.slice(0, n),
-    });
+  reset(capacity: number, reuse: RawColumn | undefined): void {
+    this.resetValid(capacity, reuse);
+    const v = reuse && "values" in reuse && reuse.values instanceof Float64Array ? reuse.values : null;
+    this.values = v && v.length >= capacity ? v : new Float64Array(capacity);
+  }
+  grow(capacity: number): void {
+    this.growValid(capacity);
+    this.values = grown(this.values, capacity);
   }
 }
 
-/** int64 and timestamp[us]: integers held as doubles, written as little-endian int64 words at flush. */
+/** int64 and timestamp[us]: integers held as doubles, written as int64 when encoded. */
 class Int64Column extends Float64Column {
   override set(i: number, v: unknown): number {
     if (this.isNull(i, v)) {
@@ -106,66 +135,38 @@ class Int64Column extends Float64Column {
     }
     return 0;
   }
-  override toData(n: number): arrow.Data {
-    const { bitmap, nullCount } = this.validity(n);
-    const words = new Uint32Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      const v = this.values[i]!;
-      const hi = Math.floor(v / TWO_32);
-      words[2 * i] = v - hi * TWO_32;
-      words[2 * i + 1] = hi >>> 0;
-    }
-    return arrow.makeData({
-      type: this.type as arrow.Int64,
-      length: n,
-      nullCount,
-      nullBitmap: bitmap,
-      data: new BigInt64Array(words.buffer),
-    });
+  override raw(): RawColumn {
+    return { kind: "i64", values: this.values, valid: this.rawValid() };
   }
 }
 
 class BoolColumn extends Column {
-  readonly fixedBytes = 1;
-  values: Uint8Array;
-  constructor(spec: ColumnSpec, type: arrow.DataType, capacity: number) {
-    super(spec, type, capacity);
-    this.values = new Uint8Array(capacity);
-  }
+  values: Uint8Array = new Uint8Array(0);
   set(i: number, v: unknown): number {
     this.values[i] = !this.isNull(i, v) && v ? 1 : 0;
     return 0;
   }
-  override grow(capacity: number): void {
-    super.grow(capacity);
-    this.values = grown(this.values, capacity);
+  raw(): RawColumn {
+    return { kind: "bool", values: this.values, valid: this.rawValid() };
   }
-  toData(n: number): arrow.Data {
-    const { bitmap, nullCount } = this.validity(n);
-    const bits = new Uint8Array((n + 7) >> 3);
-    for (let i = 0; i < n; i++) if (this.values[i]) bits[i >> 3]! |= 1 << (i & 7);
-    return arrow.makeData({
-      type: this.type as arrow.Bool,
-      length: n,
-      nullCount,
-      nullBitmap: bitmap,
-      data: bits,
-    });
+  reset(capacity: number, reuse: RawColumn | undefined): void {
+    this.resetValid(capacity, reuse);
+    const v = reuse?.kind === "bool" ? reuse.values : null;
+    this.values = v && v.length >= capacity ? v : new Uint8Array(capacity);
+  }
+  grow(capacity: number): void {
+    this.growValid(capacity);
+    this.values = grown(this.values, capacity);
   }
 }
 
-/** Dictionary-encoded strings: the dictionary is per column and per buffer fill (reset by `clear`). */
+/** Strings as indices into a dictionary of their own, started afresh with every chunk. */
 class StringColumn extends Column {
-  readonly fixedBytes = 4;
-  indices: Int32Array;
-  readonly lookup = new Map<string, number>();
-  readonly strings: string[] = [];
+  indices: Int32Array = new Int32Array(0);
+  lookup = new Map<string, number>();
+  strings: string[] = [];
   /** Row whose `set` added the newest dictionary entry, so `undo` can remove it. */
   addedBy = -1;
-  constructor(spec: ColumnSpec, type: arrow.DataType, capacity: number) {
-    super(spec, type, capacity);
-    this.indices = new Int32Array(capacity);
-  }
   set(i: number, v: unknown): number {
     if (this.isNull(i, v)) {
       this.indices[i] = 0;
@@ -188,38 +189,27 @@ class StringColumn extends Column {
     this.lookup.delete(this.strings.pop()!);
     this.addedBy = -1;
   }
-  override grow(capacity: number): void {
-    super.grow(capacity);
-    this.indices = grown(this.indices, capacity);
+  raw(): RawColumn {
+    return { kind: "str", indices: this.indices, strings: this.strings, valid: this.rawValid() };
   }
-  override reset(): void {
-    this.lookup.clear();
-    this.strings.length = 0;
+  reset(capacity: number, reuse: RawColumn | undefined): void {
+    this.resetValid(capacity, reuse);
+    const v = reuse?.kind === "str" ? reuse.indices : null;
+    this.indices = v && v.length >= capacity ? v : new Int32Array(capacity);
+    this.lookup = new Map();
+    this.strings = [];
     this.addedBy = -1;
   }
-  toData(n: number): arrow.Data {
-    const { bitmap, nullCount } = this.validity(n);
-    const type = this.type as arrow.Dictionary<arrow.Utf8, arrow.Int32>;
-    return arrow.makeData({
-      type,
-      length: n,
-      nullCount,
-      nullBitmap: bitmap,
-      data: this.indices.slice(0, n),
-      dictionary: arrow.vectorFromArray(this.strings, type.dictionary),
-    });
+  grow(capacity: number): void {
+    this.growValid(capacity);
+    this.indices = grown(this.indices, capacity);
   }
 }
 
 /** `list<double>`: values of all rows back to back, row `i` spanning `offsets[i]..offsets[i+1]`. */
 class ListFloat64Column extends Column {
-  readonly fixedBytes = 4;
-  offsets: Int32Array;
-  flat = new Float64Array(1024);
-  constructor(spec: ColumnSpec, type: arrow.DataType, capacity: number) {
-    super(spec, type, capacity);
-    this.offsets = new Int32Array(capacity + 1);
-  }
+  offsets: Int32Array = new Int32Array(1);
+  flat: Float64Array = new Float64Array(0);
   set(i: number, v: unknown): number {
     const start = this.offsets[i]!;
     if (this.isNull(i, v)) {
@@ -235,49 +225,61 @@ class ListFloat64Column extends Column {
     this.offsets[i + 1] = end;
     return 8 * list.length;
   }
-  override grow(capacity: number): void {
-    super.grow(capacity);
-    this.offsets = grown(this.offsets, capacity + 1);
+  raw(): RawColumn {
+    return { kind: "list", offsets: this.offsets, flat: this.flat, valid: this.rawValid() };
   }
-  toData(n: number): arrow.Data {
-    const { bitmap, nullCount } = this.validity(n);
-    const type = this.type as arrow.List<arrow.Float64>;
-    const total = this.offsets[n]!;
-    const child = arrow.makeData({
-      type: type.children[0]!.type,
-      length: total,
-      nullCount: 0,
-      data: this.flat.slice(0, total),
-    });
-    return arrow.makeData({
-      type,
-      length: n,
-      nullCount,
-      nullBitmap: bitmap,
-      valueOffsets: this.offsets.slice(0, n + 1),
-      child,
-    });
+  reset(capacity: number, reuse: RawColumn | undefined): void {
+    this.resetValid(capacity, reuse);
+    const r = reuse?.kind === "list" ? reuse : null;
+    this.offsets = r && r.offsets.length >= capacity + 1 ? r.offsets : new Int32Array(capacity + 1);
+    this.offsets[0] = 0;
+    this.flat = r ? r.flat : new Float64Array(1024);
+  }
+  grow(capacity: number): void {
+    this.growValid(capacity);
+    this.offsets = grown(this.offsets, capacity + 1);
   }
 }
 
-function makeColumn(spec: ColumnSpec, type: arrow.DataType, capacity: number): Column {
+function makeColumn(spec: ColumnSpec): Column {
   switch (spec.type) {
     case "float64":
-      return new Float64Column(spec, type, capacity);
+      return new Float64Column(spec);
     case "int64":
     case "timestamp":
-      return new Int64Column(spec, type, capacity);
+      return new Int64Column(spec);
     case "bool":
-      return new BoolColumn(spec, type, capacity);
+      return new BoolColumn(spec);
     case "string":
-      return new StringColumn(spec, type, capacity);
+    case "symbol":
+      return new StringColumn(spec);
     case "list_float64":
-      return new ListFloat64Column(spec, type, capacity);
+      return new ListFloat64Column(spec);
   }
+}
+
+/** Rows (capacity) of a chunk's arrays: what a buffer reusing them can hold before it grows. */
+function capacityOf(chunk: RawChunk): number {
+  let n = Infinity;
+  for (const c of chunk.columns) {
+    const len = c.kind === "str"
+      ? c.indices.length
+      : c.kind === "list"
+      ? c.offsets.length - 1
+      : c.values.length;
+    n = Math.min(n, len, c.valid ? c.valid.length : Infinity);
+  }
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Options of {@linkcode ColumnBuffer}. */
+export interface ColumnBufferOptions {
+  /** Rows preallocated per column; columns double when full. @default 1024 */
+  initialCapacity?: number;
 }
 
 /**
- * Buffers rows of one table and builds the Arrow table with that table's exact schema.
+ * Buffers rows of one table; {@link detach} hands them over as a {@link RawChunk}.
  *
  * A row that fails validation (null in a non-nullable column, a non-integer id or time) throws and is not
  * added; the rows before it are kept.
@@ -287,15 +289,15 @@ function makeColumn(spec: ColumnSpec, type: arrow.DataType, capacity: number): C
  * const buf = new ColumnBuffer("funding_rates");
  * buf.append({ symbol: "BTCUSDT", funding_time: 1_700_000_000_000_000, funding_rate: 1e-4, mark_price: 37000.5,
  *   local_time: 1_700_000_000_123_456 });
- * const table = buf.toArrowTable(); // 1 row, schema TABLES.funding_rates.schema
- * buf.clear();
+ * const chunk = buf.detach(); // 1 row; the buffer is empty again
  * ```
  */
 export class ColumnBuffer<N extends TableName> {
   /** The table's spec (columns and Arrow schema). */
   readonly spec: TableSpec<N>;
-  #columns: Column[];
-  #capacity: number;
+  readonly #columns: Column[];
+  readonly #initialCapacity: number;
+  #capacity = 0;
   #rows = 0;
   #bytes = 0;
   readonly #rowBytes: number;
@@ -311,13 +313,11 @@ export class ColumnBuffer<N extends TableName> {
       );
     }
     this.spec = TABLES[table];
-    this.#capacity = initialCapacity;
-    const fields = this.spec.schema.fields;
-    this.#columns = (this.spec.columns as readonly ColumnSpec[]).map((c, i) =>
-      makeColumn(c, fields[i]!.type, initialCapacity)
-    );
+    this.#initialCapacity = initialCapacity;
+    this.#columns = (this.spec.columns as readonly ColumnSpec[]).map(makeColumn);
     this.#timeColumn = this.spec.timeColumn;
-    this.#rowBytes = this.#columns.reduce((sum, c) => sum + c.fixedBytes + (c.spec.nullable ? 1 : 0), 0);
+    this.#rowBytes = fixedRowBytes(this.spec);
+    this.#reset(undefined);
   }
 
   /** The table name. */
@@ -368,23 +368,42 @@ export class ColumnBuffer<N extends TableName> {
     this.#rows = i + 1;
   }
 
-  /** The buffered rows as an Arrow table with the schema of `TABLES[table]` (copies; the buffer stays valid). */
+  /**
+   * Hands the buffered rows over (their arrays are the caller's from now on) and starts empty, on the arrays of
+   * `reuse` (an earlier chunk of the same table whose rows are no longer needed) when given.
+   */
+  detach(reuse?: RawChunk): RawChunk {
+    const chunk = this.#view();
+    this.#reset(reuse?.table === this.spec.name ? reuse : undefined);
+    return chunk;
+  }
+
+  /** The buffered rows as an Arrow table with the schema of `TABLES[table]`, in append order (copies). */
   toArrowTable(): arrow.Table {
-    const n = this.#rows;
-    const schema = this.spec.schema;
-    const children = this.#columns.map((c) => c.toData(n));
-    const struct = arrow.makeData({
-      type: new arrow.Struct(schema.fields),
-      length: n,
-      nullCount: 0,
-      children,
-    });
-    return new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)]);
+    return rawToArrow(this.#view());
   }
 
   /** Empties the buffer, keeping its allocated capacity for reuse. */
   clear(): void {
-    for (const column of this.#columns) column.reset();
+    this.#reset(this.#view());
+  }
+
+  /** The buffered rows on the buffer's own arrays. */
+  #view(): RawChunk {
+    return {
+      table: this.spec.name,
+      rows: this.#rows,
+      bytes: this.#bytes,
+      minTime: this.#minTime,
+      maxTime: this.#maxTime,
+      columns: this.#columns.map((c) => c.raw()),
+    };
+  }
+
+  #reset(reuse: RawChunk | undefined): void {
+    const capacity = reuse ? Math.max(capacityOf(reuse), 1) : this.#initialCapacity;
+    this.#columns.forEach((c, i) => c.reset(capacity, reuse?.columns[i]));
+    this.#capacity = capacity;
     this.#rows = 0;
     this.#bytes = 0;
     this.#minTime = Infinity;

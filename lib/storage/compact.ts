@@ -1,28 +1,33 @@
 /**
- * Hourly compaction: the part files of a finished UTC hour of one (market, table, symbol) are merged into one
- * file, so that after compaction each hour has at most one file (output contract).
+ * Hourly compaction: the part files of a finished UTC hour of one (market, table) are merged into one file
+ * sorted by symbol (hour_merge.ts), so that after compaction each (market, table, hour) has one file whatever
+ * the number of symbols (output contract).
  *
  * Crash safety rests on an intent record, `{data_dir}/_manifest/compaction-pending.json`, and on this order:
- * 1. the intent (target entry + source paths) is written atomically;
- * 2. the merged file is written atomically (temp file, fsync, rename);
+ * 1. the intent (target path + source paths) is written atomically;
+ * 2. the merged file is written atomically (temp file, fsync, rename), then the intent again, now with the
+ *    target's entry (checksum, size, rows);
  * 3. the manifest gains the target and loses the sources, in one atomic save (then the ledger, if any);
  * 4. the source files are deleted; 5. the intent is deleted.
- * The next run finishes a pending intent before anything else: if the target exists, steps 3–5 are repeated
- * (each is idempotent, and they also undo a start-up reconcile that re-listed surviving sources beside the
- * target); if it does not, no source was touched and the intent is dropped. So the merged rows are never listed
- * twice once a run has passed, and no row is deleted before its copy is listed.
+ * The next run finishes a pending intent before anything else: if the target exists and the intent has its
+ * entry, steps 3–5 are repeated (each is idempotent, and they also undo a start-up reconcile that re-listed
+ * surviving sources beside the target); otherwise no source was touched, and the target (listed nowhere) and
+ * the intent are dropped. So the merged rows are never listed twice once a run has passed, and no row is
+ * deleted before its copy is listed.
  *
- * The manifest must be the same instance the live `TableStore` saves, or one save would undo the other.
+ * The merge reads and writes in a bounded window of rows and runs where `jobs` says (the cron job uses a worker
+ * of its own, so a merge never stalls the collector). The migration from the 0.3 layout (migrate.ts) merges
+ * through the same steps. The manifest must be the same instance the live collector updates, or one save
+ * would undo the other.
  * @module
  */
 
 import { join } from "node:path";
-import type * as arrow from "apache-arrow";
 import type { Logger } from "../log.ts";
 import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
-import { hourStartUs, utcHour } from "./layout.ts";
+import { compactedFileName, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
-import { decodeParquet, encodeParquet } from "./parquet_file.ts";
+import { inlineJobs, type ParquetJobs } from "./parquet_jobs.ts";
 
 const HOUR_US = 3_600_000_000;
 
@@ -43,11 +48,18 @@ export interface CompactOptions {
   graceMs?: number;
   ledger?: FileLedger;
   log?: Logger;
+  /** Where the merges run. @default inlineJobs (the calling thread) */
+  jobs?: ParquetJobs;
+  /**
+   * Save the manifest at every merge (it is the authority where there is no ledger). With a ledger, a caller
+   * that merges many groups at once mirrors it once at the end instead. @default true
+   */
+  saveManifest?: boolean;
 }
 
 /** One (partition, hour) whose files are to be merged. */
 export interface CompactionGroup {
-  /** Partition directory relative to `data_dir`: `market/table/date=…/symbol=…`. */
+  /** Directory of the merged file, relative to `data_dir`: `market/table/date=…`. */
   dir: string;
   hourStartUs: number;
   /** The files, in time order (start time in the name, then name). */
@@ -82,34 +94,6 @@ interface PendingCompaction {
   sources: string[];
 }
 
-const PART_OR_HOUR = /^(?:part-\d{2}-(\d{16})-\d{6}|hour-\d{2}-(\d{16})-[0-9a-f]{8})\.parquet$/;
-
-/**
- * Start time (µs) in a part name (`part-HH-<us>-<seq>.parquet`) or a compacted name
- * (`hour-HH-<us>-<tag>.parquet`); null for any other name.
- */
-export function fileStartUs(name: string): number | null {
-  const m = PART_OR_HOUR.exec(name);
-  return m ? Number(m[1] ?? m[2]) : null;
-}
-
-/**
- * Name of a compacted file: `hour-HH-<firstLocalUs>-<tag>.parquet`, `tag` being 8 hex digits that tell merges
- * of different source sets apart (a later merge of a compacted file with a late part gets a new name).
- *
- * @example
- * ```ts
- * compactedFileName(1_700_000_000_000_000, "0a1b2c3d"); // "hour-22-1700000000000000-0a1b2c3d.parquet"
- * ```
- */
-export function compactedFileName(firstLocalUs: number, tag: string): string {
-  if (!Number.isSafeInteger(firstLocalUs) || firstLocalUs < 0 || !/^[0-9a-f]{8}$/.test(tag)) {
-    throw new RangeError(`Cannot name a compacted file for time ${firstLocalUs}, tag '${tag}'`);
-  }
-  const hh = String(utcHour(firstLocalUs)).padStart(2, "0");
-  return `hour-${hh}-${String(firstLocalUs).padStart(16, "0")}-${tag}.parquet`;
-}
-
 function splitPath(path: string): { dir: string; name: string } {
   const slash = path.lastIndexOf("/");
   return { dir: path.slice(0, slash), name: path.slice(slash + 1) };
@@ -117,7 +101,8 @@ function splitPath(path: string): { dir: string; name: string } {
 
 /**
  * The (partition, hour) groups with more than one file whose hour ended at least `graceUs` before `nowUs`.
- * Pure; files with names of another pattern are left alone.
+ * Pure; files with names of another pattern, or outside the layout (the 0.3 `symbol=` directories, which the
+ * migration merges), are left alone.
  */
 export function planCompaction(
   entries: readonly ManifestEntry[],
@@ -126,6 +111,7 @@ export function planCompaction(
 ): CompactionGroup[] {
   const groups = new Map<string, CompactionGroup & { starts: Map<ManifestEntry, number> }>();
   for (const entry of entries) {
+    if (parseParquetPath(entry.path) === null) continue;
     const { dir, name } = splitPath(entry.path);
     const start = fileStartUs(name);
     if (start === null) continue;
@@ -158,41 +144,6 @@ async function removeIfPresent(path: string): Promise<void> {
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-}
-
-function sameSchema(a: arrow.Schema, b: arrow.Schema): boolean {
-  return a.fields.length === b.fields.length && a.fields.every((f, i) => {
-    const g = b.fields[i]!;
-    return f.name === g.name && f.nullable === g.nullable && String(f.type) === String(g.type);
-  });
-}
-
-/** Reads and checks every source against its manifest entry, and concatenates them in order. */
-async function mergeGroup(dataDir: string, group: CompactionGroup): Promise<arrow.Table> {
-  const tables: arrow.Table[] = [];
-  for (const src of group.sources) {
-    const bytes = await Deno.readFile(join(dataDir, src.path));
-    // Compaction deletes its sources, so it refuses to proceed on anything that is not what the manifest says.
-    if (bytes.length !== src.bytes || await sha256Hex(bytes) !== src.sha256) {
-      throw new CompactionError(group.dir, `${src.path} does not match its manifest checksum`);
-    }
-    const table = decodeParquet(bytes);
-    if (table.numRows !== src.rows) {
-      throw new CompactionError(
-        group.dir,
-        `${src.path} has ${table.numRows} rows, manifest says ${src.rows}`,
-      );
-    }
-    if (tables.length > 0 && !sameSchema(tables[0]!.schema, table.schema)) {
-      throw new CompactionError(
-        group.dir,
-        `${src.path} has a different schema than ${group.sources[0]!.path}`,
-      );
-    }
-    tables.push(table);
-  }
-  const [first, ...rest] = tables;
-  return first!.concat(...rest);
 }
 
 /**
@@ -228,17 +179,27 @@ export async function compactFinishedHours(
   return report;
 }
 
-class Compactor {
+/** Merges groups of files through the crash-safe steps of the module doc (compaction and migration). */
+export class Compactor {
   readonly #manifest: Manifest;
   readonly #dataDir: string;
   readonly #ledger: FileLedger | undefined;
   readonly #log: Logger | undefined;
+  readonly #jobs: ParquetJobs;
+  readonly #saveManifest: boolean;
 
   constructor(options: CompactOptions) {
     this.#manifest = options.manifest;
     this.#dataDir = options.manifest.dataDir;
     this.#ledger = options.ledger;
     this.#log = options.log;
+    this.#jobs = options.jobs ?? inlineJobs;
+    this.#saveManifest = options.saveManifest ?? true;
+    if (!this.#saveManifest && !this.#ledger) {
+      throw new TypeError(
+        "Cannot compact without saving the manifest: there is no ledger to record the files",
+      );
+    }
   }
 
   /** Whether an intent is recorded. */
@@ -263,33 +224,57 @@ class Compactor {
     return done;
   }
 
-  /** Merges one group and returns what replaced what. */
+  /** Merges one group into `{group.dir}/hour-HH-…` and returns what replaced what. */
   async compact(group: CompactionGroup): Promise<Compaction> {
-    const table = await mergeGroup(this.#dataDir, group);
-    const bytes = encodeParquet(table);
     const sources = group.sources.map((s) => s.path);
     const tag = (await sha256Hex(new TextEncoder().encode(sources.join("\n")))).slice(0, 8);
     const firstUs = fileStartUs(splitPath(sources[0]!).name)!;
     const path = `${group.dir}/${compactedFileName(firstUs, tag)}`;
     if (sources.includes(path)) throw new CompactionError(group.dir, `target ${path} is one of its sources`);
     const first = group.sources[0]!;
+    if (group.sources.some((s) => s.market !== first.market || s.table !== first.table)) {
+      throw new CompactionError(group.dir, "its files belong to different tables");
+    }
+    // The intent names the target before the merge starts; its checksum is not known yet (""), and a crash
+    // before the second intent below leaves a target that is dropped and merged again (see #commit).
+    const planned: PendingCompaction = { version: 1, target: { ...first, path, sha256: "" }, sources };
+    await writeFileAtomic(
+      pendingPath(this.#dataDir),
+      new TextEncoder().encode(JSON.stringify(planned) + "\n"),
+    );
+    let merged;
+    try {
+      merged = await this.#jobs.merge({
+        table: first.table,
+        sources: group.sources.map((s) => ({
+          path: join(this.#dataDir, s.path),
+          bytes: s.bytes,
+          sha256: s.sha256,
+          rows: s.rows,
+        })),
+        target: join(this.#dataDir, path),
+      });
+    } catch (err) {
+      // Nothing was written (the merge removes its temp file): the intent is dropped and the group left alone.
+      await removeIfPresent(pendingPath(this.#dataDir));
+      const why = err instanceof Error ? err.message : String(err);
+      throw new CompactionError(group.dir, why.replace(`${this.#dataDir}/`, ""), { cause: err });
+    }
     const target: ManifestEntry = {
       path,
-      sha256: await sha256Hex(bytes),
-      rows: table.numRows,
-      bytes: bytes.length,
+      sha256: merged.sha256,
+      rows: merged.rows,
+      bytes: merged.bytes,
       first_local_time: group.sources.map((s) => s.first_local_time).reduce((a, b) => (b < a ? b : a)),
       last_local_time: group.sources.map((s) => s.last_local_time).reduce((a, b) => (b > a ? b : a)),
       market: first.market,
       table: first.table,
-      symbol: first.symbol,
     };
     const pending: PendingCompaction = { version: 1, target, sources };
     await writeFileAtomic(
       pendingPath(this.#dataDir),
       new TextEncoder().encode(JSON.stringify(pending) + "\n"),
     );
-    await writeFileAtomic(join(this.#dataDir, path), bytes);
     await this.#commit(pending);
     this.#log?.("info", "compacted", { target: path, sources: sources.length, rows: target.rows });
     return { target, sources };
@@ -304,7 +289,14 @@ class Compactor {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    if (size === null) {
+    if (size === null || target.sha256 === "") {
+      // Not merged yet, or merged but never described: no source was touched. The target goes (a start-up
+      // reconcile may have listed it: unlisted too), and the group is merged again by a later run.
+      if (size !== null && this.#manifest.remove(target.path)) {
+        if (this.#saveManifest) await this.#manifest.save();
+        await this.#ledger?.removeFiles([target.path]);
+      }
+      await removeIfPresent(targetPath);
       await removeIfPresent(pendingPath(this.#dataDir));
       return false;
     }
@@ -317,7 +309,7 @@ class Compactor {
     }
     this.#manifest.add(target);
     for (const s of sources) this.#manifest.remove(s);
-    await this.#manifest.save();
+    if (this.#saveManifest) await this.#manifest.save();
     await this.#ledger?.addFiles([target]);
     await this.#ledger?.removeFiles(sources);
     for (const s of sources) await removeIfPresent(join(this.#dataDir, s));

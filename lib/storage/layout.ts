@@ -1,7 +1,9 @@
 /**
- * Where things live under `data_dir` (binding: /work/shared/docs/output-contract.md):
- * `{market}/{table}/date=YYYY-MM-DD/symbol=SYMBOL/part-HH-<firstLocalUs>-<seq>.parquet`, `_journal/` and
- * `_manifest/checksums.json`. Pure string logic; no file system access.
+ * Where things live under `data_dir` (output contract 0.4, README "Layout"):
+ * `{market}/{table}/date=YYYY-MM-DD/part-HH-<firstLocalUs>-<seq>.parquet` (one file per market, table and flush,
+ * every symbol in it, sorted by symbol), `_journal/` and `_manifest/checksums.json`. The 0.3 layout had a
+ * `symbol=SYMBOL/` level below `date=`; {@linkcode parseLegacyParquetPath} recognises it for the migration.
+ * Pure string logic; no file system access.
  * @module
  */
 
@@ -13,8 +15,6 @@ import { isTableName, type TableName } from "./tables.ts";
 export interface PartitionKey {
   market: Market;
   table: TableName;
-  /** Upper-case symbol as Binance spells it (may be non-ASCII). */
-  symbol: string;
 }
 
 /** A Parquet file's place: its partition plus what makes its name unique and time-sorted. */
@@ -58,16 +58,6 @@ export function hourStartUs(us: number): number {
   return Math.floor(us / 3_600_000_000) * 3_600_000_000;
 }
 
-/** Throws `RangeError` unless `symbol` is upper case and safe as one path segment. */
-export function checkSymbol(symbol: string): void {
-  if (
-    symbol === "" || symbol === "." || symbol === ".." || /[/\\\0]/.test(symbol) ||
-    symbol !== symbol.toUpperCase()
-  ) {
-    throw new RangeError(`Cannot use symbol '${symbol}' in a path: it must be upper case with no separators`);
-  }
-}
-
 /**
  * File name `part-HH-<firstLocalUs>-<seq>.parquet`; zero-padded so names sort by time within a partition.
  *
@@ -84,21 +74,51 @@ export function parquetFileName(firstLocalUs: number, seq: number): string {
   return `part-${hh}-${String(firstLocalUs).padStart(16, "0")}-${String(seq).padStart(6, "0")}.parquet`;
 }
 
+const PART_OR_HOUR = /^(?:part-\d{2}-(\d{16})-\d{6}|hour-\d{2}-(\d{16})-[0-9a-f]{8})\.parquet$/;
+
+/**
+ * Start time (µs) in a part name (`part-HH-<us>-<seq>.parquet`) or a compacted name
+ * (`hour-HH-<us>-<tag>.parquet`); null for any other name.
+ */
+export function fileStartUs(name: string): number | null {
+  const m = PART_OR_HOUR.exec(name);
+  return m ? Number(m[1] ?? m[2]) : null;
+}
+
+/**
+ * Name of a compacted file: `hour-HH-<firstLocalUs>-<tag>.parquet`, `tag` being 8 hex digits that tell merges
+ * of different source sets apart (a later merge of a compacted file with a late part gets a new name).
+ *
+ * @example
+ * ```ts
+ * compactedFileName(1_700_000_000_000_000, "0a1b2c3d"); // "hour-22-1700000000000000-0a1b2c3d.parquet"
+ * ```
+ */
+export function compactedFileName(firstLocalUs: number, tag: string): string {
+  if (!Number.isSafeInteger(firstLocalUs) || firstLocalUs < 0 || !/^[0-9a-f]{8}$/.test(tag)) {
+    throw new RangeError(`Cannot name a compacted file for time ${firstLocalUs}, tag '${tag}'`);
+  }
+  const hh = String(utcHour(firstLocalUs)).padStart(2, "0");
+  return `hour-${hh}-${String(firstLocalUs).padStart(16, "0")}-${tag}.parquet`;
+}
+
+/** Directory (relative to `data_dir`) of the files of (market, table) whose rows fall on a UTC date. */
+export function partitionDir(market: Market, table: TableName, date: string): string {
+  return `${market}/${table}/date=${date}`;
+}
+
 /**
  * Path of a Parquet file relative to `data_dir`, with `/` separators (as stored in the manifest).
  *
  * @example
  * ```ts
- * relativeParquetPath({ market: "spot", table: "trades", symbol: "BTCUSDT", firstLocalUs: 1_700_000_000_000_000,
- *   seq: 0 }); // "spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-1700000000000000-000000.parquet"
+ * relativeParquetPath({ market: "spot", table: "trades", firstLocalUs: 1_700_000_000_000_000, seq: 0 });
+ * // "spot/trades/date=2023-11-14/part-22-1700000000000000-000000.parquet"
  * ```
  */
 export function relativeParquetPath(key: ParquetFileKey): string {
-  checkSymbol(key.symbol);
-  const date = utcDate(key.firstLocalUs);
-  return `${key.market}/${key.table}/date=${date}/symbol=${key.symbol}/${
-    parquetFileName(key.firstLocalUs, key.seq)
-  }`;
+  const dir = partitionDir(key.market, key.table, utcDate(key.firstLocalUs));
+  return `${dir}/${parquetFileName(key.firstLocalUs, key.seq)}`;
 }
 
 /** Absolute (or `dataDir`-based) path of a Parquet file. */
@@ -106,18 +126,34 @@ export function parquetPath(dataDir: string, key: ParquetFileKey): string {
   return join(dataDir, relativeParquetPath(key));
 }
 
-/** Parses a path relative to `data_dir`; null if it is not a Parquet file of the layout. */
-export function parseParquetPath(relPath: string): ParsedParquetPath | null {
-  const parts = relPath.split("/");
-  if (parts.length !== 5) return null;
-  const [market, table, dateSeg, symbolSeg, file] = parts as [string, string, string, string, string];
+function parseParts(market: string, table: string, dateSeg: string, file: string): ParsedParquetPath | null {
   const date = /^date=(\d{4}-\d{2}-\d{2})$/.exec(dateSeg)?.[1];
-  const symbol = symbolSeg.startsWith("symbol=") ? symbolSeg.slice("symbol=".length) : "";
   if (
     !(MARKETS as readonly string[]).includes(market) || !isTableName(table) || date === undefined ||
-    symbol === "" || !file.endsWith(".parquet")
+    !file.endsWith(".parquet")
   ) {
     return null;
   }
-  return { market: market as Market, table, symbol, date, file };
+  return { market: market as Market, table, date, file };
+}
+
+/** Parses a path relative to `data_dir`; null if it is not a Parquet file of the layout. */
+export function parseParquetPath(relPath: string): ParsedParquetPath | null {
+  const parts = relPath.split("/");
+  if (parts.length !== 4) return null;
+  const [market, table, dateSeg, file] = parts as [string, string, string, string];
+  return parseParts(market, table, dateSeg, file);
+}
+
+/**
+ * Parses a path of the 0.3 layout, `{market}/{table}/date=…/symbol=SYMBOL/{file}.parquet` (one symbol per file),
+ * which `deno task migrate` rewrites; null for anything else.
+ */
+export function parseLegacyParquetPath(relPath: string): (ParsedParquetPath & { symbol: string }) | null {
+  const parts = relPath.split("/");
+  if (parts.length !== 5) return null;
+  const [market, table, dateSeg, symbolSeg, file] = parts as [string, string, string, string, string];
+  const symbol = symbolSeg.startsWith("symbol=") ? symbolSeg.slice("symbol=".length) : "";
+  const parsed = parseParts(market, table, dateSeg, file);
+  return parsed === null || symbol === "" ? null : { ...parsed, symbol };
 }

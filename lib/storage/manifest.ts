@@ -14,7 +14,7 @@ import { writeFileAtomic } from "./atomic_file.ts";
 import { manifestPath } from "./layout.ts";
 import type { TableName } from "./tables.ts";
 
-/** One finished Parquet file. */
+/** One finished Parquet file (of every symbol of its market and table; see layout.ts). */
 export interface ManifestEntry {
   /** Path relative to `data_dir`, `/`-separated. */
   path: string;
@@ -30,7 +30,6 @@ export interface ManifestEntry {
   last_local_time: string;
   market: Market;
   table: TableName;
-  symbol: string;
 }
 
 /** The manifest file exists but cannot be used (bad JSON or shape); callers stop rather than overwrite it. */
@@ -71,8 +70,13 @@ const STRING_FIELDS = [
   "last_local_time",
   "market",
   "table",
-  "symbol",
 ] as const;
+
+/** The fields of a {@link ManifestEntry} only (a 0.3 entry also had `symbol`, which the layout no longer has). */
+export function entryFields(e: ManifestEntry): ManifestEntry {
+  const { path, sha256, rows, bytes, first_local_time, last_local_time, market, table } = e;
+  return { path, sha256, rows, bytes, first_local_time, last_local_time, market, table };
+}
 
 function isEntry(v: unknown): v is ManifestEntry {
   if (typeof v !== "object" || v === null) return false;
@@ -88,7 +92,7 @@ function isEntry(v: unknown): v is ManifestEntry {
  * ```ts
  * const manifest = await Manifest.load(dataDir);
  * manifest.add({ path, sha256: await sha256Hex(bytes), rows, bytes: bytes.length, first_local_time: isoMicros(a),
- *   last_local_time: isoMicros(b), market: "spot", table: "trades", symbol: "BTCUSDT" });
+ *   last_local_time: isoMicros(b), market: "spot", table: "trades" });
  * await manifest.save();
  * ```
  */
@@ -125,7 +129,7 @@ export class Manifest {
     const entries = new Map<string, ManifestEntry>();
     for (const [i, entry] of files.entries()) {
       if (!isEntry(entry)) throw new ManifestError(path, `malformed entry at index ${i}`);
-      entries.set(entry.path, entry);
+      entries.set(entry.path, entryFields(entry));
     }
     return new Manifest(dataDir, entries);
   }
@@ -147,7 +151,7 @@ export class Manifest {
 
   /** Adds an entry, replacing any entry with the same path (a file rewritten in place). */
   add(entry: ManifestEntry): void {
-    this.#entries.set(entry.path, { ...entry });
+    this.#entries.set(entry.path, entryFields(entry));
   }
 
   /** Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. */

@@ -1,38 +1,86 @@
 /**
- * Parquet encoding in a worker thread. Encoding is CPU-heavy and synchronous (parquet-wasm); done on the main
- * thread it would stall socket reads and journal fsyncs for the length of a flush. The Arrow table is handed over
- * as IPC bytes (transferred, not copied) and the Parquet bytes come back the same way.
+ * Parquet work in a worker thread (parquet_worker.ts). Sorting, Arrow building, Parquet encoding, stitching,
+ * hashing and file writes are CPU-heavy or synchronous; done on the main thread they would stall socket reads
+ * and journal fsyncs for the length of a flush. Buffered rows are handed over as typed arrays, transferred (not
+ * copied), and come back transferred for reuse.
+ * @module
  */
-import * as arrow from "apache-arrow";
-import { encodeParquet } from "./parquet_file.ts";
 
-type Reply = { id: number; bytes: Uint8Array } | { id: number; error: string };
+import { type RawChunk, transferables } from "./column_buffer.ts";
+import type { MergeRequest, MergeResult } from "./hour_merge.ts";
+import { type EncodedChunk, EncodeError, type ParquetJobs, type WrittenFile } from "./parquet_jobs.ts";
 
-/** A single encoding worker; requests are answered in order. */
-export class ParquetEncoder {
+export { inlineJobs } from "./parquet_jobs.ts";
+
+/** A request to the worker. */
+export type WorkerRequest =
+  | { id: number; op: "encode"; chunk: RawChunk }
+  | { id: number; op: "write"; path: string; segments: readonly Uint8Array[] }
+  | { id: number; op: "merge"; request: MergeRequest };
+
+type Reply =
+  | { id: number; encoded: EncodedChunk }
+  | { id: number; written: WrittenFile }
+  | { id: number; merged: MergeResult }
+  | { id: number; error: string; chunk: RawChunk | null };
+
+interface Waiting {
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+  /** For an encode: the chunk whose arrays the worker holds (lost if the worker dies). */
+  encode: boolean;
+}
+
+/**
+ * A Parquet worker; requests are answered as they finish. If the worker dies, what it was doing fails (a chunk
+ * it held is lost with it: {@link EncodeError} without a chunk) and the next request starts a new worker.
+ */
+export class ParquetEncoder implements ParquetJobs {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<
-    number,
-    { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }
-  >();
+  private readonly pending = new Map<number, Waiting>();
 
-  /** Encodes `table` as Parquet (zstd, dictionary, statistics) in the worker. */
-  encode(table: arrow.Table): Promise<Uint8Array> {
-    const ipc = arrow.tableToIPC(table, "stream");
-    const id = this.nextId++;
-    const worker = this.start();
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, ipc }, [ipc.buffer as ArrayBuffer]);
-    });
+  /** Sorts and encodes `chunk` in the worker; its arrays are transferred there and back. */
+  async encodeChunk(chunk: RawChunk): Promise<EncodedChunk> {
+    const reply = await this.call({ id: 0, op: "encode", chunk }, transferables(chunk), true);
+    if ("error" in reply) throw new EncodeError(reply.error, reply.chunk);
+    return (reply as { encoded: EncodedChunk }).encoded;
+  }
+
+  /** Stitches `segments` and writes them atomically at `path`, in the worker (the segments are copied). */
+  async writeFile(path: string, segments: readonly Uint8Array[]): Promise<WrittenFile> {
+    const reply = await this.call({ id: 0, op: "write", path, segments }, [], false);
+    if ("error" in reply) throw new Error(`Cannot write ${path}: ${reply.error}`);
+    return (reply as { written: WrittenFile }).written;
+  }
+
+  /** Merges files in the worker (hour_merge.ts). */
+  async merge(request: MergeRequest): Promise<MergeResult> {
+    const reply = await this.call({ id: 0, op: "merge", request }, [], false);
+    if ("error" in reply) throw new Error(reply.error);
+    return (reply as { merged: MergeResult }).merged;
   }
 
   /** Stops the worker; requests still waiting are rejected. */
   close(): void {
     this.worker?.terminate();
     this.worker = null;
-    for (const p of this.pending.values()) p.reject(new Error("Parquet encoder closed"));
+    this.failAll("Parquet encoder closed");
+  }
+
+  private call(req: WorkerRequest, transfer: Transferable[], encode: boolean): Promise<Reply> {
+    const id = this.nextId++;
+    const worker = this.start();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, encode });
+      worker.postMessage({ ...req, id }, transfer);
+    });
+  }
+
+  private failAll(why: string): void {
+    for (const p of this.pending.values()) {
+      p.reject(p.encode ? new EncodeError(`${why}; the chunk it held is lost`, null) : new Error(why));
+    }
     this.pending.clear();
   }
 
@@ -43,23 +91,15 @@ export class ParquetEncoder {
       const p = this.pending.get(e.data.id);
       if (!p) return;
       this.pending.delete(e.data.id);
-      if ("error" in e.data) p.reject(new Error(`Cannot encode Parquet: ${e.data.error}`));
-      else p.resolve(e.data.bytes);
+      p.resolve(e.data);
     };
     worker.onerror = (e) => {
       e.preventDefault();
-      const err = new Error(`Parquet worker failed: ${e.message}`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-      this.worker = null;
+      if (this.worker === worker) this.worker = null;
+      worker.terminate();
+      this.failAll(`Parquet worker failed: ${e.message}`);
     };
     this.worker = worker;
     return worker;
   }
 }
-
-/** In-thread encoding with the same interface (tools, tests). */
-export const inlineEncoder = {
-  encode: (table: arrow.Table): Promise<Uint8Array> => Promise.resolve(encodeParquet(table)),
-  close: () => {},
-};

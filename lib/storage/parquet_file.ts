@@ -9,7 +9,8 @@ import * as pq from "parquet-wasm";
 export { writeFileAtomic } from "./atomic_file.ts";
 
 /**
- * Encodes an Arrow table as Parquet: zstd, dictionary encoding, page-level statistics.
+ * Encodes an Arrow table as Parquet: zstd, dictionary encoding, page-level statistics, one row group (up to
+ * 2^20 rows; chunk_encoder.ts plans row groups itself and stitches them).
  *
  * @example
  * ```ts
@@ -22,6 +23,7 @@ export function encodeParquet(table: arrow.Table): Uint8Array {
     .setCompression(pq.Compression.ZSTD)
     .setDictionaryEnabled(true)
     .setStatisticsEnabled(pq.EnabledStatistics.Page)
+    .setMaxRowGroupSize(1 << 20)
     .build();
   // writeParquet takes ownership of the wasm table and properties, so nothing is left to free.
   return pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props);

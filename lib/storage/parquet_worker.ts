@@ -1,17 +1,35 @@
 /**
- * Worker side of {@link ParquetEncoder}: turns Arrow IPC bytes into Parquet bytes with the contract's settings,
- * off the collector's main thread (where sockets are read and the journal is written).
+ * Worker side of {@link ParquetEncoder}: runs the Parquet jobs (parquet_jobs.ts) off the collector's main
+ * thread. Buffered rows arrive as transferred typed arrays and go back the same way (also when encoding fails,
+ * so no row is lost); encoded chunks come back transferred.
  */
 /// <reference lib="deno.worker" />
-import * as arrow from "apache-arrow";
-import { encodeParquet } from "./parquet_file.ts";
+import { transferables } from "./column_buffer.ts";
+import { EncodeError, encodeJob, writeJob } from "./parquet_jobs.ts";
+import { mergeParquetFiles } from "./hour_merge.ts";
+import type { WorkerRequest } from "./parquet_encoder.ts";
 
-self.onmessage = (e: MessageEvent<{ id: number; ipc: Uint8Array }>) => {
-  const { id, ipc } = e.data;
+const message = (err: unknown) => err instanceof Error ? err.message : String(err);
+
+self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
+  const req = e.data;
   try {
-    const bytes = encodeParquet(arrow.tableFromIPC(ipc));
-    self.postMessage({ id, bytes }, [bytes.buffer as ArrayBuffer]);
+    switch (req.op) {
+      case "encode": {
+        const encoded = await encodeJob(req.chunk);
+        const transfer = [encoded.segment.buffer as ArrayBuffer, ...transferables(encoded.chunk)];
+        self.postMessage({ id: req.id, encoded }, transfer);
+        return;
+      }
+      case "write":
+        self.postMessage({ id: req.id, written: await writeJob(req.path, req.segments) });
+        return;
+      case "merge":
+        self.postMessage({ id: req.id, merged: await mergeParquetFiles(req.request) });
+        return;
+    }
   } catch (err) {
-    self.postMessage({ id, error: String(err) });
+    const chunk = err instanceof EncodeError ? err.chunk : null;
+    self.postMessage({ id: req.id, error: message(err), chunk }, chunk ? transferables(chunk) : []);
   }
 };

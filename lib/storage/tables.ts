@@ -9,10 +9,12 @@
 import * as arrow from "apache-arrow";
 
 /**
- * Logical column types: `string` is dictionary-encoded UTF-8, `timestamp` is µs since the epoch (UTC),
- * `list_float64` is `list<double>` (order-book levels).
+ * Logical column types: `string` is dictionary-typed UTF-8, `timestamp` is µs since the epoch (UTC),
+ * `list_float64` is `list<double>` (order-book levels). `symbol` is the column every file is sorted and its row
+ * groups cut by: UTF-8 typed `large_utf8` in Arrow (dictionary-encoded in Parquet all the same), because
+ * polars does not skip row groups by the statistics of a dictionary-typed (Categorical) column.
  */
-export type ColumnType = "string" | "timestamp" | "int64" | "float64" | "bool" | "list_float64";
+export type ColumnType = "symbol" | "string" | "timestamp" | "int64" | "float64" | "bool" | "list_float64";
 
 /** One column of a table: its name, logical type and whether it may hold nulls. */
 export interface ColumnSpec<
@@ -41,7 +43,7 @@ const opt = <N extends string, T extends ColumnType>(name: N, type: T): ColumnSp
 // exists for depth gaps; old REST funding records may lack a mark price.
 const COLUMNS = {
   depth_updates: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     opt("exchange_time", "timestamp"),
     opt("transaction_time", "timestamp"),
     req("local_time", "timestamp"),
@@ -54,7 +56,7 @@ const COLUMNS = {
     req("is_snapshot", "bool"),
   ],
   book_snapshots: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("exchange_time", "timestamp"),
     req("local_time", "timestamp"),
     req("last_update_id", "int64"),
@@ -64,7 +66,7 @@ const COLUMNS = {
     req("ask_quantities", "list_float64"),
   ],
   trades: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     opt("exchange_time", "timestamp"),
     req("trade_time", "timestamp"),
     req("local_time", "timestamp"),
@@ -77,7 +79,7 @@ const COLUMNS = {
     req("source", "string"),
   ],
   klines: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("interval", "string"),
     req("open_time", "timestamp"),
     req("close_time", "timestamp"),
@@ -94,7 +96,7 @@ const COLUMNS = {
     req("local_time", "timestamp"),
   ],
   book_tickers: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("update_id", "int64"),
     opt("exchange_time", "timestamp"),
     opt("transaction_time", "timestamp"),
@@ -105,7 +107,7 @@ const COLUMNS = {
     req("ask_quantity", "float64"),
   ],
   liquidations: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("exchange_time", "timestamp"),
     req("trade_time", "timestamp"),
     req("local_time", "timestamp"),
@@ -120,7 +122,7 @@ const COLUMNS = {
     req("status", "string"),
   ],
   mark_prices: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("exchange_time", "timestamp"),
     req("local_time", "timestamp"),
     req("mark_price", "float64"),
@@ -130,14 +132,14 @@ const COLUMNS = {
     opt("next_funding_time", "timestamp"),
   ],
   funding_rates: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("funding_time", "timestamp"),
     req("funding_rate", "float64"),
     opt("mark_price", "float64"),
     req("local_time", "timestamp"),
   ],
   gaps: [
-    req("symbol", "string"),
+    req("symbol", "symbol"),
     req("stream", "string"),
     req("kind", "string"),
     req("start_time", "timestamp"),
@@ -154,7 +156,7 @@ export type TableName = keyof typeof COLUMNS;
 /** The columns of table `N`, in contract order. */
 export type ColumnsOf<N extends TableName> = (typeof COLUMNS)[N];
 
-type BaseValue<T extends ColumnType> = T extends "string" ? string
+type BaseValue<T extends ColumnType> = T extends "string" | "symbol" ? string
   : T extends "bool" ? boolean
   : T extends "list_float64" ? ArrayLike<number>
   // timestamp (µs), int64 and float64 are all JS numbers: µs times and Binance ids fit in 2^53.
@@ -198,6 +200,8 @@ export const TABLE_NAMES: readonly TableName[] = Object.keys(COLUMNS) as TableNa
  */
 export function arrowType(type: ColumnType): arrow.DataType {
   switch (type) {
+    case "symbol":
+      return new arrow.LargeUtf8();
     case "string":
       return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
     case "timestamp":

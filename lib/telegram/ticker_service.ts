@@ -113,9 +113,9 @@ export class TickerService {
         ? null
         : { atMs: collector.lastFlushMs, rows: last.rows, files: last.files.length };
       const flushRows = new Map<string, number>();
-      for (const f of last?.files ?? []) {
-        const key = quoteKey(f.market, f.symbol);
-        flushRows.set(key, (flushRows.get(key) ?? 0) + f.rows);
+      for (const s of last?.symbolRows ?? []) {
+        const key = quoteKey(s.market, s.symbol);
+        flushRows.set(key, (flushRows.get(key) ?? 0) + s.rows);
       }
       const rssBytes = this.#rss();
 

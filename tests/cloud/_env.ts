@@ -4,15 +4,15 @@
  */
 import { dirname, join } from "node:path";
 import { Rclone, type RcloneOptions, remoteRoot } from "../../lib/cloud/rclone.ts";
-import { compactedFileName } from "../../lib/storage/compact.ts";
-import { parquetFileName, utcDate } from "../../lib/storage/layout.ts";
+import { compactedFileName, parquetFileName, utcDate } from "../../lib/storage/layout.ts";
 import { isoMicros, Manifest, type ManifestEntry, sha256Hex } from "../../lib/storage/manifest.ts";
+import type { TableName } from "../../lib/storage/tables.ts";
 
 /** 2026-03-01 07:00 UTC, µs. */
 export const H7 = Date.UTC(2026, 2, 1, 7) * 1000;
 export const HOUR_US = 3_600_000_000;
 
-/** A file to add: its time range, name kind, partition symbol, row count and size. */
+/** A file to add: its time range, name kind, table (its partition), row count and size. */
 export interface FileSpec {
   /** Start of the file's first row, µs. */
   firstUs: number;
@@ -22,7 +22,8 @@ export interface FileSpec {
   tag?: string;
   /** @default 0 */
   seq?: number;
-  symbol?: string;
+  /** @default "trades" */
+  table?: TableName;
   rows?: number;
   size?: number;
 }
@@ -63,11 +64,11 @@ export async function cloudEnv(): Promise<CloudEnv> {
     manifest,
     rclone: (options) => new Rclone({ configPath, ...options }),
     async addFile(spec) {
-      const { firstUs, lastUs = firstUs + 1_000_000, symbol = "BTCUSDT", rows = 10, size = 4096 } = spec;
+      const { firstUs, lastUs = firstUs + 1_000_000, table = "trades", rows = 10, size = 4096 } = spec;
       const name = spec.tag !== undefined
         ? compactedFileName(firstUs, spec.tag)
         : parquetFileName(firstUs, spec.seq ?? 0);
-      const path = `spot/trades/date=${utcDate(firstUs)}/symbol=${symbol}/${name}`;
+      const path = `spot/${table}/date=${utcDate(firstUs)}/${name}`;
       const bytes = crypto.getRandomValues(new Uint8Array(size));
       await Deno.mkdir(join(dataDir, dirname(path)), { recursive: true });
       await Deno.writeFile(join(dataDir, path), bytes);
@@ -79,8 +80,7 @@ export async function cloudEnv(): Promise<CloudEnv> {
         first_local_time: isoMicros(firstUs),
         last_local_time: isoMicros(lastUs),
         market: "spot",
-        table: "trades",
-        symbol,
+        table,
       };
       manifest.add(entry);
       await manifest.save();

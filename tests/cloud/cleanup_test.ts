@@ -21,10 +21,10 @@ async function scene(env: CloudEnv, kv: Deno.Kv) {
   const upload = (e: ManifestEntry) => sync.handle({ kind: "cloud-upload", path: e.path });
 
   const oldSynced = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d" });
-  const oldUnsynced = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", symbol: "ETHUSDT" });
+  const oldUnsynced = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", table: "klines" });
   const recentSynced = await env.addFile({ firstUs: H7 + 5 * DAY_US, tag: "0a1b2c3d" });
-  const rewritten = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", symbol: "BNBUSDT" });
-  const remoteLost = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", symbol: "XRPUSDT" });
+  const rewritten = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", table: "book_tickers" });
+  const remoteLost = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", table: "mark_prices" });
   for (const e of [oldSynced, recentSynced, rewritten, remoteLost]) await upload(e);
 
   // Rewritten in place after its upload: the synced record is of other bytes.
@@ -75,12 +75,12 @@ Deno.test("cleanupLocal() deletes only synced files older than cleanup_days, nev
   assert.equal(
     await pathExists(join(env.dataDir, dirname(s.oldSynced.path))),
     false,
-    "emptied symbol dir removed",
+    "emptied date dir removed",
   );
   assert.equal(
-    await pathExists(join(env.dataDir, dirname(dirname(s.oldSynced.path)))),
+    await pathExists(join(env.dataDir, dirname(s.recentSynced.path))),
     true,
-    "date dir still used",
+    "a date dir still used stays",
   );
   for (const kept of [s.oldUnsynced, s.recentSynced, s.rewritten, s.remoteLost]) {
     assert.equal(await pathExists(join(env.dataDir, kept.path)), true, kept.path);
@@ -132,18 +132,21 @@ Deno.test("expiredFiles() uses the last row's time and the layout", () => {
     last_local_time: last,
     market: "spot",
     table: "trades",
-    symbol: "BTCUSDT",
   });
-  const dir = "spot/trades/date=2026-03-01/symbol=BTCUSDT";
+  const dir = "spot/trades/date=2026-03-01";
   const entries = [
     e(`${dir}/a.parquet`, "2026-03-01T07:59:59.999999Z"),
     e(`${dir}/b.parquet`, "2026-03-01T08:00:00.000001Z"),
     e("_journal/c.parquet", "2026-03-01T07:00:00.000000Z"),
     e(`${dir}/d.parquet`, "not a time"),
+    e(`${dir}/symbol=BTCUSDT/e.parquet`, "2026-03-01T07:00:00.000000Z"), // 0.3 layout: not migrated yet
   ];
   const policy = { root: "r:", cleanupDays: 7 };
   const now = Date.UTC(2026, 2, 8, 8);
-  assert.deepEqual(expiredFiles(entries, policy, now).map((x) => x.path), [`${dir}/a.parquet`]);
+  assert.deepEqual(expiredFiles(entries, policy, now).map((x) => x.path), [
+    `${dir}/a.parquet`,
+    `${dir}/symbol=BTCUSDT/e.parquet`,
+  ]);
   assert.deepEqual(expiredFiles(entries, { ...policy, root: "" }, now), []);
   assert.deepEqual(expiredFiles(entries, { ...policy, cleanupDays: 0 }, now), []);
 });

@@ -41,7 +41,7 @@ Deno.test("runSync() throws SyncRunError after the run when cleanup kept a file"
   const kv = await Deno.openKv(":memory:");
   const d = deps(env, kv);
   const lost = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d" });
-  const other = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", symbol: "ETHUSDT" });
+  const other = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", table: "klines" });
   for (const e of [lost, other]) await d.sync.handle({ kind: "cloud-upload", path: e.path });
   await Deno.remove(join(env.remoteDir, lost.path));
 

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { finishedFiles, isSynced, needsUpload, supersededBy } from "../../lib/cloud/plan.ts";
 import type { PathState, SyncedRecord } from "../../lib/cloud/sync_state.ts";
-import { compactedFileName } from "../../lib/storage/compact.ts";
-import { parquetFileName } from "../../lib/storage/layout.ts";
+import { compactedFileName, parquetFileName } from "../../lib/storage/layout.ts";
 import { isoMicros, type ManifestEntry } from "../../lib/storage/manifest.ts";
 
 const H7 = Date.UTC(2026, 2, 1, 7) * 1000;
 const HOUR = 3_600_000_000;
 const MIN = 60_000_000;
-const DIR = "spot/trades/date=2026-03-01/symbol=BTCUSDT";
+const DIR = "spot/trades/date=2026-03-01";
 const ROOT = "gdrive:binance-data";
 const TIMING = { graceUs: 15 * MIN, stuckUs: 3 * HOUR };
 
@@ -22,7 +21,6 @@ function entry(name: string, firstUs: number, lastUs: number, rows = 10, dir = D
     last_local_time: isoMicros(lastUs),
     market: "spot",
     table: "trades",
-    symbol: "BTCUSDT",
   };
 }
 
@@ -102,7 +100,7 @@ Deno.test("supersededBy() names only covered remote copies of the same partition
     record(entry(parquetFileName(H7 + 56 * MIN, 4), H7 + 56 * MIN, H7 + 57 * MIN, 1)), // outside the range
     record(entry(parquetFileName(H7 + 10, 5), H7 + 10, H7 + 20, 31)), // more rows than the replacement
     record(entry(parquetFileName(H7 + HOUR + 10, 0), H7 + HOUR + 10, H7 + HOUR + 20, 1)), // next hour
-    record(entry(parquetFileName(H7 + 10, 6), H7 + 10, H7 + 20, 1, "spot/trades/date=2026-03-01/symbol=ETH")),
+    record(entry(parquetFileName(H7 + 10, 6), H7 + 10, H7 + 20, 1, "spot/klines/date=2026-03-01")),
     record(entry(parquetFileName(H7 + 10, 7), H7 + 10, H7 + 20, 1), "other:remote"),
   ];
   assert.deepEqual(supersededBy(y, candidates, ROOT, inIndex), [covered.path, coveredPart.path]);

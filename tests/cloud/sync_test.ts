@@ -127,7 +127,7 @@ Deno.test("CloudSync completes queued jobs after a restart (KV file closed and r
   const binary = await env.script("rclone-drop", firstCopyFails(env.dir, HALF_THEN_FAIL));
 
   // Before the restart: the ETH job fails once and waits out its backoff; the BTC job is queued, never started.
-  const retrying = await env.addFile({ firstUs: H7 + 2, tag: "0a1b2c3e", symbol: "ETHUSDT" });
+  const retrying = await env.addFile({ firstUs: H7 + 2, tag: "0a1b2c3e", table: "klines" });
   let kv = await Deno.openKv(kvPath);
   let alerts = 0;
   const before = makeSync(env, kv, {

@@ -14,7 +14,7 @@ function row(symbol: string, us: number, i: number) {
 /** Two flushes of usdm funding_rates for two symbols in the hour starting at `hourUs` (default 2026-03-01 07:00). */
 async function twoFlushes(dataDir: string, hourUs = H): Promise<Manifest> {
   const manifest = await Manifest.load(dataDir);
-  const store = new TableStore(dataDir, manifest);
+  const store = new TableStore(dataDir, { manifest });
   for (const [k, us] of [hourUs + 1, hourUs + 60_000_000].entries()) {
     for (const s of ["BTCUSDT", "ETHUSDT"]) store.row("usdm", "funding_rates", s, us, row(s, us, k));
     await store.flush();
@@ -26,17 +26,17 @@ Deno.test("runCompact() merges finished hours found in the manifest, under fake 
   const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
   try {
     const manifest = await twoFlushes(dataDir);
-    assert.equal(manifest.size, 4);
+    // One file per flush, both symbols in it.
+    assert.equal(manifest.size, 2);
     // At 08:01 hour 07 is still within the grace period.
     const early = await runCompact({ manifest }, H / 1000 + 3_600_000 + 60_000);
     assert.deepEqual(early.compacted, [], "within the grace period nothing is merged");
     const report = await runCompact({ manifest }, H / 1000 + 2 * 3_600_000);
-    assert.equal(report.compacted.length, 2);
-    assert.equal(manifest.size, 2);
-    for (const e of manifest.entries()) {
-      assert.match(e.path, /\/hour-07-/);
-      assert.equal(e.rows, 2);
-    }
+    assert.equal(report.compacted.length, 1);
+    assert.equal(manifest.size, 1);
+    const [merged] = manifest.entries();
+    assert.match(merged!.path, /^usdm\/funding_rates\/date=2026-03-01\/hour-07-/);
+    assert.equal(merged!.rows, 4);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -45,14 +45,15 @@ Deno.test("runCompact() merges finished hours found in the manifest, under fake 
 Deno.test("runCompact() throws CompactRunError when a group fails, after merging the others", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
   try {
-    const manifest = await twoFlushes(dataDir);
-    const victim = manifest.entries().find((e) => e.symbol === "ETHUSDT")!;
+    await twoFlushes(dataDir);
+    const manifest = await twoFlushes(dataDir, H + 3_600_000_000);
+    const victim = manifest.entries().find((e) => e.path.includes("/part-08-"))!;
     await Deno.writeFile(join(dataDir, victim.path), new Uint8Array([1, 2, 3]));
-    const err = await runCompact({ manifest }, H / 1000 + 2 * 3_600_000).then(() => null, (e) => e);
+    const err = await runCompact({ manifest }, H / 1000 + 3 * 3_600_000).then(() => null, (e) => e);
     assert.ok(err instanceof CompactRunError);
     assert.equal(err.report.compacted.length, 1);
-    assert.equal(err.report.compacted[0]!.target.symbol, "BTCUSDT");
-    assert.match(err.message, /ETHUSDT/);
+    assert.match(err.report.compacted[0]!.target.path, /\/hour-07-/);
+    assert.ok(err.message.includes(victim.path), err.message);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -68,9 +69,9 @@ Deno.test("registerCompact() registers hourly with a backoff schedule", async ()
     registerCompact({ manifest }, cron);
     const r = onlyRegistration(registered, "compact");
     assert.equal(r.schedule, "15 * * * *");
-    assert.equal(manifest.size, 4);
-    await r.handler();
     assert.equal(manifest.size, 2);
+    await r.handler();
+    assert.equal(manifest.size, 1);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

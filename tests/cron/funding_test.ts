@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   FileFundingHistory,
   type FundingDeps,
@@ -15,7 +14,7 @@ import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts
 import { RecordKind } from "../../lib/pipeline/records.ts";
 import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
-import { readParquet } from "../../lib/storage/parquet_file.ts";
+import { readTableRows } from "../../lib/storage/read_rows.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
 import { fakeCron, onlyRegistration } from "./_fake_cron.ts";
 
@@ -105,12 +104,10 @@ function settlements(from: number, to: number): number[] {
   return out;
 }
 
+/** The funding rows of `symbol` (read from files of every symbol), times in ms as the REST answers have them. */
 async function fundingRows(dataDir: string, manifest: Manifest, symbol: string) {
-  const rows: Record<string, unknown>[] = [];
-  const paths = manifest.entries().filter((e) => e.table === "funding_rates" && e.symbol === symbol)
-    .map((e) => e.path).sort();
-  for (const p of paths) rows.push(...(await readParquet(join(dataDir, p))).toArray().map((r) => r.toJSON()));
-  return rows;
+  const rows = await readTableRows(dataDir, manifest.entries(), "usdm", "funding_rates", { symbol });
+  return rows.map((r) => ({ ...r, funding_time: r.funding_time / 1000, local_time: r.local_time / 1000 }));
 }
 
 Deno.test("runFunding() records funding from the lookback, continues after the recorded data, and polls marks", async () => {
@@ -120,7 +117,7 @@ Deno.test("runFunding() records funding from the lookback, continues after the r
   try {
     const lookback = 400 * 86_400_000; // ~1200 settlements: two pages
     let manifest = await Manifest.load(dataDir);
-    let store = new TableStore(dataDir, manifest);
+    let store = new TableStore(dataDir, { manifest });
     const deps = (m: Manifest, s: TableStore, now: number): FundingDeps => ({
       rest,
       journal: normalizerJournal(s, ["BTCUSDT", "ETHUSDT"], () => now * 1000, ["BTCUSDT"]),
@@ -152,12 +149,12 @@ Deno.test("runFunding() records funding from the lookback, continues after the r
       assert.equal(r.mark_price, Number(f.mark.toFixed(8)));
       assert.equal(r.local_time, T0);
     });
-    const marks = manifest.entries().filter((e) => e.table === "mark_prices");
-    assert.deepEqual(marks.map((e) => [e.symbol, e.rows]), [["ETHUSDT", 1]]);
-    const mark = (await readParquet(join(dataDir, marks[0]!.path))).toArray()[0]!.toJSON();
+    const marks = await readTableRows(dataDir, manifest.entries(), "usdm", "mark_prices");
+    assert.deepEqual(marks.map((m) => m.symbol), ["ETHUSDT"]);
+    const mark = marks[0]!;
     assert.deepEqual(
       [mark.mark_price, mark.index_price, mark.estimated_settle_price, mark.funding_rate, mark.exchange_time],
-      [100, 99, 98, 0.0001, T0 - 5],
+      [100, 99, 98, 0.0001, (T0 - 5) * 1000],
     );
 
     // A restart 8 hours later: the history comes from the files, and only the new settlement is fetched.
@@ -165,7 +162,7 @@ Deno.test("runFunding() records funding from the lookback, continues after the r
     fapi.state.now = t1;
     fapi.requests.length = 0;
     manifest = await Manifest.load(dataDir);
-    store = new TableStore(dataDir, manifest);
+    store = new TableStore(dataDir, { manifest });
     const later = deps(manifest, store, t1);
     assert.deepEqual(await runFunding(later, t1), { fundingRows: 2, markPriceRows: 1, failures: [] });
     const last = expected[expected.length - 1]!;

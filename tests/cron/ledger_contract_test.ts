@@ -41,7 +41,7 @@ Deno.test("the Ledger follows compaction's file changes", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "ledger_contract_" });
   try {
     const manifest = await Manifest.load(dataDir);
-    const store = new TableStore(dataDir, manifest);
+    const store = new TableStore(dataDir, { manifest });
     const hourUs = Date.UTC(2026, 3, 1, 12) * 1000;
     for (const us of [hourUs + 5, hourUs + 10]) {
       store.row("usdm", "funding_rates", "BTCUSDT", us, {

@@ -37,7 +37,10 @@ export function gapRow(
   };
 }
 
-/** A manifest entry of a trades/mark_prices file with the given figures. */
+/**
+ * A manifest entry of a trades/mark_prices file with the given figures. The path keeps the 0.3 layout's
+ * `symbol=` level so that the sample's files stay apart; the ledger treats paths as opaque.
+ */
 export function fileEntry(
   market: Market,
   table: "trades" | "mark_prices",
@@ -60,7 +63,6 @@ export function fileEntry(
     last_local_time: isoMicros(firstUs + 1000),
     market,
     table,
-    symbol,
   };
 }
 

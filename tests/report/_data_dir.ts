@@ -38,7 +38,7 @@ export const GAP_ROWS: Row<"gaps">[] = [
  */
 export async function writeDataDir(dataDir: string): Promise<string[]> {
   const manifest = await Manifest.load(dataDir);
-  const store = new TableStore(dataDir, manifest);
+  const store = new TableStore(dataDir, { manifest });
   for (let i = 0; i < 50; i++) store.row("spot", "trades", "BTCUSDT", D + i * S, trade(D + i * S, i));
   await store.flush();
   for (let i = 50; i < 80; i++) store.row("spot", "trades", "BTCUSDT", D + i * S, trade(D + i * S, i));

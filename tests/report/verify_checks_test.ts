@@ -9,7 +9,7 @@ import {
 } from "../../lib/report/verify_checks.ts";
 import type { ManifestEntry } from "../../lib/storage/manifest.ts";
 
-const PATH = "spot/trades/date=2024-01-02/symbol=BTCUSDT/part-05-1704171600000000-000001.parquet";
+const PATH = "spot/trades/date=2024-01-02/part-05-1704171600000000-000001.parquet";
 
 const entry: ManifestEntry = {
   path: PATH,
@@ -20,7 +20,6 @@ const entry: ManifestEntry = {
   last_local_time: "2024-01-02T05:59:59.999999Z",
   market: "spot",
   table: "trades",
-  symbol: "BTCUSDT",
 };
 const good: FileFacts = {
   readable: true,
@@ -38,14 +37,14 @@ Deno.test("partitionMismatch() checks the date, the file name's hour and the one
     [PATH, "2024-01-02T05:00:00.000000Z", "2024-01-02T06:00:00.000000Z", /span two UTC hours/],
     [PATH, "2024-01-02T04:00:00.000000Z", "2024-01-02T04:10:00.000000Z", /outside hour 05/],
     [
-      "spot/trades/date=2024-01-02/symbol=BTCUSDT/hour-05-1704171600000000-0a1b2c3d.parquet",
+      "spot/trades/date=2024-01-02/hour-05-1704171600000000-0a1b2c3d.parquet",
       "2024-01-02T04:00:00.000000Z",
       "2024-01-02T04:10:00.000000Z",
       /outside hour 05/,
     ],
     // A name without an hour is checked by date and span only.
     [
-      "spot/trades/date=2024-01-02/symbol=BTCUSDT/merged.parquet",
+      "spot/trades/date=2024-01-02/merged.parquet",
       "2024-01-02T04:00:00.000000Z",
       "2024-01-02T04:10:00.000000Z",
       null,
@@ -55,6 +54,13 @@ Deno.test("partitionMismatch() checks the date, the file name's hour and the one
       "2024-01-02T04:00:00.000000Z",
       "2024-01-02T04:10:00.000000Z",
       /not a Parquet path/,
+    ],
+    // A file of the 0.3 layout is named with what rewrites it.
+    [
+      "spot/trades/date=2024-01-02/symbol=BTCUSDT/part-05-1704171600000000-000001.parquet",
+      "2024-01-02T05:00:00.000000Z",
+      "2024-01-02T05:10:00.000000Z",
+      /0\.3 layout .*deno task migrate/,
     ],
   ];
   for (const [path, first, last, want] of cases) {

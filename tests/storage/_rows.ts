@@ -10,6 +10,7 @@ const STRINGS = ["BTCUSDT", "测试USDT", "bid", "", "ask"];
 export function cell(c: ColumnSpec, i: number): unknown {
   if (c.nullable && i % 3 === 1) return null;
   switch (c.type) {
+    case "symbol":
     case "string":
       return STRINGS[(i + c.name.length) % STRINGS.length];
     case "timestamp":

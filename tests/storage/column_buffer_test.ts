@@ -105,8 +105,12 @@ Deno.test("ColumnBuffer.append() rejects an invalid row without keeping any part
   assert.equal(table.numRows, 2);
   assert.deepEqual(int64s(table, "last_trade_id"), [1, 3]);
   assert.deepEqual(table.getChild("source")!.toArray(), ["ws", "ws"]);
-  // The rejected row's new symbol did not stay in the dictionary.
-  assert.deepEqual([...table.getChild("symbol")!.data[0]!.dictionary!.toArray()], ["BTCUSDT"]);
+  // The rejected row's new symbol and source did not stay in the dictionaries.
+  const chunk = buf.detach();
+  assert.deepEqual(chunk.columns.map((c) => c.kind === "str" ? c.strings : null).filter((c) => c !== null), [
+    ["BTCUSDT"],
+    ["ws"],
+  ]);
 });
 
 Deno.test("ColumnBuffer.byteSize grows with rows and variable-length data", () => {
@@ -138,10 +142,33 @@ Deno.test("ColumnBuffer.clear() empties it for reuse, dictionaries included", ()
   assert.equal(buf.byteSize, 0);
   assert.equal(buf.minTime, null);
   assert.equal(buf.toArrowTable().numRows, 0);
-  buf.append(trade(5, { symbol: "SOLUSDT" }));
-  const symbol = buf.toArrowTable().getChild("symbol")!;
-  assert.deepEqual(symbol.toArray(), ["SOLUSDT"]);
-  assert.deepEqual([...symbol.data[0]!.dictionary!.toArray()], ["SOLUSDT"]);
+  buf.append(trade(5, { symbol: "SOLUSDT", source: "rest" }));
+  const table = buf.toArrowTable();
+  assert.deepEqual(table.getChild("symbol")!.toArray(), ["SOLUSDT"]);
+  assert.deepEqual([...table.getChild("source")!.data[0]!.dictionary!.toArray()], ["rest"]);
+});
+
+Deno.test("ColumnBuffer.detach() hands the rows over as typed arrays and goes on with the arrays it is given", () => {
+  const buf = new ColumnBuffer("trades", { initialCapacity: 4 });
+  for (let i = 0; i < 10; i++) buf.append(trade(i));
+  const chunk = buf.detach();
+  assert.equal(chunk.rows, 10);
+  assert.equal(chunk.minTime, BASE_US);
+  assert.equal(chunk.maxTime, BASE_US + 90);
+  assert.equal(buf.rows, 0);
+  const ids = chunk.columns[4]!;
+  assert.ok(ids.kind === "i64");
+  assert.deepEqual(
+    [...ids.values.subarray(0, 10)],
+    Array.from({ length: 10 }, (_, i) => trade(i).agg_trade_id),
+  );
+  // A later buffer fill reuses the detached arrays (no new allocation), and its rows are its own.
+  buf.detach(chunk);
+  buf.append(trade(42));
+  const again = buf.detach();
+  assert.equal(again.columns[4]!.kind === "i64" && again.columns[4]!.values, ids.values);
+  assert.equal(again.rows, 1);
+  assert.deepEqual(buf.toArrowTable().numRows, 0);
 });
 
 Deno.test("ColumnBuffer tracks start_time for gaps, which have no local_time", () => {

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { TableStore } from "../../lib/pipeline/table_store.ts";
 import {
-  compactedFileName,
   compactFinishedHours,
   CompactionError,
   DEFAULT_COMPACT_GRACE_MS,
   type FileLedger,
-  fileStartUs,
   planCompaction,
 } from "../../lib/storage/compact.ts";
+import { compareSymbols } from "../../lib/storage/chunk_encoder.ts";
+import { fileStartUs } from "../../lib/storage/layout.ts";
 import { Manifest, type ManifestEntry, sha256Hex } from "../../lib/storage/manifest.ts";
 import { reconcileManifest } from "../../lib/storage/manifest_reconcile.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
@@ -30,41 +30,28 @@ function entry(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry 
     last_local_time: "",
     market: "spot",
     table: "trades",
-    symbol: "BTCUSDT",
     ...extra,
   };
 }
 
-const DIR = "spot/trades/date=2026-01-05/symbol=BTCUSDT";
+const DIR = "spot/trades/date=2026-01-05";
 const part = (us: number, seq: number) =>
   `${DIR}/part-${String(new Date(us / 1000).getUTCHours()).padStart(2, "0")}-${us}-${
     String(seq).padStart(6, "0")
   }.parquet`;
-
-Deno.test("fileStartUs() reads part and compacted names; compactedFileName() builds the latter", () => {
-  assert.equal(fileStartUs("part-10-1767607200000000-000003.parquet"), 1767607200000000);
-  const name = compactedFileName(1767607200123456, "0a1b2c3d");
-  assert.equal(name, "hour-10-1767607200123456-0a1b2c3d.parquet");
-  assert.equal(fileStartUs(name), 1767607200123456);
-  for (
-    const other of ["data.parquet", "part-10-17676072-000003.parquet", "hour-10-1767607200000000-xyz.parquet"]
-  ) {
-    assert.equal(fileStartUs(other), null, other);
-  }
-  assert.throws(() => compactedFileName(1.5, "0a1b2c3d"), RangeError);
-  assert.throws(() => compactedFileName(0, "ABCDEFGH"), RangeError);
-});
 
 Deno.test("planCompaction() groups finished hours with several files, in time order", () => {
   const a = part(H10 + 5_000_000, 7);
   const b = part(H10 + 1_000_000, 9);
   const c = part(H10 + 1_000_000, 2); // same start as b: the seq decides
   const lone = part(H10 + HOUR_US - 1, 0); // the hour's last microsecond
-  const eth = a.replace("BTCUSDT", "ETHUSDT"); // ETHUSDT has one file: nothing to merge
+  const klines = a.replace("/trades/", "/klines/"); // klines have one file: nothing to merge
   const h11a = part(H10 + HOUR_US + 1, 0);
   const h11b = part(H10 + HOUR_US + 2, 1);
   const foreign = `${DIR}/imported.parquet`;
-  const entries = [a, b, c, lone, eth, h11a, h11b, foreign].map((p) => entry(p));
+  // Files of the 0.3 layout are the migration's business.
+  const legacy = [a, b].map((p) => p.replace("/date=2026-01-05/", "/date=2026-01-05/symbol=BTCUSDT/"));
+  const entries = [a, b, c, lone, klines, h11a, h11b, foreign, ...legacy].map((p) => entry(p));
 
   const groups = planCompaction(entries, NOW_MS * 1000, GRACE_US);
   assert.equal(groups.length, 1);
@@ -117,7 +104,7 @@ function bookSnapshot(localUs: number, i: number) {
  */
 async function writeParts(dataDir: string): Promise<Manifest> {
   const manifest = await Manifest.load(dataDir);
-  const store = new TableStore(dataDir, manifest);
+  const store = new TableStore(dataDir, { manifest });
   let id = 1;
   const flushes: [number, number][] = [[H10 + 1_000, 4], [H10 + 1_200_000_000, 5], [H10 + 3_000_000_000, 3]];
   for (const [startUs, n] of flushes) {
@@ -190,10 +177,16 @@ async function assertConsistent(dataDir: string, manifest: Manifest): Promise<vo
   await assert.rejects(Deno.stat(join(dataDir, PENDING)), Deno.errors.NotFound);
 }
 
-const BTC = "spot/trades/date=2026-01-05/symbol=BTCUSDT";
-const ETH = "spot/trades/date=2026-01-05/symbol=ETHUSDT";
-const BOOK = "spot/book_snapshots/date=2026-01-05/symbol=BTCUSDT";
-const GROUPS = [BTC, ETH, BOOK];
+const TRADES = "spot/trades/date=2026-01-05";
+const BOOK = "spot/book_snapshots/date=2026-01-05";
+const GROUPS = [TRADES, BOOK];
+
+/** Rows as a merge orders them: by symbol, each symbol's rows in the order given. */
+function bySymbol(rows: Json[]): Json[] {
+  return rows.map((r, i) => ({ r, i }))
+    .sort((x, y) => compareSymbols(String(x.r.symbol), String(y.r.symbol)) || x.i - y.i)
+    .map((x) => x.r);
+}
 
 async function withDataDir(f: (dataDir: string) => Promise<void>): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "compact_test_" });
@@ -204,10 +197,10 @@ async function withDataDir(f: (dataDir: string) => Promise<void>): Promise<void>
   }
 }
 
-/** Hour 10's rows of every group, before compaction. */
+/** Hour 10's rows of every group, before compaction, in the order a merge gives them. */
 async function snapshot(dataDir: string, manifest: Manifest): Promise<Map<string, Json[]>> {
   const out = new Map<string, Json[]>();
-  for (const dir of GROUPS) out.set(dir, await hourRows(dataDir, manifest, dir, H10));
+  for (const dir of GROUPS) out.set(dir, bySymbol(await hourRows(dataDir, manifest, dir, H10)));
   return out;
 }
 
@@ -224,14 +217,18 @@ async function assertCompacted(dataDir: string, manifest: Manifest, expected: Ma
 Deno.test("compactFinishedHours() merges each finished hour into one file with the same rows in order", async () => {
   await withDataDir(async (dataDir) => {
     const manifest = await writeParts(dataDir);
-    assert.deepEqual(GROUPS.map((dir) => filesIn(manifest, dir, H10).length), [3, 3, 3]);
+    // One file per (market, table) and flush, whatever the symbols.
+    assert.deepEqual(GROUPS.map((dir) => filesIn(manifest, dir, H10).length), [3, 3]);
     const before = await snapshot(dataDir, manifest);
-    // The concatenation is the written order: BTCUSDT trades of hour 10 are agg ids 1..12.
+    // Merged: BTCUSDT's trades of hour 10 (agg ids 1..12 in the order written), then ETHUSDT's.
     assert.deepEqual(
-      before.get(BTC)!.map((r) => r.agg_trade_id),
-      Array.from({ length: 12 }, (_, i) => `${i + 1}n`),
+      before.get(TRADES)!.map((r) => [r.symbol, r.agg_trade_id]),
+      ["BTCUSDT", "ETHUSDT"].flatMap((s) => Array.from({ length: 12 }, (_, i) => [s, `${i + 1}n`])),
     );
-    const later = [...filesIn(manifest, BTC, H10 + HOUR_US), ...filesIn(manifest, BTC, H10 + 2 * HOUR_US)];
+    const later = [
+      ...filesIn(manifest, TRADES, H10 + HOUR_US),
+      ...filesIn(manifest, TRADES, H10 + 2 * HOUR_US),
+    ];
     assert.equal(later.length, 3);
     const ledgerCalls: string[] = [];
     const ledger: FileLedger = {
@@ -243,15 +240,15 @@ Deno.test("compactFinishedHours() merges each finished hour into one file with t
     const report = await compactFinishedHours({ manifest, ledger }, NOW_MS);
     assert.deepEqual(report.errors, []);
     assert.equal(report.resumed, false);
-    assert.deepEqual(report.compacted.map((c) => c.sources.length), [3, 3, 3]);
+    assert.deepEqual(report.compacted.map((c) => c.sources.length), [3, 3]);
     await assertCompacted(dataDir, manifest, before);
-    const target = manifest.get(filesIn(manifest, BTC, H10)[0]!)!;
-    assert.equal(target.rows, 12);
+    const target = manifest.get(filesIn(manifest, TRADES, H10)[0]!)!;
+    assert.equal(target.rows, 24);
     assert.equal(target.first_local_time, "2026-01-05T10:00:00.001000Z");
     for (const path of later) {
       assert.ok(manifest.get(path), `${path} (hour 11 alone, hour 12 unfinished) stays`);
     }
-    assert.equal(ledgerCalls.length, 6);
+    assert.equal(ledgerCalls.length, 4);
     assert.equal(ledgerCalls[0], `add ${filesIn(manifest, BOOK, H10)[0]}`);
     assert.equal(ledgerCalls[1], `remove ${parts.join(",")}`);
 
@@ -345,7 +342,28 @@ Deno.test("compaction converges after a crash before the merged file landed", as
     const manifest = await restart(dataDir);
     const report = await compactFinishedHours({ manifest }, NOW_MS);
     assert.equal(report.resumed, false, "the intent was dropped, not finished");
-    assert.equal(report.compacted.length, 3, "and every group merged afresh");
+    assert.equal(report.compacted.length, 2, "and every group merged afresh");
+    await assertCompacted(dataDir, manifest, before);
+  });
+});
+
+Deno.test("compaction converges after a crash between the merge and recording the merged file's checksum", async () => {
+  await withDataDir(async (dataDir) => {
+    const crashed = await writeParts(dataDir);
+    const before = await snapshot(dataDir, crashed);
+    crashingManifestSave(crashed);
+    await compactFinishedHours({ manifest: crashed }, NOW_MS);
+    // The state of a crash one step earlier: the merged file is in place, the intent does not know it yet.
+    const pending = JSON.parse(await Deno.readTextFile(join(dataDir, PENDING)));
+    await Deno.writeTextFile(
+      join(dataDir, PENDING),
+      JSON.stringify({ ...pending, target: { ...pending.target, sha256: "" } }),
+    );
+
+    const manifest = await restart(dataDir);
+    const report = await compactFinishedHours({ manifest }, NOW_MS);
+    assert.equal(report.resumed, false, "the unfinished merge was dropped");
+    assert.equal(report.compacted.length, 2, "and merged afresh (to the same name: the same sources)");
     await assertCompacted(dataDir, manifest, before);
   });
 });
@@ -354,22 +372,24 @@ Deno.test("compaction merges a late part into an already compacted hour", async 
   await withDataDir(async (dataDir) => {
     const manifest = await writeParts(dataDir);
     await compactFinishedHours({ manifest }, NOW_MS);
-    const compacted = filesIn(manifest, BTC, H10)[0]!;
+    const compacted = filesIn(manifest, TRADES, H10)[0]!;
     const merged = await rowsOf(dataDir, compacted);
     // A replay after a crash writes a late part into hour 10.
-    const store = new TableStore(dataDir, manifest);
+    const store = new TableStore(dataDir, { manifest });
     const lateUs = H10 + 3_500_000_000;
     store.row("spot", "trades", "BTCUSDT", lateUs, trade("BTCUSDT", lateUs, 999, "rest"));
     await store.flush();
-    assert.equal(filesIn(manifest, BTC, H10).length, 2);
-    const late = await rowsOf(dataDir, filesIn(manifest, BTC, H10).find((p) => p.includes("/part-"))!);
+    assert.equal(filesIn(manifest, TRADES, H10).length, 2);
+    const late = await rowsOf(dataDir, filesIn(manifest, TRADES, H10).find((p) => p.includes("/part-"))!);
 
     const report = await compactFinishedHours({ manifest }, NOW_MS);
     assert.deepEqual(report.compacted.map((c) => c.sources), [[compacted, report.compacted[0]!.sources[1]]]);
-    const files = filesIn(manifest, BTC, H10);
+    const files = filesIn(manifest, TRADES, H10);
     assert.equal(files.length, 1);
     assert.notEqual(files[0], compacted, "the new merge has a new name");
-    assert.deepEqual(await rowsOf(dataDir, files[0]!), [...merged, ...late]);
+    // The late BTCUSDT trade joins BTCUSDT's rows, after them.
+    assert.deepEqual(await rowsOf(dataDir, files[0]!), bySymbol([...merged, ...late]));
+    assert.equal((await rowsOf(dataDir, files[0]!))[12]!.agg_trade_id, "999n");
     await assertConsistent(dataDir, manifest);
   });
 });
@@ -377,16 +397,17 @@ Deno.test("compaction merges a late part into an already compacted hour", async 
 Deno.test("compaction refuses a part that does not match its manifest entry", async () => {
   await withDataDir(async (dataDir) => {
     const manifest = await writeParts(dataDir);
-    const parts = filesIn(manifest, ETH, H10);
+    const parts = filesIn(manifest, TRADES, H10);
     const bad = manifest.get(parts[1]!)!;
     manifest.add({ ...bad, sha256: "f".repeat(64) });
 
     const report = await compactFinishedHours({ manifest }, NOW_MS);
-    assert.equal(report.compacted.length, 2);
+    assert.equal(report.compacted.length, 1);
     assert.equal(report.errors.length, 1);
     assert.ok(report.errors[0] instanceof CompactionError);
-    assert.match(report.errors[0]!.message, /does not match its manifest checksum/);
-    assert.deepEqual(filesIn(manifest, ETH, H10), parts, "the ETHUSDT parts are left as they were");
+    assert.match(report.errors[0]!.message, new RegExp(`${parts[1]} does not match its manifest checksum`));
+    assert.deepEqual(filesIn(manifest, TRADES, H10), parts, "the trades parts are left as they were");
     for (const p of parts) await Deno.stat(join(dataDir, p));
+    await assert.rejects(Deno.stat(join(dataDir, PENDING)), Deno.errors.NotFound, "no intent is left");
   });
 });

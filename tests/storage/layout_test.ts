@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import {
-  checkSymbol,
+  compactedFileName,
+  fileStartUs,
   hourStartUs,
   journalDir,
   manifestPath,
   parquetFileName,
   parquetPath,
+  parseLegacyParquetPath,
   parseParquetPath,
+  partitionDir,
   relativeParquetPath,
   utcDate,
   utcHour,
@@ -24,25 +27,12 @@ Deno.test("utcDate()/utcHour()/hourStartUs() follow the UTC calendar at microsec
   assert.equal(hourStartUs(LAST_US + 1), LAST_US + 1);
 });
 
-Deno.test("relativeParquetPath() builds the hive layout of the contract", () => {
-  const rel = relativeParquetPath({
-    market: "usdm",
-    table: "depth_updates",
-    symbol: "BTCUSDT",
-    firstLocalUs: LAST_US,
-    seq: 7,
-  });
-  assert.equal(rel, `usdm/depth_updates/date=2024-02-29/symbol=BTCUSDT/part-23-${LAST_US}-000007.parquet`);
-  assert.equal(
-    parquetPath("/data/", {
-      market: "usdm",
-      table: "depth_updates",
-      symbol: "BTCUSDT",
-      firstLocalUs: LAST_US,
-      seq: 7,
-    }),
-    `/data/${rel}`,
-  );
+Deno.test("relativeParquetPath() builds the hive layout of the contract: one date level, no symbol level", () => {
+  const key = { market: "usdm", table: "depth_updates", firstLocalUs: LAST_US, seq: 7 } as const;
+  const rel = relativeParquetPath(key);
+  assert.equal(rel, `usdm/depth_updates/date=2024-02-29/part-23-${LAST_US}-000007.parquet`);
+  assert.equal(rel, `${partitionDir("usdm", "depth_updates", "2024-02-29")}/${parquetFileName(LAST_US, 7)}`);
+  assert.equal(parquetPath("/data/", key), `/data/${rel}`);
 });
 
 Deno.test("parquetFileName() sorts by time, then sequence", () => {
@@ -54,28 +44,45 @@ Deno.test("parquetFileName() sorts by time, then sequence", () => {
   assert.throws(() => parquetFileName(1.5, 0), RangeError);
 });
 
-Deno.test("parseParquetPath() inverts relativeParquetPath(), unicode symbols included", () => {
-  const key = { market: "spot", table: "trades", symbol: "测试USDT", firstLocalUs: LAST_US, seq: 0 } as const;
-  const parsed = parseParquetPath(relativeParquetPath(key));
-  assert.deepEqual(parsed, {
+Deno.test("parseParquetPath() inverts relativeParquetPath() and rejects paths outside the layout", () => {
+  const key = { market: "spot", table: "trades", firstLocalUs: LAST_US, seq: 0 } as const;
+  assert.deepEqual(parseParquetPath(relativeParquetPath(key)), {
     market: "spot",
     table: "trades",
-    symbol: "测试USDT",
     date: "2024-02-29",
     file: parquetFileName(LAST_US, 0),
   });
-  assert.equal(parseParquetPath("spot/trades/date=2024-02-29/symbol=BTCUSDT/x.json"), null);
-  assert.equal(parseParquetPath("coin/trades/date=2024-02-29/symbol=BTCUSDT/x.parquet"), null);
-  assert.equal(parseParquetPath("spot/trade/date=2024-02-29/symbol=BTCUSDT/x.parquet"), null);
+  assert.equal(parseParquetPath("spot/trades/date=2024-02-29/x.json"), null);
+  assert.equal(parseParquetPath("coin/trades/date=2024-02-29/x.parquet"), null);
+  assert.equal(parseParquetPath("spot/trade/date=2024-02-29/x.parquet"), null);
+  assert.equal(parseParquetPath("spot/trades/2024-02-29/x.parquet"), null);
   assert.equal(parseParquetPath("_journal/00.wal"), null);
+  // A 0.3 path (symbol level) is not of the layout; parseLegacyParquetPath() reads it, for the migration.
+  const legacy = "spot/trades/date=2024-02-29/symbol=测试USDT/part-23-0000000000000005-000000.parquet";
+  assert.equal(parseParquetPath(legacy), null);
+  assert.deepEqual(parseLegacyParquetPath(legacy), {
+    market: "spot",
+    table: "trades",
+    date: "2024-02-29",
+    symbol: "测试USDT",
+    file: "part-23-0000000000000005-000000.parquet",
+  });
+  assert.equal(parseLegacyParquetPath(relativeParquetPath(key)), null);
+  assert.equal(parseLegacyParquetPath("spot/trades/date=2024-02-29/BTCUSDT/x.parquet"), null);
 });
 
-Deno.test("checkSymbol() rejects lower case and path separators", () => {
-  checkSymbol("BTCUSDT");
-  checkSymbol("测试USDT");
-  for (const bad of ["btcusdt", "", "..", "BTC/USDT", "BTC\\USDT"]) {
-    assert.throws(() => checkSymbol(bad), RangeError);
+Deno.test("fileStartUs() reads part and compacted names; compactedFileName() builds the latter", () => {
+  assert.equal(fileStartUs("part-10-1767607200000000-000003.parquet"), 1767607200000000);
+  const name = compactedFileName(1767607200123456, "0a1b2c3d");
+  assert.equal(name, "hour-10-1767607200123456-0a1b2c3d.parquet");
+  assert.equal(fileStartUs(name), 1767607200123456);
+  for (
+    const other of ["data.parquet", "part-10-17676072-000003.parquet", "hour-10-1767607200000000-xyz.parquet"]
+  ) {
+    assert.equal(fileStartUs(other), null, other);
   }
+  assert.throws(() => compactedFileName(1.5, "0a1b2c3d"), RangeError);
+  assert.throws(() => compactedFileName(0, "ABCDEFGH"), RangeError);
 });
 
 Deno.test("journalDir() and manifestPath() sit under data_dir", () => {

@@ -20,13 +20,7 @@ async function writePart(dataDir: string, table: TableName, n: number, seq = 0) 
   const buf = new ColumnBuffer(table);
   for (const row of sampleRows(table, n)) buf.append(row);
   const bytes = encodeParquet(buf.toArrowTable());
-  const rel = relativeParquetPath({
-    market: "spot",
-    table,
-    symbol: "BTCUSDT",
-    firstLocalUs: buf.minTime!,
-    seq,
-  });
+  const rel = relativeParquetPath({ market: "spot", table, firstLocalUs: buf.minTime!, seq });
   await writeFileAtomic(`${dataDir}/${rel}`, bytes);
   return { rel, bytes, buf };
 }
@@ -40,7 +34,6 @@ const entry = (path: string, over: Partial<ManifestEntry> = {}): ManifestEntry =
   last_local_time: isoMicros(BASE_US),
   market: "spot",
   table: "trades",
-  symbol: "BTCUSDT",
   ...over,
 });
 
@@ -78,6 +71,19 @@ Deno.test("Manifest saves atomically and loads back what was added", () =>
     assert.equal((await Manifest.load(dir)).size, 1);
   }));
 
+Deno.test("Manifest.load() reads a 0.3 manifest, whose entries also name a symbol, and keeps the entry fields", () =>
+  withTempDir(async (dir) => {
+    const old = {
+      ...entry("spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-0-000009.parquet"),
+      symbol: "BTCUSDT",
+    };
+    await Deno.mkdir(`${dir}/_manifest`);
+    await Deno.writeTextFile(manifestPath(dir), JSON.stringify({ version: 1, files: [old] }));
+    const loaded = await Manifest.load(dir);
+    const { symbol: _symbol, ...fields } = old;
+    assert.deepEqual(loaded.entries(), [fields]);
+  }));
+
 Deno.test("Manifest.load() refuses a damaged manifest with ManifestError", () =>
   withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/_manifest`);
@@ -92,15 +98,15 @@ Deno.test("Manifest.load() refuses a damaged manifest with ManifestError", () =>
 Deno.test("describeParquetFile() hashes the bytes and reads rows and the time range", () =>
   withTempDir(async (dir) => {
     const { rel, bytes, buf } = await writePart(dir, "trades", 7);
-    const described = await describeParquetFile(rel, bytes);
+    const described = await describeParquetFile(dir, rel);
     assert.equal(described.sha256, createHash("sha256").update(bytes).digest("hex"));
     assert.equal(described.rows, 7);
     assert.equal(described.bytes, bytes.length);
     assert.equal(described.first_local_time, isoMicros(buf.minTime!));
     assert.equal(described.last_local_time, isoMicros(buf.maxTime!));
-    assert.deepEqual([described.market, described.table, described.symbol], ["spot", "trades", "BTCUSDT"]);
+    assert.deepEqual([described.market, described.table], ["spot", "trades"]);
     const gaps = await writePart(dir, "gaps", 4);
-    const g = await describeParquetFile(gaps.rel, gaps.bytes);
+    const g = await describeParquetFile(dir, gaps.rel);
     assert.equal(g.first_local_time, isoMicros(gaps.buf.minTime!));
   }));
 
@@ -109,12 +115,12 @@ Deno.test("reconcileManifest() repairs a crash between the Parquet rename and th
     // A clean flush: file then manifest.
     const kept = await writePart(dir, "trades", 3, 0);
     const manifest = await Manifest.load(dir);
-    manifest.add(await describeParquetFile(kept.rel, kept.bytes));
+    manifest.add(await describeParquetFile(dir, kept.rel));
     await manifest.save();
     // A crash after the rename: the file exists, the manifest never heard of it.
     const orphan = await writePart(dir, "klines", 5, 1);
     // A compaction that deleted a file but crashed before saving, and a file rewritten in place.
-    manifest.add(entry("spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-0-000009.parquet"));
+    manifest.add(entry("spot/trades/date=2023-11-14/part-22-0-000009.parquet"));
     await manifest.save();
     const rewritten = await writePart(dir, "trades", 9, 0);
     assert.equal(rewritten.rel, kept.rel);
@@ -124,7 +130,7 @@ Deno.test("reconcileManifest() repairs a crash between the Parquet rename and th
     const report = await reconcileManifest(reloaded);
     assert.deepEqual(report.added.map((e) => [e.path, e.rows]), [[orphan.rel, 5]]);
     assert.deepEqual(report.updated.map((e) => [e.path, e.rows]), [[kept.rel, 9]]);
-    assert.deepEqual(report.removed, ["spot/trades/date=2023-11-14/symbol=BTCUSDT/part-22-0-000009.parquet"]);
+    assert.deepEqual(report.removed, ["spot/trades/date=2023-11-14/part-22-0-000009.parquet"]);
     assert.equal(report.added[0]!.sha256, createHash("sha256").update(orphan.bytes).digest("hex"));
 
     const saved = await Manifest.load(dir);

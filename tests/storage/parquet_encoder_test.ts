@@ -1,58 +1,116 @@
 import assert from "node:assert/strict";
-import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ColumnBuffer, type RawChunk } from "../../lib/storage/column_buffer.ts";
 import { ParquetEncoder } from "../../lib/storage/parquet_encoder.ts";
+import { EncodeError } from "../../lib/storage/parquet_jobs.ts";
 import { decodeParquet } from "../../lib/storage/parquet_file.ts";
+import { toRows } from "../../lib/storage/read_rows.ts";
+import { withTempDir } from "../temp_dir.ts";
 
-Deno.test("ParquetEncoder encodes in a worker: concurrent requests come back whole and in their own order", async () => {
+const SYMBOLS = ["ETHUSDT", "BTCUSDT", "测试USDT", "AAVEUSDT"];
+
+function tradesChunk(n: number, idBase: number): RawChunk {
+  const b = new ColumnBuffer("trades");
+  for (let i = 0; i < n; i++) {
+    b.append({
+      symbol: SYMBOLS[i % SYMBOLS.length]!,
+      exchange_time: 1_700_000_000_000_000 + i,
+      trade_time: 1_700_000_000_000_000 + i,
+      local_time: 1_700_000_000_000_123 + i,
+      agg_trade_id: idBase + i,
+      first_trade_id: i,
+      last_trade_id: i,
+      price: 61_000 + i / 100,
+      quantity: 0.001 * (i + 1),
+      is_buyer_maker: i % 3 === 0,
+      source: "ws",
+    });
+  }
+  return b.detach();
+}
+
+Deno.test("ParquetEncoder encodes in a worker: arrays go there and back transferred, rows come back sorted by symbol", async () => {
   const encoder = new ParquetEncoder();
   try {
-    const tables = [10, 2000, 1].map((n) => {
-      const b = new ColumnBuffer("trades");
-      for (let i = 0; i < n; i++) {
-        b.append({
-          symbol: i % 2 ? "BTCUSDT" : "ETHUSDT",
-          exchange_time: 1_700_000_000_000_000 + i,
-          trade_time: 1_700_000_000_000_000 + i,
-          local_time: 1_700_000_000_000_123 + i,
-          agg_trade_id: 5_000_000_000_000 + i,
-          first_trade_id: i,
-          last_trade_id: i,
-          price: 61_000 + i / 100,
-          quantity: 0.001 * (i + 1),
-          is_buyer_maker: i % 3 === 0,
-          source: "ws",
-        });
-      }
-      return b.toArrowTable();
-    });
-    const encoded = await Promise.all(tables.map((t) => encoder.encode(t)));
-    for (const [i, bytes] of encoded.entries()) {
-      const back = decodeParquet(bytes);
-      assert.equal(back.numRows, tables[i]!.numRows);
-      assert.equal(String(back.schema.fields[3]!.type), "Timestamp<MICROSECOND, UTC>");
-      const n = back.numRows - 1;
-      assert.equal(back.getChild("agg_trade_id")!.get(n), BigInt(5_000_000_000_000 + n));
-      assert.equal(back.getChild("price")!.get(n), 61_000 + n / 100);
+    const chunks = [10, 2000, 1].map((n, k) => tradesChunk(n, 5_000_000_000_000 + k * 10_000));
+    const ids = chunks.map((c) => c.columns[4]!);
+    const encoded = await Promise.all(chunks.map((c) => encoder.encodeChunk(c)));
+    // While in the worker, the buffers were not the main thread's (transferred, not copied).
+    for (const c of chunks) assert.equal(c.columns[4]!.kind === "i64" && c.columns[4]!.values.byteLength, 0);
+    for (const [k, e] of encoded.entries()) {
+      const n = chunks[k]!.rows;
+      const rows = toRows<"trades">(decodeParquet(e.segment));
+      assert.equal(rows.length, n);
+      // By symbol (code point order), each symbol's rows in the order appended.
+      const expected = Array.from(
+        { length: n },
+        (_, i) => ({ s: SYMBOLS[i % SYMBOLS.length]!, id: 5e12 + k * 1e4 + i }),
+      )
+        .sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : a.id - b.id));
+      assert.deepEqual(rows.map((r) => [r.symbol, r.agg_trade_id]), expected.map((x) => [x.s, x.id]));
+      assert.deepEqual(e.symbols, [...new Set(expected.map((x) => x.s))]);
+      assert.equal(e.rows.reduce((a, b) => a + b, 0), n);
+      // The arrays came back whole, for reuse.
+      const back = e.chunk.columns[4]!;
+      assert.ok(back.kind === "i64" && ids[k]!.kind === "i64");
+      assert.equal(back.values[n - 1], 5e12 + k * 1e4 + n - 1);
     }
   } finally {
     encoder.close();
   }
 });
 
-Deno.test("ParquetEncoder.close() rejects what is still waiting", async () => {
+Deno.test("ParquetEncoder.writeFile() stitches encoded chunks into one file, written atomically, with its sha256", () =>
+  withTempDir(async (dir) => {
+    const encoder = new ParquetEncoder();
+    try {
+      const parts = await Promise.all(
+        [tradesChunk(30, 0), tradesChunk(20, 100)].map((c) => encoder.encodeChunk(c)),
+      );
+      const path = join(dir, "spot/trades/date=2023-11-14/part-22-1700000000000123-000000.parquet");
+      const written = await encoder.writeFile(path, parts.map((p) => p.segment));
+      const bytes = await Deno.readFile(path);
+      assert.equal(written.bytes, bytes.length);
+      assert.equal(written.sha256, createHash("sha256").update(bytes).digest("hex"));
+      const rows = toRows<"trades">(decodeParquet(bytes));
+      assert.deepEqual(rows.map((r) => r.agg_trade_id), [
+        ...toRows<"trades">(decodeParquet(parts[0]!.segment)).map((r) => r.agg_trade_id),
+        ...toRows<"trades">(decodeParquet(parts[1]!.segment)).map((r) => r.agg_trade_id),
+      ]);
+      assert.deepEqual([...Deno.readDirSync(join(dir, "spot/trades/date=2023-11-14"))].map((e) => e.name), [
+        "part-22-1700000000000123-000000.parquet",
+      ]);
+    } finally {
+      encoder.close();
+    }
+  }));
+
+Deno.test("ParquetEncoder: a chunk that fails to encode comes back with the error, rows included", async () => {
   const encoder = new ParquetEncoder();
-  const b = new ColumnBuffer("gaps");
-  b.append({
-    symbol: "BTCUSDT",
-    stream: "aggTrade",
-    kind: "disconnect",
-    start_time: 1,
-    end_time: 2,
-    last_update_id: null,
-    resume_update_id: null,
-    reason: "test",
-  });
-  const pending = encoder.encode(b.toArrowTable());
+  try {
+    const chunk = tradesChunk(5, 0);
+    const bad: RawChunk = { ...chunk, columns: [chunk.columns[1]!, ...chunk.columns.slice(1)] };
+    const err = await encoder.encodeChunk(bad).then(() => null, (e) => e);
+    assert.ok(err instanceof EncodeError, String(err));
+    assert.match(err.message, /first column is not the symbol/);
+    assert.equal(err.chunk?.rows, 5);
+    const ids = err.chunk!.columns[4]!;
+    assert.ok(ids.kind === "i64");
+    assert.deepEqual([...ids.values.subarray(0, 5)], [0, 1, 2, 3, 4]);
+    // The worker goes on serving.
+    assert.equal((await encoder.encodeChunk(tradesChunk(3, 0))).rows.reduce((a, b) => a + b), 3);
+  } finally {
+    encoder.close();
+  }
+});
+
+Deno.test("ParquetEncoder.close() rejects what is still waiting; an encode's rows are reported lost", async () => {
+  const encoder = new ParquetEncoder();
+  const pending = encoder.encodeChunk(tradesChunk(1000, 0));
   encoder.close();
-  await assert.rejects(pending, /closed/);
+  const err = await pending.then(() => null, (e) => e);
+  assert.ok(err instanceof EncodeError);
+  assert.equal(err.chunk, null);
+  assert.match(err.message, /closed; the chunk it held is lost/);
 });

@@ -36,8 +36,14 @@ class CollectorState implements TickerCollector {
     return statusRows();
   }
 
-  addFlush(files: FlushResult["files"]): void {
-    this.flushes.push({ files, rows: files.reduce((n, f) => n + f.rows, 0), bytes: 4096, ms: 12 });
+  addFlush(files: FlushResult["files"], symbolRows: FlushResult["symbolRows"] = []): void {
+    this.flushes.push({
+      files,
+      rows: files.reduce((n, f) => n + f.rows, 0),
+      bytes: 4096,
+      ms: 12,
+      symbolRows,
+    });
     this.flushCount++;
   }
 }
@@ -56,7 +62,7 @@ Deno.test("TickerService.tick() posts one ticker from the collector, the ledger'
       fileEntry("spot", "trades", "BTCUSDT", D + 599 * M, 1, 1200, 2048),
       fileEntry("spot", "trades", "BTCUSDT", D + 599 * M, 2, 300, 1024),
       fileEntry("usdm", "mark_prices", "ETHUSDT", D + 599 * M, 3, 60, 1024),
-    ]);
+    ], [{ market: "spot", symbol: "BTCUSDT", rows: 1500 }, { market: "usdm", symbol: "ETHUSDT", rows: 60 }]);
     let now = NOW_MS;
     const service = new TickerService({
       collector,

@@ -1,0 +1,270 @@
+/**
+ * Merges Parquet files of one table into one file sorted by symbol (each symbol's rows in the files' order),
+ * with memory bounded by a window, not by the files: the merge walks the symbols in order, a window of them at
+ * a time, reads from each file only the row groups whose `symbol` statistics overlap the window, sorts the
+ * window's rows and appends its row groups to the output (parquet_container.ts), which is written piece by
+ * piece to a temp file and renamed into place. Used by the hourly compaction and by the migration from the
+ * 0.3 layout (one symbol per file). Runs in a worker in the collector (parquet_worker.ts).
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import * as arrow from "apache-arrow";
+import * as pq from "parquet-wasm";
+import { AtomicFileWriter } from "./atomic_file.ts";
+import {
+  compareSymbols,
+  HOUR_ROW_GROUPS,
+  planRowGroups,
+  type RowGroupSizes,
+  symbolOrder,
+} from "./chunk_encoder.ts";
+import type { RawChunk } from "./column_buffer.ts";
+import {
+  type ByteSource,
+  extractRowGroups,
+  fileSource,
+  memorySource,
+  ParquetAssembler,
+  readFooter,
+  type RowGroupInfo,
+  rowGroupsOf,
+} from "./parquet_container.ts";
+import { encodeParquet } from "./parquet_file.ts";
+import { RawAppender } from "./raw_appender.ts";
+import { rawToArrow } from "./raw_arrow.ts";
+import type { TableName } from "./tables.ts";
+import type { TStruct } from "./thrift_compact.ts";
+
+/** One file to merge, with what its manifest entry says it is (checked before anything is read). */
+export interface MergeSource {
+  path: string;
+  bytes: number;
+  sha256: string;
+  rows: number;
+}
+
+/** What to merge where. */
+export interface MergeRequest {
+  table: TableName;
+  /** In the order their rows were recorded (the order each symbol's rows keep). */
+  sources: MergeSource[];
+  /** Where the merged file goes (written atomically). */
+  target: string;
+  sizes?: RowGroupSizes;
+  /** Rows of this many approximate bytes are sorted at a time (one busy symbol may stream past it). */
+  windowBytes?: number;
+}
+
+/** The merged file. */
+export interface MergeResult {
+  sha256: string;
+  bytes: number;
+  rows: number;
+  rowGroups: number;
+  /** Range of the table's time column (µs). */
+  minTime: number;
+  maxTime: number;
+}
+
+/** A source does not match its manifest entry, or cannot be read as Parquet of the layout. */
+export class MergeSourceError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(`${path} ${message}`);
+    this.name = "MergeSourceError";
+  }
+}
+
+const DEFAULT_WINDOW_BYTES = 64 << 20;
+const READ_BLOCK = 1 << 20;
+
+interface OpenSource {
+  file: Deno.FsFile;
+  src: ByteSource;
+  meta: TStruct;
+  groups: (RowGroupInfo & { lo: string | null; hi: string | null })[];
+}
+
+const utf8 = new TextDecoder();
+
+/** Hashes a file in blocks and compares it with its entry. */
+async function checkSource(s: MergeSource, file: Deno.FsFile): Promise<void> {
+  const hash = createHash("sha256");
+  const block = new Uint8Array(READ_BLOCK);
+  let size = 0;
+  await file.seek(0, Deno.SeekMode.Start);
+  for (;;) {
+    const n = await file.read(block);
+    if (n === null) break;
+    hash.update(block.subarray(0, n));
+    size += n;
+  }
+  if (size !== s.bytes || hash.digest("hex") !== s.sha256) {
+    throw new MergeSourceError(s.path, "does not match its manifest checksum");
+  }
+}
+
+async function openSource(s: MergeSource): Promise<OpenSource> {
+  const file = await Deno.open(s.path, { read: true });
+  try {
+    await checkSource(s, file);
+    const src = await fileSource(file);
+    const meta = await readFooter(src);
+    const groups = rowGroupsOf(meta).map((g) => ({
+      ...g,
+      lo: g.stats[0]?.min ? utf8.decode(g.stats[0].min) : null,
+      hi: g.stats[0]?.max ? utf8.decode(g.stats[0].max) : null,
+    }));
+    const rows = groups.reduce((n, g) => n + g.rows, 0);
+    if (rows !== s.rows) throw new MergeSourceError(s.path, `has ${rows} rows, manifest says ${s.rows}`);
+    return { file, src, meta, groups };
+  } catch (err) {
+    file.close();
+    throw err;
+  }
+}
+
+/** Decodes row groups `only` of a source (all columns, or those named) as one Arrow table. */
+async function readGroups(o: OpenSource, only: number[], columns?: string[]): Promise<arrow.Table> {
+  const mini = await extractRowGroups(o.src, o.meta, only);
+  const rows = only.reduce((n, i) => n + o.groups[i]!.rows, 0);
+  const wasm = pq.readParquet(mini, { batchSize: Math.max(rows, 1), columns });
+  return arrow.tableFromIPC(wasm.intoIPCStream());
+}
+
+/** Rows per symbol over every source (row groups of one symbol by their statistics, others by reading). */
+async function countSymbols(sources: OpenSource[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const add = (s: string, n: number) => counts.set(s, (counts.get(s) ?? 0) + n);
+  for (const o of sources) {
+    for (const g of o.groups) {
+      if (g.lo !== null && g.lo === g.hi) {
+        add(g.lo, g.rows);
+        continue;
+      }
+      const col = (await readGroups(o, [g.index], ["symbol"])).getChild("symbol")!;
+      for (let i = 0; i < col.length; i++) add(String(col.get(i)), 1);
+    }
+  }
+  return counts;
+}
+
+/** Consecutive symbol ranges `[lo, hi]` of about `windowBytes` each. */
+function windows(counts: Map<string, number>, bytesPerRow: number, windowBytes: number): [string, string][] {
+  const symbols = [...counts.keys()].sort(compareSymbols);
+  const out: [string, string][] = [];
+  let start = 0;
+  let bytes = 0;
+  symbols.forEach((s, i) => {
+    bytes += counts.get(s)! * bytesPerRow;
+    if (bytes >= windowBytes || i === symbols.length - 1) {
+      out.push([symbols[start]!, s]);
+      start = i + 1;
+      bytes = 0;
+    }
+  });
+  return out;
+}
+
+/** The merged output: row groups appended as they are encoded, hashed on the way to the temp file. */
+class MergedFile {
+  readonly asm = new ParquetAssembler();
+  readonly hash = createHash("sha256");
+  bytes = 0;
+  minTime = Infinity;
+  maxTime = -Infinity;
+
+  constructor(readonly out: AtomicFileWriter, readonly sizes: RowGroupSizes) {}
+
+  async write(piece: Uint8Array): Promise<void> {
+    this.hash.update(piece);
+    this.bytes += piece.length;
+    await this.out.write(piece);
+  }
+
+  /**
+   * Sorts `chunk` and appends its row groups; with `keepTail`, a last group smaller than the minimum is not
+   * written but handed back (as an appender holding its rows) to start the next window.
+   */
+  async appendSorted(chunk: RawChunk, keepTail: boolean, table: TableName): Promise<RawAppender> {
+    const next = new RawAppender(table);
+    if (chunk.rows === 0) return next;
+    const { order, runs } = symbolOrder(chunk);
+    const perRow = chunk.bytes / chunk.rows;
+    const groups = planRowGroups(runs, perRow, this.sizes);
+    const last = groups[groups.length - 1]!;
+    if (keepTail && (last[1] - last[0]) * perRow < this.sizes.minBytes) {
+      groups.pop();
+      next.appendRaw(chunk, order, last[0], last[1]);
+    }
+    for (const [from, to] of groups) {
+      const part = encodeParquet(rawToArrow(chunk, order, from, to));
+      for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
+    }
+    this.minTime = Math.min(this.minTime, chunk.minTime);
+    this.maxTime = Math.max(this.maxTime, chunk.maxTime);
+    return next;
+  }
+}
+
+/**
+ * Merges `req.sources` into `req.target` (see the module doc). Every source is first checked against its entry
+ * (size, sha256, rows); nothing is written if one differs. The target is complete and fsynced when this
+ * resolves; on failure its temp file is removed.
+ *
+ * @example
+ * ```ts
+ * const merged = await mergeParquetFiles({ table: "trades", sources, target: "data/spot/trades/date=…/hour-….parquet" });
+ * ```
+ */
+export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult> {
+  const sources: OpenSource[] = [];
+  let out: AtomicFileWriter | null = null;
+  try {
+    for (const s of req.sources) sources.push(await openSource(s));
+    const counts = await countSymbols(sources);
+    const rows = [...counts.values()].reduce((a, b) => a + b, 0);
+    const rawBytes = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.uncompressedBytes, 0), 0);
+    const spans = windows(counts, rows > 0 ? rawBytes / rows : 1, req.windowBytes ?? DEFAULT_WINDOW_BYTES);
+    out = await AtomicFileWriter.open(req.target);
+    const merged = new MergedFile(out, req.sizes ?? HOUR_ROW_GROUPS);
+    await merged.write(merged.asm.head());
+    let acc = new RawAppender(req.table);
+    for (const [w, [lo, hi]] of spans.entries()) {
+      const inWindow = (s: string) => compareSymbols(s, lo) >= 0 && compareSymbols(s, hi) <= 0;
+      for (const o of sources) {
+        for (const g of o.groups) {
+          if (
+            g.lo !== null && g.hi !== null && (compareSymbols(g.hi, lo) < 0 || compareSymbols(g.lo, hi) > 0)
+          ) {
+            continue;
+          }
+          for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
+          // One symbol bigger than the window streams out in groups of the maximum size.
+          if (lo === hi && acc.bytes >= merged.sizes.maxBytes) {
+            acc = await merged.appendSorted(acc.take(), false, req.table);
+          }
+        }
+      }
+      acc = await merged.appendSorted(acc.take(), w < spans.length - 1, req.table);
+    }
+    if (merged.asm.rows !== rows || rows === 0) {
+      throw new MergeSourceError(req.target, `merged ${merged.asm.rows} rows of ${rows}`);
+    }
+    await merged.write(merged.asm.finish());
+    await out.commit();
+    return {
+      sha256: merged.hash.digest("hex"),
+      bytes: merged.bytes,
+      rows,
+      rowGroups: merged.asm.rowGroups,
+      minTime: merged.minTime,
+      maxTime: merged.maxTime,
+    };
+  } catch (err) {
+    await out?.abort();
+    throw err;
+  } finally {
+    for (const o of sources) o.file.close();
+  }
+}

@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import * as arrow from "apache-arrow";
+import { compareSymbols, encodeChunk } from "../../lib/storage/chunk_encoder.ts";
+import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { mergeParquetFiles, type MergeSource, MergeSourceError } from "../../lib/storage/hour_merge.ts";
+import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
+import { decodeParquet, encodeParquet, readParquet } from "../../lib/storage/parquet_file.ts";
+import { type PlainRow, toRows } from "../../lib/storage/read_rows.ts";
+import type { Row } from "../../lib/storage/tables.ts";
+import { withTempDir } from "../temp_dir.ts";
+
+const T0 = 1_767_607_200_000_000;
+
+function trade(symbol: string, i: number): Row<"trades"> {
+  return {
+    symbol,
+    exchange_time: i % 4 === 0 ? null : T0 + i,
+    trade_time: T0 + i,
+    local_time: T0 + 10 * i,
+    agg_trade_id: i,
+    first_trade_id: i,
+    last_trade_id: i + 1,
+    price: 100 + i / 8,
+    quantity: i / 1000,
+    is_buyer_maker: i % 3 === 0,
+    source: i % 5 === 0 ? "rest" : "ws",
+  };
+}
+
+/** Writes `rows` as a file of the current layout (sorted, row groups cut at symbols) and returns its source. */
+async function writeSource(dir: string, name: string, rows: Row<"trades">[]): Promise<MergeSource> {
+  const b = new ColumnBuffer("trades");
+  for (const r of rows) b.append(r);
+  const bytes = (await encodeChunk(b.detach(), { minBytes: 2000, maxBytes: 1 << 20 })).segment;
+  return save(dir, name, bytes, rows.length);
+}
+
+async function save(dir: string, name: string, bytes: Uint8Array, rows: number): Promise<MergeSource> {
+  const path = join(dir, name);
+  await Deno.writeFile(path, bytes);
+  return { path, bytes: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex"), rows };
+}
+
+/** What a merge must give: by symbol, each symbol's rows in the order of the sources. */
+function merged(rows: Row<"trades">[]): number[] {
+  return rows.map((r, i) => ({ r, i })).sort((x, y) => compareSymbols(x.r.symbol, y.r.symbol) || x.i - y.i)
+    .map((x) => x.r.agg_trade_id);
+}
+
+const SYMBOLS = Array.from({ length: 40 }, (_, k) => `S${String(k).padStart(2, "0")}USDT`);
+
+Deno.test("mergeParquetFiles() merges by symbol in windows, each symbol's rows in the sources' order", () =>
+  withTempDir(async (dir) => {
+    let id = 0;
+    const batches = [0, 1, 2].map(() =>
+      Array.from({ length: 900 }, () => {
+        const n = id++;
+        // A busy symbol (a third of the rows) and a long tail.
+        return trade(n % 3 === 0 ? "BTCUSDT" : SYMBOLS[(n * 7) % SYMBOLS.length]!, n);
+      })
+    );
+    const sources = await Promise.all(batches.map((rows, k) => writeSource(dir, `p${k}.parquet`, rows)));
+    const target = join(dir, "out/hour.parquet");
+    // A window of ~5 KiB: the merge works through dozens of windows, never the whole hour at once.
+    const result = await mergeParquetFiles({
+      table: "trades",
+      sources,
+      target,
+      windowBytes: 5000,
+      sizes: { minBytes: 8000, maxBytes: 20_000 },
+    });
+    const bytes = await Deno.readFile(target);
+    assert.equal(result.sha256, createHash("sha256").update(bytes).digest("hex"));
+    assert.equal(result.bytes, bytes.length);
+    assert.equal(result.rows, 2700);
+    assert.equal(result.minTime, T0);
+    assert.equal(result.maxTime, T0 + 10 * 2699);
+    const rows = toRows<"trades">(decodeParquet(bytes));
+    assert.deepEqual(rows.map((r) => r.agg_trade_id), merged(batches.flat()));
+    assert.deepEqual(
+      rows.slice(0, 3),
+      toRows<"trades">(decodeParquet(await Deno.readFile(sources[0]!.path))).slice(0, 3),
+    );
+    // Row groups follow the symbols, in order: BTCUSDT (too big for one group) in groups of its own, each quiet
+    // symbol in exactly one group.
+    const text = new TextDecoder();
+    const groups = rowGroupsOf(await footerOf(bytes)).map((
+      g,
+    ) => [text.decode(g.stats[0]!.min), text.decode(g.stats[0]!.max)]);
+    assert.equal(result.rowGroups, groups.length);
+    for (let k = 1; k < groups.length; k++) {
+      assert.ok(compareSymbols(groups[k - 1]![1]!, groups[k]![0]!) <= 0, `${groups}`);
+    }
+    const holding = (s: string) =>
+      groups.filter(([lo, hi]) => compareSymbols(lo!, s) <= 0 && compareSymbols(s, hi!) <= 0);
+    assert.ok(holding("BTCUSDT").length > 1);
+    assert.ok(holding("BTCUSDT").every(([lo, hi]) => lo === "BTCUSDT" && hi === "BTCUSDT"), `${groups}`);
+    for (const s of SYMBOLS) assert.equal(holding(s).length, 1, `${s} in ${groups}`);
+    const quiet = groups.filter(([lo]) => lo !== "BTCUSDT").length;
+    assert.ok(quiet < SYMBOLS.length / 2, `quiet symbols share groups: ${groups}`);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "out"))].map((e) => e.name), ["hour.parquet"]);
+  }));
+
+Deno.test("mergeParquetFiles() streams a symbol bigger than the window in groups of the maximum size", () =>
+  withTempDir(async (dir) => {
+    const rows = Array.from({ length: 3000 }, (_, i) => trade(i % 10 === 0 ? "ETHUSDT" : "BTCUSDT", i));
+    const sources = [
+      await writeSource(dir, "a.parquet", rows.slice(0, 1500)),
+      await writeSource(dir, "b.parquet", rows.slice(1500)),
+    ];
+    const target = join(dir, "hour.parquet");
+    const result = await mergeParquetFiles({
+      table: "trades",
+      sources,
+      target,
+      windowBytes: 1000,
+      sizes: { minBytes: 1000, maxBytes: 40_000 },
+    });
+    const back = await readParquet(target);
+    assert.deepEqual(toRows<"trades">(back).map((r) => r.agg_trade_id), merged(rows));
+    const groups = rowGroupsOf(await footerOf(await Deno.readFile(target)));
+    assert.ok(groups.length > 3, `BTCUSDT is split: ${groups.length} groups`);
+    assert.ok(groups.every((g) => g.rows * 70 <= 40_000 * 1.1), "no group above the maximum");
+    assert.equal(result.rows, 3000);
+  }));
+
+Deno.test("mergeParquetFiles() reads a 0.3 file (dictionary-typed symbol, one symbol) beside a current one", () =>
+  withTempDir(async (dir) => {
+    const oldRows = Array.from({ length: 50 }, (_, i) => trade("ETHUSDT", i));
+    const b = new ColumnBuffer("trades");
+    for (const r of oldRows) b.append(r);
+    const current = b.toArrowTable();
+    const columns = Object.fromEntries(current.schema.fields.map((f) => [f.name, current.getChild(f.name)!]));
+    columns.symbol = arrow.vectorFromArray(
+      oldRows.map((r) => r.symbol),
+      new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32()),
+    );
+    const legacy = await save(dir, "old.parquet", encodeParquet(new arrow.Table(columns)), 50);
+    const newRows = Array.from({ length: 30 }, (_, i) => trade(i % 2 ? "ETHUSDT" : "ADAUSDT", 100 + i));
+    const sources = [legacy, await writeSource(dir, "new.parquet", newRows)];
+    const target = join(dir, "hour.parquet");
+    await mergeParquetFiles({ table: "trades", sources, target });
+    const rows: PlainRow<"trades">[] = toRows(await readParquet(target));
+    assert.deepEqual(rows.map((r) => r.agg_trade_id), merged([...oldRows, ...newRows]));
+    assert.equal(String((await readParquet(target)).schema.fields[0]!.type), "LargeUtf8");
+  }));
+
+Deno.test("mergeParquetFiles() refuses a source that differs from its entry and leaves nothing behind", () =>
+  withTempDir(async (dir) => {
+    const a = await writeSource(dir, "a.parquet", [trade("BTCUSDT", 1)]);
+    const b = await writeSource(dir, "b.parquet", [trade("BTCUSDT", 2)]);
+    const target = join(dir, "out.parquet");
+    for (const bad of [{ ...b, sha256: "0".repeat(64) }, { ...b, rows: 2 }]) {
+      const err = await mergeParquetFiles({ table: "trades", sources: [a, bad], target }).then(
+        () => null,
+        (e) => e,
+      );
+      assert.ok(err instanceof MergeSourceError, String(err));
+      assert.ok(err.message.startsWith(b.path), err.message);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.parquet", "b.parquet"]);
+  }));
