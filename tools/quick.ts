@@ -9,17 +9,12 @@
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { startApp } from "../lib/app.ts";
-import type { Market } from "../lib/binance/types.ts";
+import { type Market, MARKETS } from "../lib/binance/types.ts";
 import { type Config, InvalidConfigError, loadConfig, parseConfig } from "../lib/config.ts";
 import { listRecordedFiles } from "../lib/export/files.ts";
-import {
-  type CsvFile,
-  QuickSummary,
-  type RecordedMarket,
-  tablesOfStreams,
-} from "../lib/export/quick_summary.ts";
-import { LineWriter, openFileSink } from "../lib/export/sink.ts";
-import { csvHeader, csvLine, type TextColumn, textColumns } from "../lib/export/text_rows.ts";
+import { type CsvFile, CsvFileSet } from "../lib/export/csv_files.ts";
+import { QuickSummary, type RecordedMarket, tablesOfStreams } from "../lib/export/quick_summary.ts";
+import { textColumns } from "../lib/export/text_rows.ts";
 import { consoleLogger, type Logger } from "../lib/log.ts";
 import { DailyLogFile } from "../lib/log_file.ts";
 import { startSimulator } from "../lib/sim/server.ts";
@@ -40,8 +35,8 @@ Records a few minutes with the collector into a fresh directory, writes per-symb
 with their top levels, trades) and prints a summary: rows per table and symbol, first and last time, gaps.
 
 Without CONFIG it records ${DEFAULT_SYMBOLS.join(" ")} on spot and USD-M futures with
-the default settings; with CONFIG, that file's symbols, markets and streams (its data_dir, log_dir, kv_path,
-cloud and Telegram settings are not used).
+the default settings; with CONFIG, that file's symbols ("all" too), markets and streams (its data_dir,
+log_dir, kv_path, cloud and Telegram settings are not used).
 
   --minutes M   how long to record (default 5; fractions work: 0.5 is 30 s). Ctrl-C stops early and still
                 writes the CSV files and the summary
@@ -158,15 +153,15 @@ async function writeCsvAndSummarize(
     const present = new Set(files.filter((e) => e.market === m.market).map((e) => e.table));
     for (const table of new Set<TableName>([...m.tables, ...present, "gaps"])) {
       const csv = m.tables.includes(table) && CSV_TABLES.includes(table)
-        ? new CsvSet(dir, m.market, table, textColumns(table, { levels: topLevels }))
+        ? new CsvFileSet(dir, `csv/${m.market}`, table, textColumns(table, { levels: topLevels }))
         : null;
       try {
-        // Every configured symbol gets its file, a header alone if it recorded nothing.
-        for (const symbol of m.symbols) await csv?.writer(symbol);
+        // Every recorded symbol gets its file, a header alone if it had no row.
+        for (const symbol of m.symbols) csv?.add(symbol);
         if (present.has(table)) {
           for await (const rows of streamRows(dataDir, files, { market: m.market, table })) {
             summary.add(m.market, table, rows);
-            if (csv) { for (const row of rows) await csv.row(row.symbol, row); }
+            if (csv) { for (const row of rows) await csv.row(row.symbol as string, row); }
           }
         }
         if (csv) csvFiles.push(...await csv.commit());
@@ -177,50 +172,6 @@ async function writeCsvAndSummarize(
     }
   }
   return { summary, csvFiles };
-}
-
-/** The CSV files of one (market, table), one per symbol: `csv/<market>/<SYMBOL>_<table>.csv`. */
-class CsvSet {
-  readonly #writers = new Map<string, { path: string; out: LineWriter; rows: number }>();
-
-  constructor(
-    readonly dir: string,
-    readonly market: Market,
-    readonly table: TableName,
-    readonly columns: readonly TextColumn[],
-  ) {}
-
-  async writer(symbol: string): Promise<{ path: string; out: LineWriter; rows: number }> {
-    let w = this.#writers.get(symbol);
-    if (w === undefined) {
-      const path = `csv/${this.market}/${symbol}_${this.table}.csv`;
-      w = { path, out: new LineWriter(await openFileSink(join(this.dir, path)), 1 << 16), rows: 0 };
-      this.#writers.set(symbol, w);
-      w.out.add(csvHeader(this.columns));
-    }
-    return w;
-  }
-
-  async row(symbol: string, row: Record<string, unknown>): Promise<void> {
-    const w = await this.writer(symbol);
-    w.out.add(csvLine(this.columns, row));
-    w.rows++;
-    await w.out.flushIfFull();
-  }
-
-  async commit(): Promise<CsvFile[]> {
-    const done: CsvFile[] = [];
-    for (const w of this.#writers.values()) {
-      await w.out.flush();
-      await w.out.sink.commit();
-      done.push({ path: w.path, rows: w.rows });
-    }
-    return done.sort((a, b) => (a.path < b.path ? -1 : 1));
-  }
-
-  async abort(): Promise<void> {
-    for (const w of this.#writers.values()) await w.out.sink.abort();
-  }
 }
 
 /** Runs the quick test on `args`; returns the exit code. */
@@ -259,26 +210,29 @@ export async function main(args: string[]): Promise<number> {
   }
 
   const enabled = Object.values(config.markets).filter((m) => m.enabled);
-  const symbols = [...new Set(enabled.flatMap((m) => m.symbols))];
-  const sim = options.sim ? await startSimulator({ symbols }) : null;
+  // `symbols: all`: the collector picks the symbols from exchangeInfo; they are known once it runs.
+  const all = enabled.some((m) => m.all !== null);
+  const listed = [...new Set(enabled.flatMap((m) => m.symbols))];
+  const sim = options.sim ? await startSimulator({ symbols: all ? "all" : listed }) : null;
   if (sim) {
     const { spot, usdm } = config.markets;
     config = { ...config, markets: { spot: { ...spot, ...sim.spot }, usdm: { ...usdm, ...sim.usdm } } };
   }
   const logFile = new DailyLogFile({ dir: config.logDir, retentionDays: 0 });
   const source = sim ? "the built-in simulator" : "Binance";
-  const marketNames = enabled.map((m) => m.market).join(", ");
+  const what = all ? "the symbols of `symbols: all`" : `${listed.length} symbols (${listed.join(" ")})`;
   console.log(
-    `Recording ${symbols.length} symbols (${symbols.join(" ")}) on ${marketNames} from ${source} ` +
+    `Recording ${what} on ${enabled.map((m) => m.market).join(", ")} from ${source} ` +
       `for ${options.minutes} min into ${dir}/ (Ctrl-C stops early)`,
   );
   try {
     const run = await record(config, consoleLogger({ also: logFile }), options.minutes * 60_000, sim);
     const markets: RecordedMarket[] = enabled.map((m) => ({
       market: m.market,
-      symbols: m.symbols,
+      symbols: m.all === null ? m.symbols : run.symbols.get(m.market) ?? [],
       tables: tablesOfStreams(m.streams),
     }));
+    const symbols = new Set(markets.flatMap((m) => m.symbols));
     const files = await listRecordedFiles(config.dataDir, config.kvPath);
     const { summary, csvFiles } = await writeCsvAndSummarize(
       dir,
@@ -288,7 +242,7 @@ export async function main(args: string[]): Promise<number> {
       config.orderbookTopLevels,
     );
     const text = [
-      `Quick test: ${symbols.length} symbols from ${source}, ${
+      `Quick test: ${symbols.size} symbols from ${source}, ${
         run.seconds.toFixed(1)
       } s recorded (${run.why}).`,
       `In ${dir}/: data/ (Parquet), csv/, logs/, summary.txt`,
@@ -318,7 +272,7 @@ async function record(
   log: Logger,
   ms: number,
   sim: { close(): Promise<void> } | null,
-): Promise<{ why: string; seconds: number }> {
+): Promise<{ why: string; seconds: number; symbols: Map<Market, readonly string[]> }> {
   const stopRequest = new StopRequest();
   try {
     const app = await startApp(config, log, { env: Deno.env });
@@ -326,7 +280,8 @@ async function record(
     try {
       const why = await stopRequest.after(ms);
       log("info", "quick test: stopping", { why });
-      return { why, seconds: (Date.now() - startedMs) / 1000 };
+      const symbols = new Map(MARKETS.map((m) => [m, [...app.collector.symbolsOf(m)]]));
+      return { why, seconds: (Date.now() - startedMs) / 1000, symbols };
     } finally {
       stopRequest.dispose();
       await app.stop();

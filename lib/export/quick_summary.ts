@@ -8,6 +8,7 @@
 import type { Market } from "../binance/types.ts";
 import type { PlainRow } from "../storage/read_rows.ts";
 import { type Row, type TableName, TABLES } from "../storage/tables.ts";
+import type { CsvFile } from "./csv_files.ts";
 
 /** The tables a market's stream kinds fill (the `trade` stream is kept in the journal only). */
 export function tablesOfStreams(streams: readonly string[]): TableName[] {
@@ -35,12 +36,6 @@ export interface RecordedMarket {
   market: Market;
   symbols: readonly string[];
   tables: readonly TableName[];
-}
-
-/** A CSV file written, relative to the test directory. */
-export interface CsvFile {
-  path: string;
-  rows: number;
 }
 
 /** Gap rows listed one by one; beyond this, counted. */
