@@ -1,16 +1,24 @@
 /**
  * The status page's view of a running collector: live figures from the collector itself, today's gaps and
- * coverage and the latest clock offsets from the ledger (refreshed at most every 30 s: KV reads stay off the
- * request path), and the data directory's free disk space.
+ * coverage and the latest clock offsets from the ledger (refreshed in the background at most every 30 s, so KV
+ * reads stay off the request path), the data directory's free disk space, and the chart data: coverage of any
+ * day through a {@link DayCoverageReader} and each market's message rate over the last hour.
  */
+import type { Market } from "../binance/types.ts";
+import { DayCoverageReader } from "../charts/coverage_reader.ts";
+import { type DayCoverage, streamTotals } from "../charts/day_coverage.ts";
 import { diskSpace } from "../disk.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Collector } from "../pipeline/collector.ts";
 import { RateMeter } from "../pipeline/rate_meter.ts";
+import type { ChartSource } from "./charts_api.ts";
 import { FLUSH_SECONDS_BOUNDS, Histogram } from "./histogram.ts";
+import { RateHistory, type RateSeries } from "./rate_history.ts";
 import type { ClockStatus, DiskStatus, StatusSnapshot, StatusSource } from "./snapshot.ts";
 
 const LEDGER_REFRESH_MS = 30_000;
+/** Step of the rate chart. */
+const RATE_SAMPLE_MS = 10_000;
 
 /** Free and total bytes of the file system holding `path`; null when it cannot be read. */
 async function diskOf(path: string): Promise<DiskStatus | null> {
@@ -21,11 +29,15 @@ async function diskOf(path: string): Promise<DiskStatus | null> {
   }
 }
 
-/** Builds {@link StatusSnapshot}s of `collector`. */
-export class CollectorStatusSource implements StatusSource {
+/** Builds {@link StatusSnapshot}s of `collector` and serves its chart data; {@linkcode close} stops sampling. */
+export class CollectorStatusSource implements StatusSource, ChartSource {
   private readonly flushHistogram = new Histogram(FLUSH_SECONDS_BOUNDS);
   private flushesSeen = 0;
-  private readonly rates: RateMeter;
+  private readonly meter: RateMeter;
+  private readonly history = new RateHistory();
+  private readonly reader: DayCoverageReader;
+  private readonly sampler: ReturnType<typeof setInterval>;
+  private refreshing: Promise<void> | null = null;
   private ledgerView = {
     atMs: -Infinity,
     gapsToday: new Map<string, number>(),
@@ -36,14 +48,50 @@ export class CollectorStatusSource implements StatusSource {
   constructor(
     private readonly collector: Collector,
     private readonly ledger: Ledger,
-    private readonly options: { version: string; dataDir: string; startedAtMs: number },
+    private readonly options: {
+      version: string;
+      dataDir: string;
+      startedAtMs: number;
+      /** Shared with the chat commands, so both read a day once. @default a new reader */
+      reader?: DayCoverageReader;
+    },
   ) {
-    this.rates = new RateMeter(options.startedAtMs);
+    this.meter = new RateMeter(options.startedAtMs);
+    this.reader = options.reader ?? new DayCoverageReader(ledger);
+    this.sampleRates();
+    this.sampler = setInterval(() => this.sampleRates(), RATE_SAMPLE_MS);
+    Deno.unrefTimer(this.sampler);
+  }
+
+  /** Stops the rate sampling. */
+  close(): void {
+    clearInterval(this.sampler);
+  }
+
+  /** Coverage and gaps of a UTC day, from the ledger (cached, see {@link DayCoverageReader}). */
+  coverageDay(date: string): Promise<DayCoverage> {
+    return this.reader.read(date);
+  }
+
+  /** Message rate per market over the last hour. */
+  rates(): RateSeries[] {
+    return this.history.series();
+  }
+
+  private sampleRates(): void {
+    const counts = new Map<Market, number>();
+    for (const s of this.collector.streams()) counts.set(s.market, (counts.get(s.market) ?? 0) + s.messages);
+    this.history.sample(Date.now(), counts);
   }
 
   async snapshot(): Promise<StatusSnapshot> {
     const nowMs = Date.now();
-    await this.refreshLedger(nowMs);
+    if (nowMs - this.ledgerView.atMs >= LEDGER_REFRESH_MS) {
+      this.refreshing ??= this.refreshLedger(nowMs).finally(() => this.refreshing = null);
+      // Only the first snapshot waits; later ones show the previous view while the ledger is read.
+      if (!Number.isFinite(this.ledgerView.atMs)) await this.refreshing;
+      else this.refreshing.catch(() => {});
+    }
     const c = this.collector;
     // Flushes finished since the last snapshot (the collector keeps the last 100).
     const fresh = c.flushCount - this.flushesSeen;
@@ -66,7 +114,7 @@ export class CollectorStatusSource implements StatusSource {
           stale: s.stale,
           messages: s.messages,
           bytes: s.bytes,
-          msgsPerSec: this.rates.rate(key, s.messages, nowMs),
+          msgsPerSec: this.meter.rate(key, s.messages, nowMs),
           lastMessageAgeMs: Number.isFinite(s.lastSeenUs) ? Math.max(0, nowMs - s.lastSeenUs / 1000) : null,
           gaps: s.gaps,
           gapsToday: this.ledgerView.gapsToday.get(key) ?? 0,
@@ -89,34 +137,21 @@ export class CollectorStatusSource implements StatusSource {
   }
 
   private async refreshLedger(nowMs: number): Promise<void> {
-    if (nowMs - this.ledgerView.atMs < LEDGER_REFRESH_MS) return;
-    this.ledgerView.atMs = nowMs;
     const date = new Date(nowMs).toISOString().slice(0, 10);
     const dayUs = Date.parse(`${date}T00:00:00Z`) * 1000;
     const gapsToday = new Map<string, number>();
-    for (const g of await this.ledger.listGaps({ fromUs: dayUs, toUs: nowMs * 1000 })) {
+    const day = await this.reader.read(date);
+    for (const g of day.gaps) {
+      if (g.row.start_time >= nowMs * 1000 || (g.row.end_time <= dayUs && g.row.start_time < dayUs)) continue;
       const key = `${g.market}/${g.row.symbol}/${g.row.stream}`;
       gapsToday.set(key, (gapsToday.get(key) ?? 0) + 1);
     }
-    const totals = new Map<string, { covered: number; observed: number }>();
-    for (const row of await this.ledger.coverage(date)) {
-      const key = `${row.market}/${row.symbol}/${row.stream}`;
-      const t = totals.get(key) ?? { covered: 0, observed: 0 };
-      t.covered += row.coveredSeconds;
-      t.observed += row.observedSeconds;
-      totals.set(key, t);
-    }
+    const coverageToday = new Map<string, number>();
+    for (const t of streamTotals(day)) coverageToday.set(`${t.market}/${t.symbol}/${t.stream}`, t.pct);
     const latest = new Map<string, ClockStatus>();
     for (const s of await this.ledger.listClockSamples(nowMs * 1000 - 3_600_000_000, nowMs * 1000 + 1)) {
       latest.set(s.source, { source: s.source, offsetMs: s.offsetMs, atMs: s.atUs / 1000 });
     }
-    this.ledgerView = {
-      atMs: nowMs,
-      gapsToday,
-      coverageToday: new Map(
-        [...totals].map(([k, t]) => [k, t.observed > 0 ? (100 * t.covered) / t.observed : 100]),
-      ),
-      clock: [...latest.values()],
-    };
+    this.ledgerView = { atMs: nowMs, gapsToday, coverageToday, clock: [...latest.values()] };
   }
 }

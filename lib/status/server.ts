@@ -1,15 +1,20 @@
 /**
- * The status HTTP server: `/` (live page), `/status.json` (snapshot + health), `/health` (200 or 503 with the
- * reasons) and `/metrics` (Prometheus). Every request takes a fresh snapshot from the {@link StatusSource}, so
- * the server keeps no state and a slow scrape never touches the collector's hot path.
+ * The status HTTP server: `/` (live page) with its `/assets/`, `/status.json` (totals and the worst symbols,
+ * see summary.ts), `/health` (200 or 503 with the reasons), `/metrics` (Prometheus) and the chart data
+ * `/charts/{rates,coverage,gaps}.json`. Every request takes a fresh snapshot from the {@link StatusSource}, so
+ * the server keeps no state and a slow scrape never touches the collector's hot path. Every answer is bounded
+ * by page sizes, not by the number of symbols, except `/metrics`, which keeps one series per symbol-stream.
  * @module
  */
 
 import { type Logger, RateLimitedLog, silentLogger } from "../log.ts";
+import { assetAt } from "./assets.ts";
+import { ChartQueryError, chartRoute, type ChartSource } from "./charts_api.ts";
 import { type Health, healthOf } from "./health.ts";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
 import { renderPage } from "./page.ts";
 import type { StatusSnapshot, StatusSource } from "./snapshot.ts";
+import { type StatusSummary, summarizeStatus } from "./summary.ts";
 
 /** Where to listen and what to show. */
 export interface StatusServerOptions {
@@ -18,6 +23,8 @@ export interface StatusServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   source: StatusSource;
+  /** Chart data (ledger coverage and gaps, rate history); without it the `/charts/` routes answer 404. */
+  charts?: ChartSource;
   log?: Logger;
 }
 
@@ -40,13 +47,19 @@ export class StatusServerError extends Error {
   }
 }
 
-/** `/status.json`: the snapshot with its health verdict, so the page needs one request. */
-export type StatusDocument = StatusSnapshot & { health: Health };
+/** `/status.json`: totals per market, the worst symbols and a bounded health verdict, so the page needs one request. */
+export type StatusDocument = StatusSummary;
+
+/** `/health`: the verdict with at most {@linkcode HEALTH_PROBLEMS} problems listed and their total count. */
+export type HealthDocument = Health & { problemCount: number };
+
+/** Problems listed by `/health`. */
+export const HEALTH_PROBLEMS = 50;
 
 const NO_STORE = { "cache-control": "no-store" };
-// The page is one document with inline style and script; nothing else may load, and it may only call home.
+// The page has inline style and script plus its own /assets/; nothing else may load, and it may only call home.
 const PAGE_CSP =
-  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const json = (body: unknown, status = 200): Response =>
   new Response(JSON.stringify(body), {
@@ -57,18 +70,41 @@ const json = (body: unknown, status = 200): Response =>
 const text = (body: string, status: number, contentType = "text/plain; charset=utf-8"): Response =>
   new Response(body, { status, headers: { ...NO_STORE, "content-type": contentType } });
 
-const unhealthy = (problem: string): Health => ({
+const unhealthy = (problem: string): HealthDocument => ({
   ok: false,
+  problemCount: 1,
   problems: [{ market: null, symbol: null, stream: null, problem }],
 });
 
 const SNAPSHOT_ROUTES = new Set(["/health", "/metrics", "/status.json"]);
 
-async function handle(req: Request, source: StatusSource, failures: RateLimitedLog): Promise<Response> {
+async function handle(
+  req: Request,
+  options: StatusServerOptions,
+  failures: RateLimitedLog,
+): Promise<Response> {
+  const { source } = options;
   if (req.method !== "GET" && req.method !== "HEAD") {
     return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
   }
-  const { pathname } = new URL(req.url);
+  const { pathname, searchParams } = new URL(req.url);
+  const asset = assetAt(pathname);
+  if (asset) {
+    // Versioned names: a browser may keep them.
+    return new Response(asset.body, {
+      headers: { "content-type": asset.contentType, "cache-control": "public, max-age=31536000, immutable" },
+    });
+  }
+  if (pathname.startsWith("/charts/") && options.charts) {
+    try {
+      const doc = await chartRoute(pathname, searchParams, options.charts, Date.now());
+      if (doc !== null) return json(doc);
+    } catch (err) {
+      if (err instanceof ChartQueryError) return text(`${err.message}\n`, 400);
+      failures.write("error", "chart data failed", { path: pathname, error: String(err) });
+      return text(`chart data failed: ${err}\n`, 500);
+    }
+  }
   if (pathname === "/") {
     return new Response(renderPage(), {
       headers: {
@@ -92,12 +128,17 @@ async function handle(req: Request, source: StatusSource, failures: RateLimitedL
   switch (pathname) {
     case "/health": {
       const health = healthOf(snapshot);
-      return json(health, health.ok ? 200 : 503);
+      const doc: HealthDocument = {
+        ok: health.ok,
+        problemCount: health.problems.length,
+        problems: health.problems.slice(0, HEALTH_PROBLEMS),
+      };
+      return json(doc, health.ok ? 200 : 503);
     }
     case "/metrics":
       return text(renderMetrics(snapshot), 200, METRICS_CONTENT_TYPE);
     default:
-      return json({ ...snapshot, health: healthOf(snapshot) } satisfies StatusDocument);
+      return json(summarizeStatus(snapshot) satisfies StatusDocument);
   }
 }
 
@@ -112,14 +153,14 @@ async function handle(req: Request, source: StatusSource, failures: RateLimitedL
  * ```
  */
 export function startStatusServer(options: StatusServerOptions): StatusServer {
-  const { hostname, port, source } = options;
+  const { hostname, port } = options;
   const log = options.log ?? silentLogger;
   const failures = new RateLimitedLog(log);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve(
       { hostname, port, onListen: () => {} },
-      (req) => handle(req, source, failures),
+      (req) => handle(req, options, failures),
     );
   } catch (err) {
     throw new StatusServerError(hostname, port, err);

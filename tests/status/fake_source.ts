@@ -77,3 +77,53 @@ export class FakeStatusSource implements StatusSource {
     return s;
   }
 }
+
+/**
+ * A whole-market snapshot: `spot` + `usdm` symbols with the default streams (4 on spot, 6 on USD-M), every
+ * figure a function of the symbol's index. Symbol `i` of spot is `S{i}USDT`, of USD-M `F{i}USDT`; a few are in
+ * trouble: spot S7USDT is disconnected, usdm F3USDT's book is buffering, spot S11USDT's aggTrade is stale, and
+ * every 97th symbol has gaps today.
+ */
+export function fakeMarketSnapshot(
+  spot: number,
+  usdm: number,
+  nowMs = STARTED_MS + 3_600_000,
+): StatusSnapshot {
+  const streams: StreamStatus[] = [];
+  const books: StatusSnapshot["books"] = [];
+  const kinds = {
+    spot: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker"],
+    usdm: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker", "forceOrder", "markPrice@1s"],
+  } as const;
+  for (const [market, n, prefix] of [["spot", spot, "S"], ["usdm", usdm, "F"]] as const) {
+    for (let i = 0; i < n; i++) {
+      const symbol = `${prefix}${i}USDT`;
+      // A few busy symbols, a long quiet tail.
+      const activity = 200 / (1 + i);
+      for (const stream of kinds[market]) {
+        streams.push({
+          market,
+          symbol,
+          stream,
+          connected: !(market === "spot" && i === 7),
+          stale: market === "spot" && i === 11 && stream === "aggTrade",
+          messages: Math.round(activity * 3600),
+          bytes: Math.round(activity * 3600 * 150),
+          msgsPerSec: activity,
+          lastMessageAgeMs: 50 + (i % 17) * 30,
+          gaps: i % 97 === 5 ? 1 : 0,
+          gapsToday: i % 97 === 5 ? 2 : 0,
+          coverageTodayPct: i % 97 === 5 ? 99.5 : 100,
+        });
+      }
+      books.push({
+        market,
+        symbol,
+        state: market === "usdm" && i === 3 ? "buffering" : "synced",
+        resyncs: 0,
+      });
+    }
+  }
+  const snapshot = fakeSnapshot(0);
+  return { ...snapshot, nowMs, streams, books };
+}

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { escapeLabelValue, formatValue, renderMetrics } from "../../lib/status/metrics.ts";
 import type { StatusSnapshot } from "../../lib/status/snapshot.ts";
+import { fakeMarketSnapshot } from "./fake_source.ts";
 
 const BASE: StatusSnapshot = {
   version: "1.2.3",
@@ -36,6 +37,33 @@ binance_collector_info{version="1.2.3"} 1
 # HELP binance_collector_start_time_seconds When the process started, seconds since the epoch.
 # TYPE binance_collector_start_time_seconds gauge
 binance_collector_start_time_seconds 1700000000
+# HELP binance_collector_market_symbols Symbols recorded on the market.
+# TYPE binance_collector_market_symbols gauge
+binance_collector_market_symbols{market="spot"} 1
+# HELP binance_collector_market_books Order books kept on the market.
+# TYPE binance_collector_market_books gauge
+binance_collector_market_books{market="spot"} 1
+# HELP binance_collector_market_books_synced Order books of the market in sync with their diff stream.
+# TYPE binance_collector_market_books_synced gauge
+binance_collector_market_books_synced{market="spot"} 1
+# HELP binance_collector_market_streams Streams of the market, per stream kind.
+# TYPE binance_collector_market_streams gauge
+binance_collector_market_streams{market="spot",stream="depth@100ms"} 1
+# HELP binance_collector_market_streams_connected Streams whose connection is open and subscribed, per market and stream kind.
+# TYPE binance_collector_market_streams_connected gauge
+binance_collector_market_streams_connected{market="spot",stream="depth@100ms"} 1
+# HELP binance_collector_market_streams_stale Streams silent for longer than their liveness threshold, per market and stream kind.
+# TYPE binance_collector_market_streams_stale gauge
+binance_collector_market_streams_stale{market="spot",stream="depth@100ms"} 0
+# HELP binance_collector_market_messages_total Frames received since the process started, per market and stream kind.
+# TYPE binance_collector_market_messages_total counter
+binance_collector_market_messages_total{market="spot",stream="depth@100ms"} 1234
+# HELP binance_collector_market_bytes_total Bytes of frames received since the process started, per market and stream kind.
+# TYPE binance_collector_market_bytes_total counter
+binance_collector_market_bytes_total{market="spot",stream="depth@100ms"} 56789
+# HELP binance_collector_market_gaps_today Gaps in the ledger for the current UTC day, per market and stream kind.
+# TYPE binance_collector_market_gaps_today gauge
+binance_collector_market_gaps_today{market="spot",stream="depth@100ms"} 2
 # HELP binance_collector_stream_messages_total Frames received since the process started.
 # TYPE binance_collector_stream_messages_total counter
 binance_collector_stream_messages_total{${S}} 1234
@@ -249,4 +277,34 @@ Deno.test("formatValue() spells infinities and NaN as Prometheus does", () => {
     [NaN, "NaN"],
   ];
   for (const [input, want] of table) assert.equal(formatValue(input), want);
+});
+
+Deno.test("renderMetrics() totals the whole market per market and stream kind, beside every stream's series", () => {
+  const text = renderMetrics(fakeMarketSnapshot(1500, 500));
+  assert.deepEqual(samples(text, "market_symbols"), [
+    'binance_collector_market_symbols{market="spot"} 1500',
+    'binance_collector_market_symbols{market="usdm"} 500',
+  ]);
+  assert.deepEqual(samples(text, "market_books_synced"), [
+    'binance_collector_market_books_synced{market="spot"} 1500',
+    'binance_collector_market_books_synced{market="usdm"} 499',
+  ]);
+  // spot S7USDT is down (4 streams), S11USDT's aggTrade is stale.
+  assert.ok(
+    samples(text, "market_streams_connected").includes(
+      'binance_collector_market_streams_connected{market="spot",stream="aggTrade"} 1499',
+    ),
+  );
+  assert.ok(
+    samples(text, "market_streams_stale").includes(
+      'binance_collector_market_streams_stale{market="spot",stream="aggTrade"} 1',
+    ),
+  );
+  assert.equal(samples(text, "market_streams").length, 4 + 6);
+  assert.equal(samples(text, "stream_messages_total").length, 1500 * 4 + 500 * 6);
+  assert.ok(
+    samples(text, "stream_connected").includes(
+      'binance_collector_stream_connected{market="spot",symbol="S7USDT",stream="bookTicker"} 0',
+    ),
+  );
 });

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
-import type { Health } from "../../lib/status/health.ts";
 import { METRICS_CONTENT_TYPE } from "../../lib/status/metrics.ts";
-import { startStatusServer, type StatusDocument, StatusServerError } from "../../lib/status/server.ts";
-import { FAKE_SYMBOLS, FakeStatusSource } from "./fake_source.ts";
+import {
+  type HealthDocument,
+  startStatusServer,
+  type StatusDocument,
+  StatusServerError,
+} from "../../lib/status/server.ts";
+import { FAKE_SYMBOLS, fakeMarketSnapshot, FakeStatusSource } from "./fake_source.ts";
 
 async function withServer(fn: (url: string, source: FakeStatusSource) => Promise<void>): Promise<void> {
   const source = new FakeStatusSource();
@@ -24,24 +28,55 @@ Deno.test("startStatusServer() serves the page at / with a CSP that allows nothi
   });
 });
 
-Deno.test("startStatusServer() /status.json is a fresh snapshot with its health", async () => {
+Deno.test("startStatusServer() /status.json is a fresh summary: market totals, symbols, health", async () => {
   await withServer(async (url, source) => {
     const first = await (await fetch(`${url}/status.json`)).json() as StatusDocument;
     const res = await fetch(`${url}/status.json`);
     assert.equal(res.headers.get("cache-control"), "no-store");
     const second = await res.json() as StatusDocument;
     assert.equal(source.tick, 2);
-    assert.deepEqual([...new Set(second.streams.map((s) => s.symbol))], [...FAKE_SYMBOLS]);
-    assert.deepEqual(second.health, { ok: true, problems: [] });
-    assert.ok(second.streams[0]!.messages > first.streams[0]!.messages);
+    assert.deepEqual(second.symbols.map((s) => s.symbol).sort(), [...FAKE_SYMBOLS, "BTCUSDT"].sort());
+    assert.equal(second.moreSymbols, 0);
+    assert.deepEqual(second.health, { ok: true, problemCount: 0, problems: [] });
+    assert.deepEqual(second.markets.map((m) => [m.market, m.symbols, m.streams]), [["spot", 3, 9], [
+      "usdm",
+      1,
+      2,
+    ]]);
+    assert.ok(second.markets[0]!.messages > first.markets[0]!.messages);
+    assert.equal("streams" in second, false, "no per-stream list: the document does not grow with symbols");
   });
+});
+
+Deno.test("startStatusServer() /status.json stays small with the whole market, worst symbols first", async () => {
+  const source = { snapshot: () => fakeMarketSnapshot(1500, 500) };
+  const server = startStatusServer({ hostname: "127.0.0.1", port: 0, source });
+  try {
+    const body = await (await fetch(`${server.url}/status.json`)).text();
+    assert.ok(body.length < 20_000, `${body.length} bytes`);
+    const doc = JSON.parse(body) as StatusDocument;
+    assert.deepEqual(doc.symbols.slice(0, 3).map((s) => [s.market, s.symbol, s.state]), [
+      ["spot", "S7USDT", "down"],
+      ["usdm", "F3USDT", "book"],
+      ["spot", "S11USDT", "stale"],
+    ]);
+    assert.equal(doc.symbols.length, 25);
+    assert.equal(doc.moreSymbols, 2000 - 25);
+    assert.deepEqual(doc.markets.map((m) => m.symbols), [1500, 500]);
+    assert.equal(doc.health.problemCount, 4 + 1 + 1);
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 503);
+    assert.equal((await health.json() as HealthDocument).problemCount, 6);
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test("startStatusServer() /health is 200 when all is live, 503 with the reasons otherwise", async () => {
   await withServer(async (url, source) => {
     const ok = await fetch(`${url}/health`);
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { ok: true, problems: [] });
+    assert.deepEqual(await ok.json(), { ok: true, problemCount: 0, problems: [] });
 
     source.edit = (s) => {
       s.streams.find((x) => x.symbol === "SOLUSDT" && x.stream === "aggTrade")!.connected = false;
@@ -50,8 +85,9 @@ Deno.test("startStatusServer() /health is 200 when all is live, 503 with the rea
     const bad = await fetch(`${url}/health`);
     assert.equal(bad.status, 503);
     assert.equal(bad.headers.get("content-type"), "application/json; charset=utf-8");
-    assert.deepEqual(await bad.json() as Health, {
+    assert.deepEqual(await bad.json() as HealthDocument, {
       ok: false,
+      problemCount: 2,
       problems: [
         { market: "spot", symbol: "SOLUSDT", stream: "aggTrade", problem: "disconnected" },
         { market: "usdm", symbol: "BTCUSDT", stream: null, problem: "book buffering" },
@@ -79,6 +115,7 @@ Deno.test("startStatusServer() answers 503 on /health and 500 elsewhere when the
     assert.equal(health.status, 503);
     assert.deepEqual(await health.json(), {
       ok: false,
+      problemCount: 1,
       problems: [{
         market: null,
         symbol: null,

@@ -1,0 +1,182 @@
+/**
+ * A UTC day's coverage in a compact form that stays cheap with thousands of symbols: per stream, messages and
+ * recorded seconds hour by hour (two small typed arrays), and exact coverage rows only for the stream-hours a
+ * gap touches. A stream-hour without a gap is complete (its observed time is its recorded time), so this holds
+ * the same figures as `Ledger.coverage`'s rows at a fraction of the objects. Pure.
+ * @module
+ */
+
+import type { Market } from "../binance/types.ts";
+import { HOUR_US, utcDayStartUs } from "../ledger/intervals.ts";
+import type { CoverageRow, GapRecord } from "../ledger/records.ts";
+
+/** Hours in a UTC day. */
+export const HOURS = 24;
+
+/** One stream over the day, hour by hour. */
+export interface StreamHours {
+  market: Market;
+  symbol: string;
+  stream: string;
+  /** Messages per hour. */
+  messages: Float64Array;
+  /** Recorded seconds per hour; NaN where the ledger holds nothing for the hour. */
+  recorded: Float64Array;
+}
+
+/** A day's coverage; build it with {@linkcode dayFromRows} or `DayCoverageReader`. */
+export interface DayCoverage {
+  /** `YYYY-MM-DD` (UTC). */
+  date: string;
+  /** Start (µs) of the day. */
+  dayUs: number;
+  /** By {@linkcode streamId}. */
+  streams: Map<string, StreamHours>;
+  /** Exact rows of the stream-hours gaps touch; they replace the hour's entry in `streams`. */
+  exact: CoverageRow[];
+  /** Gaps overlapping the day. */
+  gaps: GapRecord[];
+}
+
+/** The map key of a stream. */
+export function streamId(market: string, symbol: string, stream: string): string {
+  return `${market}\u0000${symbol}\u0000${stream}`;
+}
+
+/** The hour slot (0..23) of `hourUs` in the day starting at `dayUs`, or -1 outside it. */
+export function hourSlot(dayUs: number, hourUs: number): number {
+  const slot = Math.floor((hourUs - dayUs) / HOUR_US);
+  return slot >= 0 && slot < HOURS ? slot : -1;
+}
+
+/** A stream's entry, created empty (no hour recorded) when missing. */
+export function streamHoursOf(
+  streams: Map<string, StreamHours>,
+  market: Market,
+  symbol: string,
+  stream: string,
+): StreamHours {
+  const id = streamId(market, symbol, stream);
+  let s = streams.get(id);
+  if (s === undefined) {
+    s = { market, symbol, stream, messages: new Float64Array(HOURS), recorded: new Float64Array(HOURS) };
+    s.recorded.fill(NaN);
+    streams.set(id, s);
+  }
+  return s;
+}
+
+/**
+ * The compact form of `Ledger.coverage`'s rows: rows with gaps stay exact, the others become hour slots.
+ *
+ * @example
+ * ```ts
+ * const day = dayFromRows("2024-01-02", await ledger.coverage("2024-01-02"), gaps);
+ * ```
+ */
+export function dayFromRows(
+  date: string,
+  rows: readonly CoverageRow[],
+  gaps: readonly GapRecord[],
+): DayCoverage {
+  const dayUs = utcDayStartUs(date);
+  const streams = new Map<string, StreamHours>();
+  const exact: CoverageRow[] = [];
+  for (const r of rows) {
+    const slot = hourSlot(dayUs, r.hourUs);
+    if (slot < 0) continue;
+    const s = streamHoursOf(streams, r.market, r.symbol, r.stream);
+    if (r.gaps > 0) {
+      exact.push(r);
+      continue;
+    }
+    s.messages[slot] = r.messages;
+    s.recorded[slot] = r.recordedSeconds;
+  }
+  return { date, dayUs, streams, exact, gaps: [...gaps] };
+}
+
+/** One stream-hour's figures. */
+export interface HourFigure {
+  messages: number;
+  observedSeconds: number;
+  coveredSeconds: number;
+  /** Covered share in percent (100 when nothing was observed). */
+  pct: number;
+  /** Gap rows touching the hour. */
+  gaps: number;
+}
+
+/**
+ * Calls `visit` for every stream-hour that has figures (an exact row wins over the hour slot), in stream order
+ * of the map, exact rows last.
+ */
+export function forEachStreamHour(
+  day: DayCoverage,
+  visit: (market: Market, symbol: string, stream: string, slot: number, f: HourFigure) => void,
+): void {
+  const exactSlots = new Set<string>();
+  for (const r of day.exact) exactSlots.add(`${streamId(r.market, r.symbol, r.stream)}\u0000${r.hourUs}`);
+  for (const [id, s] of day.streams) {
+    for (let h = 0; h < HOURS; h++) {
+      const recorded = s.recorded[h]!;
+      if (Number.isNaN(recorded)) continue;
+      if (exactSlots.size > 0 && exactSlots.has(`${id}\u0000${day.dayUs + h * HOUR_US}`)) continue;
+      visit(s.market, s.symbol, s.stream, h, {
+        messages: s.messages[h]!,
+        observedSeconds: recorded,
+        coveredSeconds: recorded,
+        pct: 100,
+        gaps: 0,
+      });
+    }
+  }
+  for (const r of day.exact) {
+    const slot = hourSlot(day.dayUs, r.hourUs);
+    if (slot < 0) continue;
+    visit(r.market, r.symbol, r.stream, slot, {
+      messages: r.messages,
+      observedSeconds: r.observedSeconds,
+      coveredSeconds: r.coveredSeconds,
+      pct: r.pct,
+      gaps: r.gaps,
+    });
+  }
+}
+
+/** One stream over the day. */
+export interface StreamTotal {
+  market: Market;
+  symbol: string;
+  stream: string;
+  messages: number;
+  observedSeconds: number;
+  coveredSeconds: number;
+  /** Covered share in percent (100 when nothing was observed). */
+  pct: number;
+}
+
+/** Per stream totals of the day, in no particular order. */
+export function streamTotals(day: DayCoverage): StreamTotal[] {
+  const out = new Map<string, StreamTotal>();
+  forEachStreamHour(day, (market, symbol, stream, _slot, f) => {
+    const id = streamId(market, symbol, stream);
+    let t = out.get(id);
+    if (t === undefined) {
+      out.set(
+        id,
+        t = { market, symbol, stream, messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100 },
+      );
+    }
+    t.messages += f.messages;
+    t.observedSeconds += f.observedSeconds;
+    t.coveredSeconds += f.coveredSeconds;
+  });
+  for (const t of out.values()) t.pct = pctOf(t.coveredSeconds, t.observedSeconds);
+  return [...out.values()];
+}
+
+/** Covered over observed in percent; 100 when nothing was observed. */
+export function pctOf(covered: number, observed: number): number {
+  return observed <= 0 ? 100 : Math.min(100, (covered / observed) * 100);
+}
