@@ -23,6 +23,7 @@ import { startTelegram, type TelegramBot } from "./lib/telegram/bot.ts";
 import { startTickerService } from "./lib/telegram/ticker_service.ts";
 import { describeRun } from "./lib/pipeline/run_summary.ts";
 import { startSimulator } from "./lib/sim/server.ts";
+import { DayCoverageReader } from "./lib/charts/coverage_reader.ts";
 import { CollectorStatusSource } from "./lib/status/collector_source.ts";
 import { startStatusServer, type StatusServer } from "./lib/status/server.ts";
 import { VERSION } from "./lib/version.ts";
@@ -144,6 +145,8 @@ async function main(): Promise<void> {
       return collector.symbolsOf(m.market);
     },
   }));
+  // One reader of the ledger's coverage for the status page and the chat commands: a day is read once.
+  const coverage = new DayCoverageReader(ledger);
   telegram = startTelegram({
     token: config.telegramToken?.reveal(),
     chatIds: config.telegramChatIds,
@@ -159,6 +162,7 @@ async function main(): Promise<void> {
     sources: {
       status: () => collector.symbolStatus(),
       ledger,
+      coverageDay: (date) => coverage.read(date),
       dailyInput: (date) => collectDailyInput(ledger, date),
       diskSpace: () => diskSpace(config.dataDir),
     },
@@ -176,16 +180,20 @@ async function main(): Promise<void> {
   });
 
   let status: StatusServer | null = null;
+  let statusSource: CollectorStatusSource | null = null;
   if (config.status.enabled) {
     try {
+      statusSource = new CollectorStatusSource(collector, ledger, {
+        version: VERSION,
+        dataDir: config.dataDir,
+        startedAtMs,
+        reader: coverage,
+      });
       status = startStatusServer({
         hostname: config.status.hostname,
         port: config.status.port,
-        source: new CollectorStatusSource(collector, ledger, {
-          version: VERSION,
-          dataDir: config.dataDir,
-          startedAtMs,
-        }),
+        source: statusSource,
+        charts: statusSource,
         log,
       });
     } catch (err) {
@@ -230,7 +238,7 @@ async function main(): Promise<void> {
       at: config.telegram.dailyReportAt,
       clockThresholdMs: config.clockOffsetAlertMs,
       // The day is marked delivered only once every chat took the report; otherwise a later run retries.
-      deliver: bot ? (text, date) => bot.deliverReport(date, text) : undefined,
+      deliver: bot ? (text, date, picture) => bot.deliverReport(date, text, picture) : undefined,
       log,
     },
   };
@@ -276,6 +284,7 @@ async function main(): Promise<void> {
       stopping.abort();
       ticker?.stop();
       await status?.close();
+      statusSource?.close();
       await app.stop(); // closes the ledger, which ends the cloud queue listener
       alert({ kind: "stop", version: VERSION, reason: why, uptimeMs: Date.now() - startedAtMs });
       await telegram?.stop();

@@ -1,6 +1,7 @@
 /**
  * `daily_report`: the previous UTC day's summary (coverage per stream, gaps, messages, bytes, clock offsets),
- * built from the ledger, written to `{log_dir}/daily-report-<date>.txt` and handed to `deliver` (Telegram).
+ * built from the ledger, written to `{log_dir}/daily-report-<date>.txt` and handed to `deliver` (Telegram) with
+ * the day's coverage heatmap as a PNG.
  * The day is marked delivered (KV marker) only once `deliver` resolved, and a marked day is skipped. So the
  * start-up run catches up on a report missed while the collector was down, a report Telegram did not take is
  * sent by a later run (the cron backoff, the next hour's run, or the next start), and none is sent twice.
@@ -9,6 +10,8 @@ import { join } from "node:path";
 import { dailyReportKey } from "../lib/ledger/keys.ts";
 import type { Ledger } from "../lib/ledger/ledger.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
+import { type CoveragePicture, coveragePicture } from "../lib/charts/coverage_picture.ts";
+import { dayFromRows } from "../lib/charts/day_coverage.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
 import { writeFileAtomic } from "../lib/storage/atomic_file.ts";
@@ -18,8 +21,11 @@ import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 export interface DailyReportDeps {
   ledger: Ledger;
   logDir: string;
-  /** Sends the report text (e.g. to Telegram); resolves when delivered, rejects when not (retried later). */
-  deliver?: (text: string, date: string) => Promise<void>;
+  /**
+   * Sends the report text and its picture (null when nothing was recorded or it could not be drawn), e.g. to
+   * Telegram; resolves when delivered, rejects when not (retried later).
+   */
+  deliver?: (text: string, date: string, picture: CoveragePicture | null) => Promise<void>;
   /** Clock offsets above this are flagged in the report. */
   clockThresholdMs?: number;
   /** UTC time of day of the first scheduled run, `HH:MM` (then hourly to the end of the day, see below). */
@@ -42,12 +48,20 @@ export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Prom
   const path = join(deps.logDir, `daily-report-${date}.txt`);
   const marker = dailyReportKey(date);
   if ((await deps.ledger.kv.get(marker)).value !== null) return { date, sent: false, path };
-  const summary = buildDailyReport(await collectDailyInput(deps.ledger, date), {
-    clockThresholdMs: deps.clockThresholdMs,
-  });
+  const input = await collectDailyInput(deps.ledger, date);
+  const summary = buildDailyReport(input, { clockThresholdMs: deps.clockThresholdMs });
   const text = formatDailyReport(summary);
   await writeFileAtomic(path, new TextEncoder().encode(text));
-  await deps.deliver?.(text, date);
+  if (deps.deliver) {
+    let picture: CoveragePicture | null = null;
+    try {
+      picture = await coveragePicture(dayFromRows(date, input.coverage, input.gaps));
+    } catch (err) {
+      // The text is the report; a picture that cannot be drawn must not hold it up.
+      deps.log?.("warn", "daily report picture not drawn", { date, error: String(err) });
+    }
+    await deps.deliver(text, date, picture);
+  }
   await deps.ledger.kv.set(marker, { deliveredAtMs: nowMs });
   deps.log?.("info", "daily report delivered", { date, path });
   return { date, sent: true, path };

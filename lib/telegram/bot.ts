@@ -7,13 +7,15 @@
  */
 
 import { autoRetry } from "@grammyjs/auto-retry";
-import { Bot, type Context } from "grammy";
+import { Bot, type Context, InputFile } from "grammy";
 import type { Update } from "grammy/types";
+import type { CoveragePicture } from "../charts/coverage_picture.ts";
 import { diskLevel, MIB } from "../disk.ts";
 import { type Logger, RateLimitedLog } from "../log.ts";
 import type { Alert, CoalesceOptions } from "./alerts.ts";
-import { answerCommand, type CommandSettings, type TelegramSources } from "./commands.ts";
-import { Delivery, type DeliveryStats } from "./delivery.ts";
+import { classifyFailure, describeFailure } from "./api_errors.ts";
+import { answerCommand, answerPicture, type CommandSettings, type TelegramSources } from "./commands.ts";
+import { Delivery, type DeliveryStats, NotDeliveredError } from "./delivery.ts";
 import { COMMANDS } from "./format.ts";
 import { escapeHtml, preText } from "./html.ts";
 import type { OutboxOptions } from "./outbox.ts";
@@ -48,14 +50,26 @@ export interface TelegramStats extends DeliveryStats {
   ignored: number;
   /** Updates received. */
   updates: number;
+  /** Pictures Telegram took (`sendPhoto`). */
+  pictures: number;
 }
 
 /**
  * grammY's npm build hands `fetch` an AbortSignal from a polyfill, which Deno's `fetch` rejects; this passes
- * a native one that follows it.
+ * a native one that follows it. A file upload's multipart body comes as a Node stream, whose chunks Deno's
+ * `fetch` detaches while the stream still holds them ("Cannot perform Construct on a detached ArrayBuffer"):
+ * it is read into a Blob first (a picture is a few hundred KiB).
  */
 const nativeFetch =
-  ((input: string | URL | Request, init?: RequestInit & { signal?: AbortSignal | null }) => {
+  (async (input: string | URL | Request, init?: RequestInit & { signal?: AbortSignal | null }) => {
+    const body: unknown = init?.body;
+    if (body !== null && typeof body === "object" && Symbol.asyncIterator in body) {
+      const chunks: Uint8Array<ArrayBuffer>[] = [];
+      for await (const c of body as AsyncIterable<string | Uint8Array>) {
+        chunks.push(typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array(c));
+      }
+      init = { ...init, body: new Blob(chunks) };
+    }
     const outer = init?.signal;
     if (!outer) return fetch(input, init);
     const inner = new AbortController();
@@ -89,6 +103,7 @@ export class TelegramBot {
   readonly #now: () => number;
   #diskTimer: ReturnType<typeof setInterval> | undefined;
   #ignored = 0;
+  #picturesSent = 0;
   /** Chats that took the report of a key (`deliverReport`), for the latest keys. */
   readonly #reportsDone = new Map<string, Set<string>>();
 
@@ -180,11 +195,13 @@ export class TelegramBot {
   }
 
   /**
-   * Sends a report (plain text, shown monospace) to every allowed chat and resolves once Telegram took it in
-   * all of them. Chats that took the report of `key` earlier are skipped, so a retry after a partial failure
-   * sends it to no chat twice. Rejects with `NotDeliveredError` when a chat did not take it; the caller retries.
+   * Sends a report (plain text, shown monospace) to every allowed chat, then its picture when there is one
+   * (`sendPhoto`), and resolves once Telegram took them in all chats. Chats that took the text or the picture
+   * of `key` earlier are not sent that part again, so a retry after a partial failure sends nothing twice.
+   * Rejects with `NotDeliveredError` when a chat did not take a part; the caller retries. A picture Telegram
+   * refuses for good (a bad request) is logged and counts as done: the text is the report.
    */
-  async deliverReport(key: string, text: string): Promise<void> {
+  async deliverReport(key: string, text: string, picture?: CoveragePicture | null): Promise<void> {
     let done = this.#reportsDone.get(key);
     if (done === undefined) {
       this.#reportsDone.set(key, done = new Set());
@@ -196,13 +213,42 @@ export class TelegramBot {
     }
     const html = preText(text);
     const results = await Promise.allSettled(
-      this.#options.chatIds.filter((chat) => !done.has(chat)).map(async (chat) => {
-        await this.#delivery.deliver(chat, html);
-        done.add(chat);
+      this.#options.chatIds.map(async (chat) => {
+        if (!done.has(chat)) {
+          await this.#delivery.deliver(chat, html);
+          done.add(chat);
+        }
+        const photoKey = `${chat}\u0000picture`;
+        if (picture && !done.has(photoKey)) {
+          await this.#sendPicture(chat, picture);
+          done.add(photoKey);
+        }
       }),
     );
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Sends a picture to one chat now (outside the paced queue: pictures are rare, and auto-retry waits out a 429).
+   * Resolves when Telegram took it or refused it for good (logged); rejects with `NotDeliveredError` otherwise.
+   */
+  async #sendPicture(chat: string, picture: CoveragePicture): Promise<void> {
+    try {
+      await this.#bot.api.sendPhoto(
+        /^-?\d+$/.test(chat) ? Number(chat) : chat,
+        new InputFile(picture.png, picture.filename),
+        { caption: picture.caption },
+        apiSignal(AbortSignal.timeout(60_000)),
+      );
+      this.#picturesSent++;
+    } catch (err) {
+      if (classifyFailure(err).action === "drop") {
+        this.#options.log("warn", "Telegram refused a picture", { chat, error: describeFailure(err) });
+        return;
+      }
+      throw new NotDeliveredError(chat, describeFailure(err), { cause: err });
+    }
   }
 
   /** Stops polling and the disk check, sends what is pending for up to `drainMs`, then gives up on the rest. */
@@ -213,7 +259,12 @@ export class TelegramBot {
 
   /** Counters so far. */
   get stats(): TelegramStats {
-    return { ...this.#delivery.stats, ignored: this.#ignored, updates: this.#poller.handled };
+    return {
+      ...this.#delivery.stats,
+      ignored: this.#ignored,
+      updates: this.#poller.handled,
+      pictures: this.#picturesSent,
+    };
   }
 
   /** The configured id of the chat if it is allowed, else null. */
@@ -235,14 +286,38 @@ export class TelegramBot {
 
   async #answer(ctx: Context, command: string): Promise<void> {
     const { sources, settings, log } = this.#options;
+    const args = String(ctx.match ?? "");
+    const nowMs = this.#now();
     let text: string;
     try {
-      text = await answerCommand(command, String(ctx.match ?? ""), sources, settings, this.#now());
+      text = await answerCommand(command, args, sources, settings, nowMs);
     } catch (err) {
       log("warn", "Telegram command failed", { command, error: String(err) });
       text = `⚠️ /${command} failed: ${escapeHtml(String(err))}`;
     }
-    this.#reply(ctx, text);
+    const chat = this.#chatKey(ctx.chat);
+    if (chat === null) return;
+    if (command !== "coverage") return this.#reply(ctx, text);
+    // Rendering and uploading a picture takes a moment: polling goes on meanwhile.
+    void this.#replyWithPicture(chat, command, args, text, nowMs);
+  }
+
+  /** The text, then its picture (or the text alone when there is none). Never throws. */
+  async #replyWithPicture(chat: string, command: string, args: string, text: string, nowMs: number) {
+    const { sources, log } = this.#options;
+    let picture: CoveragePicture | null = null;
+    try {
+      picture = await answerPicture(command, args, sources, nowMs);
+    } catch (err) {
+      log("warn", "Telegram picture failed", { command, error: String(err) });
+    }
+    if (picture === null) return this.#delivery.reply(chat, text);
+    try {
+      await this.#delivery.deliver(chat, text);
+      await this.#sendPicture(chat, picture);
+    } catch (err) {
+      log("warn", "Telegram reply not delivered", { command, error: String(err) });
+    }
   }
 
   /** Unknown commands get a hint; commands for other bots and group chatter get nothing. */

@@ -4,9 +4,11 @@
  * @module
  */
 
+import { type CoveragePicture, coveragePicture } from "../charts/coverage_picture.ts";
+import type { DayCoverage } from "../charts/day_coverage.ts";
 import type { DiskSpace } from "../disk.ts";
 import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
-import type { ClockSample, CoverageRow, GapFilter, GapRecord } from "../ledger/records.ts";
+import type { ClockSample, GapFilter, GapRecord } from "../ledger/records.ts";
 import { buildDailyReport, type DailyReportInput, formatDailyReport } from "../report/daily.ts";
 import { allSymbols, CommandArgError, type MarketSymbols, parseDateArg, parseGapsArgs } from "./args.ts";
 import {
@@ -23,7 +25,6 @@ import { escapeHtml, preText } from "./html.ts";
 /** The ledger queries the commands use (a `Ledger` fits). */
 export interface LedgerQueries {
   listGaps(filter: GapFilter): Promise<GapRecord[]>;
-  coverage(dateUtc: string): Promise<CoverageRow[]>;
   listClockSamples(fromUs: number, toUs: number): Promise<ClockSample[]>;
 }
 
@@ -32,6 +33,8 @@ export interface TelegramSources {
   /** One row per recorded (market, symbol), e.g. `() => collector.symbolStatus()`. */
   status(): readonly SymbolStatus[];
   ledger: LedgerQueries;
+  /** A UTC day's coverage and gaps, e.g. `(date) => new DayCoverageReader(ledger).read(date)`. */
+  coverageDay(date: string): Promise<DayCoverage>;
   /** A UTC day's report input, e.g. `(date) => collectDailyInput(ledger, date)`. */
   dailyInput(date: string): Promise<DailyReportInput>;
   /** Free space for the data, e.g. `() => diskSpace(config.dataDir)`. */
@@ -94,7 +97,7 @@ async function answer(
     }
     case "coverage": {
       const date = parseDateArg("coverage", argText, nowMs);
-      return formatCoverage(date, await sources.ledger.coverage(date));
+      return formatCoverage(await sources.coverageDay(date));
     }
     case "report": {
       const date = parseDateArg("report", argText, nowMs);
@@ -116,4 +119,30 @@ async function answer(
     default:
       return `Unknown command /${escapeHtml(command)}. /help lists the commands.`;
   }
+}
+
+/**
+ * The picture that goes with the reply to `/command argText`, or null: `/coverage` answers with the day's
+ * heatmap too (null when its arguments are wrong or nothing was recorded; the text says why).
+ *
+ * @example
+ * ```ts
+ * const photo = await answerPicture("coverage", "yesterday", sources, Date.now());
+ * ```
+ */
+export async function answerPicture(
+  command: string,
+  argText: string,
+  sources: TelegramSources,
+  nowMs: number,
+): Promise<CoveragePicture | null> {
+  if (command.toLowerCase() !== "coverage") return null;
+  let date: string;
+  try {
+    date = parseDateArg("coverage", argText, nowMs);
+  } catch (err) {
+    if (err instanceof CommandArgError) return null;
+    throw err;
+  }
+  return await coveragePicture(await sources.coverageDay(date));
 }

@@ -1,19 +1,15 @@
 /**
  * Replies to chat commands (pure): short headers and monospace tables of at most about 36 columns, which
- * read without wrapping on a phone held upright. Output is Telegram HTML.
+ * read without wrapping on a phone held upright. Output is Telegram HTML. With many symbols (`symbols: all`)
+ * the tables list the worst rows first and count the rest, so a reply stays one screen, not 2,000 lines.
  * @module
  */
 
+import { type DayCoverage, type StreamTotal, streamTotals } from "../charts/day_coverage.ts";
 import { type DiskSpace, MIB } from "../disk.ts";
 import { isRecovered } from "../ledger/coverage.ts";
 import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
-import {
-  CLOCK_SOURCES,
-  type ClockSample,
-  compareText as cmp,
-  type CoverageRow,
-  type GapRecord,
-} from "../ledger/records.ts";
+import { CLOCK_SOURCES, type ClockSample, compareText as cmp, type GapRecord } from "../ledger/records.ts";
 import { summarizeGaps } from "../report/gaps.ts";
 import { fmtBytes, fmtCount, fmtDuration, fmtPct, fmtSignedMs, fmtTime } from "../report/text.ts";
 import type { GapsArgs, MarketSymbols } from "./args.ts";
@@ -27,7 +23,7 @@ export type { SymbolStatus };
 export const COMMANDS: readonly { command: string; args: string; description: string }[] = [
   { command: "status", args: "", description: "Connections, books, message age and rate" },
   { command: "gaps", args: "[symbol] [date]", description: "Gaps of a day" },
-  { command: "coverage", args: "[date]", description: "Share of the day recorded, per stream" },
+  { command: "coverage", args: "[date]", description: "Share of the day recorded: worst streams, heatmap" },
   { command: "report", args: "[date]", description: "The daily report" },
   { command: "clock", args: "", description: "Clock offsets (NTP, Binance)" },
   { command: "disk", args: "", description: "Free space for the data" },
@@ -55,9 +51,24 @@ function fmtRate(perSec: number): string {
     : perSec.toFixed(1);
 }
 
+/** Symbol rows `/status` and `/coverage` list before counting the rest. */
+export const MAX_ROWS = 20;
+
+/** Silence longer than this marks a symbol in `/status` (its streams' own thresholds are shorter). */
+const SILENT_MS = 60_000;
+
+/** 0 = worst: unknown or down, then book not in sync, then silent, then fine. */
+function trouble(r: SymbolStatus | undefined): number {
+  if (r === undefined || !r.connected) return 0;
+  if (r.book !== null && r.book !== "synced") return 1;
+  if (r.lastMessageAgeMs === null || r.lastMessageAgeMs > SILENT_MS) return 2;
+  return 3;
+}
+
 /**
- * `/status`: one row per configured (market, symbol), in config order; a symbol the collector does not
- * report reads `?`.
+ * `/status`: totals, then one row per (market, symbol). Up to {@linkcode MAX_ROWS} symbols every one is
+ * listed in config order; beyond that the worst (down, book not in sync, silent) and then the busiest are
+ * listed, grouped by market, and the rest counted. A symbol the collector does not report reads `?`.
  *
  * @example
  * ```ts
@@ -70,37 +81,63 @@ export function formatStatus(
   nowMs: number,
 ): string {
   const byKey = new Map(rows.map((r) => [`${r.market}\u0000${r.symbol}`, r]));
-  const width = Math.min(14, Math.max(7, ...markets.flatMap((m) => m.symbols.map((s) => s.length))));
-  const lines = [`${"symbol".padEnd(width)} conn book ${"age".padStart(6)} ${"msg/s".padStart(6)}`];
   let symbols = 0;
   let connected = 0;
   let books = 0;
   let synced = 0;
+  let troubled = 0;
+  const all: { market: string; symbol: string; order: number; r: SymbolStatus | undefined }[] = [];
   for (const m of markets) {
-    lines.push(m.market);
     for (const symbol of m.symbols) {
-      symbols++;
       const r = byKey.get(`${m.market}\u0000${symbol}`);
-      if (r === undefined) {
-        lines.push(`${symbol.padEnd(width)} ?    ?    ${"?".padStart(6)} ${"?".padStart(6)}`);
-        continue;
-      }
-      if (r.connected) connected++;
-      if (r.book !== null) books++;
-      if (r.book === "synced") synced++;
-      const book = r.book === null ? "-" : BOOK_WORDS[r.book] ?? r.book.slice(0, 4);
-      lines.push(
-        `${symbol.padEnd(width)} ${(r.connected ? "up" : "DOWN").padEnd(4)} ${book.padEnd(4)} ${
-          fmtAge(r.lastMessageAgeMs).padStart(6)
-        } ${fmtRate(r.msgsPerSec).padStart(6)}`,
-      );
+      all.push({ market: m.market, symbol, order: all.length, r });
+      symbols++;
+      if (r?.connected) connected++;
+      if (r !== undefined && r.book !== null) books++;
+      if (r?.book === "synced") synced++;
+      if (trouble(r) < 3) troubled++;
     }
+  }
+  const shown = all.length <= MAX_ROWS
+    ? all
+    : [...all].sort((a, b) =>
+      trouble(a.r) - trouble(b.r) || (b.r?.msgsPerSec ?? 0) - (a.r?.msgsPerSec ?? 0) || a.order - b.order
+    ).slice(0, MAX_ROWS).sort((a, b) =>
+      markets.findIndex((m) => m.market === a.market) - markets.findIndex((m) => m.market === b.market) ||
+      trouble(a.r) - trouble(b.r) || (b.r?.msgsPerSec ?? 0) - (a.r?.msgsPerSec ?? 0) || a.order - b.order
+    );
+  const width = Math.min(14, Math.max(7, ...shown.map((s) => s.symbol.length)));
+  const lines = [`${"symbol".padEnd(width)} conn book ${"age".padStart(6)} ${"msg/s".padStart(6)}`];
+  let group = "";
+  for (const { market, symbol, r } of shown) {
+    if (market !== group) lines.push(market);
+    group = market;
+    if (r === undefined) {
+      lines.push(`${symbol.padEnd(width)} ?    ?    ${"?".padStart(6)} ${"?".padStart(6)}`);
+      continue;
+    }
+    const book = r.book === null ? "-" : BOOK_WORDS[r.book] ?? r.book.slice(0, 4);
+    lines.push(
+      `${symbol.padEnd(width)} ${(r.connected ? "up" : "DOWN").padEnd(4)} ${book.padEnd(4)} ${
+        fmtAge(r.lastMessageAgeMs).padStart(6)
+      } ${fmtRate(r.msgsPerSec).padStart(6)}`,
+    );
+  }
+  const rest = all.length - shown.length;
+  if (rest > 0) {
+    const restTroubled = troubled - shown.filter((s) => trouble(s.r) < 3).length;
+    lines.push(`… ${fmtCount(rest)} more${restTroubled > 0 ? `, ${restTroubled} in trouble` : ", all fine"}`);
   }
   const healthy = connected === symbols && synced === books;
   const summary = `${
     healthy ? "✅" : "⚠️"
   } ${connected}/${symbols} connected, ${synced}/${books} books synced`;
-  return `<b>Status</b> ${fmtTime(nowMs * 1000)} UTC\n${summary}\n${preBlock(lines)}`;
+  const perMarket = all.length <= MAX_ROWS
+    ? ""
+    : `\n${
+      markets.map((m) => `${m.market} ${fmtCount(m.symbols.length)}`).join(", ")
+    } symbols; worst and busiest first`;
+  return `<b>Status</b> ${fmtTime(nowMs * 1000)} UTC\n${summary}${perMarket}\n${preBlock(lines)}`;
 }
 
 const KIND_WORDS: Readonly<Record<string, string>> = {
@@ -148,49 +185,61 @@ export function formatGaps(args: GapsArgs, gaps: readonly GapRecord[]): string {
   return `${title}\n${total}\n${preBlock(lines)}`;
 }
 
-/** `/coverage`: the day's covered share over all streams, then per stream. */
-export function formatCoverage(date: string, rows: readonly CoverageRow[]): string {
-  const title = `<b>Coverage ${date}</b>`;
-  if (rows.length === 0) return `${title}\nnothing recorded`;
-  const streams = new Map<
-    string,
-    { name: string; stream: string; observed: number; covered: number; msgs: number }
-  >();
+/** Streams `/coverage` lists in full; with more, the worst {@linkcode MAX_ROWS} and a count of the rest. */
+const COVERAGE_ALL_STREAMS = 30;
+
+/**
+ * `/coverage`: the day's covered share over all streams, then per stream under its market and symbol: every
+ * stream when there are at most 30, else the worst {@linkcode MAX_ROWS} (lowest share, then busiest) and a
+ * count of the rest.
+ */
+export function formatCoverage(day: DayCoverage): string {
+  const title = `<b>Coverage ${day.date}</b>`;
+  const streams = streamTotals(day);
+  if (streams.length === 0) return `${title}\nnothing recorded`;
   let observed = 0;
   let covered = 0;
   let messages = 0;
-  for (const r of rows) {
-    const id = `${r.market}\u0000${r.symbol}\u0000${r.stream}`;
-    let s = streams.get(id);
-    if (s === undefined) {
-      streams.set(
-        id,
-        s = { name: `${r.market} ${r.symbol}`, stream: r.stream, observed: 0, covered: 0, msgs: 0 },
-      );
-    }
-    s.observed += r.observedSeconds;
-    s.covered += r.coveredSeconds;
-    s.msgs += r.messages;
-    observed += r.observedSeconds;
-    covered += r.coveredSeconds;
-    messages += r.messages;
+  for (const t of streams) {
+    observed += t.observedSeconds;
+    covered += t.coveredSeconds;
+    messages += t.messages;
   }
-  const pct = (c: number, o: number) => (o === 0 ? 100 : (c / o) * 100);
+  const byName = (a: StreamTotal, b: StreamTotal) =>
+    cmp(a.market, b.market) || cmp(a.symbol, b.symbol) || cmp(a.stream, b.stream);
+  let shown: StreamTotal[];
+  let footer: string[] = [];
+  if (streams.length <= COVERAGE_ALL_STREAMS) shown = streams.sort(byName);
+  else {
+    const worst = [...streams].sort((a, b) => a.pct - b.pct || b.messages - a.messages || byName(a, b));
+    shown = worst.slice(0, MAX_ROWS);
+    // Group the symbols' streams together, worst symbol first.
+    const symbolPct = new Map<string, number>();
+    for (const t of shown) {
+      const key = `${t.market} ${t.symbol}`;
+      symbolPct.set(key, Math.min(symbolPct.get(key) ?? 100, t.pct));
+    }
+    const pctOf = (t: StreamTotal) => symbolPct.get(`${t.market} ${t.symbol}`)!;
+    shown.sort((a, b) => pctOf(a) - pctOf(b) || byName(a, b));
+    const rest = worst.slice(MAX_ROWS);
+    const low = rest.filter((t) => t.pct < 100).length;
+    footer = [`… ${fmtCount(rest.length)} more streams${low > 0 ? `, ${low} below 100%` : ", all 100%"}`];
+  }
   const lines: string[] = [];
   let group = "";
-  // Rows come sorted by market, symbol, stream and hour, so streams are met in that order.
-  for (const s of streams.values()) {
-    if (s.name !== group) lines.push(s.name);
-    group = s.name;
-    lines.push(
-      ` ${s.stream.padEnd(13)} ${fmtPct(pct(s.covered, s.observed)).padStart(7)} ${
-        fmtCount(s.msgs).padStart(6)
-      }`,
-    );
+  for (const s of shown) {
+    const name = `${s.market} ${s.symbol}`;
+    if (name !== group) lines.push(name);
+    group = name;
+    lines.push(` ${s.stream.padEnd(13)} ${fmtPct(s.pct).padStart(7)} ${fmtCount(s.messages).padStart(6)}`);
   }
-  return `${title}\n${fmtPct(pct(covered, observed))} of ${fmtDuration(observed)} observed, ${
-    fmtCount(messages)
-  } msgs\n${preBlock(lines)}`;
+  const symbols = new Set(streams.map((t) => `${t.market} ${t.symbol}`)).size;
+  const scope = streams.length <= COVERAGE_ALL_STREAMS
+    ? ""
+    : `\n${fmtCount(symbols)} symbols, worst streams first`;
+  return `${title}\n${fmtPct(observed === 0 ? 100 : (covered / observed) * 100)} of ${
+    fmtDuration(observed)
+  } observed, ${fmtCount(messages)} msgs${scope}\n${preBlock([...lines, ...footer])}`;
 }
 
 /**

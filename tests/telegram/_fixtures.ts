@@ -1,5 +1,6 @@
 /** Shared test inputs: a configuration of two markets, a status source over it, and sources without data. */
 
+import { dayFromRows } from "../../lib/charts/day_coverage.ts";
 import type { DiskSpace } from "../../lib/disk.ts";
 import type { MarketSymbols } from "../../lib/telegram/args.ts";
 import type { CommandSettings, TelegramSources } from "../../lib/telegram/commands.ts";
@@ -43,9 +44,9 @@ export function emptySources(
     status: statusRows,
     ledger: {
       listGaps: () => Promise.resolve([]),
-      coverage: () => Promise.resolve([]),
       listClockSamples: () => Promise.resolve([]),
     },
+    coverageDay: (date) => Promise.resolve(dayFromRows(date, [], [])),
     dailyInput: (date) =>
       Promise.resolve({ date, coverage: [], gaps: [], files: [], flushes: [], clock: [] }),
     diskSpace: () => Promise.resolve(disk),

@@ -4,6 +4,10 @@
  * second, and these tests check it as the fake saw it.
  */
 import assert from "node:assert/strict";
+import { coveragePicture } from "../../lib/charts/coverage_picture.ts";
+import { DayCoverageReader } from "../../lib/charts/coverage_reader.ts";
+import { HEATMAP_WIDTH, heatmapHeight } from "../../lib/charts/heatmap_svg.ts";
+import { pngSize } from "../../lib/charts/png.ts";
 import { Ledger } from "../../lib/ledger/ledger.ts";
 import type { Logger } from "../../lib/log.ts";
 import { collectDailyInput } from "../../lib/report/collect.ts";
@@ -403,5 +407,72 @@ Deno.test("deliverReport() resolves when every chat took the report; a retry sen
   } finally {
     await bot.stop();
     await fake.close();
+  }
+});
+
+/** A picture like the daily report's, drawn from the sample ledger's day. */
+async function samplePicture(ledger: Ledger) {
+  const picture = await coveragePicture(await new DayCoverageReader(ledger).read("2024-01-02"));
+  assert.ok(picture);
+  return picture;
+}
+
+Deno.test("deliverReport() sends the text, then the heatmap with sendPhoto; a retry resends only what failed", async () => {
+  const fake = FakeBotApi.start(TOKEN);
+  const { log } = logRecorder();
+  const ledger = new Ledger(await Deno.openKv(":memory:"));
+  await buildSampleLedger(ledger);
+  const bot = start(fake, log);
+  try {
+    const picture = await samplePicture(ledger);
+    fake.rateLimit("sendPhoto", 120, 1); // beyond auto-retry's wait: the first upload fails
+    await assert.rejects(
+      bot.deliverReport("2024-01-02", "Report 2024-01-02 (UTC)\n", picture),
+      /not delivered/,
+    );
+    assert.equal(fake.sent.length, 2, "the text reached both chats");
+    await bot.deliverReport("2024-01-02", "Report 2024-01-02 (UTC)\n", picture);
+    assert.equal(fake.sent.length, 2, "no text twice");
+    assert.deepEqual(fake.photos.map((p) => p.chatId).sort(), CHATS);
+    for (const p of fake.photos) {
+      assert.deepEqual([...p.bytes], [...picture.png]);
+      assert.deepEqual(pngSize(p.bytes), { width: HEATMAP_WIDTH, height: heatmapHeight(2, 2) });
+      assert.equal(p.filename, "coverage-2024-01-02.png");
+      assert.equal(p.caption, "Coverage 2024-01-02 (UTC) per hour: all 2 symbols");
+    }
+    assert.equal(bot.stats.pictures, 2);
+  } finally {
+    await bot.stop();
+    await fake.close();
+    ledger.close();
+  }
+});
+
+Deno.test("/coverage answers with the text, then the day's heatmap as a photo", async () => {
+  const fake = FakeBotApi.start(TOKEN);
+  const { log } = logRecorder();
+  const ledger = new Ledger(await Deno.openKv(":memory:"));
+  await buildSampleLedger(ledger);
+  const reader = new DayCoverageReader(ledger);
+  const bot = start(fake, log, {
+    chatIds: ["1001"],
+    sources: { ...emptySources(), ledger, coverageDay: (d) => reader.read(d) },
+  });
+  try {
+    fake.message({ id: 1001 }, "/coverage 2024-01-02");
+    await fake.waitFor(() => fake.photos.length === 1, "the photo", 10_000);
+    assert.match(fake.textsTo("1001")[0]!, /^<b>Coverage 2024-01-02<\/b>\n71\.51% of 5h 30m observed/);
+    const [photo] = fake.photos;
+    assert.ok(fake.sent[0]!.atMs <= photo!.atMs, "the text first");
+    assert.deepEqual(pngSize(photo!.bytes), { width: HEATMAP_WIDTH, height: heatmapHeight(2, 2) });
+    fake.message({ id: 1001 }, "/coverage 2023-12-01");
+    await fake.waitFor(() => fake.sent.length === 2, "the second reply");
+    assert.match(fake.sent[1]!.text, /nothing recorded/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(fake.photos.length, 1, "no picture of a day without data");
+  } finally {
+    await bot.stop();
+    await fake.close();
+    ledger.close();
   }
 });

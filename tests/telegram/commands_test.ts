@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import { DayCoverageReader } from "../../lib/charts/coverage_reader.ts";
+import { HEATMAP_WIDTH, heatmapHeight } from "../../lib/charts/heatmap_svg.ts";
+import { pngSize } from "../../lib/charts/png.ts";
 import { Ledger } from "../../lib/ledger/ledger.ts";
 import { collectDailyInput } from "../../lib/report/collect.ts";
 import { buildDailyReport, formatDailyReport } from "../../lib/report/daily.ts";
-import { answerCommand, type TelegramSources } from "../../lib/telegram/commands.ts";
+import { answerCommand, answerPicture, type TelegramSources } from "../../lib/telegram/commands.ts";
 import { preText } from "../../lib/telegram/html.ts";
 import { buildSampleLedger, DATE } from "../ledger/_sample_ledger.ts";
 import { emptySources, SETTINGS } from "./_fixtures.ts";
@@ -17,7 +20,13 @@ async function withSampleLedger(
   const ledger = new Ledger(await Deno.openKv(":memory:"));
   try {
     await buildSampleLedger(ledger);
-    await fn({ ...emptySources(), ledger, dailyInput: (d) => collectDailyInput(ledger, d) }, ledger);
+    const reader = new DayCoverageReader(ledger);
+    await fn({
+      ...emptySources(),
+      ledger,
+      coverageDay: (d) => reader.read(d),
+      dailyInput: (d) => collectDailyInput(ledger, d),
+    }, ledger);
   } finally {
     ledger.close();
   }
@@ -56,6 +65,24 @@ Deno.test("answerCommand('coverage') gives the sample day's covered shares", asy
       "usdm ETHUSDT",
       " markPrice@1s   75.00%  1.20k",
     ]);
+  });
+});
+
+Deno.test("answerPicture('coverage') is the day's heatmap as a PNG of the expected size; none on a bad date", async () => {
+  await withSampleLedger(async (sources) => {
+    const picture = await answerPicture("coverage", "2024-01-02", sources, NOW);
+    assert.ok(picture);
+    // Two markets and the sample day's two symbols (spot BTCUSDT, usdm ETHUSDT).
+    assert.deepEqual(pngSize(picture.png), { width: HEATMAP_WIDTH, height: heatmapHeight(2, 2) });
+    assert.equal(picture.filename, "coverage-2024-01-02.png");
+    assert.equal(picture.caption, "Coverage 2024-01-02 (UTC) per hour: all 2 symbols");
+    assert.equal(await answerPicture("coverage", "tomorrow", sources, NOW), null);
+    assert.equal(
+      await answerPicture("coverage", "2023-12-01", sources, NOW),
+      null,
+      "nothing recorded that day",
+    );
+    assert.equal(await answerPicture("status", "", sources, NOW), null);
   });
 });
 

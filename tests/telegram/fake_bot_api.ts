@@ -1,6 +1,6 @@
 /**
  * A fake Telegram Bot API on loopback (`Deno.serve({ port: 0 })`) at `/bot<token>/<method>`: records every
- * call and every `sendMessage`, serves scripted `getUpdates` (long polling that returns as soon as a message
+ * call, every `sendMessage` and every `sendPhoto` (multipart upload, the file's bytes kept), serves scripted `getUpdates` (long polling that returns as soon as a message
  * is scripted), answers 429 with `retry_after` on demand, fails chosen messages with a status of choice, and can
  * fail with 502 or go down entirely (connection refused) and come back on the same port.
  */
@@ -13,6 +13,15 @@ export interface SentMessage {
   text: string;
   parseMode: string | null;
   /** `Date.now()` when it arrived. */
+  atMs: number;
+}
+
+/** One `sendPhoto` as received: the uploaded file and its caption. */
+export interface SentPhoto {
+  chatId: string;
+  bytes: Uint8Array;
+  filename: string;
+  caption: string | null;
   atMs: number;
 }
 
@@ -51,6 +60,7 @@ export const BOT_USER: UserFromGetMe = {
 export class FakeBotApi {
   readonly calls: ApiCall[] = [];
   readonly sent: SentMessage[] = [];
+  readonly photos: SentPhoto[] = [];
   readonly #token: string;
   #server: Deno.HttpServer<Deno.NetAddr> | null;
   readonly #port: number;
@@ -162,8 +172,21 @@ export class FakeBotApi {
   async #handle(req: Request): Promise<Response> {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(new URL(req.url).pathname);
     const method = match?.[2] ?? "";
-    const text = await req.text();
-    const params = text ? JSON.parse(text) as Record<string, unknown> : {};
+    const params: Record<string, unknown> = {};
+    let upload: File | null = null;
+    if ((req.headers.get("content-type") ?? "").startsWith("multipart/form-data")) {
+      // grammY uploads files as multipart: fields are text, the file is a part with a file name.
+      for (const [name, value] of await req.formData()) {
+        if (typeof value === "string") params[name] = /^-?\d+$/.test(value) ? Number(value) : value;
+        else {
+          upload = value;
+          params[name] = `attach:${value.name}`;
+        }
+      }
+    } else {
+      const text = await req.text();
+      Object.assign(params, text ? JSON.parse(text) as Record<string, unknown> : {});
+    }
     const call: ApiCall = { method, params, status: 0, atMs: Date.now() };
     this.calls.push(call);
     const answer = (status: number, body: unknown) => {
@@ -219,6 +242,28 @@ export class FakeBotApi {
             date: Math.floor(Date.now() / 1000),
             chat: { id: Number(chatId), type: "private", first_name: "Tester" },
             text: params.text,
+          },
+        });
+      }
+      case "sendPhoto": {
+        const chatId = String(params.chat_id);
+        if (upload === null) {
+          return answer(400, { ok: false, error_code: 400, description: "Bad Request: no file uploaded" });
+        }
+        this.photos.push({
+          chatId,
+          bytes: new Uint8Array(await upload.arrayBuffer()),
+          filename: upload.name,
+          caption: typeof params.caption === "string" ? params.caption : null,
+          atMs: Date.now(),
+        });
+        return answer(200, {
+          ok: true,
+          result: {
+            message_id: this.#nextMessageId++,
+            date: Math.floor(Date.now() / 1000),
+            chat: { id: Number(chatId), type: "private", first_name: "Tester" },
+            photo: [{ file_id: `photo${this.photos.length}`, file_unique_id: "u", width: 1, height: 1 }],
           },
         });
       }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MIB } from "../../lib/disk.ts";
 import type { ClockSample, GapRecord } from "../../lib/ledger/records.ts";
+import { dayFromRows } from "../../lib/charts/day_coverage.ts";
 import {
   COMMANDS,
   formatClock,
@@ -116,11 +117,11 @@ Deno.test("formatCoverage() sums hours per stream and over the day", () => {
     coveredSeconds: covered,
     pct: (covered / observed) * 100,
   });
-  const html = formatCoverage(DATE, [
+  const html = formatCoverage(dayFromRows(DATE, [
     row("BTCUSDT", "aggTrade", 0, 3600, 3600, 1000),
-    row("BTCUSDT", "aggTrade", 1, 3600, 1800, 500),
+    { ...row("BTCUSDT", "aggTrade", 1, 3600, 1800, 500), gaps: 1 },
     row("BTCUSDT", "depth@100ms", 0, 3600, 3600, 36_000),
-  ]);
+  ], []));
   // (3600 + 1800 + 3600) / 10800 = 83.33%.
   assert.equal(html.split("\n<pre>")[0], "<b>Coverage 2024-01-02</b>\n83.33% of 3h 0m observed, 37.5k msgs");
   assert.deepEqual(table(html), [
@@ -128,7 +129,84 @@ Deno.test("formatCoverage() sums hours per stream and over the day", () => {
     " aggTrade       75.00%  1.50k",
     " depth@100ms      100%  36.0k",
   ]);
-  assert.equal(formatCoverage(DATE, []), "<b>Coverage 2024-01-02</b>\nnothing recorded");
+  assert.equal(formatCoverage(dayFromRows(DATE, [], [])), "<b>Coverage 2024-01-02</b>\nnothing recorded");
+});
+
+/** A day of `n` spot symbols with aggTrade and depth, each hour complete except where `low` says. */
+function bigDay(n: number, low: Record<string, number>): ReturnType<typeof dayFromRows> {
+  const rows = [];
+  for (let i = 0; i < n; i++) {
+    for (const stream of ["aggTrade", "depth@100ms"]) {
+      const pct = low[`S${i}USDT ${stream}`] ?? 100;
+      rows.push({
+        market: "spot" as const,
+        symbol: `S${i}USDT`,
+        stream,
+        hourUs: D,
+        messages: 1000 + i,
+        gaps: pct < 100 ? 1 : 0,
+        recordedSeconds: 3600,
+        observedSeconds: 3600,
+        gapSeconds: 3600 - pct * 36,
+        recoveredSeconds: 0,
+        coveredSeconds: pct * 36,
+        pct,
+      });
+    }
+  }
+  return dayFromRows(DATE, rows, []);
+}
+
+Deno.test("formatCoverage() with 2,000 symbols lists the worst streams, grouped by symbol, and counts the rest", () => {
+  const html = formatCoverage(
+    bigDay(2000, { "S5USDT aggTrade": 50, "S9USDT depth@100ms": 90, "S5USDT depth@100ms": 99 }),
+  );
+  assert.match(
+    html,
+    /^<b>Coverage 2024-01-02<\/b>\n99\.98% of 166d 16h observed, 8\.00M msgs\n2\.00k symbols, worst/,
+  );
+  const lines = table(html);
+  assert.deepEqual(lines.slice(0, 5), [
+    "spot S5USDT",
+    " aggTrade       50.00%  1.00k",
+    " depth@100ms    99.00%  1.00k",
+    "spot S9USDT",
+    " depth@100ms    90.00%  1.01k",
+  ]);
+  // 20 streams listed (the three low ones, then the busiest complete ones), the rest counted.
+  assert.equal(lines.filter((l) => l.startsWith(" ")).length, 20);
+  assert.equal(lines.at(-1), "… 3.98k more streams, all 100%");
+  assert.ok(lines.length < 45, `${lines.length} lines`);
+});
+
+Deno.test("formatStatus() with 2,000 symbols lists the worst, then the busiest, and counts the rest", () => {
+  const symbols = Array.from({ length: 1500 }, (_, i) => `S${i}USDT`);
+  const futures = Array.from({ length: 500 }, (_, i) => `F${i}USDT`);
+  const markets = [{ market: "spot" as const, symbols }, { market: "usdm" as const, symbols: futures }];
+  const rows = markets.flatMap((m) =>
+    m.symbols.map((symbol, i) => ({
+      market: m.market,
+      symbol,
+      connected: symbol !== "S700USDT",
+      book: symbol === "F30USDT" ? "buffering" : "synced",
+      lastMessageAgeMs: 200,
+      msgsPerSec: 1000 / (i + 1),
+    }))
+  );
+  const html = formatStatus(markets, rows, NOW);
+  assert.match(
+    html,
+    /^<b>Status<\/b> 10:15:03 UTC\n⚠️ 1999\/2000 connected, 1999\/2000 books synced\nspot 1\.50k, usdm 500 symbols; worst and busiest first\n/,
+  );
+  const lines = table(html);
+  assert.equal(lines[1], "spot");
+  assert.match(lines[2]!, /^S700USDT DOWN ok /);
+  assert.match(lines[3]!, /^S0USDT {3}up {3}ok /);
+  assert.ok(lines.includes("usdm"));
+  assert.match(lines[lines.indexOf("usdm") + 1]!, /^F30USDT {2}up {3}sync /);
+  assert.equal(lines.at(-1), "… 1.98k more, all fine");
+  assert.equal(lines.length, 1 + 2 + 20 + 1);
+  for (const line of lines) assert.ok(line.length <= 36, line);
 });
 
 Deno.test("formatClock() shows the latest offset per source and the range, flagging the threshold", () => {

@@ -1,0 +1,49 @@
+/**
+ * The day's coverage heatmap as a PNG for Telegram (the daily report and `/coverage`): the worst and busiest
+ * symbols of the day, drawn as SVG (heatmap_svg.ts) and rendered by resvg (png.ts).
+ * @module
+ */
+
+import { fmtCount } from "../report/text.ts";
+import { coverageGrid } from "./coverage_grid.ts";
+import type { DayCoverage } from "./day_coverage.ts";
+import { heatmapSvg } from "./heatmap_svg.ts";
+import { svgToPng } from "./png.ts";
+
+/** A picture ready to send. */
+export interface CoveragePicture {
+  png: Uint8Array;
+  width: number;
+  height: number;
+  /** File name for the upload, e.g. `coverage-2024-01-02.png`. */
+  filename: string;
+  /** Plain-text caption (under Telegram's 1,024 characters). */
+  caption: string;
+}
+
+/** Symbol rows of the picture. */
+export const PICTURE_SYMBOLS = 40;
+
+/**
+ * The heatmap of `day`, or null when nothing was recorded that day (a blank picture would read as healthy).
+ *
+ * @example
+ * ```ts
+ * const picture = await coveragePicture(await reader.read("2024-01-02"));
+ * ```
+ */
+export async function coveragePicture(day: DayCoverage): Promise<CoveragePicture | null> {
+  const grid = coverageGrid(day);
+  if (grid.symbols.length === 0) return null;
+  const picture = heatmapSvg(grid, { symbols: PICTURE_SYMBOLS });
+  const shown = picture.rows === grid.symbols.length
+    ? `all ${fmtCount(grid.symbols.length)} symbols`
+    : `the worst and busiest ${picture.rows} of ${fmtCount(grid.symbols.length)} symbols`;
+  return {
+    png: await svgToPng(picture.svg),
+    width: picture.width,
+    height: picture.height,
+    filename: `coverage-${day.date}.png`,
+    caption: `Coverage ${day.date} (UTC) per hour: ${shown}`,
+  };
+}
