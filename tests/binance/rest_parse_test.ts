@@ -7,6 +7,7 @@ import {
   parseKlines,
   parsePremiumIndex,
   parseServerTime,
+  parseTickers24h,
 } from "../../lib/binance/rest_parse.ts";
 
 Deno.test("parseKlines() reads REST kline rows", () => {
@@ -40,15 +41,30 @@ Deno.test("parseAggTrades() reads REST aggTrades", () => {
   assert.equal(t[0]!.isBuyerMaker, true);
 });
 
-Deno.test("parseExchangeInfo() keeps rate limits and symbol status", () => {
+Deno.test("parseExchangeInfo() keeps rate limits, symbol status and assets (empty where left out)", () => {
   const info = parseExchangeInfo(
     '{"rateLimits":[{"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":2400}],' +
-      '"symbols":[{"symbol":"测试USDT","status":"TRADING","filters":[]}],"assets":[]}',
+      '"symbols":[{"symbol":"测试USDT","status":"TRADING","baseAsset":"测试","quoteAsset":"USDT","filters":[]},' +
+      '{"symbol":"OLD","status":"BREAK"}],"assets":[]}',
   );
   assert.deepEqual(info, {
     rateLimits: [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 2400 }],
-    symbols: [{ symbol: "测试USDT", status: "TRADING" }],
+    symbols: [
+      { symbol: "测试USDT", status: "TRADING", baseAsset: "测试", quoteAsset: "USDT" },
+      { symbol: "OLD", status: "BREAK", baseAsset: "", quoteAsset: "" },
+    ],
   });
+});
+
+Deno.test("parseTickers24h() reads each symbol's quote volume, from one object or an array", () => {
+  assert.deepEqual(parseTickers24h('{"symbol":"BTCUSDT","quoteVolume":"123.5","volume":"1"}'), [
+    { symbol: "BTCUSDT", quoteVolume: 123.5 },
+  ]);
+  assert.deepEqual(
+    parseTickers24h('[{"symbol":"A","quoteVolume":"0"},{"symbol":"B","quoteVolume":"7"}]').length,
+    2,
+  );
+  assert.throws(() => parseTickers24h('[{"symbol":"A"}]'));
 });
 
 Deno.test("parsePremiumIndex() accepts one object or an array; empty funding fields are null", () => {

@@ -107,7 +107,12 @@ Deno.test("init() adopts REQUEST_WEIGHT per minute from exchangeInfo, else keeps
       assert.equal(spot.limit, 6000);
       const info = await spot.init();
       assert.equal(spot.limit, 1200);
-      assert.deepEqual(info.value.symbols, [{ symbol: "BTCUSDT", status: "TRADING" }]);
+      assert.deepEqual(info.value.symbols, [{
+        symbol: "BTCUSDT",
+        status: "TRADING",
+        baseAsset: "",
+        quoteAsset: "",
+      }]);
       assert.equal(info.text, EXCHANGE_INFO(1200));
       const usdm = client(base, time, { market: "usdm" });
       await usdm.init();
