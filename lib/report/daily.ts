@@ -273,6 +273,40 @@ export interface DailyFormatOptions {
   maxGaps?: number;
   /** List each stream's hours below 100%. @default false */
   hours?: boolean;
+  /**
+   * Streams listed: a day with more lists totals per market, then the worst streams (lowest coverage, then
+   * the busiest), and counts the rest. @default 30
+   */
+  maxStreams?: number;
+}
+
+/** Streams of the day worst first: lowest coverage, then the busiest, then by name. */
+function worstStreams(streams: readonly StreamDay[]): StreamDay[] {
+  return [...streams].sort((a, b) =>
+    a.pct - b.pct || b.messages - a.messages || cmp(a.market, b.market) || cmp(a.symbol, b.symbol) ||
+    cmp(a.stream, b.stream)
+  );
+}
+
+/** `spot 1.50k sym 99.99% 12.3M`: one line per market. */
+function marketLines(streams: readonly StreamDay[]): string[] {
+  const markets = new Map<
+    Market,
+    { symbols: Set<string>; observed: number; covered: number; messages: number }
+  >();
+  for (const s of streams) {
+    let m = markets.get(s.market);
+    if (!m) markets.set(s.market, m = { symbols: new Set(), observed: 0, covered: 0, messages: 0 });
+    m.symbols.add(s.symbol);
+    m.observed += s.observedSeconds;
+    m.covered += s.coveredSeconds;
+    m.messages += s.messages;
+  }
+  return [...markets].sort(([a], [b]) => cmp(a, b)).map(([market, m]) =>
+    ` ${market.padEnd(5)}${fmtCount(m.symbols.size).padStart(6)} sym ${
+      fmtPct(pctOf(m.covered, m.observed)).padStart(7)
+    } ${fmtCount(m.messages).padStart(6)}`
+  );
 }
 
 /** `HH:MM:SS` of a start on the day, `MM-DD HH:MM` of one before it. */
@@ -293,7 +327,7 @@ function fit(line: string, width = 40): string {
  * would read 100%: an unattended collector that did not run must not look healthy.
  */
 export function formatDailyReport(summary: DailySummary, options: DailyFormatOptions = {}): string {
-  const { maxGaps = 5, hours = false } = options;
+  const { maxGaps = 5, hours = false, maxStreams = 30 } = options;
   const { gaps, storage, flushes } = summary;
   const lines = [
     `Report ${summary.date} (UTC)`,
@@ -306,9 +340,32 @@ export function formatDailyReport(summary: DailySummary, options: DailyFormatOpt
     ...formatGapKinds(gaps),
   ];
   if (summary.streams.length > 0) {
-    lines.push("", `${"Stream".padEnd(15)}${"cover".padStart(8)} ${"msgs".padStart(7)}`);
+    let listed = summary.streams;
+    let rest: StreamDay[] = [];
+    if (summary.streams.length > maxStreams) {
+      const worst = worstStreams(summary.streams);
+      // The worst streams, grouped under their symbol, worst symbol first.
+      const symbolPct = new Map<string, number>();
+      for (const s of worst.slice(0, maxStreams)) {
+        const key = `${s.market} ${s.symbol}`;
+        if (!symbolPct.has(key)) symbolPct.set(key, s.pct);
+      }
+      const order = [...symbolPct.keys()];
+      listed = worst.slice(0, maxStreams).sort((a, b) =>
+        order.indexOf(`${a.market} ${a.symbol}`) - order.indexOf(`${b.market} ${b.symbol}`) ||
+        cmp(a.stream, b.stream)
+      );
+      rest = worst.slice(maxStreams);
+      lines.push("", "Markets", ...marketLines(summary.streams));
+    }
+    lines.push(
+      "",
+      `${(rest.length > 0 ? "Worst streams" : "Stream").padEnd(15)}${"cover".padStart(8)} ${
+        "msgs".padStart(7)
+      }`,
+    );
     let group = "";
-    for (const s of summary.streams) {
+    for (const s of listed) {
       const name = `${s.market} ${s.symbol}`;
       if (name !== group) lines.push(fit(name));
       group = name;
@@ -322,6 +379,10 @@ export function formatDailyReport(summary: DailySummary, options: DailyFormatOpt
           );
         }
       }
+    }
+    if (rest.length > 0) {
+      const low = rest.filter((s) => s.pct < 100).length;
+      lines.push(`… ${fmtCount(rest.length)} more streams${low > 0 ? `, ${low} below 100%` : ", all 100%"}`);
     }
   }
   const listed = gaps.longest.slice(0, maxGaps);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Ledger } from "../../lib/ledger/ledger.ts";
 import { collectDailyInput } from "../../lib/report/collect.ts";
 import { buildDailyReport, type DailyReportInput, formatDailyReport } from "../../lib/report/daily.ts";
+import type { CoverageRow } from "../../lib/ledger/records.ts";
 import { buildSampleLedger, D, DATE } from "../ledger/_sample_ledger.ts";
 
 const H = 3_600_000_000;
@@ -185,4 +186,49 @@ Deno.test("formatDailyReport() lists low hours and every gap, marking recovered 
   );
   assert.match(text, /\n {2}stale 05:20:00 1m 0s recovered\n/);
   for (const line of text.split("\n")) assert.ok(line.length <= 40, line);
+});
+
+Deno.test("formatDailyReport() with 2,000 symbols: totals per market, the worst streams, a count of the rest", () => {
+  const day = Date.UTC(2024, 0, 2) * 1000;
+  const coverage: CoverageRow[] = [];
+  for (
+    const [market, n, streams] of [
+      ["spot", 1500, ["aggTrade", "depth@100ms"]],
+      ["usdm", 500, ["aggTrade", "depth@100ms", "markPrice@1s"]],
+    ] as const
+  ) {
+    for (let i = 0; i < n; i++) {
+      for (const stream of streams) {
+        const low = market === "usdm" && i === 42 && stream === "depth@100ms";
+        coverage.push({
+          market,
+          symbol: `${market === "spot" ? "S" : "F"}${i}USDT`,
+          stream,
+          hourUs: day,
+          messages: 10_000 - i,
+          gaps: low ? 1 : 0,
+          recordedSeconds: 3600,
+          observedSeconds: 3600,
+          gapSeconds: low ? 360 : 0,
+          recoveredSeconds: 0,
+          coveredSeconds: low ? 3240 : 3600,
+          pct: low ? 90 : 100,
+        });
+      }
+    }
+  }
+  const text = formatDailyReport(
+    buildDailyReport({ date: "2024-01-02", coverage, gaps: [], files: [], flushes: [], clock: [] }),
+  );
+  const lines = text.split("\n");
+  assert.ok(lines.length < 60, `${lines.length} lines`);
+  const at = lines.indexOf("Markets");
+  assert.deepEqual(lines.slice(at + 1, at + 3), [
+    " spot  1.50k sym    100%  27.8M",
+    " usdm    500 sym  99.99%  14.6M",
+  ]);
+  const worst = lines.indexOf("Worst streams     cover    msgs");
+  assert.deepEqual(lines.slice(worst + 1, worst + 3), ["usdm F42USDT", " depth@100ms     90.00%   9.96k"]);
+  assert.match(text, /\n… 4\.47k more streams, all 100%\n/);
+  for (const line of lines) assert.ok(line.length <= 40, line);
 });
