@@ -58,6 +58,7 @@ Deno.test("parseConfig() of an empty file gives the documented defaults", () => 
     restUrl: "https://api.binance.com",
     wsUrl: "wss://stream.binance.com:9443",
     symbols: ["BTCUSDT", "ETHUSDT"],
+    all: null,
     streams: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker"],
     depthLimit: 1000,
   });
@@ -67,6 +68,7 @@ Deno.test("parseConfig() of an empty file gives the documented defaults", () => 
     restUrl: "https://fapi.binance.com",
     wsUrl: "wss://fstream.binance.com",
     symbols: ["BTCUSDT", "ETHUSDT"],
+    all: null,
     streams: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker", "forceOrder", "markPrice@1s"],
     depthLimit: 1000,
   });
@@ -148,7 +150,7 @@ Deno.test("use_futures and markets.usdm.enabled: either switches USD-M, a disagr
 
 Deno.test("unknown keys are errors at their line, top level and nested, with a suggestion when close", () => {
   expectError("symbols: [BTCUSDT]\nflush_intervl: 3\n", 2, "flush_intervl", `did you mean "flush_interval"?`);
-  expectError("foo: 1", 1, "foo", "unknown key; valid keys here: symbols, flush_interval");
+  expectError("foo: 1", 1, "foo", "unknown key; valid keys here: symbols, symbol_filter, flush_interval");
   expectError(
     "markets:\n  spot:\n    enabled: true\n    stream: [aggTrade]\n",
     4,
@@ -381,4 +383,46 @@ Deno.test("loadConfigOrExit() prints every problem of the file, one line each, a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("symbols: all, top level or per market, with a symbol_filter; a filter without all is an error", () => {
+  const c = parseConfig(
+    "symbols: all\nsymbol_filter:\n  quote_assets: [usdt, fdusd]\n  exclude: [btcdownusdt]\n" +
+      "  min_quote_volume: 2.5e6\n  refresh_interval: 120\nmarkets:\n  usdm:\n    symbols: [btcusdt]\n",
+    FILE,
+  );
+  assert.deepEqual(c.markets.spot.symbols, []);
+  assert.deepEqual(c.markets.spot.all, {
+    quoteAssets: ["USDT", "FDUSD"],
+    include: [],
+    exclude: ["BTCDOWNUSDT"],
+    minQuoteVolume: 2.5e6,
+    refreshSec: 120,
+  });
+  assert.equal(c.markets.usdm.all, null);
+  assert.deepEqual(c.markets.usdm.symbols, ["BTCUSDT"]);
+  const perMarket = parseConfig(
+    "markets:\n  usdm:\n    symbols: ALL\n    symbol_filter:\n      include: [x]\n",
+    FILE,
+  );
+  assert.deepEqual(perMarket.markets.usdm.all?.include, ["X"]);
+  assert.equal(perMarket.markets.spot.all, null);
+  expectError(
+    "symbol_filter:\n  quote_assets: [USDT]\n",
+    1,
+    "symbol_filter",
+    "applies only with symbols: all",
+  );
+  expectError(
+    "symbols: all\nsymbol_filter:\n  refresh_interval: 1\n",
+    3,
+    "symbol_filter.refresh_interval",
+    "at least 10",
+  );
+  expectError(
+    "symbols: all\nsymbol_filter:\n  min_quote_volume: -1\n",
+    3,
+    "symbol_filter.min_quote_volume",
+    "at least 0",
+  );
 });
