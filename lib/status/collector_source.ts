@@ -54,12 +54,14 @@ export class CollectorStatusSource implements StatusSource, ChartSource {
       startedAtMs: number;
       /** Shared with the chat commands, so both read a day once. @default a new reader */
       reader?: DayCoverageReader;
+      /** Step of the rate chart, ms. @default 10000 */
+      rateSampleMs?: number;
     },
   ) {
     this.meter = new RateMeter(options.startedAtMs);
     this.reader = options.reader ?? new DayCoverageReader(ledger);
     this.sampleRates();
-    this.sampler = setInterval(() => this.sampleRates(), RATE_SAMPLE_MS);
+    this.sampler = setInterval(() => this.sampleRates(), options.rateSampleMs ?? RATE_SAMPLE_MS);
     Deno.unrefTimer(this.sampler);
   }
 

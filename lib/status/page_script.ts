@@ -64,6 +64,7 @@ function count(n) {
   while (n >= 999.5 && i < units.length - 1) { n /= 1000; i++; }
   return (n >= 100 ? Math.round(n) : n >= 10 ? n.toFixed(1) : n.toFixed(2)) + units[i];
 }
+function int(n) { return n.toLocaleString("en-US"); }
 function rate(r) { return r < 10 ? r.toFixed(1) : count(r); }
 function size(b) {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -269,8 +270,11 @@ function renderHeatmap(doc) {
         return lines; } } };
     options.scales = {
       x: { type: "linear", position: "top", min: -0.5, max: 23.5, offset: false, grid: { display: false },
-        ticks: { stepSize: 3, callback: (v) => String(v).padStart(2, "0") } },
-      y: { type: "category", labels, offset: true, grid: { display: false }, ticks: { autoSkip: false, font: { size: 11 } } } };
+        afterBuildTicks: (axis) => { axis.ticks = [0, 3, 6, 9, 12, 15, 18, 21].map((value) => ({ value })); },
+        ticks: { maxRotation: 0, callback: (v) => String(v).padStart(2, "0") } },
+      // The matrix plugin reverses its y axis by default; the first row (the market totals) goes on top.
+      y: { type: "category", labels, offset: true, reverse: false, grid: { display: false },
+        ticks: { autoSkip: false, font: { size: 11 } } } };
     charts.heatmap = new window.Chart($("heatmap"), { type: "matrix", data: { datasets: [dataset] }, options });
   } else {
     charts.heatmap.data.datasets = [dataset];
@@ -279,10 +283,10 @@ function renderHeatmap(doc) {
   charts.heatmap.update("none");
   cov.total = doc.total;
   const last = Math.min(doc.offset + doc.rows.length, doc.total);
-  set($("cov-page"), doc.total ? (doc.offset + 1) + "–" + last + " of " + count(doc.total) : "none");
+  set($("cov-page"), doc.total ? (doc.offset + 1) + "–" + last + " of " + int(doc.total) : "none");
   $("cov-prev").disabled = doc.offset === 0;
   $("cov-next").disabled = last >= doc.total;
-  set($("cov-info"), doc.date + " UTC · worst first · " + count(doc.complete) + " of " + count(doc.symbols) + " complete");
+  set($("cov-info"), doc.date + " UTC · worst first · " + int(doc.complete) + " of " + int(doc.symbols) + " complete");
 }
 function renderGaps(doc) {
   const box = $("gaps-box");
@@ -306,7 +310,7 @@ function renderGaps(doc) {
       label: (it) => { const r = it.raw; return r.g ? gapLines(r.g) : "missing " + hms(r.x[0]) + "–" + hms(r.x[1]) +
         " (" + dur(r.x[1] - r.x[0]) + ")"; } } };
     options.scales = {
-      x: { type: "linear", position: "top", ticks: { stepSize: 3 * HOUR, callback: (v) => hhmm(v) } },
+      x: { type: "linear", position: "top", ticks: { stepSize: 6 * HOUR, maxRotation: 0, callback: (v) => hhmm(v) } },
       y: { type: "category", labels, grid: { display: false }, ticks: { autoSkip: false, font: { size: 11 } } } };
     charts.gaps = new window.Chart($("gaps"), { type: "bar", data: { datasets }, options });
   } else {

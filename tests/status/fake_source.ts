@@ -2,7 +2,11 @@
  * A scripted {@link StatusSource} for the status tests: three spot symbols plus USD-M BTCUSDT, whose counters
  * move on every snapshot so a page that polls must show changing values.
  */
+import { dayFromRows } from "../../lib/charts/day_coverage.ts";
+import type { CoverageRow, GapRecord } from "../../lib/ledger/records.ts";
+import type { ChartSource } from "../../lib/status/charts_api.ts";
 import { FLUSH_SECONDS_BOUNDS, Histogram } from "../../lib/status/histogram.ts";
+import type { RateSeries } from "../../lib/status/rate_history.ts";
 import type { StatusSnapshot, StatusSource, StreamStatus } from "../../lib/status/snapshot.ts";
 
 export const FAKE_SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT"] as const;
@@ -126,4 +130,65 @@ export function fakeMarketSnapshot(
   }
   const snapshot = fakeSnapshot(0);
   return { ...snapshot, nowMs, streams, books };
+}
+
+/**
+ * Chart data of a whole market for the page: `spot` + `usdm` symbols named as in {@link fakeMarketSnapshot}, two
+ * streams each, every hour of the day up to `hours` complete except spot S5USDT's aggTrade in hour 3 (a 10-minute
+ * disconnect gap, 83.33%); rates of both markets over the hour before now, one point every 10 s.
+ */
+export function fakeChartSource(spot: number, usdm: number, date: string, hours = 12): ChartSource {
+  const dayUs = Date.parse(`${date}T00:00:00Z`) * 1000;
+  const H = 3_600_000_000;
+  const rows: CoverageRow[] = [];
+  const gapStart = dayUs + 3 * H + 20 * 60e6;
+  const gaps: GapRecord[] = [{
+    market: "spot",
+    row: {
+      symbol: "S5USDT",
+      stream: "aggTrade",
+      kind: "disconnect",
+      start_time: gapStart,
+      end_time: gapStart + 600e6,
+      last_update_id: null,
+      resume_update_id: null,
+      reason: "connection closed by the server (code 1011)",
+    },
+    recoveredAtUs: null,
+    recoveryNote: null,
+  }];
+  for (const [market, n, prefix] of [["spot", spot, "S"], ["usdm", usdm, "F"]] as const) {
+    for (let i = 0; i < n; i++) {
+      for (const stream of ["depth@100ms", "aggTrade"]) {
+        for (let h = 0; h < hours; h++) {
+          const gap = market === "spot" && i === 5 && stream === "aggTrade" && h === 3;
+          rows.push({
+            market,
+            symbol: `${prefix}${i}USDT`,
+            stream,
+            hourUs: dayUs + h * H,
+            messages: Math.round(720_000 / (1 + i)),
+            gaps: gap ? 1 : 0,
+            recordedSeconds: 3600,
+            observedSeconds: 3600,
+            gapSeconds: gap ? 600 : 0,
+            recoveredSeconds: 0,
+            coveredSeconds: gap ? 3000 : 3600,
+            pct: gap ? (3000 / 3600) * 100 : 100,
+          });
+        }
+      }
+    }
+  }
+  const day = dayFromRows(date, rows, gaps);
+  // The page draws the last hour before the server's clock.
+  const series = (): RateSeries[] =>
+    (["spot", "usdm"] as const).map((market, m) => ({
+      market,
+      points: Array.from({ length: 360 }, (_, i): [number, number] => [
+        Date.now() - 3_600_000 + i * 10_000,
+        (m === 0 ? 12_000 : 5_000) + 2_000 * Math.sin(i / 20),
+      ]),
+    }));
+  return { coverageDay: (d) => Promise.resolve(d === date ? day : dayFromRows(d, [], [])), rates: series };
 }
