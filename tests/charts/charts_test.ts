@@ -40,9 +40,10 @@ Deno.test("DayCoverageReader gives the figures of Ledger.coverage, and sees a ga
     await ledger.addGap("spot", gapRow("BTCUSDT", "bookTicker", "stale", D + 5 * M, D + 8 * M));
     const after = totals(streamTotals(await reader.read(DATE)));
     assert.deepEqual(after, await expected());
-    assert.ok(
-      after.some((l) => l.startsWith("spot BTCUSDT bookTicker ") && !l.endsWith(l.split(" ").at(-2)!)),
+    const [, , , , observed, covered] = after.find((l) => l.startsWith("spot BTCUSDT bookTicker "))!.split(
+      " ",
     );
+    assert.ok(Number(covered) < Number(observed), "the new gap lowers bookTicker's coverage");
   } finally {
     ledger.close();
   }
