@@ -5,10 +5,13 @@
  * `/public` and aggTrade, kline_1m, markPrice@1s, forceOrder on `/market`, 1024 streams per connection — and
  * reports the simulator's CPU and RSS (from /proc) and the messages the client received, per stream kind.
  *
- *   deno run -A bench/sim_market.ts [--seconds 60] [--warmup 5] [--truth] [--window MS]
+ *   deno run -A bench/sim_market.ts [--seconds 60] [--warmup 5] [--truth] [--window MS] [--max-heap-mb N]
  *
  * `--truth` runs the simulator in-process with `truth: true` (this file, in a child process) instead of the
- * task, to see the ground truth's memory; `--window` sets its `truthWindowMs` (default: the simulator's).
+ * task, to see the ground truth's memory, and reports its live V8 heap too; `--window` sets its
+ * `truthWindowMs` (default: the simulator's). `--max-heap-mb` caps the simulator's V8 old space, as a small VM
+ * would (V8 otherwise sizes its heap to the machine's memory, so RSS says more about its GC than about what is
+ * kept).
  */
 import { parseArgs } from "node:util";
 import { type Simulator, startSimulator } from "../lib/sim/server.ts";
@@ -20,6 +23,7 @@ const flags = parseArgs({
     warmup: { type: "string", default: "5" },
     truth: { type: "boolean", default: false },
     window: { type: "string" },
+    "max-heap-mb": { type: "string" },
     "child-truth": { type: "boolean", default: false },
   },
 }).values;
@@ -37,7 +41,13 @@ async function childTruth(): Promise<void> {
   const sim: Simulator = await startSimulator({ symbols: "all", truth: true, truthWindowMs: window });
   console.log(`spot  REST ${sim.spot.restUrl}  WS ${sim.spot.wsUrl}`);
   console.log(`usdm  REST ${sim.usdm.restUrl}  WS ${sim.usdm.wsUrl}`);
+  const report = setInterval(() => {
+    const m = Deno.memoryUsage();
+    const mib = (n: number) => Math.round(n / 1048576);
+    console.log(`heap ${mib(m.heapUsed)} ${mib(m.heapTotal)} ${mib(m.external)}`);
+  }, 1000);
   await new Promise<void>((resolve) => Deno.addSignalListener("SIGTERM", resolve));
+  clearInterval(report);
   await sim.close();
 }
 
@@ -52,8 +62,11 @@ function taskArgs(): string[] {
   return [...args.map((a) => (a.endsWith(".ts") ? root + a : a)), "--symbols", "all"];
 }
 
+/** The child's latest V8 heap (used, total) and external (typed array) memory in MiB, in `--truth` mode. */
+const heap = { used: NaN, total: NaN, external: NaN };
+
 async function startSim(): Promise<{ child: Deno.ChildProcess; urls: Record<string, string> }> {
-  const args = flags.truth
+  let args = flags.truth
     ? [
       "run",
       "-A",
@@ -62,6 +75,9 @@ async function startSim(): Promise<{ child: Deno.ChildProcess; urls: Record<stri
       ...(flags.window ? ["--window", flags.window] : []),
     ]
     : taskArgs();
+  if (flags["max-heap-mb"] !== undefined) {
+    args = [args[0]!, `--v8-flags=--max-old-space-size=${flags["max-heap-mb"]}`, ...args.slice(1)];
+  }
   const child = new Deno.Command(Deno.execPath(), { args, stdout: "piped", stderr: "inherit" }).spawn();
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let out = "";
@@ -71,7 +87,11 @@ async function startSim(): Promise<{ child: Deno.ChildProcess; urls: Record<stri
     out += value;
   }
   void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      for (const m of r.value.matchAll(/^heap (\d+) (\d+) (\d+)$/gm)) {
+        [heap.used, heap.total, heap.external] = [Number(m[1]), Number(m[2]), Number(m[3])];
+      }
+    }
   })();
   const spot = /spot\s+REST (\S+)\s+WS (\S+)/.exec(out)!;
   const usdm = /usdm\s+REST (\S+)\s+WS (\S+)/.exec(out)!;
@@ -158,7 +178,10 @@ async function bench(): Promise<void> {
     if (s % 10 === 0 || s === seconds) {
       console.log(
         `  ${String(s).padStart(4)} s  ${(received / s).toFixed(0).padStart(6)} msg/s  ` +
-          `cpu ${((100 * (p.cpu - first.cpu)) / s).toFixed(1)}%  rss ${p.rssMb.toFixed(0)} MiB`,
+          `cpu ${((100 * (p.cpu - first.cpu)) / s).toFixed(1)}%  rss ${p.rssMb.toFixed(0)} MiB` +
+          (Number.isNaN(heap.used)
+            ? ""
+            : `  heap ${heap.used}/${heap.total} + external ${heap.external} MiB`),
       );
     }
   }

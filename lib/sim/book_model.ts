@@ -112,7 +112,7 @@ export class BookModel {
   }
 
   /** Applies flat `[tick, lots, …]` pairs to a side (absolute quantities, 0 removes). */
-  apply(side: Side, pairs: readonly number[]): void {
+  apply(side: Side, pairs: ArrayLike<number>): void {
     const s = this.side(side);
     for (let i = 0; i + 1 < pairs.length; i += 2) s.set(pairs[i]!, pairs[i + 1]!);
   }

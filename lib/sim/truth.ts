@@ -9,22 +9,16 @@
  * what the diff faults did to which event (drop, duplicate, delay), each disconnect or shutdown fault, and
  * every listing change (list, delist, halt, resume).
  *
- * With `windowMs`, memory keeps only the events of the last `windowMs` (listing changes and initial books are
- * always kept): older diffs are folded into a base book, so `bookAt` still answers for every id in the window.
- * That bounds a long run of a whole market; the JSON-lines sink always gets everything.
+ * In memory every event is one compact row of numbers (`truth_records.ts`), about 50–100 bytes. With
+ * `windowMs`, memory keeps only the events of the last `windowMs` (listing changes and initial books are always
+ * kept): older diffs are folded into a base book, so `bookAt` still answers for every id in the window. That
+ * bounds a long run of a whole market; the JSON-lines sink always gets everything.
  */
 import type { DepthDiff, DepthSnapshot, Level, Market } from "../binance/types.ts";
 import { BookModel } from "./book_model.ts";
+import { ColumnLog } from "./column_log.ts";
 import type { BookCapture } from "./engine_params.ts";
-import type {
-  AggTradeEvent,
-  BookTickerEvent,
-  DiffEvent,
-  ForceOrderEvent,
-  KlineEvent,
-  MarkPriceEvent,
-  SimEvent,
-} from "./events.ts";
+import type { SimEvent } from "./events.ts";
 import { eventFrame, levelsJson } from "./frames.ts";
 import { TRUTH_BATCH_MS, TRUTH_DEPTH_SPEED_MS } from "./streams.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
@@ -84,17 +78,17 @@ export class TruthQueryError extends RangeError {
 interface Series {
   spec: SymbolSpec;
   initial: BookCapture;
-  /** The book before `bookDiffs[0]`: the initial book until the window first moves. */
+  /** The book before `bookDiffs` row 0: the initial book until the window first moves. */
   base: BookCapture;
-  diffs: DiffEvent[];
-  /** Diffs of the truth batch window ({@link TRUTH_BATCH_MS}); the same array as `diffs` on spot. */
-  bookDiffs: DiffEvent[];
-  trades: AggTradeEvent[];
-  klines: KlineEvent[];
-  bookTickers: BookTickerEvent[];
-  markPrices: MarkPriceEvent[];
-  forceOrders: ForceOrderEvent[];
-  /** Replay cursor of {@link GroundTruth.bookAt}: the book after `bookDiffs[0..next)`. */
+  diffs: ColumnLog;
+  /** Diffs of the truth batch window ({@link TRUTH_BATCH_MS}); the same log as `diffs` on spot. */
+  bookDiffs: ColumnLog;
+  trades: ColumnLog;
+  klines: ColumnLog;
+  bookTickers: ColumnLog;
+  markPrices: ColumnLog;
+  forceOrders: ColumnLog;
+  /** Replay cursor of {@link GroundTruth.bookAt}: the book after `bookDiffs` rows `[0, next)`. */
   cursor: { book: BookModel; next: number } | null;
 }
 
@@ -136,18 +130,19 @@ export class GroundTruth {
 
   /** Registers a (market, symbol) with its initial book. */
   addSymbol(spec: SymbolSpec, initial: BookCapture): void {
-    const diffs: DiffEvent[] = [];
+    const W = records.WIDTH;
+    const diffs = new ColumnLog(W.diff);
     this.#series.set(`${spec.market}:${spec.symbol}`, {
       spec,
       initial,
       base: initial,
       diffs,
-      bookDiffs: TRUTH_BATCH_MS[spec.market] === TRUTH_DEPTH_SPEED_MS ? diffs : [],
-      trades: [],
-      klines: [],
-      bookTickers: [],
-      markPrices: [],
-      forceOrders: [],
+      bookDiffs: TRUTH_BATCH_MS[spec.market] === TRUTH_DEPTH_SPEED_MS ? diffs : new ColumnLog(W.diff),
+      trades: new ColumnLog(W.trade),
+      klines: new ColumnLog(W.kline),
+      bookTickers: new ColumnLog(W.bookTicker),
+      markPrices: new ColumnLog(W.markPrice),
+      forceOrders: new ColumnLog(W.forceOrder),
       cursor: null,
     });
     if (this.#sink !== undefined) {
@@ -164,34 +159,33 @@ export class GroundTruth {
   record(ev: SimEvent): void {
     const series = this.#series.get(`${ev.spec.market}:${ev.spec.symbol}`);
     if (series === undefined) return;
-    let list: SimEvent[];
+    const memory = this.#memory;
     switch (ev.kind) {
       case "depth":
         if (ev.speedMs !== TRUTH_DEPTH_SPEED_MS) {
-          if (ev.speedMs === TRUTH_BATCH_MS[ev.spec.market] && this.#memory) series.bookDiffs.push(ev);
+          if (ev.speedMs === TRUTH_BATCH_MS[ev.spec.market] && memory) records.pushDiff(series.bookDiffs, ev);
           return;
         }
-        list = series.diffs;
+        if (memory) records.pushDiff(series.diffs, ev);
         break;
       case "aggTrade":
-        list = series.trades;
+        if (memory) records.pushTrade(series.trades, ev);
         break;
       case "kline":
         if (!ev.closed) return;
-        list = series.klines;
+        if (memory) records.pushKline(series.klines, ev);
         break;
       case "bookTicker":
-        list = series.bookTickers;
+        if (memory) records.pushBookTicker(series.bookTickers, ev);
         break;
       case "markPrice":
         if (ev.stream !== `${ev.spec.lower}@markPrice@1s`) return;
-        list = series.markPrices;
+        if (memory) records.pushMarkPrice(series.markPrices, ev);
         break;
       case "forceOrder":
-        list = series.forceOrders;
+        if (memory) records.pushForceOrder(series.forceOrders, ev);
         break;
     }
-    if (this.#memory) list.push(ev);
     if (this.#sink !== undefined) {
       this.#sink(
         `{"type":"${ev.kind}","market":"${ev.spec.market}","symbol":${ev.spec.json},"time":${ev.eventTime},` +
@@ -221,19 +215,22 @@ export class GroundTruth {
     this.#nextPrune = now + Math.max(1000, this.#windowMs / 10);
     const cutoff = now - this.#windowMs;
     for (const s of this.#series.values()) {
-      const folded = dropBefore(s.bookDiffs, cutoff, (d) => d.eventTime);
-      if (folded.length > 0) {
-        s.base = fold(s.base, folded);
+      const folded = s.bookDiffs.firstAtLeast(0, cutoff);
+      if (folded > 0) {
+        const book = new BookModel();
+        book.apply("bid", s.base.bids);
+        book.apply("ask", s.base.asks);
+        records.applyDiffs(book, s.bookDiffs, 0, folded);
+        s.base = records.captureAfter(book, s.bookDiffs, folded - 1);
+        s.bookDiffs.dropFirst(folded);
         s.cursor = null;
       }
-      if (s.diffs !== s.bookDiffs) dropBefore(s.diffs, cutoff, (d) => d.eventTime);
-      dropBefore(s.trades, cutoff, (e) => e.eventTime);
-      dropBefore(s.klines, cutoff, (e) => e.eventTime);
-      dropBefore(s.bookTickers, cutoff, (e) => e.eventTime);
-      dropBefore(s.markPrices, cutoff, (e) => e.eventTime);
-      dropBefore(s.forceOrders, cutoff, (e) => e.eventTime);
+      for (const log of [s.diffs, s.trades, s.klines, s.bookTickers, s.markPrices, s.forceOrders]) {
+        if (log !== s.bookDiffs) log.dropFirst(log.firstAtLeast(0, cutoff));
+      }
     }
-    dropBefore(this.#faults, cutoff, (f) => f.time);
+    const faults = this.#faults.findIndex((f) => f.time >= cutoff);
+    this.#faults.splice(0, faults < 0 ? this.#faults.length : faults);
   }
 
   /** The book the exchange started with (or listed the symbol with). */
@@ -305,8 +302,9 @@ export class GroundTruth {
       const snap = records.snapshotOf(s.spec, c);
       return { lastUpdateId: updateId, bids: snap.bids.slice(0, topN), asks: snap.asks.slice(0, topN) };
     }
-    const end = indexOfFinalId(s.bookDiffs, updateId);
-    if (end < 0) {
+    const end = s.bookDiffs.firstAtLeast(3, updateId);
+    const found = end < s.bookDiffs.length && records.finalIdOf(s.bookDiffs, end) === updateId;
+    if (!found) {
       const why = updateId < s.base.updateId
         ? `it is before the truth window (which starts after ${s.base.updateId})`
         : "no diff event has that final update id";
@@ -319,11 +317,8 @@ export class GroundTruth {
       s.cursor = { book, next: 0 };
     }
     const cursor = s.cursor;
-    for (; cursor.next <= end; cursor.next++) {
-      const d = s.bookDiffs[cursor.next]!;
-      cursor.book.apply("bid", d.bids);
-      cursor.book.apply("ask", d.asks);
-    }
+    records.applyDiffs(cursor.book, s.bookDiffs, cursor.next, end + 1);
+    cursor.next = end + 1;
     const top = cursor.book.top(topN);
     return {
       lastUpdateId: updateId,
@@ -344,47 +339,4 @@ export class GroundTruth {
   #requireMemory(): void {
     if (!this.#memory) throw new TruthQueryError("Cannot query truth: it is not kept in memory");
   }
-}
-
-/** Removes the leading items of a time-ordered list that are older than `cutoff`; returns them. */
-function dropBefore<T>(list: T[], cutoff: number, timeOf: (item: T) => number): T[] {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (timeOf(list[mid]!) < cutoff) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? [] : list.splice(0, lo);
-}
-
-/** The book `base` after applying `diffs` in order. */
-function fold(base: BookCapture, diffs: readonly DiffEvent[]): BookCapture {
-  const book = new BookModel();
-  book.apply("bid", base.bids);
-  book.apply("ask", base.asks);
-  for (const d of diffs) {
-    book.apply("bid", d.bids);
-    book.apply("ask", d.asks);
-  }
-  const last = diffs[diffs.length - 1]!;
-  return {
-    updateId: last.finalId,
-    time: last.eventTime,
-    transactionTime: last.transactionTime,
-    bids: book.bids.topInto(Infinity, []),
-    asks: book.asks.topInto(Infinity, []),
-  };
-}
-
-/** Index of the diff with this final id (final ids ascend), or -1. */
-function indexOfFinalId(diffs: readonly DiffEvent[], id: number): number {
-  let lo = 0;
-  let hi = diffs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (diffs[mid]!.finalId < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return diffs[lo]?.finalId === id ? lo : -1;
 }
