@@ -63,7 +63,9 @@ Deno.test("deno task sim --symbols all serves a whole market, lists at run time,
     await client.waitFor((f) => payload(f)?.e === "kline", { timeoutMs: 10_000 });
     await client.close();
     // --list spot:ZZNEWUSDT@1500 appears as TRADING.
+    const deadline = Date.now() + 10_000;
     for (let listed = false; !listed;) {
+      assert.ok(Date.now() < deadline, "ZZNEWUSDT was never listed");
       const info = (await getJson(`${spotRest}/api/v3/exchangeInfo?symbol=ZZNEWUSDT`)).body as {
         code?: number;
         symbols?: { status: string }[];

@@ -110,20 +110,26 @@ Deno.test("halt and delist stop a symbol's streams (truth records when); resume 
 
 Deno.test("listing changes wait for afterMs; refused ones are recorded with the reason", async () => {
   await withSim({}, async (sim) => {
-    const afterMs = Date.now() - sim.startedAt + 400;
+    const afterMs = Date.now() - sim.startedAt + 300;
     sim.faults.listingChanges.push(
-      { action: "halt", market: "spot", symbol: "BTCUSDT", afterMs },
       { action: "list", market: "spot", symbol: "BTCUSDT" },
       { action: "delist", market: "usdm", symbol: "NOPEUSDT" },
+      { action: "halt", market: "spot", symbol: "BTCUSDT", afterMs },
+      { action: "delist", market: "usdm", symbol: "BTCUSDT", afterMs: afterMs + 600_000 },
     );
     const refused = await recorded(sim, "spot", "BTCUSDT", "list");
     assert.match(refused.error!, /already listed/);
     assert.equal(refused.status, "TRADING");
     assert.match((await recorded(sim, "usdm", "NOPEUSDT", "delist")).error!, /not listed/);
-    assert.equal(sim.faults.listingChanges.length, 1, "the later change is still queued");
     const halt = await recorded(sim, "spot", "BTCUSDT", "halt");
-    assert.ok(halt.time >= sim.startedAt + afterMs);
+    assert.ok(halt.time >= sim.startedAt + afterMs, "applied no earlier than afterMs");
     assert.equal(sim.exchange.status("spot", "BTCUSDT"), "HALT");
+    assert.deepEqual(
+      sim.faults.listingChanges.map((c) => c.action),
+      ["delist"],
+      "a later change stays queued",
+    );
+    assert.equal(sim.exchange.status("usdm", "BTCUSDT"), "TRADING");
   });
 });
 
