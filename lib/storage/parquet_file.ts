@@ -19,14 +19,23 @@ export { writeFileAtomic } from "./atomic_file.ts";
  * ```
  */
 export function encodeParquet(table: arrow.Table): Uint8Array {
-  const props = new pq.WriterPropertiesBuilder()
+  // Dictionary encoding pays for strings (symbol, side, kind, …); for prices, ids and times it hashes every
+  // value only to fall back to plain pages: without it they encode twice as fast and zstd packs them smaller.
+  // (Nested columns cannot be named from here, so the default is off and the string columns turn it on.)
+  let props = new pq.WriterPropertiesBuilder()
     .setCompression(pq.Compression.ZSTD)
-    .setDictionaryEnabled(true)
+    .setDictionaryEnabled(false)
     .setStatisticsEnabled(pq.EnabledStatistics.Page)
-    .setMaxRowGroupSize(1 << 20)
-    .build();
+    .setMaxRowGroupSize(1 << 20);
+  for (const f of table.schema.fields) {
+    if (isText(f.type)) props = props.setColumnDictionaryEnabled(f.name, true);
+  }
   // writeParquet takes ownership of the wasm table and properties, so nothing is left to free.
-  return pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props);
+  return pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props.build());
+}
+
+function isText(t: arrow.DataType): boolean {
+  return arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t) || arrow.DataType.isDictionary(t);
 }
 
 /** Decodes Parquet bytes into an Arrow table (the Arrow schema stored in the file is restored). */
