@@ -129,6 +129,13 @@ const HOUSEKEEPING_MS = 1000;
 const HOUR_MS = 3_600_000;
 const HEALTH_LOG_MS = 60_000;
 
+/** Resident memory and this isolate's share of it (the Parquet worker's is in `rss` only), MiB. */
+function memoryMb(): { rssMb: number; heapMb: number; externalMb: number } {
+  const m = Deno.memoryUsage();
+  const mb = (b: number) => Math.round(b / 1048576);
+  return { rssMb: mb(m.rss), heapMb: mb(m.heapUsed), externalMb: mb(m.external) };
+}
+
 /** Records the configured markets until {@link Collector.stop}. */
 export class Collector {
   private readonly markets: MarketRuntime[] = [];
@@ -532,7 +539,7 @@ export class Collector {
       restThrottled: rest.reduce((n, r) => n + r.throttled, 0),
       restBanned: rest.reduce((n, r) => n + r.banned, 0),
       bufferedMb: Math.round(this.options.store.bufferedBytes / 1048576),
-      rssMb: Math.round(Deno.memoryUsage().rss / 1048576),
+      ...memoryMb(),
       symbols: this.markets.reduce((n, rt) => n + rt.symbols.length, 0),
       booksSynced: this.markets.reduce((n, rt) => n + rt.normalizer.booksSynced(), 0),
     });
