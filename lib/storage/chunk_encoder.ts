@@ -19,8 +19,12 @@ export interface RowGroupSizes {
   maxBytes: number;
 }
 
-/** Row groups of the part files a flush writes: fine-grained, since a flush chunk is a few MiB. */
-export const FLUSH_ROW_GROUPS: RowGroupSizes = { minBytes: 1 << 20, maxBytes: 32 << 20 };
+/**
+ * Row groups of the part files a flush writes: fine-grained, since a flush chunk is a few MiB: a query on one
+ * symbol reads less of a part file, and the compaction, which reads the groups a window of symbols needs,
+ * decodes each group about once.
+ */
+export const FLUSH_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 32 << 20 };
 
 /** Row groups of the compacted hourly files: fewer, so that the footer stays small. */
 export const HOUR_ROW_GROUPS: RowGroupSizes = { minBytes: 4 << 20, maxBytes: 32 << 20 };

@@ -31,7 +31,7 @@ import {
   rowGroupsOf,
 } from "./parquet_container.ts";
 import { encodeParquet } from "./parquet_file.ts";
-import { RawAppender } from "./raw_appender.ts";
+import { RawAppender, symbolIndices } from "./raw_appender.ts";
 import { rawToArrow } from "./raw_arrow.ts";
 import type { TableName } from "./tables.ts";
 import type { TStruct } from "./thrift_compact.ts";
@@ -75,7 +75,8 @@ export class MergeSourceError extends Error {
   }
 }
 
-const DEFAULT_WINDOW_BYTES = 64 << 20;
+/** Rows sorted at a time: a part file's row group spans a range of symbols, read by each window it overlaps. */
+const DEFAULT_WINDOW_BYTES = 128 << 20;
 const READ_BLOCK = 1 << 20;
 
 interface OpenSource {
@@ -132,7 +133,10 @@ async function readGroups(o: OpenSource, only: number[], columns?: string[]): Pr
   return arrow.tableFromIPC(wasm.intoIPCStream());
 }
 
-/** Rows per symbol over every source (row groups of one symbol by their statistics, others by reading). */
+/**
+ * Rows per symbol over every source: a row group of one symbol by its statistics, the others by reading their
+ * symbol column (runs of equal bytes are compared, not decoded into a string per row).
+ */
 async function countSymbols(sources: OpenSource[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   const add = (s: string, n: number) => counts.set(s, (counts.get(s) ?? 0) + n);
@@ -142,11 +146,20 @@ async function countSymbols(sources: OpenSource[]): Promise<Map<string, number>>
         add(g.lo, g.rows);
         continue;
       }
-      const col = (await readGroups(o, [g.index], ["symbol"])).getChild("symbol")!;
-      for (let i = 0; i < col.length; i++) add(String(col.get(i)), 1);
+      for (const batch of (await readGroups(o, [g.index], ["symbol"])).batches) {
+        for (const [symbol, n] of symbolCounts(batch)) add(symbol, n);
+      }
     }
   }
   return counts;
+}
+
+/** Rows per symbol of a record batch holding the `symbol` column. */
+function symbolCounts(batch: arrow.RecordBatch): [string, number][] {
+  const col = symbolIndices(batch);
+  const n = new Int32Array(col.strings.length);
+  for (let i = 0; i < batch.numRows; i++) n[col.indices[i]!]!++;
+  return col.strings.map((s, k) => [s, n[k]!]);
 }
 
 /** Consecutive symbol ranges `[lo, hi]` of about `windowBytes` each. */

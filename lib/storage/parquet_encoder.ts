@@ -40,6 +40,11 @@ export class ParquetEncoder implements ParquetJobs {
   private nextId = 1;
   private readonly pending = new Map<number, Waiting>();
 
+  /** Starts the worker now: starting it takes tens of ms, better spent before rows flow than during. */
+  constructor() {
+    this.start();
+  }
+
   /** Sorts and encodes `chunk` in the worker; its arrays are transferred there and back. */
   async encodeChunk(chunk: RawChunk): Promise<EncodedChunk> {
     const reply = await this.call({ id: 0, op: "encode", chunk }, transferables(chunk), true);

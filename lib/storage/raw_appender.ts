@@ -75,6 +75,18 @@ function stringReader(data: arrow.Data, intern: (s: string) => number): (j: numb
   };
 }
 
+/** The `symbol` column of a record batch as indices into its distinct values (either layout's type). */
+export function symbolIndices(batch: arrow.RecordBatch): { indices: Int32Array; strings: string[] } {
+  const data = batch.getChild("symbol")?.data[0];
+  if (!data) throw new TypeError("Cannot read symbols: no symbol column");
+  const strings: string[] = [];
+  const lookup = new Map<string, number>();
+  const read = stringReader(data, (s) => lookup.get(s) ?? lookup.set(s, strings.push(s) - 1).get(s)!);
+  const indices = new Int32Array(batch.numRows);
+  for (let j = 0; j < batch.numRows; j++) indices[j] = read(j);
+  return { indices, strings };
+}
+
 /** Accumulates rows of one table as raw columns; {@link take} hands them over. */
 export class RawAppender {
   readonly #table: TableName;
