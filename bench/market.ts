@@ -267,6 +267,11 @@ markets:
         run.rssSamples.filter((_, i) => i % 10 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
       } MiB`,
     );
+    for (const h of run.lines("health").slice(1)) {
+      console.log(
+        `health: rss ${h.rssMb} MiB, main heap ${h.heapMb} MiB, external ${h.externalMb} MiB, buffered ${h.bufferedMb} MiB, lag p99 ${h.lagP99Ms} ms`,
+      );
+    }
     if (f.profile) console.log(`CPU profile in ${f.profile}`);
   } finally {
     sim.child.kill("SIGINT");
