@@ -87,9 +87,11 @@ function demoConfig(
     kvPath: `${config.dataDir}/demo/_state/ledger.sqlite`,
     flushIntervalSec: Math.min(config.flushIntervalSec, 10),
     status: { ...config.status, port: 0 },
+    // COIN-M is not simulated: the demo records spot and USD-M.
     markets: {
       spot: { ...config.markets.spot, ...urls.spot },
       usdm: { ...config.markets.usdm, ...urls.usdm },
+      coinm: { ...config.markets.coinm, enabled: false },
     },
   };
 }

@@ -8,7 +8,8 @@
  * main.ts passes in (lib/config/telegram_token.ts) and kept in a {@link Secret} that never prints.
  */
 import { isScalar, LineCounter, parseDocument } from "yaml";
-import { DEFAULT_REST_URLS, DEFAULT_WS_URLS, depthLimitFor } from "./binance/endpoints.ts";
+import { depthLimitFor } from "./binance/endpoints.ts";
+import { PROFILES } from "./binance/markets.ts";
 import { type Market, MARKETS } from "./binance/types.ts";
 import type { SymbolFilter } from "./binance/universe.ts";
 import {
@@ -32,7 +33,7 @@ import {
   type Values,
 } from "./config/reader.ts";
 import type { Secret } from "./config/secret.ts";
-import { DEFAULT_STREAMS, exclusiveGroup, streamProblem } from "./config/streams.ts";
+import { exclusiveGroup, streamProblem } from "./config/streams.ts";
 import { resolveTelegramToken } from "./config/telegram_token.ts";
 
 export { ConfigError, InvalidConfigError } from "./config/reader.ts";
@@ -220,10 +221,15 @@ function marketFields(market: Market) {
   };
 }
 
-const MARKET_SECTIONS = { spot: marketFields("spot"), usdm: marketFields("usdm") };
+const MARKET_SECTIONS = {
+  spot: marketFields("spot"),
+  usdm: marketFields("usdm"),
+  coinm: marketFields("coinm"),
+};
 const MARKETS_FIELDS = {
   spot: field(section(MARKET_SECTIONS.spot), defaultsOf(MARKET_SECTIONS.spot), { nullable: true }),
   usdm: field(section(MARKET_SECTIONS.usdm), defaultsOf(MARKET_SECTIONS.usdm), { nullable: true }),
+  coinm: field(section(MARKET_SECTIONS.coinm), defaultsOf(MARKET_SECTIONS.coinm), { nullable: true }),
 };
 
 /** `HH:MM` (UTC). */
@@ -299,12 +305,13 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
     const r = raw.markets[m];
     markets[m] = {
       market: m,
-      enabled: m === "usdm" ? useFutures : r.enabled ?? true,
-      restUrl: r.rest_url ?? DEFAULT_REST_URLS[m],
-      wsUrl: r.ws_url ?? DEFAULT_WS_URLS[m],
+      // use_futures is the Python collector's switch for USD-M; COIN-M is off unless enabled.
+      enabled: m === "usdm" ? useFutures : r.enabled ?? m === "spot",
+      restUrl: r.rest_url ?? PROFILES[m].restUrl,
+      wsUrl: r.ws_url ?? PROFILES[m].wsUrl,
       symbols: symbolsOf(r.symbols ?? raw.symbols),
       all: (r.symbols ?? raw.symbols) === "all" ? filterOf(r.symbol_filter ?? raw.symbol_filter) : null,
-      streams: r.streams ?? DEFAULT_STREAMS[m],
+      streams: r.streams ?? PROFILES[m].defaultStreams,
       // orderbook_depth is within [5, 5000], so every market has a valid limit at or below it.
       depthLimit: depthLimitFor(m, raw.orderbook_depth)!,
     };

@@ -157,7 +157,7 @@ Deno.test("unknown keys are errors at their line, top level and nested, with a s
     "markets.spot.stream",
     "did you mean",
   );
-  expectError("markets:\n  coinm: {}\n", 2, "markets.coinm", "valid keys here: spot, usdm");
+  expectError("markets:\n  options: {}\n", 2, "markets.options", "valid keys here: spot, usdm, coinm");
 });
 
 Deno.test("wrong types name the key and line", () => {
@@ -203,9 +203,9 @@ Deno.test("streams are checked against the market", () => {
     "markets:\n  spot:\n    streams: [aggTrade, forceOrder]\n",
     3,
     "markets.spot.streams[1]",
-    `"forceOrder" is a usdm stream, not available on spot`,
+    `"forceOrder" is a usdm/coinm stream, not available on spot`,
   );
-  expectError("markets:\n  spot:\n    streams: [markPrice@1s]", 3, "markets.spot.streams[0]", "usdm stream");
+  expectError("markets:\n  spot:\n    streams: [markPrice@1s]", 3, "markets.spot.streams[0]", "usdm/coinm stream");
   expectError(
     "markets:\n  spot:\n    streams: [depth@500ms]",
     3,

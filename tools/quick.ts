@@ -215,8 +215,16 @@ export async function main(args: string[]): Promise<number> {
   const listed = [...new Set(enabled.flatMap((m) => m.symbols))];
   const sim = options.sim ? await startSimulator({ symbols: all ? "all" : listed }) : null;
   if (sim) {
-    const { spot, usdm } = config.markets;
-    config = { ...config, markets: { spot: { ...spot, ...sim.spot }, usdm: { ...usdm, ...sim.usdm } } };
+    const { spot, usdm, coinm } = config.markets;
+    // COIN-M is not simulated.
+    config = {
+      ...config,
+      markets: {
+        spot: { ...spot, ...sim.spot },
+        usdm: { ...usdm, ...sim.usdm },
+        coinm: { ...coinm, enabled: false },
+      },
+    };
   }
   const logFile = new DailyLogFile({ dir: config.logDir, retentionDays: 0 });
   const source = sim ? "the built-in simulator" : "Binance";

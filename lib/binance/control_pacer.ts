@@ -5,10 +5,7 @@
  *
  * Pure: the caller passes the time (ms, any monotonic origin).
  */
-import type { Market } from "./types.ts";
-
-/** Binance's limit of incoming messages per second per connection (pings, pongs and JSON messages alike). */
-export const CONTROL_MESSAGES_PER_SECOND: Readonly<Record<Market, number>> = { spot: 5, usdm: 10 };
+import { type Market, PROFILES } from "./markets.ts";
 
 /** A sliding-window budget: at most `maxPerWindow` sends in any `windowMs`. */
 export interface Pacing {
@@ -27,7 +24,8 @@ export interface Pacing {
  * ```
  */
 export function defaultPacing(market: Market): Pacing {
-  return { maxPerWindow: CONTROL_MESSAGES_PER_SECOND[market] - 1, windowMs: 1100 };
+  // Binance's limit of incoming messages per second per connection counts pings, pongs and JSON messages alike.
+  return { maxPerWindow: PROFILES[market].controlMessagesPerSecond - 1, windowMs: 1100 };
 }
 
 /**

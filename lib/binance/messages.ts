@@ -5,6 +5,7 @@
  * {@link MalformedMessageError} naming the missing or invalid field. Unknown fields are ignored on purpose:
  * Binance adds fields (`ap`, `nq`, `st`, `ps`) without notice.
  */
+import { isFutures } from "./markets.ts";
 import type { DepthDiff, Level, Market } from "./types.ts";
 
 /** A payload that lacks a field the collector needs, or carries it with the wrong type. */
@@ -151,10 +152,10 @@ export function parseDepthDiff(p: Payload, market: Market, symbol: string): Dept
   return {
     symbol,
     eventTime: int(p, "E"),
-    transactionTime: market === "spot" ? null : optInt(p, "T"),
+    transactionTime: isFutures(market) ? optInt(p, "T") : null,
     firstUpdateId: int(p, "U"),
     finalUpdateId: int(p, "u"),
-    prevFinalUpdateId: market === "spot" ? null : int(p, "pu"),
+    prevFinalUpdateId: isFutures(market) ? int(p, "pu") : null,
     bids: parseLevels(p.b, "b"),
     asks: parseLevels(p.a, "a"),
   };

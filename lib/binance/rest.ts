@@ -8,15 +8,8 @@
  * backoff. The clock, sleep and fetch are injected so tests drive time.
  */
 import type { AggTrade } from "./messages.ts";
-import {
-  DEFAULT_WEIGHT_LIMITS,
-  DEPTH_LIMITS,
-  type Endpoint,
-  type EndpointName,
-  ENDPOINTS,
-  EXTRA_BUDGETS,
-  requestWeight,
-} from "./endpoints.ts";
+import { type Endpoint, type EndpointName, EXTRA_BUDGETS, requestWeight } from "./endpoints.ts";
+import { PROFILES } from "./markets.ts";
 import { BinanceApiError, BinanceBanError, BinanceNetworkError, BinanceRetryError } from "./rest_errors.ts";
 import {
   type ExchangeInfo,
@@ -216,7 +209,7 @@ export class RestClient {
     this.#backoffMaxMs = opts.backoffMaxMs ?? 15_000;
     this.#maxWaitMs = opts.maxWaitMs ?? 300_000;
     const margin = opts.safetyMargin ?? 0.1;
-    this.#weight = new WeightWindow(DEFAULT_WEIGHT_LIMITS[this.market], { margin });
+    this.#weight = new WeightWindow(PROFILES[this.market].weightLimit, { margin });
     const fr = EXTRA_BUDGETS.fundingRate;
     this.#fundingBudget = new SlidingBudget(fr.limit, fr.intervalMs, margin);
   }
@@ -270,7 +263,7 @@ export class RestClient {
     limit: number,
     opts?: CallOptions,
   ): Promise<{ text: string; snapshot: DepthSnapshot }> {
-    const rule = DEPTH_LIMITS[this.market];
+    const rule = PROFILES[this.market].depthLimits;
     if (
       !Number.isInteger(limit) || limit < 1 || limit > rule.max ||
       (rule.allowed && !rule.allowed.includes(limit))
@@ -337,7 +330,7 @@ export class RestClient {
   }
 
   #call(name: EndpointName, params: Params, priority: Priority, opts?: CallOptions): Promise<Sent> {
-    const endpoint = ENDPOINTS[this.market][name];
+    const endpoint = PROFILES[this.market].endpoints[name];
     if (!endpoint) {
       return Promise.reject(new TypeError(`Cannot call ${name}: not available on ${this.market}`));
     }

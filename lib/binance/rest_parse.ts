@@ -10,6 +10,7 @@ import {
   parseRestAggTrade,
   type Payload,
 } from "./messages.ts";
+import { isFutures } from "./markets.ts";
 import type { DepthSnapshot, Market } from "./types.ts";
 
 /** One entry of exchangeInfo `rateLimits`. */
@@ -120,7 +121,7 @@ function dec(v: unknown, what: string): number {
 export function parseDepthSnapshot(text: string, symbol: string, market: Market): DepthSnapshot {
   const p = object(json(text, "depth"), "depth");
   const optTime = (field: "E" | "T") =>
-    market === "spot" || p[field] === undefined ? null : int(p[field], `depth.${field}`);
+    !isFutures(market) || p[field] === undefined ? null : int(p[field], `depth.${field}`);
   return {
     symbol,
     lastUpdateId: int(p.lastUpdateId, "depth.lastUpdateId"),

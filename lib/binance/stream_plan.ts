@@ -5,7 +5,7 @@
  *
  * Pure: no sockets, no clock.
  */
-import type { Market } from "./types.ts";
+import { type Market, MARKETS, PROFILES } from "./markets.ts";
 
 /** Binance's limit on streams per WebSocket connection (spot and USD-M alike). */
 export const MAX_STREAMS_PER_CONNECTION = 1024;
@@ -92,46 +92,21 @@ export function asciiLower(symbol: string): string {
   return symbol.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }
 
-const BOTH: readonly Market[] = ["spot", "usdm"];
-
 /**
- * Every per-symbol stream the collector can record, with the markets that offer it (binance-api.md §4, §5).
- * Only documented diff-depth speeds: `depth` alone is 1000 ms on spot and 250 ms on USD-M.
+ * Every per-symbol stream kind, with its kind and parameter (binance-api.md §4, §5); which market offers which
+ * is the market profile's `streams` (markets.ts). Only documented diff-depth speeds: `depth` alone is 1000 ms on
+ * spot and 250 ms on the futures markets.
  */
-const STREAMS: Readonly<Record<string, { kind: StreamKind; param: string; markets: readonly Market[] }>> = {
-  "depth": { kind: "depth", param: "", markets: BOTH },
-  "depth@100ms": { kind: "depth", param: "100ms", markets: BOTH },
-  "depth@500ms": { kind: "depth", param: "500ms", markets: ["usdm"] },
-  "aggTrade": { kind: "aggTrade", param: "", markets: BOTH },
-  "trade": { kind: "trade", param: "", markets: ["spot"] },
-  "bookTicker": { kind: "bookTicker", param: "", markets: BOTH },
-  "forceOrder": { kind: "forceOrder", param: "", markets: ["usdm"] },
-  "markPrice": { kind: "markPrice", param: "", markets: ["usdm"] },
-  "markPrice@1s": { kind: "markPrice", param: "1s", markets: ["usdm"] },
-};
-
-const FUTURES_KLINE = [
-  "1m",
-  "3m",
-  "5m",
-  "15m",
-  "30m",
-  "1h",
-  "2h",
-  "4h",
-  "6h",
-  "8h",
-  "12h",
-  "1d",
-  "3d",
-  "1w",
-  "1M",
-];
-
-/** `kline_<interval>` intervals per market; only spot has `1s`. */
-export const KLINE_INTERVALS: Readonly<Record<Market, readonly string[]>> = {
-  spot: ["1s", ...FUTURES_KLINE],
-  usdm: FUTURES_KLINE,
+const STREAMS: Readonly<Record<string, { kind: StreamKind; param: string }>> = {
+  "depth": { kind: "depth", param: "" },
+  "depth@100ms": { kind: "depth", param: "100ms" },
+  "depth@500ms": { kind: "depth", param: "500ms" },
+  "aggTrade": { kind: "aggTrade", param: "" },
+  "trade": { kind: "trade", param: "" },
+  "bookTicker": { kind: "bookTicker", param: "" },
+  "forceOrder": { kind: "forceOrder", param: "" },
+  "markPrice": { kind: "markPrice", param: "" },
+  "markPrice@1s": { kind: "markPrice", param: "1s" },
 };
 
 const INTERVAL_MS: Readonly<Record<string, number>> = {
@@ -169,9 +144,10 @@ export function klineIntervalMs(interval: string): number | null {
 export function parseStream(stream: string, market: Market): { kind: StreamKind; param: string } {
   if (stream.startsWith("kline_")) {
     const param = stream.slice(6);
-    if (!KLINE_INTERVALS[market].includes(param)) {
+    const intervals = PROFILES[market].klineIntervals;
+    if (!intervals.includes(param)) {
       throw new StreamPlanError(
-        `"${stream}": no such ${market} kline interval; valid: ${KLINE_INTERVALS[market].join(", ")}`,
+        `"${stream}": no such ${market} kline interval; valid: ${intervals.join(", ")}`,
       );
     }
     return { kind: "kline", param };
@@ -182,17 +158,19 @@ export function parseStream(stream: string, market: Market): { kind: StreamKind;
       `unknown stream "${stream}"; known: ${Object.keys(STREAMS).join(", ")}, kline_<interval>`,
     );
   }
-  if (!known.markets.includes(market)) {
-    throw new StreamPlanError(
-      `"${stream}" is a ${known.markets.join("/")} stream, not available on ${market}`,
-    );
+  if (!PROFILES[market].streams.includes(stream)) {
+    const offering = MARKETS.filter((m) => PROFILES[m].streams.includes(stream));
+    throw new StreamPlanError(`"${stream}" is a ${offering.join("/")} stream, not available on ${market}`);
   }
   return { kind: known.kind, param: known.param };
 }
 
-/** USD-M routed category of a stream kind (see binance-api.md §1: depth and bookTicker are high-frequency). */
+/**
+ * The routed category of a stream kind on a routed market (USD-M; binance-api.md §1: depth and bookTicker are
+ * high-frequency, `/public`), null on the others.
+ */
 export function routeOf(market: Market, kind: StreamKind): Route {
-  if (market === "spot") return null;
+  if (!PROFILES[market].routed) return null;
   return kind === "depth" || kind === "bookTicker" ? "public" : "market";
 }
 

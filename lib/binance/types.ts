@@ -6,10 +6,7 @@
  * Times are milliseconds since the epoch as Binance sends them.
  */
 
-/** The markets the collector records. */
-export type Market = "spot" | "usdm";
-
-export const MARKETS: readonly Market[] = ["spot", "usdm"];
+export { type Market, MARKETS } from "./markets.ts";
 
 /** One price level: `[price, quantity]`; quantity 0 removes the level. */
 export type Level = [price: number, quantity: number];

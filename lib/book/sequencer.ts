@@ -31,7 +31,8 @@
  *
  * @module
  */
-import type { DepthDiff, Market } from "../binance/types.ts";
+import { isFutures, type Market } from "../binance/markets.ts";
+import type { DepthDiff } from "../binance/types.ts";
 
 /** What to do with a diff relative to a book id: drop it as old, apply it, or declare a gap. */
 export type Verdict = "stale" | "apply" | "gap";
@@ -97,7 +98,7 @@ export function usdmChains(prevFinalUpdateId: number, bookId: number): boolean {
  */
 export function snapshotVerdict(market: Market, diff: DepthDiff, snapshotId: number): Verdict {
   const { firstUpdateId: first, finalUpdateId: final } = diff;
-  if (market === "spot") {
+  if (!isFutures(market)) {
     if (spotIsStale(final, snapshotId)) return "stale";
     return spotCoversNext(first, final, snapshotId) ? "apply" : "gap";
   }
@@ -111,7 +112,7 @@ export function snapshotVerdict(market: Market, diff: DepthDiff, snapshotId: num
  * @throws {TypeError} if a USD-M diff has no `pu` (a parser bug).
  */
 export function streamVerdict(market: Market, diff: DepthDiff, bookId: number): Verdict {
-  if (market === "spot") {
+  if (!isFutures(market)) {
     if (spotIsStale(diff.finalUpdateId, bookId)) return "stale";
     // Not stale means u >= L+1, so "no gap" is exactly spotCoversNext: the same rule as at the snapshot.
     return spotHasGap(diff.firstUpdateId, bookId) ? "gap" : "apply";
@@ -137,13 +138,13 @@ export function diffContinues(
   prevFinalUpdateId: number | null,
   bookId: number,
 ): boolean {
-  if (market === "spot") return spotCoversNext(firstUpdateId, finalUpdateId, bookId);
+  if (!isFutures(market)) return spotCoversNext(firstUpdateId, finalUpdateId, bookId);
   return prevFinalUpdateId !== null && usdmChains(prevFinalUpdateId, bookId);
 }
 
 /** A one-line explanation of a `gap` verdict, for logs and the gaps table. */
 export function gapReason(market: Market, diff: DepthDiff, bookId: number): string {
-  if (market === "spot") {
+  if (!isFutures(market)) {
     return `spot: U ${diff.firstUpdateId} > lastUpdateId + 1 = ${bookId + 1}`;
   }
   return `usdm: pu ${diff.prevFinalUpdateId} != lastUpdateId ${bookId}`;

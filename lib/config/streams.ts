@@ -5,12 +5,6 @@
 import { parseStream, StreamPlanError } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 
-/** Streams recorded when a market section does not list its own. */
-export const DEFAULT_STREAMS: Readonly<Record<Market, readonly string[]>> = {
-  spot: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker"],
-  usdm: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker", "forceOrder", "markPrice@1s"],
-};
-
 /** Stream kinds of which a market may record only one variant (two depth speeds would feed one book twice). */
 export const EXCLUSIVE_GROUPS: readonly string[] = ["depth", "markPrice"];
 

@@ -89,10 +89,10 @@ export interface FlushStat {
 }
 
 /** Where a clock offset was measured. */
-export type ClockSource = "ntp" | "binance-spot" | "binance-usdm";
+export type ClockSource = "ntp" | `binance-${Market}`;
 
 /** The clock sources, in report order. */
-export const CLOCK_SOURCES: readonly ClockSource[] = ["ntp", "binance-spot", "binance-usdm"];
+export const CLOCK_SOURCES: readonly ClockSource[] = ["ntp", ...MARKETS.map((m) => `binance-${m}` as const)];
 
 /** One clock-offset measurement: `offsetMs` is the reference clock minus the local clock. */
 export interface ClockSample {

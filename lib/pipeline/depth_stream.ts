@@ -6,6 +6,7 @@
  */
 import { MalformedMessageError, parseDepthDiff, type Payload } from "../binance/messages.ts";
 import { parseDepthSnapshot } from "../binance/rest_parse.ts";
+import { isFutures } from "../binance/markets.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import type { OrderBook } from "../book/order_book.ts";
 import { diffContinues } from "../book/sequencer.ts";
@@ -102,7 +103,7 @@ export class DepthStreams implements SyncSink {
       market,
       intField(p, "U"),
       u,
-      market === "spot" ? null : intField(p, "pu"),
+      isFutures(market) ? intField(p, "pu") : null,
       book.book.lastUpdateId,
     );
     const verdict = st.cursor.admit(conn, u, localUs, p, continues);

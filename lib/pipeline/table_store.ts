@@ -119,7 +119,7 @@ function partOf(chunk: RawChunk): Part {
  */
 export class TableStore implements RowSink {
   /** The buffer rows of (market, table) went to last: the current hour, found without building a key. */
-  readonly #latest: Record<Market, Partial<Record<TableName, Filling>>> = { spot: {}, usdm: {} };
+  readonly #latest: Record<Market, Partial<Record<TableName, Filling>>> = { spot: {}, usdm: {}, coinm: {} };
   /** Every file still filling, by `market/table/hourUs`. */
   readonly #filling = new Map<string, Filling>();
   /** Taken files whose write failed, retried first by the next flush. */

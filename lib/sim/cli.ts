@@ -3,7 +3,7 @@
  * a usage error out).
  */
 import { parseArgs } from "node:util";
-import { MARKETS } from "../binance/types.ts";
+import { MARKETS } from "./sim_markets.ts";
 import type { Faults, ListingChange } from "./faults.ts";
 import type { SimulatorOptions } from "./server.ts";
 

@@ -4,7 +4,7 @@
  * listings (a generated whole market, each symbol with its own assets, price and activity), and can be listed,
  * halted, delisted and resumed while running. Pure and deterministic: the caller passes the time of each step.
  */
-import { type Market, MARKETS } from "../binance/types.ts";
+import { type Market, MARKETS } from "./sim_markets.ts";
 import type { Burst, EngineControl, EngineParams } from "./engine_params.ts";
 import type { SimEvent } from "./events.ts";
 import { SymbolEngine } from "./symbol_engine.ts";

@@ -3,7 +3,7 @@
  * `/fapi/v1/exchangeInfo`), with the simulator's REQUEST_WEIGHT limit in `rateLimits` so clients that read
  * their budget from it (as they should) pace themselves against the simulator's actual limit.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import { formatScaled } from "./decimal.ts";
 import type { ListedSymbol } from "./exchange.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";

@@ -25,7 +25,7 @@
  * per second); `delist` and `halt` set BREAK or HALT and stop the symbol's streams; `resume` sets TRADING
  * again. Ground truth records each one, with its time (`truth.listings()`).
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import type { Prng } from "./prng.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 

@@ -5,7 +5,7 @@
  * switches are applied here. `ticker/24hr` weights: spot 2 for one symbol, 2/40/80 for 1–20/21–100/more
  * `symbols`, 80 for all; USD-M 1 for one symbol, 40 for all.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import type { Candle } from "./events.ts";
 import type { Exchange, ListedSymbol } from "./exchange.ts";
 import { exchangeInfo } from "./exchange_info.ts";

@@ -10,7 +10,7 @@
  * the message limit (Deno answers pings itself). Server pings are Deno's idle-timeout pings: every 20 s on
  * spot, 180 s on USD-M, closing the socket when no pong comes back in time.
  */
-import { type Market, MARKETS } from "../binance/types.ts";
+import { type Market, MARKETS } from "./sim_markets.ts";
 import { Delivery } from "./delivery.ts";
 import { type BurstRequest, Exchange } from "./exchange.ts";
 import { type Faults, isDue, noFaults } from "./faults.ts";

@@ -2,7 +2,7 @@
  * Stream names of the simulated exchange: which streams each market offers, their push cadences, the USD-M
  * routed-path category of each, and the per-symbol name strings (built once, reused for every event).
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 
 /** A diff-depth stream suffix and its batching window. */
 export interface DepthSpeed {

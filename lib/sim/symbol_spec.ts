@@ -4,7 +4,7 @@
  * derived from its name, so a benchmark can ask for fifty made-up symbols. A generated market
  * (`universe.ts`) gives each symbol its assets, price and level size instead.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import { hashSeed } from "./prng.ts";
 
 /** Instrument settings; all prices and quantities in the simulator are integer ticks and lots of this spec. */

@@ -4,7 +4,7 @@
  * (as if it had traded at its usual pace, unless it was not trading or was listed while running): a quiet symbol shows a small
  * `quoteVolume` and a busy one a large one from the first second, so a client can filter by 24 h volume.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import type { ListedSymbol } from "./exchange.ts";
 import { formatPrice, formatQty, formatQuote } from "./frames.ts";
 

@@ -14,7 +14,8 @@
  * kept): older diffs are folded into a base book, so `bookAt` still answers for every id in the window. That
  * bounds a long run of a whole market; the JSON-lines sink always gets everything.
  */
-import type { DepthDiff, DepthSnapshot, Level, Market } from "../binance/types.ts";
+import type { DepthDiff, DepthSnapshot, Level } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import { BookModel } from "./book_model.ts";
 import { ColumnLog } from "./column_log.ts";
 import type { BookCapture } from "./engine_params.ts";

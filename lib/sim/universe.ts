@@ -8,7 +8,7 @@
  * Zipf-like in its base's rank, scaled by its quote asset (USDT pairs are the busiest, EUR pairs the quietest)
  * and a random factor. Pure and deterministic: the same seed gives the same market.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import { hashSeed, Prng } from "./prng.ts";
 
 /** Trading status of a symbol, as exchangeInfo prints it. */

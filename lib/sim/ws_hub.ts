@@ -3,7 +3,7 @@
  * connection's session (subscriptions, control messages, message rate), the stream → subscribers registry, and
  * sending a frame to every subscriber of a stream (built once; wrapped for combined connections).
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import type { Faults } from "./faults.ts";
 import { combinedFrame, serverShutdownFrame } from "./frames.ts";
 import { normalizeStreamName, type Route, routeDelivers } from "./streams.ts";

@@ -6,7 +6,7 @@
  * Error replies: spot sends `{"error":{"code":2,"msg":"…"},"id":N}` (as seen from stream.binance.com), USD-M
  * the flat `{"code":2,"msg":"…","id":N}` of its docs; clients should accept both.
  */
-import type { Market } from "../binance/types.ts";
+import type { Market } from "./sim_markets.ts";
 import { normalizeStreamName } from "./streams.ts";
 
 /** Binance's limit on streams per connection. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Market, MARKETS } from "../binance/types.ts";
+import { type Market, MARKETS, PROFILES } from "../binance/markets.ts";
 import { crc32 } from "./crc32.ts";
 
 /** One journaled record (field names match the pipeline's record type). */
@@ -60,8 +60,11 @@ export const SEGMENT_HEADER_BYTES = SEGMENT_MAGIC.length;
 const RECORD_HEADER_BYTES = 8;
 const FIXED_PAYLOAD_BYTES = 16;
 
-// Codes are stored on disk: never renumber. 0 stays unused so zero-filled garbage is never a valid market.
-const MARKET_CODES: Readonly<Record<Market, number>> = { spot: 1, usdm: 2 };
+// Codes are stored on disk (the market profiles': never renumbered; 0 is never a market, so zero-filled
+// garbage never reads as a valid record).
+const MARKET_CODES: Readonly<Record<Market, number>> = Object.fromEntries(
+  MARKETS.map((m) => [m, PROFILES[m].journalCode]),
+) as Record<Market, number>;
 const MARKET_BY_CODE: readonly (Market | undefined)[] = (() => {
   const byCode: (Market | undefined)[] = [];
   for (const m of MARKETS) byCode[MARKET_CODES[m]] = m;

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { CONTROL_MESSAGES_PER_SECOND, ControlPacer, defaultPacing } from "../../lib/binance/control_pacer.ts";
+import { ControlPacer, defaultPacing } from "../../lib/binance/control_pacer.ts";
+import { PROFILES } from "../../lib/binance/markets.ts";
 
 Deno.test("defaultPacing() stays one message under the limit, over a padded second", () => {
   for (const market of ["spot", "usdm"] as const) {
     const p = defaultPacing(market);
-    assert.equal(p.maxPerWindow, CONTROL_MESSAGES_PER_SECOND[market] - 1);
+    assert.equal(p.maxPerWindow, PROFILES[market].controlMessagesPerSecond - 1);
     assert.ok(p.windowMs > 1000);
   }
 });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { depthLimitFor, type Endpoint, ENDPOINTS, requestWeight } from "../../lib/binance/endpoints.ts";
+import { depthLimitFor, type Endpoint, requestWeight } from "../../lib/binance/endpoints.ts";
+import { PROFILES } from "../../lib/binance/markets.ts";
+
+const ENDPOINTS = {
+  spot: PROFILES.spot.endpoints,
+  usdm: PROFILES.usdm.endpoints,
+  coinm: PROFILES.coinm.endpoints,
+};
 
 function ep(e: Endpoint | undefined): Endpoint {
   assert.ok(e, "endpoint exists");

@@ -262,7 +262,11 @@ Deno.test("backfill: a hole still pending at a flush gets its gap row in that fl
   h.n.process(rec(3 * S, 1, RecordKind.Frame, trade(104, 3000)));
   assert.equal(h.gaps().length, 0, "a hole whose backfill completes before the flush gets one row only");
   h.n.process(rec(4 * S, 0, RecordKind.FlushMark));
-  assert.deepEqual(h.gaps().map((g) => [g.kind, g.last_update_id, g.resume_update_id]), [["sequence", 100, 104]]);
+  assert.deepEqual(h.gaps().map((g) => [g.kind, g.last_update_id, g.resume_update_id]), [[
+    "sequence",
+    100,
+    104,
+  ]]);
   assert.match(h.gaps()[0]!.reason, /still pending at a flush/);
   h.n.process(rec(5 * S, 0, RecordKind.FlushMark));
   assert.equal(h.gaps().length, 1, "once per hole");

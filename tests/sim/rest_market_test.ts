@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/binance/types.ts";
+import type { Market } from "../../lib/sim/sim_markets.ts";
 import type { AggTradeEvent } from "../../lib/sim/events.ts";
 import { Exchange } from "../../lib/sim/exchange.ts";
 import { noFaults } from "../../lib/sim/faults.ts";

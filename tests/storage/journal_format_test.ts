@@ -114,6 +114,6 @@ Deno.test("encodeRecord() rejects fields that do not fit the format", () => {
   assert.throws(() => encodeRecord(bytes, view, 0, 1, "spot", -1, 1, "", ""), RangeError);
   assert.throws(() => encodeRecord(bytes, view, 0, 1, "spot", 2 ** 32, 1, "", ""), RangeError);
   assert.throws(() => encodeRecord(bytes, view, 0, 1, "spot", 1, 256, "", ""), RangeError);
-  assert.throws(() => encodeRecord(bytes, view, 0, 1, "coinm" as "spot", 1, 1, "", ""), RangeError);
+  assert.throws(() => encodeRecord(bytes, view, 0, 1, "optionsx" as "spot", 1, 1, "", ""), RangeError);
   assert.throws(() => encodeRecord(bytes, view, 0, 1, "spot", 1, 1, "€".repeat(30_000), ""), RangeError);
 });

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Market } from "../../lib/binance/types.ts";
+import type { Market } from "../../lib/sim/sim_markets.ts";
 import type { TableName } from "../../lib/storage/tables.ts";
 import { readRows } from "../integration/_harness.ts";
 import { withTempDir } from "../temp_dir.ts";

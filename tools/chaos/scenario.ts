@@ -3,7 +3,7 @@
  * (SIGTERM or SIGKILL, then a restart). Pure: the same seed and length give the same timeline.
  * @module
  */
-import type { Market } from "../../lib/binance/types.ts";
+import type { Market } from "../../lib/sim/sim_markets.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { Prng } from "../../lib/sim/prng.ts";
 
