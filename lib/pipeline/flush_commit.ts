@@ -128,6 +128,8 @@ export class FlushCommitter {
     // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
     // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
     let position: JournalPosition | null = null;
+    const syncStart = performance.now();
+    let stateBytes = 0;
     for (const m of this.d.markets) {
       this.d.record({
         localUs: atUs,
@@ -138,6 +140,7 @@ export class FlushCommitter {
         text: "",
       });
       const text = m.normalizer.exportState();
+      stateBytes += text.length;
       if (
         !wal.append({
           localUs: atUs,
@@ -157,6 +160,7 @@ export class FlushCommitter {
     const spanStartUs = this.#spanStartUs;
     this.#spanStartUs = atUs;
     const batch = store.take();
+    const syncMs = performance.now() - syncStart;
     const putBack = () => {
       this.#gaps.unshift(...gaps);
       this.#recoveries.unshift(...recoveries);
@@ -206,7 +210,14 @@ export class FlushCommitter {
       this.flushes.push(result);
       this.count++;
       if (this.flushes.length > KEPT_RESULTS) this.flushes.shift();
-      log("info", "flushed", { reason, files: files.length, rows: result.rows, ms: Math.round(result.ms) });
+      log("info", "flushed", {
+        reason,
+        files: files.length,
+        rows: result.rows,
+        ms: Math.round(result.ms),
+        syncMs: Math.round(syncMs),
+        stateKb: Math.round(stateBytes / 1024),
+      });
       await this.#pruneJournal(position!.segment);
       return result;
     } catch (err) {
