@@ -344,6 +344,12 @@ markets:
       files.length ? `${Math.min(...files)}–${Math.max(...files)} over ${files.length} flushes` : "-",
     );
     row("files per hour", perHour.toFixed(0));
+    const syncMs = flushes.map((l) => Number(l.syncMs) || 0);
+    const stateKb = flushes.map((l) => Number(l.stateKb) || 0);
+    row(
+      "flush: synchronous step / checkpoint state",
+      `max ${Math.max(0, ...syncMs)} ms / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
+    );
     row(
       "event-loop lag",
       `p99 ${stopped.lagP99Ms} ms, max ${stopped.lagMaxMs} ms (whole run); worst minute p99 ${
