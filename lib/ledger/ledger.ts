@@ -93,6 +93,18 @@ export function gapKeyOf(gap: GapRecord): GapKey {
 
 const fileCost = (e: ManifestEntry) => estimateCost(e.path, e);
 
+/** Checks allowed in one atomic operation (Deno KV). */
+const MAX_CHECKS = 100;
+
+/** One stream-hour's sample for {@link Ledger.addCoverageMany}. */
+export interface CoverageItem {
+  market: Market;
+  symbol: string;
+  stream: string;
+  hourUs: number;
+  sample: CoverageSample;
+}
+
 /**
  * The collector's ledger over a KV handle.
  *
@@ -106,6 +118,8 @@ const fileCost = (e: ManifestEntry) => estimateCost(e.path, e);
  */
 export class Ledger {
   readonly #maxAttempts: number;
+  /** Coverage values this ledger wrote last, by stream-hour (see {@link addCoverageMany}). */
+  readonly #coverageCache = new Map<string, Deno.KvEntryMaybe<CoverageValue>>();
 
   constructor(readonly kv: Deno.Kv, options: LedgerOptions = {}) {
     const { maxAttempts = 5 } = options;
@@ -209,19 +223,64 @@ export class Ledger {
     sample: CoverageSample,
   ): Promise<void> {
     const what = "add coverage";
-    checkMarket(what, market);
     checkCount(what, "hourUs", hourUs);
-    if (hourUs % HOUR_US !== 0) throw new RangeError(`Cannot ${what}: hourUs ${hourUs} is not an hour start`);
     checkCount(what, "messages", sample.messages);
     checkCount(what, "spanStartUs", sample.spanStartUs);
     checkCount(what, "spanEndUs", sample.spanEndUs);
-    if (sample.spanEndUs < sample.spanStartUs) {
-      throw new RangeError(`Cannot ${what}: span ends before it starts`);
+    await this.addCoverageMany([{ market, symbol, stream, hourUs, sample }]);
+  }
+
+  /**
+   * {@link addCoverage} for many stream-hours at once (a flush's worth: every stream of every market). Values
+   * this ledger wrote last are kept in memory for the hours still being filled, so a flush mostly writes without
+   * reading; the rest are read 10 keys per call (Deno KV's `getMany` limit). Writes go 100 per atomic commit
+   * (KV's limit of checks), each checking the versions it assumed; a commit that lost a race is read and retried.
+   */
+  async addCoverageMany(items: readonly CoverageItem[]): Promise<void> {
+    const what = "add coverage";
+    for (const it of items) {
+      checkMarket(what, it.market);
+      if (it.hourUs % HOUR_US !== 0) {
+        throw new RangeError(`Cannot ${what}: hourUs ${it.hourUs} is not an hour start`);
+      }
+      if (it.sample.spanEndUs < it.sample.spanStartUs) {
+        throw new RangeError(`Cannot ${what}: span ends before it starts`);
+      }
     }
-    const key = coverageKey(hourUs, market, symbol, stream);
-    await this.#update<CoverageValue>(key, (current, op) => {
-      op.set(key, addSample(current, hourUs, sample));
-    });
+    const cache = this.#coverageCache;
+    const keyOf = (it: CoverageItem) => coverageKey(it.hourUs, it.market, it.symbol, it.stream);
+    const idOf = (it: CoverageItem) => `${it.hourUs}\u0000${it.market}\u0000${it.symbol}\u0000${it.stream}`;
+    for (let at = 0; at < items.length; at += MAX_CHECKS) {
+      const batch = items.slice(at, at + MAX_CHECKS);
+      for (let attempt = 1;; attempt++) {
+        const missing = attempt === 1 ? batch.filter((it) => !cache.has(idOf(it))) : batch;
+        for (let i = 0; i < missing.length; i += 10) {
+          const part = missing.slice(i, i + 10);
+          const got = await this.kv.getMany<CoverageValue[]>(part.map(keyOf));
+          part.forEach((it, j) => cache.set(idOf(it), got[j]!));
+        }
+        const op = this.kv.atomic();
+        const next = batch.map((it) => {
+          const entry = cache.get(idOf(it))!;
+          const value = addSample(entry.value, it.hourUs, it.sample);
+          op.check(entry).set(entry.key, value);
+          return { it, key: entry.key, value };
+        });
+        const res = await op.commit();
+        if (res.ok) {
+          for (const n of next) {
+            cache.set(idOf(n.it), { key: n.key, value: n.value, versionstamp: res.versionstamp });
+          }
+          break;
+        }
+        if (attempt >= this.#maxAttempts) throw new LedgerConflictError(keyOf(batch[0]!), this.#maxAttempts);
+      }
+    }
+    // Only the hours still being filled are worth keeping.
+    const newest = items.reduce((h, it) => Math.max(h, it.hourUs), -Infinity);
+    for (const [id, entry] of cache) {
+      if ((entry.key[1] as number) < newest - HOUR_US) cache.delete(id);
+    }
   }
 
   /**

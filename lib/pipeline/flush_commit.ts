@@ -11,7 +11,7 @@
 import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { Clock } from "../clock.ts";
-import { GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
+import { type CoverageItem, GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
 import { type JournalPosition, listSegments, segmentPath } from "../storage/journal.ts";
@@ -249,12 +249,13 @@ export class FlushCommitter {
     }
   }
 
-  /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour. */
+  /** Adds each stream's recorded span and message counts to the coverage ledger, hour by hour, in batches. */
   async #recordCoverage(
     counts: { m: FlushMarket; counts: StreamCount[] }[],
     fromUs: number,
     toUs: number,
   ): Promise<void> {
+    const items: CoverageItem[] = [];
     for (const { m, counts: list } of counts) {
       const byKey = new Map<string, number>();
       for (const c of list) {
@@ -263,15 +264,21 @@ export class FlushCommitter {
       }
       for (const ps of m.streams()) {
         for (let hourUs = fromUs - fromUs % HOUR_US; hourUs < toUs; hourUs += HOUR_US) {
-          const messages = byKey.get(`${ps.symbol}\u0000${ps.stream}\u0000${hourUs}`) ?? 0;
-          await this.d.ledger.addCoverage(m.market, ps.symbol, ps.stream, hourUs, {
-            messages,
-            spanStartUs: Math.max(fromUs, hourUs),
-            spanEndUs: Math.min(toUs, hourUs + HOUR_US),
+          items.push({
+            market: m.market,
+            symbol: ps.symbol,
+            stream: ps.stream,
+            hourUs,
+            sample: {
+              messages: byKey.get(`${ps.symbol}\u0000${ps.stream}\u0000${hourUs}`) ?? 0,
+              spanStartUs: Math.max(fromUs, hourUs),
+              spanEndUs: Math.min(toUs, hourUs + HOUR_US),
+            },
           });
         }
       }
     }
+    await this.d.ledger.addCoverageMany(items);
   }
 
   /** Segments before the committed checkpoint are in Parquet: delete them, or archive them with `keep_raw`. */

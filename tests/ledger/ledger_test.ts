@@ -203,6 +203,13 @@ Deno.test("Ledger read-modify-writes throw LedgerConflictError when every commit
           return entry;
         };
       }
+      if (prop === "getMany") {
+        return async (keys: Deno.KvKey[]) => {
+          const entries = await target.getMany(keys);
+          for (const e of entries) await target.set(e.key, e.value ?? { messages: 0, spans: [] });
+          return entries;
+        };
+      }
       const v = Reflect.get(target, prop);
       return typeof v === "function" ? v.bind(target) : v;
     },
@@ -371,5 +378,39 @@ Deno.test("Ledger.listFiles(date) lists only that date's partitions of every mar
     assert.deepEqual((await ledger.listFiles(DATE)).map((f) => f.path), [files[0]!.path, files[1]!.path]);
     assert.equal((await ledger.listFiles()).length, 4);
     await assert.rejects(ledger.listFiles("2024-1-2"), RangeError);
+  });
+});
+
+Deno.test("Ledger.addCoverageMany() sums a whole market's stream-hours over many flushes, 100 keys a commit", async () => {
+  await withLedger(async (ledger) => {
+    const HOUR = 3_600_000_000;
+    const items = (flush: number) =>
+      Array.from({ length: 250 }, (_, i) => ({
+        market: "spot" as const,
+        symbol: `S${i}USDT`,
+        stream: "aggTrade",
+        hourUs: D,
+        sample: { messages: i, spanStartUs: D + flush * 1000, spanEndUs: D + (flush + 1) * 1000 },
+      }));
+    for (let f = 0; f < 3; f++) await ledger.addCoverageMany(items(f));
+    // Another writer between flushes: the cached version is stale, the commit retries after reading.
+    await ledger.addCoverage("spot", "S7USDT", "aggTrade", D, {
+      messages: 1000,
+      spanStartUs: D,
+      spanEndUs: D,
+    });
+    await ledger.addCoverageMany(items(3));
+    const entry = await ledger.kv.get<{ messages: number; spans: number[] }>([
+      "cov",
+      D,
+      "spot",
+      "S7USDT",
+      "aggTrade",
+    ]);
+    assert.equal(entry.value?.messages, 4 * 7 + 1000);
+    assert.deepEqual(entry.value?.spans, [D, D + 4000]);
+    const last = await ledger.kv.get<{ messages: number }>(["cov", D, "spot", "S249USDT", "aggTrade"]);
+    assert.equal(last.value?.messages, 4 * 249);
+    assert.ok(D % HOUR === 0);
   });
 });
