@@ -94,6 +94,11 @@ export class OrderBook {
     this.#lastUpdateId = update.finalUpdateId;
   }
 
+  /** Every level of one side as `[price, qty, …]`, best first (see {@link PriceLadder.levels}). */
+  levels(side: Side): Float64Array {
+    return this.#ladder(side).levels();
+  }
+
   /** Empties the book (it is no longer valid) and forgets its update id. */
   clear(): void {
     this.#bids.clear();

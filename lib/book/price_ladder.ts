@@ -120,6 +120,20 @@ export class PriceLadder {
     return k;
   }
 
+  /**
+   * Every level as `[price, qty, price, qty, …]`, best first, in a new array (checkpoints copy books this way:
+   * one allocation per side, no array per level).
+   */
+  levels(): Float64Array {
+    const n = this.#count;
+    const out = new Float64Array(2 * n);
+    for (let j = 0; j < n; j++) {
+      out[2 * j] = this.#keys[n - 1 - j]! * this.#sign;
+      out[2 * j + 1] = this.#qtys[n - 1 - j]!;
+    }
+    return out;
+  }
+
   #resetUnsorted(levels: readonly Level[]): void {
     this.#count = 0;
     for (const [price, qty] of levels) this.set(price, qty);

@@ -5,7 +5,7 @@
 import { MalformedMessageError, type Payload } from "../binance/messages.ts";
 import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { BookSync } from "../book/sync.ts";
-import type { OrderBook } from "../book/order_book.ts";
+import { Buffer } from "node:buffer";
 import { StreamCursor } from "./stream_cursor.ts";
 
 /** A gap that is still open: where data may be missing since `startUs`. */
@@ -49,7 +49,11 @@ export interface SavedStream {
   lastClosedOpen: number | null;
   /** Absent in states saved before 0.4. */
   downSinceUs?: number | null;
-  book: { lastUpdateId: number; bids: [number, number][]; asks: [number, number][] } | null;
+  /**
+   * A synced book: each side as base64 of a little-endian float64 array `[price, qty, …]`, best first (states
+   * saved before 0.4 hold `[price, qty]` pairs instead).
+   */
+  book: { lastUpdateId: number; bids: string | [number, number][]; asks: string | [number, number][] } | null;
 }
 
 /** Streams whose keys are consecutive (agg trade ids): a jump is a hole. */
@@ -79,7 +83,11 @@ export function saveStream(st: StreamState): SavedStream {
   let book: SavedStream["book"] = null;
   if (st.book?.state === "synced") {
     const b = st.book.book;
-    book = { lastUpdateId: b.lastUpdateId, bids: levelsOf(b, "bid"), asks: levelsOf(b, "ask") };
+    book = {
+      lastUpdateId: b.lastUpdateId,
+      bids: packLevels(b.levels("bid")),
+      asks: packLevels(b.levels("ask")),
+    };
   }
   return {
     name: st.ps.name,
@@ -106,8 +114,13 @@ export function restoreStream(st: StreamState, s: SavedStream): void {
   st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
   st.downSinceUs = s.downSinceUs ?? NaN;
   if (st.book) {
-    if (s.book) st.book.restore(s.book);
-    else st.book.reset();
+    if (s.book) {
+      st.book.restore({
+        lastUpdateId: s.book.lastUpdateId,
+        bids: unpackLevels(s.book.bids),
+        asks: unpackLevels(s.book.asks),
+      });
+    } else st.book.reset();
   }
 }
 
@@ -116,13 +129,24 @@ export function boundedById(st: StreamState): boolean {
   return st.book !== null || st.ps.kind === "aggTrade" || st.ps.kind === "bookTicker";
 }
 
-/** Every level of one side of a book, best first. */
-function levelsOf(book: OrderBook, side: "bid" | "ask"): [number, number][] {
-  const n = book.depth(side);
-  const prices = new Float64Array(n);
-  const qtys = new Float64Array(n);
-  book.top(side, n, prices, qtys);
-  return Array.from(prices, (p, i) => [p, qtys[i]!]);
+/**
+ * A book side for a checkpoint: the float64 bytes in base64 (native, and a tenth of the time of printing every
+ * number as JSON: a whole market's books are millions of levels).
+ */
+function packLevels(levels: Float64Array): string {
+  return Buffer.from(levels.buffer, levels.byteOffset, levels.byteLength).toString("base64");
+}
+
+/** A saved book side back as `[price, qty]` levels, best first. */
+function unpackLevels(saved: string | [number, number][]): [number, number][] {
+  if (typeof saved !== "string") return saved;
+  const bytes = Buffer.from(saved, "base64");
+  const copy = new Uint8Array(bytes.length); // aligned for the float64 view
+  copy.set(bytes);
+  const f = new Float64Array(copy.buffer);
+  const out: [number, number][] = new Array(f.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = [f[2 * i]!, f[2 * i + 1]!];
+  return out;
 }
 
 /** An integer field of a payload, or a {@link MalformedMessageError}. */
