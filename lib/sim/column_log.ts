@@ -1,9 +1,9 @@
 /**
- * Compact append-only logs for the ground truth: fixed-width rows of numbers in one growable `Float64Array`
+ * Compact append-only logs (ground truth, candle history): fixed-width rows of numbers in one growable `Float64Array`
  * (row-major), optionally with a variable-length list of numbers per row (a diff's levels) in a second one. A
  * row costs 8 bytes a column instead of an event object's hundreds, and typed arrays are not traced by the
- * garbage collector, so a whole market's truth window stays small and cheap. Rows are dropped from the front
- * (the truth window moving on).
+ * garbage collector, so a whole market's truth window and history stay small and cheap. Rows are dropped from
+ * the front (the truth window moving on, history trimmed).
  */
 
 /**
@@ -52,6 +52,11 @@ export class ColumnLog {
   /** Column `column` of row `i`. */
   get(i: number, column: number): number {
     return this.#rows[i * this.width + column]!;
+  }
+
+  /** Sets column `column` of row `i`. */
+  set(i: number, column: number, value: number): void {
+    this.#rows[i * this.width + column] = value;
   }
 
   /** Row `i`'s list (a view: copy it before the log changes). */

@@ -3,10 +3,12 @@
  * intervals give flat candles with no trades, as on Binance), pushed open at the stream's cadence, and kept
  * for REST `klines`.
  *
- * History is compact: a candle without trades is fully given by its open time and the previous close, so a run
- * of them is kept as one entry. A quiet symbol's 1 s candles (nearly all empty) then cost almost nothing, which
- * keeps a whole simulated market's memory bounded by its trades rather than by its running time.
+ * History is compact: closed candles are rows of numbers in a {@link ColumnLog} (96 bytes, no object), and a
+ * candle without trades is fully given by its open time and the previous close, so a run of them is one row. A
+ * quiet symbol's 1 s candles (nearly all empty) then cost almost nothing, which keeps a whole simulated market's
+ * memory bounded by its trades rather than by its running time.
  */
+import { ColumnLog } from "./column_log.ts";
 import type { Candle, KlineEvent, SimEvent } from "./events.ts";
 import type { KlineInterval } from "./streams.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
@@ -14,15 +16,23 @@ import type { SymbolSpec } from "./symbol_spec.ts";
 /** After a stall longer than this many intervals, skip ahead instead of emitting every empty candle. */
 const MAX_CATCH_UP = 1000;
 
-/** `count` consecutive trade-free candles from `openTime`, all at `price`. */
-interface EmptyRun {
-  run: true;
-  openTime: number;
-  count: number;
-  price: number;
-}
-
-type Entry = Candle | EmptyRun;
+/**
+ * Columns of a history row: a candle with trades (`RUN` 0), or `RUN` consecutive trade-free candles from
+ * `OPEN_TIME`, all at price `CLOSE`.
+ */
+const OPEN_TIME = 0;
+const RUN = 1;
+const OPEN = 2;
+const HIGH = 3;
+const LOW = 4;
+const CLOSE = 5;
+const VOLUME = 6;
+const QUOTE = 7;
+const TRADES = 8;
+const TAKER_LOTS = 9;
+const TAKER_QUOTE = 10;
+const FIRST_ID = 11;
+const WIDTH = 12;
 
 /**
  * One interval's candles.
@@ -38,8 +48,8 @@ export class KlineSeries {
   readonly interval: KlineInterval;
   readonly stream: string;
   readonly #spec: SymbolSpec;
-  /** Closed candles, oldest first; runs of empty ones are one entry. */
-  readonly #history: Entry[] = [];
+  /** Closed candles, oldest first; runs of empty ones are one row. */
+  readonly #history = new ColumnLog(WIDTH);
   /** Candles in `#history`, counting each run's length. */
   #stored = 0;
   readonly #historyLimit: number;
@@ -118,34 +128,62 @@ export class KlineSeries {
   query(startTime: number | undefined, endTime: number | undefined, limit: number): Candle[] {
     const lo = startTime ?? -Infinity;
     const hi = endTime ?? Infinity;
-    const entries = [...this.#history, this.#current];
+    const rows = this.#history.length;
+    const current = this.#current;
+    const inRange = current.openTime >= lo && current.openTime <= hi;
     const out: Candle[] = [];
     if (startTime !== undefined) {
-      for (const e of entries) {
-        if (out.length >= limit) break;
-        this.#expand(e, lo, hi, limit - out.length, false, out);
+      for (let i = 0; i < rows && out.length < limit; i++) {
+        this.#expand(i, lo, hi, limit - out.length, false, out);
       }
+      if (inRange && out.length < limit) out.push(current);
       return out;
     }
-    for (let i = entries.length - 1; i >= 0 && out.length < limit; i--) {
-      this.#expand(entries[i]!, lo, hi, limit - out.length, true, out);
+    if (inRange && limit > 0) out.push(current);
+    for (let i = rows - 1; i >= 0 && out.length < limit; i--) {
+      this.#expand(i, lo, hi, limit - out.length, true, out);
     }
     return out.reverse();
   }
 
-  /** Appends the candles of `e` with open time in [lo, hi], at most `max`, newest first when `backwards`. */
-  #expand(e: Entry, lo: number, hi: number, max: number, backwards: boolean, out: Candle[]): void {
-    if (!("run" in e)) {
-      if (e.openTime >= lo && e.openTime <= hi) out.push(e);
+  /** Appends the candles of history row `i` with open time in [lo, hi], at most `max`, newest first if `backwards`. */
+  #expand(i: number, lo: number, hi: number, max: number, backwards: boolean, out: Candle[]): void {
+    const h = this.#history;
+    const openTime = h.get(i, OPEN_TIME);
+    const run = h.get(i, RUN);
+    if (run === 0) {
+      if (openTime >= lo && openTime <= hi) out.push(this.#candleAt(i));
       return;
     }
     const ms = this.interval.ms;
-    const first = Math.max(0, Math.ceil((lo - e.openTime) / ms));
-    const last = Math.min(e.count - 1, Math.floor((hi - e.openTime) / ms));
+    const first = Math.max(0, Math.ceil((lo - openTime) / ms));
+    const last = Math.min(run - 1, Math.floor((hi - openTime) / ms));
     for (let n = 0; n <= last - first && n < max; n++) {
-      const i = backwards ? last - n : first + n;
-      out.push(emptyCandle(this.interval, e.openTime + i * ms, e.price));
+      const k = backwards ? last - n : first + n;
+      out.push(emptyCandle(this.interval, openTime + k * ms, h.get(i, CLOSE)));
     }
+  }
+
+  /** The candle with trades of history row `i`. */
+  #candleAt(i: number): Candle {
+    const g = (column: number) => this.#history.get(i, column);
+    const openTime = g(OPEN_TIME);
+    return {
+      interval: this.interval.name,
+      openTime,
+      closeTime: openTime + this.interval.ms - 1,
+      firstTradeId: g(FIRST_ID),
+      lastTradeId: g(FIRST_ID) + g(TRADES) - 1,
+      open: g(OPEN),
+      high: g(HIGH),
+      low: g(LOW),
+      close: g(CLOSE),
+      volumeLots: g(VOLUME),
+      quoteVolume: g(QUOTE),
+      trades: g(TRADES),
+      takerBuyLots: g(TAKER_LOTS),
+      takerBuyQuote: g(TAKER_QUOTE),
+    };
   }
 
   /** Closes the open candle and starts the one containing `now` (a hole in between). */
@@ -162,37 +200,49 @@ export class KlineSeries {
   }
 
   #store(c: Candle): void {
-    const history = this.#history;
-    const last = history[history.length - 1];
+    const h = this.#history;
+    const last = h.length - 1;
+    const ms = this.interval.ms;
     if (c.trades > 0) {
-      history.push(c);
+      h.push([
+        c.openTime,
+        0,
+        c.open,
+        c.high,
+        c.low,
+        c.close,
+        c.volumeLots,
+        c.quoteVolume,
+        c.trades,
+        c.takerBuyLots,
+        c.takerBuyQuote,
+        c.firstTradeId,
+      ]);
     } else if (
-      last !== undefined && "run" in last && last.price === c.close &&
-      last.openTime + last.count * this.interval.ms === c.openTime
+      last >= 0 && h.get(last, RUN) > 0 && h.get(last, CLOSE) === c.close &&
+      h.get(last, OPEN_TIME) + h.get(last, RUN) * ms === c.openTime
     ) {
-      last.count++;
+      h.set(last, RUN, h.get(last, RUN) + 1);
     } else {
-      history.push({ run: true, openTime: c.openTime, count: 1, price: c.close });
+      h.push([c.openTime, 1, c.close, c.close, c.close, c.close, 0, 0, 0, 0, 0, -1]);
     }
     this.#stored++;
     if (this.#stored <= this.#historyLimit) return;
     // Drop the oldest half, so trimming is rare.
     let drop = this.#stored >> 1;
     let n = 0;
-    for (; n < history.length && drop > 0; n++) {
-      const e = history[n]!;
-      const size = "run" in e ? e.count : 1;
+    for (; n < h.length && drop > 0; n++) {
+      const size = Math.max(1, h.get(n, RUN));
       if (size > drop) {
-        const r = e as EmptyRun;
-        r.openTime += drop * this.interval.ms;
-        r.count -= drop;
+        h.set(n, OPEN_TIME, h.get(n, OPEN_TIME) + drop * ms);
+        h.set(n, RUN, size - drop);
         this.#stored -= drop;
         break;
       }
       drop -= size;
       this.#stored -= size;
     }
-    history.splice(0, n);
+    h.dropFirst(n);
   }
 
   #event(now: number, candle: Candle, closed: boolean): KlineEvent {
