@@ -44,10 +44,13 @@ export class OrderBook {
   readonly #asks: PriceLadder;
   #lastUpdateId = 0;
 
-  /** @param capacity initial levels per side (they grow by doubling). */
-  constructor(capacity?: number) {
-    this.#bids = new PriceLadder(1, capacity);
-    this.#asks = new PriceLadder(-1, capacity);
+  /**
+   * @param capacity initial levels per side (they grow by doubling).
+   * @param maxLevels levels kept per side (the worst beyond it are dropped; see {@link PriceLadder}).
+   */
+  constructor(capacity?: number, maxLevels?: number) {
+    this.#bids = new PriceLadder(1, capacity, maxLevels);
+    this.#asks = new PriceLadder(-1, capacity, maxLevels);
   }
 
   /** Update id of the snapshot or of the last applied diff (0 before the first reset). */

@@ -18,18 +18,25 @@ export class PriceLadder {
   #qtys: Float64Array;
   #count = 0;
   readonly #sign: 1 | -1;
+  readonly #maxLevels: number;
 
   /**
    * @param sign `1` for bids (best = highest price), `-1` for asks (best = lowest price).
    * @param capacity initial number of levels; the arrays double when full.
+   * @param maxLevels levels kept: past it (plus an eighth, so trimming is rare) the worst are dropped. A book
+   *   deeper than its REST snapshot is partial anyway; the cap bounds a book's memory whatever the stream sends.
    */
-  constructor(sign: 1 | -1, capacity = INITIAL_CAPACITY) {
+  constructor(sign: 1 | -1, capacity = INITIAL_CAPACITY, maxLevels = Infinity) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(
         `Cannot create a price ladder: capacity must be a positive integer, got ${capacity}`,
       );
     }
+    if (!(maxLevels >= 1)) {
+      throw new RangeError(`Cannot create a price ladder: maxLevels must be at least 1, got ${maxLevels}`);
+    }
     this.#sign = sign;
+    this.#maxLevels = maxLevels;
     this.#keys = new Float64Array(capacity);
     this.#qtys = new Float64Array(capacity);
   }
@@ -68,6 +75,15 @@ export class PriceLadder {
     this.#keys[i] = key;
     this.#qtys[i] = qty;
     this.#count = count + 1;
+    if (this.#count > this.#maxLevels + (this.#maxLevels >> 3)) this.#trim();
+  }
+
+  /** Drops the worst levels (the start of the arrays) beyond `maxLevels`. */
+  #trim(): void {
+    const drop = this.#count - this.#maxLevels;
+    this.#keys.copyWithin(0, drop, this.#count);
+    this.#qtys.copyWithin(0, drop, this.#count);
+    this.#count = this.#maxLevels;
   }
 
   /**
@@ -92,6 +108,7 @@ export class PriceLadder {
       n++;
     }
     this.#count = n;
+    if (n > this.#maxLevels) this.#trim();
   }
 
   /** Removes every level; the capacity is kept for reuse. */

@@ -90,6 +90,8 @@ export interface BookSyncOptions {
   maxBuffered?: number;
   /** Initial levels per book side (the book grows by doubling). */
   bookCapacity?: number;
+  /** Levels kept per book side; the worst beyond it are dropped. Default: all. */
+  maxLevels?: number;
 }
 
 /** Default {@link BookSyncOptions.maxBuffered}: about 17 min of a 100 ms stream, or 10 s of a busy 0 ms one. */
@@ -148,7 +150,7 @@ export class BookSync {
     this.symbol = symbol;
     this.#sink = sink;
     this.#buffer = new BoundedQueue(options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
-    this.book = new OrderBook(options.bookCapacity);
+    this.book = new OrderBook(options.bookCapacity, options.maxLevels);
   }
 
   /** Current state. */

@@ -243,6 +243,8 @@ export class Collector {
       },
     }, {
       topLevels: options.topLevels,
+      // Twice the snapshot's depth: beyond what the snapshot covers the local book is partial anyway.
+      maxBookLevels: Math.max(2 * setup.depthLimit, 2 * options.topLevels),
       dynamicUniverse: all !== null,
       liveness,
       onBadFrame: (reason, text) =>

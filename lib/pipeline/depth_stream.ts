@@ -18,6 +18,11 @@ import { msToUs } from "./rows.ts";
 import { Admit } from "./stream_cursor.ts";
 import { intField, type StreamState } from "./stream_state.ts";
 
+/** Seconds of diffs a book buffers while waiting for its snapshot. */
+const BUFFER_SECONDS = 30;
+/** Diff stream periods by speed parameter (`""`: 250 ms on futures, 1000 ms on spot; the faster is assumed). */
+const DEPTH_SPEED_MS: Readonly<Record<string, number>> = { "100ms": 100, "500ms": 500, "": 250 };
+
 /** A diff with its arrival time (the book hands the same object back after applying it). */
 type DiffAt = DepthDiff & { localUs: number };
 
@@ -29,8 +34,8 @@ export interface DepthDeps {
   stats: NormalizerStats;
   /** Levels per side in `book_snapshots`. */
   topLevels: number;
-  /** Diffs a book buffers while waiting for a snapshot. */
-  maxBufferedDiffs?: number;
+  /** Levels kept per book side (see {@link PriceLadder}); default all. */
+  maxBookLevels?: number;
   /** Local time of the record being processed (rows written by book callbacks use it). */
   nowUs(): number;
   /** The book of a symbol needs a (new) REST snapshot. */
@@ -48,9 +53,18 @@ export class DepthStreams implements SyncSink {
     this.#topBuf = [buf(), buf(), buf(), buf()];
   }
 
-  /** A book for a new depth stream of `symbol` (register its state with {@link add}). */
-  newBook(symbol: string): BookSync {
-    return new BookSync(this.d.market, symbol, this, { maxBuffered: this.d.maxBufferedDiffs });
+  /**
+   * A book for a new depth stream of `symbol` with its speed `param` (register its state with {@link add}). It
+   * buffers about {@link BUFFER_SECONDS} of diffs while waiting for a snapshot: the snapshot is taken when its
+   * request is sent, which on a tight weight budget can be minutes after it was asked for, and only the diffs
+   * since then are needed (older ones would hold a whole market's diffs in memory for nothing).
+   */
+  newBook(symbol: string, param: string): BookSync {
+    const perSecond = 1000 / (DEPTH_SPEED_MS[param] ?? DEPTH_SPEED_MS[""]!);
+    return new BookSync(this.d.market, symbol, this, {
+      maxBuffered: Math.ceil(BUFFER_SECONDS * perSecond),
+      maxLevels: this.d.maxBookLevels,
+    });
   }
 
   add(st: StreamState): void {

@@ -80,8 +80,8 @@ export interface NormalizerStats {
 export interface NormalizerOptions {
   /** Levels per side in `book_snapshots`. */
   topLevels: number;
-  /** Diffs a book buffers while waiting for a snapshot. */
-  maxBufferedDiffs?: number;
+  /** Levels kept per book side; the worst beyond it are dropped (default all). */
+  maxBookLevels?: number;
   /** Reports malformed frames (the caller rate-limits logging). */
   onBadFrame?(reason: string, text: string): void;
   /** Told of every frame routed to a stream (liveness tracking). */
@@ -170,7 +170,7 @@ export class MarketNormalizer {
       gaps: this.gaps,
       stats: this.stats,
       topLevels: options.topLevels,
-      maxBufferedDiffs: options.maxBufferedDiffs,
+      maxBookLevels: options.maxBookLevels,
       nowUs: () => this.nowUs,
       needSnapshot: (symbol) => events.needSnapshot(plan.market, symbol),
       malformed,
@@ -183,7 +183,7 @@ export class MarketNormalizer {
   private trackPlan(connections: readonly ConnectionPlan[]): PlannedStream[] {
     const fresh = this.plan.streams.slice(this.states.length);
     for (const ps of fresh) {
-      const st = newStreamState(ps, ps.kind === "depth" ? this.depth.newBook(ps.symbol) : null);
+      const st = newStreamState(ps, ps.kind === "depth" ? this.depth.newBook(ps.symbol, ps.param) : null);
       this.states.push(st);
       if (st.book) this.depth.add(st);
     }

@@ -45,3 +45,16 @@ Deno.test("PriceLadder.reset() grows to fit a large snapshot and replaces the ol
 Deno.test("PriceLadder rejects a non-positive capacity", () => {
   assert.throws(() => new PriceLadder(1, 0), RangeError);
 });
+
+Deno.test("PriceLadder keeps at most maxLevels (plus an eighth): the worst levels go, the best stay exact", () => {
+  const bids = new PriceLadder(1, 4, 8);
+  for (let i = 1; i <= 9; i++) bids.set(i, i * 10); // 9 levels: within 8 + 1
+  assert.equal(bids.size, 9);
+  bids.set(10, 100); // 10 > 9: trimmed to the best 8
+  assert.equal(bids.size, 8);
+  assert.deepEqual(Array.from(bids.levels()).filter((_, i) => i % 2 === 0), [10, 9, 8, 7, 6, 5, 4, 3]);
+  const asks = new PriceLadder(-1, 4, 3);
+  asks.reset([[1, 1], [2, 2], [3, 3], [4, 4], [5, 5]]);
+  assert.deepEqual(Array.from(asks.levels()), [1, 1, 2, 2, 3, 3], "a deep snapshot keeps its best levels");
+  assert.throws(() => new PriceLadder(1, 4, 0), RangeError);
+});
