@@ -437,6 +437,7 @@ export class Collector {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    const t0 = performance.now();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.lag.stop();
@@ -446,6 +447,7 @@ export class Collector {
       rt.fetcher.close();
     }
     await Promise.all(this.markets.map((rt) => rt.connections.close()));
+    const closedMs = performance.now() - t0;
     const at = this.clock.nowUs();
     for (const rt of this.markets) {
       this.record({
@@ -466,7 +468,9 @@ export class Collector {
     }
     // A flush already running took its rows before the Shutdown record: wait for it, then flush the rest.
     while (this.flusher.running) await this.flusher.running;
+    const flushStart = performance.now();
     await this.flush("shutdown");
+    const flushMs = performance.now() - flushStart;
     await this.wal.close();
     try {
       await this.flusher.mirrorManifest();
@@ -478,6 +482,9 @@ export class Collector {
       frames: this.markets.reduce((n, rt) => n + rt.normalizer.stats.frames, 0),
       lagP99Ms: total.p99,
       lagMaxMs: Math.round(total.max * 10) / 10,
+      stopMs: Math.round(performance.now() - t0),
+      socketsMs: Math.round(closedMs),
+      flushMs: Math.round(flushMs),
     });
   }
 
