@@ -276,8 +276,11 @@ export class StreamConnection {
     if (s !== null && !this.#stopped) this.#abandon(s, { kind: "forced", reason });
   }
 
-  /** Stops for good: closes the socket (reported to `onClose` with cause `stopped`) and never reconnects. */
-  close(): Promise<void> {
+  /**
+   * Stops for good: closes the socket (reported to `onClose` with cause `stopped`) and never reconnects. Waits
+   * at most `graceMs` (default: the close grace) for the server's close frame.
+   */
+  close(graceMs?: number): Promise<void> {
     this.#stopped = true;
     this.#cancelReconnect();
     const s = this.#session;
@@ -288,7 +291,7 @@ export class StreamConnection {
         previous?.();
         resolve();
       };
-      this.#abandon(s, { kind: "stopped" });
+      this.#abandon(s, { kind: "stopped" }, graceMs);
     });
   }
 
@@ -491,12 +494,12 @@ export class StreamConnection {
   }
 
   /** We give up on a socket: stop delivering its frames, close it, and wait (bounded) for its close event. */
-  #abandon(s: Session, cause: CloseCause): void {
+  #abandon(s: Session, cause: CloseCause, graceMs = this.#closeGraceMs): void {
     if (s.ending !== null) return;
     s.ending = cause;
     s.endingUs = nowUs();
     this.#clearTimers(s);
-    this.#later(s, this.#closeGraceMs, () => this.#ended(s, 1006, "close timed out", false));
+    this.#later(s, graceMs, () => this.#ended(s, 1006, "close timed out", false));
     s.ws.close(1000, cause.kind);
   }
 

@@ -15,6 +15,9 @@ import type { Logger, RateLimitedLog } from "../log.ts";
 import type { MarketNormalizer } from "./normalizer.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
+/** How long a stop waits for each socket's close frame. */
+const STOP_GRACE_MS = 500;
+
 /** A connection went down or came back (for alerts). */
 export type ConnectionAlert =
   | { kind: "disconnect"; market: Market; conn: string; cause: string }
@@ -78,12 +81,15 @@ export class MarketConnections {
     }
   }
 
-  /** Closes every connection for good. */
+  /**
+   * Closes every connection for good. Frames a socket delivers after this are not read anyway, so the server's
+   * close frames are waited for half a second at most: a stop must not wait on a busy server.
+   */
   async close(): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const s of this.slots) {
-      closing.push(s.active.close());
-      if (s.replacement) closing.push(s.replacement.close());
+      closing.push(s.active.close(STOP_GRACE_MS));
+      if (s.replacement) closing.push(s.replacement.close(STOP_GRACE_MS));
     }
     await Promise.all(closing);
   }
