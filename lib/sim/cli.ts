@@ -3,7 +3,7 @@
  * a usage error out).
  */
 import { parseArgs } from "node:util";
-import { MARKETS } from "./sim_markets.ts";
+import { type Market, MARKETS } from "../binance/markets.ts";
 import type { Faults, ListingChange } from "./faults.ts";
 import type { SimulatorOptions } from "./server.ts";
 
@@ -11,9 +11,11 @@ import type { SimulatorOptions } from "./server.ts";
 export const USAGE = `Usage: deno task sim [flags]
 
   --port N                 listen port (default 0: any free port)
-  --symbols A,B|all        symbols on both markets (default BTCUSDT,ETHUSDT); all = a whole generated
-                           market: ~1500 spot + ~500 USD-M symbols, a few busy, a long quiet tail
-  --universe S,U           with --symbols all: spot and USD-M symbol counts (default 1500,500)
+  --symbols A,B|all        symbols (default BTCUSDT,ETHUSDT,BTCUSD_PERP): COIN-M names (BTCUSD_PERP,
+                           BTCUSD_YYMMDD) on COIN-M, the others on spot and USD-M; all = a whole
+                           generated market: ~1500 spot, ~500 USD-M and ~40 COIN-M symbols, a few busy,
+                           a long quiet tail
+  --universe S,U[,C]       with --symbols all: spot, USD-M and COIN-M symbol counts (default 1500,500,40)
   --seed N                 PRNG seed (default 1)
   --rate N                 book changes per second per symbol and market (default 300); with
                            --symbols all, those of the busiest symbol (default 400)
@@ -21,6 +23,7 @@ export const USAGE = `Usage: deno task sim [flags]
   --truth FILE             write ground truth as JSON lines to FILE
   --weight-spot N          spot REQUEST_WEIGHT per minute (default 6000)
   --weight-usdm N          USD-M REQUEST_WEIGHT per minute (default 2400)
+  --weight-coinm N         COIN-M REQUEST_WEIGHT per minute (default 6000)
 Faults (all off by default; probabilities are 0..1):
   --drop-diffs P           drop each depth diff with probability P
   --duplicate-diffs P      send each depth diff twice with probability P
@@ -35,11 +38,12 @@ Faults (all off by default; probabilities are 0..1):
   --lifetime MS            connection lifetime (default 24 h)
   --burst-every MS         every MS, one step makes 2000 extra book changes and 50 trades
   --server-shutdown-every MS  send spot serverShutdown every MS and close 1 s later
-Listing changes (repeatable; @MS = that long after start, default at once):
+Listing changes (repeatable; @MS = that long after start, default at once; MARKET is spot, usdm, coinm):
   --list MARKET:SYMBOL[@MS]    list a new symbol (TRADING, producing data)
   --delist MARKET:SYMBOL[@MS]  set BREAK and stop its streams
   --halt MARKET:SYMBOL[@MS]    set HALT and stop its streams
   --resume MARKET:SYMBOL[@MS]  set TRADING again
+  --deliver coinm:SYMBOL[@MS]  a COIN-M delivery contract delivers then (DELIVERING, its streams stop)
 `;
 
 /** A bad command line. */
@@ -78,6 +82,7 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
         truth: { type: "string" },
         "weight-spot": { type: "string" },
         "weight-usdm": { type: "string" },
+        "weight-coinm": { type: "string" },
         "drop-diffs": { type: "string" },
         "duplicate-diffs": { type: "string" },
         "delay-diffs": { type: "string" },
@@ -96,6 +101,7 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
         delist: { type: "string", multiple: true },
         halt: { type: "string", multiple: true },
         resume: { type: "string", multiple: true },
+        deliver: { type: "string", multiple: true },
       },
     }).values;
   } catch (e) {
@@ -139,12 +145,12 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
   const shutdown = num("server-shutdown-every", 1);
   if (shutdown !== undefined) faults.serverShutdown = { everyMs: shutdown, closeAfterMs: 1000 };
 
-  const listingChanges = (["list", "delist", "halt", "resume"] as const).flatMap((action) =>
+  const listingChanges = (["list", "delist", "halt", "resume", "deliver"] as const).flatMap((action) =>
     ((values[action] as string[] | undefined) ?? []).map((text) => listingChange(action, text))
   );
   if (listingChanges.length > 0) faults.listingChanges = listingChanges;
 
-  const symbolsText = str("symbols") ?? "BTCUSDT,ETHUSDT";
+  const symbolsText = str("symbols") ?? "BTCUSDT,ETHUSDT,BTCUSD_PERP";
   const symbols = symbolsText.trim().toLowerCase() === "all"
     ? "all" as const
     : symbolsText.split(",").map((s) => s.trim().toUpperCase()).filter((s) => s !== "");
@@ -153,8 +159,10 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
   if (universe !== undefined && symbols !== "all") {
     throw new CliUsageError("Cannot use --universe without --symbols all");
   }
-  const weightSpot = num("weight-spot", 1);
-  const weightUsdm = num("weight-usdm", 1);
+  const weights = MARKETS.flatMap((m) => {
+    const n = num(`weight-${m}`, 1);
+    return n === undefined ? [] : [[m, n] as const];
+  });
   return {
     help: false,
     options: {
@@ -166,18 +174,15 @@ export function parseSimArgs(args: readonly string[]): CliCommand {
       tickMs: num("tick-ms", 0),
       truthFile: str("truth"),
       lifetimeMs: num("lifetime", 1),
-      weightPerMinute: {
-        ...(weightSpot === undefined ? {} : { spot: weightSpot }),
-        ...(weightUsdm === undefined ? {} : { usdm: weightUsdm }),
-      },
+      weightPerMinute: Object.fromEntries(weights),
       faults,
     },
   };
 }
 
-/** `MARKET:SYMBOL[@MS]`, e.g. `spot:NEWUSDT@60000`. */
+/** `MARKET:SYMBOL[@MS]`, e.g. `spot:NEWUSDT@60000`, `coinm:BTCUSD_261225@5000`. */
 function listingChange(action: ListingChange["action"], text: string): ListingChange {
-  const m = /^(\w+):([\p{L}\p{N}]+)(?:@(\d+))?$/u.exec(text.trim());
+  const m = /^(\w+):([\p{L}\p{N}_]+)(?:@(\d+))?$/u.exec(text.trim());
   const market = MARKETS.find((k) => k === m?.[1]);
   if (m === null || market === undefined) {
     throw new CliUsageError(
@@ -189,11 +194,15 @@ function listingChange(action: ListingChange["action"], text: string): ListingCh
   return change;
 }
 
-/** `SPOT,USDM` symbol counts of a generated market. */
-function parseUniverse(text: string): { spot: number; usdm: number } {
+/** `SPOT,USDM[,COINM]` symbol counts of a generated market. */
+function parseUniverse(text: string): Partial<Record<Market, number>> {
   const parts = text.split(",").map((p) => Number(p.trim()));
-  if (parts.length !== 2 || !parts.every((n) => Number.isInteger(n) && n >= 0 && n <= 10_000)) {
-    throw new CliUsageError(`Cannot use --universe ${text}: expected two counts SPOT,USDM in [0, 10000]`);
+  if (
+    parts.length < 2 || parts.length > 3 || !parts.every((n) => Number.isInteger(n) && n >= 0 && n <= 10_000)
+  ) {
+    throw new CliUsageError(
+      `Cannot use --universe ${text}: expected two or three counts SPOT,USDM[,COINM] in [0, 10000]`,
+    );
   }
-  return { spot: parts[0]!, usdm: parts[1]! };
+  return Object.fromEntries(parts.map((n, i) => [MARKETS[i]!, n]));
 }

@@ -4,7 +4,7 @@
  * see it), unknown extra fields, junk frames, disconnects and spot `serverShutdown`. Each fault's effect is
  * recorded in the ground truth.
  */
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
 import type { AggTradeEvent, SimEvent } from "./events.ts";
 import { diffFaultHits, type Faults, isDue } from "./faults.ts";
 import { combinedFrame, eventFrame, tradeFrames } from "./frames.ts";

@@ -14,11 +14,11 @@ export interface DiffEvent {
   /** Batching window in ms (100, 250, 500 or 1000). */
   speedMs: number;
   eventTime: number;
-  /** Time of the last change in the window (USD-M `T`). */
+  /** Time of the last change in the window (futures `T`). */
   transactionTime: number;
   firstId: number;
   finalId: number;
-  /** The previous event's `finalId` on the same stream (USD-M `pu`). */
+  /** The previous event's `finalId` on the same stream (futures `pu`). */
   prevFinalId: number;
   bids: number[];
   asks: number[];
@@ -56,12 +56,15 @@ export interface Candle {
   low: number;
   close: number;
   volumeLots: number;
-  /** Quote volume: the sum of price ticks × lots, in units of `10^-(priceDecimals + qtyDecimals)`. */
+  /**
+   * The wire `q`: quote volume, the sum of price ticks × lots in units of `10^-(priceDecimals + qtyDecimals)`;
+   * on COIN-M the base-asset volume in units of 1e-8 (see `quoteVolumeUnits`).
+   */
   quoteVolume: number;
   /** Number of trades (trade ids, not aggregate trades). */
   trades: number;
   takerBuyLots: number;
-  /** Taker-buy quote volume, in the units of `quoteVolume`. */
+  /** Taker-buy `quoteVolume` (the wire `Q`), in its units. */
   takerBuyQuote: number;
 }
 
@@ -88,7 +91,10 @@ export interface BookTickerEvent {
   askLots: number;
 }
 
-/** USD-M mark price update. Prices are in units of `10^-(priceDecimals + 2)`; the rate in units of 1e-8. */
+/**
+ * Futures mark price update. Prices are in units of `10^-(priceDecimals + 2)`; the rate in units of 1e-8. A
+ * COIN-M delivery contract has no funding: `fundingRate` null and `nextFundingTime` 0 (wire `"r":""`, `"T":0`).
+ */
 export interface MarkPriceEvent {
   kind: "markPrice";
   spec: SymbolSpec;
@@ -98,11 +104,11 @@ export interface MarkPriceEvent {
   markAverage: number;
   index: number;
   settle: number;
-  fundingRate: number;
+  fundingRate: number | null;
   nextFundingTime: number;
 }
 
-/** USD-M liquidation order snapshot. */
+/** Futures liquidation order snapshot. */
 export interface ForceOrderEvent {
   kind: "forceOrder";
   spec: SymbolSpec;

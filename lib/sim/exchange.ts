@@ -1,10 +1,12 @@
 /**
  * The simulated exchange: one {@link SymbolEngine} per listed (market, symbol), each market with independent
- * books, ids and trades. Symbols come from a plain list (every symbol on every market, all alike) or from
- * listings (a generated whole market, each symbol with its own assets, price and activity), and can be listed,
- * halted, delisted and resumed while running. Pure and deterministic: the caller passes the time of each step.
+ * books, ids and trades. Symbols come from a plain list (COIN-M names such as `BTCUSD_PERP` on COIN-M, every
+ * other name on spot and USD-M, all alike) or from listings (a generated whole market, each symbol with its own
+ * assets, price and activity), and can be listed, halted, delisted and resumed while running; COIN-M delivery
+ * contracts deliver. Pure and deterministic: the caller passes the time of each step.
  */
-import { type Market, MARKETS } from "./sim_markets.ts";
+import { type Market, MARKETS } from "../binance/markets.ts";
+import { isCoinmSymbol, parseCoinmSymbol } from "./coinm_contracts.ts";
 import type { Burst, EngineControl, EngineParams } from "./engine_params.ts";
 import type { SimEvent } from "./events.ts";
 import { SymbolEngine } from "./symbol_engine.ts";
@@ -13,13 +15,16 @@ import type { Listing, SymbolStatus } from "./universe.ts";
 
 /** Exchange options: `symbols` or `listings`; everything else has a default. */
 export interface ExchangeOptions {
-  /** Upper-case symbols, listed on every market with the same activity. */
+  /**
+   * Upper-case symbols, listed with the same activity: COIN-M names (`<BASE>USD_PERP`, `<BASE>USD_YYMMDD`) on
+   * COIN-M, the others on spot and USD-M.
+   */
   symbols?: readonly string[];
   /** Or: each (market, symbol) with its own settings (see `generateUniverse`). */
   listings?: readonly Listing[];
   /** PRNG seed (default 1). */
   seed?: number;
-  /** Markets to simulate with `symbols` (default both). */
+  /** Markets to simulate with `symbols` (default all three). */
   markets?: readonly Market[];
   /** Book level changes per second per (market, symbol) of `symbols` and of runtime listings (default 300). */
   changesPerSec?: number;
@@ -32,8 +37,8 @@ export interface ExchangeOptions {
   /** Aggregate trades and candles kept per symbol for REST (default 100 000). */
   historyLimit?: number;
   /**
-   * Step symbols with fewer than 20 book changes per second only once per 100 ms (spot) or 50 ms (USD-M), the
-   * finest diff window, instead of at every step (default false). For thousands of symbols.
+   * Step symbols with fewer than 20 book changes per second only once per 100 ms (spot) or 50 ms (futures),
+   * the finest diff window, instead of at every step (default false). For thousands of symbols.
    */
   quietStepping?: boolean;
 }
@@ -45,6 +50,8 @@ export type ListingRequest = Pick<Listing, "market" | "symbol"> & Partial<Omit<L
 export interface ListedSymbol {
   engine: SymbolEngine;
   status: SymbolStatus;
+  /** What it was listed with (a new quarterly contract is listed alike). */
+  request: ListingRequest;
   /** Whether it traded during the day before the simulator started (for its 24 h statistics). */
   hasPastDay: boolean;
 }
@@ -65,8 +72,8 @@ export class ExchangeOptionError extends RangeError {
 
 /** Below this many book changes per second a symbol is quiet (see `quietStepping`). */
 const QUIET_RATE = 20;
-/** The finest diff window of each market (USD-M's includes the truth's internal 50 ms batches). */
-const QUIET_GRID_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50 };
+/** The finest diff window of each market (the futures' includes the truth's internal 50 ms batches). */
+const QUIET_GRID_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50, coinm: 50 };
 
 /**
  * All simulated markets.
@@ -85,6 +92,8 @@ export class Exchange {
   readonly #options: ExchangeOptions;
   readonly #listed = new Map<string, ListedSymbol>();
   #trading: SymbolEngine[] = [];
+  /** The earliest delivery time of a COIN-M contract not yet delivered. */
+  #nextDelivery = Infinity;
   /** Events of status changes, emitted with the next step's. */
   readonly #pending: SimEvent[] = [];
   readonly #out: SimEvent[] = [];
@@ -100,8 +109,11 @@ export class Exchange {
     this.#options = options;
     this.seed = options.seed ?? 1;
     const markets = this.markets = options.markets ?? MARKETS;
+    const names = [...new Set(options.symbols)];
     const listings: readonly ListingRequest[] = options.listings ??
-      markets.flatMap((market) => [...new Set(options.symbols)].map((symbol) => ({ market, symbol })));
+      markets.flatMap((market) =>
+        names.filter((n) => isCoinmSymbol(n) === (market === "coinm")).map((symbol) => ({ market, symbol }))
+      );
     for (const l of listings) this.#add(l, now, false);
     this.#refresh();
   }
@@ -157,10 +169,49 @@ export class Exchange {
       throw new ExchangeOptionError(`Cannot set ${market} ${symbol} to ${status}: it is not listed`);
     }
     if (entry.status === status) return;
+    if (entry.status === "DELIVERING") {
+      throw new ExchangeOptionError(`Cannot set ${market} ${symbol} to ${status}: it has been delivered`);
+    }
     if (entry.status === "TRADING") entry.engine.flushPending(now, this.#pending);
     else if (status === "TRADING") entry.engine.resume(now, this.#pending);
     entry.status = status;
     this.#refresh();
+  }
+
+  /** COIN-M delivery contracts whose delivery time has come by `now` and that have not delivered yet. */
+  dueDeliveries(now: number): ListedSymbol[] {
+    if (now < this.#nextDelivery) return [];
+    return this.listed("coinm").filter((l) => l.status !== "DELIVERING" && deliveryDateOf(l) <= now);
+  }
+
+  /**
+   * Delivers a COIN-M delivery contract at `now`: its status becomes DELIVERING and, like a halt, it publishes
+   * the open diff windows and stops. Throws for anything but a listed delivery contract not yet delivered.
+   */
+  deliver(symbol: string, now: number): void {
+    const entry = this.#deliveryContract(symbol, "deliver");
+    if (entry.status === "TRADING") entry.engine.flushPending(now, this.#pending);
+    entry.status = "DELIVERING";
+    this.#refresh();
+  }
+
+  /** Moves the delivery time of a COIN-M delivery contract not yet delivered (see {@link deliver}). */
+  setDeliveryDate(symbol: string, time: number): void {
+    this.#deliveryContract(symbol, "move the delivery of").engine.spec.contract!.deliveryDate = time;
+    this.#refresh();
+  }
+
+  #deliveryContract(symbol: string, what: string): ListedSymbol {
+    const entry = this.#listed.get(`coinm:${symbol}`);
+    const why = entry === undefined
+      ? "it is not a listed COIN-M symbol"
+      : entry.engine.spec.contract!.perpetual
+      ? "it is a perpetual"
+      : entry.status === "DELIVERING"
+      ? "it has been delivered"
+      : null;
+    if (why !== null) throw new ExchangeOptionError(`Cannot ${what} ${symbol}: ${why}`);
+    return entry!;
   }
 
   /**
@@ -184,12 +235,7 @@ export class Exchange {
 
   /** `fresh`: listed while running, so it has no trading before `now`. */
   #add(l: ListingRequest, now: number, fresh: boolean): SymbolEngine {
-    // Letters and digits only, so stream names never need JSON escaping in frame templates.
-    if (!/^[\p{L}\p{N}]+$/u.test(l.symbol) || l.symbol !== l.symbol.toUpperCase()) {
-      throw new ExchangeOptionError(
-        `Cannot list '${l.symbol}': a symbol must be upper-case letters and digits`,
-      );
-    }
+    checkName(l.market, l.symbol, now);
     const o = this.#options;
     const changesPerSec = l.changesPerSec ?? o.changesPerSec ?? 300;
     if (!(changesPerSec >= 0 && changesPerSec < Infinity)) {
@@ -213,12 +259,45 @@ export class Exchange {
     this.#listed.set(`${l.market}:${l.symbol}`, {
       engine,
       status,
+      request: l,
       hasPastDay: !fresh && status === "TRADING",
     });
     return engine;
   }
 
   #refresh(): void {
-    this.#trading = [...this.#listed.values()].filter((l) => l.status === "TRADING").map((l) => l.engine);
+    const listed = [...this.#listed.values()];
+    this.#trading = listed.filter((l) => l.status === "TRADING").map((l) => l.engine);
+    this.#nextDelivery = Math.min(
+      ...listed.filter((l) => l.status !== "DELIVERING" && l.engine.spec.contract?.perpetual === false)
+        .map(deliveryDateOf),
+    );
+  }
+}
+
+function deliveryDateOf(l: ListedSymbol): number {
+  return l.engine.spec.contract?.deliveryDate ?? Infinity;
+}
+
+/**
+ * Checks a symbol name for `market`. Letters and digits only (COIN-M: `<BASE>USD_PERP` or `<BASE>USD_YYMMDD`, of
+ * a date still to come), so stream names never need JSON escaping in frame templates.
+ */
+function checkName(market: Market, symbol: string, now: number): void {
+  if (market === "coinm") {
+    const name = parseCoinmSymbol(symbol);
+    if (name === null) {
+      throw new ExchangeOptionError(
+        `Cannot list COIN-M '${symbol}': expected <BASE>USD_PERP or <BASE>USD_YYMMDD, e.g. BTCUSD_PERP`,
+      );
+    }
+    if (name.deliveryDate !== null && name.deliveryDate <= now) {
+      const when = new Date(name.deliveryDate).toISOString();
+      throw new ExchangeOptionError(`Cannot list COIN-M ${symbol}: it delivered at ${when}`);
+    }
+    return;
+  }
+  if (!/^[\p{L}\p{N}]+$/u.test(symbol) || symbol !== symbol.toUpperCase()) {
+    throw new ExchangeOptionError(`Cannot list '${symbol}': a symbol must be upper-case letters and digits`);
   }
 }

@@ -18,14 +18,18 @@
  * | `lifetimeMs` | lifetime of connections opened from now on (Binance: 24 h) |
  * | `burst` | one engine step makes `updates` extra book changes and `trades` extra taker orders |
  * | `serverShutdown` | spot connections get `serverShutdown` and are closed `closeAfterMs` later |
- * | `listingChanges` | queued listing changes: `list` a new symbol, `delist` (BREAK), `halt` (HALT), `resume` |
+ * | `listingChanges` | queued listing changes: `list` a new symbol, `delist` (BREAK), `halt` (HALT), `resume`, `deliver` |
  *
  * A listing change applies at the first engine step `afterMs` after the simulator started (at once when absent
  * or past) and leaves the queue. `list` adds a TRADING symbol that starts producing data (`rate` book changes
  * per second); `delist` and `halt` set BREAK or HALT and stop the symbol's streams; `resume` sets TRADING
- * again. Ground truth records each one, with its time (`truth.listings()`).
+ * again. `deliver` (COIN-M delivery contracts) applies at once: it moves the contract's delivery time to
+ * `afterMs` after the start (exchangeInfo's `deliveryDate` shows it), and at that time the contract delivers
+ * (DELIVERING, its streams stop). Ground truth records each one, with its time (`truth.listings()`).
+ *
+ * Every fault with a `market` applies to COIN-M (`"coinm"`) as to USD-M; `serverShutdown` exists on spot only.
  */
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
 import type { Prng } from "./prng.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
@@ -65,11 +69,14 @@ export interface RestFault {
 
 /** A listing change (see the module docs). */
 export interface ListingChange {
-  action: "list" | "delist" | "halt" | "resume";
+  action: "list" | "delist" | "halt" | "resume" | "deliver";
   market: Market;
-  /** Upper case, letters and digits. */
+  /** Upper case, letters and digits (COIN-M: `<BASE>USD_PERP`, `<BASE>USD_YYMMDD`). */
   symbol: string;
-  /** Apply at the first step this long after the simulator started (default: the next step). */
+  /**
+   * Apply at the first step this long after the simulator started (default: the next step); `deliver`: the
+   * delivery time, as this long after the start.
+   */
   afterMs?: number;
   /** `list` only: book changes per second (default: the simulator's `rate` with a symbol list, else 300). */
   rate?: number;

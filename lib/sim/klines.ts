@@ -11,7 +11,7 @@
 import { ColumnLog } from "./column_log.ts";
 import type { Candle, KlineEvent, SimEvent } from "./events.ts";
 import type { KlineInterval } from "./streams.ts";
-import type { SymbolSpec } from "./symbol_spec.ts";
+import { quoteVolumeUnits, type SymbolSpec } from "./symbol_spec.ts";
 
 /** After a stall longer than this many intervals, skip ahead instead of emitting every empty candle. */
 const MAX_CATCH_UP = 1000;
@@ -89,11 +89,12 @@ export class KlineSeries {
     c.close = priceTicks;
     c.lastTradeId = lastId;
     c.trades += lastId - firstId + 1;
+    const quote = quoteVolumeUnits(this.#spec, priceTicks, lots);
     c.volumeLots += lots;
-    c.quoteVolume += priceTicks * lots;
+    c.quoteVolume += quote;
     if (takerBuy) {
       c.takerBuyLots += lots;
-      c.takerBuyQuote += priceTicks * lots;
+      c.takerBuyQuote += quote;
     }
   }
 

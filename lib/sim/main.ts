@@ -2,6 +2,7 @@
  * `deno task sim`: runs the Binance exchange simulator on 127.0.0.1 until Ctrl-C, printing each market's REST
  * and WebSocket base URLs. Flags: see {@link USAGE} (`--help`).
  */
+import { MARKETS } from "../binance/markets.ts";
 import { CliUsageError, parseSimArgs, USAGE } from "./cli.ts";
 import { ExchangeOptionError } from "./exchange.ts";
 import { startSimulator } from "./server.ts";
@@ -27,10 +28,11 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(e.message);
     return 2;
   }
-  console.log(`spot  REST ${sim.spot.restUrl}  WS ${sim.spot.wsUrl}`);
-  console.log(`usdm  REST ${sim.usdm.restUrl}  WS ${sim.usdm.wsUrl}`);
+  for (const market of MARKETS) {
+    console.log(`${market.padEnd(5)} REST ${sim[market].restUrl}  WS ${sim[market].wsUrl}`);
+  }
   const symbols = command.options.symbols === "all"
-    ? `all: ${sim.exchange.listed("spot").length} spot, ${sim.exchange.listed("usdm").length} usdm`
+    ? `all: ${MARKETS.map((m) => `${sim.exchange.listed(m).length} ${m}`).join(", ")}`
     : sim.exchange.symbols.join(",");
   console.log(`symbols ${symbols}; Ctrl-C to stop`);
   await new Promise<void>((resolve) => Deno.addSignalListener("SIGINT", resolve));

@@ -1,6 +1,6 @@
 /**
- * The USD-M extras of one symbol: mark and index price (the mid price with a slowly drifting premium), the
- * funding rate they announce, and liquidation orders. Stepped once per second by its {@link SymbolEngine};
+ * The futures extras of one symbol: mark and index price (the mid price with a slowly drifting premium), the
+ * funding rate they announce (none for COIN-M delivery contracts), and liquidation orders. Stepped once per second by its {@link SymbolEngine};
  * randomness comes from the engine's PRNG, so the market stays deterministic.
  */
 import type { BookModel } from "./book_model.ts";
@@ -10,7 +10,7 @@ import { hashSeed, type Prng } from "./prng.ts";
 import type { SymbolStreams } from "./streams.ts";
 import type { SymbolSpec } from "./symbol_spec.ts";
 
-/** The mark/index state of a USD-M symbol, in units of `10^-(priceDecimals + 2)`. */
+/** The mark/index state of a futures symbol, in units of `10^-(priceDecimals + 2)`. */
 export interface MarkState {
   mark: number;
   markAverage: number;
@@ -19,11 +19,11 @@ export interface MarkState {
   time: number;
 }
 
-/** Chance per second of a liquidation on a USD-M symbol (at most one per second, as Binance pushes). */
+/** Chance per second of a liquidation on a futures symbol (at most one per second, as Binance pushes). */
 const FORCE_ORDER_CHANCE = 0.15;
 
 /**
- * Mark price and liquidations of one USD-M symbol.
+ * Mark price and liquidations of one futures symbol.
  *
  * @example
  * ```ts
@@ -72,7 +72,9 @@ export class MarkModel {
   everySecond(now: number, rng: Prng, out: SimEvent[], sampleLots: () => number): void {
     this.#premium = 0.95 * this.#premium + 0.00005 * rng.normal();
     const m = this.#state = this.#compute(now, this.#state);
-    const nextFunding = nextFundingTime(now);
+    // Delivery contracts pay no funding: Binance prints "r":"" and "T":0.
+    const funding = this.#spec.contract?.perpetual !== false;
+    const nextFunding = funding ? nextFundingTime(now) : 0;
     const base = {
       kind: "markPrice" as const,
       spec: this.#spec,
@@ -81,7 +83,7 @@ export class MarkModel {
       markAverage: m.markAverage,
       index: m.index,
       settle: m.settle,
-      fundingRate: fundingRateAt(this.#seed, this.#spec.symbol, nextFunding),
+      fundingRate: funding ? fundingRateAt(this.#seed, this.#spec.symbol, nextFunding) : null,
       nextFundingTime: nextFunding,
     };
     out.push({ ...base, stream: this.#streams.markPrice1s });

@@ -3,17 +3,17 @@
  * verdict out. Endpoints, weights, defaults and error bodies follow docs/binance-api.md §3; every response
  * carries `X-MBX-USED-WEIGHT-1M`; 429/418 come from the weight limiter; the `rest` and `staleSnapshots` fault
  * switches are applied here. `ticker/24hr` weights: spot 2 for one symbol, 2/40/80 for 1–20/21–100/more
- * `symbols`, 80 for all; USD-M 1 for one symbol, 40 for all.
+ * `symbols`, 80 for all; futures 1 for one symbol, 40 otherwise. COIN-M (`/dapi/v1`) answers `ticker/24hr` and
+ * `premiumIndex` with an array always (and both take `pair`), weighs `premiumIndex` 10 and `fundingRate` 1
+ * (with a mandatory `symbol`), and ignores exchangeInfo parameters, as Binance does.
  */
-import type { Market } from "./sim_markets.ts";
-import type { Candle } from "./events.ts";
+import type { Market } from "../binance/markets.ts";
 import type { Exchange, ListedSymbol } from "./exchange.ts";
 import { exchangeInfo } from "./exchange_info.ts";
 import { type Faults, targets } from "./faults.ts";
-import { formatMark, formatPrice, formatQty, formatQuote, formatRate, levelsJson } from "./frames.ts";
-import { fundingHistory, fundingRateAt, nextFundingTime } from "./funding.ts";
 import type { Prng } from "./prng.ts";
 import { WeightLimiter } from "./rate_limit.ts";
+import { aggTradesBody, depthBody, fundingRateBody, klinesBody, premiumIndexItem } from "./rest_bodies.ts";
 import {
   boundedLimit,
   error,
@@ -30,7 +30,7 @@ import { SYMBOL_STATUSES, type SymbolStatus } from "./universe.ts";
 
 /** Rate limits of the simulated REST API. */
 export interface RestLimits {
-  /** REQUEST_WEIGHT per minute (Binance: spot 6000, USD-M 2400). */
+  /** REQUEST_WEIGHT per minute (Binance: spot 6000, USD-M 2400, COIN-M 6000). */
   weightPerMinute: Readonly<Record<Market, number>>;
   /** First ban's length after ignoring a 429 (Binance: 2 minutes). */
   banMs: number;
@@ -46,16 +46,19 @@ interface Route {
   handle: (q: URLSearchParams, now: number) => string;
 }
 
-const USDM_DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
+const FUTURES_DEPTH_LIMITS = [5, 10, 20, 50, 100, 500, 1000];
 /** USD-M `fundingRate` has its own budget: 500 requests per 5 minutes per IP, shared with fundingInfo. */
 const FUNDING_BUDGET = { limit: 500, windowMs: 300_000 };
 
 /**
- * REST endpoints of both markets.
+ * REST endpoints of the three markets.
  *
  * @example
  * ```ts
- * const api = new RestApi(exchange, faults, new Prng(1), { weightPerMinute: { spot: 6000, usdm: 2400 }, banMs: 120_000 });
+ * const api = new RestApi(exchange, faults, new Prng(1), {
+ *   weightPerMinute: { spot: 6000, usdm: 2400, coinm: 6000 },
+ *   banMs: 120_000,
+ * });
  * api.handle("spot", "GET", "/api/v3/time", new URLSearchParams(), Date.now());
  * ```
  */
@@ -73,12 +76,10 @@ export class RestApi {
     this.#faults = faults;
     this.#rng = rng;
     this.#weightPerMinute = limits.weightPerMinute;
-    this.#limiters = {
-      spot: new WeightLimiter(limits.weightPerMinute.spot, 60_000, limits.banMs),
-      usdm: new WeightLimiter(limits.weightPerMinute.usdm, 60_000, limits.banMs),
-    };
+    const limiter = (m: Market) => new WeightLimiter(limits.weightPerMinute[m], 60_000, limits.banMs);
+    this.#limiters = { spot: limiter("spot"), usdm: limiter("usdm"), coinm: limiter("coinm") };
     this.#fundingLimiter = new WeightLimiter(FUNDING_BUDGET.limit, FUNDING_BUDGET.windowMs, limits.banMs);
-    this.#routes = { spot: this.#spotRoutes(), usdm: this.#usdmRoutes() };
+    this.#routes = { spot: this.#spotRoutes(), usdm: this.#usdmRoutes(), coinm: this.#coinmRoutes() };
   }
 
   /** Handles one request; `path` is relative to the market prefix (e.g. `/api/v3/depth`). */
@@ -169,29 +170,58 @@ export class RestApi {
     ]);
   }
 
-  #usdmRoutes(): Map<string, Route> {
-    const market: Market = "usdm";
-    return new Map<string, Route>([
-      ["/fapi/v1/ping", { weight: () => 1, handle: () => "{}" }],
-      ["/fapi/v1/time", { weight: () => 1, handle: (_q, now) => `{"serverTime":${now}}` }],
-      ["/fapi/v1/exchangeInfo", { weight: () => 1, handle: (q, now) => this.#exchangeInfo(market, q, now) }],
-      ["/fapi/v1/depth", {
+  /** The endpoints USD-M (`/fapi/v1`) and COIN-M (`/dapi/v1`) share, with the same weights. */
+  #futuresRoutes(market: Market, prefix: string): [string, Route][] {
+    return [
+      [`${prefix}/ping`, { weight: () => 1, handle: () => "{}" }],
+      [`${prefix}/time`, { weight: () => 1, handle: (_q, now) => `{"serverTime":${now}}` }],
+      [`${prefix}/exchangeInfo`, { weight: () => 1, handle: (q, now) => this.#exchangeInfo(market, q, now) }],
+      [`${prefix}/depth`, {
         weight: (q) => tiered(intParam(q, "limit") ?? 500, [[50, 2], [100, 5], [500, 10]], 20),
         handle: (q, now) => this.#depth(market, q, now),
       }],
-      ["/fapi/v1/aggTrades", { weight: () => 20, handle: (q) => this.#aggTrades(market, q) }],
-      ["/fapi/v1/klines", {
+      [`${prefix}/aggTrades`, { weight: () => 20, handle: (q) => this.#aggTrades(market, q) }],
+      [`${prefix}/klines`, {
         weight: (q) => tiered(intParam(q, "limit") ?? 500, [[99, 1], [499, 2], [1000, 5]], 10),
         handle: (q) => this.#klines(market, q, 1500),
       }],
-      ["/fapi/v1/premiumIndex", {
-        weight: (q) => (q.has("symbol") ? 1 : 10),
-        handle: (q, now) => this.#premiumIndex(q, now),
-      }],
-      ["/fapi/v1/fundingRate", { weight: () => 0, handle: (q, now) => this.#fundingRate(q, now) }],
-      ["/fapi/v1/ticker/24hr", {
+      [`${prefix}/ticker/24hr`, {
         weight: (q) => (q.has("symbol") ? 1 : 40),
         handle: (q, now) => this.#ticker24h(market, q, now),
+      }],
+    ];
+  }
+
+  #usdmRoutes(): Map<string, Route> {
+    const seed = this.#exchange.seed;
+    return new Map<string, Route>([
+      ...this.#futuresRoutes("usdm", "/fapi/v1"),
+      ["/fapi/v1/premiumIndex", {
+        weight: (q) => (q.has("symbol") ? 1 : 10),
+        handle: (q, now) => {
+          const items = this.#futuresEngines("usdm", q).map((e) => premiumIndexItem(seed, e, now));
+          return q.has("symbol") ? items[0]! : `[${items.join(",")}]`;
+        },
+      }],
+      ["/fapi/v1/fundingRate", {
+        weight: () => 0,
+        handle: (q, now) => fundingRateBody(seed, this.#futuresEngines("usdm", q), fundingQuery(q), now),
+      }],
+    ]);
+  }
+
+  #coinmRoutes(): Map<string, Route> {
+    const seed = this.#exchange.seed;
+    return new Map<string, Route>([
+      ...this.#futuresRoutes("coinm", "/dapi/v1"),
+      ["/dapi/v1/premiumIndex", {
+        weight: () => 10,
+        handle: (q, now) =>
+          `[${this.#futuresEngines("coinm", q).map((e) => premiumIndexItem(seed, e, now)).join(",")}]`,
+      }],
+      ["/dapi/v1/fundingRate", {
+        weight: () => 1,
+        handle: (q, now) => fundingRateBody(seed, [this.#engine("coinm", q)], fundingQuery(q), now),
       }],
     ]);
   }
@@ -209,10 +239,22 @@ export class RestApi {
     return engine;
   }
 
-  /** The symbols a request names with `symbol` or (where `many` is allowed) `symbols`; all when neither. */
+  /**
+   * The symbols a request names with `symbol`, `symbols` (where `many` is allowed) or, on COIN-M, `pair`; all
+   * when none.
+   */
   #listed(market: Market, q: URLSearchParams, many: boolean): ListedSymbol[] {
     const one = q.get("symbol");
     const list = many ? q.get("symbols") : null;
+    const pair = market === "coinm" ? q.get("pair") : null;
+    if (one !== null && pair !== null) {
+      throw new RestRequestError(-1128, "Combination of optional parameters invalid.");
+    }
+    if (pair !== null) {
+      const listed = this.#exchange.listed(market).filter((l) => l.engine.spec.pair === pair);
+      if (listed.length === 0) throw new RestRequestError(-4087, "Invalid pair.");
+      return listed;
+    }
     if (one === null && list === null) return this.#exchange.listed(market);
     const wanted = one !== null ? [one] : parseSymbolList(list!);
     return wanted.map((symbol) => {
@@ -222,8 +264,14 @@ export class RestApi {
     });
   }
 
+  /** The futures symbols of a `premiumIndex` or USD-M `fundingRate` request. */
+  #futuresEngines(market: Market, q: URLSearchParams): SymbolEngine[] {
+    return this.#listed(market, q, false).map((l) => l.engine);
+  }
+
   #exchangeInfo(market: Market, q: URLSearchParams, now: number): string {
-    let listed = this.#listed(market, q, true);
+    // COIN-M exchangeInfo takes no parameters (and its contract types rank every contract of a pair).
+    let listed = market === "coinm" ? this.#exchange.listed(market) : this.#listed(market, q, true);
     const wanted = market === "spot" ? q.get("symbolStatus") : null;
     if (wanted !== null) {
       if (q.has("symbol") || q.has("symbols")) {
@@ -249,7 +297,7 @@ export class RestApi {
     const items = this.#listed(market, q, market === "spot").map((l) =>
       ticker24h(market, l, now, type as TickerType)
     );
-    return q.has("symbol") ? items[0]! : `[${items.join(",")}]`;
+    return q.has("symbol") && market !== "coinm" ? items[0]! : `[${items.join(",")}]`;
   }
 
   #depth(market: Market, q: URLSearchParams, now: number): string {
@@ -260,7 +308,7 @@ export class RestApi {
       if (limit < 1) throw new RestRequestError(-1100, "Illegal characters found in parameter 'limit'.");
     } else {
       limit = intParam(q, "limit") ?? 500;
-      if (!USDM_DEPTH_LIMITS.includes(limit)) {
+      if (!FUTURES_DEPTH_LIMITS.includes(limit)) {
         throw new RestRequestError(-1130, "Data sent for parameter 'limit' is not valid.");
       }
     }
@@ -268,11 +316,7 @@ export class RestApi {
     const useStale = stale !== null && targets(stale, engine.spec) &&
       this.#rng.chance(stale.probability ?? 1);
     const book = useStale ? engine.staleSnapshot(limit) : engine.snapshot(limit, now);
-    const levels = `"bids":${levelsJson(engine.spec, book.bids)},"asks":${
-      levelsJson(engine.spec, book.asks)
-    }}`;
-    if (market === "spot") return `{"lastUpdateId":${book.updateId},${levels}`;
-    return `{"lastUpdateId":${book.updateId},"E":${now},"T":${book.transactionTime},${levels}`;
+    return depthBody(engine.spec, book, now);
   }
 
   #aggTrades(market: Market, q: URLSearchParams): string {
@@ -289,15 +333,7 @@ export class RestApi {
     const trades = engine.trades.query(
       fromId !== undefined ? { fromId, limit } : { startTime, endTime, limit },
     );
-    const s = engine.spec;
-    const tail = market === "spot" ? `,"M":true}` : "}";
-    return "[" +
-      trades.map((t) =>
-        `{"a":${t.aggId},"p":"${formatPrice(s, t.priceTicks)}","q":"${
-          formatQty(s, t.lots)
-        }","f":${t.firstTradeId},` +
-        `"l":${t.lastTradeId},"T":${t.tradeTime},"m":${t.buyerMaker}${tail}`
-      ).join(",") + "]";
+    return aggTradesBody(engine.spec, trades);
   }
 
   #klines(market: Market, q: URLSearchParams, maxLimit: number): string {
@@ -318,51 +354,15 @@ export class RestApi {
       intParam(q, "endTime"),
       boundedLimit(q, 500, maxLimit),
     );
-    const s = engine.spec;
-    return "[" +
-      candles.map((c: Candle) =>
-        `[${c.openTime},"${formatPrice(s, c.open)}","${formatPrice(s, c.high)}","${formatPrice(s, c.low)}",` +
-        `"${formatPrice(s, c.close)}","${formatQty(s, c.volumeLots)}",${c.closeTime},"${
-          formatQuote(s, c.quoteVolume)
-        }",` +
-        `${c.trades},"${formatQty(s, c.takerBuyLots)}","${formatQuote(s, c.takerBuyQuote)}","0"]`
-      ).join(",") + "]";
+    return klinesBody(engine.spec, candles);
   }
+}
 
-  #premiumIndex(q: URLSearchParams, now: number): string {
-    const one = q.has("symbol");
-    const engines = one ? [this.#engine("usdm", q)] : this.#exchange.engines("usdm");
-    const items = engines.map((e) => {
-      const s = e.spec;
-      const m = e.mark;
-      const next = nextFundingTime(now);
-      return `{"symbol":${s.json},"markPrice":"${formatMark(s, m.mark)}","indexPrice":"${
-        formatMark(s, m.index)
-      }",` +
-        `"estimatedSettlePrice":"${formatMark(s, m.settle)}",` +
-        `"lastFundingRate":"${formatRate(fundingRateAt(this.#exchange.seed, s.symbol, next))}",` +
-        `"interestRate":"0.00010000","nextFundingTime":${next},"time":${m.time}}`;
-    });
-    return one ? items[0]! : `[${items.join(",")}]`;
-  }
-
-  #fundingRate(q: URLSearchParams, now: number): string {
-    const engines = q.has("symbol") ? [this.#engine("usdm", q)] : this.#exchange.engines("usdm");
-    const query = {
-      startTime: intParam(q, "startTime"),
-      endTime: intParam(q, "endTime"),
-      limit: boundedLimit(q, 100, 1000),
-    };
-    const rows = engines.flatMap((e) =>
-      fundingHistory(this.#exchange.seed, e.spec.symbol, query, now, (t) => e.markAt(t)).map((r) => ({
-        e,
-        r,
-      }))
-    ).sort((a, b) => a.r.fundingTime - b.r.fundingTime).slice(0, query.limit);
-    return "[" +
-      rows.map(({ e, r }) =>
-        `{"symbol":${e.spec.json},"fundingTime":${r.fundingTime},"fundingRate":"${formatRate(r.rate)}",` +
-        `"markPrice":"${formatMark(e.spec, r.markPrice)}"}`
-      ).join(",") + "]";
-  }
+/** The query of a `fundingRate` request (Binance: limit default 100, at most 1000). */
+function fundingQuery(q: URLSearchParams) {
+  return {
+    startTime: intParam(q, "startTime"),
+    endTime: intParam(q, "endTime"),
+    limit: boundedLimit(q, 100, 1000),
+  };
 }

@@ -1,20 +1,21 @@
 /**
- * The simulator's I/O shell: one HTTP server on loopback serving both markets under path prefixes —
- * `/spot` (REST `/spot/api/v3/…`, WebSocket `/spot/ws/…`, `/spot/stream?streams=…`) and `/usdm` (REST
+ * The simulator's I/O shell: one HTTP server on loopback serving the three markets under path prefixes —
+ * `/spot` (REST `/spot/api/v3/…`, WebSocket `/spot/ws/…`, `/spot/stream?streams=…`), `/usdm` (REST
  * `/usdm/fapi/v1/…`, WebSocket `/usdm/public/…`, `/usdm/market/…`, or unrouted `/usdm/ws|stream` which gets
- * `/public` data only). A timer steps the exchange every `tickMs`; each event's frame is built once and sent to
- * every subscribed connection (`ws_hub.ts`, `delivery.ts`). Fault switches (`sim.faults`) are read on every
- * step and request.
+ * `/public` data only) and `/coinm` (REST `/coinm/dapi/v1/…`, WebSocket `/coinm/ws/…`,
+ * `/coinm/stream?streams=…`). A timer steps the exchange every `tickMs`, first applying due listing changes
+ * and COIN-M deliveries; each event's frame is built once and sent to every subscribed connection
+ * (`ws_hub.ts`, `delivery.ts`). Fault switches (`sim.faults`) are read on every step and request.
  *
  * Not simulated: TCP resets (a disconnect is a close frame with code 1011), counting ping/pong frames toward
  * the message limit (Deno answers pings itself). Server pings are Deno's idle-timeout pings: every 20 s on
- * spot, 180 s on USD-M, closing the socket when no pong comes back in time.
+ * spot, 180 s on the futures markets, closing the socket when no pong comes back in time.
  */
-import { type Market, MARKETS } from "./sim_markets.ts";
+import { type Market, MARKETS, profile } from "../binance/markets.ts";
 import { Delivery } from "./delivery.ts";
 import { type BurstRequest, Exchange } from "./exchange.ts";
 import { type Faults, isDue, noFaults } from "./faults.ts";
-import { applyListingChanges, type ListingTarget } from "./listing_changes.ts";
+import { applyDeliveries, applyListingChanges, type ListingTarget } from "./listing_changes.ts";
 import { hashSeed, Prng } from "./prng.ts";
 import { RestApi } from "./rest.ts";
 import { GroundTruth } from "./truth.ts";
@@ -24,11 +25,12 @@ import { CLOSE_CODES, json, WsHub } from "./ws_hub.ts";
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
   /**
-   * Upper-case symbols, listed on both markets; or `"all"`: a whole generated market (about 1,500 spot and 500
-   * USD-M symbols, a few busy, a long quiet tail, a few not trading; see `universe.ts`).
+   * Upper-case symbols: COIN-M names (`BTCUSD_PERP`, `BTCUSD_261225`) are listed on COIN-M, the others on spot
+   * and USD-M; or `"all"`: a whole generated market (about 1,500 spot, 500 USD-M and 40 COIN-M symbols, a few
+   * busy, a long quiet tail, a few not trading; see `universe.ts`).
    */
   symbols: readonly string[] | "all";
-  /** With `"all"`: symbols per market (default spot 1500, USD-M 500). */
+  /** With `"all"`: symbols per market (default spot 1500, USD-M 500, COIN-M 40). */
   universe?: Partial<Record<Market, number>>;
   /** PRNG seed of the market and of random faults (default 1). */
   seed?: number;
@@ -57,7 +59,7 @@ export interface SimulatorOptions {
   truthFile?: string;
   /** Port to listen on (default 0 = any free port). */
   port?: number;
-  /** REQUEST_WEIGHT per minute (default spot 6000, USD-M 2400). */
+  /** REQUEST_WEIGHT per minute (default spot 6000, USD-M 2400, COIN-M 6000). */
   weightPerMinute?: Partial<Record<Market, number>>;
   /** First IP ban's length after ignoring a 429 (default 120 000 ms). */
   banMs?: number;
@@ -86,6 +88,7 @@ export interface Simulator {
   readonly port: number;
   readonly spot: MarketUrls;
   readonly usdm: MarketUrls;
+  readonly coinm: MarketUrls;
   /** When the simulator started (epoch ms); listing changes' `afterMs` counts from here. */
   readonly startedAt: number;
   /** Mutable fault switches, read on every step and request. */
@@ -102,7 +105,11 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-const DEFAULT_WEIGHT: Readonly<Record<Market, number>> = { spot: 6000, usdm: 2400 };
+/** Binance's REQUEST_WEIGHT per minute of each market (spot 6000, USD-M 2400, COIN-M 6000). */
+const DEFAULT_WEIGHT = Object.fromEntries(MARKETS.map((m) => [m, profile(m).weightLimit])) as Record<
+  Market,
+  number
+>;
 
 /**
  * Starts the simulator on 127.0.0.1.
@@ -123,6 +130,7 @@ class SimulatorServer implements Simulator {
   readonly port: number;
   readonly spot: MarketUrls;
   readonly usdm: MarketUrls;
+  readonly coinm: MarketUrls;
   readonly startedAt: number;
   readonly faults: Faults;
   readonly truth: GroundTruth;
@@ -149,7 +157,7 @@ class SimulatorServer implements Simulator {
     const whole = this.#wholeMarket = options.symbols === "all";
     this.exchange = new Exchange({
       ...(options.symbols === "all"
-        ? { listings: generateUniverse({ seed, size: options.universe, topRate: options.rate }) }
+        ? { listings: generateUniverse({ seed, size: options.universe, topRate: options.rate, now }) }
         : { symbols: options.symbols, changesPerSec: options.rate, tradesPerSec: options.tradesPerSec }),
       seed,
       levelsPerSide: options.levelsPerSide,
@@ -175,7 +183,9 @@ class SimulatorServer implements Simulator {
       truth: this.truth,
       recordBooks: this.#recordTruth,
       startedAt: now,
+      rollQuarters: whole,
     };
+
     this.#rest = new RestApi(this.exchange, this.faults, new Prng(hashSeed(seed, "rest")), {
       weightPerMinute: { ...DEFAULT_WEIGHT, ...options.weightPerMinute },
       banMs: options.banMs ?? 120_000,
@@ -190,6 +200,7 @@ class SimulatorServer implements Simulator {
     const base = `127.0.0.1:${this.port}`;
     this.spot = { restUrl: `http://${base}/spot`, wsUrl: `ws://${base}/spot` };
     this.usdm = { restUrl: `http://${base}/usdm`, wsUrl: `ws://${base}/usdm` };
+    this.coinm = { restUrl: `http://${base}/coinm`, wsUrl: `ws://${base}/coinm` };
     this.#schedule(now);
   }
 
@@ -225,6 +236,7 @@ class SimulatorServer implements Simulator {
   #step(now: number): void {
     const f = this.faults;
     if (f.listingChanges.length > 0) applyListingChanges(f.listingChanges, this.#listing, now);
+    else applyDeliveries(this.#listing, now);
     // A whole market keeps stale book copies only while the fault can use them.
     this.exchange.control.saveStaleBooks = !this.#wholeMarket || f.staleSnapshots !== null;
     let burst: BurstRequest | null = null;
@@ -256,7 +268,9 @@ class SimulatorServer implements Simulator {
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const market = MARKETS.find((m) => url.pathname.startsWith(`/${m}/`));
-    if (market === undefined) return json(404, { code: -1000, msg: "Unknown path; use /spot/… or /usdm/…" });
+    if (market === undefined) {
+      return json(404, { code: -1000, msg: "Unknown path; use /spot/…, /usdm/… or /coinm/…" });
+    }
     const path = url.pathname.slice(market.length + 1);
     if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.#hub.upgrade(req, market, path, url);

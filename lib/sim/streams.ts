@@ -1,8 +1,9 @@
 /**
  * Stream names of the simulated exchange: which streams each market offers, their push cadences, the USD-M
- * routed-path category of each, and the per-symbol name strings (built once, reused for every event).
+ * routed-path category of each, and the per-symbol name strings (built once, reused for every event). COIN-M
+ * has the USD-M streams and cadences on one unrouted endpoint.
  */
-import type { Market } from "./sim_markets.ts";
+import { type Market, profile } from "../binance/markets.ts";
 
 /** A diff-depth stream suffix and its batching window. */
 export interface DepthSpeed {
@@ -10,13 +11,17 @@ export interface DepthSpeed {
   ms: number;
 }
 
-/** Diff-depth streams: spot `@depth` is 1000 ms, USD-M `@depth` is 250 ms (docs/binance-api.md §4). */
+const FUTURES_DEPTH_SPEEDS: readonly DepthSpeed[] = [
+  { suffix: "depth@100ms", ms: 100 },
+  { suffix: "depth", ms: 250 },
+  { suffix: "depth@500ms", ms: 500 },
+];
+
+/** Diff-depth streams: spot `@depth` is 1000 ms, futures `@depth` 250 ms (docs/binance-api.md §4). */
 export const DEPTH_SPEEDS: Readonly<Record<Market, readonly DepthSpeed[]>> = {
   spot: [{ suffix: "depth@100ms", ms: 100 }, { suffix: "depth", ms: 1000 }],
-  usdm: [{ suffix: "depth@100ms", ms: 100 }, { suffix: "depth", ms: 250 }, {
-    suffix: "depth@500ms",
-    ms: 500,
-  }],
+  usdm: FUTURES_DEPTH_SPEEDS,
+  coinm: FUTURES_DEPTH_SPEEDS,
 };
 
 /** The diff stream whose events the ground truth records as `diffs` (the wire `@depth@100ms` events). */
@@ -25,9 +30,10 @@ export const TRUTH_DEPTH_SPEED_MS = 100;
 /**
  * The batching window of the truth's book replay: the greatest common divisor of the market's diff speeds, so
  * the final id of every diff event on every speed is the final id of one of these windows. Spot's is the 100 ms
- * stream itself; USD-M (100/250/500 ms) needs an internal 50 ms batcher whose events go to no connection.
+ * stream itself; the futures markets (100/250/500 ms) need an internal 50 ms batcher whose events go to no
+ * connection.
  */
-export const TRUTH_BATCH_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50 };
+export const TRUTH_BATCH_MS: Readonly<Record<Market, number>> = { spot: 100, usdm: 50, coinm: 50 };
 
 /** A kline interval, its length and how often an open candle is pushed. */
 export interface KlineInterval {
@@ -36,7 +42,13 @@ export interface KlineInterval {
   pushMs: number;
 }
 
-/** Kline intervals offered; spot pushes every 1 s (`1s`) / 2 s, USD-M every 250 ms. Spot has `1s`, USD-M not. */
+const FUTURES_KLINE_INTERVALS: readonly KlineInterval[] = [
+  { name: "1m", ms: 60_000, pushMs: 250 },
+  { name: "5m", ms: 300_000, pushMs: 250 },
+  { name: "1h", ms: 3_600_000, pushMs: 250 },
+];
+
+/** Kline intervals offered; spot pushes every 1 s (`1s`) / 2 s, futures every 250 ms. Only spot has `1s`. */
 export const KLINE_INTERVALS: Readonly<Record<Market, readonly KlineInterval[]>> = {
   spot: [
     { name: "1s", ms: 1000, pushMs: 1000 },
@@ -44,11 +56,8 @@ export const KLINE_INTERVALS: Readonly<Record<Market, readonly KlineInterval[]>>
     { name: "5m", ms: 300_000, pushMs: 2000 },
     { name: "1h", ms: 3_600_000, pushMs: 2000 },
   ],
-  usdm: [
-    { name: "1m", ms: 60_000, pushMs: 250 },
-    { name: "5m", ms: 300_000, pushMs: 250 },
-    { name: "1h", ms: 3_600_000, pushMs: 250 },
-  ],
+  usdm: FUTURES_KLINE_INTERVALS,
+  coinm: FUTURES_KLINE_INTERVALS,
 };
 
 /** The precomputed stream names of one (market, symbol). */
@@ -107,11 +116,11 @@ export function usdmRouteOf(stream: string): "public" | "market" {
 }
 
 /**
- * True when a connection on `route` receives data of `stream` on `market`. Spot has one endpoint; a USD-M
- * connection without a routed path gets only `/public` data, as Binance does since 2026-04.
+ * True when a connection on `route` receives data of `stream` on `market`. Spot and COIN-M have one endpoint;
+ * a USD-M connection without a routed path gets only `/public` data, as Binance does since 2026-04.
  */
 export function routeDelivers(market: Market, route: Route, stream: string): boolean {
-  if (market === "spot") return true;
+  if (!profile(market).routed) return true;
   const wanted = usdmRouteOf(stream);
   return route === "legacy" ? wanted === "public" : route === wanted;
 }

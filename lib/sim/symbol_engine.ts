@@ -1,12 +1,13 @@
 /**
  * The market model of one (market, symbol): a limit-order book around a randomly walking fair price, changed
  * every engine step by makers (levels added, resized, cancelled) and takers (trades that consume the best
- * levels). Every level change takes a new book update id (spot: +1; USD-M: jumps, as hidden RPI and other
+ * levels). Every level change takes a new book update id (spot: +1; futures: jumps, as hidden RPI and other
  * updates also take ids) and feeds the diff batchers and the book ticker; trades feed klines and the history.
  *
  * Pure and deterministic: all randomness comes from a PRNG seeded by (seed, market, symbol) and time is passed
  * in, so the same seed and the same step times give the same events.
  */
+import { isFutures, type Market } from "../binance/markets.ts";
 import { BookModel, type Side } from "./book_model.ts";
 import { BookTicker } from "./book_ticker.ts";
 import { DepthBatcher } from "./depth_batcher.ts";
@@ -27,6 +28,16 @@ import { TradeHistory } from "./trade_history.ts";
 
 /** Ids count up from this date (2026-01-01 UTC). */
 const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
+
+/**
+ * Where each market's ids start, before growing with the start time: book update ids (spot around 5e10,
+ * USD-M 5e12, COIN-M 1e12, as recorded), aggregate trade ids and trade ids.
+ */
+const ID_BASES: Readonly<Record<Market, { update: number; agg: number; trade: number }>> = {
+  spot: { update: 4e10, agg: 2e9, trade: 3e9 },
+  usdm: { update: 5e12, agg: 1.5e9, trade: 5e9 },
+  coinm: { update: 1e12, agg: 5e8, trade: 8e8 },
+};
 
 /** Longest step the model simulates; after a stall the lost time is skipped rather than replayed. */
 const MAX_STEP_MS = 1000;
@@ -65,6 +76,8 @@ export class SymbolEngine {
   readonly #lnBand: number;
   readonly #sigma: number;
   readonly #marks: MarkModel | null;
+  /** Futures ids jump between book changes (other updates take ids too); spot ids are consecutive. */
+  readonly #idJumps: boolean;
   #out: SimEvent[] = [];
   #updateId: number;
   #transactionTime: number;
@@ -86,7 +99,7 @@ export class SymbolEngine {
     this.startTime = now;
     this.#params = params;
     const rng = this.#rng = new Prng(hashSeed(params.seed, spec.market, spec.symbol));
-    const usdm = spec.market === "usdm";
+    const futures = this.#idJumps = isFutures(spec.market);
     const startFair = this.#fair = spec.basePriceTicks * (1 + 0.01 * rng.normal());
     this.#levels = params.levelsPerSide > 0
       ? params.levelsPerSide
@@ -94,13 +107,16 @@ export class SymbolEngine {
     this.#band = Math.max(Math.round(spec.basePriceTicks * BAND_FRACTION), 3 * this.#levels);
     this.#lnBand = Math.log(this.#band);
     this.#sigma = spec.basePriceTicks * params.volatility;
-    // Realistic magnitudes: spot ids around 5e10, USD-M ids around 5e12 (beyond 2^32, below 2^53). Ids also
-    // grow with the start time, as on the exchange, so a restarted simulator never reuses an id a collector
-    // has already seen (it would rightly drop it as a duplicate).
+    // Realistic magnitudes (futures ids beyond 2^32, below 2^53). Ids also grow with the start time, as on the
+    // exchange, so a restarted simulator never reuses an id a collector has already seen (it would rightly
+    // drop it as a duplicate).
     const age = Math.max(0, Math.floor((now - ID_EPOCH_MS) / 1000));
-    this.#updateId = usdm ? 5e12 + age * 100_000 + rng.int(1e4) * 10 : 4e10 + age * 10_000 + rng.int(1e4);
-    this.#aggId = (usdm ? 1.5e9 : 2e9) + age * 100 + rng.int(100);
-    this.#tradeId = (usdm ? 5e9 : 3e9) + age * 1000 + rng.int(1000);
+    const ids = ID_BASES[spec.market];
+    this.#updateId = futures
+      ? ids.update + age * 100_000 + rng.int(1e4) * 10
+      : ids.update + age * 10_000 + rng.int(1e4);
+    this.#aggId = ids.agg + age * 100 + rng.int(100);
+    this.#tradeId = ids.trade + age * 1000 + rng.int(1000);
     this.#lastTradeTicks = Math.round(this.#fair);
     this.#transactionTime = now;
     this.#lastNow = now;
@@ -136,7 +152,7 @@ export class SymbolEngine {
         ),
       ]),
     );
-    this.#marks = usdm ? new MarkModel(spec, this.streams, params.seed, startFair, this.book, now) : null;
+    this.#marks = futures ? new MarkModel(spec, this.streams, params.seed, startFair, this.book, now) : null;
     this.#ticker = new BookTicker(spec, this.streams.bookTicker, this.book);
   }
 
@@ -155,19 +171,19 @@ export class SymbolEngine {
     return this.#updateId;
   }
 
-  /** Time of the last book change (USD-M snapshot `T`). */
+  /** Time of the last book change (futures snapshot `T`). */
   get transactionTime(): number {
     return this.#transactionTime;
   }
 
-  /** Latest mark/index state (USD-M; throws on spot). */
+  /** Latest mark/index state (futures; throws on spot). */
   get mark(): MarkState {
-    return this.#usdmMarks().state;
+    return this.#futuresMarks().state;
   }
 
-  /** Mark price at a past funding settlement, for the funding history (USD-M; throws on spot). */
+  /** Mark price at a past funding settlement, for the funding history (futures; throws on spot). */
   markAt(time: number): number {
-    return this.#usdmMarks().markAt(time);
+    return this.#futuresMarks().markAt(time);
   }
 
   /** Advances the model to `now`, appending what happened to `out`. */
@@ -252,7 +268,7 @@ export class SymbolEngine {
     this.#klineDue = due;
   }
 
-  #usdmMarks(): MarkModel {
+  #futuresMarks(): MarkModel {
     if (this.#marks === null) throw new RangeError(`Cannot read the mark price of spot ${this.spec.symbol}`);
     return this.#marks;
   }
@@ -290,7 +306,7 @@ export class SymbolEngine {
 
   /** One level change: new update id, book, diff batchers, book ticker. */
   #change(side: Side, tick: number, lots: number, now: number): void {
-    this.#updateId += this.spec.market === "spot" || !this.#rng.chance(0.3) ? 1 : 2 + this.#rng.int(40);
+    this.#updateId += !this.#idJumps || !this.#rng.chance(0.3) ? 1 : 2 + this.#rng.int(40);
     this.#transactionTime = now;
     this.book.side(side).set(tick, lots);
     for (const b of this.#batchers) b.record(side, tick, lots, this.#updateId, now);

@@ -3,9 +3,35 @@
  * wire, and a realistic starting price. Popular symbols get their real price level; any other symbol gets one
  * derived from its name, so a benchmark can ask for fifty made-up symbols. A generated market
  * (`universe.ts`) gives each symbol its assets, price and level size instead.
+ *
+ * COIN-M symbols are contracts of `contractSize` USD (100 for BTC, 10 for the others): quantities are whole
+ * contracts, and the kline `q` is a base-asset volume (contracts × size / price), not a quote volume.
  */
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
+import {
+  contractSize,
+  onboardDate,
+  parseCoinmSymbol,
+  PERPETUAL_DELIVERY_DATE,
+  PERPETUAL_ONBOARD_DATE,
+} from "./coinm_contracts.ts";
 import { hashSeed } from "./prng.ts";
+
+/** A COIN-M contract. */
+export interface CoinmContract {
+  /** USD per contract. */
+  size: number;
+  perpetual: boolean;
+  /**
+   * Delivery time ({@link PERPETUAL_DELIVERY_DATE} for perpetuals). The only mutable setting: the `deliver`
+   * listing change moves it.
+   */
+  deliveryDate: number;
+  onboardDate: number;
+}
+
+/** Decimals of COIN-M base-asset volumes (kline `q`/`Q`, ticker `baseVolume`), as Binance prints them. */
+export const BASE_VOLUME_DECIMALS = 8;
 
 /** Instrument settings; all prices and quantities in the simulator are integer ticks and lots of this spec. */
 export interface SymbolSpec {
@@ -16,6 +42,10 @@ export interface SymbolSpec {
   lower: string;
   /** `JSON.stringify(symbol)`, precomputed for frame templates. */
   json: string;
+  /** The COIN-M pair (`BTCUSD` of `BTCUSD_PERP`); the symbol itself elsewhere. */
+  pair: string;
+  /** The COIN-M contract; null on spot and USD-M. */
+  contract: CoinmContract | null;
   baseAsset: string;
   quoteAsset: string;
   /** Tick size is `10^-priceDecimals`. */
@@ -69,6 +99,7 @@ const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v
  * ```
  */
 export function symbolSpec(market: Market, symbol: string, settings?: SpecSettings): SymbolSpec {
+  if (market === "coinm") return coinmSpec(symbol, settings);
   const price = settings?.price ?? KNOWN_PRICES[symbol] ?? derivedPrice(symbol);
   const magnitude = Math.floor(Math.log10(price));
   const spotPriceDecimals = clamp(4 - magnitude, 2, 8);
@@ -83,6 +114,8 @@ export function symbolSpec(market: Market, symbol: string, settings?: SpecSettin
     symbol,
     lower: symbol.toLowerCase(),
     json: JSON.stringify(symbol),
+    pair: symbol,
+    contract: null,
     baseAsset: settings?.baseAsset ??
       (symbol.endsWith(quote) ? symbol.slice(0, symbol.length - quote.length) : symbol),
     quoteAsset: quote,
@@ -93,6 +126,58 @@ export function symbolSpec(market: Market, symbol: string, settings?: SpecSettin
     basePriceTicks: Math.round(price * 10 ** priceDecimals),
     typicalLots: Math.max(1, Math.round(((settings?.levelNotional ?? 5000) / price) * 10 ** qtyDecimals)),
   };
+}
+
+/** COIN-M: whole contracts; prices print with the tick's decimals ("61602.1"), as the USD-M grid. */
+function coinmSpec(symbol: string, settings?: SpecSettings): SymbolSpec {
+  const name = parseCoinmSymbol(symbol);
+  if (name === null) {
+    throw new RangeError(
+      `Cannot make a COIN-M spec of ${symbol}: expected <BASE>USD_PERP or <BASE>USD_YYMMDD`,
+    );
+  }
+  const baseAsset = settings?.baseAsset ?? name.baseAsset;
+  const price = settings?.price ?? KNOWN_PRICES[`${baseAsset}USDT`] ?? derivedPrice(name.pair);
+  const priceDecimals = clamp(4 - Math.floor(Math.log10(price)), 2, 8) - (price >= 10000 ? 1 : 0);
+  const size = contractSize(baseAsset);
+  const delivery = name.deliveryDate;
+  return {
+    market: "coinm",
+    symbol,
+    lower: symbol.toLowerCase(),
+    json: JSON.stringify(symbol),
+    pair: name.pair,
+    contract: {
+      size,
+      perpetual: delivery === null,
+      deliveryDate: delivery ?? PERPETUAL_DELIVERY_DATE,
+      onboardDate: delivery === null ? PERPETUAL_ONBOARD_DATE : onboardDate(delivery),
+    },
+    baseAsset,
+    quoteAsset: "USD",
+    priceDecimals,
+    qtyDecimals: 0,
+    pricePrint: priceDecimals,
+    qtyPrint: 0,
+    basePriceTicks: Math.round(price * 10 ** priceDecimals),
+    typicalLots: Math.max(1, Math.round((settings?.levelNotional ?? 5000) / size)),
+  };
+}
+
+/**
+ * What one fill of `lots` at `ticks` adds to a candle's `q` (and the 24 h ticker's volume in the quote's
+ * place), in the units `formatQuote` prints: ticks × lots on spot and USD-M (quote volume); on COIN-M the
+ * base-asset volume lots × size / price in units of 1e-8, rounded per fill.
+ *
+ * @example
+ * ```ts
+ * quoteVolumeUnits(symbolSpec("coinm", "BTCUSD_PERP"), 616021, 3); // 3 × 100 / 61602.1 BTC = 486996 × 1e-8
+ * ```
+ */
+export function quoteVolumeUnits(spec: SymbolSpec, ticks: number, lots: number): number {
+  const c = spec.contract;
+  if (c === null) return ticks * lots;
+  return Math.round((lots * c.size * 10 ** (spec.priceDecimals + BASE_VOLUME_DECIMALS)) / ticks);
 }
 
 /** A log-uniform price between 0.05 and 5000, fixed by the symbol's name. */

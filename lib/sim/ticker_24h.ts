@@ -1,14 +1,16 @@
 /**
  * REST `ticker/24hr` bodies: rolling 24 h statistics of one symbol, from its hourly candles. The simulator has
  * rarely run for 24 h, so the part of the day before it started is filled in from the symbol's tuned activity
- * (as if it had traded at its usual pace, unless it was not trading or was listed while running): a quiet symbol shows a small
- * `quoteVolume` and a busy one a large one from the first second, so a client can filter by 24 h volume.
+ * (as if it had traded at its usual pace, unless it was not trading or was listed while running): a quiet
+ * symbol shows a small `quoteVolume` and a busy one a large one from the first second, so a client can filter
+ * by 24 h volume. COIN-M has no `quoteVolume`: `volume` counts contracts and `baseVolume` is in the base asset.
  */
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
 import type { ListedSymbol } from "./exchange.ts";
 import { formatPrice, formatQty, formatQuote } from "./frames.ts";
+import { BASE_VOLUME_DECIMALS, quoteVolumeUnits } from "./symbol_spec.ts";
 
-/** Which fields: spot `FULL` (default) or `MINI`; USD-M has one shape. */
+/** Which fields: spot `FULL` (default) or `MINI`; the futures have one shape each. */
 export type TickerType = "FULL" | "MINI";
 
 const DAY_MS = 86_400_000;
@@ -53,24 +55,30 @@ export function ticker24h(market: Market, listed: ListedSymbol, now: number, typ
   const takers = (engine.tradesPerSec * unseenMs) / 1000;
   const lots = Math.round(takers * LOTS_PER_TAKER * s.typicalLots);
   volume += lots;
-  quote += lots * open;
+  quote += quoteVolumeUnits(s, open, lots);
   count += Math.round(takers * FILLS_PER_TAKER);
   const lastTrade = engine.trades.query({ limit: 1 })[0];
   const lastId = count > 0 ? lastTrade?.lastTradeId ?? engine.lastTradeId : -1;
   const lastPrice = `"lastPrice":"${formatPrice(s, last)}",`;
   const range = `"openPrice":"${formatPrice(s, open)}","highPrice":"${formatPrice(s, high)}",` +
     `"lowPrice":"${formatPrice(s, low)}",`;
-  const totals = `"volume":"${formatQty(s, volume)}","quoteVolume":"${formatQuote(s, Math.round(quote))}",` +
+  const quoteName = s.contract === null ? "quoteVolume" : "baseVolume";
+  const totals = `"volume":"${formatQty(s, volume)}","${quoteName}":"${formatQuote(s, Math.round(quote))}",` +
     `"openTime":${from},"closeTime":${now},"firstId":${count > 0 ? lastId - count + 1 : -1},` +
     `"lastId":${lastId},"count":${count}}`;
   if (type === "MINI") return `{"symbol":${s.json},${range}${lastPrice}${totals}`;
   const change = last - open;
   const percent = open === 0 ? 0 : (change / open) * 100;
-  const avg = volume === 0 ? 0 : quote / volume / 10 ** s.priceDecimals;
-  const head = `{"symbol":${s.json},"priceChange":"${formatPrice(s, change)}",` +
+  const avg = volume === 0 || quote === 0
+    ? 0
+    : s.contract === null
+    ? quote / volume / 10 ** s.priceDecimals
+    : (volume * s.contract.size) / (quote / 10 ** BASE_VOLUME_DECIMALS);
+  const pair = s.contract === null ? "" : `"pair":"${s.pair}",`;
+  const head = `{"symbol":${s.json},${pair}"priceChange":"${formatPrice(s, change)}",` +
     `"priceChangePercent":"${percent.toFixed(3)}","weightedAvgPrice":"${avg.toFixed(s.pricePrint)}",`;
   const lastQty = `"lastQty":"${formatQty(s, lastTrade?.lots ?? 0)}",`;
-  if (market === "usdm") return `${head}${lastPrice}${lastQty}${range}${totals}`;
+  if (market !== "spot") return `${head}${lastPrice}${lastQty}${range}${totals}`;
   const bid = engine.book.bids.bestTick() ?? 0;
   const ask = engine.book.asks.bestTick() ?? 0;
   return `${head}"prevClosePrice":"${formatPrice(s, open)}",${lastPrice}${lastQty}` +

@@ -4,10 +4,10 @@
  * lines through a sink (one object per line, `type` first; events carry their exact wire frame in `data`).
  *
  * Recorded per (market, symbol): the initial book with its update id, every `@depth@100ms` diff event (plus,
- * in memory, USD-M's internal 50 ms diffs, so `bookAt` answers for the final id of any diff stream), every
+ * in memory, the futures' internal 50 ms diffs, so `bookAt` answers for the final id of any diff stream), every
  * aggregate trade, every closed kline, every bookTicker, markPrice (1 s stream) and forceOrder event; plus
  * what the diff faults did to which event (drop, duplicate, delay), each disconnect or shutdown fault, and
- * every listing change (list, delist, halt, resume).
+ * every listing change (list, delist, halt, resume, and COIN-M deliveries).
  *
  * In memory every event is one compact row of numbers (`truth_records.ts`), about 50–100 bytes. With
  * `windowMs`, memory keeps only the events of the last `windowMs` (listing changes and initial books are always
@@ -15,7 +15,7 @@
  * bounds a long run of a whole market; the JSON-lines sink always gets everything.
  */
 import type { DepthDiff, DepthSnapshot, Level } from "../binance/types.ts";
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
 import { BookModel } from "./book_model.ts";
 import { ColumnLog } from "./column_log.ts";
 import type { BookCapture } from "./engine_params.ts";
@@ -49,11 +49,12 @@ export interface ConnectionFaultRecord {
 export type FaultRecord = DiffFaultRecord | ConnectionFaultRecord;
 
 /**
- * A listing change: `status` is the symbol's status from `time` on. A change the exchange refused (listing a
- * listed symbol, delisting an unknown one) changed nothing and carries the reason in `error`.
+ * A listing change: `status` is the symbol's status from `time` on (`deliver`: a COIN-M contract delivered,
+ * DELIVERING). A change the exchange refused (listing a listed symbol, delisting an unknown one) changed
+ * nothing and carries the reason in `error`.
  */
 export interface ListingRecord {
-  action: "list" | "delist" | "halt" | "resume";
+  action: "list" | "delist" | "halt" | "resume" | "deliver";
   market: Market;
   symbol: string;
   status: SymbolStatus | null;
@@ -264,13 +265,13 @@ export class GroundTruth {
     return records.bookTickerRecords(s.spec, s.bookTickers);
   }
 
-  /** Every markPriceUpdate of the 1 s stream (USD-M, in the window). */
+  /** Every markPriceUpdate of the 1 s stream (futures, in the window). */
   markPrices(market: Market, symbol: string): records.TruthMarkPrice[] {
     const s = this.#get(market, symbol);
     return records.markPriceRecords(s.spec, s.markPrices);
   }
 
-  /** Every forceOrder event (USD-M, in the window). */
+  /** Every forceOrder event (futures, in the window). */
   forceOrders(market: Market, symbol: string): records.TruthLiquidation[] {
     const s = this.#get(market, symbol);
     return records.forceOrderRecords(s.spec, s.forceOrders);

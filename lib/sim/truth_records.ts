@@ -4,6 +4,7 @@
  * as the records a collector's parser would produce from the wire: the simulator's integers (ticks, lots)
  * converted to the numbers a client reads from Binance's decimal strings.
  */
+import { isFutures } from "../binance/markets.ts";
 import type { AggTrade, BookTicker, Candle, Liquidation } from "../binance/messages.ts";
 import type { DepthDiff, DepthSnapshot, Level } from "../binance/types.ts";
 import { scaledToNumber } from "./decimal.ts";
@@ -48,8 +49,10 @@ export interface TruthMarkPrice {
   markPrice: number;
   indexPrice: number;
   estimatedSettlePrice: number;
-  fundingRate: number;
-  nextFundingTime: number;
+  /** Null for a COIN-M delivery contract (wire `"r":""`), as the collector's parser reads it. */
+  fundingRate: number | null;
+  /** Null for a COIN-M delivery contract (wire `"T":0`). */
+  nextFundingTime: number | null;
 }
 
 /** A forceOrder event. */
@@ -77,8 +80,8 @@ export function snapshotOf(spec: SymbolSpec, c: BookCapture): DepthSnapshot {
   return {
     symbol: spec.symbol,
     lastUpdateId: c.updateId,
-    eventTime: spec.market === "usdm" ? c.time : null,
-    transactionTime: spec.market === "usdm" ? c.transactionTime : null,
+    eventTime: isFutures(spec.market) ? c.time : null,
+    transactionTime: isFutures(spec.market) ? c.transactionTime : null,
     bids: levels(spec, c.bids),
     asks: levels(spec, c.asks),
   };
@@ -120,7 +123,7 @@ export function captureAfter(book: BookModel, log: ColumnLog, i: number): BookCa
 
 /** Diff rows as parsed `depthUpdate`s. */
 export function diffRecords(spec: SymbolSpec, log: ColumnLog): DepthDiff[] {
-  const usdm = spec.market === "usdm";
+  const futures = isFutures(spec.market);
   const out: DepthDiff[] = [];
   for (let i = 0; i < log.length; i++) {
     const pairs = log.list(i);
@@ -128,10 +131,10 @@ export function diffRecords(spec: SymbolSpec, log: ColumnLog): DepthDiff[] {
     out.push({
       symbol: spec.symbol,
       eventTime: log.get(i, 0),
-      transactionTime: usdm ? log.get(i, 1) : null,
+      transactionTime: futures ? log.get(i, 1) : null,
       firstUpdateId: log.get(i, 2),
       finalUpdateId: log.get(i, 3),
-      prevFinalUpdateId: usdm ? log.get(i, 4) : null,
+      prevFinalUpdateId: futures ? log.get(i, 4) : null,
       bids: levels(spec, pairs.subarray(0, split)),
       asks: levels(spec, pairs.subarray(split)),
     });
@@ -219,13 +222,13 @@ export function pushBookTicker(log: ColumnLog, b: BookTickerEvent): void {
 
 /** bookTicker rows as parsed. */
 export function bookTickerRecords(spec: SymbolSpec, log: ColumnLog): TruthBookTicker[] {
-  const usdm = spec.market === "usdm";
+  const futures = isFutures(spec.market);
   return rows(log, (g) => ({
     symbol: spec.symbol,
     updateId: g(1),
     time: g(0),
-    eventTime: usdm ? g(0) : null,
-    transactionTime: usdm ? g(0) : null,
+    eventTime: futures ? g(0) : null,
+    transactionTime: futures ? g(0) : null,
     bidPrice: scaledToNumber(g(2), spec.priceDecimals),
     bidQuantity: scaledToNumber(g(3), spec.qtyDecimals),
     askPrice: scaledToNumber(g(4), spec.priceDecimals),
@@ -233,9 +236,9 @@ export function bookTickerRecords(spec: SymbolSpec, log: ColumnLog): TruthBookTi
   }));
 }
 
-/** Appends a markPriceUpdate event. */
+/** Appends a markPriceUpdate event (no funding rate: NaN). */
 export function pushMarkPrice(log: ColumnLog, m: MarkPriceEvent): void {
-  log.push([m.eventTime, m.mark, m.index, m.settle, m.fundingRate, m.nextFundingTime]);
+  log.push([m.eventTime, m.mark, m.index, m.settle, m.fundingRate ?? NaN, m.nextFundingTime]);
 }
 
 /** markPriceUpdate rows as parsed. */
@@ -247,8 +250,8 @@ export function markPriceRecords(spec: SymbolSpec, log: ColumnLog): TruthMarkPri
     markPrice: scaledToNumber(g(1), d),
     indexPrice: scaledToNumber(g(2), d),
     estimatedSettlePrice: scaledToNumber(g(3), d),
-    fundingRate: scaledToNumber(g(4), RATE_DECIMALS),
-    nextFundingTime: g(5),
+    fundingRate: Number.isNaN(g(4)) ? null : scaledToNumber(g(4), RATE_DECIMALS),
+    nextFundingTime: g(5) === 0 ? null : g(5),
   }));
 }
 

@@ -1,20 +1,26 @@
 /**
- * A whole simulated market (`symbols: "all"`): about 1,500 spot and 500 USD-M symbols with real-looking names
- * and a heavy-tailed spread of activity, so that a collector meets what Binance really serves — a few very busy
- * symbols (BTCUSDT, ETHUSDT), a long tail of quiet ones (a few book changes per second or less, many seconds
- * without a trade), and a few symbols that are not trading.
+ * A whole simulated market (`symbols: "all"`): about 1,500 spot, 500 USD-M and 40 COIN-M symbols with
+ * real-looking names and a heavy-tailed spread of activity, so that a collector meets what Binance really
+ * serves — a few very busy symbols (BTCUSDT, ETHUSDT), a long tail of quiet ones (a few book changes per second
+ * or less, many seconds without a trade), and a few symbols that are not trading.
  *
  * Base assets are ranked by popularity: the best-known real ones first, then generated names. A symbol's rate is
  * Zipf-like in its base's rank, scaled by its quote asset (USDT pairs are the busiest, EUR pairs the quietest)
- * and a random factor. Pure and deterministic: the same seed gives the same market.
+ * and a random factor. COIN-M has a perpetual per pair and, for the top quarter of its pairs, the current and
+ * the next quarterly contract (named after their delivery dates, so they depend on `now`). Pure and
+ * deterministic: the same seed (and `now`) give the same market.
  */
-import type { Market } from "./sim_markets.ts";
+import type { Market } from "../binance/markets.ts";
+import { deliverySymbol, quarterlyAfter } from "./coinm_contracts.ts";
 import { hashSeed, Prng } from "./prng.ts";
 
-/** Trading status of a symbol, as exchangeInfo prints it. */
-export type SymbolStatus = "TRADING" | "HALT" | "BREAK";
+/**
+ * Trading status of a symbol, as exchangeInfo prints it: spot's `status`, or the futures' (`contractStatus` on
+ * COIN-M). A COIN-M delivery contract is `DELIVERING` from its delivery time on.
+ */
+export type SymbolStatus = "TRADING" | "HALT" | "BREAK" | "DELIVERING";
 
-/** The statuses a symbol can have. */
+/** The statuses spot's `exchangeInfo?symbolStatus=` filter accepts. */
 export const SYMBOL_STATUSES: readonly SymbolStatus[] = ["TRADING", "HALT", "BREAK"];
 
 /** One (market, symbol) of a generated market, with its instrument and activity settings. */
@@ -40,14 +46,24 @@ export interface Listing {
 /** Size and pace of a generated market. */
 export interface UniverseOptions {
   seed: number;
-  /** Symbols per market (default spot 1500, USD-M 500). */
+  /** Symbols per market (default spot 1500, USD-M 500, COIN-M 40). */
   size?: Partial<Record<Market, number>>;
   /** Book changes per second of the busiest symbol (default 400). */
   topRate?: number;
+  /** The COIN-M delivery contracts are the two quarters delivering after this time (default: now). */
+  now?: number;
 }
 
 /** Default number of symbols per market. */
-export const UNIVERSE_SIZE: Readonly<Record<Market, number>> = { spot: 1500, usdm: 500 };
+export const UNIVERSE_SIZE: Readonly<Record<Market, number>> = { spot: 1500, usdm: 500, coinm: 40 };
+
+/** How busy each market is relative to USD-M. */
+const MARKET_FACTOR: Readonly<Record<Market, number>> = { spot: 0.8, usdm: 1, coinm: 0.4 };
+/** How busy COIN-M quarterly contracts are relative to their pair's perpetual. */
+const QUARTER_FACTOR = { current: 0.3, next: 0.1 };
+/** Yearly premium of a delivery contract over the coin's price (contango). */
+const BASIS_PER_YEAR = 0.05;
+const YEAR_MS = 365.25 * 86_400_000;
 
 /** Base assets by popularity, with their USD price. */
 const KNOWN_BASES: readonly (readonly [string, number])[] = [
@@ -105,6 +121,7 @@ const KNOWN_BASES: readonly (readonly [string, number])[] = [
 
 /** Quote assets by market; how busy their pairs are relative to USDT; their USD price. */
 const QUOTE_FACTOR: Readonly<Record<string, number>> = {
+  USD: 1,
   USDT: 1,
   FDUSD: 0.4,
   USDC: 0.3,
@@ -114,6 +131,7 @@ const QUOTE_FACTOR: Readonly<Record<string, number>> = {
   EUR: 0.05,
 };
 const QUOTE_USD: Readonly<Record<string, number>> = {
+  USD: 1,
   USDT: 1,
   FDUSD: 1,
   USDC: 1,
@@ -149,6 +167,7 @@ const CODAS = ["", "", "", "", "N", "R", "X", "K", "S", "T", "M", "L"];
  * ```ts
  * const listings = generateUniverse({ seed: 1 });
  * listings.filter((l) => l.market === "spot").length; // 1500
+ * listings.filter((l) => l.market === "coinm").length; // 40: BTCUSD_PERP, BTCUSD_261225, BTCUSD_270326, …
  * ```
  */
 export function generateUniverse(options: UniverseOptions): Listing[] {
@@ -187,6 +206,44 @@ export function generateUniverse(options: UniverseOptions): Listing[] {
       }
     }
   }
+  out.push(...coinmListings(options.seed, size.coinm, topRate, options.now ?? Date.now()));
+  return out;
+}
+
+/**
+ * COIN-M: pairs in popularity order (coins under a tenth of a cent have none), each with its perpetual and,
+ * for the first quarter of the pairs, its CURRENT_QUARTER and NEXT_QUARTER contracts. Its own random stream,
+ * so the spot and USD-M listings do not depend on it.
+ */
+function coinmListings(seed: number, size: number, topRate: number, now: number): Listing[] {
+  const rng = new Prng(hashSeed(seed, "universe", "coinm"));
+  const bases = new BaseAssets(rng);
+  const quarterlyPairs = Math.round(size / 4);
+  const current = quarterlyAfter(now);
+  const quarters = [[current, QUARTER_FACTOR.current], [
+    quarterlyAfter(current),
+    QUARTER_FACTOR.next,
+  ]] as const;
+  const out: Listing[] = [];
+  for (let rank = 1, pairs = 0; out.length < size; rank++) {
+    const base = bases.at(rank);
+    if (base.usd < 0.001) continue;
+    const pair = `${base.name}USD`;
+    const add = (symbol: string, price: number, activity: number) => {
+      if (out.length < size) {
+        out.push(listing("coinm", rank, symbol, base.name, "USD", price, topRate, rng, activity));
+      }
+    };
+    add(`${pair}_PERP`, base.usd, 1);
+    if (pairs++ >= quarterlyPairs) continue;
+    for (const [delivery, activity] of quarters) {
+      add(
+        deliverySymbol(pair, delivery),
+        base.usd * (1 + BASIS_PER_YEAR * (delivery - now) / YEAR_MS),
+        activity,
+      );
+    }
+  }
   return out;
 }
 
@@ -199,14 +256,21 @@ function listing(
   price: number,
   topRate: number,
   rng: Prng,
+  activity = 1,
 ): Listing {
   const noise = rank <= 10 ? 1 : Math.exp(0.6 * rng.normal());
-  const marketFactor = market === "usdm" ? 1 : 0.8;
-  const rate = Math.max(0.02, (topRate / rank) * QUOTE_FACTOR[quoteAsset]! * marketFactor * noise);
+  const factor = QUOTE_FACTOR[quoteAsset]! * MARKET_FACTOR[market] * activity;
+  const rate = Math.max(0.02, (topRate / rank) * factor * noise);
   const busy = rate / topRate;
-  // A few symbols of the tail are not trading (halted, or in a break before delisting).
+  // A few symbols of the spot and USD-M tail are not trading (halted, or in a break before delisting).
   const r = rng.next();
-  const status: SymbolStatus = rank <= 20 ? "TRADING" : r < 0.006 ? "HALT" : r < 0.02 ? "BREAK" : "TRADING";
+  const status: SymbolStatus = rank <= 20 || market === "coinm"
+    ? "TRADING"
+    : r < 0.006
+    ? "HALT"
+    : r < 0.02
+    ? "BREAK"
+    : "TRADING";
   const levelUsd = 5000 * Math.min(3, Math.max(0.03, Math.sqrt(rate / 50)));
   return {
     market,

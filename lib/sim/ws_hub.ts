@@ -1,9 +1,10 @@
 /**
- * The simulator's WebSocket side: upgrades on `/spot/ws|stream` and `/usdm/(public|market)/ws|stream`, each
- * connection's session (subscriptions, control messages, message rate), the stream → subscribers registry, and
- * sending a frame to every subscriber of a stream (built once; wrapped for combined connections).
+ * The simulator's WebSocket side: upgrades on `/spot/ws|stream`, `/usdm/(public|market)/ws|stream` and
+ * `/coinm/ws|stream`, each connection's session (subscriptions, control messages, message rate), the stream →
+ * subscribers registry, and sending a frame to every subscriber of a stream (built once; wrapped for combined
+ * connections).
  */
-import type { Market } from "./sim_markets.ts";
+import { type Market, profile } from "../binance/markets.ts";
 import type { Faults } from "./faults.ts";
 import { combinedFrame, serverShutdownFrame } from "./frames.ts";
 import { normalizeStreamName, type Route, routeDelivers } from "./streams.ts";
@@ -18,8 +19,8 @@ export const CLOSE_CODES = {
   slowConsumer: 1013,
 } as const;
 
-/** Deno's idle-timeout ping cadence, as Binance pings (spot 20 s, USD-M 3 min). */
-const PING_SECONDS: Readonly<Record<Market, number>> = { spot: 20, usdm: 180 };
+/** Deno's idle-timeout ping cadence, as Binance pings (spot 20 s, futures 3 min). */
+const PING_SECONDS: Readonly<Record<Market, number>> = { spot: 20, usdm: 180, coinm: 180 };
 
 /** One open WebSocket connection. */
 export interface Connection {
@@ -53,7 +54,11 @@ export class WsHub {
   readonly #maxBuffered: number;
   readonly #stats: HubStats;
   readonly #connections = new Set<Connection>();
-  readonly #registry: Record<Market, Map<string, Set<Connection>>> = { spot: new Map(), usdm: new Map() };
+  readonly #registry: Record<Market, Map<string, Set<Connection>>> = {
+    spot: new Map(),
+    usdm: new Map(),
+    coinm: new Map(),
+  };
   #closed = false;
 
   /** `maxBuffered`: close a connection whose unsent backlog exceeds this many bytes. */
@@ -102,12 +107,15 @@ export class WsHub {
     return n;
   }
 
-  /** Sends spot connections `serverShutdown` and closes them `closeAfterMs` later; returns how many. */
+  /**
+   * Sends the connections of the markets that announce restarts (spot) `serverShutdown` and closes them
+   * `closeAfterMs` later; returns how many.
+   */
   serverShutdown(now: number, closeAfterMs: number): number {
     const raw = serverShutdownFrame(now);
     let n = 0;
     for (const c of this.#connections) {
-      if (c.market !== "spot") continue;
+      if (!profile(c.market).serverShutdown) continue;
       n++;
       this.#sendTo(c, c.session.combined ? combinedFrame("!serverShutdown", raw) : raw);
       c.timers.push(
@@ -130,7 +138,7 @@ export class WsHub {
   upgrade(req: Request, market: Market, path: string, url: URL): Response {
     let route: Route = "legacy";
     let rest = path;
-    if (market === "usdm") {
+    if (profile(market).routed) {
       for (const r of ["public", "market"] as const) {
         if (rest.startsWith(`/${r}/`)) {
           route = r;

@@ -3,16 +3,14 @@
  * incoming-message rate limit and the control messages SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS /
  * SET_PROPERTY / GET_PROPERTY (docs/binance-api.md §1–2). The server applies the returned verdicts.
  *
- * Error replies: spot sends `{"error":{"code":2,"msg":"…"},"id":N}` (as seen from stream.binance.com), USD-M
- * the flat `{"code":2,"msg":"…","id":N}` of its docs; clients should accept both.
+ * Error replies: spot sends `{"error":{"code":2,"msg":"…"},"id":N}` (as seen from stream.binance.com), the
+ * futures the flat `{"code":2,"msg":"…","id":N}` of their docs; clients should accept both.
  */
-import type { Market } from "./sim_markets.ts";
+import { type Market, profile } from "../binance/markets.ts";
 import { normalizeStreamName } from "./streams.ts";
 
 /** Binance's limit on streams per connection. */
 export const MAX_STREAMS = 1024;
-/** Incoming messages allowed per second: spot 5, USD-M 10. */
-export const MAX_MESSAGES_PER_SEC: Readonly<Record<Market, number>> = { spot: 5, usdm: 10 };
 
 /** What the server must do after a message. */
 export interface SessionVerdict {
@@ -138,10 +136,11 @@ export class WsSession {
     return JSON.stringify({ result: null, id });
   }
 
-  /** Spot: int64, alphanumeric string ≤ 36 chars, or null. USD-M: unsigned integer. */
+  /** Spot: int64, alphanumeric string ≤ 36 chars, or null. Futures: unsigned integer. */
   #validId(id: unknown): boolean {
-    if (typeof id === "number") return Number.isSafeInteger(id) && (this.market === "spot" || id >= 0);
-    if (this.market === "usdm") return false;
+    const spot = this.market === "spot";
+    if (typeof id === "number") return Number.isSafeInteger(id) && (spot || id >= 0);
+    if (!spot) return false;
     return id === null || (typeof id === "string" && /^[A-Za-z0-9]{1,36}$/.test(id));
   }
 
@@ -156,7 +155,8 @@ export class WsSession {
   #overRate(now: number): boolean {
     const recent = this.#recent;
     recent.push(now);
-    const limit = MAX_MESSAGES_PER_SEC[this.market];
+    // Spot 5, futures 10 (docs/binance-api.md §2).
+    const limit = profile(this.market).controlMessagesPerSecond;
     if (recent.length > limit + 1) recent.shift();
     return recent.length > limit && now - recent[0]! < 1000;
   }

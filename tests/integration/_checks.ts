@@ -2,7 +2,7 @@
  * Comparisons of what the collector wrote with the simulator's ground truth.
  */
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { DiffFaultRecord } from "../../lib/sim/truth.ts";
 import { type PlainRow, readRows, type Sim } from "./_harness.ts";
 

@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { startApp } from "../../lib/app.ts";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { parseConfig } from "../../lib/config.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { startSimulator } from "../../lib/sim/server.ts";

@@ -3,7 +3,7 @@
  * wrote, read back from Parquet, equals the simulator's ground truth, and every dropped diff is inside a gap.
  */
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { MarketStatus } from "../../lib/pipeline/collector.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { startSimulator } from "../../lib/sim/server.ts";

@@ -5,7 +5,7 @@
  * downtime is a gap in the ledger.
  */
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";

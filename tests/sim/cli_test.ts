@@ -50,7 +50,7 @@ Deno.test("parseSimArgs maps flags to simulator options and faults", () => {
 
 Deno.test("parseSimArgs defaults, help and errors", () => {
   const cmd = parseSimArgs([]);
-  assert.ok(!cmd.help && String(cmd.options.symbols) === "BTCUSDT,ETHUSDT");
+  assert.ok(!cmd.help && String(cmd.options.symbols) === "BTCUSDT,ETHUSDT,BTCUSD_PERP");
   assert.deepEqual(parseSimArgs(["--help"]), { help: true });
   assert.throws(() => parseSimArgs(["--drop-diffs", "2"]), CliUsageError);
   assert.throws(() => parseSimArgs(["--port", "abc"]), CliUsageError);
@@ -87,7 +87,7 @@ Deno.test("parseSimArgs: --symbols all, universe sizes and listing changes", () 
     { action: "resume", market: "spot", symbol: "ETHBTC", afterMs: 9000 },
   ]);
   assert.throws(() => parseSimArgs(["--list", "NEWUSDT"]), /MARKET:SYMBOL/);
-  assert.throws(() => parseSimArgs(["--halt", "coinm:BTCUSD"]), /MARKET:SYMBOL/);
+  assert.throws(() => parseSimArgs(["--halt", "options:BTCUSD"]), /MARKET:SYMBOL/);
   assert.throws(() => parseSimArgs(["--delist", "spot:BTC-USDT"]), /MARKET:SYMBOL/);
   assert.throws(() => parseSimArgs(["--symbols", "all", "--universe", "300"]), /SPOT,USDM/);
   assert.throws(() => parseSimArgs(["--universe", "300,100"]), /without --symbols all/);

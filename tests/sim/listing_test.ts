@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../lib/sim/server.ts";
 import type { ListingRecord } from "../../lib/sim/truth.ts";
 import { type Frame, payload, TestClient, WaitTimeoutError } from "./_client.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { AggTradeEvent } from "../../lib/sim/events.ts";
 import { Exchange } from "../../lib/sim/exchange.ts";
 import { noFaults } from "../../lib/sim/faults.ts";
@@ -11,7 +11,7 @@ import { generateUniverse } from "../../lib/sim/universe.ts";
 const T0 = 1_767_225_600_000;
 const SECONDS = 20;
 
-function setup(weightPerMinute = { spot: 6000, usdm: 2400 }) {
+function setup(weightPerMinute = { spot: 6000, usdm: 2400, coinm: 6000 }) {
   const listings = generateUniverse({ seed: 5, size: { spot: 150, usdm: 50 } });
   const exchange = new Exchange({ listings, seed: 5, quietStepping: true, historyLimit: 5000 }, T0);
   for (let t = T0 + 10; t <= T0 + SECONDS * 1000; t += 10) exchange.step(t, null);
@@ -138,7 +138,7 @@ Deno.test("ticker/24hr of a symbol listed at run time counts exactly its own tra
   }
   assert.ok(trades.length > 20);
   const api = new RestApi(exchange, noFaults(), new Prng(1), {
-    weightPerMinute: { spot: 6000, usdm: 2400 },
+    weightPerMinute: { spot: 6000, usdm: 2400, coinm: 6000 },
     banMs: 120_000,
   });
   const out = api.handle(
@@ -163,7 +163,7 @@ Deno.test("ticker/24hr of a symbol listed at run time counts exactly its own tra
 });
 
 Deno.test("ticker/24hr over the weight limit gets 429, then a 418 ban", () => {
-  const { get } = setup({ spot: 100, usdm: 50 });
+  const { get } = setup({ spot: 100, usdm: 50, coinm: 6000 });
   assert.equal(get("spot", "/api/v3/ticker/24hr").status, 200);
   const limited = get("spot", "/api/v3/ticker/24hr");
   assert.equal(limited.status, 429);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { Exchange } from "../../lib/sim/exchange.ts";
 import { noFaults } from "../../lib/sim/faults.ts";
 import { Prng } from "../../lib/sim/prng.ts";
@@ -12,7 +12,7 @@ function setup() {
   for (let i = 1; i <= 300; i++) exchange.step(T0 + i * 10, null);
   const faults = noFaults();
   const api = new RestApi(exchange, faults, new Prng(1), {
-    weightPerMinute: { spot: 6000, usdm: 2400 },
+    weightPerMinute: { spot: 6000, usdm: 2400, coinm: 6000 },
     banMs: 120_000,
   });
   const now = T0 + 3005;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { type Simulator, type SimulatorOptions, startSimulator } from "../../lib/sim/server.ts";
 import { isObject, payload, sleep, TestClient } from "./_client.ts";
 

@@ -6,7 +6,7 @@
  * delivered and goes out at the next start.
  */
 import assert from "node:assert/strict";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { dailyReportKey } from "../../lib/ledger/keys.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { TableName } from "../../lib/storage/tables.ts";
 import { readRows } from "../integration/_harness.ts";
 import { withTempDir } from "../temp_dir.ts";
@@ -64,7 +64,7 @@ Deno.test("deno task quick --sim: per-symbol CSV files equal to the Parquet rows
     }
 
     const lines = summaryLines(r.stdout);
-    const tables: Record<Market, TableName[]> = {
+    const tables: Record<"spot" | "usdm", TableName[]> = {
       spot: ["depth_updates", "book_snapshots", "trades", "klines", "book_tickers"],
       usdm: [
         "depth_updates",

@@ -6,7 +6,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { type Faults, noFaults } from "../../lib/sim/faults.ts";

@@ -3,7 +3,7 @@
  * (SIGTERM or SIGKILL, then a restart). Pure: the same seed and length give the same timeline.
  * @module
  */
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { Prng } from "../../lib/sim/prng.ts";
 
@@ -110,7 +110,7 @@ export function makeScenario(seed: number, durationMs: number): Scenario {
   return {
     seed,
     durationMs,
-    weightPerMinute: tight ? { spot: 300, usdm: 240 } : { spot: 6000, usdm: 2400 },
+    weightPerMinute: tight ? { spot: 300, usdm: 240, coinm: 600 } : { spot: 6000, usdm: 2400, coinm: 6000 },
     steps,
   };
 }

@@ -9,7 +9,7 @@
  * can be lost with it). The latency is measured from the recorded rows themselves.
  * @module
  */
-import type { Market } from "../../lib/sim/sim_markets.ts";
+import type { Market } from "../../lib/binance/markets.ts";
 import type { GroundTruth } from "../../lib/sim/truth.ts";
 import type { PlainRow } from "../../lib/storage/read_rows.ts";
 
