@@ -364,6 +364,11 @@ markets:
         run.rssSamples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
       } MiB`,
     );
+    for (const h of health.slice(1)) {
+      console.log(
+        `health: ${h.msgsPerSec} msgs/s, rss ${h.rssMb} MiB (main heap ${h.heapMb}, external ${h.externalMb}), buffered ${h.bufferedMb} MiB, lag p99 ${h.lagP99Ms} max ${h.lagMaxMs} ms, books ${h.booksSynced}/${h.symbols}`,
+      );
+    }
   } finally {
     sim.child.kill("SIGINT");
     await sim.child.status;
