@@ -220,6 +220,22 @@ Deno.test("fixtures: hftbacktest USD-M BTCUSDT 2024-07-18 (@depth@0ms) rebuilds 
   assert.ok(skips.length > 3000, `only ${skips.length} U skips`);
 });
 
+Deno.test("fixtures: hftbacktest COIN-M BTCUSD_PERP 2024-08-08 rebuilds on pu over 26,824 diffs, every bookTicker matching", async () => {
+  const runs = replay("coinm", await load(["hftbacktest/cm/btcusd_perp_20240808.gz"], "BTCUSD_PERP"));
+  assert.deepEqual([...runs.keys()], ["BTCUSD_PERP"]);
+  const run = runs.get("BTCUSD_PERP")!;
+  assertCleanRun("BTCUSD_PERP", run);
+  assert.equal(run.sync.counters.applied, 26_824, "SOURCES.md: 26,824 diffs after the snapshot");
+  assert.ok(
+    run.checks > 1000,
+    `bookTicker cross-checks (a ticker whose u is an applied diff's u): ${run.checks}`,
+  );
+  // Quantities are contracts: whole numbers.
+  assert.ok(run.fed.every((d) => [...d.bids, ...d.asks].every(([, q]) => Number.isInteger(q))));
+  const skips = run.fed.filter((d, i) => i > 0 && d.firstUpdateId !== run.fed[i - 1]!.finalUpdateId + 1);
+  assert.ok(skips.length > 20_000, `U skips on futures: ${skips.length}`);
+});
+
 // ---- cryptofeed ----
 
 Deno.test("fixtures: cryptofeed spot 2021-04-04 (BTC/ETH/DOT) chain, including u == L+1 and U == L+1", async () => {
@@ -315,9 +331,9 @@ Deno.test("fixtures: cryptofeed master USD-M chains 4 symbols on pu with 50 book
   }
 });
 
-Deno.test("fixtures: cryptofeed master COIN-M (USD-M rules) chains 10 symbols with 212 bookTicker checks", async () => {
+Deno.test("fixtures: cryptofeed master COIN-M chains 10 symbols (perpetual and quarterly) with 212 bookTicker checks", async () => {
   const runs = replay(
-    "usdm",
+    "coinm",
     await load([`${MASTER}/BINANCE_DELIVERY.http.0.0.gz`, `${MASTER}/BINANCE_DELIVERY.ws.1.0.gz`]),
   );
   assert.equal(runs.size, 10);

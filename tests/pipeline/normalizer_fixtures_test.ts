@@ -9,7 +9,7 @@ import type { Market } from "../../lib/binance/types.ts";
 import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
-import { readFixtureLines } from "../fixtures_util.ts";
+import { readFixtureLines, readFixtureRecords } from "../fixtures_util.ts";
 
 class MemorySink implements RowSink {
   readonly rows: { [N in TableName]?: Row<N>[] } = {};
@@ -24,7 +24,12 @@ class MemorySink implements RowSink {
   }
 }
 
-async function normalizeFixture(file: string, market: Market, symbols: string[], streams: string[]) {
+async function normalizeFixture(
+  file: string | string[],
+  market: Market,
+  symbols: string[],
+  streams: string[],
+) {
   const plan = planStreams({ market, wsUrl: "wss://example", symbols, streams });
   const sink = new MemorySink();
   const snapshotsRequested: string[] = [];
@@ -34,7 +39,8 @@ async function normalizeFixture(file: string, market: Market, symbols: string[],
   for (const c of plan.connections) {
     n.process({ localUs: 0, market, conn: 1, kind: RecordKind.ConnOpen, symbol: "", text: c.key });
   }
-  for await (const line of readFixtureLines(file)) {
+  const lines = Array.isArray(file) ? await readFixtureRecords(...file) : readFixtureLines(file);
+  for await (const line of lines) {
     let rec: JournalRecord | null = null;
     if (line.kind === "ws") {
       rec = {
@@ -166,6 +172,41 @@ Deno.test("normalizer: USD-M recording of 5 symbols (cryptofeed) chains on pu an
   assert.ok(
     sink.of("depth_updates").filter((r) => !r.is_snapshot).every((r) => r.prev_final_update_id !== null),
   );
+});
+
+Deno.test("normalizer: COIN-M recording (cryptofeed, dstream) chains 10 perpetual and quarterly books on pu, in contracts", async () => {
+  const symbols = [
+    "LINKUSD_211231",
+    "LINKUSD_PERP",
+    "TRXUSD_PERP",
+    "ETCUSD_PERP",
+    "BTCUSD_211231",
+    "XRPUSD_PERP",
+    "EOSUSD_PERP",
+    "BCHUSD_PERP",
+    "BCHUSD_210924",
+    "ETHUSD_210924",
+  ];
+  const master = "binance/cryptofeed/master_commit-ce58c2a0";
+  const { sink, normalizer } = await normalizeFixture(
+    [`${master}/BINANCE_DELIVERY.http.0.0.gz`, `${master}/BINANCE_DELIVERY.ws.1.0.gz`],
+    "coinm",
+    symbols,
+    ["depth@100ms", "bookTicker", "aggTrade", "kline_1m"],
+  );
+  assert.equal(sink.of("gaps").length, 0);
+  assert.equal(normalizer.stats.malformedFrames, 0);
+  let checks = 0;
+  for (const s of symbols) {
+    checks += checkAgainstBookTicker(sink, s);
+    replayDepthRows(sink, s);
+  }
+  assert.ok(checks >= 200, `bookTicker cross-checks: ${checks}`);
+  const depth = sink.of("depth_updates").filter((r) => !r.is_snapshot);
+  assert.ok(depth.every((r) => r.prev_final_update_id !== null && r.transaction_time !== null));
+  assert.ok(depth.every((r) => Number.isInteger(r.quantity)), "COIN-M quantities are whole contracts");
+  const trades = sink.of("trades");
+  assert.ok(trades.length > 0 && trades.every((t) => Number.isInteger(t.quantity)));
 });
 
 Deno.test("normalizer: a frame missing from the recording is a sequence gap, closed by the next snapshot", async () => {
