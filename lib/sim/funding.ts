@@ -1,5 +1,6 @@
 /**
- * USD-M funding of the simulated exchange: settlements every 8 h (00:00, 08:00, 16:00 UTC), each with a rate
+ * Funding of the simulated perpetuals (USD-M, and COIN-M `_PERP`; COIN-M delivery contracts have none):
+ * settlements every 8 h (00:00, 08:00, 16:00 UTC), each with a rate
  * fixed by (seed, symbol, settlement time). The rate a `markPriceUpdate` announces (`r`) is the one later
  * recorded for its `T`, so the stream and REST `fundingRate` agree, and history before the simulator started
  * exists too (backfills have something to read).

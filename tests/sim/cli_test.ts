@@ -86,6 +86,24 @@ Deno.test("parseSimArgs: --symbols all, universe sizes and listing changes", () 
     { action: "halt", market: "spot", symbol: "ETHBTC" },
     { action: "resume", market: "spot", symbol: "ETHBTC", afterMs: 9000 },
   ]);
+  const coinm = parseSimArgs([
+    "--symbols",
+    "all",
+    "--universe",
+    "30,10,8",
+    "--deliver",
+    "coinm:BTCUSD_261225@3000",
+    "--weight-coinm",
+    "300",
+  ]);
+  assert.ok(!coinm.help);
+  if (coinm.help) return;
+  assert.deepEqual(coinm.options.universe, { spot: 30, usdm: 10, coinm: 8 });
+  assert.deepEqual(coinm.options.weightPerMinute, { coinm: 300 });
+  assert.deepEqual(coinm.options.faults?.listingChanges, [
+    { action: "deliver", market: "coinm", symbol: "BTCUSD_261225", afterMs: 3000 },
+  ]);
+  assert.throws(() => parseSimArgs(["--symbols", "all", "--universe", "1,2,3,4"]), /SPOT,USDM\[,COINM\]/);
   assert.throws(() => parseSimArgs(["--list", "NEWUSDT"]), /MARKET:SYMBOL/);
   assert.throws(() => parseSimArgs(["--halt", "options:BTCUSD"]), /MARKET:SYMBOL/);
   assert.throws(() => parseSimArgs(["--delist", "spot:BTC-USDT"]), /MARKET:SYMBOL/);

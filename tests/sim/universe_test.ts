@@ -109,3 +109,41 @@ Deno.test("a generated market's realized activity: busy symbols stream far more;
   assert.ok(withGaps.length >= 0.7 * trading.length, "most symbols have many seconds without a trade");
   assert.ok(trading.filter((k) => diffs.has(k)).length >= 0.8 * trading.length, "but most do move");
 });
+
+Deno.test("generateUniverse: 40 COIN-M contracts, a perpetual per pair and two quarters for the top ten", () => {
+  const all = generateUniverse({ seed: 1, now: T0 });
+  const coinm = of(all, "coinm");
+  assert.equal(coinm.length, 40);
+  const perps = coinm.filter((l) => l.symbol.endsWith("_PERP"));
+  const quarters = coinm.filter((l) => !l.symbol.endsWith("_PERP"));
+  assert.deepEqual([perps.length, quarters.length], [20, 20]);
+  // T0 is 2026-01-01: the current quarter delivers 2026-03-27, the next 2026-06-26.
+  assert.deepEqual(
+    quarters.slice(0, 4).map((l) => l.symbol),
+    ["BTCUSD_260327", "BTCUSD_260626", "ETHUSD_260327", "ETHUSD_260626"],
+  );
+  assert.deepEqual(new Set(quarters.map((l) => l.symbol.slice(-6))), new Set(["260327", "260626"]));
+  for (const l of coinm) {
+    assert.match(l.symbol, /^[A-Z0-9]+USD_(PERP|\d{6})$/);
+    assert.equal(l.symbol.split("_")[0], `${l.baseAsset}USD`);
+    assert.deepEqual([l.quoteAsset, l.status], ["USD", "TRADING"]);
+  }
+  const rates = new Map(coinm.map((l) => [l.symbol, l.changesPerSec]));
+  assert.equal(Math.max(...rates.values()), rates.get("BTCUSD_PERP"), "BTCUSD_PERP is the busiest");
+  assert.ok(
+    rates.get("BTCUSD_260327")! < rates.get("BTCUSD_PERP")! &&
+      rates.get("BTCUSD_260626")! < rates.get("BTCUSD_260327")!,
+  );
+  // Quarterlies trade at a premium that grows with the time to delivery (contango).
+  const price = new Map(coinm.map((l) => [l.symbol, l.price]));
+  assert.ok(
+    price.get("BTCUSD_PERP")! < price.get("BTCUSD_260327")! &&
+      price.get("BTCUSD_260327")! < price.get("BTCUSD_260626")!,
+  );
+  // Its own random stream: the spot and USD-M listings do not change with the COIN-M size or time.
+  const other = (size: number, now: number) =>
+    generateUniverse({ seed: 1, now, size: { coinm: size } }).filter((l) => l.market !== "coinm");
+  assert.deepEqual(other(40, T0), other(3, T0 + 200 * 86_400_000));
+  const small = of(generateUniverse({ seed: 1, now: T0, size: { coinm: 4 } }), "coinm").map((l) => l.symbol);
+  assert.deepEqual(small, ["BTCUSD_PERP", "BTCUSD_260327", "BTCUSD_260626", "ETHUSD_PERP"]);
+});
