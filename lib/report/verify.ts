@@ -16,7 +16,7 @@ import { openLedger } from "../ledger/open.ts";
 import type { GapRecord } from "../ledger/records.ts";
 import type * as arrow from "apache-arrow";
 import { Manifest } from "../storage/manifest.ts";
-import { describeParquetFile, hashFile } from "../storage/manifest_reconcile.ts";
+import { describeParquetFile, hashFile } from "../storage/manifest_entry.ts";
 import type { Row } from "../storage/tables.ts";
 import { gapRowsFromTable } from "./gap_rows.ts";
 import { summarizeGaps } from "./gaps.ts";

@@ -1,11 +1,12 @@
 /**
  * The manifest of finished Parquet files: `{data_dir}/_manifest/checksums.json`, one entry per file with its
- * sha256, row count, size and time range.
+ * sha256, row count, size and time range, for tools without Deno.
  *
- * Order of a flush: Parquet file renamed into place first, manifest saved second (both atomic). A crash in
- * between leaves a file with no entry; {@linkcode reconcileManifest} (run at start-up) finds it, re-hashes and
- * re-reads it and adds the entry, and drops entries whose file is gone. So the manifest can lag the files but is
- * never wrong for long, and never lists a file that was not completely written.
+ * The ledger (lib/ledger/) is the authority on committed files; this file mirrors it. At start the app writes it
+ * from the ledger (after adding the entries of a data directory recorded before the ledger existed) and keeps
+ * the loaded copy in memory, where flushes, compaction and cloud sync add and remove entries; a flush saves it
+ * at most every 5 minutes, and recovery and the stop save it too (atomically: temp file, rename). Tools read it
+ * when they run without the ledger (`export`, the run summary, `verify` on a data directory without one).
  * @module
  */
 

@@ -11,7 +11,6 @@ import {
 import { compareSymbols } from "../../lib/storage/chunk_encoder.ts";
 import { fileStartUs } from "../../lib/storage/layout.ts";
 import { Manifest, type ManifestEntry, sha256Hex } from "../../lib/storage/manifest.ts";
-import { reconcileManifest } from "../../lib/storage/manifest_reconcile.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 
 const HOUR_US = 3_600_000_000;
@@ -276,14 +275,9 @@ function crashingLedger(): FileLedger {
   };
 }
 
-/**
- * What a restart does: load the manifest from disk (the memory of the crashed run is gone) and, as the app's
- * start-up does, reconcile it with the files.
- */
-async function restart(dataDir: string): Promise<Manifest> {
-  const manifest = await Manifest.load(dataDir);
-  await reconcileManifest(manifest);
-  return manifest;
+/** What a restart does: load the manifest from disk (the memory of the crashed run is gone). */
+function restart(dataDir: string): Promise<Manifest> {
+  return Manifest.load(dataDir);
 }
 
 Deno.test("compaction converges after a crash before the manifest save (target written, parts listed)", async () => {
@@ -296,9 +290,9 @@ Deno.test("compaction converges after a crash before the manifest save (target w
     const pending = JSON.parse(await Deno.readTextFile(join(dataDir, PENDING)));
 
     const manifest = await restart(dataDir);
-    // The start-up reconcile lists the merged file beside its parts: those rows are listed twice now...
-    assert.ok(manifest.get(pending.target.path), "reconcile listed the orphan target");
-    assert.ok(pending.sources.every((s: string) => manifest.get(s)), "and its parts");
+    // The merged file is on disk but not listed; its parts still are...
+    assert.equal(manifest.get(pending.target.path), undefined, "the save never listed the target");
+    assert.ok(pending.sources.every((s: string) => manifest.get(s)), "its parts are listed");
     // ...until the next run finishes the merge from the intent.
     const report = await compactFinishedHours({ manifest }, NOW_MS);
     assert.equal(report.resumed, true);
@@ -318,10 +312,8 @@ Deno.test("compaction converges after a crash between the manifest save and dele
     await Deno.remove(join(dataDir, pending.sources[0]));
 
     const manifest = await restart(dataDir);
-    assert.ok(
-      pending.sources.slice(1).every((s: string) => manifest.get(s)),
-      "reconcile re-listed the survivors",
-    );
+    assert.ok(manifest.get(pending.target.path), "the saved manifest lists the merged file");
+    assert.ok(pending.sources.every((s: string) => !manifest.get(s)), "and no longer its parts");
     const report = await compactFinishedHours({ manifest }, NOW_MS);
     assert.equal(report.resumed, true);
     assert.deepEqual(report.errors, []);

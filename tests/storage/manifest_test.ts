@@ -9,7 +9,7 @@ import {
   ManifestError,
   sha256Hex,
 } from "../../lib/storage/manifest.ts";
-import { describeParquetFile, reconcileManifest } from "../../lib/storage/manifest_reconcile.ts";
+import { describeParquetFile } from "../../lib/storage/manifest_entry.ts";
 import { encodeParquet, writeFileAtomic } from "../../lib/storage/parquet_file.ts";
 import type { TableName } from "../../lib/storage/tables.ts";
 import { BASE_US, sampleRows } from "./_rows.ts";
@@ -108,39 +108,4 @@ Deno.test("describeParquetFile() hashes the bytes and reads rows and the time ra
     const gaps = await writePart(dir, "gaps", 4);
     const g = await describeParquetFile(dir, gaps.rel);
     assert.equal(g.first_local_time, isoMicros(gaps.buf.minTime!));
-  }));
-
-Deno.test("reconcileManifest() repairs a crash between the Parquet rename and the manifest save", () =>
-  withTempDir(async (dir) => {
-    // A clean flush: file then manifest.
-    const kept = await writePart(dir, "trades", 3, 0);
-    const manifest = await Manifest.load(dir);
-    manifest.add(await describeParquetFile(dir, kept.rel));
-    await manifest.save();
-    // A crash after the rename: the file exists, the manifest never heard of it.
-    const orphan = await writePart(dir, "klines", 5, 1);
-    // A compaction that deleted a file but crashed before saving, and a file rewritten in place.
-    manifest.add(entry("spot/trades/date=2023-11-14/part-22-0-000009.parquet"));
-    await manifest.save();
-    const rewritten = await writePart(dir, "trades", 9, 0);
-    assert.equal(rewritten.rel, kept.rel);
-    await Deno.writeTextFile(`${dir}/_journal.tmp`, "not a partition");
-
-    const reloaded = await Manifest.load(dir);
-    const report = await reconcileManifest(reloaded);
-    assert.deepEqual(report.added.map((e) => [e.path, e.rows]), [[orphan.rel, 5]]);
-    assert.deepEqual(report.updated.map((e) => [e.path, e.rows]), [[kept.rel, 9]]);
-    assert.deepEqual(report.removed, ["spot/trades/date=2023-11-14/part-22-0-000009.parquet"]);
-    assert.equal(report.added[0]!.sha256, createHash("sha256").update(orphan.bytes).digest("hex"));
-
-    const saved = await Manifest.load(dir);
-    assert.deepEqual(saved.entries().map((e) => e.path).sort(), [kept.rel, orphan.rel].sort());
-    const again = await reconcileManifest(saved);
-    assert.deepEqual(again, { added: [], updated: [], removed: [] });
-  }));
-
-Deno.test("reconcileManifest() on an empty data dir changes nothing", () =>
-  withTempDir(async (dir) => {
-    const report = await reconcileManifest(await Manifest.load(`${dir}/none`));
-    assert.deepEqual(report, { added: [], updated: [], removed: [] });
   }));

@@ -18,7 +18,7 @@ import {
   parseParquetPath,
 } from "../../lib/storage/layout.ts";
 import { Manifest, type ManifestEntry } from "../../lib/storage/manifest.ts";
-import { describeParquetFile } from "../../lib/storage/manifest_reconcile.ts";
+import { describeParquetFile } from "../../lib/storage/manifest_entry.ts";
 import { planMigration } from "../../lib/storage/migrate.ts";
 import { encodeParquet } from "../../lib/storage/parquet_file.ts";
 import { readTableRows } from "../../lib/storage/read_rows.ts";
