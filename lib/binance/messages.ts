@@ -53,7 +53,7 @@ export interface Kline extends Candle {
   closed: boolean;
 }
 
-/** A `bookTicker` event; the event and transaction times exist on USD-M only. */
+/** A `bookTicker` event; the event and transaction times exist on the futures markets only. */
 export interface BookTicker {
   updateId: number;
   eventTime: number | null;

@@ -7,13 +7,13 @@
  */
 import { type Market, MARKETS, PROFILES } from "./markets.ts";
 
-/** Binance's limit on streams per WebSocket connection (spot and USD-M alike). */
+/** Binance's limit on streams per WebSocket connection (every market alike; docs/binance-api.md §2, §9). */
 export const MAX_STREAMS_PER_CONNECTION = 1024;
 
 /** The kinds of market-data stream the collector subscribes to. */
 export type StreamKind = "depth" | "aggTrade" | "trade" | "kline" | "bookTicker" | "forceOrder" | "markPrice";
 
-/** USD-M routed endpoint category; spot has a single unrouted endpoint (`null`). */
+/** USD-M routed endpoint category; spot and COIN-M have a single unrouted endpoint (`null`). */
 export type Route = "public" | "market" | null;
 
 /** One market's resolved stream config. */
@@ -93,7 +93,7 @@ export function asciiLower(symbol: string): string {
 }
 
 /**
- * Every per-symbol stream kind, with its kind and parameter (binance-api.md §4, §5); which market offers which
+ * Every per-symbol stream kind, with its kind and parameter (docs/binance-api.md §4, §5); which market offers which
  * is the market profile's `streams` (markets.ts). Only documented diff-depth speeds: `depth` alone is 1000 ms on
  * spot and 250 ms on the futures markets.
  */
@@ -166,7 +166,7 @@ export function parseStream(stream: string, market: Market): { kind: StreamKind;
 }
 
 /**
- * The routed category of a stream kind on a routed market (USD-M; binance-api.md §1: depth and bookTicker are
+ * The routed category of a stream kind on a routed market (USD-M; docs/binance-api.md §1: depth and bookTicker are
  * high-frequency, `/public`), null on the others.
  */
 export function routeOf(market: Market, kind: StreamKind): Route {

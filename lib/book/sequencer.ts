@@ -3,7 +3,7 @@
  * builds from them.
  *
  * Naming: `U` = first update id of a diff, `u` = its final update id, `pu` = its previous final update id
- * (USD-M only), `L` = the update id of the local book (the snapshot's `lastUpdateId`, then the `u` of the last
+ * (futures only), `L` = the update id of the local book (the snapshot's `lastUpdateId`, then the `u` of the last
  * applied diff).
  *
  * Spot ("How to manage a local order book correctly", text of 2025-11-12):
@@ -18,7 +18,8 @@
  *   snapshot" is the same gap test on the first kept event; it is relaxed at exactly `U == L+1`, where the event
  *   continues the snapshot without a hole and a refetch would only cost request weight.
  *
- * USD-M ("How to manage a local order book correctly", futures):
+ * Futures, USD-M and COIN-M alike ("How to manage a local order book correctly", the same text on both; the
+ * `usdm*` predicates serve both markets, docs/binance-api.md §4, §9):
  * - "Drop any event where `u` is < `lastUpdateId` in the snapshot" ({@link usdmIsStaleBeforeSync}).
  * - "The first processed event should have `U` <= `lastUpdateId` AND `u` >= `lastUpdateId`"
  *   ({@link usdmBridgesSnapshot}). Futures ids skip (`U != pu + 1` on most events: the ids between `pu` and `U`
