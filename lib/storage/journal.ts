@@ -1,14 +1,19 @@
 /**
- * The write-ahead journal of raw frames: segment files `{dir}/{id:010}.wal` in the format of journal_format.ts.
+ * The write-ahead journal: segment files `{dir}/{id:010}.wal` in the format of journal_format.ts, holding every
+ * record the collector journals (WebSocket frames, REST bodies, connection events, checkpoints; the kinds are
+ * lib/pipeline/records.ts's) before anything is parsed.
  *
  * Write path: `append` encodes into one preallocated buffer (no per-record allocation beyond TextEncoder's
  * views); the buffer goes to the OS when it passes `flushBytes`, on rotation, and on `tick` at least every
- * `writeIntervalMs`; `tick` also starts an fsync at least every `syncIntervalMs`. The owner calls `tick` from a
- * timer (e.g. every 50 ms); tests call it with a fake clock. Writes are synchronous (page-cache copies, in
- * order); fsyncs are asynchronous and never stack. A failed write or fsync makes the writer unusable
- * ({@linkcode JournalError}): the collector must stop rather than run without its journal.
+ * `writeIntervalMs`; `tick` also starts an fsync at least every `syncIntervalMs` (the app asks for 500 ms). The
+ * collector calls `tick` from a timer; tests call it with a fake clock. Writes are synchronous (page-cache
+ * copies, in order); fsyncs are asynchronous and never stack. A failed write or fsync makes the writer unusable
+ * ({@linkcode JournalError}); lib/pipeline/journal_keeper.ts then opens a new writer, on a new segment, with
+ * backoff.
  *
  * A writer never appends to an existing segment (its tail may be torn); it starts a new one after the highest.
+ * Recovery reads the segments back with {@linkcode readSegments}; once a checkpoint is committed, the flush
+ * deletes the segments before it (or archives them as `_raw/*.wal.gz` with `keep_raw`).
  * @module
  */
 
