@@ -244,3 +244,30 @@ Deno.test("dapi REQUEST_WEIGHT: its own budget; over it a 429, then a 418 ban", 
   assert.equal(get("/dapi/v1/depth", "symbol=BTCUSD_PERP&limit=1000").status, 418);
   assert.equal(get("/dapi/v1/time").status, 418, "banned for every endpoint");
 });
+
+Deno.test("REST faults aimed at coinm: 503s and stale snapshots there, USD-M untouched", () => {
+  const exchange = new Exchange({ symbols: ["BTCUSDT", "BTCUSD_PERP"], seed: 3 }, T0);
+  for (let t = T0 + 10; t <= T0 + 5000; t += 10) exchange.step(t, null);
+  const faults = noFaults();
+  const api = new RestApi(exchange, faults, new Prng(1), {
+    weightPerMinute: { spot: 6000, usdm: 2400, coinm: 6000 },
+    banMs: 120_000,
+  });
+  const get = (market: "usdm" | "coinm", path: string, query: string) => {
+    const out = api.handle(market, "GET", path, new URLSearchParams(query), T0 + 5005);
+    assert.ok(out.kind === "response");
+    return out;
+  };
+  faults.rest = { market: "coinm", errorProbability: 1 };
+  assert.equal(get("coinm", "/dapi/v1/depth", "symbol=BTCUSD_PERP").status, 503);
+  assert.equal(get("usdm", "/fapi/v1/depth", "symbol=BTCUSDT").status, 200);
+  faults.rest = null;
+  faults.staleSnapshots = { market: "coinm" };
+  const stale = JSON.parse(get("coinm", "/dapi/v1/depth", "symbol=BTCUSD_PERP").body);
+  const live = exchange.engine("coinm", "BTCUSD_PERP")!.updateId;
+  assert.ok(stale.lastUpdateId < live, "a book saved seconds earlier");
+  assert.equal(
+    JSON.parse(get("usdm", "/fapi/v1/depth", "symbol=BTCUSDT").body).lastUpdateId,
+    exchange.engine("usdm", "BTCUSDT")!.updateId,
+  );
+});
