@@ -4,9 +4,10 @@
  * for REST `klines`.
  *
  * History is compact: closed candles are rows of numbers in a {@link ColumnLog} (96 bytes, no object), and a
- * candle without trades is fully given by its open time and the previous close, so a run of them is one row. A
- * quiet symbol's 1 s candles (nearly all empty) then cost almost nothing, which keeps a whole simulated market's
- * memory bounded by its trades rather than by its running time.
+ * candle without trades is fully given by its open time and the previous close, so the trade-free candles after
+ * a candle are a count on its row. A quiet symbol's 1 s candles (nearly all empty) then cost one row per
+ * second with trades, which keeps a whole simulated market's memory bounded by its trades rather than by its
+ * running time.
  */
 import { ColumnLog } from "./column_log.ts";
 import type { Candle, KlineEvent, SimEvent } from "./events.ts";
@@ -17,8 +18,9 @@ import { quoteVolumeUnits, type SymbolSpec } from "./symbol_spec.ts";
 const MAX_CATCH_UP = 1000;
 
 /**
- * Columns of a history row: a candle with trades (`RUN` 0), or `RUN` consecutive trade-free candles from
- * `OPEN_TIME`, all at price `CLOSE`.
+ * Columns of a history row: the candle opening at `OPEN_TIME` (trade-free when `TRADES` is 0: all prices
+ * `CLOSE`), then `RUN` trade-free candles at its close. A quiet symbol's row is one trade-second and the empty
+ * seconds up to the next.
  */
 const OPEN_TIME = 0;
 const RUN = 1;
@@ -151,21 +153,20 @@ export class KlineSeries {
   #expand(i: number, lo: number, hi: number, max: number, backwards: boolean, out: Candle[]): void {
     const h = this.#history;
     const openTime = h.get(i, OPEN_TIME);
-    const run = h.get(i, RUN);
-    if (run === 0) {
-      if (openTime >= lo && openTime <= hi) out.push(this.#candleAt(i));
-      return;
-    }
     const ms = this.interval.ms;
     const first = Math.max(0, Math.ceil((lo - openTime) / ms));
-    const last = Math.min(run - 1, Math.floor((hi - openTime) / ms));
+    const last = Math.min(h.get(i, RUN), Math.floor((hi - openTime) / ms));
     for (let n = 0; n <= last - first && n < max; n++) {
       const k = backwards ? last - n : first + n;
-      out.push(emptyCandle(this.interval, openTime + k * ms, h.get(i, CLOSE)));
+      out.push(
+        k === 0 && h.get(i, TRADES) > 0
+          ? this.#candleAt(i)
+          : emptyCandle(this.interval, openTime + k * ms, h.get(i, CLOSE)),
+      );
     }
   }
 
-  /** The candle with trades of history row `i`. */
+  /** The first candle of history row `i` (one with trades). */
   #candleAt(i: number): Candle {
     const g = (column: number) => this.#history.get(i, column);
     const openTime = g(OPEN_TIME);
@@ -204,7 +205,12 @@ export class KlineSeries {
     const h = this.#history;
     const last = h.length - 1;
     const ms = this.interval.ms;
-    if (c.trades > 0) {
+    if (
+      c.trades === 0 && last >= 0 && h.get(last, CLOSE) === c.close &&
+      h.get(last, OPEN_TIME) + (h.get(last, RUN) + 1) * ms === c.openTime
+    ) {
+      h.set(last, RUN, h.get(last, RUN) + 1);
+    } else {
       h.push([
         c.openTime,
         0,
@@ -219,13 +225,6 @@ export class KlineSeries {
         c.takerBuyQuote,
         c.firstTradeId,
       ]);
-    } else if (
-      last >= 0 && h.get(last, RUN) > 0 && h.get(last, CLOSE) === c.close &&
-      h.get(last, OPEN_TIME) + h.get(last, RUN) * ms === c.openTime
-    ) {
-      h.set(last, RUN, h.get(last, RUN) + 1);
-    } else {
-      h.push([c.openTime, 1, c.close, c.close, c.close, c.close, 0, 0, 0, 0, 0, -1]);
     }
     this.#stored++;
     if (this.#stored <= this.#historyLimit) return;
@@ -233,10 +232,14 @@ export class KlineSeries {
     let drop = this.#stored >> 1;
     let n = 0;
     for (; n < h.length && drop > 0; n++) {
-      const size = Math.max(1, h.get(n, RUN));
+      const size = 1 + h.get(n, RUN);
       if (size > drop) {
+        // The row keeps only trade-free candles: it becomes one opening with the first of them.
         h.set(n, OPEN_TIME, h.get(n, OPEN_TIME) + drop * ms);
-        h.set(n, RUN, size - drop);
+        h.set(n, RUN, size - drop - 1);
+        for (const column of [OPEN, HIGH, LOW]) h.set(n, column, h.get(n, CLOSE));
+        for (const column of [VOLUME, QUOTE, TRADES, TAKER_LOTS, TAKER_QUOTE]) h.set(n, column, 0);
+        h.set(n, FIRST_ID, -1);
         this.#stored -= drop;
         break;
       }
