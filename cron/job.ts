@@ -45,9 +45,19 @@ export const denoCron: CronRegistrar = (name, schedule, options, handler) => {
  *
  * @example
  * ```ts
- * const job = new CronJob({ name: "flush", schedule: "* * * * *", backoffSchedule: [5000], run }, log);
- * job.register(); // scheduled runs
- * await job.trigger(); // a start-up run
+ * import { consoleLogger } from "../lib/log.ts";
+ *
+ * let runs = 0;
+ * const job = new CronJob({
+ *   name: "example",
+ *   schedule: "* * * * *",
+ *   backoffSchedule: [5000],
+ *   run: () => Promise.resolve(++runs),
+ * }, consoleLogger());
+ * const stop = new AbortController();
+ * job.register(denoCron, stop.signal); // scheduled runs, until the signal aborts
+ * await job.trigger(); // a start-up run: 1
+ * stop.abort();
  * ```
  */
 export class CronJob<R> {

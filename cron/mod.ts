@@ -19,11 +19,12 @@ import { registerSync, type SyncDeps, type SyncRunResult } from "./sync.ts";
 import { registerTimeSync, type TimeSyncDeps, type TimeSyncResult } from "./time_sync.ts";
 import type { EnvironmentInfo } from "../lib/env_info.ts";
 
-/** Dependencies per job; a job whose entry is absent is not registered (e.g. `funding` without USD-M). */
+/** Dependencies per job; a job whose entry is absent is not registered (e.g. `funding` without futures). */
 export interface CronDeps {
   flush?: FlushDeps;
   compact?: CompactDeps;
-  funding?: FundingDeps;
+  /** One entry per futures market recorded. */
+  funding?: FundingDeps[];
   timeSync?: TimeSyncDeps;
   environment?: EnvironmentDeps;
   dailyReport?: DailyReportDeps;
@@ -46,8 +47,21 @@ export interface CronJobs {
  *
  * @example
  * ```ts
- * const jobs = registerCronJobs({ flush: { flush: (r) => collector.flush(r), lastFlushMs, intervalMs } });
- * await runStartupJobs(jobs, log);
+ * import { consoleLogger } from "../lib/log.ts";
+ * import { denoCron } from "./job.ts";
+ *
+ * const log = consoleLogger();
+ * let lastFlushMs = Date.now();
+ * const flush = (reason: string) => {
+ *   log("info", "flush", { reason });
+ *   lastFlushMs = Date.now();
+ *   return Promise.resolve();
+ * };
+ * const stop = new AbortController();
+ * const deps = { flush: { flush, lastFlushMs: () => lastFlushMs, intervalMs: 60_000 } };
+ * const jobs = registerCronJobs(deps, denoCron, stop.signal);
+ * await runStartupJobs(jobs, log); // [] (no job failed; flush has no start-up run)
+ * stop.abort();
  * ```
  */
 export function registerCronJobs(
@@ -58,7 +72,9 @@ export function registerCronJobs(
   return {
     flush: deps.flush && registerFlush(deps.flush, cron, signal),
     compact: deps.compact && registerCompact(deps.compact, cron, signal),
-    funding: deps.funding && registerFunding(deps.funding, cron, signal),
+    funding: deps.funding && deps.funding.length > 0
+      ? registerFunding(deps.funding, cron, signal)
+      : undefined,
     timeSync: deps.timeSync && registerTimeSync(deps.timeSync, cron, signal),
     environment: deps.environment && registerEnvironment(deps.environment, cron, signal),
     dailyReport: deps.dailyReport && registerDailyReport(deps.dailyReport, cron, signal),
