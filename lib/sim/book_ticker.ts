@@ -11,9 +11,14 @@ import type { SymbolSpec } from "./symbol_spec.ts";
  *
  * @example
  * ```ts
- * const ticker = new BookTicker(spec, "btcusdt@bookTicker", book);
- * book.side("bid").set(101, 3);
- * ticker.after(updateId, now); // a BookTickerEvent, or null when the top did not change
+ * import { BookModel } from "./book_model.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const book = new BookModel();
+ * const ticker = new BookTicker(symbolSpec("spot", "BTCUSDT"), "btcusdt@bookTicker", book);
+ * book.side("bid").set(6160100, 3);
+ * book.side("ask").set(6160200, 2);
+ * ticker.after(1001, Date.now()); // a BookTickerEvent: 6160100 × 3 / 6160200 × 2
+ * ticker.after(1002, Date.now()); // null: the top did not change
  * ```
  */
 export class BookTicker {

@@ -24,7 +24,16 @@ interface Delayed {
  *
  * @example
  * ```ts
- * const delivery = new Delivery(hub, faults, truth, new Prng(1));
+ * import { Exchange } from "./exchange.ts";
+ * import { noFaults } from "./faults.ts";
+ * import { Prng } from "./prng.ts";
+ * import { GroundTruth } from "./truth.ts";
+ * import { WsHub } from "./ws_hub.ts";
+ * const faults = noFaults();
+ * const hub = new WsHub(faults, 64 * 1024 * 1024, { framesSent: 0, connectionsOpened: 0 });
+ * const delivery = new Delivery(hub, faults, new GroundTruth({ memory: false }), new Prng(1));
+ * const exchange = new Exchange({ symbols: ["BTCUSDT"] }, Date.now());
+ * const now = Date.now() + 100;
  * for (const ev of exchange.step(now, null)) delivery.dispatch(ev, now);
  * delivery.afterStep(now);
  * ```

@@ -12,7 +12,8 @@ import type { SymbolSpec } from "./symbol_spec.ts";
  *
  * @example
  * ```ts
- * const b = new DepthBatcher(spec, "btcusdt@depth@100ms", 100, 1000, 0);
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const b = new DepthBatcher(symbolSpec("spot", "BTCUSDT"), "btcusdt@depth@100ms", 100, 1000, 0);
  * b.record("bid", 6160201, 5, 1001, 10);
  * b.flush(100); // { firstId: 1001, finalId: 1001, prevFinalId: 1000, bids: [6160201, 5], … }
  * ```

@@ -22,7 +22,10 @@ export interface ExchangeInfoSettings {
  *
  * @example
  * ```ts
- * const body = exchangeInfo("spot", exchange.listed("spot"), { weightPerMinute: 6000, serverTime: now });
+ * import { Exchange } from "./exchange.ts";
+ * const exchange = new Exchange({ symbols: ["BTCUSDT", "BTCUSD_PERP"] }, Date.now());
+ * exchangeInfo("spot", exchange.listed("spot"), { weightPerMinute: 6000, serverTime: Date.now() });
+ * exchangeInfo("coinm", exchange.listed("coinm"), { weightPerMinute: 6000, serverTime: Date.now() });
  * ```
  */
 export function exchangeInfo(

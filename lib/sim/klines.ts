@@ -41,8 +41,13 @@ const WIDTH = 12;
  *
  * @example
  * ```ts
- * const k = new KlineSeries(spec, { name: "1m", ms: 60_000, pushMs: 2000 }, "btcusdt@kline_1m", now, 6160201, 10_000);
+ * import type { SimEvent } from "./events.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const interval = { name: "1m", ms: 60_000, pushMs: 2000 };
+ * const now = Date.UTC(2026, 0, 1);
+ * const k = new KlineSeries(symbolSpec("spot", "BTCUSDT"), interval, "btcusdt@kline_1m", now, 6160201, 10_000);
  * k.addTrade(6160300, 5, false, 7, 7);
+ * const events: SimEvent[] = [];
  * k.advance(now + 60_000, events); // pushes the closed candle
  * ```
  */

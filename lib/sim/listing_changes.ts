@@ -35,8 +35,21 @@ const STATUS_OF: Readonly<Record<"delist" | "halt" | "resume", SymbolStatus>> = 
  *
  * @example
  * ```ts
+ * import { Exchange } from "./exchange.ts";
+ * import { noFaults } from "./faults.ts";
+ * import { GroundTruth } from "./truth.ts";
+ * const exchange = new Exchange({ symbols: ["BTCUSDT"] }, Date.now());
+ * const target = {
+ *   exchange,
+ *   truth: new GroundTruth({ memory: true }),
+ *   recordBooks: false,
+ *   startedAt: Date.now(),
+ *   rollQuarters: false,
+ * };
+ * const faults = noFaults();
  * faults.listingChanges.push({ action: "list", market: "spot", symbol: "NEWUSDT" });
  * applyListingChanges(faults.listingChanges, target, Date.now());
+ * exchange.status("spot", "NEWUSDT"); // "TRADING"
  * ```
  */
 export function applyListingChanges(queue: ListingChange[], target: ListingTarget, now: number): void {

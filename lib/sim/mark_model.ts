@@ -27,8 +27,16 @@ const FORCE_ORDER_CHANCE = 0.15;
  *
  * @example
  * ```ts
- * const marks = new MarkModel(spec, streams, seed, fairTicks, book, now);
- * marks.everySecond(now + 1000, rng, events, () => 5);
+ * import { BookModel } from "./book_model.ts";
+ * import type { SimEvent } from "./events.ts";
+ * import { Prng } from "./prng.ts";
+ * import { symbolStreams } from "./streams.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const spec = symbolSpec("usdm", "BTCUSDT");
+ * const now = Date.now();
+ * const marks = new MarkModel(spec, symbolStreams("usdm", spec.lower), 1, 616000, new BookModel(), now);
+ * const events: SimEvent[] = [];
+ * marks.everySecond(now + 1000, new Prng(1), events, () => 5); // a markPriceUpdate, maybe a forceOrder
  * ```
  */
 export class MarkModel {

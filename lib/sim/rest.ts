@@ -55,11 +55,16 @@ const FUNDING_BUDGET = { limit: 500, windowMs: 300_000 };
  *
  * @example
  * ```ts
- * const api = new RestApi(exchange, faults, new Prng(1), {
+ * import { Exchange } from "./exchange.ts";
+ * import { noFaults } from "./faults.ts";
+ * import { Prng } from "./prng.ts";
+ * const exchange = new Exchange({ symbols: ["BTCUSDT", "BTCUSD_PERP"] }, Date.now());
+ * const api = new RestApi(exchange, noFaults(), new Prng(1), {
  *   weightPerMinute: { spot: 6000, usdm: 2400, coinm: 6000 },
  *   banMs: 120_000,
  * });
  * api.handle("spot", "GET", "/api/v3/time", new URLSearchParams(), Date.now());
+ * api.handle("coinm", "GET", "/dapi/v1/depth", new URLSearchParams("symbol=BTCUSD_PERP&limit=5"), Date.now());
  * ```
  */
 export class RestApi {

@@ -17,7 +17,10 @@ import type { StoredTrade } from "./trade_history.ts";
  *
  * @example
  * ```ts
- * depthBody(engine.spec, engine.snapshot(100, now), now); // '{"lastUpdateId":…,"bids":[…],"asks":[…]}'
+ * import { Exchange } from "./exchange.ts";
+ * const now = Date.now();
+ * const engine = new Exchange({ symbols: ["BTCUSD_PERP"] }, now).engine("coinm", "BTCUSD_PERP")!;
+ * depthBody(engine.spec, engine.snapshot(5, now), now); // '{"lastUpdateId":…,"E":…,"T":…,"symbol":"BTCUSD_PERP",…}'
  * ```
  */
 export function depthBody(spec: SymbolSpec, book: BookCapture, now: number): string {

@@ -116,9 +116,10 @@ const DEFAULT_WEIGHT = Object.fromEntries(MARKETS.map((m) => [m, profile(m).weig
  *
  * @example
  * ```ts
- * const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 1, tickMs: 10, truth: true });
- * const ws = new WebSocket(`${sim.spot.wsUrl}/stream?streams=btcusdt@depth@100ms`);
- * // …
+ * const sim = await startSimulator({ symbols: ["BTCUSDT", "BTCUSD_PERP"], seed: 1, tickMs: 10, truth: true });
+ * const depth = await fetch(`${sim.coinm.restUrl}/dapi/v1/depth?symbol=BTCUSD_PERP&limit=5`);
+ * await depth.json(); // {"lastUpdateId":…,"symbol":"BTCUSD_PERP","pair":"BTCUSD",…}
+ * // WebSocket: `${sim.spot.wsUrl}/stream?streams=btcusdt@depth@100ms`, `${sim.coinm.wsUrl}/ws/btcusd_perp@aggTrade`
  * await sim.close();
  * ```
  */

@@ -53,6 +53,18 @@ const MAX_SWEEP_TRADES = 3;
  *
  * @example
  * ```ts
+ * import type { SimEvent } from "./events.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const params = {
+ *   seed: 1,
+ *   changesPerSec: 300,
+ *   tradesPerSec: 7.5,
+ *   levelsPerSide: 0,
+ *   volatility: 2e-5,
+ *   historyLimit: 100_000,
+ *   stepGridMs: 0,
+ *   control: { saveStaleBooks: true },
+ * };
  * const engine = new SymbolEngine(symbolSpec("spot", "BTCUSDT"), params, Date.now());
  * const events: SimEvent[] = [];
  * engine.step(Date.now() + 10, events, null);

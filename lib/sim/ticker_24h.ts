@@ -28,6 +28,8 @@ const FILLS_PER_TAKER = 2.2;
  *
  * @example
  * ```ts
+ * import { Exchange } from "./exchange.ts";
+ * const exchange = new Exchange({ symbols: ["BTCUSDT"] }, Date.now());
  * ticker24h("spot", exchange.listed("spot")[0]!, Date.now(), "FULL"); // '{"symbol":"BTCUSDT",…}'
  * ```
  */

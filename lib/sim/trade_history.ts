@@ -30,9 +30,26 @@ export interface StoredTrade {
  *
  * @example
  * ```ts
+ * import type { AggTradeEvent } from "./events.ts";
+ * import { symbolSpec } from "./symbol_spec.ts";
+ * const event: AggTradeEvent = {
+ *   kind: "aggTrade",
+ *   spec: symbolSpec("spot", "BTCUSDT"),
+ *   stream: "btcusdt@aggTrade",
+ *   tradeStream: "btcusdt@trade",
+ *   eventTime: 1000,
+ *   tradeTime: 1000,
+ *   aggId: 7,
+ *   priceTicks: 6160201,
+ *   lots: 5,
+ *   firstTradeId: 70,
+ *   lastTradeId: 71,
+ *   buyerMaker: false,
+ *   fills: [2, 3],
+ * };
  * const h = new TradeHistory(100_000);
  * h.add(event);
- * h.query({ fromId: event.aggId, limit: 10 }); // [{ aggId: event.aggId, … }]
+ * h.query({ fromId: 7, limit: 10 }); // [{ aggId: 7, priceTicks: 6160201, lots: 5, … }]
  * ```
  */
 export class TradeHistory {

@@ -109,9 +109,14 @@ export interface TruthOptions {
  *
  * @example
  * ```ts
+ * import { Exchange } from "./exchange.ts";
+ * const start = Date.now();
+ * const exchange = new Exchange({ symbols: ["BTCUSDT"] }, start);
  * const truth = new GroundTruth({ memory: true });
- * truth.addSymbol(engine.spec, engine.initial);
- * for (const event of exchange.step(now, null)) truth.record(event);
+ * for (const engine of exchange.engines()) truth.addSymbol(engine.spec, engine.initial);
+ * for (let now = start + 10; now <= start + 500; now += 10) {
+ *   for (const event of exchange.step(now, null)) truth.record(event);
+ * }
  * truth.bookAt("spot", "BTCUSDT", truth.diffs("spot", "BTCUSDT")[0]!.finalUpdateId, 10);
  * ```
  */

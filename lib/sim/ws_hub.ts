@@ -44,9 +44,11 @@ export interface HubStats {
  *
  * @example
  * ```ts
- * const hub = new WsHub(faults, 64 * 1024 * 1024, stats);
- * const response = hub.upgrade(request, "spot", "/ws/btcusdt@depth", url);
- * hub.send(hub.subscribers("spot", "btcusdt@depth"), "btcusdt@depth", frame);
+ * import { noFaults } from "./faults.ts";
+ * const hub = new WsHub(noFaults(), 64 * 1024 * 1024, { framesSent: 0, connectionsOpened: 0 });
+ * // In a Deno.serve handler: return hub.upgrade(request, "spot", "/ws/btcusdt@depth", new URL(request.url));
+ * const subscribers = hub.subscribers("spot", "btcusdt@depth");
+ * if (subscribers !== undefined) hub.send(subscribers, "btcusdt@depth", '{"e":"depthUpdate"}');
  * ```
  */
 export class WsHub {
