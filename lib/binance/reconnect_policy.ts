@@ -49,7 +49,7 @@ export interface ReconnectPolicyOptions {
  * const p = new ReconnectPolicy({ random: () => 1 });
  * p.delayMs("transient", 3_000); // 2000: early in an outage
  * p.delayMs("transient", 150_000); // 8000: a long one
- * p.delayMs("throttled", 3_000); // 5000
+ * p.delayMs("throttled", 3_000); // 7500: 5 to 7.5 s, and random() = 1 takes the longest
  * ```
  */
 export class ReconnectPolicy {

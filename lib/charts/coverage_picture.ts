@@ -29,7 +29,23 @@ export const PICTURE_SYMBOLS = 40;
  *
  * @example
  * ```ts
- * const picture = await coveragePicture(await reader.read("2024-01-02"));
+ * import { DayCoverageReader } from "./coverage_reader.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000; // 07:00 UTC
+ * const span = { spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000 };
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, { messages: 3600, ...span });
+ * await ledger.addCoverage("spot", "ETHUSDT", "aggTrade", hourUs, { messages: 1800, ...span });
+ * await ledger.addGap("spot", {
+ *   symbol: "ETHUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
+ *
+ * const picture = await coveragePicture(await new DayCoverageReader(ledger).read("2024-01-02"));
+ * picture?.filename; // "coverage-2024-01-02.png"
+ * picture?.caption; // "Coverage 2024-01-02 (UTC) per hour: all 2 symbols"
+ * ledger.close();
  * ```
  */
 export async function coveragePicture(day: DayCoverage): Promise<CoveragePicture | null> {

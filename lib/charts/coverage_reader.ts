@@ -53,8 +53,23 @@ function recordedSeconds(spans: readonly number[]): number {
  *
  * @example
  * ```ts
+ * import { coverageGrid } from "./coverage_grid.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000; // 07:00 UTC
+ * const span = { spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000 };
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, { messages: 3600, ...span });
+ * await ledger.addCoverage("spot", "ETHUSDT", "aggTrade", hourUs, { messages: 1800, ...span });
+ * await ledger.addGap("spot", {
+ *   symbol: "ETHUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
+ *
  * const reader = new DayCoverageReader(ledger);
  * const grid = coverageGrid(await reader.read("2024-01-02"));
+ * grid.symbols.map((s) => s.symbol); // ["ETHUSDT", "BTCUSDT"]: worst first
+ * ledger.close();
  * ```
  */
 export class DayCoverageReader {

@@ -71,7 +71,23 @@ export function streamHoursOf(
  *
  * @example
  * ```ts
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000; // 07:00 UTC
+ * const span = { spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000 };
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, { messages: 3600, ...span });
+ * await ledger.addCoverage("spot", "ETHUSDT", "aggTrade", hourUs, { messages: 1800, ...span });
+ * await ledger.addGap("spot", {
+ *   symbol: "ETHUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
+ *
+ * const dayUs = Date.UTC(2024, 0, 2) * 1000;
+ * const gaps = await ledger.listGaps({ fromUs: dayUs, toUs: dayUs + 86_400_000_000 });
  * const day = dayFromRows("2024-01-02", await ledger.coverage("2024-01-02"), gaps);
+ * day.exact.map((r) => r.symbol); // ["ETHUSDT"]: the stream-hour a gap touches keeps its exact figures
+ * ledger.close();
  * ```
  */
 export function dayFromRows(

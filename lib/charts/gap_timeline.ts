@@ -60,7 +60,23 @@ export interface GapTimelineOptions {
  *
  * @example
  * ```ts
- * gapTimeline(dayUs, await ledger.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US }), { rows: 20 });
+ * import { DAY_US } from "../ledger/intervals.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000; // 07:00 UTC
+ * const span = { spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000 };
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, { messages: 3600, ...span });
+ * await ledger.addCoverage("spot", "ETHUSDT", "aggTrade", hourUs, { messages: 1800, ...span });
+ * await ledger.addGap("spot", {
+ *   symbol: "ETHUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
+ *
+ * const dayUs = Date.UTC(2024, 0, 2) * 1000;
+ * const timeline = gapTimeline(dayUs, await ledger.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US }), { rows: 20 });
+ * timeline.rows.map((r) => [r.symbol, r.missingSeconds]); // [["ETHUSDT", 60]]
+ * ledger.close();
  * ```
  */
 export function gapTimeline(

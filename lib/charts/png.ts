@@ -29,7 +29,9 @@ let ready: Promise<void> | null = null;
  *
  * @example
  * ```ts
- * const png = await svgToPng(heatmapSvg(grid).svg);
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="4" height="2" fill="#1a7f37"/></svg>';
+ * const png = await svgToPng(svg);
+ * png.subarray(1, 4); // the bytes of "PNG"
  * ```
  */
 export async function svgToPng(svg: string): Promise<Uint8Array> {

@@ -20,7 +20,7 @@ export function exclusiveGroup(stream: string): string | null {
  *
  * @example
  * ```ts
- * streamProblem("spot", "forceOrder"); // '"forceOrder" is a usdm stream, not available on spot'
+ * streamProblem("spot", "forceOrder"); // '"forceOrder" is a usdm/coinm stream, not available on spot'
  * streamProblem("usdm", "kline_1m"); // null
  * ```
  */
