@@ -2,6 +2,17 @@
  * Parameters and value types of the per-symbol market model (`symbol_engine.ts`), shared by the exchange that
  * builds engines and the ground truth that records their books.
  */
+import type { Market } from "../binance/markets.ts";
+
+/**
+ * Where each market's ids start, before growing with the start time: book update ids (spot around 5e10,
+ * USD-M 5e12, COIN-M 1e12, as recorded), aggregate trade ids and trade ids.
+ */
+export const ID_BASES: Readonly<Record<Market, { update: number; agg: number; trade: number }>> = {
+  spot: { update: 4e10, agg: 2e9, trade: 3e9 },
+  usdm: { update: 5e12, agg: 1.5e9, trade: 5e9 },
+  coinm: { update: 1e12, agg: 5e8, trade: 8e8 },
+};
 /** Switches shared by all engines of an exchange, read on every step. */
 export interface EngineControl {
   /** Keep a copy of the book every 2 s for the stale-snapshot fault (costly with thousands of symbols). */

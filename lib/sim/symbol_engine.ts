@@ -7,11 +7,11 @@
  * Pure and deterministic: all randomness comes from a PRNG seeded by (seed, market, symbol) and time is passed
  * in, so the same seed and the same step times give the same events.
  */
-import { isFutures, type Market } from "../binance/markets.ts";
+import { isFutures } from "../binance/markets.ts";
 import { BookModel, type Side } from "./book_model.ts";
 import { BookTicker } from "./book_ticker.ts";
 import { DepthBatcher } from "./depth_batcher.ts";
-import type { BookCapture, Burst, EngineParams } from "./engine_params.ts";
+import { type BookCapture, type Burst, type EngineParams, ID_BASES } from "./engine_params.ts";
 import type { AggTradeEvent, SimEvent } from "./events.ts";
 import { KlineSeries } from "./klines.ts";
 import { MarkModel, type MarkState } from "./mark_model.ts";
@@ -28,16 +28,6 @@ import { TradeHistory } from "./trade_history.ts";
 
 /** Ids count up from this date (2026-01-01 UTC). */
 const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
-
-/**
- * Where each market's ids start, before growing with the start time: book update ids (spot around 5e10,
- * USD-M 5e12, COIN-M 1e12, as recorded), aggregate trade ids and trade ids.
- */
-const ID_BASES: Readonly<Record<Market, { update: number; agg: number; trade: number }>> = {
-  spot: { update: 4e10, agg: 2e9, trade: 3e9 },
-  usdm: { update: 5e12, agg: 1.5e9, trade: 5e9 },
-  coinm: { update: 1e12, agg: 5e8, trade: 8e8 },
-};
 
 /** Longest step the model simulates; after a stall the lost time is skipped rather than replayed. */
 const MAX_STEP_MS = 1000;
