@@ -60,7 +60,18 @@ export interface CleanupReport {
  *
  * @example
  * ```ts
- * expiredFiles(manifest.entries(), { root: "gdrive:binance-data", cleanupDays: 7 }, Date.now());
+ * import type { ManifestEntry } from "../storage/manifest.ts";
+ *
+ * const entry: ManifestEntry = {
+ *   path: "spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet",
+ *   sha256: "0".repeat(64), rows: 10, bytes: 4, market: "spot", table: "trades",
+ *   first_local_time: "2024-01-02T07:00:00.000000Z", last_local_time: "2024-01-02T07:59:59.000000Z",
+ * };
+ *
+ * const policy = { root: "gdrive:binance-data", cleanupDays: 7 };
+ * expiredFiles([entry], policy, Date.UTC(2024, 0, 5)).length; // 0: not a week old yet
+ * expiredFiles([entry], policy, Date.UTC(2024, 0, 10)).length; // 1
+ * expiredFiles([entry], { ...policy, root: "" }, Date.UTC(2024, 0, 10)).length; // 0: no remote, no cleanup
  * ```
  */
 export function expiredFiles(
@@ -82,7 +93,24 @@ export function expiredFiles(
  *
  * @example
  * ```ts
- * const report = await cleanupLocal({ files, kv: ledger.kv, rclone, dataDir, root, cleanupDays: 7 }, Date.now());
+ * import { Manifest } from "../storage/manifest.ts";
+ * import { manifestIndex } from "./file_index.ts";
+ * import { Rclone, remoteRoot } from "./rclone.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const manifest = await Manifest.load(dataDir);
+ * const kv = await Deno.openKv(":memory:");
+ * const report = await cleanupLocal({
+ *   files: manifestIndex(manifest),
+ *   kv, // the ledger's KV handle: which files are confirmed uploaded
+ *   rclone: new Rclone(),
+ *   dataDir,
+ *   root: remoteRoot("gdrive", "binance-data"),
+ *   cleanupDays: 7,
+ * }, Date.now());
+ * report.deleted; // [] (nothing here was uploaded)
+ * kv.close();
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function cleanupLocal(options: CleanupOptions, nowMs: number): Promise<CleanupReport> {

@@ -27,8 +27,19 @@ export interface FileLedger {
  *
  * @example
  * ```ts
- * const files = manifestIndex(manifest, ledger);
- * await files.remove(["spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet"]);
+ * import { Manifest } from "../storage/manifest.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const manifest = await Manifest.load(dataDir);
+ * const path = "spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet";
+ * manifest.add({
+ *   path, sha256: "0".repeat(64), rows: 10, bytes: 4, market: "spot", table: "trades",
+ *   first_local_time: "2024-01-02T07:00:00.000000Z", last_local_time: "2024-01-02T07:59:59.000000Z",
+ * });
+ * const files = manifestIndex(manifest); // the collector passes the ledger too
+ * await files.remove([path]); // and the manifest is saved
+ * files.entries().length; // 0
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export function manifestIndex(manifest: Manifest, ledger?: FileLedger): FileIndex {

@@ -10,7 +10,17 @@
  * @example
  * ```ts
  * const limiter = new Limiter(2);
- * await Promise.all(files.map((f) => limiter.run(() => upload(f))));
+ * let running = 0;
+ * let most = 0;
+ * const upload = async (file: string) => {
+ *   most = Math.max(most, ++running);
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ *   running--;
+ *   return file;
+ * };
+ * const files = ["a", "b", "c", "d"];
+ * await Promise.all(files.map((f) => limiter.run(() => upload(f)))); // ["a", "b", "c", "d"]
+ * most; // 2
  * ```
  */
 export class Limiter {

@@ -41,7 +41,17 @@ function fileHourUs(path: string): number | null {
  *
  * @example
  * ```ts
- * finishedFiles(manifest.entries(), Date.now() * 1000, { graceUs: 15 * 60e6, stuckUs: 3 * 3600e6 });
+ * import type { ManifestEntry } from "../storage/manifest.ts";
+ *
+ * const entry: ManifestEntry = {
+ *   path: "spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet",
+ *   sha256: "0".repeat(64), rows: 10, bytes: 4, market: "spot", table: "trades",
+ *   first_local_time: "2024-01-02T07:00:00.000000Z", last_local_time: "2024-01-02T07:59:59.000000Z",
+ * };
+ *
+ * const timing = { graceUs: 15 * 60e6, stuckUs: 3 * 3600e6 };
+ * finishedFiles([entry], Date.UTC(2024, 0, 2, 8, 5) * 1000, timing).length; // 0: the hour ended 5 min ago
+ * finishedFiles([entry], Date.UTC(2024, 0, 2, 8, 20) * 1000, timing).length; // 1
  * ```
  */
 export function finishedFiles(

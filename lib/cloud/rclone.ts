@@ -100,9 +100,18 @@ export function remoteFile(root: string, relPath: string): string {
  *
  * @example
  * ```ts
- * const rclone = new Rclone({ configPath: "/etc/rclone.conf" });
- * await rclone.copyFile("data/spot/trades/…/hour-07-….parquet", "gdrive:binance-data/spot/trades/…");
- * await rclone.check("gdrive:binance-data/spot/trades/…", { bytes: entry.bytes, sha256: entry.sha256 });
+ * import { sha256Hex } from "../storage/manifest.ts";
+ *
+ * // A local directory as the remote (rclone's `:local:` backend); in production e.g. remoteRoot("gdrive", "binance-data").
+ * const dir = await Deno.makeTempDir();
+ * const bytes = new TextEncoder().encode("PAR1");
+ * await Deno.writeFile(`${dir}/hour-07.parquet`, bytes);
+ * const rclone = new Rclone(); // `configPath` names another rclone.conf
+ * const remote = remoteFile(remoteRoot(":local:", `${dir}/remote`), "spot/trades/hour-07.parquet");
+ * await rclone.copyFile(`${dir}/hour-07.parquet`, remote);
+ * await rclone.check(remote, { bytes: bytes.length, sha256: await sha256Hex(bytes) }); // throws if it differs
+ * (await rclone.stat(remote))?.size; // 4
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class Rclone {

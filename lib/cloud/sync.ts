@@ -74,10 +74,36 @@ export interface EnqueueReport {
  *
  * @example
  * ```ts
- * const sync = new CloudSync({ kv: ledger.kv, rclone: new Rclone(), files: manifestIndex(manifest, ledger),
- *   dataDir: config.dataDir, root: remoteRoot(config.cloudRemote, config.cloudPath), onAlert });
+ * import { Manifest, sha256Hex } from "../storage/manifest.ts";
+ * import { manifestIndex } from "./file_index.ts";
+ * import { Rclone, remoteRoot } from "./rclone.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const remoteDir = await Deno.makeTempDir();
+ * const path = "spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet";
+ * const bytes = new TextEncoder().encode("PAR1");
+ * await Deno.mkdir(`${dataDir}/spot/trades/date=2024-01-02`, { recursive: true });
+ * await Deno.writeFile(`${dataDir}/${path}`, bytes);
+ * const manifest = await Manifest.load(dataDir);
+ * manifest.add({
+ *   path, sha256: await sha256Hex(bytes), rows: 10, bytes: bytes.length, market: "spot", table: "trades",
+ *   first_local_time: "2024-01-02T07:00:00.000000Z", last_local_time: "2024-01-02T07:59:59.000000Z",
+ * });
+ * const kv = await Deno.openKv(":memory:"); // the ledger's KV handle in the collector
+ * const sync = new CloudSync({
+ *   kv,
+ *   rclone: new Rclone(),
+ *   files: manifestIndex(manifest),
+ *   dataDir,
+ *   root: remoteRoot(":local:", remoteDir), // e.g. remoteRoot(config.cloudRemote, config.cloudPath)
+ *   onAlert: (alert) => console.warn(alert.error),
+ * });
  * const listening = sync.listen(); // settles when the KV handle closes
- * await sync.enqueuePending(Date.now());
+ * (await sync.enqueuePending(Date.now())).enqueued; // [path]
+ * while ((await sync.state.synced(path)) === null) await new Promise((resolve) => setTimeout(resolve, 20));
+ * kv.close();
+ * await listening;
+ * for (const d of [dataDir, remoteDir]) await Deno.remove(d, { recursive: true });
  * ```
  */
 export class CloudSync {

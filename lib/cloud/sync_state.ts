@@ -55,9 +55,13 @@ const PATHS_PER_READ = 3;
  *
  * @example
  * ```ts
- * const state = new SyncState(await Deno.openKv(":memory:"));
+ * const kv = await Deno.openKv(":memory:");
+ * const state = new SyncState(kv);
+ * const path = "spot/trades/date=2024-01-02/hour-07-1704178800000000-0a1b2c3d.parquet";
  * const [s] = (await state.read([path])).values();
- * if (s && !s.synced) await state.enqueue(path, s, Date.now() * 1000, [60_000]);
+ * if (s && !s.synced) await state.enqueue(path, s, Date.now() * 1000, [60_000]); // true: queued
+ * (await state.read([path])).get(path)?.queued !== null; // true
+ * kv.close();
  * ```
  */
 export class SyncState {
