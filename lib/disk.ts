@@ -23,7 +23,8 @@ export const MIB = 1024 * 1024;
  *
  * @example
  * ```ts
- * const { freeBytes } = await diskSpace("data");
+ * const { freeBytes } = await diskSpace("data"); // measured at "." while ./data does not exist yet
+ * freeBytes > 0; // true
  * ```
  */
 export async function diskSpace(dir: string): Promise<DiskSpace> {

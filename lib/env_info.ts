@@ -139,7 +139,11 @@ export function recordedConfig(config: unknown): Record<string, unknown> | null 
  *
  * @example
  * ```ts
- * const env = await collectEnvironment({ configPath: "config.yaml", lockPath: "deno.lock", repoDir: "." }, now);
+ * const env = await collectEnvironment(
+ *   { configPath: "config.yaml", lockPath: "deno.lock", repoDir: "." },
+ *   Date.now(),
+ * );
+ * env.deno === Deno.version.deno; // true; fields it may not read (permissions, no git) are null
  * ```
  */
 export async function collectEnvironment(
