@@ -111,8 +111,13 @@ export interface CoverageItem {
  * @example
  * ```ts
  * const ledger = new Ledger(await Deno.openKv(":memory:"));
- * await ledger.addGap("spot", gapRow);
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * await ledger.addGap("spot", {
+ *   symbol: "BTCUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * }); // true: a new gap
  * const rows = await ledger.coverage("2024-01-02");
+ * rows.map((r) => [r.symbol, r.gaps]); // [["BTCUSDT", 1]]
  * ledger.close();
  * ```
  */

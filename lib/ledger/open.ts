@@ -35,12 +35,14 @@ export interface EnvReader {
  *
  * @example
  * ```ts
- * const ledger = await openLedger("data/_state/ledger.sqlite");
+ * const dir = await Deno.makeTempDir();
+ * const ledger = await openLedger(`${dir}/ledger.sqlite`); // kv_path; by default data/_state/ledger.sqlite
  * try {
- *   console.log(await ledger.coverage("2024-01-02"));
+ *   console.log(await ledger.coverage("2024-01-02")); // []
  * } finally {
  *   ledger.close();
  * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function openLedger(

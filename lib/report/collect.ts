@@ -13,7 +13,12 @@ import type { DailyReportInput } from "./daily.ts";
  *
  * @example
  * ```ts
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
  * const input = await collectDailyInput(ledger, "2024-01-02");
+ * input.coverage.length; // 0: nothing recorded that day
+ * ledger.close();
  * ```
  */
 export async function collectDailyInput(ledger: Ledger, date: string): Promise<DailyReportInput> {

@@ -226,8 +226,21 @@ function clockDays(samples: readonly ClockSample[], thresholdMs: number): ClockD
  *
  * @example
  * ```ts
+ * import { Ledger } from "../ledger/ledger.ts";
+ * import { collectDailyInput } from "./collect.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, {
+ *   messages: 3600, spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000,
+ * });
+ * await ledger.addGap("spot", {
+ *   symbol: "BTCUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
  * const summary = buildDailyReport(await collectDailyInput(ledger, "2024-01-02"));
  * console.log(formatDailyReport(summary));
+ * ledger.close();
  * ```
  */
 export function buildDailyReport(input: DailyReportInput, options: DailyReportOptions = {}): DailySummary {

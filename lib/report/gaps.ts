@@ -60,8 +60,19 @@ export interface GapSummaryOptions {
  *
  * @example
  * ```ts
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * await ledger.addGap("spot", {
+ *   symbol: "BTCUSDT", stream: "aggTrade", kind: "disconnect", start_time: hourUs + 60e6,
+ *   end_time: hourUs + 120e6, last_update_id: null, resume_update_id: null, reason: "socket closed",
+ * });
+ * const fromUs = Date.UTC(2024, 0, 2) * 1000;
+ * const toUs = fromUs + 86_400_000_000;
  * summarizeGaps(await ledger.listGaps({ fromUs, toUs }), { fromUs, toUs }).byKind;
- * // [{ kind: "disconnect", count: 3, seconds: 4320 }, ...]
+ * // [{ kind: "disconnect", count: 1, seconds: 60 }]
+ * ledger.close();
  * ```
  */
 export function summarizeGaps(gaps: readonly GapRecord[], options: GapSummaryOptions = {}): GapSummary {

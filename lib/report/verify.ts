@@ -82,9 +82,13 @@ async function factsOf(
  *
  * @example
  * ```ts
- * const report = await verifyDataDir("data");
+ * import { formatVerifyReport } from "./verify_checks.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const report = await verifyDataDir(dataDir); // `deno task verify` exits non-zero when there are problems
+ * report.problems.length; // 0: an empty data directory is consistent
  * console.log(formatVerifyReport(report));
- * if (report.problems.length > 0) Deno.exit(1);
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function verifyDataDir(dataDir: string, options: VerifyOptions = {}): Promise<VerifyReport> {

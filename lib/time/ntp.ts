@@ -72,7 +72,11 @@ const defaultClockMs = () => performance.timeOrigin + performance.now();
  *
  * @example
  * ```ts
- * const { offsetMs, delayMs } = await queryNtp({ server: "pool.ntp.org", timeoutMs: 2000 });
+ * // Asks a server on the network (UDP 123), so this example defines the call without running it.
+ * async function clockOffsetMs(): Promise<number> {
+ *   const { offsetMs } = await queryNtp({ server: "pool.ntp.org", timeoutMs: 2000 });
+ *   return offsetMs; // server clock minus local clock
+ * }
  * ```
  */
 export async function queryNtp(options: NtpQueryOptions = {}): Promise<NtpMeasurement> {
