@@ -135,7 +135,20 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  *
  * @example
  * ```ts
- * coverageDocument(coverageGrid(day), { date, offset: 0, limit: 40, market: null, search: "" });
+ * import { coverageGrid } from "../charts/coverage_grid.ts";
+ * import { DayCoverageReader } from "../charts/coverage_reader.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * await ledger.addCoverage("spot", "BTCUSDT", "aggTrade", hourUs, {
+ *   messages: 3600, spanStartUs: hourUs, spanEndUs: hourUs + 3_600_000_000,
+ * });
+ * const date = "2024-01-02";
+ * const day = await new DayCoverageReader(ledger).read(date);
+ * const page = coverageDocument(coverageGrid(day), { date, offset: 0, limit: 40, market: null, search: "" });
+ * page.rows.length; // 1
+ * ledger.close();
  * ```
  */
 export function coverageDocument(grid: CoverageGrid, q: CoverageQuery): CoverageDocument {

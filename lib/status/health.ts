@@ -28,7 +28,13 @@ export interface Health {
  *
  * @example
  * ```ts
- * healthOf(snapshot).ok; // false while a book is still buffering
+ * const streams = [{
+ *   market: "spot" as const, symbol: "BTCUSDT", stream: "depth@100ms", connected: true, stale: false,
+ *   messages: 120, bytes: 48_000, msgsPerSec: 10, lastMessageAgeMs: 80, gaps: 0, gapsToday: 0, coverageTodayPct: 100,
+ * }];
+ * healthOf({ streams, books: [{ market: "spot", symbol: "BTCUSDT", state: "buffering", resyncs: 0 }] }).ok;
+ * // false while a book is still buffering
+ * healthOf({ streams, books: [{ market: "spot", symbol: "BTCUSDT", state: "synced", resyncs: 0 }] }).ok; // true
  * ```
  */
 export function healthOf(s: Pick<StatusSnapshot, "streams" | "books">): Health {

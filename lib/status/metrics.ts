@@ -169,7 +169,26 @@ const flag = (b: boolean): number => (b ? 1 : 0);
  *
  * @example
  * ```ts
- * const text = renderMetrics(await source.snapshot());
+ * import { Histogram } from "./histogram.ts";
+ * import type { StatusSnapshot } from "./snapshot.ts";
+ *
+ * const nowMs = Date.now();
+ * const snapshot: StatusSnapshot = {
+ *   version: "0.4.0", startedAtMs: nowMs - 60_000, nowMs,
+ *   streams: [{
+ *     market: "spot", symbol: "BTCUSDT", stream: "aggTrade", connected: true, stale: false, messages: 1234,
+ *     bytes: 250_000, msgsPerSec: 20, lastMessageAgeMs: 40, gaps: 0, gapsToday: 0, coverageTodayPct: 100,
+ *   }],
+ *   books: [{ market: "spot", symbol: "BTCUSDT", state: "buffering", resyncs: 0 }],
+ *   rest: [{ market: "spot", weightUsed: 25, weightLimit: 6000 }],
+ *   clock: [],
+ *   disk: null,
+ *   journal: { unsyncedBytes: 0, sinceFsyncMs: 120, errors: 0 },
+ *   flushes: { durations: new Histogram([0.1, 1]).snapshot(), failures: 0 },
+ * };
+ *
+ * const text = renderMetrics(snapshot);
+ * text.split("\n").filter((l) => l.includes("stream_messages_total")).join("\n");
  * // # HELP binance_collector_stream_messages_total Frames received since the process started.
  * // # TYPE binance_collector_stream_messages_total counter
  * // binance_collector_stream_messages_total{market="spot",symbol="BTCUSDT",stream="aggTrade"} 1234

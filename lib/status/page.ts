@@ -114,7 +114,8 @@ ${ASSETS.map((a) => `<script src="${a.path}"></script>`).join("\n")}
  *
  * @example
  * ```ts
- * new Response(renderPage(), { headers: { "content-type": "text/html; charset=utf-8" } });
+ * const response = new Response(renderPage(), { headers: { "content-type": "text/html; charset=utf-8" } });
+ * (await response.text()).startsWith("<!doctype html>"); // true
  * ```
  */
 export function renderPage(): string {

@@ -25,8 +25,9 @@ export interface RateHistoryOptions {
  * @example
  * ```ts
  * const history = new RateHistory();
- * history.sample(Date.now(), new Map([["spot", 120_000]]));
- * history.series(); // [{ market: "spot", points: [...] }]
+ * history.sample(0, new Map([["spot", 120_000]]));
+ * history.sample(30_000, new Map([["spot", 150_000]]));
+ * history.series(); // [{ market: "spot", points: [[30000, 1000]] }]: 1,000 messages per second
  * ```
  */
 export class RateHistory {

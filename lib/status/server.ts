@@ -147,7 +147,28 @@ async function handle(
  *
  * @example
  * ```ts
- * const server = startStatusServer({ ...config.status, source: collectorStatus, log });
+ * import { Histogram } from "./histogram.ts";
+ * import type { StatusSnapshot } from "./snapshot.ts";
+ *
+ * const nowMs = Date.now();
+ * const snapshot: StatusSnapshot = {
+ *   version: "0.4.0", startedAtMs: nowMs - 60_000, nowMs,
+ *   streams: [{
+ *     market: "spot", symbol: "BTCUSDT", stream: "aggTrade", connected: true, stale: false, messages: 1234,
+ *     bytes: 250_000, msgsPerSec: 20, lastMessageAgeMs: 40, gaps: 0, gapsToday: 0, coverageTodayPct: 100,
+ *   }],
+ *   books: [{ market: "spot", symbol: "BTCUSDT", state: "buffering", resyncs: 0 }],
+ *   rest: [{ market: "spot", weightUsed: 25, weightLimit: 6000 }],
+ *   clock: [],
+ *   disk: null,
+ *   journal: { unsyncedBytes: 0, sinceFsyncMs: 120, errors: 0 },
+ *   flushes: { durations: new Histogram([0.1, 1]).snapshot(), failures: 0 },
+ * };
+ *
+ * const server = startStatusServer({ hostname: "127.0.0.1", port: 0, source: { snapshot: () => snapshot } });
+ * const health = await fetch(`${server.url}/health`);
+ * health.status; // 503: a book is still buffering
+ * await health.body?.cancel();
  * // later, at shutdown
  * await server.close();
  * ```

@@ -196,8 +196,28 @@ function topProblems(problems: readonly HealthProblem[], limit: number): HealthP
  *
  * @example
  * ```ts
+ * import { Histogram } from "./histogram.ts";
+ * import type { StatusSnapshot } from "./snapshot.ts";
+ *
+ * const nowMs = Date.now();
+ * const snapshot: StatusSnapshot = {
+ *   version: "0.4.0", startedAtMs: nowMs - 60_000, nowMs,
+ *   streams: [{
+ *     market: "spot", symbol: "BTCUSDT", stream: "aggTrade", connected: true, stale: false, messages: 1234,
+ *     bytes: 250_000, msgsPerSec: 20, lastMessageAgeMs: 40, gaps: 0, gapsToday: 0, coverageTodayPct: 100,
+ *   }],
+ *   books: [{ market: "spot", symbol: "BTCUSDT", state: "buffering", resyncs: 0 }],
+ *   rest: [{ market: "spot", weightUsed: 25, weightLimit: 6000 }],
+ *   clock: [],
+ *   disk: null,
+ *   journal: { unsyncedBytes: 0, sinceFsyncMs: 120, errors: 0 },
+ *   flushes: { durations: new Histogram([0.1, 1]).snapshot(), failures: 0 },
+ * };
+ *
+ * const source = { snapshot: () => snapshot }; // the collector's status source in production
  * const summary = summarizeStatus(await source.snapshot(), { symbols: 25 });
- * summary.symbols[0]; // the symbol most in trouble
+ * summary.symbols[0]!.symbol; // "BTCUSDT": the symbol most in trouble (its book is not synced yet)
+ * summary.health.ok; // false
  * ```
  */
 export function summarizeStatus(s: StatusSnapshot, options: SummaryOptions = {}): StatusSummary {
