@@ -200,7 +200,7 @@ interface KeyState {
  * c.push({ kind: "reconnect", market: "spot", conn: "BTCUSDT", downtimeMs: 800 }, 0);
  * c.push({ kind: "reconnect", market: "spot", conn: "ETHUSDT", downtimeMs: 900 }, 100);
  * c.due(1000); // []
- * c.due(2000); // ["🔗 2 reconnects on spot in the last 2 s (BTCUSDT ×1, ETHUSDT ×1), longest down 0.9s"]
+ * c.due(2000); // ["🔗 2 reconnects on spot in the last 2 s (BTCUSDT, ETHUSDT), longest down 0.9s"]
  * ```
  */
 export class AlertCoalescer {

@@ -87,9 +87,23 @@ const apiSignal = (signal: AbortSignal) => signal as unknown as ApiSignal;
  *
  * @example
  * ```ts
- * const telegram = startTelegram({ token: Deno.env.get("TELEGRAM_BOT_TOKEN"), ... });
- * telegram?.sendAlert({ kind: "flush_failed", error: String(err) });
- * await telegram?.stop();
+ * import { consoleLogger } from "../log.ts";
+ * import type { CommandSettings, TelegramSources } from "./commands.ts";
+ *
+ * // Talks to the Telegram Bot API, so this example defines the calls without making them. Without a token,
+ * // startTelegram logs "Telegram off" and returns null, and every call below does nothing.
+ * async function run(sources: TelegramSources, settings: CommandSettings, err: unknown): Promise<void> {
+ *   const telegram = startTelegram({
+ *     token: Deno.env.get("TELEGRAM_BOT_TOKEN"),
+ *     chatIds: ["-1001234567890"], // telegram_chat_id
+ *     apiRoot: "https://api.telegram.org", // telegram.api_root
+ *     log: consoleLogger(),
+ *     sources,
+ *     settings,
+ *   });
+ *   telegram?.sendAlert({ kind: "flush_failed", error: String(err) });
+ *   await telegram?.stop();
+ * }
  * ```
  */
 export class TelegramBot {
@@ -363,8 +377,21 @@ export class TelegramBot {
  *
  * @example
  * ```ts
- * const telegram = startTelegram({ token: Deno.env.get("TELEGRAM_BOT_TOKEN"), chatIds: config.telegramChatIds,
- *   apiRoot: config.telegram.apiRoot, log, sources, settings });
+ * import { consoleLogger } from "../log.ts";
+ * import type { Config } from "../config.ts";
+ * import type { CommandSettings, TelegramSources } from "./commands.ts";
+ *
+ * // Talks to the Telegram Bot API, so this example defines the start without running it (main.ts does this).
+ * function start(config: Config, sources: TelegramSources, settings: CommandSettings): TelegramBot | null {
+ *   return startTelegram({
+ *     token: config.telegramToken?.reveal(), // TELEGRAM_BOT_TOKEN, or the file's key (lib/config/telegram_token.ts)
+ *     chatIds: config.telegramChatIds,
+ *     apiRoot: config.telegram.apiRoot,
+ *     log: consoleLogger(),
+ *     sources,
+ *     settings,
+ *   });
+ * }
  * ```
  */
 export function startTelegram(options: TelegramOptions): TelegramBot | null {

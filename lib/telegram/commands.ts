@@ -57,7 +57,30 @@ export interface CommandSettings {
  *
  * @example
  * ```ts
- * await answerCommand("gaps", "btcusdt yesterday", sources, settings, Date.now());
+ * import { DayCoverageReader } from "../charts/coverage_reader.ts";
+ * import { diskSpace } from "../disk.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ * import { collectDailyInput } from "../report/collect.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const sources: TelegramSources = {
+ *   status: () => [], // () => collector.symbolStatus()
+ *   ledger,
+ *   coverageDay: (date) => new DayCoverageReader(ledger).read(date),
+ *   dailyInput: (date) => collectDailyInput(ledger, date),
+ *   diskSpace: () => diskSpace("."),
+ * };
+ * const settings: CommandSettings = {
+ *   markets: [{ market: "spot", symbols: ["BTCUSDT"] }],
+ *   dataDir: ".",
+ *   clockOffsetAlertMs: 500,
+ *   diskLowMb: 5120,
+ *   diskMinMb: 512,
+ * };
+ *
+ * const reply = await answerCommand("gaps", "btcusdt yesterday", sources, settings, Date.now());
+ * reply.includes("BTCUSDT"); // true: the day's gaps of BTCUSDT (none here)
+ * ledger.close();
  * ```
  */
 export async function answerCommand(
@@ -127,7 +150,30 @@ async function answer(
  *
  * @example
  * ```ts
+ * import { DayCoverageReader } from "../charts/coverage_reader.ts";
+ * import { diskSpace } from "../disk.ts";
+ * import { Ledger } from "../ledger/ledger.ts";
+ * import { collectDailyInput } from "../report/collect.ts";
+ *
+ * const ledger = new Ledger(await Deno.openKv(":memory:"));
+ * const sources: TelegramSources = {
+ *   status: () => [], // () => collector.symbolStatus()
+ *   ledger,
+ *   coverageDay: (date) => new DayCoverageReader(ledger).read(date),
+ *   dailyInput: (date) => collectDailyInput(ledger, date),
+ *   diskSpace: () => diskSpace("."),
+ * };
+ * const settings: CommandSettings = {
+ *   markets: [{ market: "spot", symbols: ["BTCUSDT"] }],
+ *   dataDir: ".",
+ *   clockOffsetAlertMs: 500,
+ *   diskLowMb: 5120,
+ *   diskMinMb: 512,
+ * };
+ *
  * const photo = await answerPicture("coverage", "yesterday", sources, Date.now());
+ * photo; // null: nothing was recorded yesterday, so there is no picture
+ * ledger.close();
  * ```
  */
 export async function answerPicture(

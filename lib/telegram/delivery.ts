@@ -55,10 +55,23 @@ export interface DeliveryStats {
  *
  * @example
  * ```ts
- * const d = new Delivery({ chatIds: ["42"], send: (chat, text) => bot.api.sendMessage(chat, text), log });
+ * import { consoleLogger } from "../log.ts";
+ *
+ * const sent: string[] = [];
+ * const d = new Delivery({
+ *   chatIds: ["42"],
+ *   // The bot: (chat, text, signal) => bot.api.sendMessage(chat, text, { parse_mode: "HTML" }, signal)
+ *   send: (_chat, text) => {
+ *     sent.push(text);
+ *     return Promise.resolve();
+ *   },
+ *   log: consoleLogger(),
+ *   coalesce: { settleMs: 0 },
+ * });
  * d.start();
  * d.alert({ kind: "flush_failed", error: "ENOSPC" }); // returns at once
  * await d.stop(3000); // sends what it can within 3 s
+ * sent.length; // 1
  * ```
  */
 export class Delivery {

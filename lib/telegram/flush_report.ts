@@ -13,8 +13,21 @@ import { preBlock } from "./html.ts";
  *
  * @example
  * ```ts
- * formatFlushReport(collector.flushes.at(-1)!, Date.now());
- * // "💾 <b>Flush</b> 14:03:12 UTC: 45.6k rows, 23 files, 1.20 MiB in 85 ms\n<pre>…</pre>"
+ * import type { FlushResult } from "../pipeline/table_store.ts";
+ *
+ * const flush: FlushResult = { // collector.flushes.at(-1)
+ *   files: [{
+ *     path: "spot/trades/date=2026-11-24/part-14-1795528992000000-000001.parquet", sha256: "0".repeat(64),
+ *     rows: 45_600, bytes: 1_258_291, market: "spot", table: "trades",
+ *     first_local_time: "2026-11-24T14:02:12.000000Z", last_local_time: "2026-11-24T14:03:11.000000Z",
+ *   }],
+ *   rows: 45_600,
+ *   bytes: 1_258_291,
+ *   ms: 85,
+ *   symbolRows: [],
+ * };
+ * formatFlushReport(flush, Date.UTC(2026, 10, 24, 14, 3, 12));
+ * // "💾 <b>Flush</b> 14:03:12 UTC: 45.6k rows, 1 files, 1.20 MiB in 85 ms\n<pre>table    spot\ntrades  45.6k</pre>"
  * ```
  */
 export function formatFlushReport(flush: FlushResult, atMs: number): string {

@@ -72,7 +72,12 @@ function trouble(r: SymbolStatus | undefined): number {
  *
  * @example
  * ```ts
- * formatStatus([{ market: "spot", symbols: ["BTCUSDT"] }], collector.symbolStatus(), Date.now());
+ * import type { SymbolStatus } from "../pipeline/collector_status.ts";
+ *
+ * const rows: SymbolStatus[] = [ // collector.symbolStatus()
+ *   { market: "spot", symbol: "BTCUSDT", connected: true, book: "synced", lastMessageAgeMs: 40, msgsPerSec: 25 },
+ * ];
+ * formatStatus([{ market: "spot", symbols: ["BTCUSDT"] }], rows, Date.now()).includes("BTCUSDT"); // true
  * ```
  */
 export function formatStatus(

@@ -78,9 +78,9 @@ const SEPARATOR = "\n\n";
  * @example
  * ```ts
  * const box = new Outbox({ minIntervalMs: 1000 });
- * box.push("42", "disk low", 0);
+ * box.push("42", "disk low");
  * box.take(0); // { chatId: "42", text: "disk low", parts: 1, reply: false }
- * box.push("42", "gap", 10);
+ * box.push("42", "gap");
  * box.take(10); // null: one message per second
  * box.nextReadyMs(); // 1000
  * ```

@@ -33,9 +33,27 @@ const CONFIRM_TIMEOUT_MS = 2000;
  *
  * @example
  * ```ts
- * const poller = new Poller({ init, getUpdates: (p, s) => bot.api.getUpdates(p, s), handle, log });
+ * import { consoleLogger } from "../log.ts";
+ *
+ * type Update = { update_id: number; text: string };
+ * const updates: Update[] = [{ update_id: 1, text: "/status" }, { update_id: 2, text: "/gaps" }];
+ * const handled: string[] = [];
+ * const poller = new Poller<Update>({
+ *   init: () => Promise.resolve(), // the bot: (signal) => bot.api.getMe(signal)
+ *   // The bot: (p, signal) => bot.api.getUpdates(p, signal), a long poll; here a poll with nothing new waits
+ *   // until it is aborted.
+ *   getUpdates: (p, signal) => {
+ *     const batch = updates.filter((u) => u.update_id >= p.offset);
+ *     if (batch.length > 0 || p.timeout === 0) return Promise.resolve(batch);
+ *     return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+ *   },
+ *   handle: (u) => Promise.resolve(void handled.push(u.text)),
+ *   log: consoleLogger(),
+ * });
  * poller.start();
- * await poller.stop();
+ * while (handled.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+ * await poller.stop(); // and confirms the last batch (offset 3)
+ * handled; // ["/status", "/gaps"]
  * ```
  */
 export class Poller<U extends { update_id: number }> {

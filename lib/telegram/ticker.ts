@@ -128,8 +128,19 @@ const SYMBOL_WIDTH = { min: 7, max: 12 };
  *
  * @example
  * ```ts
- * const text = formatTicker({ nowMs: Date.now(), symbols, previousMids, rssBytes, freeDiskBytes, gapsToday: 0,
- *   lastFlush: null });
+ * const text = formatTicker({
+ *   nowMs: Date.now(),
+ *   symbols: [{
+ *     market: "spot", symbol: "BTCUSDT", bid: 61602.01, ask: 61602.02, connected: true, book: "synced",
+ *     lastMessageAgeMs: 40, msgsPerSec: 25, flushRows: 1500, gapsToday: 0,
+ *   }],
+ *   previousMids: new Map(), // the mids of the previous ticker (midsOf)
+ *   rssBytes: Deno.memoryUsage().rss,
+ *   freeDiskBytes: 80e9,
+ *   gapsToday: 0,
+ *   lastFlush: null,
+ * });
+ * text.includes("61602"); // true
  * ```
  */
 export function formatTicker(input: TickerInput, options: TickerFormatOptions = {}): string {

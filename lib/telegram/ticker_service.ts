@@ -58,9 +58,29 @@ const DAY_MS = 86_400_000;
  *
  * @example
  * ```ts
- * const ticker = startTickerService({ collector, gaps: (f) => ledger.listGaps(f), diskSpace: () => diskSpace(dir),
- *   post: (text, tag) => bot.post(text, tag), intervalMs: 180_000, flushReport: false, log });
+ * import { consoleLogger } from "../log.ts";
+ *
+ * const posted: string[] = [];
+ * const ticker = startTickerService({
+ *   collector: { // the Collector
+ *     quotes: () => [{ market: "spot", symbol: "BTCUSDT", bid: 61602.01, ask: 61602.02 }],
+ *     symbolStatus: () => [
+ *       { market: "spot", symbol: "BTCUSDT", connected: true, book: "synced", lastMessageAgeMs: 40, msgsPerSec: 25 },
+ *     ],
+ *     flushes: [],
+ *     flushCount: 0,
+ *     lastFlushMs: Date.now(),
+ *   },
+ *   gaps: () => Promise.resolve([]), // (f) => ledger.listGaps(f)
+ *   diskSpace: () => Promise.resolve({ path: "data", freeBytes: 80e9, totalBytes: 100e9 }),
+ *   post: (text) => posted.push(text), // (text, tag) => bot.post(text, tag)
+ *   intervalMs: 10, // telegram.ticker_interval: 180 s by default
+ *   flushReport: false,
+ *   log: consoleLogger(),
+ * });
+ * while (posted.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
  * ticker?.stop();
+ * posted[0]!.includes("BTCUSDT"); // true
  * ```
  */
 export class TickerService {
