@@ -8,12 +8,18 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerCronJobs, runStartupJobs } from "./cron/mod.ts";
-import { collectorJournal, FileFundingHistory, symbolsWithoutMarkPrice } from "./cron/funding.ts";
+import {
+  collectorJournal,
+  FileFundingHistory,
+  isPerpetual,
+  symbolsWithoutMarkPrice,
+} from "./cron/funding.ts";
 import { startApp } from "./lib/app.ts";
 import { Rclone, remoteRoot } from "./lib/cloud/rclone.ts";
 import { manifestIndex } from "./lib/cloud/file_index.ts";
 import { CloudSync } from "./lib/cloud/sync.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
+import { type Market, profile } from "./lib/binance/markets.ts";
 import { diskLevel, diskSpace } from "./lib/disk.ts";
 import { consoleLogger } from "./lib/log.ts";
 import { DailyLogFile } from "./lib/log_file.ts";
@@ -79,7 +85,7 @@ function usage(problem: string): never {
 /** The demo records the simulator with the user's symbols and streams, into its own data directory. */
 function demoConfig(
   config: Config,
-  urls: Record<"spot" | "usdm", { restUrl: string; wsUrl: string }>,
+  urls: Record<Market, { restUrl: string; wsUrl: string }>,
 ): Config {
   return {
     ...config,
@@ -87,11 +93,10 @@ function demoConfig(
     kvPath: `${config.dataDir}/demo/_state/ledger.sqlite`,
     flushIntervalSec: Math.min(config.flushIntervalSec, 10),
     status: { ...config.status, port: 0 },
-    // COIN-M is not simulated: the demo records spot and USD-M.
     markets: {
       spot: { ...config.markets.spot, ...urls.spot },
       usdm: { ...config.markets.usdm, ...urls.usdm },
-      coinm: { ...config.markets.coinm, enabled: false },
+      coinm: { ...config.markets.coinm, ...urls.coinm },
     },
   };
 }
@@ -115,9 +120,9 @@ async function main(): Promise<void> {
   let sim: Awaited<ReturnType<typeof startSimulator>> | null = null;
   if (args.demo) {
     const all = Object.values(config.markets).some((m) => m.enabled && m.all !== null);
-    const symbols = [...new Set([...config.markets.spot.symbols, ...config.markets.usdm.symbols])];
+    const symbols = [...new Set(Object.values(config.markets).flatMap((m) => m.enabled ? m.symbols : []))];
     sim = await startSimulator({ symbols: all ? "all" : symbols });
-    config = demoConfig(config, { spot: sim.spot, usdm: sim.usdm });
+    config = demoConfig(config, sim);
     log("info", "demo: recording the built-in simulator", {
       spot: sim.spot.restUrl,
       dataDir: config.dataDir,
@@ -206,8 +211,6 @@ async function main(): Promise<void> {
   if (status) log("info", "status page", { url: status.url });
 
   let cloud: { sync: CloudSync; listening: Promise<void> } | null = null;
-  const usdm = config.markets.usdm;
-  const usdmRest = app.rest.find((r) => r.market === "usdm");
   const here = dirname(fileURLToPath(import.meta.url));
   const cronDeps: Parameters<typeof registerCronJobs>[0] = {
     flush: {
@@ -244,21 +247,23 @@ async function main(): Promise<void> {
       log,
     },
   };
-  if (usdm.enabled && usdmRest) {
-    cronDeps.funding = {
-      rest: usdmRest,
-      journal: collectorJournal(collector, "usdm"),
-      history: new FileFundingHistory(manifest),
-      // Read at each run: with `symbols: all` the recorded symbols change.
+  cronDeps.funding = app.rest.filter((rest) => profile(rest.market).funding).map((rest) => {
+    const streams = config.markets[rest.market].streams;
+    return {
+      market: rest.market,
+      rest,
+      journal: collectorJournal(collector, rest.market),
+      history: new FileFundingHistory(manifest, rest.market),
+      // Read at each run: with `symbols: all` (and at deliveries) the recorded symbols change.
       get symbols() {
-        return collector.symbolsOf("usdm");
+        return collector.symbolsOf(rest.market).filter(isPerpetual);
       },
       get markPriceSymbols() {
-        return symbolsWithoutMarkPrice({ symbols: collector.symbolsOf("usdm"), streams: usdm.streams });
+        return symbolsWithoutMarkPrice({ symbols: collector.symbolsOf(rest.market), streams });
       },
       log,
     };
-  }
+  });
   if (config.cloudRemote !== "") {
     const root = remoteRoot(config.cloudRemote, config.cloudPath);
     const common = {

@@ -1,8 +1,9 @@
 /**
- * Cron job `funding` (at the funding times 00:00, 08:00, 16:00 UTC plus 5 minutes, and at start): records
- * realized USD-M funding from REST `fundingRate` into `funding_rates`, continuing after the last funding time
- * already recorded, and polls REST `premiumIndex` into `mark_prices` for the symbols not streamed with
- * `markPrice`. Where to continue comes from the recorded data, so a missed run is caught up by the next.
+ * Cron job `funding` (at the funding times 00:00, 08:00, 16:00 UTC plus 5 minutes, and at start): for each
+ * futures market (USD-M, COIN-M), records the perpetuals' realized funding from REST `fundingRate` into
+ * `funding_rates`, continuing after the last funding time already recorded, and polls REST `premiumIndex` into
+ * `mark_prices` for the symbols not streamed with `markPrice`. Where to continue comes from the recorded data,
+ * so a missed run is caught up by the next.
  *
  * The answers are journaled like frames and become rows in the normalizer, so a crash before the next flush
  * replays them instead of losing them.
@@ -11,6 +12,7 @@
 
 import type { FundingRateQuery } from "../lib/binance/rest.ts";
 import type { FundingRate, PremiumIndex } from "../lib/binance/rest_parse.ts";
+import { profile } from "../lib/binance/markets.ts";
 import type { Market } from "../lib/binance/types.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { RecordKind, type RestRecordKind } from "../lib/pipeline/records.ts";
@@ -18,7 +20,7 @@ import type { Manifest } from "../lib/storage/manifest.ts";
 import { readTableRows } from "../lib/storage/read_rows.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 
-/** The REST calls the job makes (the USD-M `RestClient` fits). */
+/** The REST calls the job makes (a futures market's `RestClient` fits). */
 export interface FundingRestClient {
   fundingRate(q: FundingRateQuery): Promise<{ text: string; value: FundingRate[] }>;
   premiumIndex(symbol?: string): Promise<{ text: string; value: PremiumIndex[] }>;
@@ -54,15 +56,16 @@ export function collectorJournal(
   };
 }
 
-/** Dependencies of {@linkcode runFunding}. */
+/** Dependencies of {@linkcode runFunding}: one futures market. */
 export interface FundingDeps {
+  market: Market;
   rest: FundingRestClient;
   /** Journals the REST answers (they become `funding_rates` and `mark_prices` rows). */
   journal: FundingJournal;
   history: FundingHistory;
-  /** USD-M symbols whose funding is recorded. */
+  /** Perpetuals whose funding is recorded (delivery contracts pay none; see {@linkcode isPerpetual}). */
   symbols: readonly string[];
-  /** USD-M symbols whose mark price is polled (see {@linkcode symbolsWithoutMarkPrice}). */
+  /** Symbols whose mark price is polled (see {@linkcode symbolsWithoutMarkPrice}). */
   markPriceSymbols: readonly string[];
   /** How far back to start for a symbol with no recorded funding. @default {604800000} (7 days) */
   initialLookbackMs?: number;
@@ -90,8 +93,28 @@ export class FundingRunError extends AggregateError {
 
 /** Largest page of `fundingRate`. */
 const PAGE = 1000;
-/** `premiumIndex` without a symbol costs 10 weight, with one 1: all at once pays from 10 symbols on. */
-const ALL_SYMBOLS_FROM = 10;
+
+/**
+ * From how many symbols one `premiumIndex` call for all costs no more than a call per symbol (USD-M: 10 / 1
+ * weight, so from 10; COIN-M: 10 either way, so always).
+ */
+function allSymbolsFrom(market: Market): number {
+  const weight = profile(market).endpoints.premiumIndex?.weight;
+  return weight?.kind === "bySymbol" ? Math.ceil(weight.withoutSymbol / weight.withSymbol) : 1;
+}
+
+/**
+ * Whether a futures symbol is a perpetual (delivery contracts end in their delivery date, `BTCUSD_261225`).
+ *
+ * @example
+ * ```ts
+ * isPerpetual("BTCUSD_PERP"); // true
+ * isPerpetual("BTCUSDT_261225"); // false
+ * ```
+ */
+export function isPerpetual(symbol: string): boolean {
+  return !/_\d{6}$/u.test(symbol);
+}
 
 /**
  * The symbols of a market section whose mark price is not streamed (no `markPrice` stream kind), so the job
@@ -149,7 +172,7 @@ export async function runFunding(deps: FundingDeps, nowMs: number): Promise<Fund
     }
   }
   const wanted = new Set(deps.markPriceSymbols);
-  if (wanted.size >= ALL_SYMBOLS_FROM) {
+  if (wanted.size > 0 && wanted.size >= allSymbolsFrom(deps.market)) {
     try {
       const { text, value } = await deps.rest.premiumIndex();
       deps.journal.premiumIndex(text);
@@ -169,6 +192,7 @@ export async function runFunding(deps: FundingDeps, nowMs: number): Promise<Fund
     }
   }
   (deps.log ?? silentLogger)("info", "funding polled", {
+    market: deps.market,
     funding_rows: result.fundingRows,
     mark_price_rows: result.markPriceRows,
   });
@@ -185,7 +209,7 @@ export async function runFunding(deps: FundingDeps, nowMs: number): Promise<Fund
 export class FileFundingHistory implements FundingHistory {
   readonly #latest = new Map<string, number | null>();
 
-  constructor(private readonly manifest: Manifest) {}
+  constructor(private readonly manifest: Manifest, private readonly market: Market) {}
 
   async lastFundingTime(symbol: string): Promise<number | null> {
     if (!this.#latest.has(symbol)) this.#latest.set(symbol, await this.#readFiles(symbol));
@@ -201,22 +225,49 @@ export class FileFundingHistory implements FundingHistory {
 
   async #readFiles(symbol: string): Promise<number | null> {
     const files = this.manifest.entries()
-      .filter((e) => e.market === "usdm" && e.table === "funding_rates")
+      .filter((e) => e.market === this.market && e.table === "funding_rates")
       .sort((
         a,
         b,
       ) => (a.last_local_time < b.last_local_time ? 1 : a.last_local_time > b.last_local_time ? -1 : 0));
     for (const e of files) {
-      const rows = await readTableRows(this.manifest.dataDir, [e], "usdm", "funding_rates", { symbol });
+      const rows = await readTableRows(this.manifest.dataDir, [e], this.market, "funding_rates", { symbol });
       if (rows.length > 0) return Math.max(...rows.map((r) => r.funding_time / 1000));
     }
     return null;
   }
 }
 
-/** Registers `funding` (00:05, 08:05, 16:05 UTC) with `cron` and returns the job; trigger it once at start. */
+/** Runs {@linkcode runFunding} for each market; one market's failures do not stop the next. */
+export async function runFundingMarkets(
+  markets: readonly FundingDeps[],
+  nowMs: number,
+): Promise<FundingResult> {
+  const total: FundingResult = { fundingRows: 0, markPriceRows: 0, failures: [] };
+  const errors: unknown[] = [];
+  for (const deps of markets) {
+    let result: FundingResult;
+    try {
+      result = await runFunding(deps, nowMs);
+    } catch (err) {
+      if (!(err instanceof FundingRunError)) throw err;
+      result = err.result;
+      errors.push(...err.errors);
+    }
+    total.fundingRows += result.fundingRows;
+    total.markPriceRows += result.markPriceRows;
+    total.failures.push(...result.failures.map((f) => ({ ...f, symbol: `${deps.market}:${f.symbol}` })));
+  }
+  if (errors.length > 0) throw new FundingRunError(total, errors);
+  return total;
+}
+
+/**
+ * Registers `funding` (00:05, 08:05, 16:05 UTC) for the given futures markets with `cron` and returns the job;
+ * trigger it once at start.
+ */
 export function registerFunding(
-  deps: FundingDeps,
+  markets: readonly FundingDeps[],
   cron: CronRegistrar = denoCron,
   signal?: AbortSignal,
 ): CronJob<FundingResult> {
@@ -224,7 +275,7 @@ export function registerFunding(
     name: "funding",
     schedule: "5 0,8,16 * * *",
     backoffSchedule: [60_000, 300_000, 900_000],
-    run: (nowMs) => runFunding(deps, nowMs),
-  }, deps.log ?? silentLogger);
+    run: (nowMs) => runFundingMarkets(markets, nowMs),
+  }, markets[0]?.log ?? silentLogger);
   return job.register(cron, signal);
 }

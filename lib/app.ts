@@ -41,7 +41,7 @@ export interface App {
 }
 
 /**
- * Opens storage and the ledger, initialises the REST clients (rate limits from exchangeInfo), recovers what an
+ * Opens storage and the ledger, recovers what an
  * interrupted run left in the journal, and starts collecting.
  */
 export async function startApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
@@ -73,14 +73,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         baseUrl: m.restUrl,
         timeoutMs: overrides.restTimeoutMs,
       });
-      // In the background: a REST outage must not hold up recording (the streams need no REST). The
-      // documented weight limit applies until exchangeInfo answers; snapshots retry on their own.
-      rest.init().catch((err) => {
-        log("warn", "exchangeInfo failed: using the documented weight limit", {
-          market: m.market,
-          error: String(err),
-        });
-      });
+      // The collector reads exchangeInfo in the background as it starts (the recorded symbols, and the IP's
+      // weight limit): a REST outage must not hold up recording, and snapshots retry on their own.
       markets.push({
         market: m.market,
         wsUrl: m.wsUrl,

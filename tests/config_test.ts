@@ -205,7 +205,12 @@ Deno.test("streams are checked against the market", () => {
     "markets.spot.streams[1]",
     `"forceOrder" is a usdm/coinm stream, not available on spot`,
   );
-  expectError("markets:\n  spot:\n    streams: [markPrice@1s]", 3, "markets.spot.streams[0]", "usdm/coinm stream");
+  expectError(
+    "markets:\n  spot:\n    streams: [markPrice@1s]",
+    3,
+    "markets.spot.streams[0]",
+    "usdm/coinm stream",
+  );
   expectError(
     "markets:\n  spot:\n    streams: [depth@500ms]",
     3,

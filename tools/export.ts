@@ -15,7 +15,7 @@ import { isTableName, TABLE_NAMES } from "../lib/storage/tables.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task export --table T [--symbol S] [--from TIME] [--to TIME]
-                        [--format csv|jsonl|parquet] [--market spot|usdm] [--data-dir D] [--kv PATH] [--out FILE|-]
+                        [--format csv|jsonl|parquet] [--market spot|usdm|coinm] [--data-dir D] [--kv PATH] [--out FILE|-]
 
 Writes the recorded rows of one table, streaming: file by file and batch by batch, so a day of depth updates
 exports in bounded memory.
@@ -27,7 +27,7 @@ exports in bounded memory.
   --to TIME       end, exclusive. Both bound local_time (arrival at the collector; start_time for gaps).
                   TIME: ${TIME_FORMS}
   --format F      csv (default), jsonl or parquet
-  --market M      spot (default) or usdm
+  --market M      spot (default), usdm or coinm
   --data-dir D    the collector's data_dir (default: data)
   --kv PATH       the ledger listing the files (default: <data-dir>/_state/ledger.sqlite; when that does
                   not exist, <data-dir>/_manifest/checksums.json)

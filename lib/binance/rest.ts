@@ -161,7 +161,7 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
  * @example
  * ```ts
  * const rest = new RestClient({ market: "spot", baseUrl: "https://api.binance.com" });
- * await rest.init();
+ * await rest.exchangeInfo(); // also adopts the IP's REQUEST_WEIGHT limit
  * const { text, snapshot } = await rest.depth("BTCUSDT", 1000);
  * ```
  */
@@ -214,7 +214,7 @@ export class RestClient {
     this.#fundingBudget = new SlidingBudget(fr.limit, fr.intervalMs, margin);
   }
 
-  /** REQUEST_WEIGHT allowed per minute (from exchangeInfo after {@link init}, else the documented value). */
+  /** REQUEST_WEIGHT allowed per minute (from the last {@link exchangeInfo}, else the documented value). */
   get limit(): number {
     return this.#weight.limit;
   }
@@ -244,19 +244,6 @@ export class RestClient {
     return this.#stats;
   }
 
-  /**
-   * Reads exchangeInfo and adopts its `REQUEST_WEIGHT` per 1 minute limit (keeps the documented default when
-   * absent). Returns the exchangeInfo so the caller can check its symbols.
-   */
-  async init(opts?: CallOptions): Promise<RestResult<ExchangeInfo>> {
-    const info = await this.exchangeInfo(opts);
-    const rl = info.value.rateLimits.find((r) =>
-      r.rateLimitType === "REQUEST_WEIGHT" && r.interval === "MINUTE" && r.intervalNum === 1
-    );
-    if (rl && rl.limit > 0) this.#weight.limit = rl.limit;
-    return info;
-  }
-
   /** An order-book snapshot; `limit` must be valid for the market (spot 1..5000, USD-M one of 5..1000). */
   async depth(
     symbol: string,
@@ -274,10 +261,15 @@ export class RestClient {
     return { text, snapshot: parseDepthSnapshot(text, symbol, this.market) };
   }
 
-  /** The exchange's rate limits and symbols. */
+  /** The exchange's rate limits and symbols; adopts its `REQUEST_WEIGHT` per 1 minute limit when it has one. */
   async exchangeInfo(opts?: CallOptions): Promise<RestResult<ExchangeInfo>> {
     const { text } = await this.#call("exchangeInfo", {}, "normal", opts);
-    return { text, value: parseExchangeInfo(text) };
+    const value = parseExchangeInfo(text);
+    const rl = value.rateLimits.find((r) =>
+      r.rateLimitType === "REQUEST_WEIGHT" && r.interval === "MINUTE" && r.intervalNum === 1
+    );
+    if (rl && rl.limit > 0) this.#weight.limit = rl.limit;
+    return { text, value };
   }
 
   /** The server time in ms; also updates {@link clockOffsetMs} (assuming symmetric latency). */

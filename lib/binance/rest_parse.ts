@@ -21,12 +21,25 @@ export interface RateLimit {
   limit: number;
 }
 
-/** One exchangeInfo symbol: its trading status and assets (`""` where Binance leaves an asset out). */
+/**
+ * One exchangeInfo symbol: its trading status and assets (`""` where Binance leaves an asset out), and for
+ * futures the contract (null where the market has none: spot has no contracts, USD-M no contract size).
+ */
 export interface ExchangeSymbol {
   symbol: string;
+  /** `status` (spot, USD-M) or `contractStatus` (COIN-M): `TRADING`, `BREAK`, `HALT`, `DELIVERING`, … */
   status: string;
   baseAsset: string;
   quoteAsset: string;
+  marginAsset: string | null;
+  pair: string | null;
+  /** `PERPETUAL`, `CURRENT_QUARTER`, `NEXT_QUARTER`, … */
+  contractType: string | null;
+  /** COIN-M: USD per contract. */
+  contractSize: number | null;
+  /** ms; null for perpetuals (Binance gives them a date in 2100). */
+  deliveryDate: number | null;
+  onboardDate: number | null;
 }
 
 /** The parts of exchangeInfo the collector uses. */
@@ -38,8 +51,10 @@ export interface ExchangeInfo {
 /** One symbol's rolling 24 h statistics, as far as the collector uses them. */
 export interface Ticker24h {
   symbol: string;
-  /** Traded volume in the quote asset. */
-  quoteVolume: number;
+  /** Traded volume in the quote asset; null on COIN-M, whose tickers have none (see {@link volume}). */
+  quoteVolume: number | null;
+  /** Traded volume in the base asset (spot, USD-M) or in contracts (COIN-M). */
+  volume: number;
 }
 
 /** A REST kline row (`[openTime, o, h, l, c, v, closeTime, q, n, V, Q, ignore]`). */
@@ -146,11 +161,20 @@ export function parseExchangeInfo(text: string): ExchangeInfo {
   });
   const symbols = array(p.symbols, "exchangeInfo.symbols").map((s, i) => {
     const o = object(s, `exchangeInfo.symbols[${i}]`);
+    const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+    const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+    const contractType = text(o.contractType);
     return {
       symbol: str(o.symbol, "symbol"),
-      status: str(o.status, "status"),
-      baseAsset: typeof o.baseAsset === "string" ? o.baseAsset : "",
-      quoteAsset: typeof o.quoteAsset === "string" ? o.quoteAsset : "",
+      status: str(o.status ?? o.contractStatus, "status"),
+      baseAsset: text(o.baseAsset) ?? "",
+      quoteAsset: text(o.quoteAsset) ?? "",
+      marginAsset: text(o.marginAsset),
+      pair: text(o.pair),
+      contractType,
+      contractSize: num(o.contractSize),
+      deliveryDate: contractType === "PERPETUAL" ? null : num(o.deliveryDate),
+      onboardDate: num(o.onboardDate),
     };
   });
   return { rateLimits, symbols };
@@ -161,7 +185,11 @@ export function parseTickers24h(text: string): Ticker24h[] {
   const v = json(text, "ticker/24hr");
   return (Array.isArray(v) ? v : [v]).map((e, i) => {
     const o = object(e, `ticker/24hr[${i}]`);
-    return { symbol: str(o.symbol, "ticker.symbol"), quoteVolume: dec(o.quoteVolume, "ticker.quoteVolume") };
+    return {
+      symbol: str(o.symbol, "ticker.symbol"),
+      quoteVolume: o.quoteVolume === undefined ? null : dec(o.quoteVolume, "ticker.quoteVolume"),
+      volume: dec(o.volume, "ticker.volume"),
+    };
   });
 }
 

@@ -14,7 +14,7 @@ export interface SymbolFilter {
   readonly quoteAssets: readonly string[];
   readonly include: readonly string[];
   readonly exclude: readonly string[];
-  /** Least 24 h quote volume (in the quote asset); 0 = no minimum. */
+  /** Least 24 h quote volume (in the quote asset; COIN-M: contracts × contract size, in USD); 0 = no minimum. */
   readonly minQuoteVolume: number;
   /** How often exchangeInfo (and the 24 h tickers, with a volume minimum) is read again. */
   readonly refreshSec: number;
@@ -38,11 +38,11 @@ const RECORDABLE = /^[\p{L}\p{N}_.-]+$/u;
  * ```
  */
 export function selectSymbols(
-  info: readonly ExchangeSymbol[],
+  info: readonly Listing[],
   tickers: readonly Ticker24h[] | null,
   filter: SymbolFilter,
 ): string[] {
-  const volume = tickers === null ? null : new Map(tickers.map((t) => [t.symbol, t.quoteVolume]));
+  const volume = tickers === null ? null : quoteVolumes(info, tickers);
   const include = new Set(filter.include);
   const exclude = new Set(filter.exclude);
   const quotes = new Set(filter.quoteAssets);
@@ -63,6 +63,17 @@ export function selectSymbols(
     out.push(s.symbol);
   }
   return out.sort();
+}
+
+/** What {@linkcode selectSymbols} reads of an exchangeInfo symbol. */
+export type Listing =
+  & Pick<ExchangeSymbol, "symbol" | "status" | "baseAsset" | "quoteAsset">
+  & Partial<Pick<ExchangeSymbol, "contractSize">>;
+
+/** 24 h volume in the quote asset by symbol; a COIN-M ticker has none, its contracts count `contractSize` USD. */
+function quoteVolumes(info: readonly Listing[], tickers: readonly Ticker24h[]): Map<string, number> {
+  const size = new Map(info.map((s) => [s.symbol, s.contractSize ?? null]));
+  return new Map(tickers.map((t) => [t.symbol, t.quoteVolume ?? t.volume * (size.get(t.symbol) ?? NaN)]));
 }
 
 /** How the recorded set changes from `current` to `next`: symbols to add and to drop, each sorted. */

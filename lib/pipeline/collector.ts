@@ -121,7 +121,7 @@ interface MarketRuntime extends ObservedMarket {
   setup: MarketSetup;
   fetcher: RestFetcher;
   /** `symbols: all` only. */
-  universe: UniverseWatch | null;
+  universe: UniverseWatch;
 }
 
 const TICK_MS = 100;
@@ -264,6 +264,9 @@ export class Collector {
       badFrames: this.badFrames,
       clock,
       onAlert: options.onAlert,
+      onStale: () => {
+        if (!this.stopping) rt.universe.nudge();
+      },
       webSocket: options.webSocket,
       reconnect: options.reconnect,
       lifetimeMs: options.connectionLifetimeMs,
@@ -280,10 +283,11 @@ export class Collector {
       clock,
       snapshotRetryMs: options.snapshotRetryMs,
     });
-    const universe = all === null ? null : new UniverseWatch({
+    const universe = new UniverseWatch({
       market,
       rest: setup.rest,
       filter: all,
+      listed: setup.symbols,
       current: () => normalizer.symbols(),
       record,
       log: options.log,
@@ -348,7 +352,7 @@ export class Collector {
     for (const rt of this.markets) {
       rt.liveness.arm(start);
       rt.connections.open();
-      rt.universe?.start();
+      rt.universe.start();
     }
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => this.housekeeping(), HOUSEKEEPING_MS));
@@ -442,7 +446,7 @@ export class Collector {
     this.timers = [];
     this.lag.stop();
     for (const rt of this.markets) {
-      rt.universe?.stop();
+      rt.universe.stop();
       rt.rest.close();
       rt.fetcher.close();
     }

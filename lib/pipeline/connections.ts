@@ -8,7 +8,7 @@
 import { StreamConnection, type WebSocketConstructor } from "../binance/connection.ts";
 import { staleAfterMs, type StreamLiveness } from "../binance/liveness.ts";
 import type { ConnectBudget, ReconnectPolicy } from "../binance/reconnect_policy.ts";
-import type { ConnectionPlan, StreamPlan } from "../binance/stream_plan.ts";
+import type { ConnectionPlan, PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger, RateLimitedLog } from "../log.ts";
@@ -40,6 +40,8 @@ export interface ConnectionDeps {
   badFrames: RateLimitedLog;
   clock: Clock;
   onAlert?(alert: ConnectionAlert): void;
+  /** A stream went quiet for longer than its cadence allows (its symbol may have stopped trading). */
+  onStale?(stream: PlannedStream): void;
   webSocket?: WebSocketConstructor;
   reconnect?: ReconnectPolicy;
   /** Age at which a connection gets a replacement. */
@@ -115,6 +117,7 @@ export class MarketConnections {
         symbol: "",
         text: ps.name,
       });
+      this.d.onStale?.(ps);
       // Streams with a fixed cadence never go quiet on a healthy socket: reconnect the socket when it went
       // quiet as a whole. One quiet stream on a socket that delivers the others is its symbol's silence (a
       // halt), which a reconnect would not cure but would cost every other stream on it a gap.

@@ -111,7 +111,7 @@ interface SavedState {
   conns: SavedConnection[];
   streams: SavedStream[];
   backfills: SavedBackfills;
-  /** `symbols: all` only: the symbols of each {@link RecordKind.Universe} addition, in order, and the retired. */
+  /** The symbols of each {@link RecordKind.Universe} addition in order (`symbols: all` only), and the retired. */
   universe?: { batches: string[][]; retired: string[] };
 }
 
@@ -261,6 +261,8 @@ export class MarketNormalizer {
         return this.rows.premiumIndex(rec, this.polledMarkPrice);
       case RecordKind.Universe:
         return this.universe(rec);
+      case RecordKind.Instruments:
+        return this.rows.instruments(rec);
       case RecordKind.FlushMark:
         return this.gaps.markPending("at a flush");
     }
@@ -336,8 +338,8 @@ export class MarketNormalizer {
   }
 
   /**
-   * The recorded symbols changed (`symbols: all`): added ones get streams on new connections, removed ones are
-   * retired. A retired stream's open gap ends now, unless it is only the silence of a symbol that stopped
+   * The recorded symbols changed: added ones get streams on new connections (`symbols: all`) or trade again,
+   * removed ones are retired. A retired stream's open gap ends now, unless it is only the silence of a symbol that stopped
    * trading (a `stale` gap), which is dropped: no data was missed.
    */
   private universe(rec: JournalRecord): void {
@@ -351,11 +353,14 @@ export class MarketNormalizer {
     const names = (v: unknown) => Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
     const add = names(change.add);
     const remove = new Set(names(change.remove));
-    if (add.length > 0) {
+    if (add.length > 0 && this.options.dynamicUniverse) {
       this.batches.push(add);
       const connections = extendPlan(this.plan, add);
       const fresh = this.trackPlan(connections);
       if (fresh.length > 0 || connections.length > 0) this.events.planGrew?.(fresh, connections);
+    }
+    if (add.length > 0) {
+      // A configured list never grows: an addition there only revives a symbol that trades again.
       const revived = this.states.filter((st) => st.retired && add.includes(st.ps.symbol));
       for (const st of revived) st.retired = false;
       for (const symbol of add) this.retiredSymbols.delete(symbol);
@@ -489,9 +494,10 @@ export class MarketNormalizer {
       lastFrameUs: num(this.lastFrameUs),
       conns: this.conns.save(),
       backfills: this.gaps.backfills.export(),
-      universe: this.options.dynamicUniverse
-        ? { batches: this.batches, retired: [...this.retiredSymbols] }
-        : undefined,
+      universe: {
+        batches: this.options.dynamicUniverse ? this.batches : [],
+        retired: [...this.retiredSymbols],
+      },
       streams: this.states.map(saveStream),
     };
     return JSON.stringify(state);
@@ -517,8 +523,8 @@ export class MarketNormalizer {
         fresh.push(...this.trackPlan(added));
       }
       if (fresh.length > 0) this.events.planGrew?.(fresh, connections);
-      for (const symbol of saved.universe.retired) this.retiredSymbols.add(symbol);
     }
+    for (const symbol of saved.universe?.retired ?? []) this.retiredSymbols.add(symbol);
     // Holes of streams no longer configured cannot be filled: their gap rows are written unless they were.
     for (const p of this.gaps.backfills.restore(saved.backfills, (stream) => this.routes.has(stream))) {
       if (p.written === null) {

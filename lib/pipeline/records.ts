@@ -53,6 +53,11 @@ export const enum RecordKind {
    * gaps end, and their silence is no longer a gap.
    */
   Universe = 15,
+  /**
+   * exchangeInfo's description of recorded symbols that are new or changed (status, contract, assets): `text`
+   * is a JSON array of rest_parse.ts's `ExchangeSymbol`; each becomes an `instruments` row.
+   */
+  Instruments = 16,
 }
 
 /** One journaled record. */

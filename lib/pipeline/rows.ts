@@ -5,7 +5,7 @@
  * @module
  */
 import type { AggTrade, BookTicker, Candle, Liquidation, MarkPrice } from "../binance/messages.ts";
-import type { FundingRate, PremiumIndex } from "../binance/rest_parse.ts";
+import type { ExchangeSymbol, FundingRate, PremiumIndex } from "../binance/rest_parse.ts";
 import type { Row } from "../storage/tables.ts";
 
 /** Binance milliseconds to the contract's microseconds; null stays null. */
@@ -131,6 +131,23 @@ export function premiumIndexRow(p: PremiumIndex, localUs: number): Row<"mark_pri
     estimated_settle_price: p.estimatedSettlePrice,
     funding_rate: p.lastFundingRate,
     next_funding_time: msToUs(p.nextFundingTime),
+  };
+}
+
+/** An `instruments` row: a symbol as exchangeInfo describes it. */
+export function instrumentRow(s: ExchangeSymbol, localUs: number): Row<"instruments"> {
+  return {
+    symbol: s.symbol,
+    local_time: localUs,
+    status: s.status,
+    contract_type: s.contractType,
+    contract_size: s.contractSize,
+    delivery_time: msToUs(s.deliveryDate),
+    onboard_time: msToUs(s.onboardDate),
+    pair: s.pair,
+    base_asset: s.baseAsset,
+    quote_asset: s.quoteAsset,
+    margin_asset: s.marginAsset,
   };
 }
 

@@ -14,7 +14,7 @@ import {
   parseMarkPrice,
   type Payload,
 } from "../binance/messages.ts";
-import { parseFundingRates, parsePremiumIndex } from "../binance/rest_parse.ts";
+import { type ExchangeSymbol, parseFundingRates, parsePremiumIndex } from "../binance/rest_parse.ts";
 import type { Market } from "../binance/types.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
 import type { NormalizerStats, RowSink } from "./normalizer.ts";
@@ -22,6 +22,7 @@ import type { JournalRecord } from "./records.ts";
 import {
   bookTickerRow,
   fundingRow,
+  instrumentRow,
   klineRow,
   liquidationRow,
   markPriceRow,
@@ -117,6 +118,24 @@ export class StreamRows {
       default:
         // `trade` frames stay in the journal only: the contract's trade tape is aggTrade.
         if (st.gap) this.gaps.close(st, localUs, key);
+    }
+  }
+
+  /** Journaled exchangeInfo entries of recorded symbols (new or changed): `instruments` rows. */
+  instruments(rec: JournalRecord): void {
+    let list: unknown;
+    try {
+      list = JSON.parse(rec.text);
+    } catch {
+      list = null;
+    }
+    if (!Array.isArray(list)) {
+      this.malformed(new MalformedMessageError("Cannot parse instruments: not a JSON array"), rec.text);
+      return;
+    }
+    for (const s of list as ExchangeSymbol[]) {
+      if (typeof s?.symbol !== "string" || typeof s.status !== "string") continue;
+      this.sink.row(this.market, "instruments", s.symbol, rec.localUs, instrumentRow(s, rec.localUs));
     }
   }
 

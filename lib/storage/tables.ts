@@ -138,6 +138,19 @@ const COLUMNS = {
     opt("mark_price", "float64"),
     req("local_time", "timestamp"),
   ],
+  instruments: [
+    req("symbol", "symbol"),
+    req("local_time", "timestamp"),
+    req("status", "string"),
+    opt("contract_type", "string"),
+    opt("contract_size", "float64"),
+    opt("delivery_time", "timestamp"),
+    opt("onboard_time", "timestamp"),
+    opt("pair", "string"),
+    req("base_asset", "string"),
+    req("quote_asset", "string"),
+    opt("margin_asset", "string"),
+  ],
   gaps: [
     req("symbol", "symbol"),
     req("stream", "string"),
@@ -241,6 +254,7 @@ export const TABLES: { readonly [N in TableName]: TableSpec<N> } = {
   liquidations: buildSpec("liquidations"),
   mark_prices: buildSpec("mark_prices"),
   funding_rates: buildSpec("funding_rates"),
+  instruments: buildSpec("instruments"),
   gaps: buildSpec("gaps"),
 };
 

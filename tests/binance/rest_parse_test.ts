@@ -47,24 +47,75 @@ Deno.test("parseExchangeInfo() keeps rate limits, symbol status and assets (empt
       '"symbols":[{"symbol":"测试USDT","status":"TRADING","baseAsset":"测试","quoteAsset":"USDT","filters":[]},' +
       '{"symbol":"OLD","status":"BREAK"}],"assets":[]}',
   );
+  const spot = { marginAsset: null, pair: null, contractType: null, contractSize: null };
   assert.deepEqual(info, {
     rateLimits: [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 2400 }],
     symbols: [
-      { symbol: "测试USDT", status: "TRADING", baseAsset: "测试", quoteAsset: "USDT" },
-      { symbol: "OLD", status: "BREAK", baseAsset: "", quoteAsset: "" },
+      {
+        symbol: "测试USDT",
+        status: "TRADING",
+        baseAsset: "测试",
+        quoteAsset: "USDT",
+        ...spot,
+        deliveryDate: null,
+        onboardDate: null,
+      },
+      {
+        symbol: "OLD",
+        status: "BREAK",
+        baseAsset: "",
+        quoteAsset: "",
+        ...spot,
+        deliveryDate: null,
+        onboardDate: null,
+      },
     ],
   });
 });
 
+Deno.test("parseExchangeInfo() reads COIN-M contracts: contractStatus, size, delivery (none for perpetuals)", () => {
+  // Shapes from Binance's COIN-M exchangeInfo documentation (docs/binance-api.md).
+  const info = parseExchangeInfo(
+    '{"rateLimits":[],"symbols":[' +
+      '{"symbol":"BTCUSD_PERP","pair":"BTCUSD","contractType":"PERPETUAL","deliveryDate":4133404800000,' +
+      '"onboardDate":1597042800000,"contractStatus":"TRADING","contractSize":100,"marginAsset":"BTC",' +
+      '"baseAsset":"BTC","quoteAsset":"USD"},' +
+      '{"symbol":"BTCUSD_261225","pair":"BTCUSD","contractType":"CURRENT_QUARTER","deliveryDate":1798185600000,' +
+      '"onboardDate":1782460800000,"contractStatus":"DELIVERING","contractSize":100,"marginAsset":"BTC",' +
+      '"baseAsset":"BTC","quoteAsset":"USD"}]}',
+  );
+  assert.deepEqual(
+    info.symbols.map((s) => [s.symbol, s.status, s.contractType, s.contractSize, s.deliveryDate]),
+    [
+      ["BTCUSD_PERP", "TRADING", "PERPETUAL", 100, null],
+      ["BTCUSD_261225", "DELIVERING", "CURRENT_QUARTER", 100, 1798185600000],
+    ],
+  );
+  assert.deepEqual([info.symbols[0]!.pair, info.symbols[0]!.marginAsset, info.symbols[0]!.onboardDate], [
+    "BTCUSD",
+    "BTC",
+    1597042800000,
+  ]);
+});
+
 Deno.test("parseTickers24h() reads each symbol's quote volume, from one object or an array", () => {
   assert.deepEqual(parseTickers24h('{"symbol":"BTCUSDT","quoteVolume":"123.5","volume":"1"}'), [
-    { symbol: "BTCUSDT", quoteVolume: 123.5 },
+    { symbol: "BTCUSDT", quoteVolume: 123.5, volume: 1 },
   ]);
   assert.deepEqual(
-    parseTickers24h('[{"symbol":"A","quoteVolume":"0"},{"symbol":"B","quoteVolume":"7"}]').length,
+    parseTickers24h(
+      '[{"symbol":"A","quoteVolume":"0","volume":"0"},{"symbol":"B","quoteVolume":"7","volume":"1"}]',
+    ).length,
     2,
   );
   assert.throws(() => parseTickers24h('[{"symbol":"A"}]'));
+  // COIN-M: volume in contracts and baseVolume in the base asset, no quoteVolume.
+  assert.deepEqual(
+    parseTickers24h('[{"symbol":"BTCUSD_PERP","pair":"BTCUSD","volume":"81","baseVolume":"0.2"}]'),
+    [
+      { symbol: "BTCUSD_PERP", quoteVolume: null, volume: 81 },
+    ],
+  );
 });
 
 Deno.test("parsePremiumIndex() accepts one object or an array; empty funding fields are null", () => {

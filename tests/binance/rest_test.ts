@@ -99,23 +99,29 @@ function client(baseUrl: string, time: FakeTime, extra: Partial<RestClientOption
   });
 }
 
-Deno.test("init() adopts REQUEST_WEIGHT per minute from exchangeInfo, else keeps the documented limit", async () => {
+Deno.test("exchangeInfo() adopts REQUEST_WEIGHT per minute, else keeps the documented limit", async () => {
   await withFake(
     (_u, i) => ({ body: i === 0 ? EXCHANGE_INFO(1200) : '{"rateLimits":[],"symbols":[]}' }),
     async (base, seen, _s, time) => {
       const spot = client(base, time);
       assert.equal(spot.limit, 6000);
-      const info = await spot.init();
+      const info = await spot.exchangeInfo();
       assert.equal(spot.limit, 1200);
       assert.deepEqual(info.value.symbols, [{
         symbol: "BTCUSDT",
         status: "TRADING",
         baseAsset: "",
         quoteAsset: "",
+        marginAsset: null,
+        pair: null,
+        contractType: null,
+        contractSize: null,
+        deliveryDate: null,
+        onboardDate: null,
       }]);
       assert.equal(info.text, EXCHANGE_INFO(1200));
       const usdm = client(base, time, { market: "usdm" });
-      await usdm.init();
+      await usdm.exchangeInfo();
       assert.equal(usdm.limit, 2400);
       assert.deepEqual(seen.map((s) => s.url), ["/api/v3/exchangeInfo", "/fapi/v1/exchangeInfo"]);
     },
@@ -136,7 +142,7 @@ Deno.test("RestClient paces requests so the used weight stays under the limit", 
     },
     async (base, seen, stats) => {
       const rest = client(base, time);
-      await rest.init();
+      await rest.exchangeInfo();
       assert.equal(rest.limit, 100);
       const results = await Promise.all(Array.from({ length: 10 }, () => rest.depth("BTCUSDT", 500)));
       assert.equal(results.length, 10);

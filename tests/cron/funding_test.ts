@@ -3,8 +3,10 @@ import {
   FileFundingHistory,
   type FundingDeps,
   FundingRunError,
+  isPerpetual,
   registerFunding,
   runFunding,
+  runFundingMarkets,
   symbolsWithoutMarkPrice,
 } from "../../cron/funding.ts";
 import { RestClient } from "../../lib/binance/rest.ts";
@@ -119,9 +121,10 @@ Deno.test("runFunding() records funding from the lookback, continues after the r
     let manifest = await Manifest.load(dataDir);
     let store = new TableStore(dataDir, { manifest });
     const deps = (m: Manifest, s: TableStore, now: number): FundingDeps => ({
+      market: "usdm",
       rest,
       journal: normalizerJournal(s, ["BTCUSDT", "ETHUSDT"], () => now * 1000, ["BTCUSDT"]),
-      history: new FileFundingHistory(m),
+      history: new FileFundingHistory(m, "usdm"),
       symbols: ["BTCUSDT", "ETHUSDT"],
       markPriceSymbols: ["ETHUSDT"],
       initialLookbackMs: lookback,
@@ -225,6 +228,7 @@ Deno.test("runFunding() reports a failing symbol after writing the others", asyn
     const { rows, sink } = recordingSink();
     const { noted, history } = memoryHistory({ BTCUSDT: T0 - 2 * EIGHT_H });
     const err = await runFunding({
+      market: "usdm",
       rest,
       journal: normalizerJournal(sink, ["BADUSDT", "BTCUSDT"], () => 1),
       history,
@@ -253,6 +257,7 @@ Deno.test("runFunding() polls premiumIndex once for all symbols when ten or more
     const { rows, sink } = recordingSink();
     const wanted = Array.from({ length: 10 }, (_, i) => `S${i + 1}USDT`);
     const result = await runFunding({
+      market: "usdm",
       rest,
       journal: normalizerJournal(sink, wanted, () => 42),
       history: memoryHistory({}).history,
@@ -293,8 +298,66 @@ Deno.test("registerFunding() registers at the funding times with a backoff sched
   };
   const journal = { fundingRates: () => {}, premiumIndex: () => {} };
   registerFunding(
-    { rest, journal, history: memoryHistory({}).history, symbols: [], markPriceSymbols: [] },
+    [{
+      market: "usdm",
+      rest,
+      journal,
+      history: memoryHistory({}).history,
+      symbols: [],
+      markPriceSymbols: [],
+    }],
     cron,
   );
   assert.equal(onlyRegistration(registered, "funding").schedule, "5 0,8,16 * * *");
+});
+
+Deno.test("runFundingMarkets(): a failing market does not stop the next; COIN-M polls premiumIndex once (10 either way)", async () => {
+  const calls: string[] = [];
+  const failing = {
+    fundingRate: () => Promise.reject(new Error("HTTP 503")),
+    premiumIndex: () => Promise.resolve({ text: "[]", value: [] }),
+  };
+  const coinm = {
+    fundingRate: (q: { symbol: string }) => {
+      calls.push(`fundingRate ${q.symbol}`);
+      return Promise.resolve({
+        text: "[]",
+        value: [{ symbol: q.symbol, fundingTime: T0 - 1000, fundingRate: 0.0001, markPrice: null }],
+      });
+    },
+    premiumIndex: (symbol?: string) => {
+      calls.push(`premiumIndex ${symbol ?? "all"}`);
+      return Promise.resolve({ text: "[]", value: [] });
+    },
+  };
+  const journal = { fundingRates: () => {}, premiumIndex: () => {} };
+  const err = await runFundingMarkets([
+    {
+      market: "usdm",
+      rest: failing,
+      journal,
+      history: memoryHistory({}).history,
+      symbols: ["BTCUSDT"],
+      markPriceSymbols: [],
+    },
+    {
+      market: "coinm",
+      rest: coinm,
+      journal,
+      history: memoryHistory({}).history,
+      symbols: ["BTCUSD_PERP", "ETHUSD_PERP"],
+      markPriceSymbols: ["BTCUSD_PERP", "BTCUSD_261225"],
+    },
+  ], T0).then(() => null, (e) => e);
+  assert.ok(err instanceof FundingRunError);
+  assert.deepEqual(err.result.failures.map((f) => f.symbol), ["usdm:BTCUSDT"]);
+  assert.equal(err.result.fundingRows, 2);
+  assert.deepEqual(calls, ["fundingRate BTCUSD_PERP", "fundingRate ETHUSD_PERP", "premiumIndex all"]);
+});
+
+Deno.test("isPerpetual() tells perpetuals from delivery contracts by the delivery date in the name", () => {
+  assert.deepEqual(
+    ["BTCUSDT", "BTCUSD_PERP", "BTCUSDT_261225", "BTCUSD_270326", "1000PEPEUSDT"].map(isPerpetual),
+    [true, true, false, false, true],
+  );
 });

@@ -45,13 +45,14 @@ Deno.test("runStartupJobs() logs and returns the jobs that failed, after running
       premiumIndex: () => Promise.resolve({ text: "[]", value: [] }),
     };
     const jobs = registerCronJobs({
-      funding: {
+      funding: [{
+        market: "usdm",
         rest,
         journal: { fundingRates: () => {}, premiumIndex: () => {} },
         history: { lastFundingTime: () => Promise.resolve(null), noteWritten: () => {} },
         symbols: ["BTCUSDT"],
         markPriceSymbols: [],
-      },
+      }],
       environment: { dataDir, configPath: "x", lockPath: "y", repoDir: dataDir },
     }, cron);
     const logged: [Level, string, unknown][] = [];

@@ -131,9 +131,10 @@ Deno.test({
           () => app.collector.status().every((m) => m.books.every((b) => b.state === "synced")),
         );
         await runFunding({
+          market: "usdm",
           rest: app.rest.find((r) => r.market === "usdm")!,
           journal: collectorJournal(app.collector, "usdm"),
-          history: new FileFundingHistory(app.manifest),
+          history: new FileFundingHistory(app.manifest, "usdm"),
           symbols: SYMBOLS,
           markPriceSymbols: SYMBOLS,
         }, Date.now());

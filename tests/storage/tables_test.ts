@@ -23,6 +23,10 @@ const CONTRACT: Record<string, string> = {
     "symbol, exchange_time, local_time, mark_price, index_price, estimated_settle_price, funding_rate, " +
     "next_funding_time",
   funding_rates: "symbol, funding_time, funding_rate, mark_price, local_time",
+  // 0.4.0 addition (README changelog): exchangeInfo's description of each recorded symbol.
+  instruments:
+    "symbol, local_time, status, contract_type, contract_size, delivery_time, onboard_time, pair, " +
+    "base_asset, quote_asset, margin_asset",
   gaps: "symbol, stream, kind, start_time, end_time, last_update_id, resume_update_id, reason",
 };
 

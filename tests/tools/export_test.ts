@@ -214,7 +214,10 @@ Deno.test("deno task export: recorded data as CSV, JSON lines and Parquet; time 
           ],
           [["--symbol", "BTCUSDT"], /^export: --table is required/],
           [["--table", "trades", "--format", "xml"], /^export: unknown format "xml"/],
-          [["--table", "trades", "--market", "coinm"], /^export: unknown market "coinm"/],
+          [
+            ["--table", "trades", "--market", "eurex"],
+            /^export: unknown market "eurex": expected spot, usdm, coinm/,
+          ],
           [["--table", "trades", "--from", "2026-02-30"], /^export: --from: Cannot parse time "2026-02-30"/],
           [["--table", "trades", "--from", "2026-01-02", "--to", "2026-01-01"], /is not before --to/],
           [["--table", "trades", "--bogus"], /^export: Unknown option '--bogus'/],

@@ -189,7 +189,8 @@ Deno.test("quick with a CONFIG records its symbols and markets; Ctrl-C stops ear
     assert.ok(await checkCsv(dir, "spot", "trades", "BTCUSDT", 5) > 0);
     assert.deepEqual([...Deno.readDirSync(join(dir, "csv"))].map((e) => e.name), ["spot"]);
     const lines = summaryLines(out);
-    assert.deepEqual([...lines.keys()].sort(), [
+    // `instruments` (exchangeInfo's description) is there once the start's exchangeInfo read answered.
+    assert.deepEqual([...lines.keys()].filter((k) => !k.includes(" instruments ")).sort(), [
       "spot book_snapshots BTCUSDT",
       "spot depth_updates BTCUSDT",
       "spot trades BTCUSDT",

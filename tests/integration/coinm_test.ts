@@ -1,0 +1,137 @@
+/**
+ * COIN-M through the real entry point: `main.ts` with `markets.coinm` records a perpetual and a quarterly
+ * contract from the simulator's `/dapi` and `dstream` stand-ins. Trades, books, book tickers and candles equal
+ * the exchange's (whole contracts), the perpetual's funding reaches `funding_rates`, `instruments` describes
+ * both contracts, and the quarterly's delivery mid-run retires it: its streams end without a gap row and its
+ * last description says DELIVERING.
+ */
+import assert from "node:assert/strict";
+import { deliverySymbol, quarterlyAfter } from "../../lib/sim/coinm_contracts.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { checkBooks, checkKlines, checkTrades, readWritten } from "./_checks.ts";
+import { readRows, type Sim, waitFor } from "./_harness.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const PERP = "BTCUSD_PERP";
+const QUARTER = deliverySymbol("BTCUSD", quarterlyAfter(Date.now()));
+const TOP = 10;
+
+function configYaml(sim: Sim, dataDir: string): string {
+  return `data_dir: ${JSON.stringify(dataDir)}
+log_dir: ${JSON.stringify(`${dataDir}/logs`)}
+flush_interval: 2
+orderbook_depth: 1000
+orderbook_top_levels: ${TOP}
+status:
+  enabled: false
+markets:
+  spot:
+    enabled: false
+  usdm:
+    enabled: false
+  coinm:
+    enabled: true
+    symbols: [${PERP}, ${QUARTER}]
+    rest_url: ${sim.coinm.restUrl}
+    ws_url: ${sim.coinm.wsUrl}
+    streams: [depth@100ms, aggTrade, kline_1m, bookTicker, markPrice@1s]
+`;
+}
+
+Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and instruments written, a delivery is no gap", async () => {
+  const sim = await startSimulator({
+    symbols: [PERP, QUARTER],
+    seed: 31,
+    tickMs: 10,
+    rate: 200,
+    truth: true,
+  });
+  const dataDir = await Deno.makeTempDir({ prefix: "coinm-main-" });
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(configPath, configYaml(sim, dataDir));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, configPath],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let log = "";
+  const reading = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) log += chunk;
+  })();
+  let exited = false;
+  void child.status.then(() => exited = true);
+  try {
+    // A few flushes: both books have synced and recorded for a while (the sim syncs them within a second).
+    await waitFor(
+      "three flushes",
+      () => exited || (log.match(/flushed reason="interval"/g)?.length ?? 0) >= 3,
+      30_000,
+    ).catch((err) => assert.fail(`${err}:\n${log.slice(-3000)}`));
+    assert.ok(!exited, `the collector exited early:\n${log.slice(-3000)}`);
+    // The quarterly delivers: its streams stop, the collector learns why and retires it.
+    const deliverAt = Date.now() - sim.startedAt + 500;
+    sim.faults.listingChanges.push({
+      action: "deliver",
+      market: "coinm",
+      symbol: QUARTER,
+      afterMs: deliverAt,
+    });
+    await waitFor(
+      "the delivered contract retired",
+      () => exited || /configured symbols not trading[^\n]*market="coinm"/.test(log),
+      30_000,
+    ).catch((err) => assert.fail(`${err}:\n${log.slice(-3000)}`));
+    // Longer than every stale threshold after the delivery: a false gap would have opened by now.
+    await new Promise((r) => setTimeout(r, 12_000));
+    child.kill("SIGTERM");
+    const status = await child.status;
+    await reading;
+    assert.equal(status.code, 0, log.slice(-3000));
+
+    const w = await readWritten(dataDir, "coinm");
+    for (const symbol of [PERP, QUARTER]) {
+      assert.ok(checkTrades(sim, "coinm", symbol, w) > 10, `${symbol} trades`);
+      assert.ok(checkBooks(sim, "coinm", symbol, w, TOP) > 10, `${symbol} books`);
+      checkKlines(sim, "coinm", symbol, w); // COIN-M has no 1 s candles: a 1 m one closes only sometimes
+    }
+    // Whole contracts, never fractions of a coin.
+    assert.ok(w.trades.every((t) => Number.isInteger(t.quantity)), "trade quantities are contracts");
+    assert.ok(w.depth.every((d) => Number.isInteger(d.quantity)), "depth quantities are contracts");
+    const gaps = w.gaps.filter((g) =>
+      g.kind !== "backfilled" && !/clean shutdown|still open at shutdown/.test(g.reason)
+    );
+    assert.deepEqual(gaps, [], `no gap row, the delivery included: ${JSON.stringify(gaps)}`);
+    const deliveredAt = sim.truth.listings("coinm", QUARTER).find((l) => l.action === "deliver")!.time;
+    const late = w.trades.filter((t) => t.symbol === QUARTER && t.trade_time > deliveredAt * 1000);
+    assert.deepEqual(late, [], "no trade of the quarterly after its delivery");
+
+    const instruments = await readRows(dataDir, "coinm", "instruments");
+    const perp = instruments.filter((i) => i.symbol === PERP);
+    assert.equal(perp.length, 1, "described once: nothing about the perpetual changed");
+    assert.deepEqual(
+      [
+        perp[0]!.status,
+        perp[0]!.contract_type,
+        perp[0]!.contract_size,
+        perp[0]!.delivery_time,
+        perp[0]!.pair,
+      ],
+      ["TRADING", "PERPETUAL", 100, null, "BTCUSD"],
+    );
+    const quarter = instruments.filter((i) => i.symbol === QUARTER).map((i) => i.status);
+    assert.deepEqual(quarter, ["TRADING", "DELIVERING"]);
+
+    const funding = await readRows(dataDir, "coinm", "funding_rates");
+    assert.ok(funding.length > 0 && funding.every((f) => f.symbol === PERP), "the perpetual's funding, only");
+    assert.ok(funding.every((f) => f.mark_price === null), "COIN-M funding history has no mark price");
+    const marks = await readRows(dataDir, "coinm", "mark_prices");
+    const quarterMarks = marks.filter((m) => m.symbol === QUARTER);
+    assert.ok(quarterMarks.length > 0 && quarterMarks.every((m) => m.funding_rate === null));
+  } finally {
+    if (!exited) child.kill("SIGKILL");
+    await child.status;
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(configPath).catch(() => {});
+  }
+});
