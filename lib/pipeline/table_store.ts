@@ -112,9 +112,22 @@ function partOf(chunk: RawChunk): Part {
  *
  * @example
  * ```ts
+ * import { Manifest } from "../storage/manifest.ts";
+ * import type { Row } from "../storage/tables.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const manifest = await Manifest.load(dataDir);
  * const store = new TableStore(dataDir, { manifest });
+ * const localUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * const tradeRow: Row<"trades"> = {
+ *   symbol: "BTCUSDT", exchange_time: localUs - 5000, trade_time: localUs - 6000, local_time: localUs,
+ *   agg_trade_id: 7, first_trade_id: 9, last_trade_id: 9, price: 42000.5, quantity: 0.01, is_buyer_maker: false,
+ *   source: "ws",
+ * };
  * store.row("spot", "trades", "BTCUSDT", localUs, tradeRow);
- * await store.flush(); // spot/trades/date=…/part-HH-….parquet, listed in the manifest
+ * const flushed = await store.flush(); // spot/trades/date=…/part-HH-….parquet, listed in the manifest
+ * flushed.files.map((f) => f.path); // ["spot/trades/date=2024-01-02/part-07-1704178800000000-000000.parquet"]
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export class TableStore implements RowSink {

@@ -55,7 +55,10 @@ export async function syncDir(dir: string): Promise<void> {
  *
  * @example
  * ```ts
- * await writeFileAtomic("data/_manifest/checksums.json", new TextEncoder().encode("{}"));
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/checksums.json`, new TextEncoder().encode("{}")); // readers see old or new
+ * await Deno.readTextFile(`${dir}/checksums.json`); // "{}"
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
@@ -109,7 +112,9 @@ export async function removeTempFiles(root: string): Promise<string[]> {
  *
  * @example
  * ```ts
- * const out = await AtomicFileWriter.open("data/x.parquet");
+ * const dir = await Deno.makeTempDir();
+ * const pieces = [new TextEncoder().encode("PAR1"), new TextEncoder().encode("…")];
+ * const out = await AtomicFileWriter.open(`${dir}/x.parquet`);
  * try {
  *   for (const piece of pieces) await out.write(piece);
  *   await out.commit();
@@ -117,6 +122,8 @@ export async function removeTempFiles(root: string): Promise<string[]> {
  *   await out.abort();
  *   throw err;
  * }
+ * (await Deno.stat(`${dir}/x.parquet`)).size; // 7
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class AtomicFileWriter {

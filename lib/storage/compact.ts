@@ -153,7 +153,28 @@ async function removeIfPresent(path: string): Promise<void> {
  *
  * @example
  * ```ts
- * const report = await compactFinishedHours({ manifest }, Date.now());
+ * import { TableStore } from "../pipeline/table_store.ts";
+ * import { Manifest } from "./manifest.ts";
+ * import type { Row } from "./tables.ts";
+ *
+ * // Two flushes of the 07:00 UTC hour: two part files.
+ * const dataDir = await Deno.makeTempDir();
+ * const manifest = await Manifest.load(dataDir);
+ * const store = new TableStore(dataDir, { manifest });
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * const trade = (symbol: string, id: number): Row<"trades"> => ({
+ *   symbol, exchange_time: null, trade_time: hourUs + id, local_time: hourUs + id, agg_trade_id: id,
+ *   first_trade_id: id, last_trade_id: id, price: 100, quantity: 1, is_buyer_maker: false, source: "ws",
+ * });
+ * for (const [id, symbol] of [[1, "ETHUSDT"], [2, "BTCUSDT"]] as const) {
+ *   store.row("spot", "trades", symbol, hourUs + id, trade(symbol, id));
+ *   await store.flush();
+ * }
+ *
+ * const report = await compactFinishedHours({ manifest }, Date.UTC(2024, 0, 2, 9)); // an hour after the hour
+ * report.compacted[0]!.sources.length; // 2
+ * manifest.entries().map((e) => e.path.split("/").at(-1)!.slice(0, 8)); // ["hour-07-"]: one file, by symbol
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function compactFinishedHours(

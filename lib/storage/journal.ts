@@ -98,12 +98,18 @@ export async function listSegments(dir: string): Promise<number[]> {
  *
  * @example
  * ```ts
- * const journal = await JournalWriter.open("data/_journal");
+ * import { nowUs } from "../clock.ts";
+ * import { RecordKind } from "../pipeline/records.ts";
+ *
+ * const dir = await Deno.makeTempDir(); // data/_journal in the collector
+ * const journal = await JournalWriter.open(dir);
  * const timer = setInterval(() => journal.tick(Date.now()), 50);
+ * const frameText = '{"stream":"btcusdt@aggTrade","data":{}}'; // a WebSocket frame as received
  * journal.append(nowUs(), "spot", 3, RecordKind.Frame, "", frameText);
  * // ... at shutdown:
  * clearInterval(timer);
  * await journal.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class JournalWriter {
@@ -378,9 +384,31 @@ export async function* readJournal(
  *
  * @example
  * ```ts
- * for await (const rec of readSegments(journalDir(dataDir), { onTail: (t) => console.warn(t) })) {
- *   normalizer.consume(rec);
+ * import { planStreams } from "../binance/stream_plan.ts";
+ * import { MarketNormalizer } from "../pipeline/normalizer.ts";
+ * import { RecordKind } from "../pipeline/records.ts";
+ *
+ * const plan = planStreams({
+ *   market: "spot", wsUrl: "wss://stream.binance.com:9443", symbols: ["BTCUSDT"], streams: ["aggTrade"],
+ * });
+ * const dir = await Deno.makeTempDir(); // journalDir(dataDir) in the collector
+ * const journal = await JournalWriter.open(dir);
+ * const t = 1_704_178_800_000_000;
+ * journal.append(t, "spot", 1, RecordKind.ConnOpen, "", plan.connections[0]!.key);
+ * journal.append(t + 1, "spot", 1, RecordKind.Subscribed, "", "");
+ * const trade = { e: "aggTrade", E: 1704178800000, a: 7, p: "42000.5", q: "0.01", f: 9, l: 9, T: 1704178799999, m: false };
+ * journal.append(t + 2, "spot", 1, RecordKind.Frame, "", JSON.stringify({ stream: "btcusdt@aggTrade", data: trade }));
+ * await journal.close();
+ *
+ * // A replay: the same normalizer as live, its rows going to a sink (the collector's table store).
+ * const rows: string[] = [];
+ * const sink = { row: (_market: string, table: string, symbol: string) => void rows.push(`${table} ${symbol}`) };
+ * const normalizer = new MarketNormalizer(plan, sink, { needSnapshot: () => {} }, { topLevels: 5 });
+ * for await (const rec of readSegments(dir, { onTail: (t) => console.warn(t) })) {
+ *   normalizer.process(rec);
  * }
+ * rows; // ["trades BTCUSDT"]
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function* readSegments(

@@ -91,10 +91,18 @@ function isEntry(v: unknown): v is ManifestEntry {
  *
  * @example
  * ```ts
- * const manifest = await Manifest.load(dataDir);
- * manifest.add({ path, sha256: await sha256Hex(bytes), rows, bytes: bytes.length, first_local_time: isoMicros(a),
- *   last_local_time: isoMicros(b), market: "spot", table: "trades" });
+ * const dataDir = await Deno.makeTempDir();
+ * const bytes = new TextEncoder().encode("PAR1");
+ * const [a, b] = [1_704_178_800_000_000, 1_704_182_399_000_000];
+ * const manifest = await Manifest.load(dataDir); // empty: there is no _manifest/checksums.json yet
+ * manifest.add({
+ *   path: "spot/trades/date=2024-01-02/part-07-1704178800000000-000001.parquet", sha256: await sha256Hex(bytes),
+ *   rows: 10, bytes: bytes.length, first_local_time: isoMicros(a), last_local_time: isoMicros(b),
+ *   market: "spot", table: "trades",
+ * });
  * await manifest.save();
+ * (await Manifest.load(dataDir)).size; // 1
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export class Manifest {

@@ -67,8 +67,17 @@ async function removeEmptyDirs(dataDir: string, paths: readonly string[]): Promi
  *
  * @example
  * ```ts
+ * import { Ledger } from "../ledger/ledger.ts";
+ * import { Manifest } from "./manifest.ts";
+ *
+ * const dataDir = await Deno.makeTempDir();
+ * const ledger = new Ledger(await Deno.openKv(":memory:")); // `deno task migrate` opens the data_dir's ledger
+ * const manifest = await Manifest.load(dataDir);
  * const report = await migrateLayout({ manifest, ledger, saveManifest: false });
+ * report.files; // 0: no 0.3 files (symbol= directories) here
  * await ledger.mirrorManifest(dataDir);
+ * ledger.close();
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function migrateLayout(options: CompactOptions & { log?: Logger }): Promise<MigrationReport> {

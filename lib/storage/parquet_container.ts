@@ -154,10 +154,22 @@ interface ChunkIndex {
  *
  * @example
  * ```ts
+ * import { ColumnBuffer } from "./column_buffer.ts";
+ * import { decodeParquet, encodeParquet } from "./parquet_file.ts";
+ *
+ * const part = (id: number) => {
+ *   const buf = new ColumnBuffer("funding_rates");
+ *   buf.append({ symbol: "BTCUSDT", funding_time: id, funding_rate: 1e-4, mark_price: null, local_time: id });
+ *   return encodeParquet(buf.toArrowTable());
+ * };
+ * const encodedRowGroups = [part(1), part(2)]; // Parquet files of one schema
  * const asm = new ParquetAssembler();
  * const pieces = [asm.head()];
- * for (const part of encodedRowGroups) pieces.push(...(await asm.add(memorySource(part))));
+ * for (const file of encodedRowGroups) pieces.push(...(await asm.add(memorySource(file))));
  * pieces.push(asm.finish());
+ * const stitched = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+ * pieces.reduce((at, p) => (stitched.set(p, at), at + p.length), 0);
+ * decodeParquet(stitched).numRows; // 2
  * ```
  */
 export class ParquetAssembler {

@@ -14,8 +14,16 @@ export { writeFileAtomic } from "./atomic_file.ts";
  *
  * @example
  * ```ts
+ * import { ColumnBuffer } from "./column_buffer.ts";
+ *
+ * const buffer = new ColumnBuffer("funding_rates");
+ * buffer.append({ symbol: "BTCUSDT", funding_time: 1, funding_rate: 1e-4, mark_price: null, local_time: 1 });
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/funding.parquet`;
  * const bytes = encodeParquet(buffer.toArrowTable());
  * await writeFileAtomic(path, bytes);
+ * (await readParquet(path)).numRows; // 1
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function encodeParquet(table: arrow.Table): Uint8Array {

@@ -141,7 +141,12 @@ export function identityOrder(n: number): Int32Array {
  *
  * @example
  * ```ts
+ * import { ColumnBuffer } from "./column_buffer.ts";
+ *
+ * const buffer = new ColumnBuffer("funding_rates");
+ * buffer.append({ symbol: "BTCUSDT", funding_time: 1, funding_rate: 1e-4, mark_price: null, local_time: 1 });
  * const table = rawToArrow(buffer.detach());
+ * table.numRows; // 1
  * ```
  */
 export function rawToArrow(

@@ -88,10 +88,29 @@ function compare(a: string, b: string): number {
  *
  * @example
  * ```ts
- * const files = (await Manifest.load("data")).entries();
- * for await (const rows of streamRows("data", files, { market: "spot", table: "trades", symbol: "BTCUSDT" })) {
- *   for (const row of rows) console.log(row.local_time, row.price);
+ * import { TableStore } from "../pipeline/table_store.ts";
+ * import { Manifest } from "./manifest.ts";
+ * import type { Row } from "./tables.ts";
+ *
+ * // Two flushes of the 07:00 UTC hour: two part files.
+ * const dataDir = await Deno.makeTempDir();
+ * const manifest = await Manifest.load(dataDir);
+ * const store = new TableStore(dataDir, { manifest });
+ * const hourUs = Date.UTC(2024, 0, 2, 7) * 1000;
+ * const trade = (symbol: string, id: number): Row<"trades"> => ({
+ *   symbol, exchange_time: null, trade_time: hourUs + id, local_time: hourUs + id, agg_trade_id: id,
+ *   first_trade_id: id, last_trade_id: id, price: 100, quantity: 1, is_buyer_maker: false, source: "ws",
+ * });
+ * for (const [id, symbol] of [[1, "ETHUSDT"], [2, "BTCUSDT"]] as const) {
+ *   store.row("spot", "trades", symbol, hourUs + id, trade(symbol, id));
+ *   await store.flush();
  * }
+ *
+ * const files = manifest.entries(); // or the ledger's listFiles()
+ * for await (const rows of streamRows(dataDir, files, { market: "spot", table: "trades", symbol: "BTCUSDT" })) {
+ *   for (const row of rows) console.log(row.local_time, row.price); // 1704178800000002 100
+ * }
+ * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
 export async function* streamRows<N extends TableName>(
