@@ -160,9 +160,16 @@ function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
  *
  * @example
  * ```ts
- * const rest = new RestClient({ market: "spot", baseUrl: "https://api.binance.com" });
+ * import { startSimulator } from "../sim/server.ts";
+ *
+ * // The built-in simulator stands in for https://api.binance.com here.
+ * const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 1 });
+ * const rest = new RestClient({ market: "spot", baseUrl: sim.spot.restUrl });
  * await rest.exchangeInfo(); // also adopts the IP's REQUEST_WEIGHT limit
  * const { text, snapshot } = await rest.depth("BTCUSDT", 1000);
+ * snapshot.bids.length > 0; // true; `text` is the body as received, for the journal
+ * rest.close();
+ * await sim.close();
  * ```
  */
 export class RestClient {
@@ -244,7 +251,7 @@ export class RestClient {
     return this.#stats;
   }
 
-  /** An order-book snapshot; `limit` must be valid for the market (spot 1..5000, USD-M one of 5..1000). */
+  /** An order-book snapshot; `limit` must be valid for the market (spot 1..5000, futures one of 5..1000). */
   async depth(
     symbol: string,
     limit: number,
@@ -292,19 +299,19 @@ export class RestClient {
     return { text, value: parseKlines(text) };
   }
 
-  /** USD-M mark price and funding state, for one symbol or (weight 10) all. */
+  /** Futures mark price and funding state, for one symbol or all (USD-M weight 1 or 10; COIN-M 10 either way). */
   async premiumIndex(symbol?: string, opts?: CallOptions): Promise<RestResult<PremiumIndex[]>> {
     const { text } = await this.#call("premiumIndex", { symbol }, "normal", opts);
     return { text, value: parsePremiumIndex(text) };
   }
 
-  /** Rolling 24 h statistics of every symbol (spot weight 80, USD-M 40): their quote volume. */
+  /** Rolling 24 h statistics of every symbol (spot weight 80, futures 40): their volumes. */
   async tickers24h(opts?: CallOptions): Promise<RestResult<Ticker24h[]>> {
     const { text } = await this.#call("ticker24h", {}, "normal", opts);
     return { text, value: parseTickers24h(text) };
   }
 
-  /** USD-M funding-rate history (its own budget: 500 requests per 5 min). */
+  /** Futures funding-rate history (on USD-M its own budget: 500 requests per 5 min). */
   async fundingRate(q: FundingRateQuery = {}, opts?: CallOptions): Promise<RestResult<FundingRate[]>> {
     const { text } = await this.#call("fundingRate", { ...q }, "backfill", opts);
     return { text, value: parseFundingRates(text) };

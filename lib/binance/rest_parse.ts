@@ -60,7 +60,7 @@ export interface Ticker24h {
 /** A REST kline row (`[openTime, o, h, l, c, v, closeTime, q, n, V, Q, ignore]`). */
 export type RestKline = Candle;
 
-/** A USD-M `premiumIndex` entry. */
+/** A futures `premiumIndex` entry; COIN-M delivery contracts have no funding (null fields). */
 export interface PremiumIndex {
   symbol: string;
   markPrice: number;
@@ -72,7 +72,7 @@ export interface PremiumIndex {
   time: number;
 }
 
-/** A USD-M `fundingRate` history entry; `markPrice` is `""` on old entries, read as null. */
+/** A futures `fundingRate` history entry; `markPrice` is `""` on old USD-M entries and absent on COIN-M: null. */
 export interface FundingRate {
   symbol: string;
   fundingTime: number;
@@ -124,8 +124,8 @@ function dec(v: unknown, what: string): number {
 }
 
 /**
- * Parses a REST depth snapshot body. The body carries no symbol, so the caller names it; `E`/`T` exist on USD-M
- * only and are null on spot (and if a USD-M body lacks them).
+ * Parses a REST depth snapshot body. The body carries no symbol, so the caller names it; `E`/`T` exist on the
+ * futures markets only and are null on spot (and if a futures body lacks them).
  *
  * @example
  * ```ts
