@@ -2,7 +2,7 @@
  * The records the collector journals and the normalizer consumes. Everything that changes the output is one of
  * these, so replaying the journal through the normalizer reproduces the live output exactly.
  */
-import type { Market } from "../binance/types.ts";
+import type { JournalRecord as StoredRecord } from "../storage/journal_format.ts";
 
 /** What a journal record holds. The numeric values are stored in the journal: never renumber them. */
 export const enum RecordKind {
@@ -60,18 +60,8 @@ export const enum RecordKind {
   Instruments = 16,
 }
 
-/** One journaled record. */
-export interface JournalRecord {
-  /** Local arrival time, µs since the epoch, taken before parsing. */
-  localUs: number;
-  market: Market;
-  /** Connection id (0 for records that do not come from a connection). */
-  conn: number;
-  kind: RecordKind;
-  /** Symbol for snapshot records; empty otherwise. */
-  symbol: string;
-  text: string;
-}
+/** One journaled record, its kind a {@link RecordKind} (the fields are described in journal_format.ts). */
+export type JournalRecord = StoredRecord<RecordKind>;
 
 /** Records of REST answers that become rows outside the socket path (funding polls). */
 export type RestRecordKind = RecordKind.FundingRates | RecordKind.PremiumIndex;

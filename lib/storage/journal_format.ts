@@ -15,16 +15,19 @@
 import { type Market, MARKETS, PROFILES } from "../binance/markets.ts";
 import { crc32 } from "./crc32.ts";
 
-/** One journaled record (field names match the pipeline's record type). */
-export interface JournalRecord {
-  /** Local arrival time, µs since the epoch. */
+/**
+ * One journaled record. The kinds and their numbering belong to the pipeline (`RecordKind` in
+ * lib/pipeline/records.ts, which uses this type with `K = RecordKind`); the journal stores a kind as it is.
+ */
+export interface JournalRecord<K extends number = number> {
+  /** Local arrival time, µs since the epoch, taken before parsing. */
   localUs: number;
   market: Market;
-  /** Connection id (u32). */
+  /** Connection id (u32); 0 for records that do not come from a connection. */
   conn: number;
-  /** Record kind (u8); the numbering belongs to the pipeline and is stored as is. */
-  kind: number;
-  /** Symbol the record is about, or "" (e.g. WebSocket frames carry their own). */
+  /** Record kind (u8). */
+  kind: K;
+  /** Symbol the record is about (a REST snapshot's, a funding page's), or "" (WebSocket frames carry their own). */
   symbol: string;
   /** The raw text (frame, REST body, event detail). */
   text: string;
