@@ -1,5 +1,5 @@
 /**
- * The schema of every output table, in one place (binding: /work/shared/docs/output-contract.md).
+ * The schema of every output table, in one place (binding: the output contract, README.md "Output").
  *
  * Each table is an ordered list of columns with a logical type; the Arrow schema written to Parquet is derived
  * from it, so a name, an order or a type changes here and nowhere else.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as arrow from "apache-arrow";
 import { isTableName, TABLE_NAMES, TABLES } from "../../lib/storage/tables.ts";
 
-// Transcribed from /work/shared/docs/output-contract.md: names and order are the contract.
+// Transcribed from the output contract (README.md, "Output"): names and order are the contract.
 const CONTRACT: Record<string, string> = {
   depth_updates: "symbol, exchange_time, transaction_time, local_time, first_update_id, final_update_id, " +
     "prev_final_update_id, side, price, quantity, is_snapshot",
