@@ -1,8 +1,8 @@
 /**
  * The status page, `/metrics`, the chart data and the Telegram picture with the whole market (default 1,500 spot
  * + 500 USD-M symbols): sizes (raw and gzip, as the browser and Prometheus fetch them) and times, server side
- * and in headless Chromium at phone width. Not a test: the figures go into the README and
- * /work/notes/charts_figures.md.
+ * and in headless Chromium at phone width. Not a test: the figures go into the README ("Status page and
+ * metrics").
  *
  * `deno run -A bench/status_page.ts [--spot 1500] [--usdm 500]`
  */
