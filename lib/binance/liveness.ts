@@ -21,7 +21,7 @@ export const DEFAULT_EVENT_THRESHOLDS: Readonly<StaleThresholds> = {
 
 /**
  * Staleness threshold of a stream in ms, or null when it is not monitored. Periodic streams have fixed
- * defaults from their push cadence: kline every 1–2 s (USD-M 250 ms) → 10 s; `markPrice@1s` → 5 s;
+ * defaults from their push cadence: kline every 1–2 s (futures 250 ms) → 10 s; `markPrice@1s` → 5 s;
  * `markPrice` (every 3 s) → 10 s. `overrides` wins over every default.
  *
  * @example

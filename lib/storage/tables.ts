@@ -39,7 +39,7 @@ const opt = <N extends string, T extends ColumnType>(name: N, type: T): ColumnSp
 });
 
 // Nullability beyond the contract's "(null on spot)": rows that can come from REST (snapshots, backfills) have
-// no event time `E`; USD-M delivery contracts have no funding rate / next funding time; a depth bound only
+// no event time `E`; delivery contracts (COIN-M quarterlies) have no funding rate / next funding time; a depth bound only
 // exists for depth gaps; old REST funding records may lack a mark price.
 const COLUMNS = {
   depth_updates: [
