@@ -38,9 +38,9 @@ const opt = <N extends string, T extends ColumnType>(name: N, type: T): ColumnSp
   nullable: true,
 });
 
-// Nullability beyond the contract's "(null on spot)": rows that can come from REST (snapshots, backfills) have
-// no event time `E`; delivery contracts (COIN-M quarterlies) have no funding rate / next funding time; a depth bound only
-// exists for depth gaps; old REST funding records may lack a mark price.
+// Nullability beyond the contract's "(null on spot)": rows that can come from REST (snapshots, backfills)
+// have no event time `E`; delivery contracts (COIN-M quarterlies) have no funding rate / next funding time; a
+// depth bound only exists for depth gaps; old REST funding records may lack a mark price.
 const COLUMNS = {
   depth_updates: [
     req("symbol", "symbol"),
