@@ -51,7 +51,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
   if (removed.length > 0) {
     log("info", "removed temp files left by an earlier crash", { count: removed.length });
   }
-  const ledger = await openLedger(config.kvPath, overrides.env ?? { get: () => undefined });
+  const ledger = await openLedger(config.kvPath, overrides.env ?? { get: () => undefined }, {
+    shard: config.shard?.name ?? null,
+  });
   try {
     // The ledger is the authority on committed files. Files recorded before it existed are in the manifest.
     if (await ledger.getCheckpoint() === null) {
@@ -93,7 +95,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       markets,
       journal,
       reopenJournal: openJournal,
-      store: new TableStore(config.dataDir, { jobs: encoder }),
+      store: new TableStore(config.dataDir, { jobs: encoder, shard: config.shard?.name ?? null }),
+      shard: config.shard,
       ledger,
       manifest,
       dataDir: config.dataDir,

@@ -35,6 +35,7 @@ import {
 import type { Secret } from "./config/secret.ts";
 import { exclusiveGroup, streamProblem } from "./config/streams.ts";
 import { resolveTelegramToken } from "./config/telegram_token.ts";
+import type { Shard } from "./shard.ts";
 
 export { ConfigError, InvalidConfigError } from "./config/reader.ts";
 export type { SymbolFilter } from "./binance/universe.ts";
@@ -103,11 +104,17 @@ export interface Config {
   };
   /** Status page and metrics HTTP server. */
   readonly status: { readonly enabled: boolean; readonly hostname: string; readonly port: number };
+  /** This collector's share of the symbols when several collectors split them; null = all of them. */
+  readonly shard: Shard | null;
   /** Advice about the file for the start log, e.g. where the bot token should live. Never holds a secret. */
   readonly notices: readonly string[];
 }
 
-/** What config loading reads besides the file: the environment (for `TELEGRAM_BOT_TOKEN`). */
+/**
+ * What config loading reads besides the file: the environment (for `TELEGRAM_BOT_TOKEN`, and
+ * `COLLECTOR_SHARD_INDEX`, which sets `shard.index`: a number, or a name ending in `-<number>` such as a
+ * Kubernetes StatefulSet pod's).
+ */
 export interface ConfigEnv {
   get(name: string): string | undefined;
 }
@@ -246,6 +253,23 @@ const TELEGRAM_FIELDS = {
   flush_report: field(boolean, false),
 };
 
+const SHARD_FIELDS = {
+  // Or COLLECTOR_SHARD_INDEX (one file for every shard); never defaulted: two shards 0 would record twice.
+  index: optional(integer({ min: 0 })),
+  count: field(integer({ min: 1, max: 1000 }), 1),
+  replicas: field(integer({ min: 1 }), 1),
+  // In file names and ledger keys.
+  name: optional(
+    refine(
+      text({ nonEmpty: true }),
+      (s, at) =>
+        /^[a-z0-9][a-z0-9-]{0,31}$/.test(s)
+          ? s
+          : at.fail(`"${s}" may contain only a-z, 0-9 and - (at most 32, not starting with -)`),
+    ),
+  ),
+};
+
 const STATUS_FIELDS = {
   enabled: field(boolean, true),
   hostname: field(text({ nonEmpty: true }), "127.0.0.1"),
@@ -281,15 +305,55 @@ const SCHEMA = {
   disk_min_mb: field(integer({ min: 0 }), 512),
   telegram: field(section(TELEGRAM_FIELDS), defaultsOf(TELEGRAM_FIELDS), { nullable: true }),
   status: field(section(STATUS_FIELDS), defaultsOf(STATUS_FIELDS), { nullable: true }),
+  shard: optional(section(SHARD_FIELDS)),
 };
 
 type Raw = Values<typeof SCHEMA>;
 
+/** `shard:` with `COLLECTOR_SHARD_INDEX` applied; problems recorded with `failAt`. */
+function shardOf(
+  raw: Raw["shard"],
+  envIndex: string | undefined,
+  failAt: (path: string, detail: string) => void,
+): Shard | null {
+  if (raw === undefined) {
+    if (envIndex !== undefined) {
+      failAt("shard", "COLLECTOR_SHARD_INDEX is set but config.yaml has no shard: section");
+    }
+    return null;
+  }
+  let index = raw.index ?? -1;
+  if (envIndex === undefined && raw.index === undefined) {
+    failAt("shard", "shard.index is required (or COLLECTOR_SHARD_INDEX in the environment)");
+  }
+  if (envIndex !== undefined) {
+    const m = /^(?:.*-)?(\d+)$/.exec(envIndex.trim());
+    if (m === null) {
+      failAt(
+        "shard.index",
+        `COLLECTOR_SHARD_INDEX "${envIndex}" is not a number or a name ending in -<number>`,
+      );
+    } else index = Number(m[1]);
+  }
+  if (index >= raw.count) failAt("shard.index", `${index} must be below shard.count (${raw.count})`);
+  if (raw.replicas > raw.count) {
+    failAt("shard.replicas", `${raw.replicas} is more than shard.count (${raw.count})`);
+  }
+  return { index, count: raw.count, replicas: raw.replicas, name: raw.name ?? `s${index}` };
+}
+
 /** Applies cross-key rules and defaults that depend on other keys; a broken rule is recorded in `src`. */
-function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices"> {
+function resolve(
+  raw: Raw,
+  src: Source,
+  env: ConfigEnv | undefined,
+): Omit<Config, "telegramToken" | "notices"> {
   const failAt = (path: string, detail: string): void => {
     src.problems.push(new ConfigError(src.file, src.keyLines.get(path) ?? null, path, detail));
   };
+  const shard = shardOf(raw.shard, env?.get("COLLECTOR_SHARD_INDEX"), failAt);
+  // `{shard}` in a path: several shards on one host keep their files apart.
+  const place = (path: string) => path.replaceAll("{shard}", shard?.name ?? "main");
   const usdmEnabled = raw.markets.usdm.enabled;
   if (raw.use_futures !== undefined && usdmEnabled !== undefined && raw.use_futures !== usdmEnabled) {
     failAt(
@@ -334,8 +398,8 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
   return {
     symbols: symbolsOf(raw.symbols),
     flushIntervalSec: raw.flush_interval,
-    dataDir: raw.data_dir,
-    logDir: raw.log_dir,
+    dataDir: place(raw.data_dir),
+    logDir: place(raw.log_dir),
     logRetentionDays: raw.log_retention_days,
     maxBufferMb: raw.max_buffer_mb,
     orderbookDepth: raw.orderbook_depth,
@@ -347,7 +411,7 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
     telegramChatIds: raw.telegram_chat_id,
     connectionLifetimeSec: raw.connection_lifetime,
     markets,
-    kvPath: raw.kv_path ?? `${raw.data_dir}/_state/ledger.sqlite`,
+    kvPath: place(raw.kv_path ?? `${raw.data_dir}/_state/ledger.sqlite`),
     keepRaw: raw.keep_raw,
     ntpServer: raw.ntp_server,
     clockOffsetAlertMs: raw.clock_offset_alert_ms,
@@ -360,6 +424,7 @@ function resolve(raw: Raw, src: Source): Omit<Config, "telegramToken" | "notices
       flushReport: raw.telegram.flush_report,
     },
     status: { enabled: raw.status.enabled, hostname: raw.status.hostname, port: raw.status.port },
+    shard,
   };
 }
 
@@ -410,7 +475,7 @@ export function parseConfig(text: string, fileName: string, context: ParseContex
     ? defaultsOf(SCHEMA)
     : recording(src, () => section(SCHEMA)(new Cursor(src, "", doc.contents!)), defaultsOf(SCHEMA));
   // Copies the default arrays so freezing the result cannot freeze the schema's shared defaults.
-  const resolved = structuredClone(resolve(raw, src));
+  const resolved = structuredClone(resolve(raw, src, context.env));
   const token = resolveTelegramToken({
     fileToken: raw.telegram_bot_token,
     file: fileName,

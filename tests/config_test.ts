@@ -431,3 +431,27 @@ Deno.test("symbols: all, top level or per market, with a symbol_filter; a filter
     "at least 0",
   );
 });
+
+Deno.test("shard: index, count, replicas and name; COLLECTOR_SHARD_INDEX sets the index; {shard} in paths", () => {
+  assert.equal(parseConfig("", FILE).shard, null, "no shard section: one collector");
+  const yaml = "shard:\n  index: 1\n  count: 3\ndata_dir: /srv/{shard}\nkv_path: /srv/{shard}/kv.sqlite\n";
+  const c = parseConfig(yaml, FILE);
+  assert.deepEqual(c.shard, { index: 1, count: 3, replicas: 1, name: "s1" });
+  assert.equal(c.dataDir, "/srv/s1");
+  assert.equal(c.kvPath, "/srv/s1/kv.sqlite");
+  assert.equal(c.logDir, "logs");
+  // A StatefulSet pod's name, or a systemd instance's number.
+  const env = (v: string) => ({ env: { get: (k: string) => k === "COLLECTOR_SHARD_INDEX" ? v : undefined } });
+  assert.equal(parseConfig(yaml, FILE, env("collector-2")).shard?.index, 2);
+  assert.equal(parseConfig(yaml, FILE, env("0")).dataDir, "/srv/s0");
+  const named = parseConfig("shard: {index: 0, count: 2, replicas: 2, name: eu-1}\n", FILE);
+  assert.deepEqual(named.shard, { index: 0, count: 2, replicas: 2, name: "eu-1" });
+
+  const problems = problemsOf("shard:\n  index: 3\n  count: 3\n  replicas: 4\n  name: EU\n");
+  assert.deepEqual(problems.map((p) => [p.line, p.path]), [[5, "shard.name"], [2, "shard.index"], [
+    4,
+    "shard.replicas",
+  ]]);
+  expectError("shard:\n  count: 2\n", 1, "shard", "shard.index is required (or COLLECTOR_SHARD_INDEX");
+  assert.equal(parseConfig("shard:\n  count: 2\n", FILE, env("collector-1")).shard?.name, "s1");
+});

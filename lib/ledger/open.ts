@@ -5,8 +5,9 @@
  */
 
 import { dirname } from "node:path";
-import { metaKey } from "./keys.ts";
+import { CHECKPOINT_KEY, metaKey } from "./keys.ts";
 import { Ledger, type LedgerOptions } from "./ledger.ts";
+import { scopedKv } from "./scoped_kv.ts";
 
 /** Version of the key layout in keys.ts; bumped when a stored shape changes incompatibly. */
 export const LAYOUT_VERSION = 1;
@@ -48,7 +49,7 @@ export interface EnvReader {
 export async function openLedger(
   path: string,
   env: EnvReader = Deno.env,
-  options?: LedgerOptions,
+  options: OpenLedgerOptions = {},
 ): Promise<Ledger> {
   if (path === "") throw new LedgerOpenError(path, "kv_path is empty");
   if (isRemoteKv(path)) {
@@ -68,9 +69,36 @@ export async function openLedger(
         throw new LedgerOpenError(path, `key layout version ${version}, this build reads ${LAYOUT_VERSION}`);
       }
     }
+    const shard = options.shard === undefined ? await onlyShard(kv) : options.shard;
+    return new Ledger(shard === null ? kv : scopedKv(kv, shard), options);
   } catch (err) {
     kv.close();
     throw err;
   }
-  return new Ledger(kv, options);
+}
+
+/** Options of {@linkcode openLedger}. */
+export interface OpenLedgerOptions extends LedgerOptions {
+  /**
+   * The shard whose keys to use (a store several shards share keeps each under `["shard", name]`); null: the
+   * unsharded keys. Absent (tools reading a data directory): the store's only shard if it holds exactly one
+   * and no unsharded checkpoint, else the unsharded keys.
+   */
+  shard?: string | null;
+}
+
+/** The one shard of a store that has shards and no unsharded checkpoint; null otherwise. */
+async function onlyShard(kv: Deno.Kv): Promise<string | null> {
+  if ((await kv.get(CHECKPOINT_KEY)).value !== null) return null;
+  const firstShard = async (selector: Deno.KvListSelector): Promise<string | null> => {
+    for await (const { key } of kv.list(selector, { limit: 1 })) {
+      return typeof key[1] === "string" ? key[1] : null;
+    }
+    return null;
+  };
+  const name = await firstShard({ prefix: ["shard"] });
+  if (name === null) return null;
+  // Keys of a later shard sort after every ["shard", name, …] key.
+  const next = await firstShard({ prefix: ["shard"], start: ["shard", `${name}\u0000`] });
+  return next === null ? name : null;
 }

@@ -40,6 +40,7 @@ import { recover, type RecoveryReport } from "./recovery.ts";
 import { RestFetcher } from "./rest_fetcher.ts";
 import type { FlushResult, TableStore } from "./table_store.ts";
 import { UniverseWatch } from "./universe_watch.ts";
+import { recordsSymbol, type Shard } from "../shard.ts";
 
 export type { MarketStatus, StreamStatus, SymbolStatus } from "./collector_status.ts";
 
@@ -60,6 +61,8 @@ export interface MarketSetup {
 /** Collector settings. */
 export interface CollectorOptions {
   markets: readonly MarketSetup[];
+  /** With several collectors: records only the symbols assigned to this shard. */
+  shard?: Shard | null;
   journal: JournalWriter;
   /** Opens a new journal segment after a write or fsync failure (see {@link JournalKeeper}). */
   reopenJournal?: () => Promise<JournalWriter>;
@@ -202,8 +205,10 @@ export class Collector {
     const { options, clock } = this;
     const market = setup.market;
     const all = setup.all ?? null;
+    const mine = (symbol: string) => recordsSymbol(options.shard ?? null, market, symbol);
+    const listed = setup.symbols.filter(mine);
     const plan: StreamPlan = planStreams(
-      { market, wsUrl: setup.wsUrl, symbols: all ? [] : setup.symbols, streams: setup.streams },
+      { market, wsUrl: setup.wsUrl, symbols: all ? [] : listed, streams: setup.streams },
       { maxStreamsPerConnection: options.maxStreamsPerConnection },
     );
     const liveness = StreamLiveness.forStreams(plan.streams);
@@ -287,7 +292,8 @@ export class Collector {
       market,
       rest: setup.rest,
       filter: all,
-      listed: setup.symbols,
+      listed,
+      mine,
       current: () => normalizer.symbols(),
       record,
       log: options.log,
@@ -298,7 +304,7 @@ export class Collector {
     const rt: MarketRuntime = {
       market,
       get symbols() {
-        return all === null ? setup.symbols : normalizer.symbols();
+        return all === null ? listed : normalizer.symbols();
       },
       setup,
       plan,

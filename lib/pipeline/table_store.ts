@@ -89,6 +89,8 @@ export interface TableStoreOptions {
   jobs?: ParquetJobs;
   /** A buffer is handed to the jobs for encoding when it holds this many bytes. @default 4 MiB */
   chunkBytes?: number;
+  /** The shard named in file names (several collectors sync into one remote); null without shards. */
+  shard?: string | null;
 }
 
 function partOf(chunk: RawChunk): Part {
@@ -143,6 +145,7 @@ export class TableStore implements RowSink {
   readonly #manifest: Manifest | undefined;
   readonly #jobs: ParquetJobs;
   readonly #chunkBytes: number;
+  readonly #shard: string | null;
   #bytesHeld = 0;
   #seq = 0;
 
@@ -151,6 +154,7 @@ export class TableStore implements RowSink {
     this.#manifest = options.manifest;
     this.#jobs = options.jobs ?? inlineJobs;
     this.#chunkBytes = options.chunkBytes ?? 4 << 20;
+    this.#shard = options.shard ?? null;
   }
 
   /** Approximate bytes held: rows buffered or being encoded, and encoded chunks (compared with `max_buffer_mb`). */
@@ -316,7 +320,13 @@ export class TableStore implements RowSink {
         );
       }
     }
-    let key = { market: slot.market, table: slot.table, firstLocalUs: slot.firstUs, seq: this.#seq++ };
+    let key = {
+      market: slot.market,
+      table: slot.table,
+      firstLocalUs: slot.firstUs,
+      seq: this.#seq++,
+      shard: this.#shard,
+    };
     // A name is never reused: a file committed by an earlier run may start at the same microsecond.
     while (await pathExists(parquetPath(this.#dataDir, key))) key = { ...key, seq: this.#seq++ };
     const written = await this.#jobs.writeFile(

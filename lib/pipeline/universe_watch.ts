@@ -30,6 +30,8 @@ export interface UniverseDeps {
   filter: SymbolFilter | null;
   /** The configured symbols, with a null filter. */
   listed?: readonly string[];
+  /** With `symbols: all`, whether a selected symbol is this collector's (its shard's). @default every one */
+  mine?(symbol: string): boolean;
   /** Read again this often with a null filter. @default 300_000 */
   refreshMs?: number;
   /** The symbols recorded now (the normalizer's plan minus retired symbols). */
@@ -112,7 +114,7 @@ export class UniverseWatch {
         next = (this.d.listed ?? []).filter((s) => trading.has(s));
       } else {
         const tickers = filter.minQuoteVolume > 0 ? (await rest.tickers24h()).value : null;
-        next = selectSymbols(info, tickers, filter);
+        next = selectSymbols(info, tickers, filter).filter((s) => this.d.mine?.(s) ?? true);
       }
     } catch (err) {
       if (this.#stopped) return false;

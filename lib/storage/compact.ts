@@ -25,7 +25,7 @@
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
-import { compactedFileName, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
+import { compactedFileName, fileShard, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
 import { inlineJobs, type ParquetJobs } from "./parquet_jobs.ts";
 
@@ -117,7 +117,7 @@ export function planCompaction(
     if (start === null) continue;
     const hour = hourStartUs(start);
     if (hour + HOUR_US + graceUs > nowUs) continue;
-    const key = `${dir}\u0000${hour}`;
+    const key = `${dir}\u0000${hour}\u0000${fileShard(name)}`;
     let group = groups.get(key);
     if (!group) groups.set(key, group = { dir, hourStartUs: hour, sources: [], starts: new Map() });
     group.sources.push(entry);
@@ -250,7 +250,8 @@ export class Compactor {
     const sources = group.sources.map((s) => s.path);
     const tag = (await sha256Hex(new TextEncoder().encode(sources.join("\n")))).slice(0, 8);
     const firstUs = fileStartUs(splitPath(sources[0]!).name)!;
-    const path = `${group.dir}/${compactedFileName(firstUs, tag)}`;
+    // Each collector compacts its own files: the sources share a shard (none without shards).
+    const path = `${group.dir}/${compactedFileName(firstUs, tag, fileShard(splitPath(sources[0]!).name))}`;
     if (sources.includes(path)) throw new CompactionError(group.dir, `target ${path} is one of its sources`);
     const first = group.sources[0]!;
     if (group.sources.some((s) => s.market !== first.market || s.table !== first.table)) {

@@ -23,6 +23,8 @@ export interface ParquetFileKey extends PartitionKey {
   firstLocalUs: number;
   /** Disambiguates files that start at the same microsecond (e.g. a per-process counter). */
   seq: number;
+  /** The shard that wrote the file (several shards sync into one remote); absent without shards. */
+  shard?: string | null;
 }
 
 /** A Parquet path parsed back into its parts by {@linkcode parseParquetPath}. */
@@ -58,27 +60,40 @@ export function hourStartUs(us: number): number {
   return Math.floor(us / 3_600_000_000) * 3_600_000_000;
 }
 
+const SHARD_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** `.<shard>` before `.parquet`, or nothing without a shard. */
+function shardSuffix(shard: string | null | undefined): string {
+  if (shard == null) return "";
+  if (!SHARD_NAME.test(shard)) throw new RangeError(`Cannot name a Parquet file for shard '${shard}'`);
+  return `.${shard}`;
+}
+
 /**
- * File name `part-HH-<firstLocalUs>-<seq>.parquet`; zero-padded so names sort by time within a partition.
+ * File name `part-HH-<firstLocalUs>-<seq>[.<shard>].parquet`; zero-padded so names sort by time within a
+ * partition. The shard keeps the names of several collectors apart in one remote.
  *
  * @example
  * ```ts
  * parquetFileName(1_700_000_000_000_000, 3); // "part-22-1700000000000000-000003.parquet"
+ * parquetFileName(1_700_000_000_000_000, 3, "s1"); // "part-22-1700000000000000-000003.s1.parquet"
  * ```
  */
-export function parquetFileName(firstLocalUs: number, seq: number): string {
+export function parquetFileName(firstLocalUs: number, seq: number, shard?: string | null): string {
   if (!Number.isSafeInteger(firstLocalUs) || firstLocalUs < 0 || !Number.isSafeInteger(seq) || seq < 0) {
     throw new RangeError(`Cannot name a Parquet file for time ${firstLocalUs}, seq ${seq}`);
   }
   const hh = String(utcHour(firstLocalUs)).padStart(2, "0");
-  return `part-${hh}-${String(firstLocalUs).padStart(16, "0")}-${String(seq).padStart(6, "0")}.parquet`;
+  const seqText = String(seq).padStart(6, "0");
+  return `part-${hh}-${String(firstLocalUs).padStart(16, "0")}-${seqText}${shardSuffix(shard)}.parquet`;
 }
 
-const PART_OR_HOUR = /^(?:part-\d{2}-(\d{16})-\d{6}|hour-\d{2}-(\d{16})-[0-9a-f]{8})\.parquet$/;
+const PART_OR_HOUR =
+  /^(?:part-\d{2}-(\d{16})-\d{6}|hour-\d{2}-(\d{16})-[0-9a-f]{8})(?:\.([a-z0-9][a-z0-9-]{0,31}))?\.parquet$/;
 
 /**
- * Start time (µs) in a part name (`part-HH-<us>-<seq>.parquet`) or a compacted name
- * (`hour-HH-<us>-<tag>.parquet`); null for any other name.
+ * Start time (µs) in a part name (`part-HH-<us>-<seq>[.<shard>].parquet`) or a compacted name
+ * (`hour-HH-<us>-<tag>[.<shard>].parquet`); null for any other name.
  */
 export function fileStartUs(name: string): number | null {
   const m = PART_OR_HOUR.exec(name);
@@ -86,20 +101,34 @@ export function fileStartUs(name: string): number | null {
 }
 
 /**
- * Name of a compacted file: `hour-HH-<firstLocalUs>-<tag>.parquet`, `tag` being 8 hex digits that tell merges
- * of different source sets apart (a later merge of a compacted file with a late part gets a new name).
+ * The shard in a layout file name; null for a file written without shards (or a name outside the layout).
+ *
+ * @example
+ * ```ts
+ * fileShard("part-22-1700000000000000-000003.s1.parquet"); // "s1"
+ * fileShard("hour-22-1700000000000000-0a1b2c3d.parquet"); // null
+ * ```
+ */
+export function fileShard(name: string): string | null {
+  return PART_OR_HOUR.exec(name)?.[3] ?? null;
+}
+
+/**
+ * Name of a compacted file: `hour-HH-<firstLocalUs>-<tag>[.<shard>].parquet`, `tag` being 8 hex digits that
+ * tell merges of different source sets apart (a later merge of a compacted file with a late part gets a new
+ * name).
  *
  * @example
  * ```ts
  * compactedFileName(1_700_000_000_000_000, "0a1b2c3d"); // "hour-22-1700000000000000-0a1b2c3d.parquet"
  * ```
  */
-export function compactedFileName(firstLocalUs: number, tag: string): string {
+export function compactedFileName(firstLocalUs: number, tag: string, shard?: string | null): string {
   if (!Number.isSafeInteger(firstLocalUs) || firstLocalUs < 0 || !/^[0-9a-f]{8}$/.test(tag)) {
     throw new RangeError(`Cannot name a compacted file for time ${firstLocalUs}, tag '${tag}'`);
   }
   const hh = String(utcHour(firstLocalUs)).padStart(2, "0");
-  return `hour-${hh}-${String(firstLocalUs).padStart(16, "0")}-${tag}.parquet`;
+  return `hour-${hh}-${String(firstLocalUs).padStart(16, "0")}-${tag}${shardSuffix(shard)}.parquet`;
 }
 
 /** Directory (relative to `data_dir`) of the files of (market, table) whose rows fall on a UTC date. */
@@ -118,7 +147,7 @@ export function partitionDir(market: Market, table: TableName, date: string): st
  */
 export function relativeParquetPath(key: ParquetFileKey): string {
   const dir = partitionDir(key.market, key.table, utcDate(key.firstLocalUs));
-  return `${dir}/${parquetFileName(key.firstLocalUs, key.seq)}`;
+  return `${dir}/${parquetFileName(key.firstLocalUs, key.seq, key.shard)}`;
 }
 
 /** Absolute (or `dataDir`-based) path of a Parquet file. */

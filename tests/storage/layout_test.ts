@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   compactedFileName,
+  fileShard,
   fileStartUs,
   hourStartUs,
   journalDir,
@@ -83,6 +84,30 @@ Deno.test("fileStartUs() reads part and compacted names; compactedFileName() bui
   }
   assert.throws(() => compactedFileName(1.5, "0a1b2c3d"), RangeError);
   assert.throws(() => compactedFileName(0, "ABCDEFGH"), RangeError);
+});
+
+Deno.test("a shard's file names carry it: unique per shard in one remote, time and shard read back", () => {
+  const part = parquetFileName(1767607200000000, 3, "s1");
+  assert.equal(part, "part-10-1767607200000000-000003.s1.parquet");
+  const hour = compactedFileName(1767607200123456, "0a1b2c3d", "eu-2");
+  assert.equal(hour, "hour-10-1767607200123456-0a1b2c3d.eu-2.parquet");
+  assert.deepEqual([fileStartUs(part), fileShard(part)], [1767607200000000, "s1"]);
+  assert.deepEqual([fileStartUs(hour), fileShard(hour)], [1767607200123456, "eu-2"]);
+  assert.equal(fileShard(parquetFileName(1767607200000000, 3)), null, "unsharded names are as before");
+  assert.notEqual(parquetFileName(1767607200000000, 3, "s0"), part, "two shards never share a name");
+  assert.equal(
+    relativeParquetPath({
+      market: "usdm",
+      table: "trades",
+      firstLocalUs: 1767607200000000,
+      seq: 0,
+      shard: "s2",
+    }),
+    "usdm/trades/date=2026-01-05/part-10-1767607200000000-000000.s2.parquet",
+  );
+  assert.throws(() => parquetFileName(0, 0, "S1"), RangeError);
+  assert.throws(() => parquetFileName(0, 0, "a.b"), RangeError);
+  assert.equal(fileStartUs("part-10-1767607200000000-000003.S1.parquet"), null);
 });
 
 Deno.test("journalDir() and manifestPath() sit under data_dir", () => {
