@@ -41,7 +41,8 @@ export function logFileName(ms: number): string {
  * const file = new DailyLogFile({ dir, retentionDays: 14 });
  * file.write("2026-01-05T00:00:00.000Z INFO  collector started");
  * await file.close(); // waits for queued lines
- * await Deno.readTextFile(`${dir}/${logFileName(Date.now())}`); // "2026-01-05T00:00:00.000Z INFO  collector started\n"
+ * await Deno.readTextFile(`${dir}/${logFileName(Date.now())}`);
+ * // "2026-01-05T00:00:00.000Z INFO  collector started\n"
  * await Deno.remove(dir, { recursive: true });
  * ```
  */

@@ -74,7 +74,8 @@ export interface GapTimelineOptions {
  * });
  *
  * const dayUs = Date.UTC(2024, 0, 2) * 1000;
- * const timeline = gapTimeline(dayUs, await ledger.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US }), { rows: 20 });
+ * const gaps = await ledger.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US });
+ * const timeline = gapTimeline(dayUs, gaps, { rows: 20 });
  * timeline.rows.map((r) => [r.symbol, r.missingSeconds]); // [["ETHUSDT", 60]]
  * ledger.close();
  * ```

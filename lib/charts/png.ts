@@ -29,7 +29,8 @@ let ready: Promise<void> | null = null;
  *
  * @example
  * ```ts
- * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2"><rect width="4" height="2" fill="#1a7f37"/></svg>';
+ * const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="2">' +
+ *   '<rect width="4" height="2" fill="#1a7f37"/></svg>';
  * const png = await svgToPng(svg);
  * png.subarray(1, 4); // the bytes of "PNG"
  * ```

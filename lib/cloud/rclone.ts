@@ -1,6 +1,6 @@
 /**
  * A thin wrapper over the `rclone` command line (`Deno.Command`, so the process needs `--allow-run`): copy one
- * file, read one remote file's size and sha256, delete one remote file. Each call is one subprocess with a
+ * file, read one remote file's size and sha256, delete one remote file, copy a filtered tree. Each call is one subprocess with a
  * timeout; a failure is an {@linkcode RcloneError} carrying the exit code and the end of stderr.
  * @module
  */
@@ -102,7 +102,8 @@ export function remoteFile(root: string, relPath: string): string {
  * ```ts
  * import { sha256Hex } from "../storage/manifest.ts";
  *
- * // A local directory as the remote (rclone's `:local:` backend); in production e.g. remoteRoot("gdrive", "binance-data").
+ * // A local directory as the remote (rclone's `:local:` backend); in production e.g.
+ * // remoteRoot("gdrive", "binance-data").
  * const dir = await Deno.makeTempDir();
  * const bytes = new TextEncoder().encode("PAR1");
  * await Deno.writeFile(`${dir}/hour-07.parquet`, bytes);
@@ -201,6 +202,16 @@ export class Rclone {
   async deleteFile(remote: string): Promise<void> {
     if (await this.stat(remote) === null) return;
     await this.#run("deletefile", [remote]);
+  }
+
+  /**
+   * Copies the files under `src` that match one of the `include` filter patterns (rclone's syntax; a leading `/`
+   * anchors at `src`) into `dst` (`rclone copy`). Either side may be a local directory or a remote path. A
+   * missing `src` is an {@linkcode RcloneError} (exit code 3).
+   */
+  async copyMatching(src: string, dst: string, include: readonly string[]): Promise<void> {
+    if (include.length === 0) throw new RangeError("Cannot copy matching files: no include pattern");
+    await this.#run("copy", [src, dst, ...include.flatMap((pattern) => ["--include", pattern])]);
   }
 
   /** Runs `rclone <command> <args>`; stdout, or null for a not-found exit when `notFoundOk`. */

@@ -36,7 +36,7 @@ export function estimateCost(keyText: string, value: unknown): WriteCost {
  *
  * @example
  * ```ts
- * const entries = Array.from({ length: 300 }, (_, i) => ({ path: `spot/trades/date=2024-01-02/part-${i}.parquet` }));
+ * const entries = Array.from({ length: 300 }, (_, i) => ({ path: `spot/trades/date=2024-01-02/p-${i}.parquet` }));
  * splitBatches(entries, (e) => estimateCost(e.path, e)).length; // 1 for a few hundred manifest entries
  * ```
  */

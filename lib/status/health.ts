@@ -30,7 +30,8 @@ export interface Health {
  * ```ts
  * const streams = [{
  *   market: "spot" as const, symbol: "BTCUSDT", stream: "depth@100ms", connected: true, stale: false,
- *   messages: 120, bytes: 48_000, msgsPerSec: 10, lastMessageAgeMs: 80, gaps: 0, gapsToday: 0, coverageTodayPct: 100,
+ *   messages: 120, bytes: 48_000, msgsPerSec: 10, lastMessageAgeMs: 80, gaps: 0, gapsToday: 0,
+ *   coverageTodayPct: 100,
  * }];
  * healthOf({ streams, books: [{ market: "spot", symbol: "BTCUSDT", state: "buffering", resyncs: 0 }] }).ok;
  * // false while a book is still buffering

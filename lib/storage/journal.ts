@@ -396,8 +396,9 @@ export async function* readJournal(
  * const t = 1_704_178_800_000_000;
  * journal.append(t, "spot", 1, RecordKind.ConnOpen, "", plan.connections[0]!.key);
  * journal.append(t + 1, "spot", 1, RecordKind.Subscribed, "", "");
- * const trade = { e: "aggTrade", E: 1704178800000, a: 7, p: "42000.5", q: "0.01", f: 9, l: 9, T: 1704178799999, m: false };
- * journal.append(t + 2, "spot", 1, RecordKind.Frame, "", JSON.stringify({ stream: "btcusdt@aggTrade", data: trade }));
+ * const trade = { e: "aggTrade", E: 1704178800000, a: 7, p: "42000.5", q: "0.01", f: 9, l: 9, T: 1704178799999 };
+ * const frame = JSON.stringify({ stream: "btcusdt@aggTrade", data: { ...trade, m: false } });
+ * journal.append(t + 2, "spot", 1, RecordKind.Frame, "", frame);
  * await journal.close();
  *
  * // A replay: the same normalizer as live, its rows going to a sink (the collector's table store).

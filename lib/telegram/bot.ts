@@ -384,7 +384,7 @@ export class TelegramBot {
  * // Talks to the Telegram Bot API, so this example defines the start without running it (main.ts does this).
  * function start(config: Config, sources: TelegramSources, settings: CommandSettings): TelegramBot | null {
  *   return startTelegram({
- *     token: config.telegramToken?.reveal(), // TELEGRAM_BOT_TOKEN, or the file's key (lib/config/telegram_token.ts)
+ *     token: config.telegramToken?.reveal(), // TELEGRAM_BOT_TOKEN, or the file's (lib/config/telegram_token.ts)
  *     chatIds: config.telegramChatIds,
  *     apiRoot: config.telegram.apiRoot,
  *     log: consoleLogger(),

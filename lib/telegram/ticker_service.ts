@@ -64,9 +64,9 @@ const DAY_MS = 86_400_000;
  * const ticker = startTickerService({
  *   collector: { // the Collector
  *     quotes: () => [{ market: "spot", symbol: "BTCUSDT", bid: 61602.01, ask: 61602.02 }],
- *     symbolStatus: () => [
- *       { market: "spot", symbol: "BTCUSDT", connected: true, book: "synced", lastMessageAgeMs: 40, msgsPerSec: 25 },
- *     ],
+ *     symbolStatus: () => [{
+ *       market: "spot", symbol: "BTCUSDT", connected: true, book: "synced", lastMessageAgeMs: 40, msgsPerSec: 25,
+ *     }],
  *     flushes: [],
  *     flushCount: 0,
  *     lastFlushMs: Date.now(),
