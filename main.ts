@@ -18,6 +18,11 @@ import { startApp } from "./lib/app.ts";
 import { Rclone, remoteRoot } from "./lib/cloud/rclone.ts";
 import { manifestIndex } from "./lib/cloud/file_index.ts";
 import { CloudSync } from "./lib/cloud/sync.ts";
+import { collectorFleetSource, fleetIdentity } from "./lib/fleet/collector_source.ts";
+import { FleetPublisher } from "./lib/fleet/publisher.ts";
+import { readFleet } from "./lib/fleet/read.ts";
+import { isRemoteKv } from "./lib/ledger/open.ts";
+import { sharedKv } from "./lib/ledger/scoped_kv.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
 import { type Market, profile } from "./lib/binance/markets.ts";
 import { diskLevel, diskSpace } from "./lib/disk.ts";
@@ -211,6 +216,7 @@ async function main(): Promise<void> {
   if (status) log("info", "status page", { url: status.url });
 
   let cloud: { sync: CloudSync; listening: Promise<void> } | null = null;
+  let fleet: FleetPublisher | null = null;
   const here = dirname(fileURLToPath(import.meta.url));
   const cronDeps: Parameters<typeof registerCronJobs>[0] = {
     flush: {
@@ -274,12 +280,39 @@ async function main(): Promise<void> {
       root,
       log,
     };
+    let lastUploadMs: number | null = null;
     const sync = new CloudSync({
       ...common,
       onAlert: (a) => alert({ kind: "sync_failed", path: a.path, error: a.error }),
+      onSynced: (r) => void (lastUploadMs = r.atUs / 1000),
     });
     cloud = { sync, listening: sync.listen() };
     cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
+    // The fleet files are small: a stuck upload must not hold up the stop for long.
+    const fleetRclone = new Rclone({ timeoutMs: 60_000 });
+    fleet = await FleetPublisher.create({
+      rclone: fleetRclone,
+      root,
+      dataDir: config.dataDir,
+      identity: fleetIdentity(config.shard, VERSION, startedAtMs),
+      source: collectorFleetSource(collector, markets.map((m) => m.market), manifest, () => lastUploadMs),
+      log,
+    });
+    cronDeps.fleet = { publisher: fleet, log };
+    // One shard sends the fleet's daily report: any of them through the lease when they share a KV store,
+    // else shard 0 (cron/fleet_report.ts).
+    if (config.shard !== null && (isRemoteKv(config.kvPath) || config.shard.index === 0)) {
+      cronDeps.fleetReport = {
+        shard: config.shard.name,
+        kv: sharedKv(ledger.kv),
+        read: (date, nowMs) =>
+          readFleet({ rclone: fleetRclone, remote: root, date, nowMs, silentAfterMs: 900_000 }),
+        deliver: bot ? (text, date) => bot.deliverReport(`fleet-${date}`, text) : undefined,
+        logDir: config.logDir,
+        at: config.telegram.dailyReportAt,
+        log,
+      };
+    }
   }
   const jobs = registerCronJobs(cronDeps, undefined, stopping.signal);
   void runStartupJobs(jobs, log);
@@ -293,6 +326,9 @@ async function main(): Promise<void> {
       await status?.close();
       statusSource?.close();
       await app.stop(); // closes the ledger, which ends the cloud queue listener
+      await fleet?.stop(Date.now()).catch((err) =>
+        log("warn", "last fleet heartbeat not published", { error: String(err) })
+      );
       alert({ kind: "stop", version: VERSION, reason: why, uptimeMs: Date.now() - startedAtMs });
       await telegram?.stop();
       await cloud?.listening.catch(() => {});

@@ -12,12 +12,15 @@ import type { CompactionReport } from "../lib/storage/compact.ts";
 import { type CompactDeps, registerCompact } from "./compact.ts";
 import { type EnvironmentDeps, registerEnvironment } from "./environment.ts";
 import { type DailyReportDeps, type DailyReportResult, registerDailyReport } from "./daily_report.ts";
+import { type FleetDeps, registerFleet } from "./fleet.ts";
+import { type FleetReportDeps, type FleetReportResult, registerFleetReport } from "./fleet_report.ts";
 import { type FlushDeps, registerFlush } from "./flush.ts";
 import { type FundingDeps, type FundingResult, registerFunding } from "./funding.ts";
 import { type CronJob, type CronRegistrar, denoCron } from "./job.ts";
 import { registerSync, type SyncDeps, type SyncRunResult } from "./sync.ts";
 import { registerTimeSync, type TimeSyncDeps, type TimeSyncResult } from "./time_sync.ts";
 import type { EnvironmentInfo } from "../lib/env_info.ts";
+import type { PublishResult } from "../lib/fleet/publisher.ts";
 
 /** Dependencies per job; a job whose entry is absent is not registered (e.g. `funding` without futures). */
 export interface CronDeps {
@@ -29,6 +32,10 @@ export interface CronDeps {
   environment?: EnvironmentDeps;
   dailyReport?: DailyReportDeps;
   sync?: SyncDeps;
+  /** With a cloud remote: this collector's heartbeat and manifest for the fleet view. */
+  fleet?: FleetDeps;
+  /** With shards and a cloud remote: the fleet's daily report (one shard sends it). */
+  fleetReport?: FleetReportDeps;
 }
 
 /** The registered jobs, for start-up runs, status and tests. */
@@ -40,6 +47,8 @@ export interface CronJobs {
   environment?: CronJob<{ path: string; info: EnvironmentInfo }>;
   dailyReport?: CronJob<DailyReportResult>;
   sync?: CronJob<SyncRunResult>;
+  fleet?: CronJob<PublishResult | null>;
+  fleetReport?: CronJob<FleetReportResult>;
 }
 
 /**
@@ -79,21 +88,32 @@ export function registerCronJobs(
     environment: deps.environment && registerEnvironment(deps.environment, cron, signal),
     dailyReport: deps.dailyReport && registerDailyReport(deps.dailyReport, cron, signal),
     sync: deps.sync && registerSync(deps.sync, cron, signal),
+    fleet: deps.fleet && registerFleet(deps.fleet, cron, signal),
+    fleetReport: deps.fleetReport && registerFleetReport(deps.fleetReport, cron, signal),
   };
 }
 
 /**
- * The start-up runs: environment record, compaction (finishes a merge a crash interrupted), funding catch-up
- * and a first clock measurement, concurrently. Failures are logged, not thrown: the scheduled runs retry.
- * Returns the names of the jobs that failed.
+ * The start-up runs: environment record, compaction (finishes a merge a crash interrupted), funding catch-up,
+ * a first clock measurement, the daily reports' catch-ups, the sync and the first fleet heartbeat,
+ * concurrently. Failures are logged, not thrown: the scheduled runs retry. Returns the names of the jobs that
+ * failed.
  */
 export async function runStartupJobs(
   jobs: CronJobs,
   log: Logger,
   nowMs: number = Date.now(),
 ): Promise<string[]> {
-  const startup = [jobs.environment, jobs.compact, jobs.funding, jobs.timeSync, jobs.dailyReport, jobs.sync]
-    .filter((j) => j !== undefined);
+  const startup = [
+    jobs.environment,
+    jobs.compact,
+    jobs.funding,
+    jobs.timeSync,
+    jobs.dailyReport,
+    jobs.sync,
+    jobs.fleet,
+    jobs.fleetReport,
+  ].filter((j) => j !== undefined);
   const results = await Promise.allSettled(startup.map((job) => job.trigger(nowMs)));
   const failed: string[] = [];
   results.forEach((r, i) => {

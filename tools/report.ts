@@ -1,7 +1,8 @@
 /**
  * `deno task report [date] [--data-dir D] [--kv PATH]`: prints a UTC day's coverage per stream (with the hours
  * below 100%) and its gaps from the ledger. The date defaults to today (UTC); the ledger to
- * `{data_dir}/_state/ledger.sqlite`.
+ * `{data_dir}/_state/ledger.sqlite`. `--fleet REMOTE` prints the fleet view of the shards syncing into an
+ * rclone remote instead (tools/report_fleet.ts).
  * @module
  */
 
@@ -10,9 +11,11 @@ import { isRemoteKv, openLedger } from "../lib/ledger/open.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
 import { defaultLedgerPath } from "../lib/report/verify.ts";
+import { FLEET_USAGE, FleetArgsError, fleetReport } from "./report_fleet.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task report [YYYY-MM-DD] [--data-dir D] [--kv PATH]
+       deno task report --fleet REMOTE [YYYY-MM-DD] [--silent-after D] [--top N]
 
 Prints a UTC day's coverage per stream (with the hours below 100%) and its gaps, from the ledger.
 
@@ -20,6 +23,7 @@ Prints a UTC day's coverage per stream (with the hours below 100%) and its gaps,
   --data-dir D    the collector's data_dir (default: data)
   --kv PATH       the ledger (default: <data-dir>/_state/ledger.sqlite; an https:// KV URL needs
                   DENO_KV_ACCESS_TOKEN in the environment)
+${FLEET_USAGE}
   -h, --help      print this help and exit`;
 
 /** Runs the report on `args`, writing through `out`; returns the exit code. `now` picks the default date. */
@@ -34,8 +38,11 @@ export async function main(
       args,
       allowPositionals: true,
       options: {
-        "data-dir": { type: "string", default: "data" },
+        "data-dir": { type: "string" },
         kv: { type: "string" },
+        fleet: { type: "string" },
+        "silent-after": { type: "string" },
+        top: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -52,7 +59,25 @@ export async function main(
     return 2;
   }
   const date = parsed.positionals[0] ?? now().toISOString().slice(0, 10);
-  const kvPath = parsed.values.kv ?? defaultLedgerPath(parsed.values["data-dir"]);
+  const { fleet, "silent-after": silentAfter, top, kv, "data-dir": dataDir } = parsed.values;
+  const misplaced = fleet !== undefined
+    ? (kv !== undefined ? "--kv" : dataDir !== undefined ? "--data-dir" : null)
+    : (silentAfter !== undefined ? "--silent-after" : top !== undefined ? "--top" : null);
+  if (misplaced !== null) {
+    out(`report: ${misplaced} ${fleet !== undefined ? "does not go with" : "needs"} --fleet\n\n${USAGE}`);
+    return 2;
+  }
+  if (fleet !== undefined) {
+    try {
+      const args = { remote: fleet, date, silentAfter: silentAfter ?? "15m", top: top ?? "20" };
+      out((await fleetReport(args, now().getTime())).trimEnd());
+      return 0;
+    } catch (err) {
+      out(`report: ${err instanceof Error ? err.message : String(err)}`);
+      return err instanceof FleetArgsError || err instanceof RangeError ? 2 : 1;
+    }
+  }
+  const kvPath = kv ?? defaultLedgerPath(dataDir ?? "data");
   try {
     if (!isRemoteKv(kvPath) && kvPath !== ":memory:") await Deno.stat(kvPath);
   } catch {

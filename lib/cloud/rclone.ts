@@ -1,7 +1,8 @@
 /**
  * A thin wrapper over the `rclone` command line (`Deno.Command`, so the process needs `--allow-run`): copy one
- * file, read one remote file's size and sha256, delete one remote file, copy a filtered tree. Each call is one subprocess with a
- * timeout; a failure is an {@linkcode RcloneError} carrying the exit code and the end of stderr.
+ * file, read one remote file's size and sha256, delete one remote file, copy a filtered tree. Each call is one
+ * subprocess with a timeout; a failure is an {@linkcode RcloneError} carrying the exit code and the end of
+ * stderr.
  * @module
  */
 

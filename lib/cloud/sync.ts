@@ -21,7 +21,7 @@ import type { FileIndex } from "./file_index.ts";
 import { Limiter } from "./limiter.ts";
 import { finishedFiles, isSynced, needsUpload, supersededBy } from "./plan.ts";
 import { type Rclone, remoteFile } from "./rclone.ts";
-import { isUploadMessage, SyncState } from "./sync_state.ts";
+import { isUploadMessage, type SyncedRecord, SyncState } from "./sync_state.ts";
 
 /** An upload attempt failed (it will be retried). */
 export interface SyncAlert {
@@ -56,6 +56,8 @@ export interface CloudSyncOptions {
   /** Uploads run at once. @default {2} */
   concurrency?: number;
   onAlert?: (alert: SyncAlert) => void;
+  /** Called after each upload is confirmed (the fleet heartbeat's last upload time). */
+  onSynced?: (record: SyncedRecord) => void;
   log?: Logger;
   /** Wall clock (ms) for the synced records' times. @default {Date.now} */
   clockMs?: () => number;
@@ -192,7 +194,7 @@ export class CloudSync {
       } else {
         await rclone.copyFile(join(this.#o.dataDir, path), remote);
         await rclone.check(remote, entry);
-        await this.state.markSynced({
+        const record: SyncedRecord = {
           path,
           sha256: entry.sha256,
           bytes: entry.bytes,
@@ -201,7 +203,9 @@ export class CloudSync {
           last_local_time: entry.last_local_time,
           remote: root,
           atUs: this.#clockMs() * 1000,
-        });
+        };
+        await this.state.markSynced(record);
+        this.#o.onSynced?.(record);
         this.#log("info", "cloud upload confirmed", { path, bytes: entry.bytes });
       }
       await this.#removeSuperseded(entry);
