@@ -4,6 +4,7 @@ import { manifestIndex } from "../../lib/cloud/file_index.ts";
 import { failedKey, queuedKey } from "../../lib/cloud/keys.ts";
 import { RemoteMismatchError } from "../../lib/cloud/rclone.ts";
 import { CloudSync, type CloudSyncOptions, type SyncAlert } from "../../lib/cloud/sync.ts";
+import type { SyncedRecord } from "../../lib/cloud/sync_state.ts";
 import {
   type CloudEnv,
   cloudEnv,
@@ -107,14 +108,21 @@ Deno.test("CloudSync does not mark a copy that fails verification; the retry rep
   const binary = await env.script("rclone-garble", firstCopyFails(env.dir, GARBAGE_THEN_SUCCEED));
   const kv = await Deno.openKv(":memory:");
   const alerts: SyncAlert[] = [];
-  const sync = makeSync(env, kv, { rclone: env.rclone({ binary }), onAlert: (a) => alerts.push(a) });
+  const confirmed: SyncedRecord[] = [];
+  const sync = makeSync(env, kv, {
+    rclone: env.rclone({ binary }),
+    onAlert: (a) => alerts.push(a),
+    onSynced: (r) => confirmed.push(r),
+  });
   // Driven directly, without the queue: the first attempt throws, as KV would see it.
   await assert.rejects(sync.handle({ kind: "cloud-upload", path: entry.path }), RemoteMismatchError);
   assert.equal(await sync.state.synced(entry.path), null);
+  assert.deepEqual(confirmed, [], "a copy that failed verification is not reported uploaded");
   assert.equal(alerts.length, 1);
   assert.match(alerts[0]!.error, new RegExp(`sha256 [0-9a-f]{64}, expected ${entry.sha256}`));
   assert.equal(await sync.handle({ kind: "cloud-upload", path: entry.path }), true);
   assert.equal((await sync.state.synced(entry.path))?.sha256, entry.sha256);
+  assert.deepEqual(confirmed, [await sync.state.synced(entry.path)], "the verified upload is");
   assert.equal(await remoteMatches(env, entry.path), true);
   assert.equal(await copyCount(env.dir), 2);
   assert.equal(await sync.handle({ kind: "other" }), false, "messages of other kinds are not ours");
