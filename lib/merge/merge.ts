@@ -33,7 +33,7 @@ import {
   type SourceFile,
 } from "./recordings.ts";
 import { rowStreamKey } from "./streams.ts";
-import { sweepSymbols } from "./symbol_sweep.ts";
+import { SweepReadError, sweepSymbols } from "./symbol_sweep.ts";
 
 const HOUR_US = 3_600_000_000;
 
@@ -109,9 +109,14 @@ async function readGaps(
   const { paths, release } = await source.paths(files);
   try {
     for (const [i, f] of files.entries()) {
-      const rows = toRows<"gaps">(
-        arrow.tableFromIPC(pq.readParquet(await Deno.readFile(paths[i]!)).intoIPCStream()),
-      );
+      let rows: Row<"gaps">[];
+      try {
+        rows = toRows<"gaps">(
+          arrow.tableFromIPC(pq.readParquet(await Deno.readFile(paths[i]!)).intoIPCStream()),
+        );
+      } catch (err) {
+        throw new SweepReadError(paths[i]!, err instanceof Error ? err.message : String(err), { cause: err });
+      }
       for (const row of rows) coverage.noteGap(f.rec, f.market, row);
     }
   } finally {
