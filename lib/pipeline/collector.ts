@@ -132,11 +132,14 @@ const HOUSEKEEPING_MS = 1000;
 const HOUR_MS = 3_600_000;
 const HEALTH_LOG_MS = 60_000;
 
-/** Resident memory and this isolate's share of it (the Parquet worker's is in `rss` only), MiB. */
-function memoryMb(): { rssMb: number; heapMb: number; externalMb: number } {
+/**
+ * Resident memory and this isolate's share of it (the Parquet worker's is in `rss` only), MiB: the heap in use
+ * and as reserved (which the RSS follows), and ArrayBuffers outside it.
+ */
+function memoryMb(): { rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number } {
   const m = Deno.memoryUsage();
   const mb = (b: number) => Math.round(b / 1048576);
-  return { rssMb: mb(m.rss), heapMb: mb(m.heapUsed), externalMb: mb(m.external) };
+  return { rssMb: mb(m.rss), heapMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) };
 }
 
 /** Records the configured markets until {@link Collector.stop}. */
