@@ -74,6 +74,8 @@ export interface MarketProfile {
   readonly defaultStreams: readonly string[];
   /** JSON control messages per second per connection (pongs included). */
   readonly controlMessagesPerSecond: number;
+  /** Streams the collector puts on one connection (at most what Binance allows). */
+  readonly streamsPerConnection: number;
   /** What depth, trade, ticker and liquidation quantities count: coins, or contracts of `contractSize` USD. */
   readonly quantity: "base asset" | "contracts";
   /** Perpetuals pay funding (and have mark prices with funding rates); delivery contracts do not. */
@@ -178,6 +180,7 @@ export const PROFILES: Readonly<Record<Market, MarketProfile>> = {
     klineIntervals: ["1s", ...FUTURES_KLINE_INTERVALS],
     defaultStreams: ["depth@100ms", "aggTrade", "kline_1m", "bookTicker"],
     controlMessagesPerSecond: 5,
+    streamsPerConnection: 1024,
     quantity: "base asset",
     funding: false,
     serverShutdown: true,
@@ -213,6 +216,7 @@ export const PROFILES: Readonly<Record<Market, MarketProfile>> = {
     klineIntervals: FUTURES_KLINE_INTERVALS,
     defaultStreams: FUTURES_DEFAULT_STREAMS,
     controlMessagesPerSecond: 10,
+    streamsPerConnection: 1024,
     quantity: "base asset",
     funding: true,
     serverShutdown: false,
@@ -245,6 +249,8 @@ export const PROFILES: Readonly<Record<Market, MarketProfile>> = {
     klineIntervals: FUTURES_KLINE_INTERVALS,
     defaultStreams: FUTURES_DEFAULT_STREAMS,
     controlMessagesPerSecond: 10,
+    // The current page says 1024, an older copy of it 200: the lower costs a few connections, never a refusal.
+    streamsPerConnection: 200,
     quantity: "contracts",
     funding: true,
     serverShutdown: false,

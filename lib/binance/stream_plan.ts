@@ -195,12 +195,13 @@ function endpointUrl(wsUrl: string, route: Route): string {
  * ```
  */
 export function planStreams(config: MarketStreamConfig, options: PlanOptions = {}): StreamPlan {
-  const max = options.maxStreamsPerConnection ?? MAX_STREAMS_PER_CONNECTION;
-  if (!Number.isInteger(max) || max < 1 || max > MAX_STREAMS_PER_CONNECTION) {
+  const asked = options.maxStreamsPerConnection ?? MAX_STREAMS_PER_CONNECTION;
+  if (!Number.isInteger(asked) || asked < 1 || asked > MAX_STREAMS_PER_CONNECTION) {
     throw new RangeError(
-      `Cannot plan streams as 'maxStreamsPerConnection' must be an integer in 1..${MAX_STREAMS_PER_CONNECTION}: current value is ${max}`,
+      `Cannot plan streams as 'maxStreamsPerConnection' must be an integer in 1..${MAX_STREAMS_PER_CONNECTION}: current value is ${asked}`,
     );
   }
+  const max = Math.min(asked, PROFILES[config.market].streamsPerConnection);
   const plan: StreamPlan = {
     market: config.market,
     streams: [],

@@ -96,6 +96,14 @@ Deno.test("planStreams() splits at the stream limit per route", () => {
     plan.connections.map((c) => [c.key, c.streams.length]),
     [["usdm/public/0", 1024], ["usdm/public/1", 76], ["usdm/market/0", 1024], ["usdm/market/1", 76]],
   );
+  // COIN-M keeps to 200 a connection (docs/binance-api.md §9: the page said 200 before it said 1024).
+  const coinm = planStreams({
+    market: "coinm",
+    wsUrl: "wss://d",
+    symbols: symbols.slice(0, 150),
+    streams: ["aggTrade", "bookTicker"],
+  });
+  assert.deepEqual(coinm.connections.map((c) => c.streams.length), [200, 100]);
   const small = planStreams({
     market: "spot",
     wsUrl: "wss://s",
