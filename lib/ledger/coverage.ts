@@ -83,6 +83,18 @@ export function coverageRows(
   entries: readonly CoverageEntry[],
   gaps: readonly GapRecord[],
 ): CoverageRow[] {
+  return [...coverageRowsOf(dayUs, entries, gaps)];
+}
+
+/**
+ * {@linkcode coverageRows} one row at a time, so that a caller can yield to the event loop between them (a
+ * whole market's day is hundreds of thousands of rows). Streams are sorted, not rows.
+ */
+export function* coverageRowsOf(
+  dayUs: number,
+  entries: readonly CoverageEntry[],
+  gaps: readonly GapRecord[],
+): Generator<CoverageRow> {
   const streams = new Map<string, StreamDay>();
   const streamOf = (market: Market, symbol: string, stream: string): StreamDay => {
     const id = `${market}\u0000${symbol}\u0000${stream}`;
@@ -105,11 +117,14 @@ export function coverageRows(
       h.gaps++;
     }
   }
-  const rows: CoverageRow[] = [];
-  for (const s of streams.values()) {
-    for (const [hourUs, h] of s.hours) {
+  const sorted = [...streams.values()].sort((a, b) =>
+    cmp(a.market, b.market) || cmp(a.symbol, b.symbol) || cmp(a.stream, b.stream)
+  );
+  for (const s of sorted) {
+    for (const hourUs of [...s.hours.keys()].sort((a, b) => a - b)) {
+      const h = s.hours.get(hourUs)!;
       const f = hourFigures({ hourUs, spans: spansOf(h.value), missing: s.missing, recovered: s.recovered });
-      rows.push({
+      yield {
         market: s.market,
         symbol: s.symbol,
         stream: s.stream,
@@ -122,10 +137,7 @@ export function coverageRows(
         recoveredSeconds: f.recoveredUs / 1e6,
         coveredSeconds: f.coveredUs / 1e6,
         pct: f.observedUs === 0 ? 100 : (f.coveredUs / f.observedUs) * 100,
-      });
+      };
     }
   }
-  return rows.sort((a, b) =>
-    cmp(a.market, b.market) || cmp(a.symbol, b.symbol) || cmp(a.stream, b.stream) || a.hourUs - b.hourUs
-  );
 }

@@ -13,7 +13,7 @@ import type { JournalPosition } from "../storage/journal_format.ts";
 import { Manifest, type ManifestEntry, ManifestError } from "../storage/manifest.ts";
 import { manifestPath } from "../storage/layout.ts";
 import { estimateCost, splitBatches } from "./batches.ts";
-import { addSample, type CoverageEntry, coverageRows } from "./coverage.ts";
+import { addSample, type CoverageEntry, coverageRowsOf } from "./coverage.ts";
 import { DAY_US, HOUR_US, slotsTouched, utcDayStartUs } from "./intervals.ts";
 import {
   CHECKPOINT_KEY,
@@ -290,7 +290,7 @@ export class Ledger {
 
   /**
    * Per (market, symbol, stream, UTC hour) of `dateUtc` (`YYYY-MM-DD`): messages, recorded, gap, recovered and
-   * covered seconds, and the percentage covered. See {@linkcode coverageRows}.
+   * covered seconds, and the percentage covered. See {@linkcode coverageRowsOf}.
    */
   async coverage(dateUtc: string): Promise<CoverageRow[]> {
     const dayUs = utcDayStartUs(dateUtc);
@@ -299,7 +299,12 @@ export class Ledger {
       entries.push({ ...parseCoverageKey(key), value });
     }
     const gaps = await this.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US });
-    return coverageRows(dayUs, entries, gaps);
+    // A whole market's day is ~400k rows: the collector's event loop gets a turn every few thousand.
+    const rows: CoverageRow[] = [];
+    for (const row of coverageRowsOf(dayUs, entries, gaps)) {
+      if (rows.push(row) % 5000 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    return rows;
   }
 
   // ---- files ----

@@ -139,7 +139,7 @@ Deno.test("parseCoverageQuery() reads the page, market and search and says what 
       ["date=yesterday", /expected YYYY-MM-DD/],
       ["limit=0", /limit '0': expected an integer from 1 to 200/],
       ["offset=-1", /offset/],
-      ["market=coinm", /market 'coinm'/],
+      ["market=eurex", /market 'eurex'/],
       ["q=a%3Cb", /letters and digits only/],
     ] as const
   ) {
