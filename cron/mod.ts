@@ -96,7 +96,8 @@ export function registerCronJobs(
 /**
  * The start-up runs: environment record, compaction (finishes a merge a crash interrupted), funding catch-up,
  * a first clock measurement, the daily reports' catch-ups, the sync and the first fleet heartbeat,
- * concurrently. Failures are logged, not thrown: the scheduled runs retry. Returns the names of the jobs that
+ * concurrently; the fleet report's catch-up after the heartbeat (on a fresh remote there is nothing to read
+ * before it). Failures are logged, not thrown: the scheduled runs retry. Returns the names of the jobs that
  * failed.
  */
 export async function runStartupJobs(
@@ -114,7 +115,14 @@ export async function runStartupJobs(
     jobs.fleet,
     jobs.fleetReport,
   ].filter((j) => j !== undefined);
-  const results = await Promise.allSettled(startup.map((job) => job.trigger(nowMs)));
+  const heartbeat = jobs.fleet?.trigger(nowMs).catch(() => {});
+  const results = await Promise.allSettled(
+    startup.map((job) =>
+      job === jobs.fleetReport
+        ? Promise.resolve(heartbeat).then(() => job.trigger(nowMs))
+        : job.trigger(nowMs)
+    ),
+  );
   const failed: string[] = [];
   results.forEach((r, i) => {
     if (r.status === "fulfilled") return;

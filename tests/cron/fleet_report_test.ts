@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fleetReportTime, registerFleetReport, runFleetReport } from "../../cron/fleet_report.ts";
 import { registerFleet } from "../../cron/fleet.ts";
+import { registerCronJobs, runStartupJobs } from "../../cron/mod.ts";
 import { Rclone } from "../../lib/cloud/rclone.ts";
 import { heartbeatFile, manifestFile } from "../../lib/fleet/files.ts";
 import { FleetPublisher } from "../../lib/fleet/publisher.ts";
@@ -184,6 +185,62 @@ Deno.test("registerFleetReport() and registerFleet(): schedules, backoffs, and a
     await reg.handler();
     assert.equal(JSON.parse(await Deno.readTextFile(join(remote, heartbeatFile("s0")))).shard, "s0");
   } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runStartupJobs(): the fleet report's catch-up reads the remote after this shard's first heartbeat", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fleet_startup_" });
+  const kv = await Deno.openKv(":memory:");
+  const abort = new AbortController();
+  try {
+    // A fresh remote: nothing there until the heartbeat, and rclone cannot copy from a missing directory.
+    const remote = join(dir, "remote");
+    const rclone = new Rclone();
+    const publisher = await FleetPublisher.create({
+      rclone,
+      root: remote,
+      dataDir: join(dir, "data"),
+      identity: {
+        shard: "s0",
+        index: 0,
+        count: 2,
+        replicas: 1,
+        host: "h",
+        version: "v",
+        startedAtMs: DUE_MS,
+      },
+      source: {
+        symbols: () => ({ spot: ["BTCUSDT"] }),
+        books: () => ({ synced: 1, total: 1 }),
+        messages: () => 0,
+        lastFlushMs: () => null,
+        files: () => [],
+        lastUploadMs: () => null,
+      },
+    });
+    const { cron } = fakeCron();
+    const jobs = registerCronJobs(
+      {
+        fleet: { publisher },
+        fleetReport: {
+          shard: "s0",
+          kv,
+          read: (date, nowMs) => readFleet({ rclone, remote, date, nowMs, silentAfterMs: 900_000 }),
+          logDir: join(dir, "logs"),
+          at: "00:05",
+        },
+      },
+      cron,
+      abort.signal,
+    );
+    const logged: string[] = [];
+    assert.deepEqual(await runStartupJobs(jobs, (_l, m, f) => logged.push(`${m} ${f?.error}`), DUE_MS), []);
+    const text = await Deno.readTextFile(join(dir, "logs", `fleet-report-${DATE}.txt`));
+    assert.match(text, /^Fleet 2026-03-01 \(UTC\) at 01:05\nShards 1: 1 live\n/);
+  } finally {
+    abort.abort();
     kv.close();
     await Deno.remove(dir, { recursive: true });
   }
