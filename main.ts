@@ -288,10 +288,9 @@ async function main(): Promise<void> {
     });
     cloud = { sync, listening: sync.listen() };
     cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
-    // The fleet files are small: a stuck upload must not hold up the stop for long.
-    const fleetRclone = new Rclone({ timeoutMs: 60_000 });
     fleet = await FleetPublisher.create({
-      rclone: fleetRclone,
+      // The fleet files are small: a stuck upload must not hold up the stop for long.
+      rclone: new Rclone({ timeoutMs: 60_000 }),
       root,
       dataDir: config.dataDir,
       identity: fleetIdentity(config.shard, VERSION, startedAtMs),
@@ -306,7 +305,7 @@ async function main(): Promise<void> {
         shard: config.shard.name,
         kv: sharedKv(ledger.kv),
         read: (date, nowMs) =>
-          readFleet({ rclone: fleetRclone, remote: root, date, nowMs, silentAfterMs: 900_000 }),
+          readFleet({ rclone: common.rclone, remote: root, date, nowMs, silentAfterMs: 900_000 }),
         deliver: bot ? (text, date) => bot.deliverReport(`fleet-${date}`, text) : undefined,
         logDir: config.logDir,
         at: config.telegram.dailyReportAt,
