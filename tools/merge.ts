@@ -10,7 +10,7 @@ import { mergeRecordings, type MergeReport } from "../lib/merge/merge.ts";
 import { MergeInputError } from "../lib/merge/recordings.ts";
 
 /** Printed by `--help` and after a bad argument. */
-export const USAGE = `Usage: deno task merge INPUT INPUT... --out OUT [--rclone-config FILE]
+export const USAGE = `Usage: deno task merge INPUT [INPUT...] --out OUT [--rclone-config FILE]
 
 Merges recordings of the same streams (shards with replicas: 2, or collectors in two places) into one data
 directory of the same layout: each row once, de-duplicated by the exchange's ids (update ids, agg trade ids,

@@ -335,7 +335,7 @@ Deno.test("deno task merge: bad inputs exit 2 with a clear message and write not
     assert.deepEqual([...Deno.readDirSync(base)].map((e) => e.name), ["full"], "nothing written");
     const help = await run(["task", "merge", "--help"]);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /^Usage: deno task merge INPUT INPUT\.\.\. --out OUT/);
+    assert.match(help.stdout, /^Usage: deno task merge INPUT \[INPUT\.\.\.\] --out OUT/);
   } finally {
     await Deno.remove(base, { recursive: true });
   }
