@@ -22,6 +22,7 @@
  */
 
 import { klineIntervalMs } from "../binance/stream_plan.ts";
+import { hourStartUs } from "../storage/layout.ts";
 import type { TableName } from "../storage/tables.ts";
 import { type KeyHole, RangeSet } from "./range_set.ts";
 
@@ -56,14 +57,15 @@ export interface SymbolMerger {
   readonly counts: MergeCounts;
   /** The rows to write for `symbol` of this hour, in output order. */
   merge(symbol: string, rows: readonly Tagged[]): AnyRow[];
-  /** The hour is done; the next one starts at `nextHourUs`. */
-  endHour(nextHourUs: number): void;
+  /** The hour is done (rows of the next hour follow). */
+  endHour(): void;
   /** trades only: per symbol, the agg trade ids missing between the ones written (no recording had them). */
   idHoles?(): Map<string, KeyHole[]>;
 }
 
 /** How far back into the previous hour copies are looked for in the tables that keep a window (µs). */
 export const CARRY_US = 60_000_000;
+const HOUR_US = 3_600_000_000;
 
 type Key = string | number;
 
@@ -90,29 +92,31 @@ export function earliestByKey<R extends AnyRow>(
 interface Memory {
   seen(symbol: string, row: AnyRow): boolean;
   emit(symbol: string, row: AnyRow): void;
-  endHour(nextHourUs: number): void;
+  endHour(): void;
+}
+
+/** Whether a row that arrived at `localUs` is in the last {@link CARRY_US} of its hour (kept for the next). */
+export function nearHourEnd(localUs: number): boolean {
+  return localUs >= hourStartUs(localUs) + HOUR_US - CARRY_US;
 }
 
 /** Keys of the rows written in the last {@link CARRY_US} of the previous hour. */
 class WindowMemory implements Memory {
   #carry = new Map<string, Set<Key>>();
-  #current = new Map<string, { key: Key; us: number }[]>();
+  #late = new Map<string, Set<Key>>();
   constructor(readonly key: (row: AnyRow) => Key) {}
   seen(symbol: string, row: AnyRow): boolean {
     return this.#carry.get(symbol)?.has(this.key(row)) ?? false;
   }
   emit(symbol: string, row: AnyRow): void {
-    let list = this.#current.get(symbol);
-    if (list === undefined) this.#current.set(symbol, list = []);
-    list.push({ key: this.key(row), us: row.local_time });
+    if (!nearHourEnd(row.local_time)) return;
+    let keys = this.#late.get(symbol);
+    if (keys === undefined) this.#late.set(symbol, keys = new Set());
+    keys.add(this.key(row));
   }
-  endHour(nextHourUs: number): void {
-    this.#carry = new Map();
-    for (const [symbol, list] of this.#current) {
-      const late = list.filter((e) => e.us >= nextHourUs - CARRY_US).map((e) => e.key);
-      if (late.length > 0) this.#carry.set(symbol, new Set(late));
-    }
-    this.#current = new Map();
+  endHour(): void {
+    this.#carry = this.#late;
+    this.#late = new Map();
   }
 }
 
@@ -170,8 +174,8 @@ class KeyedMerger implements SymbolMerger {
     this.#count(rows.length, out.length);
     return out;
   }
-  endHour(nextHourUs: number): void {
-    this.memory.endHour(nextHourUs);
+  endHour(): void {
+    this.memory.endHour();
   }
   #count(read: number, kept: number): void {
     this.counts.read += read;

@@ -21,7 +21,7 @@
 import type { Market } from "../binance/markets.ts";
 import { diffContinues } from "../book/sequencer.ts";
 import type { PlainRow } from "../storage/read_rows.ts";
-import { type AnyRow, CARRY_US, newCounts, type SymbolMerger, type Tagged } from "./dedup.ts";
+import { type AnyRow, nearHourEnd, newCounts, type SymbolMerger, type Tagged } from "./dedup.ts";
 
 type DepthRow = PlainRow<"depth_updates">;
 
@@ -118,9 +118,9 @@ export class DepthTape implements SymbolMerger {
   readonly counts = newCounts();
   readonly holes: DepthHole[] = [];
   readonly #state = new Map<string, SymbolState>();
-  /** Units written in the last {@link CARRY_US} of the previous hour (to tell copies from superseded units). */
+  /** Units written near the end of the previous hour ({@link nearHourEnd}), to tell copies from older units. */
   #carry = new Set<string>();
-  #current: { key: string; us: number }[] = [];
+  #late = new Set<string>();
 
   constructor(readonly market: Market) {}
 
@@ -151,7 +151,7 @@ export class DepthTape implements SymbolMerger {
         st.lastDiff = { id: u.id, localUs: u.localUs };
         st.snapshotSince = null;
       }
-      this.#current.push({ key, us: u.localUs });
+      if (nearHourEnd(u.localUs)) this.#late.add(key);
       out.push(...u.rows);
     }
     this.counts.kept += out.length;
@@ -160,9 +160,9 @@ export class DepthTape implements SymbolMerger {
     return out;
   }
 
-  endHour(nextHourUs: number): void {
-    this.#carry = new Set(this.#current.filter((e) => e.us >= nextHourUs - CARRY_US).map((e) => e.key));
-    this.#current = [];
+  endHour(): void {
+    this.#carry = this.#late;
+    this.#late = new Set();
   }
 
   /** A diff must continue the last diff written, snapshots in between or not. */

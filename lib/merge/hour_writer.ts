@@ -18,7 +18,6 @@ import { memorySource, ParquetAssembler } from "../storage/parquet_container.ts"
 import { encodeParquet } from "../storage/parquet_file.ts";
 import { rawToArrow } from "../storage/raw_arrow.ts";
 import type { Row, TableName } from "../storage/tables.ts";
-import type { AnyRow } from "./dedup.ts";
 
 /** Where a merged file goes and how it is named. */
 export interface HourFileTarget {
@@ -69,8 +68,8 @@ export class HourFileWriter {
     return this.#asm.rows + this.#buffer.rows;
   }
 
-  /** Appends rows in output order (symbols ascending, each symbol's rows together). */
-  async append(rows: readonly AnyRow[]): Promise<void> {
+  /** Appends rows of the table in output order (symbols ascending, each symbol's rows together). */
+  async append(rows: readonly (Readonly<Record<string, unknown>> & { symbol: string })[]): Promise<void> {
     for (const row of rows) {
       // A row group may end at a symbol change once it is big enough, and must end when it is too big.
       if (row.symbol !== this.#lastSymbol && this.#buffer.byteSize >= HOUR_ROW_GROUPS.minBytes) {

@@ -35,8 +35,6 @@ import {
 import { rowStreamKey } from "./streams.ts";
 import { SweepReadError, sweepSymbols } from "./symbol_sweep.ts";
 
-const HOUR_US = 3_600_000_000;
-
 /** What to merge where. */
 export interface MergeOptions {
   /** Local data directories and rclone remotes (`remote:path`). */
@@ -146,6 +144,8 @@ function noteRows(
   for (const s of seen.values()) coverage.noteRows(s.rec, market, symbol, s.key, s.min, s.max);
 }
 
+const byKey = <T>(a: [string, T], b: [string, T]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
 /** A short tag for a file name, from what went into it. */
 async function tagOf(text: string): Promise<string> {
   return (await sha256Hex(new TextEncoder().encode(text))).slice(0, 8);
@@ -161,7 +161,7 @@ async function mergeTable(
 ): Promise<ManifestEntry[]> {
   const entries: ManifestEntry[] = [];
   const hours = [...Map.groupBy(files, (f) => f.hourUs)].sort((a, b) => a[0] - b[0]);
-  for (const [hourUs, group] of hours) {
+  for (const [, group] of hours) {
     group.sort((a, b) => a.rec - b.rec || a.startUs - b.startUs || (a.rel < b.rel ? -1 : 1));
     const { paths, release } = await ctx.source.paths(group);
     const tag = await tagOf(group.map((f) => `${ctx.labels[f.rec]}/${f.rel}`).join("\n"));
@@ -181,7 +181,7 @@ async function mergeTable(
     } finally {
       await release();
     }
-    merger.endHour(hourUs + HOUR_US);
+    merger.endHour();
   }
   return entries;
 }
@@ -198,7 +198,7 @@ async function writeGaps(staging: string, gaps: Map<Market, Row<"gaps">[]>): Pro
         nameUs,
         tag: await tagOf(`gaps ${hourUs}`),
       });
-      await writer.append(inHour as unknown as Tagged["row"][]);
+      await writer.append(inHour);
       entries.push((await writer.finish())!);
     }
   }
@@ -262,7 +262,8 @@ export async function mergeRecordings(options: MergeOptions): Promise<MergeRepor
     const tables: Record<string, MergeCounts> = {};
     const holes: IdHole[] = [];
     const all = recordings.flatMap((r) => r.files).filter((f) => f.table !== "gaps");
-    for (const [part, files] of [...Map.groupBy(all, (f) => `${f.market}/${f.table}`)].sort()) {
+    const parts = [...Map.groupBy(all, (f) => `${f.market}/${f.table}`)].sort(byKey);
+    for (const [part, files] of parts) {
       const [market, table] = part.split("/") as [Market, Exclude<TableName, "gaps">];
       const merger = table === "depth_updates" ? new DepthTape(market) : mergerFor(table);
       entries.push(...await mergeTable(ctx, market, table, files, merger));
@@ -282,12 +283,9 @@ export async function mergeRecordings(options: MergeOptions): Promise<MergeRepor
     await Deno.rename(staging, options.out);
     await syncDir(dirname(options.out));
     const gapCount = [...gaps.values()].reduce((n, rows) => n + rows.length, 0);
+    const gapCounts = coverage.gapCounts();
     return {
-      recordings: recordings.map((r, i) => ({
-        label: r.label,
-        files: r.files.length,
-        gaps: coverage.gapCounts()[i]!,
-      })),
+      recordings: recordings.map((r, i) => ({ label: r.label, files: r.files.length, gaps: gapCounts[i]! })),
       tables,
       gaps: gapCount,
       idHoleGaps: fromHoles,

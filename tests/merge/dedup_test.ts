@@ -27,7 +27,7 @@ Deno.test("dedup trades: each agg trade id once, the earliest arrival, in id ord
     60,
     "ws",
   ]]);
-  m.endHour(HOUR);
+  m.endHour();
   // Next hour: a REST backfill of trade 2 (a copy) and of 4 and 5 (new), and trade 7.
   const next = m.merge("BTCUSDT", [
     tag(1, { agg_trade_id: 2, local_time: HOUR + 5, source: "rest" }),
@@ -57,7 +57,7 @@ Deno.test("dedup klines: one candle per (interval, open time), in close order; c
     ["1m", 0, 60_000_090],
     ["1s", 59_000_000, 60_000_050],
   ]);
-  m.endHour(HOUR);
+  m.endHour();
   assert.deepEqual(
     m.merge("BTCUSDT", [k(1, "1m", 0, 59_999_999, HOUR + 1), k(1, "1m", 60_000_000, 0, HOUR + 2)]).length,
     1,
@@ -83,7 +83,7 @@ Deno.test("dedup book_tickers, mark prices, snapshots: a copy from the end of th
       m.merge("ETHUSDT", [tag(0, { symbol: "ETHUSDT", [key]: 6, local_time: HOUR - 10 })]).length,
       1,
     );
-    m.endHour(HOUR);
+    m.endHour();
     const out = m.merge("BTCUSDT", [
       tag(1, { [key]: 5, local_time: HOUR + 3 }),
       tag(1, { [key]: 6, local_time: HOUR + 4 }),
@@ -117,8 +117,8 @@ Deno.test("dedup funding rates: a funding time polled again hours later is one r
     ]).length,
     1,
   );
-  m.endHour(HOUR);
-  m.endHour(2 * HOUR);
+  m.endHour();
+  m.endHour();
   assert.equal(m.merge("BTCUSDT", [tag(1, { funding_time: 8, local_time: 2 * HOUR + 1 })]).length, 0);
 });
 
@@ -135,7 +135,7 @@ Deno.test("dedup instruments: a row repeating the state before it is dropped, a 
     inst(0, "TRADING", 52),
   ]);
   assert.deepEqual(col(out, "status", "local_time"), [["TRADING", 10], ["HALT", 30], ["TRADING", 50]]);
-  m.endHour(HOUR);
+  m.endHour();
   assert.equal(
     m.merge("BTCUSDT", [inst(1, "TRADING", HOUR + 1)]).length,
     0,

@@ -160,12 +160,16 @@ for (const market of ["spot", "usdm"] as const) {
 Deno.test("depth tape: copies in the next hour are duplicates; an older snapshot there is superseded, not replayed", () => {
   const ex = exchange(20, "spot");
   const tape = new DepthTape("spot");
-  const a = record(ex, 0, 1, 20, 100);
-  const first = tape.merge("BTCUSDT", a.filter((t) => t.row.local_time < 10_000));
-  tape.endHour(10_000); // the next hour starts right after event 9
+  // Arrival times shifted so that the hour turns right after event 9.
+  const hour = 3_600_000_000;
+  const shift = (rows: Tagged[]) =>
+    rows.map((t) => ({ ...t, row: { ...t.row, local_time: t.row.local_time + hour - 10_000 } }));
+  const a = shift(record(ex, 0, 1, 20, 100));
+  const first = tape.merge("BTCUSDT", a.filter((t) => t.row.local_time < hour));
+  tape.endHour();
   // B's copies of 9..20 arrive in the next hour, and its snapshot at 8 too: older than the tape.
-  const b = record(ex, 1, 8, 20, 300);
-  const second = tape.merge("BTCUSDT", [...a.filter((t) => t.row.local_time >= 10_000), ...b]);
+  const b = shift(record(ex, 1, 8, 20, 300));
+  const second = tape.merge("BTCUSDT", [...a.filter((t) => t.row.local_time >= hour), ...b]);
   assert.equal(replay(ex, [...first, ...second]), 19);
   const snapshot8 = ex.bookAfter(8).size;
   assert.equal(tape.counts.superseded, snapshot8, "B's snapshot block was dropped, not replayed");
