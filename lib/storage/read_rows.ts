@@ -94,7 +94,8 @@ export function toRows<N extends TableName>(t: arrow.Table): PlainRow<N>[] {
         let v: unknown = chunk.get(j);
         if (v !== null) {
           if (arrow.DataType.isTimestamp(field.type)) {
-            v = Number((data.values as BigInt64Array)[data.offset + j]!);
+            // arrow-js slices a sliced Data's value buffer itself: index it from 0, not from `data.offset`.
+            v = Number((data.values as BigInt64Array)[j]!);
           } else if (typeof v === "bigint") v = Number(v);
           else if (v instanceof arrow.Vector) v = Array.from(v.toArray() as Float64Array);
         }
