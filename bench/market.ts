@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { planStreams } from "../lib/binance/stream_plan.ts";
+import { type MainProcess, startMain } from "../tests/_main_process.ts";
 
 const USAGE = `Usage: deno task bench [flags]
 
@@ -99,10 +100,8 @@ async function startSim(args: string[]) {
 
 /** The collector as `deno run main.ts CONFIG`, its stderr kept in a file, sampled from /proc. */
 class CollectorRun {
-  readonly child: Deno.ChildProcess;
+  readonly #main: MainProcess;
   readonly log: string;
-  #text = "";
-  readonly #reading: Promise<void>;
   peakRssMb = 0;
   rssSamples: { atS: number; rssMb: number; cpu: number }[] = [];
   #t0 = performance.now();
@@ -110,51 +109,35 @@ class CollectorRun {
 
   constructor(configPath: string, logPath: string, profileDir?: string) {
     const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", ...prof, `${ROOT}main.ts`, configPath],
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    this.child = child;
+    this.#main = startMain([configPath], { denoFlags: ["--allow-all", ...prof] });
     this.log = logPath;
-    this.#reading = (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) this.#text += chunk;
-    })();
     this.#sampler = setInterval(async () => {
-      const s = await procSample(this.child.pid);
+      const s = await procSample(this.#main.child.pid);
       if (!s) return;
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
       this.rssSamples.push({ atS: (performance.now() - this.#t0) / 1000, rssMb: s.rssMb, cpu: s.cpu });
     }, 1000);
   }
 
-  get text(): string {
-    return this.#text;
-  }
-
   async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!pattern.test(this.#text)) {
-      if (Date.now() > end) throw new Error(`collector never logged ${pattern}:\n${this.#text.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await this.#main.waitForLog(pattern, timeoutMs);
   }
 
   /** CPU seconds of the process now. */
   async cpu(): Promise<number> {
-    return (await procSample(this.child.pid))?.cpu ?? NaN;
+    return (await procSample(this.#main.child.pid))?.cpu ?? NaN;
   }
 
   /** SIGTERM; resolves with the stop time and the CPU seconds at the last sample before exit. */
   async stop(): Promise<{ stopMs: number; cpu: number; code: number }> {
     let cpu = await this.cpu();
     const t0 = performance.now();
-    this.child.kill("SIGTERM");
-    const exited = this.child.status;
+    const exited = this.#main.child.status;
+    const stopped = this.#main.stop("SIGTERM");
     let done = false;
     void exited.then(() => done = true);
     while (!done) {
-      const s = await procSample(this.child.pid);
+      const s = await procSample(this.#main.child.pid);
       if (s) {
         cpu = s.cpu;
         this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
@@ -163,15 +146,15 @@ class CollectorRun {
     }
     const stopMs = performance.now() - t0;
     clearInterval(this.#sampler);
-    await this.#reading;
-    await Deno.writeTextFile(this.log, this.#text);
-    return { stopMs, cpu, code: (await exited).code };
+    const { code } = await stopped;
+    await Deno.writeTextFile(this.log, this.#main.log);
+    return { stopMs, cpu, code };
   }
 
   /** Fields of every log line with `message`. */
   lines(message: string): Record<string, string>[] {
     const out: Record<string, string>[] = [];
-    for (const line of this.#text.split("\n")) {
+    for (const line of this.#main.log.split("\n")) {
       const m = new RegExp(`^\\S+ \\w+\\s+${message}(?: |$)`).exec(line);
       if (!m) continue;
       const fields: Record<string, string> = {};

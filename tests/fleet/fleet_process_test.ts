@@ -19,8 +19,8 @@ import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { type Sim, waitFor } from "../integration/_harness.ts";
 import { FakeBotApi } from "../telegram/fake_bot_api.ts";
+import { type MainProcess, startMain } from "../_main_process.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const REPO = new URL("../../", import.meta.url).pathname;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "LTCUSDT"];
 const MARKETS: Market[] = ["spot", "usdm"];
@@ -59,25 +59,10 @@ markets:
 `;
 }
 
-interface Run {
-  child: Deno.ChildProcess;
-  log: string;
-  exited: boolean;
-}
-
-function startShard(configPath: string, index: number): Run {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
+function startShard(configPath: string, index: number): MainProcess {
+  return startMain([configPath], {
     env: { COLLECTOR_SHARD_INDEX: String(index), TELEGRAM_BOT_TOKEN: TOKEN },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const run: Run = { child, log: "", exited: false };
-  void (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) run.log += chunk;
-  })();
-  void child.status.then(() => run.exited = true);
-  return run;
+  });
 }
 
 /** What a shard records: the symbols rendezvous hashing gives it, per market. */
@@ -155,19 +140,15 @@ Deno.test("deno task report --fleet: three main.ts shards on one remote, one liv
   try {
     const gapSymbol = symbolsOf(1).spot[0]!;
     assert.ok(gapSymbol, "s1 records a spot symbol");
-    await waitFor(
-      "every shard flushed twice",
-      () => runs.every((r) => r.exited || (r.log.match(/flushed reason="interval"/g)?.length ?? 0) >= 2),
-      60_000,
-    ).catch((err) => assert.fail(`${err}\n${logs()}`));
-    for (const r of runs) assert.ok(!r.exited, `a shard exited early:\n${logs()}`);
+    // Every shard flushed twice, all within 60 s.
+    const end = Date.now() + 60_000;
+    for (const r of runs) {
+      await r.waitForLog(/flushed reason="interval"/, end - Date.now(), 2)
+        .catch((err) => assert.fail(`${err}\n${logs()}`));
+    }
     // A sequence gap on s1's symbol: diffs the exchange never sends.
     sim.faults.dropDiffs = { market: "spot", symbol: gapSymbol, count: 3 };
-    await waitFor(
-      "s1 saw the gap",
-      () => runs[1]!.log.includes(`gap market="spot" symbol="${gapSymbol}"`),
-      30_000,
-    )
+    await runs[1]!.waitForLog(new RegExp(`gap market="spot" symbol="${gapSymbol}"`), 30_000)
       .catch((err) => assert.fail(`${err}\n${logs()}`));
     // The minute's heartbeat publishes the manifests with the files written so far.
     const polled: Record<string, number> = {};
@@ -177,13 +158,11 @@ Deno.test("deno task report --fleet: three main.ts shards on one remote, one liv
       return (polled.s0 ?? 0) > 0 && (polled.s2 ?? 0) > 0;
     }, 100_000).catch((err) => assert.fail(`${err}\n${logs()}`));
 
-    runs[1]!.child.kill("SIGTERM");
-    assert.equal((await runs[1]!.child.status).code, 0, logs());
+    assert.equal((await runs[1]!.stop("SIGTERM")).code, 0, logs());
     const stopped = parseHeartbeat((await remoteText(remoteDir, heartbeatFile("s1")))!, "s1");
     assert.notEqual(stopped.stoppedAtMs, null, "the stop published a last heartbeat");
 
-    runs[2]!.child.kill("SIGKILL");
-    await runs[2]!.child.status;
+    await runs[2]!.stop("SIGKILL");
     // Dead 20 minutes ago, as far as its heartbeat tells.
     const dead = parseHeartbeat((await remoteText(remoteDir, heartbeatFile("s2")))!, "s2");
     assert.equal(dead.stoppedAtMs, null);
@@ -262,11 +241,9 @@ Deno.test("deno task report --fleet: three main.ts shards on one remote, one liv
       assert.ok(!names.some((n) => n.startsWith("fleet-report-")), `${s} sent no fleet report: ${names}`);
     }
 
-    runs[0]!.child.kill("SIGTERM");
-    assert.equal((await runs[0]!.child.status).code, 0, logs());
+    assert.equal((await runs[0]!.stop("SIGTERM")).code, 0, logs());
   } finally {
-    for (const r of runs) if (!r.exited) r.child.kill("SIGKILL");
-    await Promise.allSettled(runs.map((r) => r.child.status));
+    await Promise.all(runs.map((r) => r.kill()));
     await fake.close();
     await sim.close();
     await Deno.remove(base, { recursive: true });

@@ -21,9 +21,9 @@ import {
   readWritten,
   type Written,
 } from "./_checks.ts";
+import { startMain } from "../_main_process.ts";
 import { type Sim, waitFor } from "./_harness.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
 const MARKETS: Market[] = ["spot", "usdm"];
 const TOP = 10;
@@ -231,30 +231,12 @@ Deno.test("buffer full (main.ts process): forced flushes, then SIGTERM, lose and
   const dataDir = await Deno.makeTempDir({ prefix: "buffer-full-main-" });
   const configPath = `${dataDir}.yaml`;
   await Deno.writeTextFile(configPath, configYaml(sim, dataDir));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) log += chunk;
-  })();
-  let exited = false;
-  void child.status.then(() => exited = true);
+  const main = startMain([configPath]);
   try {
-    await waitFor(
-      `${FORCED_FLUSHES} "buffer full" flushes in the log`,
-      () => exited || (log.match(FLUSHED_BUFFER_FULL)?.length ?? 0) >= FORCED_FLUSHES,
-      60_000,
-    ).catch((err) => assert.fail(`${err}:\n${log.slice(-3000)}`));
-    assert.ok(!exited, `the collector exited early:\n${log.slice(-3000)}`);
-    child.kill("SIGTERM");
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, log.slice(-3000));
-    assert.match(log, /flushed reason="shutdown"/);
-    assert.doesNotMatch(log, /flush failed/);
+    await main.waitForLog(FLUSHED_BUFFER_FULL, 60_000, FORCED_FLUSHES);
+    assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
+    assert.match(main.log, /flushed reason="shutdown"/);
+    assert.doesNotMatch(main.log, /flush failed/);
     const ledger = await openLedger(`${dataDir}/_state/ledger.sqlite`);
     try {
       const forced = (await ledger.listFlushes(0, Number.MAX_SAFE_INTEGER)).filter((s) =>
@@ -266,13 +248,7 @@ Deno.test("buffer full (main.ts process): forced flushes, then SIGTERM, lose and
     }
     await checkEveryRow(sim, dataDir);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await child.status;
-    await reading.catch(() => {});
+    await main.kill();
     await sim.close();
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(configPath);

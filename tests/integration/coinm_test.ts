@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { deliverySymbol, quarterlyAfter } from "../../lib/sim/coinm_contracts.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { checkBooks, checkKlines, checkTrades, readWritten } from "./_checks.ts";
-import { readRows, type Sim, waitFor } from "./_harness.ts";
+import { startMain } from "../_main_process.ts";
+import { readRows, type Sim } from "./_harness.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const PERP = "BTCUSD_PERP";
 const QUARTER = deliverySymbol("BTCUSD", quarterlyAfter(Date.now()));
 const TOP = 10;
@@ -49,25 +49,10 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
   const dataDir = await Deno.makeTempDir({ prefix: "coinm-main-" });
   const configPath = `${dataDir}.yaml`;
   await Deno.writeTextFile(configPath, configYaml(sim, dataDir));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) log += chunk;
-  })();
-  let exited = false;
-  void child.status.then(() => exited = true);
+  const main = startMain([configPath]);
   try {
     // A few flushes: both books have synced and recorded for a while (the sim syncs them within a second).
-    await waitFor(
-      "three flushes",
-      () => exited || (log.match(/flushed reason="interval"/g)?.length ?? 0) >= 3,
-      30_000,
-    ).catch((err) => assert.fail(`${err}:\n${log.slice(-3000)}`));
-    assert.ok(!exited, `the collector exited early:\n${log.slice(-3000)}`);
+    await main.waitForLog(/flushed reason="interval"/, 30_000, 3);
     // The quarterly delivers: its streams stop, the collector learns why and retires it.
     const deliverAt = Date.now() - sim.startedAt + 500;
     sim.faults.listingChanges.push({
@@ -76,17 +61,10 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
       symbol: QUARTER,
       afterMs: deliverAt,
     });
-    await waitFor(
-      "the delivered contract retired",
-      () => exited || /configured symbols not trading[^\n]*market="coinm"/.test(log),
-      30_000,
-    ).catch((err) => assert.fail(`${err}:\n${log.slice(-3000)}`));
+    await main.waitForLog(/configured symbols not trading[^\n]*market="coinm"/, 30_000);
     // Longer than every stale threshold after the delivery: a false gap would have opened by now.
     await new Promise((r) => setTimeout(r, 12_000));
-    child.kill("SIGTERM");
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, log.slice(-3000));
+    assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
 
     const w = await readWritten(dataDir, "coinm");
     for (const symbol of [PERP, QUARTER]) {
@@ -128,8 +106,7 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
     const quarterMarks = marks.filter((m) => m.symbol === QUARTER);
     assert.ok(quarterMarks.length > 0 && quarterMarks.every((m) => m.funding_rate === null));
   } finally {
-    if (!exited) child.kill("SIGKILL");
-    await child.status;
+    await main.kill();
     await sim.close();
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(configPath).catch(() => {});

@@ -10,18 +10,10 @@ import { openLedger } from "../../lib/ledger/open.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { checkBooks, checkTrades, readWritten } from "./_checks.ts";
+import { startMain } from "../_main_process.ts";
 import { sleep } from "./_harness.ts";
 
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-
-function startCollectorProcess(configPath: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
 
 Deno.test("kill -9 at random moments: recovery loses nothing, duplicates nothing, and records the downtime", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "collector-crash-" });
@@ -49,24 +41,19 @@ markets:
   const kills: number[] = [];
   try {
     for (let i = 0; i < 4; i++) {
-      const child = startCollectorProcess(configPath);
+      const main = startMain([configPath]);
       // Flushes run every 4 s, so a kill leaves up to 4 s of rows in the journal only, and may land in a flush.
       // The third kill comes within about a second of the start: while recovery replays, or just after.
       await sleep(i === 2 ? 300 + Math.random() * 900 : 5000 + Math.random() * 2500);
-      child.kill("SIGKILL");
-      await child.stderr.cancel();
-      assert.equal((await child.status).signal, "SIGKILL");
+      assert.equal((await main.stop("SIGKILL")).signal, "SIGKILL");
       // Read once the process is gone: a clock read just before kill() (Date.now() is whole milliseconds) could
       // precede a frame the process still journaled.
       kills.push(Date.now() * 1000);
     }
-    const last = startCollectorProcess(configPath);
+    const last = startMain([configPath]);
     await sleep(5000);
-    last.kill("SIGTERM");
-    const stderr = await new Response(last.stderr).text();
-    const status = await last.status;
-    assert.equal(status.code, 0, `clean stop exits 0: ${stderr.slice(-2000)}`);
-    assert.match(stderr, /recovered from the journal .*crashed=true/);
+    assert.equal((await last.stop("SIGTERM")).code, 0, `clean stop exits 0: ${last.tail(2000)}`);
+    assert.match(last.log, /recovered from the journal .*crashed=true/);
 
     const verified = await verifyDataDir(dataDir);
     assert.deepEqual(

@@ -8,10 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
+import { type MainProcess, startMain } from "../_main_process.ts";
 import { FakeBotApi } from "../telegram/fake_bot_api.ts";
 import { sleep } from "./_harness.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../../deno.json", import.meta.url).pathname;
 const FIXTURE = new URL("../fixtures/python_collector_config.yaml", import.meta.url).pathname;
 const TOKEN = "1234567890:AAFakeTokenForTestsOnly-not_a_real1";
@@ -49,21 +49,14 @@ async function allText(dir: string): Promise<Map<string, string>> {
   return out;
 }
 
-/** Starts main.ts in `cwd` with `config.yaml`, TELEGRAM_BOT_TOKEN empty; collects stderr and stdout as they come. */
-function startMain(cwd: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--config", DENO_JSON, MAIN, "config.yaml"],
+/** Starts main.ts in `cwd` with `config.yaml`, TELEGRAM_BOT_TOKEN empty; collects stderr and stdout. */
+function startInDir(cwd: string): MainProcess {
+  return startMain(["config.yaml"], {
+    denoFlags: ["--allow-all", "--config", DENO_JSON],
     cwd,
     env: { TELEGRAM_BOT_TOKEN: "" },
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = { stderr: "", stdout: "" };
-  const collect = async (stream: ReadableStream<Uint8Array>, key: "stderr" | "stdout") => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) out[key] += chunk;
-  };
-  const done = Promise.all([collect(child.stderr, "stderr"), collect(child.stdout, "stdout")]);
-  return { child, out, done };
+    stdout: true,
+  });
 }
 
 Deno.test("the Python collector's config.yaml runs as it is: starts, logs to a daily file, hides the token, stops on SIGTERM", async () => {
@@ -98,12 +91,12 @@ status:
   await Deno.writeTextFile(`${dir}/logs/${stale}`, "old\n");
   await Deno.writeTextFile(`${dir}/logs/${recent}`, "recent\n");
 
-  const { child, out, done } = startMain(dir);
+  const main = startInDir(dir);
   let stopped = false;
   try {
-    await waitFor("collector started", () => out.stderr.includes("collector started"));
+    await main.waitForLog(/collector started/, 30_000);
     assert.match(
-      out.stderr,
+      main.log,
       /WARN {2}Telegram bot token read from config\.yaml; the TELEGRAM_BOT_TOKEN environment/,
     );
     await fake.waitFor(
@@ -140,28 +133,21 @@ status:
     assert.deepEqual(env.config.telegramChatIds, ["8451071451"]);
     assert.equal(env.config.telegramToken, "[redacted]");
 
-    child.kill("SIGTERM");
     stopped = true;
-    const status = await child.status;
-    await done;
-    assert.equal(status.code, 0, out.stderr.slice(-3000));
+    assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
     assert.ok(
       (await runLogText()).includes('INFO  stopping why="SIGTERM"'),
       "the stop line reaches the file",
     );
 
     const secretParts = [TOKEN, TOKEN.split(":")[1]!];
-    const places = new Map([["stderr", out.stderr], ["stdout", out.stdout], ...await allText(`${dir}/logs`)]);
+    const places = new Map([["stderr", main.log], ["stdout", main.stdout], ...await allText(`${dir}/logs`)]);
     for (const [path, text] of await allText(`${dir}/data/_meta`)) places.set(path, text);
     for (const [where, text] of places) {
       for (const s of secretParts) assert.ok(!text.includes(s), `the token must not appear in ${where}`);
     }
   } finally {
-    if (!stopped) {
-      child.kill("SIGTERM");
-      await child.status;
-      await done;
-    }
+    if (!stopped) await main.stop("SIGTERM");
     await fake.close();
     await sim.close();
     await Deno.remove(dir, { recursive: true });
@@ -173,17 +159,15 @@ Deno.test("the Python collector's config.yaml readable by others is refused, nam
   try {
     await Deno.copyFile(FIXTURE, `${dir}/config.yaml`);
     await Deno.chmod(`${dir}/config.yaml`, 0o644);
-    const { child, out, done } = startMain(dir);
-    const status = await child.status;
-    await done;
-    assert.equal(status.code, 2, out.stderr);
+    const main = startInDir(dir);
+    assert.equal((await main.status).code, 2, main.log);
     // (A dependency may print a Node deprecation warning too.)
-    const lines = out.stderr.split("\n").filter((l) => l.startsWith("config error"));
-    assert.equal(lines.length, 1, out.stderr);
+    const lines = main.log.split("\n").filter((l) => l.startsWith("config error"));
+    assert.equal(lines.length, 1, main.log);
     assert.match(lines[0]!, /^config error: config\.yaml:\d+: telegram_bot_token: .*\(mode 0644\)/);
     assert.ok(lines[0]!.includes("run `chmod 600 config.yaml`"), lines[0]);
     assert.ok(lines[0]!.includes("TELEGRAM_BOT_TOKEN environment variable"), lines[0]);
-    assert.ok(!out.stderr.includes(TOKEN.split(":")[1]!), "the token is not shown");
+    assert.ok(!main.log.includes(TOKEN.split(":")[1]!), "the token is not shown");
     assert.deepEqual(await readDirNames(dir), ["config.yaml"], "nothing was started or written");
   } finally {
     await Deno.remove(dir, { recursive: true });

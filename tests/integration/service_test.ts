@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
+import { startMain } from "../_main_process.ts";
 import { FakeBotApi } from "../telegram/fake_bot_api.ts";
 import { sleep } from "./_harness.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TOKEN = "123456:TEST-token";
 
 function freePort(): number {
@@ -57,13 +57,7 @@ markets:
     ws_url: ${sim.usdm.wsUrl}
 `,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    env: { TELEGRAM_BOT_TOKEN: TOKEN },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
+  const main = startMain([configPath], { env: { TELEGRAM_BOT_TOKEN: TOKEN } });
   const base = `http://127.0.0.1:${port}`;
   try {
     await fake.waitFor(
@@ -95,11 +89,9 @@ markets:
     );
     assert.deepEqual(fake.textsTo("424242"), []);
   } finally {
-    child.kill("SIGTERM");
-    const status = await child.status;
-    const log = await stderr;
+    const status = await main.stop("SIGTERM");
     try {
-      assert.equal(status.code, 0, log.slice(-2000));
+      assert.equal(status.code, 0, main.tail(2000));
       assert.ok(
         fake.textsTo("1001").some((t) => /stopped/i.test(t)),
         `stop alert sent: ${fake.textsTo("1001").join(" | ")}`,
@@ -132,23 +124,21 @@ markets:
     ws_url: ${sim.spot.wsUrl}
 `,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const main = startMain([configPath]);
   try {
     await sleep(4000);
   } finally {
-    child.kill("SIGTERM");
-    const log = await new Response(child.stderr).text();
-    const status = await child.status;
+    const status = await main.stop("SIGTERM");
     taken.close();
     await sim.close();
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(configPath);
-    assert.equal(status.code, 0, log.slice(-1500));
-    assert.match(log, /status server not started; collecting without it/);
-    assert.match(log, /flushed reason="shutdown" files=[1-9]/, "data was collected and flushed at the stop");
+    assert.equal(status.code, 0, main.tail(1500));
+    assert.match(main.log, /status server not started; collecting without it/);
+    assert.match(
+      main.log,
+      /flushed reason="shutdown" files=[1-9]/,
+      "data was collected and flushed at the stop",
+    );
   }
 });

@@ -16,9 +16,9 @@ import { startSimulator } from "../../lib/sim/server.ts";
 import { fileShard, parseParquetPath } from "../../lib/storage/layout.ts";
 import { Manifest, type ManifestEntry } from "../../lib/storage/manifest.ts";
 import { readTableRows } from "../../lib/storage/read_rows.ts";
-import { type Sim, waitFor } from "./_harness.ts";
+import { startMain } from "../_main_process.ts";
+import { type Sim } from "./_harness.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "LTCUSDT"];
 const MARKETS: Market[] = ["spot", "usdm"];
 const COUNT = 3;
@@ -83,29 +83,16 @@ Deno.test("three shards (main.ts processes) split the symbols exactly and sync i
   const base = await Deno.makeTempDir({ prefix: "shards-" });
   const configPath = join(base, "config.yaml");
   await Deno.writeTextFile(configPath, configYaml(sim, base));
-  const children = Array.from({ length: COUNT }, (_, i) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, configPath],
-      env: { COLLECTOR_SHARD_INDEX: `collector-${i}` },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const run = { child, log: "", exited: false };
-    void (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) run.log += chunk;
-    })();
-    void child.status.then(() => run.exited = true);
-    return run;
-  });
+  const runs = Array.from(
+    { length: COUNT },
+    (_, i) => startMain([configPath], { env: { COLLECTOR_SHARD_INDEX: `collector-${i}` } }),
+  );
   try {
-    await waitFor(
-      "every shard flushed trades three times",
-      () => children.every((c) => c.exited || (c.log.match(/flushed reason="interval"/g)?.length ?? 0) >= 3),
-      60_000,
-    ).catch((err) => assert.fail(`${err}:\n${children.map((c) => c.log.slice(-1500)).join("\n---\n")}`));
-    for (const c of children) assert.ok(!c.exited, `a shard exited early:\n${c.log.slice(-3000)}`);
-    for (const c of children) c.child.kill("SIGTERM");
-    for (const c of children) assert.equal((await c.child.status).code, 0, c.log.slice(-3000));
+    // Every shard flushed trades three times, all within 60 s.
+    const end = Date.now() + 60_000;
+    for (const run of runs) await run.waitForLog(/flushed reason="interval"/, end - Date.now(), 3);
+    const stopped = await Promise.all(runs.map((run) => run.stop("SIGTERM")));
+    stopped.forEach((status, i) => assert.equal(status.code, 0, runs[i]!.tail()));
 
     const remoteDir = join(base, "remote");
     const root = remoteRoot(":local:", remoteDir);
@@ -144,8 +131,7 @@ Deno.test("three shards (main.ts processes) split the symbols exactly and sync i
       }
     }
   } finally {
-    for (const c of children) if (!c.exited) c.child.kill("SIGKILL");
-    await Promise.allSettled(children.map((c) => c.child.status));
+    await Promise.all(runs.map((run) => run.kill()));
     await sim.close();
     await Deno.remove(base, { recursive: true });
   }

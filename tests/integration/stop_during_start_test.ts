@@ -4,9 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { waitFor } from "./_harness.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { startMain } from "../_main_process.ts";
 
 Deno.test("main.ts: SIGTERM during start-up stops cleanly once started (exit 0)", async () => {
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 3 });
@@ -29,29 +27,17 @@ markets:
   );
   // Every REST request hangs: start-up waits on exchangeInfo.
   sim.faults.rest = { hangProbability: 1, hangMs: 60_000 };
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, `${dir}/config.yaml`],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
+  const main = startMain([`${dir}/config.yaml`]);
   try {
-    await waitFor("the start-up to begin", () => stderr.includes(" starting "), 20_000);
-    child.kill("SIGTERM");
-    await waitFor("the stop to be noted", () => stderr.includes("stop requested during start-up"), 10_000);
+    await main.waitForLog(/ starting /, 20_000);
+    main.child.kill("SIGTERM");
+    await main.waitForLog(/stop requested during start-up/, 10_000);
     sim.faults.rest = null; // start-up may go on (the hanging request times out)
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, stderr.slice(-2000));
-    assert.match(stderr, /collector started/);
-    assert.match(stderr, /collector stopped/);
+    assert.equal((await main.status).code, 0, main.tail(2000));
+    assert.match(main.log, /collector started/);
+    assert.match(main.log, /collector stopped/);
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
+    await main.kill();
     await sim.close();
     await Deno.remove(dir, { recursive: true });
   }

@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
+import { startProcess } from "../_main_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUTPUT_FLAG = "--output dist/binance-collector";
@@ -136,11 +137,6 @@ function isEmbedded(embedded: string[], path: string): boolean {
   return embedded.some((e) => e === path || (e.endsWith("/*") && path.startsWith(e.slice(0, -1))));
 }
 
-/** Reads a stream into `sink.text` as it arrives (for waiting on log lines of a running process). */
-async function collectText(stream: ReadableStream<Uint8Array>, sink: { text: string }): Promise<void> {
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.text += chunk;
-}
-
 /**
  * Runs the compiled binary against the simulator until a flush wrote rows, stops it with SIGTERM and checks
  * that the data directory verifies clean with trades of both markets committed.
@@ -166,27 +162,14 @@ markets:
     ws_url: ${sim.usdm.wsUrl}
 `,
   );
-  const child = new Deno.Command(binary, { args: [configPath], stdout: "null", stderr: "piped" }).spawn();
-  const log = { text: "" };
-  const reading = collectText(child.stderr, log);
+  const run = startProcess(binary, [configPath]);
   try {
-    const end = Date.now() + 60_000;
-    // A flush that wrote rows went through the Parquet worker.
-    while (!/flushed reason="interval" files=[1-9]\d* rows=[1-9]/.test(log.text)) {
-      const exited = await Promise.race([
-        child.status.then(() => true),
-        new Promise<false>((r) => setTimeout(() => r(false), 200)),
-      ]);
-      if (exited) assert.fail(`the binary exited before a flush:\n${log.text.slice(-3000)}`);
-      // e.g. the worker module is not embedded: every flush fails, the rows wait in the journal.
-      if (/flush failed/.test(log.text)) assert.fail(`a flush failed:\n${log.text.slice(-3000)}`);
-      if (Date.now() > end) assert.fail(`no flush with rows within 60 s:\n${log.text.slice(-3000)}`);
-    }
-    child.kill("SIGTERM");
-    const status = await child.status;
-    await reading;
-    assert.equal(status.code, 0, log.text.slice(-3000));
-    assert.doesNotMatch(log.text, /flush failed/, "every flush succeeded");
+    // A flush that wrote rows went through the Parquet worker. A failed one ends the wait too: e.g. the worker
+    // module is not embedded, every flush fails, the rows wait in the journal.
+    await run.waitForLog(/flushed reason="interval" files=[1-9]\d* rows=[1-9]|flush failed/, 60_000);
+    assert.doesNotMatch(run.log, /flush failed/, `a flush failed:\n${run.tail()}`);
+    assert.equal((await run.stop("SIGTERM")).code, 0, run.tail());
+    assert.doesNotMatch(run.log, /flush failed/, "every flush succeeded");
     const report = await verifyDataDir(dataDir);
     assert.deepEqual(report.problems, [], "the data directory verifies clean");
     const entries = (await Manifest.load(dataDir)).entries();
@@ -196,13 +179,7 @@ markets:
       assert.ok(rows > 0, `${market} trades were committed`);
     }
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await child.status;
-    await reading.catch(() => {});
+    await run.kill();
     await sim.close();
     await Deno.remove(dataDir, { recursive: true });
     await Deno.remove(configPath);

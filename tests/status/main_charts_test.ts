@@ -9,10 +9,10 @@ import { HEATMAP_WIDTH, heatmapHeight } from "../../lib/charts/heatmap_svg.ts";
 import { pngSize } from "../../lib/charts/png.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import type { RatesDocument } from "../../lib/status/charts_api.ts";
+import { startMain } from "../_main_process.ts";
 import { FakeBotApi } from "../telegram/fake_bot_api.ts";
 import { ChromiumPage, findChromium } from "./chromium.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TOKEN = "123456:TEST-token";
 const CHROMIUM = await findChromium();
 const SKIPPED = CHROMIUM === null ? " (skipped: chromium is not installed; apt-get install -y chromium)" : "";
@@ -56,23 +56,11 @@ markets:
     ws_url: ${sim.spot.wsUrl}
 `,
     );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", MAIN, configPath],
-      env: { TELEGRAM_BOT_TOKEN: TOKEN },
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    // The log names the page's URL (port 0 picks a free one).
-    let log = "";
-    const reading = (async () => {
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) log += chunk;
-    })();
+    const main = startMain([configPath], { env: { TELEGRAM_BOT_TOKEN: TOKEN } });
     let page: ChromiumPage | null = null;
     try {
-      const url = await until("the status page URL in the log", () => {
-        const m = /status page.*?(http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-        return Promise.resolve(m ? m[1]! : null);
-      }, 30_000);
+      // The log names the page's URL (port 0 picks a free one).
+      const url = (await main.waitForLog(/status page.*?(http:\/\/127\.0\.0\.1:\d+)/, 30_000))[1]!;
       // Two rate samples (10 s apart) make the first point of the rate chart.
       await until("a rate point", async () => {
         const doc = await (await fetch(`${url}/charts/rates.json`)).json() as RatesDocument;
@@ -107,14 +95,12 @@ markets:
       assert.match(photo.caption ?? "", /^Coverage \d{4}-\d\d-\d\d \(UTC\) per hour: all 2 symbols$/);
     } finally {
       await page?.close();
-      child.kill("SIGTERM");
-      const status = await child.status;
-      await reading;
+      const status = await main.stop("SIGTERM");
       await fake.close();
       await sim.close();
       await Deno.remove(dataDir, { recursive: true });
       await Deno.remove(configPath);
-      assert.equal(status.code, 0, log.slice(-2000));
+      assert.equal(status.code, 0, main.tail(2000));
     }
   },
 });

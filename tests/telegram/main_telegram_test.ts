@@ -10,9 +10,9 @@ import type { Market } from "../../lib/binance/markets.ts";
 import { dailyReportKey } from "../../lib/ledger/keys.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { type Simulator, startSimulator } from "../../lib/sim/server.ts";
+import { type MainProcess, startMain } from "../_main_process.ts";
 import { FakeBotApi } from "./fake_bot_api.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const TOKEN = "123456:TEST-token";
 const CHAT = "1001";
 const SYMBOLS = ["BTCUSDT", "ETHUSDT"];
@@ -20,12 +20,6 @@ const MARKETS: Market[] = ["spot", "usdm"];
 
 /** The UTC day before `ms`. */
 const dayBefore = (ms: number) => new Date(ms - 86_400_000).toISOString().slice(0, 10);
-
-interface Run {
-  child: Deno.ChildProcess;
-  stderr: Promise<string>;
-  dataDir: string;
-}
 
 async function startCollector(sim: Simulator, fake: FakeBotApi, dataDir: string, telegramYaml: string) {
   const configPath = `${dataDir}.yaml`;
@@ -50,22 +44,13 @@ markets:
     ws_url: ${sim.usdm.wsUrl}
 `,
   );
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, configPath],
-    env: { TELEGRAM_BOT_TOKEN: TOKEN },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  return { child, stderr: new Response(child.stderr).text(), dataDir } satisfies Run;
+  return startMain([configPath], { env: { TELEGRAM_BOT_TOKEN: TOKEN } });
 }
 
 /** SIGTERM, then the exit code must be 0; returns the log. */
-async function stop(run: Run): Promise<string> {
-  run.child.kill("SIGTERM");
-  const status = await run.child.status;
-  const log = await run.stderr;
-  assert.equal(status.code, 0, log.slice(-2000));
-  return log;
+async function stop(run: MainProcess): Promise<string> {
+  assert.equal((await run.stop("SIGTERM")).code, 0, run.tail(2000));
+  return run.log;
 }
 
 /** The messages (parts of merged messages too) sent to the chat that start with `head`. */
