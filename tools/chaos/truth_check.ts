@@ -60,6 +60,43 @@ function problem(t: Tally, field: "missingOutsideGaps" | "duplicates" | "wrong",
   if (t.examples.length < 5) t.examples.push(text);
 }
 
+/** `rows` by `key`; a key seen again counts as a duplicate (`what` names it in the example). */
+function indexRows<R, K>(t: Tally, rows: Iterable<R>, key: (r: R) => K, what: (k: K) => string): Map<K, R> {
+  const byKey = new Map<K, R>();
+  for (const r of rows) {
+    const k = key(r);
+    if (byKey.has(k)) problem(t, "duplicates", what(k));
+    byKey.set(k, r);
+  }
+  return byKey;
+}
+
+/** The smallest and the largest of `values` (none: null). */
+function range(values: Iterable<number>): { lo: number; hi: number } | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return lo <= hi ? { lo, hi } : null;
+}
+
+/**
+ * Counts one true message of the window as compared, then as written when `row` holds it, else as missing inside
+ * a gap (`inGap`) or outside one. True when written: the caller then compares the values.
+ */
+function written<R>(t: Tally, row: R | undefined, inGap: () => boolean, what: string): row is R {
+  t.compared++;
+  if (row === undefined) {
+    if (inGap()) t.missingInsideGaps++;
+    else problem(t, "missingOutsideGaps", what);
+    return false;
+  }
+  t.written++;
+  return true;
+}
+
 type Gap = PlainRow<"gaps">;
 
 function gapsOf(rec: Recorded, symbol: string, stream: (s: string) => boolean): Gap[] {
@@ -125,32 +162,21 @@ function checkTrades(truth: GroundTruth, market: Market, symbols: readonly strin
   const t = tally(market, "trades");
   for (const symbol of symbols) {
     const rows = rec.trades.filter((r) => r.symbol === symbol);
-    if (rows.length === 0) continue;
-    const byId = new Map<number, PlainRow<"trades">>();
-    for (const r of rows) {
-      if (byId.has(r.agg_trade_id)) problem(t, "duplicates", `${symbol} agg trade ${r.agg_trade_id}`);
-      byId.set(r.agg_trade_id, r);
-    }
-    const ids = [...byId.keys()];
-    const lo = Math.min(...ids);
-    const hi = Math.max(...ids);
+    const byId = indexRows(t, rows, (r) => r.agg_trade_id, (id) => `${symbol} agg trade ${id}`);
+    const window = range(byId.keys());
+    if (window === null) continue;
     const gaps = gapsOf(rec, symbol, (s) => s === "aggTrade");
     for (const x of truth.trades(market, symbol)) {
-      if (x.aggTradeId < lo || x.aggTradeId > hi) continue;
-      t.compared++;
+      if (x.aggTradeId < window.lo || x.aggTradeId > window.hi) continue;
       const r = byId.get(x.aggTradeId);
-      if (r === undefined) {
-        if (insideById(gaps, x.aggTradeId, x.aggTradeId)) t.missingInsideGaps++;
-        else problem(t, "missingOutsideGaps", `${symbol} agg trade ${x.aggTradeId}`);
-        continue;
-      }
-      t.written++;
+      const what = `${symbol} agg trade ${x.aggTradeId}`;
+      if (!written(t, r, () => insideById(gaps, x.aggTradeId, x.aggTradeId), what)) continue;
       if (
         r.price !== x.price || r.quantity !== x.quantity || r.trade_time !== x.tradeTime * 1000 ||
         r.first_trade_id !== x.firstTradeId || r.last_trade_id !== x.lastTradeId ||
         r.is_buyer_maker !== x.isBuyerMaker ||
         r.exchange_time !== (r.source === "rest" ? null : x.eventTime * 1000)
-      ) problem(t, "wrong", `${symbol} agg trade ${x.aggTradeId}`);
+      ) problem(t, "wrong", what);
     }
   }
   return t;
@@ -176,15 +202,13 @@ function checkDepth(truth: GroundTruth, market: Market, symbols: readonly string
     const gaps = gapsOf(rec, symbol, (s) => s.startsWith("depth"));
     for (const d of truth.diffs(market, symbol)) {
       if (d.finalUpdateId <= firstSync || d.finalUpdateId > last) continue;
-      t.compared++;
       const key = `${d.firstUpdateId}:${d.finalUpdateId}`;
       const got = levels.get(key);
-      if (got === undefined) {
-        if (insideById(gaps, d.firstUpdateId, d.finalUpdateId)) t.missingInsideGaps++;
-        else problem(t, "missingOutsideGaps", `${symbol} diff ${key}`);
+      if (
+        !written(t, got, () => insideById(gaps, d.firstUpdateId, d.finalUpdateId), `${symbol} diff ${key}`)
+      ) {
         continue;
       }
-      t.written++;
       const want = [
         ...d.bids.map(([p, q]) => `bid ${p} ${q}`),
         ...d.asks.map(([p, q]) => `ask ${p} ${q}`),
@@ -242,31 +266,18 @@ function checkKlines(
     const intervals = new Set(rec.klines.filter((r) => r.symbol === symbol).map((r) => r.interval));
     for (const interval of intervals) {
       const rows = rec.klines.filter((r) => r.symbol === symbol && r.interval === interval);
-      const byOpen = new Map<number, PlainRow<"klines">>();
-      for (const r of rows) {
-        if (byOpen.has(r.open_time)) problem(t, "duplicates", `${symbol} ${interval} ${r.open_time}`);
-        byOpen.set(r.open_time, r);
-      }
-      const opens = [...byOpen.keys()];
-      const lo = Math.min(...opens);
-      const hi = Math.max(...opens);
+      const byOpen = indexRows(t, rows, (r) => r.open_time, (open) => `${symbol} ${interval} ${open}`);
+      const window = range(byOpen.keys())!; // the interval has rows
       const gaps = gapsOf(rec, symbol, (s) => s === `kline_${interval}`);
       for (const k of truth.klines(market, symbol, interval)) {
         const open = k.openTime * 1000;
-        if (open < lo || open > hi) continue;
-        t.compared++;
+        if (open < window.lo || open > window.hi) continue;
         const r = byOpen.get(open);
-        if (r === undefined) {
-          if (insideByTime(gaps, k.eventTime * 1000, lat)) t.missingInsideGaps++;
-          else problem(t, "missingOutsideGaps", `${symbol} ${interval} candle ${k.openTime}`);
-          continue;
-        }
-        t.written++;
+        const what = `${symbol} ${interval} candle ${k.openTime}`;
+        if (!written(t, r, () => insideByTime(gaps, k.eventTime * 1000, lat), what)) continue;
         if (
           r.close !== k.close || r.volume !== k.volume || r.trade_count !== k.tradeCount || r.high !== k.high
-        ) {
-          problem(t, "wrong", `${symbol} ${interval} candle ${k.openTime}`);
-        }
+        ) problem(t, "wrong", what);
       }
     }
   }
@@ -276,30 +287,20 @@ function checkKlines(
 function checkTickers(truth: GroundTruth, market: Market, symbols: readonly string[], rec: Recorded): Tally {
   const t = tally(market, "book tickers");
   for (const symbol of symbols) {
-    const byId = new Map<number, PlainRow<"book_tickers">>();
-    for (const r of rec.tickers.filter((x) => x.symbol === symbol)) {
-      if (byId.has(r.update_id)) problem(t, "duplicates", `${symbol} ticker ${r.update_id}`);
-      byId.set(r.update_id, r);
-    }
-    if (byId.size === 0) continue;
-    const ids = [...byId.keys()];
-    const lo = Math.min(...ids);
-    const hi = Math.max(...ids);
+    const rows = rec.tickers.filter((x) => x.symbol === symbol);
+    const byId = indexRows(t, rows, (r) => r.update_id, (id) => `${symbol} ticker ${id}`);
+    const window = range(byId.keys());
+    if (window === null) continue;
     const gaps = gapsOf(rec, symbol, (s) => s === "bookTicker");
     for (const b of truth.bookTickers(market, symbol)) {
-      if (b.updateId < lo || b.updateId > hi) continue;
-      t.compared++;
+      if (b.updateId < window.lo || b.updateId > window.hi) continue;
       const r = byId.get(b.updateId);
-      if (r === undefined) {
-        if (insideById(gaps, b.updateId, b.updateId)) t.missingInsideGaps++;
-        else problem(t, "missingOutsideGaps", `${symbol} ticker ${b.updateId}`);
-        continue;
-      }
-      t.written++;
+      const what = `${symbol} ticker ${b.updateId}`;
+      if (!written(t, r, () => insideById(gaps, b.updateId, b.updateId), what)) continue;
       if (
         r.bid_price !== b.bidPrice || r.bid_quantity !== b.bidQuantity || r.ask_price !== b.askPrice ||
         r.ask_quantity !== b.askQuantity
-      ) problem(t, "wrong", `${symbol} ticker ${b.updateId}`);
+      ) problem(t, "wrong", what);
     }
   }
   return t;
@@ -314,30 +315,18 @@ function checkMarks(
 ): Tally {
   const t = tally(market, "mark prices");
   for (const symbol of symbols) {
-    const byTime = new Map<number, PlainRow<"mark_prices">>();
-    for (const r of rec.marks.filter((x) => x.symbol === symbol)) {
-      if (byTime.has(r.exchange_time)) problem(t, "duplicates", `${symbol} mark price at ${r.exchange_time}`);
-      byTime.set(r.exchange_time, r);
-    }
-    if (byTime.size === 0) continue;
-    const times = [...byTime.keys()];
-    const lo = Math.min(...times);
-    const hi = Math.max(...times);
+    const rows = rec.marks.filter((x) => x.symbol === symbol);
+    const byTime = indexRows(t, rows, (r) => r.exchange_time, (at) => `${symbol} mark price at ${at}`);
+    const window = range(byTime.keys());
+    if (window === null) continue;
     const gaps = gapsOf(rec, symbol, (s) => s.startsWith("markPrice"));
     for (const m of truth.markPrices(market, symbol)) {
       const at = m.eventTime * 1000;
-      if (at < lo || at > hi) continue;
-      t.compared++;
+      if (at < window.lo || at > window.hi) continue;
       const r = byTime.get(at);
-      if (r === undefined) {
-        if (insideByTime(gaps, at, lat)) t.missingInsideGaps++;
-        else problem(t, "missingOutsideGaps", `${symbol} mark price at ${m.eventTime}`);
-        continue;
-      }
-      t.written++;
-      if (r.mark_price !== m.markPrice || r.index_price !== m.indexPrice) {
-        problem(t, "wrong", `${symbol} mark price at ${m.eventTime}`);
-      }
+      const what = `${symbol} mark price at ${m.eventTime}`;
+      if (!written(t, r, () => insideByTime(gaps, at, lat), what)) continue;
+      if (r.mark_price !== m.markPrice || r.index_price !== m.indexPrice) problem(t, "wrong", what);
     }
   }
   return t;
@@ -355,32 +344,23 @@ function checkLiquidations(
     `${exchangeUs}:${tradeUs}:${price}:${qty}`;
   for (const symbol of symbols) {
     const rows = rec.liquidations.filter((x) => x.symbol === symbol);
-    const byKey = new Map<string, PlainRow<"liquidations">>();
-    for (const r of rows) {
-      const key = keyOf(r.exchange_time, r.trade_time, r.price, r.original_quantity);
-      if (byKey.has(key)) problem(t, "duplicates", `${symbol} liquidation ${key}`);
-      byKey.set(key, r);
-    }
+    const byKey = indexRows(
+      t,
+      rows,
+      (r) => keyOf(r.exchange_time, r.trade_time, r.price, r.original_quantity),
+      (key) => `${symbol} liquidation ${key}`,
+    );
     // Liquidations are rare: the window is the symbol's whole recording (first to last row of any stream).
-    const times = rec.trades.filter((r) => r.symbol === symbol).map((r) => r.local_time);
-    if (times.length === 0) continue;
-    const lo = Math.min(...times);
-    const hi = Math.max(...times);
+    const window = range(rec.trades.filter((r) => r.symbol === symbol).map((r) => r.local_time));
+    if (window === null) continue;
     const gaps = gapsOf(rec, symbol, (s) => s === "forceOrder");
     for (const l of truth.forceOrders(market, symbol)) {
       const at = l.eventTime * 1000;
-      if (at < lo || at > hi) continue;
-      t.compared++;
+      if (at < window.lo || at > window.hi) continue;
       const r = byKey.get(keyOf(at, l.tradeTime * 1000, l.price, l.originalQuantity));
-      if (r === undefined) {
-        if (insideByTime(gaps, at, lat)) t.missingInsideGaps++;
-        else problem(t, "missingOutsideGaps", `${symbol} liquidation at ${l.eventTime}`);
-        continue;
-      }
-      t.written++;
-      if (r.side !== l.side || r.filled_quantity !== l.filledQuantity) {
-        problem(t, "wrong", `${symbol} liquidation at ${l.eventTime}`);
-      }
+      const what = `${symbol} liquidation at ${l.eventTime}`;
+      if (!written(t, r, () => insideByTime(gaps, at, lat), what)) continue;
+      if (r.side !== l.side || r.filled_quantity !== l.filledQuantity) problem(t, "wrong", what);
     }
   }
   return t;
