@@ -9,6 +9,7 @@ import type { Market } from "../../lib/binance/types.ts";
 import type { BackfillRequest } from "../../lib/pipeline/backfill.ts";
 import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+import { recordsOf } from "./_records.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
 
 const S = 1_000_000;
@@ -63,14 +64,7 @@ function restKlines(opens: number[]): string {
   return JSON.stringify(opens.map((t) => [t, "1", "3", "0.5", "2", "10", t + 999, "20", 4, "5", "10", "0"]));
 }
 
-const rec = (localUs: number, conn: number, kind: RecordKind, text = "", symbol = ""): JournalRecord => ({
-  localUs,
-  market: "spot",
-  conn,
-  kind,
-  symbol,
-  text,
-});
+const rec = recordsOf("spot");
 
 /** A normalizer with everything it writes and asks for. */
 function harness() {

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
-import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+import { RecordKind } from "../../lib/pipeline/records.ts";
+import { recordsOf } from "./_records.ts";
 import type { Row } from "../../lib/storage/tables.ts";
 
 const S = 1_000_000;
@@ -47,14 +48,7 @@ Deno.test("normalizer: a liquidation stream's disconnect gap ends at the new sub
     needSnapshot: () => {},
     gap: (_m, g) => gaps.push(g),
   }, { topLevels: 10 });
-  const rec = (localUs: number, conn: number, kind: RecordKind, text = ""): JournalRecord => ({
-    localUs,
-    market: "usdm",
-    conn,
-    kind,
-    symbol: "",
-    text,
-  });
+  const rec = recordsOf("usdm");
   n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
   n.process(rec(1.1 * S, 1, RecordKind.Subscribed));
   n.process(rec(2 * S, 1, RecordKind.Frame, liquidation(2000)));
@@ -82,14 +76,7 @@ Deno.test("normalizer: a liquidation stream that was silent all run still gets t
       stream: "btcusdt@markPrice@1s",
       data: { e: "markPriceUpdate", E: ms, s: "BTCUSDT", p: "1", i: "1", P: "1", r: "0", T: ms + 1000 },
     });
-  const rec = (localUs: number, conn: number, kind: RecordKind, text = ""): JournalRecord => ({
-    localUs,
-    market: "usdm",
-    conn,
-    kind,
-    symbol: "",
-    text,
-  });
+  const rec = recordsOf("usdm");
   const first = new MarketNormalizer(plan, { row: () => {} }, { needSnapshot: () => {} }, { topLevels: 5 });
   first.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
   first.process(rec(1.1 * S, 1, RecordKind.Subscribed));

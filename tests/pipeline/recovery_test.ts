@@ -11,6 +11,7 @@ import { openLedger } from "../../lib/ledger/open.ts";
 import type { Logger } from "../../lib/log.ts";
 import { type BackfillRequest, MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+import { recordsOf } from "./_records.ts";
 import { recover } from "../../lib/pipeline/recovery.ts";
 import { JournalWriter } from "../../lib/storage/journal.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
@@ -43,14 +44,7 @@ function trade(id: number, ms: number): string {
   });
 }
 
-const rec = (localUs: number, conn: number, kind: RecordKind, text = "", symbol = ""): JournalRecord => ({
-  localUs,
-  market: "spot",
-  conn,
-  kind,
-  symbol,
-  text,
-});
+const rec = recordsOf("spot");
 
 /** One run of the collector: its normalizer, and the journal it appends to (a new segment, as a new process). */
 class Run {

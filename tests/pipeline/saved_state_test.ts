@@ -5,19 +5,13 @@
 import assert from "node:assert/strict";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
-import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+import { RecordKind } from "../../lib/pipeline/records.ts";
+import { recordsOf } from "./_records.ts";
 
 const S = 1_000_000;
 const plan = () =>
   planStreams({ market: "spot", wsUrl: "wss://x", symbols: ["BTCUSDT"], streams: ["depth@100ms"] });
-const rec = (localUs: number, conn: number, kind: RecordKind, text = "", symbol = ""): JournalRecord => ({
-  localUs,
-  market: "spot",
-  conn,
-  kind,
-  symbol,
-  text,
-});
+const rec = recordsOf("spot");
 const normalizer = () =>
   new MarketNormalizer(plan(), { row: () => {} }, { needSnapshot: () => {} }, { topLevels: 5 });
 

@@ -5,18 +5,12 @@
 import assert from "node:assert/strict";
 import { type PlannedStream, planStreams } from "../../lib/binance/stream_plan.ts";
 import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
-import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+import { RecordKind } from "../../lib/pipeline/records.ts";
+import { recordsOf } from "./_records.ts";
 import type { Row } from "../../lib/storage/tables.ts";
 
 const S = 1_000_000;
-const rec = (localUs: number, conn: number, kind: RecordKind, text = ""): JournalRecord => ({
-  localUs,
-  market: "spot",
-  conn,
-  kind,
-  symbol: "",
-  text,
-});
+const rec = recordsOf("spot");
 const universe = (add: string[], remove: string[] = []) => JSON.stringify({ add, remove });
 
 function normalizer() {
