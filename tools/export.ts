@@ -12,6 +12,7 @@ import { listRecordedFiles, NoDataError } from "../lib/export/files.ts";
 import { type ByteSink, openFileSink, OutputExistsError, stdoutSink } from "../lib/export/sink.ts";
 import { parseTimeArg, TIME_FORMS } from "../lib/export/time_arg.ts";
 import { isTableName, TABLE_NAMES } from "../lib/storage/tables.ts";
+import { toolOptions, UsageError, usageErrors } from "./cli_args.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task export --table T [--symbol S] [--from TIME] [--to TIME]
@@ -53,12 +54,9 @@ interface Options {
   out: string;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): Options | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = usageErrors(() =>
+    parseArgs({
       args,
       strict: true,
       options: {
@@ -73,10 +71,8 @@ function parseOptions(args: string[]): Options | "help" {
         out: { type: "string", default: "-" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+    })
+  );
   const v = parsed.values;
   if (v.help) return "help";
   if (v.table === undefined) throw new UsageError("--table is required");
@@ -118,19 +114,8 @@ function parseOptions(args: string[]): Options | "help" {
 
 /** Runs the export on `args`; returns the exit code. Messages go to stderr, data to `--out` or stdout. */
 export async function main(args: string[]): Promise<number> {
-  let options: Options;
-  try {
-    const parsed = parseOptions(args);
-    if (parsed === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`export: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = toolOptions("export", USAGE, () => parseOptions(args));
+  if (typeof options === "number") return options;
   const { market, table, symbol, fromUs, toUs, format, out } = options;
   const toStdout = out === "-";
   try {

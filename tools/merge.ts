@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { mergeRecordings, type MergeReport } from "../lib/merge/merge.ts";
 import { MergeInputError } from "../lib/merge/recordings.ts";
+import { toolOptions, UsageError, usageErrors } from "./cli_args.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task merge INPUT [INPUT...] --out OUT [--rclone-config FILE]
@@ -27,12 +28,9 @@ kline open times, ...), the earliest arrival kept; a gap row only where every re
 Exit code: 0 merged, 1 a file or remote could not be read or written, 2 bad options or inputs (missing, not a
 data directory, OUT not empty).`;
 
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): { inputs: string[]; out: string; rcloneConfig?: string } | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = usageErrors(() =>
+    parseArgs({
       args,
       strict: true,
       allowPositionals: true,
@@ -41,10 +39,8 @@ function parseOptions(args: string[]): { inputs: string[]; out: string; rcloneCo
         "rclone-config": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+    })
+  );
   if (parsed.values.help) return "help";
   const out = parsed.values.out;
   if (out === undefined || out.trim() === "") throw new UsageError("--out is required");
@@ -79,18 +75,8 @@ export function formatReport(out: string, r: MergeReport): string {
 
 /** Runs the merge on `args`; returns the exit code. The report goes to stdout, errors to stderr. */
 export async function main(args: string[]): Promise<number> {
-  let options;
-  try {
-    options = parseOptions(args);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`merge: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (options === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = toolOptions("merge", USAGE, () => parseOptions(args));
+  if (typeof options === "number") return options;
   try {
     const report = await mergeRecordings({
       inputs: options.inputs,

@@ -15,6 +15,7 @@ import { formatVerifyReport } from "../lib/report/verify_checks.ts";
 import { pathExists, removeTempFiles } from "../lib/storage/atomic_file.ts";
 import { Manifest } from "../lib/storage/manifest.ts";
 import { migrateLayout } from "../lib/storage/migrate.ts";
+import { oneAtMost, toolOptions, usageErrors } from "./cli_args.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task migrate [data_dir] [--kv PATH]
@@ -35,32 +36,25 @@ export async function main(
   args: string[],
   out: (text: string) => void = (t) => console.log(t),
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { kv: { type: "string" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (err) {
-    out(`migrate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    out(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    out(`migrate: one data_dir at most, got ${parsed.positionals.join(" ")}\n\n${USAGE}`);
-    return 2;
-  }
-  const dataDir = parsed.positionals[0] ?? "data";
-  const kvPath = parsed.values.kv ?? defaultLedgerPath(dataDir);
+  const options = toolOptions("migrate", USAGE, () => {
+    const parsed = usageErrors(() =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: { kv: { type: "string" }, help: { type: "boolean", short: "h" } },
+      })
+    );
+    if (parsed.values.help) return "help";
+    return { dataDir: oneAtMost(parsed.positionals, "data_dir") ?? "data", kv: parsed.values.kv };
+  }, { usage: out, error: out });
+  if (typeof options === "number") return options;
+  const { dataDir } = options;
+  const kvPath = options.kv ?? defaultLedgerPath(dataDir);
   let ledger: Ledger | null = null;
   try {
     if (!(await Deno.stat(dataDir)).isDirectory) throw new Error(`${dataDir} is not a directory`);
     if (isRemoteKv(kvPath) || await pathExists(kvPath)) ledger = await openLedger(kvPath);
-    else if (parsed.values.kv !== undefined) throw new Error(`no ledger at ${kvPath}`);
+    else if (options.kv !== undefined) throw new Error(`no ledger at ${kvPath}`);
     // Temp files of a run that was killed (ours or the collector's) are never listed anywhere.
     await removeTempFiles(dataDir);
     // The ledger is the authority on committed files; checksums.json mirrors it.

@@ -21,6 +21,7 @@ import { startSimulator } from "../lib/sim/server.ts";
 import type { ManifestEntry } from "../lib/storage/manifest.ts";
 import { streamRows } from "../lib/storage/row_stream.ts";
 import type { TableName } from "../lib/storage/tables.ts";
+import { oneAtMost, toolOptions, UsageError, usageErrors } from "./cli_args.ts";
 
 /** The symbols of the Python collector's quick test, recorded when no config is given. */
 export const DEFAULT_SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "DOGEUSDT"];
@@ -56,12 +57,9 @@ interface Options {
   configPath: string | undefined;
 }
 
-class UsageError extends Error {}
-
 function parseOptions(args: string[]): Options | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = usageErrors(() =>
+    parseArgs({
       args,
       strict: true,
       allowPositionals: true,
@@ -71,21 +69,17 @@ function parseOptions(args: string[]): Options | "help" {
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+    })
+  );
   const v = parsed.values;
   if (v.help) return "help";
-  if (parsed.positionals.length > 1) {
-    throw new UsageError(`one CONFIG at most, got ${parsed.positionals.join(" ")}`);
-  }
+  const configPath = oneAtMost(parsed.positionals, "CONFIG");
   const minutes = Number(v.minutes);
   if (v.minutes.trim() === "" || !(minutes > 0 && minutes <= 1440)) {
     throw new UsageError(`--minutes must be a number above 0 and at most 1440, got "${v.minutes}"`);
   }
   if (v.out === "") throw new UsageError("--out is empty");
-  return { minutes, sim: v.sim, out: v.out, configPath: parsed.positionals[0] };
+  return { minutes, sim: v.sim, out: v.out, configPath };
 }
 
 /** `quick-test-YYYYMMDDTHHMMSSZ` for the current UTC time. */
@@ -176,19 +170,8 @@ async function writeCsvAndSummarize(
 
 /** Runs the quick test on `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  let options: Options;
-  try {
-    const parsed = parseOptions(args);
-    if (parsed === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    options = parsed;
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`quick: ${err.message}\n\n${USAGE}`);
-    return 2;
-  }
+  const options = toolOptions("quick", USAGE, () => parseOptions(args));
+  if (typeof options === "number") return options;
   const dir = options.out ?? defaultOutDir(new Date());
   let config: Config;
   try {

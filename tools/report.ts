@@ -12,6 +12,7 @@ import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
 import { defaultLedgerPath } from "../lib/report/verify.ts";
 import { FLEET_USAGE, FleetArgsError, fleetReport } from "./report_fleet.ts";
+import { oneAtMost, toolOptions, UsageError, usageErrors } from "./cli_args.ts";
 
 /** Printed by `--help` and after a bad argument. */
 export const USAGE = `Usage: deno task report [YYYY-MM-DD] [--data-dir D] [--kv PATH]
@@ -32,41 +33,34 @@ export async function main(
   out: (text: string) => void = (t) => console.log(t),
   now: () => Date = () => new Date(),
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        "data-dir": { type: "string" },
-        kv: { type: "string" },
-        fleet: { type: "string" },
-        "silent-after": { type: "string" },
-        top: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    out(`report: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    out(USAGE);
-    return 0;
-  }
-  if (parsed.positionals.length > 1) {
-    out(`report: one date at most, got ${parsed.positionals.join(" ")}\n\n${USAGE}`);
-    return 2;
-  }
-  const date = parsed.positionals[0] ?? now().toISOString().slice(0, 10);
-  const { fleet, "silent-after": silentAfter, top, kv, "data-dir": dataDir } = parsed.values;
-  const misplaced = fleet !== undefined
-    ? (kv !== undefined ? "--kv" : dataDir !== undefined ? "--data-dir" : null)
-    : (silentAfter !== undefined ? "--silent-after" : top !== undefined ? "--top" : null);
-  if (misplaced !== null) {
-    out(`report: ${misplaced} ${fleet !== undefined ? "does not go with" : "needs"} --fleet\n\n${USAGE}`);
-    return 2;
-  }
+  const options = toolOptions("report", USAGE, () => {
+    const parsed = usageErrors(() =>
+      parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          "data-dir": { type: "string" },
+          kv: { type: "string" },
+          fleet: { type: "string" },
+          "silent-after": { type: "string" },
+          top: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+      })
+    );
+    if (parsed.values.help) return "help";
+    const date = oneAtMost(parsed.positionals, "date") ?? now().toISOString().slice(0, 10);
+    const { fleet, "silent-after": silentAfter, kv, "data-dir": dataDir, top } = parsed.values;
+    const misplaced = fleet !== undefined
+      ? (kv !== undefined ? "--kv" : dataDir !== undefined ? "--data-dir" : null)
+      : (silentAfter !== undefined ? "--silent-after" : top !== undefined ? "--top" : null);
+    if (misplaced !== null) {
+      throw new UsageError(`${misplaced} ${fleet !== undefined ? "does not go with" : "needs"} --fleet`);
+    }
+    return { date, ...parsed.values };
+  }, { usage: out, error: out });
+  if (typeof options === "number") return options;
+  const { date, fleet, "silent-after": silentAfter, top, kv, "data-dir": dataDir } = options;
   if (fleet !== undefined) {
     try {
       const args = { remote: fleet, date, silentAfter: silentAfter ?? "15m", top: top ?? "20" };
