@@ -8,8 +8,8 @@ import type { Market } from "../binance/types.ts";
 import type { Collector } from "../pipeline/collector.ts";
 import type { Shard } from "../shard.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
-import { UNSHARDED } from "./files.ts";
-import type { FleetIdentity, FleetSource } from "./publisher.ts";
+import { type FleetIdentity, UNSHARDED } from "./files.ts";
+import type { FleetSource } from "./publisher.ts";
 
 /** The collector's parts the heartbeat reads. */
 export type FleetCollector = Pick<

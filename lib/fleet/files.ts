@@ -19,9 +19,8 @@ export const FLEET_DIR = "_fleet";
 /** The shard name of a collector without `shard:` in its config (as lib/config.ts's `{shard}`). */
 export const UNSHARDED = "main";
 
-/** A shard's heartbeat: who it is and how it is doing, as of `atMs`. */
-export interface Heartbeat {
-  format: typeof FLEET_FORMAT;
+/** Who a collector is in the fleet; fixed for the process's life. */
+export interface FleetIdentity {
   /** Shard name, {@linkcode UNSHARDED} without shards. */
   shard: string;
   /** `shard.index`, `count` and `replicas`; null without shards. */
@@ -32,6 +31,11 @@ export interface Heartbeat {
   /** The collector's version (lib/version.ts). */
   version: string;
   startedAtMs: number;
+}
+
+/** A shard's heartbeat: who it is and how it is doing, as of `atMs`. */
+export interface Heartbeat extends FleetIdentity {
+  format: typeof FLEET_FORMAT;
   /** When this heartbeat was written (the writer's clock). */
   atMs: number;
   /** Set by the last heartbeat of a clean stop. */

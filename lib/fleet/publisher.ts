@@ -15,24 +15,13 @@ import { parseParquetPath, utcDate } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import {
   FLEET_FORMAT,
+  type FleetIdentity,
   type Heartbeat,
   heartbeatFile,
   manifestFile,
   parseHeartbeat,
   type ShardManifest,
 } from "./files.ts";
-
-/** Who this collector is in the fleet; fixed for the process's life. */
-export interface FleetIdentity {
-  /** Shard name, `main` without shards. */
-  shard: string;
-  index: number | null;
-  count: number | null;
-  replicas: number | null;
-  host: string;
-  version: string;
-  startedAtMs: number;
-}
 
 /** What the heartbeat reports, read at each publish. */
 export interface FleetSource {
