@@ -10,28 +10,15 @@ import {
 } from "../../lib/storage/compact.ts";
 import { compareSymbols } from "../../lib/storage/chunk_encoder.ts";
 import { fileStartUs } from "../../lib/storage/layout.ts";
-import { Manifest, type ManifestEntry, sha256Hex } from "../../lib/storage/manifest.ts";
+import { Manifest, sha256Hex } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
+import { pathEntry } from "./_path_entry.ts";
 
 const HOUR_US = 3_600_000_000;
 const H10 = Date.UTC(2026, 0, 5, 10) * 1000;
 const GRACE_US = DEFAULT_COMPACT_GRACE_MS * 1000;
 /** A moment when hour 10 is finished (11:00 + grace) but hour 11 is not. */
 const NOW_MS = (H10 + HOUR_US + GRACE_US) / 1000 + 1;
-
-function entry(path: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
-  return {
-    path,
-    sha256: "0".repeat(64),
-    rows: 1,
-    bytes: 1,
-    first_local_time: "",
-    last_local_time: "",
-    market: "spot",
-    table: "trades",
-    ...extra,
-  };
-}
 
 const DIR = "spot/trades/date=2026-01-05";
 const part = (us: number, seq: number) =>
@@ -50,7 +37,7 @@ Deno.test("planCompaction() groups finished hours with several files, in time or
   const foreign = `${DIR}/imported.parquet`;
   // Files of the 0.3 layout are the migration's business.
   const legacy = [a, b].map((p) => p.replace("/date=2026-01-05/", "/date=2026-01-05/symbol=BTCUSDT/"));
-  const entries = [a, b, c, lone, klines, h11a, h11b, foreign, ...legacy].map((p) => entry(p));
+  const entries = [a, b, c, lone, klines, h11a, h11b, foreign, ...legacy].map(pathEntry);
 
   const groups = planCompaction(entries, NOW_MS * 1000, GRACE_US);
   assert.equal(groups.length, 1);

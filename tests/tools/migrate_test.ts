@@ -23,6 +23,7 @@ import { planMigration } from "../../lib/storage/migrate.ts";
 import { encodeParquet } from "../../lib/storage/parquet_file.ts";
 import { readTableRows } from "../../lib/storage/read_rows.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
+import { pathEntry } from "../storage/_path_entry.ts";
 import { withTempDir } from "../temp_dir.ts";
 
 const ROOT = new URL("../..", import.meta.url);
@@ -129,20 +130,10 @@ async function rowsBySymbol(dataDir: string, files: ManifestEntry[]) {
 }
 
 Deno.test("planMigration() groups 0.3 files by market, table and hour, in time order, and nothing else", () => {
-  const e = (path: string): ManifestEntry => ({
-    path,
-    sha256: "0".repeat(64),
-    rows: 1,
-    bytes: 1,
-    first_local_time: "",
-    last_local_time: "",
-    market: "spot",
-    table: "trades",
-  });
-  const a = e(`spot/trades/date=2025-11-03/symbol=ETHUSDT/${parquetFileName(D + 5, 0)}`);
-  const b = e(`spot/trades/date=2025-11-03/symbol=BTCUSDT/${parquetFileName(D + 9, 0)}`);
-  const c = e(`spot/trades/date=2025-11-03/symbol=BTCUSDT/${parquetFileName(D + HOUR_US, 0)}`);
-  const current = e(`spot/trades/date=2025-11-03/${parquetFileName(D + 7, 0)}`);
+  const a = pathEntry(`spot/trades/date=2025-11-03/symbol=ETHUSDT/${parquetFileName(D + 5, 0)}`);
+  const b = pathEntry(`spot/trades/date=2025-11-03/symbol=BTCUSDT/${parquetFileName(D + 9, 0)}`);
+  const c = pathEntry(`spot/trades/date=2025-11-03/symbol=BTCUSDT/${parquetFileName(D + HOUR_US, 0)}`);
+  const current = pathEntry(`spot/trades/date=2025-11-03/${parquetFileName(D + 7, 0)}`);
   const groups = planMigration([b, current, c, a]);
   assert.deepEqual(groups.map((g) => [g.dir, g.hourStartUs, g.sources.map((s) => s.path)]), [
     ["spot/trades/date=2025-11-03", D, [a.path, b.path]],
