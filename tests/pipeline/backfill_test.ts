@@ -90,6 +90,12 @@ function harness() {
   };
 }
 
+/** The run's first connection: opened, then subscribed, at 1 s. */
+function connect(n: MarketNormalizer): void {
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+}
+
 /** An outage of connection `conn` from `downUs` until connection `conn + 1` subscribes at `upUs`. */
 function outage(n: MarketNormalizer, conn: number, downUs: number, upUs: number): void {
   n.process(rec(downUs, conn, RecordKind.ConnClose, "reset"));
@@ -107,8 +113,7 @@ function answer(req: BackfillRequest, localUs: number, body: string, failed = fa
 
 Deno.test("backfill: a new outage while the last hole's candles are pending claims no candle twice, and both end in rows", () => {
   const h = harness();
-  h.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  h.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(h.n);
   h.n.process(rec(2 * S, 1, RecordKind.Frame, kline(1000, true)));
   outage(h.n, 1, 3 * S, 8 * S);
   h.n.process(rec(8 * S + 10, 2, RecordKind.Frame, kline(7000, false)));
@@ -138,8 +143,7 @@ Deno.test("backfill: a new outage while the last hole's candles are pending clai
 
 Deno.test("backfill: a stop while REST is pending writes each hole's gap row; a later run recovers it and adds a backfilled row", () => {
   const first = harness();
-  first.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  first.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(first.n);
   first.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
   outage(first.n, 1, 3 * S, 5 * S);
   first.n.process(rec(6 * S, 2, RecordKind.Frame, trade(105, 6000)));
@@ -189,8 +193,7 @@ Deno.test("backfill: a stop while REST is pending writes each hole's gap row; a 
 
 Deno.test("backfill: a pending hole that fails in a later run keeps only the row written at the stop", () => {
   const first = harness();
-  first.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  first.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(first.n);
   first.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
   outage(first.n, 1, 3 * S, 5 * S);
   first.n.process(rec(6 * S, 2, RecordKind.Frame, trade(103, 6000)));
@@ -206,8 +209,7 @@ Deno.test("backfill: a pending hole that fails in a later run keeps only the row
 
 Deno.test("backfill: an answer journaled before 0.4 (no hole id) still completes its hole", () => {
   const h = harness();
-  h.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  h.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(h.n);
   h.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
   h.n.process(rec(3 * S, 1, RecordKind.Frame, trade(103, 3000)));
   h.n.process(rec(4 * S, 0, RecordKind.BackfillTrades, `101 102\n${restTrades([101, 102])}`, "BTCUSDT"));
@@ -217,8 +219,7 @@ Deno.test("backfill: an answer journaled before 0.4 (no hole id) still completes
 
 Deno.test("backfill: a restored hole of a stream no longer recorded is written as a gap row", () => {
   const first = harness();
-  first.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  first.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(first.n);
   first.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
   first.n.process(rec(3 * S, 1, RecordKind.Frame, trade(103, 3000)));
   const rows: Row<"gaps">[] = [];
@@ -250,8 +251,7 @@ Deno.test("backfill: a restored hole of a stream no longer recorded is written a
 
 Deno.test("backfill: a hole still pending at a flush gets its gap row in that flush, and a backfilled row once recovered", () => {
   const h = harness();
-  h.n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  h.n.process(rec(1 * S + 1, 1, RecordKind.Subscribed));
+  connect(h.n);
   h.n.process(rec(2 * S, 1, RecordKind.Frame, trade(100, 2000)));
   h.n.process(rec(3 * S, 1, RecordKind.Frame, trade(104, 3000)));
   assert.equal(h.gaps().length, 0, "a hole whose backfill completes before the flush gets one row only");
