@@ -13,6 +13,7 @@ import { nowUs } from "../lib/clock.ts";
 import { parseConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { SegmentFile } from "../lib/storage/journal.ts";
+import { startSimProcess } from "./sim_process.ts";
 
 const STREAMS = ["depth@100ms", "aggTrade", "bookTicker", "kline_1s"];
 
@@ -58,40 +59,6 @@ const nSymbols = Number(flags.symbols);
 const seconds = flags.minutes ? Number(flags.minutes) * 60 : Number(flags.seconds);
 const bareSeconds = flags["bare-seconds"] ? Number(flags["bare-seconds"]) : seconds;
 const symbols = Array.from({ length: nSymbols }, (_, i) => `S${String(i).padStart(3, "0")}USDT`);
-
-/** Starts `deno task sim` in its own process and returns its spot URLs. */
-async function startSim(): Promise<{ child: Deno.ChildProcess; restUrl: string; wsUrl: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      new URL("../lib/sim/main.ts", import.meta.url).pathname,
-      "--symbols",
-      symbols.join(","),
-      "--rate",
-      String(flags.rate),
-      "--tick-ms",
-      String(flags["tick-ms"]),
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/usdm/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`simulator exited: ${out}`);
-    out += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  const m = /spot\s+REST (\S+)\s+WS (\S+)/.exec(out);
-  if (!m) throw new Error(`cannot read simulator URLs from: ${out}`);
-  return { child, restUrl: m[1]!, wsUrl: m[2]! };
-}
 
 function cpuSeconds(): number {
   const u = process.cpuUsage();
@@ -245,18 +212,25 @@ markets:
   };
 }
 
-const sim = await startSim();
+const sim = await startSimProcess([
+  "--symbols",
+  symbols.join(","),
+  "--rate",
+  String(flags.rate),
+  "--tick-ms",
+  String(flags["tick-ms"]),
+]);
 try {
   const conns =
-    planStreams({ market: "spot", wsUrl: sim.wsUrl, symbols, streams: STREAMS }).connections.length;
+    planStreams({ market: "spot", wsUrl: sim.spot.ws, symbols, streams: STREAMS }).connections.length;
   console.log(
     `firehose: ${nSymbols} spot symbols × ${
       STREAMS.join(", ")
     } on ${conns} connection(s); ${seconds} s per phase`,
   );
-  const b = await bare(sim.wsUrl);
+  const b = await bare(sim.spot.ws);
   console.log(`bare client:  ${b.rate.toFixed(0)} msg/s  (peak RSS ${mib(b.rss)})`);
-  const c = await collector(sim.restUrl, sim.wsUrl);
+  const c = await collector(sim.spot.rest, sim.spot.ws);
   console.log(
     [
       `collector:    ${c.rate.toFixed(0)} msg/s = ${(100 * c.rate / b.rate).toFixed(0)}% of the bare client`,

@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain } from "../tests/_main_process.ts";
+import { startSimProcess } from "./sim_process.ts";
 
 const USAGE = `Usage: deno task bench [flags]
 
@@ -71,31 +72,6 @@ async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hw
   } catch {
     return null;
   }
-}
-
-/** The simulator in its own process; its market URLs. */
-async function startSim(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-write", `${ROOT}lib/sim/main.ts`, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  while (!/symbols /.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`simulator exited: ${out}`);
-    out += value;
-  }
-  void (async () => {
-    while (!(await reader.read()).done) { /* drain */ }
-  })();
-  const url = (m: string) => {
-    const r = new RegExp(`${m}\\s+REST (\\S+)\\s+WS (\\S+)`).exec(out);
-    if (!r) throw new Error(`cannot read simulator URLs from: ${out}`);
-    return { rest: r[1]!, ws: r[2]! };
-  };
-  return { child, spot: url("spot"), usdm: url("usdm") };
 }
 
 /** The collector as `deno run main.ts CONFIG`, its stderr kept in a file, sampled from /proc. */
@@ -180,7 +156,14 @@ async function firehose(): Promise<void> {
   const n = Number(f.symbols);
   const seconds = Number(f.seconds);
   const symbols = Array.from({ length: n }, (_, i) => `S${String(i).padStart(3, "0")}USDT`);
-  const sim = await startSim(["--symbols", symbols.join(","), "--rate", f.rate, "--tick-ms", f["tick-ms"]]);
+  const sim = await startSimProcess([
+    "--symbols",
+    symbols.join(","),
+    "--rate",
+    f.rate,
+    "--tick-ms",
+    f["tick-ms"],
+  ]);
   try {
     // 1. The yardstick: parse only.
     const plan = planStreams({ market: "spot", wsUrl: sim.spot.ws, symbols, streams: FIREHOSE_STREAMS });
@@ -265,7 +248,7 @@ markets:
 
 async function market(): Promise<void> {
   const minutes = Number(f.minutes);
-  const sim = await startSim(["--symbols", "all", "--universe", f.universe]);
+  const sim = await startSimProcess(["--symbols", "all", "--universe", f.universe]);
   try {
     const dataDir = `${work}/data`;
     const configPath = `${work}/config.yaml`;
