@@ -1,6 +1,7 @@
 /**
- * SIGTERM while the collector is still starting (here: its REST initialisation hangs) is not a kill: the
- * process finishes starting, stops cleanly and exits 0, with its clean-stop record in the journal.
+ * SIGTERM while the collector is still starting is not a kill: the process finishes starting, stops cleanly and
+ * exits 0, with its clean-stop record in the journal. Start-up is held for as long as the test wants by making
+ * the manifest it reads a named pipe (`mkfifo`): the read waits until the test writes the manifest.
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
@@ -25,14 +26,24 @@ markets:
     streams: [aggTrade]
 `,
   );
-  // Every REST request hangs: start-up waits on exchangeInfo.
-  sim.faults.rest = { hangProbability: 1, hangMs: 60_000 };
+  // Start-up reads the manifest of a data directory without a checkpoint: a pipe holds it there.
+  await Deno.mkdir(`${dir}/data/_manifest`, { recursive: true });
+  const pipe = `${dir}/data/_manifest/checksums.json`;
+  const made = await new Deno.Command("mkfifo", { args: [pipe] }).output();
+  assert.ok(made.success, new TextDecoder().decode(made.stderr));
   const main = startMain([`${dir}/config.yaml`]);
   try {
     await main.waitForLog(/ starting /, 20_000);
     main.child.kill("SIGTERM");
     await main.waitForLog(/stop requested during start-up/, 10_000);
-    sim.faults.rest = null; // start-up may go on (the hanging request times out)
+    assert.doesNotMatch(main.log, /collector started/, "start-up is still held by the pipe");
+    // Let start-up go on: the pipe gives an empty manifest once, and a regular file takes its place for later reads.
+    const manifest = new TextEncoder().encode(JSON.stringify({ version: 1, files: [] }));
+    const writer = await Deno.open(pipe, { write: true });
+    await Deno.writeFile(`${pipe}.tmp`, manifest);
+    await Deno.rename(`${pipe}.tmp`, pipe);
+    await writer.write(manifest);
+    writer.close();
     assert.equal((await main.status).code, 0, main.tail(2000));
     assert.match(main.log, /collector started/);
     assert.match(main.log, /collector stopped/);
