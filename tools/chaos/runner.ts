@@ -6,10 +6,11 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { Market } from "../../lib/binance/markets.ts";
+import { type Market, MARKETS } from "../../lib/binance/markets.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { type Faults, noFaults } from "../../lib/sim/faults.ts";
+import { deliverySymbol, quarterlyAfter } from "../../lib/sim/coinm_contracts.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { readTableRows } from "../../lib/storage/read_rows.ts";
 import type { Scenario } from "./scenario.ts";
@@ -17,6 +18,11 @@ import { checkMarket, type Recorded, type Tally } from "./truth_check.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const CHAOS_SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+
+/** COIN-M's symbols: the BTC perpetual and the quarterly delivering next (named by the date). */
+export function coinmSymbols(nowMs: number = Date.now()): string[] {
+  return ["BTCUSD_PERP", deliverySymbol("BTCUSD", quarterlyAfter(nowMs))];
+}
 const TOP_LEVELS = 10;
 
 /** What one scenario did and found. */
@@ -43,7 +49,7 @@ export interface RunOptions {
   keep?: boolean;
 }
 
-function config(sim: Awaited<ReturnType<typeof startSimulator>>, dataDir: string): string {
+function config(sim: Awaited<ReturnType<typeof startSimulator>>, dataDir: string, coinm: string[]): string {
   return `symbols: [${CHAOS_SYMBOLS.join(", ")}]
 data_dir: ${JSON.stringify(dataDir)}
 log_dir: ${JSON.stringify(`${dataDir}/logs`)}
@@ -61,6 +67,12 @@ markets:
   usdm:
     rest_url: ${sim.usdm.restUrl}
     ws_url: ${sim.usdm.wsUrl}
+    streams: [depth@100ms, aggTrade, kline_1m, bookTicker, forceOrder, markPrice@1s]
+  coinm:
+    enabled: true
+    symbols: [${coinm.join(", ")}]
+    rest_url: ${sim.coinm.restUrl}
+    ws_url: ${sim.coinm.wsUrl}
     streams: [depth@100ms, aggTrade, kline_1m, bookTicker, forceOrder, markPrice@1s]
 `;
 }
@@ -104,8 +116,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 /** Runs `scenario` (see the module docs). */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ChaosResult> {
   const progress = options.progress ?? (() => {});
+  const coinm = coinmSymbols();
+  const symbolsOf = (market: Market) => market === "coinm" ? coinm : CHAOS_SYMBOLS;
   const sim = await startSimulator({
-    symbols: CHAOS_SYMBOLS,
+    symbols: [...CHAOS_SYMBOLS, ...coinm],
     seed: scenario.seed,
     tickMs: 10,
     truth: true,
@@ -114,7 +128,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const dataDir = await Deno.makeTempDir({ prefix: `chaos-${scenario.seed}-` });
   const configPath = `${dataDir}/config.yaml`;
   const logPath = `${dataDir}/collector.stderr.log`;
-  await Deno.writeTextFile(configPath, config(sim, dataDir));
+  await Deno.writeTextFile(configPath, config(sim, dataDir, coinm));
   const result: ChaosResult = {
     seed: scenario.seed,
     runs: 1,
@@ -188,7 +202,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     const ledger = await openLedger(`${dataDir}/_state/ledger.sqlite`, { get: () => undefined });
     const files = await ledger.listFiles();
     ledger.close();
-    for (const market of ["spot", "usdm"] as Market[]) {
+    for (const market of MARKETS) {
       const read = <N extends Parameters<typeof readTableRows>[3]>(table: N) =>
         readTableRows(dataDir, files, market, table);
       const recorded: Recorded = {
@@ -201,7 +215,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         liquidations: await read("liquidations"),
         gaps: await read("gaps"),
       };
-      result.tallies.push(...checkMarket(sim.truth, market, CHAOS_SYMBOLS, recorded, TOP_LEVELS));
+      result.tallies.push(...checkMarket(sim.truth, market, symbolsOf(market), recorded, TOP_LEVELS));
     }
     result.reconnectMs = await reconnectTimes(logPath, refusals, stops);
   } catch (err) {

@@ -3,7 +3,7 @@
  * (SIGTERM or SIGKILL, then a restart). Pure: the same seed and length give the same timeline.
  * @module
  */
-import type { Market } from "../../lib/binance/markets.ts";
+import { type Market, MARKETS } from "../../lib/binance/markets.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { Prng } from "../../lib/sim/prng.ts";
 
@@ -36,8 +36,6 @@ export interface Scenario {
   weightPerMinute: Record<Market, number>;
   steps: Step[];
 }
-
-const MARKETS: Market[] = ["spot", "usdm"];
 
 /**
  * Makes a scenario: a fault every 1.5–4 s (drops, duplicates, reordered diffs, disconnects followed by refused
