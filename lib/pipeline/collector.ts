@@ -139,7 +139,12 @@ const HEALTH_LOG_MS = 60_000;
 function memoryMb(): { rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number } {
   const m = Deno.memoryUsage();
   const mb = (b: number) => Math.round(b / 1048576);
-  return { rssMb: mb(m.rss), heapMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external) };
+  return {
+    rssMb: mb(m.rss),
+    heapMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    externalMb: mb(m.external),
+  };
 }
 
 /** Records the configured markets until {@link Collector.stop}. */
