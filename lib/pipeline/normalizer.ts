@@ -362,7 +362,11 @@ export class MarketNormalizer {
     if (add.length > 0) {
       // A configured list never grows: an addition there only revives a symbol that trades again.
       const revived = this.states.filter((st) => st.retired && add.includes(st.ps.symbol));
-      for (const st of revived) st.retired = false;
+      for (const st of revived) {
+        st.retired = false;
+        // Candles of the time it did not trade are not a hole: the next closed one starts the count again.
+        st.lastClosedOpen = -Infinity;
+      }
       for (const symbol of add) this.retiredSymbols.delete(symbol);
       if (revived.length > 0) this.events.revived?.(revived.map((st) => st.ps));
     }

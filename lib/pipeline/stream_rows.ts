@@ -15,6 +15,7 @@ import {
   type Payload,
 } from "../binance/messages.ts";
 import { type ExchangeSymbol, parseFundingRates, parsePremiumIndex } from "../binance/rest_parse.ts";
+import { klineIntervalMs } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
 import type { NormalizerStats, RowSink } from "./normalizer.ts";
@@ -87,6 +88,18 @@ export class StreamRows {
         const k = parseKline(p);
         if (st.gap) this.gaps.close(st, localUs, null, k.openTime);
         if (!k.closed || k.openTime <= st.lastClosedOpen) return;
+        const step = klineIntervalMs(k.interval);
+        if (step !== null && Number.isFinite(st.lastClosedOpen) && k.openTime > st.lastClosedOpen + step) {
+          // Closed candles follow each other: those between never arrived although the connection stayed up
+          // (dropped frames). A hole like an outage's: REST backfill, else a gap row.
+          st.gap = {
+            kind: "sequence",
+            startUs: prevUs,
+            lastId: null,
+            reason: `closed candles jump from open time ${st.lastClosedOpen} to ${k.openTime}`,
+          };
+          this.gaps.close(st, localUs, null, k.openTime);
+        }
         st.lastClosedOpen = k.openTime;
         this.sink.row(
           this.market,

@@ -141,6 +141,39 @@ Deno.test("backfill: a new outage while the last hole's candles are pending clai
   ]]);
 });
 
+Deno.test("backfill: closed candles skipped on a live connection are a hole: recovered from REST, else a gap row", () => {
+  for (const restAnswers of [true, false]) {
+    const h = harness();
+    connect(h.n);
+    h.n.process(rec(2 * S, 1, RecordKind.Frame, kline(1000, true)));
+    h.n.process(rec(3 * S, 1, RecordKind.Frame, kline(2000, true)));
+    // Candles 3000 and 4000 never arrive (dropped frames); the connection stays up.
+    h.n.process(rec(6 * S, 1, RecordKind.Frame, kline(5000, true)));
+    assert.deepEqual(h.requests.map((r) => r.kind === "klines" && [r.fromOpenMs, r.toOpenMs]), [[
+      3000,
+      4000,
+    ]]);
+    h.n.process(
+      restAnswers
+        ? answer(h.requests[0]!, 7 * S, restKlines([3000, 4000]))
+        : answer(h.requests[0]!, 7 * S, "HTTP 503", true),
+    );
+    const opens = h.of("klines").map((r) => r.open_time as number / 1000).sort((a, b) => a - b);
+    const gaps = h.gaps();
+    assert.equal(gaps.length, 1);
+    assert.equal(gaps[0]!.stream, "kline_1s");
+    assert.equal(gaps[0]!.start_time, 3 * S, "from the last frame before the hole");
+    assert.match(gaps[0]!.reason, /closed candles jump from open time 2000 to 5000/);
+    if (restAnswers) {
+      assert.deepEqual(opens, [1000, 2000, 3000, 4000, 5000]);
+      assert.equal(gaps[0]!.kind, "backfilled");
+    } else {
+      assert.deepEqual(opens, [1000, 2000, 5000]);
+      assert.equal(gaps[0]!.kind, "sequence", "the candles stay missing, inside this gap row");
+    }
+  }
+});
+
 Deno.test("backfill: a stop while REST is pending writes each hole's gap row; a later run recovers it and adds a backfilled row", () => {
   const first = harness();
   connect(first.n);
