@@ -18,12 +18,14 @@ import { checkMarket, type Recorded, type Tally } from "./truth_check.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 export const CHAOS_SYMBOLS = ["BTCUSDT", "ETHUSDT"];
+const TOP_LEVELS = 10;
+/** The streams recorded on both futures markets. */
+const FUTURES_STREAMS = "[depth@100ms, aggTrade, kline_1m, bookTicker, forceOrder, markPrice@1s]";
 
 /** COIN-M's symbols: the BTC perpetual and the quarterly delivering next (named by the date). */
 export function coinmSymbols(nowMs: number = Date.now()): string[] {
   return ["BTCUSD_PERP", deliverySymbol("BTCUSD", quarterlyAfter(nowMs))];
 }
-const TOP_LEVELS = 10;
 
 /** What one scenario did and found. */
 export interface ChaosResult {
@@ -67,13 +69,13 @@ markets:
   usdm:
     rest_url: ${sim.usdm.restUrl}
     ws_url: ${sim.usdm.wsUrl}
-    streams: [depth@100ms, aggTrade, kline_1m, bookTicker, forceOrder, markPrice@1s]
+    streams: ${FUTURES_STREAMS}
   coinm:
     enabled: true
     symbols: [${coinm.join(", ")}]
     rest_url: ${sim.coinm.restUrl}
     ws_url: ${sim.coinm.wsUrl}
-    streams: [depth@100ms, aggTrade, kline_1m, bookTicker, forceOrder, markPrice@1s]
+    streams: ${FUTURES_STREAMS}
 `;
 }
 
