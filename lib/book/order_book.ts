@@ -102,6 +102,11 @@ export class OrderBook {
     return this.#ladder(side).levels();
   }
 
+  /** Writes every level of one side into `out` from `at`, best first (see {@link PriceLadder.copyLevels}). */
+  copyLevels(side: Side, out: Float64Array, at: number): number {
+    return this.#ladder(side).copyLevels(out, at);
+  }
+
   /** Empties the book (it is no longer valid) and forgets its update id. */
   clear(): void {
     this.#bids.clear();

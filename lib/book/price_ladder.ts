@@ -138,17 +138,31 @@ export class PriceLadder {
   }
 
   /**
-   * Every level as `[price, qty, price, qty, …]`, best first, in a new array (checkpoints copy books this way:
-   * one allocation per side, no array per level).
+   * Every level as `[price, qty, price, qty, …]`, best first, in a new array (one allocation per side, no array
+   * per level).
    */
   levels(): Float64Array {
-    const n = this.#count;
-    const out = new Float64Array(2 * n);
-    for (let j = 0; j < n; j++) {
-      out[2 * j] = this.#keys[n - 1 - j]! * this.#sign;
-      out[2 * j + 1] = this.#qtys[n - 1 - j]!;
-    }
+    const out = new Float64Array(2 * this.#count);
+    this.copyLevels(out, 0);
     return out;
+  }
+
+  /**
+   * Writes every level as `[price, qty, …]`, best first, into `out` from index `at` (checkpoints copy all books
+   * into one reused array this way) and returns how many levels were written.
+   *
+   * @throws {RangeError} if `out` has no room for `2 * size` numbers from `at`.
+   */
+  copyLevels(out: Float64Array, at: number): number {
+    const n = this.#count;
+    if (at < 0 || at + 2 * n > out.length) {
+      throw new RangeError(`Cannot copy ${n} levels at ${at}: the output array holds ${out.length} numbers`);
+    }
+    for (let j = 0; j < n; j++) {
+      out[at + 2 * j] = this.#keys[n - 1 - j]! * this.#sign;
+      out[at + 2 * j + 1] = this.#qtys[n - 1 - j]!;
+    }
+    return n;
   }
 
   #resetUnsorted(levels: readonly Level[]): void {

@@ -14,10 +14,11 @@ import type { Clock } from "../clock.ts";
 import { type CoverageItem, GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
-import { type JournalPosition, listSegments, segmentPath } from "../storage/journal.ts";
+import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
 import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
+import { BookImage } from "./book_image.ts";
 import type { JournalKeeper } from "./journal_keeper.ts";
 import type { MarketNormalizer, StreamCount } from "./normalizer.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
@@ -54,6 +55,9 @@ export interface FlushDeps {
  */
 const MIRROR_INTERVAL_MS = 5 * 60_000;
 const HOUR_US = 3_600_000_000;
+
+/** Lets the event loop run (frames arrive) before the next piece of work. */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
 
@@ -75,6 +79,8 @@ export class FlushCommitter {
   #recoveries: { market: Market; gap: Row<"gaps">; atUs: number }[] = [];
   /** Files written by flushes whose commit has not succeeded yet. */
   #uncommitted: ManifestEntry[] = [];
+  /** Each market's books copied at the checkpoint (kept: the level array is reused). */
+  #images = new Map<Market, BookImage>();
   /** Start of the span the next flush's coverage covers. */
   #spanStartUs: number;
 
@@ -125,11 +131,12 @@ export class FlushCommitter {
     // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
     if (wal.down) return null;
     const atUs = clock.nowUs();
-    // Synchronous section: the state records and the taken buffers describe exactly the same journal prefix,
-    // so a recovery that restores these states and replays what follows rebuilds every row not in this flush.
-    let position: JournalPosition | null = null;
+    // Synchronous section: each market's state is captured as of its FlushMark and the taken buffers hold
+    // exactly the rows of the records before, so a recovery that restores these states and replays what follows
+    // rebuilds every row not in this flush. Only numbers are copied here; the state is journaled afterwards.
     const syncStart = performance.now();
-    let stateBytes = 0;
+    const writer = wal.writer;
+    const captures: { market: Market; asOf: JournalPosition; state: string; image: BookImage }[] = [];
     for (const m of this.d.markets) {
       this.d.record({
         localUs: atUs,
@@ -139,22 +146,13 @@ export class FlushCommitter {
         symbol: "",
         text: "",
       });
-      const text = m.normalizer.exportState();
-      stateBytes += text.length;
-      if (
-        !wal.append({
-          localUs: atUs,
-          market: m.market,
-          conn: 0,
-          kind: RecordKind.Checkpoint,
-          symbol: "",
-          text,
-        })
-      ) {
-        return null;
-      }
-      position ??= wal.writer.lastRecord;
+      const asOf = writer.lastRecord;
+      if (wal.down || asOf === null) return null;
+      const image = this.#image(m.market);
+      captures.push({ market: m.market, asOf, state: m.normalizer.captureState(image, asOf), image });
     }
+    // Replay starts at the first FlushMark.
+    const position = captures[0]!.asOf;
     const gaps = this.#gaps.splice(0);
     const recoveries = this.#recoveries.splice(0);
     const spanStartUs = this.#spanStartUs;
@@ -162,13 +160,15 @@ export class FlushCommitter {
     const batch = store.take();
     const syncMs = performance.now() - syncStart;
     const putBack = () => {
+      store.putBack(batch);
       this.#gaps.unshift(...gaps);
       this.#recoveries.unshift(...recoveries);
       this.#spanStartUs = spanStartUs;
     };
-    // The checkpoint must be durable before the ledger points at it.
-    if (!(await wal.sync())) {
-      store.putBack(batch);
+    // The state goes to the journal between frames, a part of the books per turn, then the checkpoint record;
+    // it must all be durable before the ledger points at it.
+    const stateBytes = await this.#journalState(captures, atUs, writer);
+    if (stateBytes === null || !(await wal.sync())) {
       putBack();
       return null;
     }
@@ -225,13 +225,49 @@ export class FlushCommitter {
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.failures++;
       if (!committed) {
-        putBack();
+        this.#gaps.unshift(...gaps);
+        this.#recoveries.unshift(...recoveries);
+        this.#spanStartUs = spanStartUs;
         for (const { m, counts: list } of counts) m.normalizer.putBackCounts(list);
       }
       this.d.onFailed?.(String(err));
       log("error", "flush failed", { reason, error: String(err) });
       return null;
     }
+  }
+
+  /** The reused book image of a market. */
+  #image(market: Market): BookImage {
+    let image = this.#images.get(market);
+    if (!image) this.#images.set(market, image = new BookImage());
+    return image;
+  }
+
+  /**
+   * Journals each captured state: its books' parts, one per event-loop turn so that frames go on being
+   * received, then its checkpoint record. Returns the bytes journaled, or null when the journal failed (or was
+   * reopened: the FlushMarks may be lost with the old segment).
+   */
+  async #journalState(
+    captures: { market: Market; asOf: JournalPosition; state: string; image: BookImage }[],
+    atUs: number,
+    writer: JournalWriter,
+  ): Promise<number | null> {
+    const { wal } = this.d;
+    let bytes = 0;
+    const append = (market: Market, kind: RecordKind, text: string) => {
+      bytes += text.length;
+      return wal.writer === writer &&
+        wal.append({ localUs: atUs, market, conn: 0, kind, symbol: "", text });
+    };
+    for (const c of captures) {
+      for (const part of c.image.parts(c.asOf)) {
+        await nextTurn();
+        if (!append(c.market, RecordKind.CheckpointBooks, part)) return null;
+      }
+      if (!append(c.market, RecordKind.Checkpoint, c.state)) return null;
+    }
+    return bytes;
   }
 
   /** Marks a gap row of an earlier commit recovered (its `backfilled` twin is in this flush). */

@@ -17,8 +17,10 @@ import {
 } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { BookSync } from "../book/sync.ts";
+import type { JournalPosition } from "../storage/journal.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { BackfillRequest, BackfillResult, SavedBackfills } from "./backfill.ts";
+import type { BookImage } from "./book_image.ts";
 import { ConnectionRegistry, type SavedConnection } from "./connection_registry.ts";
 import { DepthStreams } from "./depth_stream.ts";
 import { GapKeeper } from "./gap_keeper.ts";
@@ -28,6 +30,7 @@ import {
   newStreamState,
   orderingKey,
   restoreStream,
+  type SavedBook,
   type SavedStream,
   saveStream,
   type StreamState,
@@ -113,6 +116,11 @@ interface SavedState {
   backfills: SavedBackfills;
   /** The symbols of each {@link RecordKind.Universe} addition in order (`symbols: all` only), and the retired. */
   universe?: { batches: string[][]; retired: string[] };
+  /**
+   * A flush's checkpoint: the state as of this journal record (the market's FlushMark). Its synced books are in
+   * the {@link RecordKind.CheckpointBooks} records of the same `asOf`, journaled before this one.
+   */
+  asOf?: JournalPosition;
 }
 
 const HOUR_US = 3_600_000_000;
@@ -250,6 +258,7 @@ export class MarketNormalizer {
       case RecordKind.Crashed:
         return this.crashed(rec.text || "collector stopped without a clean shutdown");
       case RecordKind.Checkpoint:
+      case RecordKind.CheckpointBooks:
         // A live checkpoint only records the state; recovery restores from the first one it replays.
         return;
       case RecordKind.BackfillTrades:
@@ -485,13 +494,25 @@ export class MarketNormalizer {
   }
 
   /**
-   * The whole state as JSON (books in full, stream positions, open gaps, connections), journaled at each flush
-   * so that recovery can replay from there. Frames held back from a joining connection are not saved: after a
-   * crash every connection is gone anyway.
+   * The whole state as JSON (books in full, stream positions, open gaps, connections). Frames held back from a
+   * joining connection are not saved: after a crash every connection is gone anyway.
    */
   exportState(): string {
+    return JSON.stringify(this.#state());
+  }
+
+  /**
+   * The state at a flush's checkpoint, as of the journal record `asOf`: JSON like {@link exportState} but with
+   * the synced books copied into `image` (the flush journals them later, a part at a time, before this text).
+   */
+  captureState(image: BookImage, asOf: JournalPosition): string {
+    image.clear();
+    return JSON.stringify({ ...this.#state(image), asOf });
+  }
+
+  #state(image?: BookImage): SavedState {
     const num = (n: number) => (Number.isFinite(n) ? n : null);
-    const state: SavedState = {
+    return {
       v: 1,
       market: this.market,
       stopped: this.stopped,
@@ -502,13 +523,15 @@ export class MarketNormalizer {
         batches: this.options.dynamicUniverse ? this.batches : [],
         retired: [...this.retiredSymbols],
       },
-      streams: this.states.map(saveStream),
+      streams: this.states.map((st) => saveStream(st, image)),
     };
-    return JSON.stringify(state);
   }
 
-  /** Restores a state saved by {@link exportState}; streams no longer in the plan are ignored. */
-  restoreState(text: string): void {
+  /**
+   * Restores a state saved by {@link exportState}, or by {@link captureState} with the `books` of its parts;
+   * streams no longer in the plan are ignored.
+   */
+  restoreState(text: string, books?: ReadonlyMap<string, SavedBook>): void {
     const saved = JSON.parse(text) as SavedState;
     if (saved.v !== 1 || saved.market !== this.market) {
       throw new TypeError(`Cannot restore normalizer state: version ${saved.v}, market ${saved.market}`);
@@ -543,7 +566,7 @@ export class MarketNormalizer {
       const ps = this.routes.get(s.name);
       if (!ps) continue;
       const st = this.states[ps.index]!;
-      restoreStream(st, s);
+      restoreStream(st, s.book === null && books?.has(s.name) ? { ...s, book: books.get(s.name)! } : s);
       st.retired = this.retiredSymbols.has(st.ps.symbol);
       if (st.retired) this.events.retired?.([st.ps]);
     }

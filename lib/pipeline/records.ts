@@ -22,7 +22,9 @@ export const enum RecordKind {
   Subscribed = 7,
   /**
    * The normalizer's full state of one market (books, stream positions, open gaps) at a flush; recovery
-   * replays the journal from the last committed one.
+   * replays the journal from the last committed one. Since 0.4 the state is as of the market's FlushMark (its
+   * `asOf`), its books are in the CheckpointBooks records before it, and the market's records between the
+   * FlushMark and this record come after the state.
    */
   Checkpoint = 8,
   /** A REST `aggTrades` body fetched to fill a hole; `text` is `<fromId> <toId>\n<body>`. */
@@ -58,6 +60,11 @@ export const enum RecordKind {
    * is a JSON array of rest_parse.ts's `ExchangeSymbol`; each becomes an `instruments` row.
    */
   Instruments = 16,
+  /**
+   * Synced books of a flush's checkpoint, a part of them (JSON: the checkpoint's `asOf` position and the books);
+   * the market's {@link RecordKind.Checkpoint} record follows the last part.
+   */
+  CheckpointBooks = 17,
 }
 
 /** One journaled record, its kind a {@link RecordKind} (the fields are described in journal_format.ts). */

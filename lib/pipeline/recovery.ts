@@ -11,8 +11,14 @@ import type { Market } from "../binance/types.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Logger } from "../log.ts";
 import { isTempFile } from "../storage/atomic_file.ts";
-import { type JournalTail, readSegments } from "../storage/journal.ts";
+import {
+  type JournalEntry,
+  type JournalPosition,
+  type JournalTail,
+  readSegments,
+} from "../storage/journal.ts";
 import { parseParquetPath } from "../storage/layout.ts";
+import { BookParts, samePosition } from "./book_image.ts";
 import type { MarketNormalizer } from "./normalizer.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
@@ -29,6 +35,27 @@ export interface RecoveryReport {
   orphans: string[];
   /** Torn or corrupt journal tails that were ignored. */
   tails: JournalTail[];
+}
+
+/** Records held between a market's FlushMark and its checkpoint record are bounded (by their text). */
+const MAX_HELD_BYTES = 256 << 20;
+
+/** A market's checkpoint being read: its book parts, and its records journaled after the FlushMark. */
+class PendingCheckpoint {
+  readonly parts: BookParts;
+  readonly held: JournalRecord[] = [];
+  #bytes = 0;
+
+  constructor(mark: JournalEntry) {
+    this.parts = new BookParts({ segment: mark.segment, offset: mark.offset });
+  }
+
+  /** Holds a record; false when too much is held (the checkpoint never came). */
+  hold(rec: JournalRecord): boolean {
+    this.#bytes += rec.text.length;
+    this.held.push(rec);
+    return this.#bytes <= MAX_HELD_BYTES;
+  }
 }
 
 /** Removes `part-*` Parquet files that no committed flush lists (see the module docs). */
@@ -91,32 +118,55 @@ export async function recover(
   const orphans = await removeOrphanParts(options.dataDir, ledger);
   const tails: JournalTail[] = [];
   const restored = new Set<Market>();
+  const pending = new Map<Market, PendingCheckpoint>();
   let records = 0;
   let firstUs: number | null = null;
   let lastUs: number | null = null;
   // A clean stop journals Shutdown, then the final checkpoint (whose state says stopped); any other last
   // record means the run crashed.
   let clean = false;
+  const process = (normalizer: MarketNormalizer, rec: JournalRecord) => {
+    normalizer.process(rec);
+    clean = rec.kind === RecordKind.Shutdown;
+    records++;
+  };
   const from = checkpoint ? { segment: checkpoint.segment, offset: checkpoint.offset } : undefined;
   for await (const rec of readSegments(options.journalDir, { from, onTail: (t) => tails.push(t) })) {
     const normalizer = normalizers.get(rec.market);
     if (!normalizer) continue;
     firstUs ??= rec.localUs;
     lastUs = rec.localUs;
-    if (rec.kind === RecordKind.Checkpoint) {
-      // The first state of each market is where its replay starts; later ones equal the replayed state.
-      if (!restored.has(rec.market)) {
-        normalizer.restoreState(rec.text);
-        restored.add(rec.market);
-        clean = normalizer.stopped;
-      }
+    const isState = rec.kind === RecordKind.Checkpoint || rec.kind === RecordKind.CheckpointBooks;
+    // Without a checkpoint (first run, or the ledger was reset) the journal is replayed from its start; a
+    // restored market's later checkpoints equal its replayed state.
+    if (!checkpoint || restored.has(rec.market)) {
+      if (!isState) process(normalizer, rec);
       continue;
     }
-    // Without a checkpoint (first run, or the ledger was reset) the journal is replayed from its start.
-    if (checkpoint && !restored.has(rec.market)) continue;
-    normalizer.process(rec);
-    clean = rec.kind === RecordKind.Shutdown;
-    records++;
+    // Before its checkpoint a market's records wait: those after its FlushMark come after the saved state.
+    const p = pending.get(rec.market);
+    if (rec.kind === RecordKind.FlushMark) {
+      pending.set(rec.market, new PendingCheckpoint(rec));
+    } else if (rec.kind === RecordKind.CheckpointBooks) {
+      p?.parts.add(rec.text);
+    } else if (rec.kind === RecordKind.Checkpoint) {
+      const asOf = (JSON.parse(rec.text) as { asOf?: JournalPosition }).asOf;
+      if (asOf === undefined) {
+        // Saved before 0.4: the state is as of this record, which the ledger's position names.
+        normalizer.restoreState(rec.text);
+      } else if (p && samePosition(p.parts.asOf, asOf)) {
+        normalizer.restoreState(rec.text, p.parts.books);
+      } else continue;
+      restored.add(rec.market);
+      pending.delete(rec.market);
+      clean = normalizer.stopped;
+      if (asOf !== undefined) { for (const held of p!.held) process(normalizer, held); }
+    } else if (p && !p.hold(rec)) {
+      log("error", "a checkpoint never came after its FlushMark: the market is not replayed", {
+        market: rec.market,
+      });
+      pending.delete(rec.market);
+    }
   }
   const crashed = lastUs !== null && !clean;
   if (lastUs !== null) {

@@ -6,6 +6,7 @@ import { MalformedMessageError, type Payload } from "../binance/messages.ts";
 import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { BookSync } from "../book/sync.ts";
 import { Buffer } from "node:buffer";
+import type { BookImage } from "./book_image.ts";
 import { StreamCursor } from "./stream_cursor.ts";
 
 /** A gap that is still open: where data may be missing since `startUs`. */
@@ -53,7 +54,14 @@ export interface SavedStream {
    * A synced book: each side as base64 of a little-endian float64 array `[price, qty, …]`, best first (states
    * saved before 0.4 hold `[price, qty]` pairs instead).
    */
-  book: { lastUpdateId: number; bids: string | [number, number][]; asks: string | [number, number][] } | null;
+  book: SavedBook | null;
+}
+
+/** A saved book (see {@link SavedStream.book}). */
+export interface SavedBook {
+  lastUpdateId: number;
+  bids: string | [number, number][];
+  asks: string | [number, number][];
 }
 
 /** Streams whose keys are consecutive (agg trade ids): a jump is a hole. */
@@ -78,16 +86,17 @@ export function newStreamState(ps: PlannedStream, book: BookSync | null): Stream
 
 const num = (n: number) => (Number.isFinite(n) ? n : null);
 
-/** The saved form of `st` (a synced book in full). */
-export function saveStream(st: StreamState): SavedStream {
+/** The saved form of `st`: a synced book in full, or copied into `image` (then `book` is null here). */
+export function saveStream(st: StreamState, image?: BookImage): SavedStream {
   let book: SavedStream["book"] = null;
   if (st.book?.state === "synced") {
     const b = st.book.book;
-    book = {
-      lastUpdateId: b.lastUpdateId,
-      bids: packLevels(b.levels("bid")),
-      asks: packLevels(b.levels("ask")),
-    };
+    if (image) image.add(st.ps.name, b);
+    else {book = {
+        lastUpdateId: b.lastUpdateId,
+        bids: packLevels(b.levels("bid")),
+        asks: packLevels(b.levels("ask")),
+      };}
   }
   return {
     name: st.ps.name,
