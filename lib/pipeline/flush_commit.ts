@@ -1,11 +1,13 @@
 /**
  * The flush transaction: "the journal up to here is in these files". In one synchronous step each market's
- * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows), its full state is
- * journaled as a Checkpoint record, and the table buffers are taken: the taken rows are exactly those made from
- * the records before the checkpoint. The buffers are then written as Parquet files and one atomic ledger commit
- * records the checkpoint's position together with the files (and the gaps the rows hold). A crash before the
- * commit replays from the previous checkpoint, and the files of this flush are orphans that recovery removes;
- * a failure without a crash leaves everything for the next flush.
+ * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows), its state is captured as
+ * of that record (books copied, see book_image.ts), and the table buffers are taken: the taken rows are exactly
+ * those made from the records before the FlushMarks. The state is then journaled between frames (the books a
+ * part per event-loop turn, then a Checkpoint record naming its FlushMark), the buffers are written as Parquet
+ * files, and once the journal is fsynced one atomic ledger commit records the first FlushMark's position
+ * together with the files (and the gaps the rows hold). A crash before the commit replays from the previous
+ * checkpoint, and the files of this flush are orphans that recovery removes; a failure without a crash leaves
+ * everything for the next flush.
  * @module
  */
 import type { PlannedStream } from "../binance/stream_plan.ts";

@@ -2,8 +2,10 @@
  * Crash recovery: before the collector connects, the journal records not yet committed to Parquet are replayed
  * through the same normalizers the live path uses, so their rows are written exactly as they would have been.
  *
- * The ledger's checkpoint is the position of the normalizer-state records journaled at the last committed
- * flush; everything before it is in committed Parquet files. Part files on disk that the ledger does not list
+ * The ledger's checkpoint is the position of the last committed flush's first FlushMark; each market's state
+ * is as of its own FlushMark, journaled after it (CheckpointBooks parts, then the Checkpoint record), and the
+ * market's records in between come after that state. Everything before is in committed Parquet files (before
+ * 0.4 the position was the first Checkpoint record, whose state was as of itself). Part files on disk that the ledger does not list
  * were written by a flush that never committed: their rows come back from the replay, so they are removed first
  * (otherwise those rows would exist twice).
  */
