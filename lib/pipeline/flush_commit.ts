@@ -63,6 +63,17 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
 
+/** A market's state captured in a flush's synchronous step, journaled afterwards. */
+interface Capture {
+  market: Market;
+  /** Its FlushMark: the state is as of this record. */
+  asOf: JournalPosition;
+  /** The state without its books, as JSON. */
+  state: string;
+  /** Its synced books. */
+  image: BookImage;
+}
+
 /** Runs flushes one at a time and keeps what they leave for the next one. */
 export class FlushCommitter {
   /** Results of completed flushes (most recent last, bounded). */
@@ -138,7 +149,7 @@ export class FlushCommitter {
     // rebuilds every row not in this flush. Only numbers are copied here; the state is journaled afterwards.
     const syncStart = performance.now();
     const writer = wal.writer;
-    const captures: { market: Market; asOf: JournalPosition; state: string; image: BookImage }[] = [];
+    const captures: Capture[] = [];
     for (const m of this.d.markets) {
       this.d.record({
         localUs: atUs,
@@ -162,7 +173,6 @@ export class FlushCommitter {
     const batch = store.take();
     const syncMs = performance.now() - syncStart;
     const putBack = () => {
-      store.putBack(batch);
       this.#gaps.unshift(...gaps);
       this.#recoveries.unshift(...recoveries);
       this.#spanStartUs = spanStartUs;
@@ -171,6 +181,7 @@ export class FlushCommitter {
     // it must all be durable before the ledger points at it.
     const stateBytes = await this.#journalState(captures, atUs, writer);
     if (stateBytes === null || !(await wal.sync())) {
+      store.putBack(batch);
       putBack();
       return null;
     }
@@ -190,7 +201,7 @@ export class FlushCommitter {
       // Before the checkpoint: a crash in between replays these gaps, and adding a gap again is a no-op.
       for (const g of gaps) await ledger.addGap(g.market, g.gap);
       for (const r of recoveries) await this.#markRecovered(r);
-      if (!(await ledger.commitCheckpoint(this.#checkpoint, position!, files))) {
+      if (!(await ledger.commitCheckpoint(this.#checkpoint, position, files))) {
         throw new Error("the ledger's checkpoint changed under this collector (is another one running?)");
       }
       committed = true;
@@ -220,16 +231,14 @@ export class FlushCommitter {
         syncMs: Math.round(syncMs),
         stateKb: Math.round(stateBytes / 1024),
       });
-      await this.#pruneJournal(position!.segment);
+      await this.#pruneJournal(position.segment);
       return result;
     } catch (err) {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
       // by this flush are orphans that recovery removes. Without a crash the next flush commits them.
       this.failures++;
       if (!committed) {
-        this.#gaps.unshift(...gaps);
-        this.#recoveries.unshift(...recoveries);
-        this.#spanStartUs = spanStartUs;
+        putBack();
         for (const { m, counts: list } of counts) m.normalizer.putBackCounts(list);
       }
       this.d.onFailed?.(String(err));
@@ -251,7 +260,7 @@ export class FlushCommitter {
    * reopened: the FlushMarks may be lost with the old segment).
    */
   async #journalState(
-    captures: { market: Market; asOf: JournalPosition; state: string; image: BookImage }[],
+    captures: readonly Capture[],
     atUs: number,
     writer: JournalWriter,
   ): Promise<number | null> {

@@ -5,9 +5,9 @@
  * The ledger's checkpoint is the position of the last committed flush's first FlushMark; each market's state
  * is as of its own FlushMark, journaled after it (CheckpointBooks parts, then the Checkpoint record), and the
  * market's records in between come after that state. Everything before is in committed Parquet files (before
- * 0.4 the position was the first Checkpoint record, whose state was as of itself). Part files on disk that the ledger does not list
- * were written by a flush that never committed: their rows come back from the replay, so they are removed first
- * (otherwise those rows would exist twice).
+ * 0.4 the position was the first Checkpoint record, whose state was as of itself). Part files on disk that the
+ * ledger does not list were written by a flush that never committed: their rows come back from the replay, so
+ * they are removed first (otherwise those rows would exist twice).
  */
 import type { Market } from "../binance/types.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -153,16 +153,18 @@ export async function recover(
       p?.parts.add(rec.text);
     } else if (rec.kind === RecordKind.Checkpoint) {
       const asOf = (JSON.parse(rec.text) as { asOf?: JournalPosition }).asOf;
+      let after: readonly JournalRecord[] = [];
       if (asOf === undefined) {
-        // Saved before 0.4: the state is as of this record, which the ledger's position names.
+        // Saved before 0.4: the state is as of this record (records held before it are in it).
         normalizer.restoreState(rec.text);
       } else if (p && samePosition(p.parts.asOf, asOf)) {
         normalizer.restoreState(rec.text, p.parts.books);
+        after = p.held;
       } else continue;
       restored.add(rec.market);
       pending.delete(rec.market);
       clean = normalizer.stopped;
-      if (asOf !== undefined) { for (const held of p!.held) process(normalizer, held); }
+      for (const held of after) process(normalizer, held);
     } else if (p && !p.hold(rec)) {
       log("error", "a checkpoint never came after its FlushMark: the market is not replayed", {
         market: rec.market,

@@ -91,12 +91,15 @@ export function saveStream(st: StreamState, image?: BookImage): SavedStream {
   let book: SavedStream["book"] = null;
   if (st.book?.state === "synced") {
     const b = st.book.book;
-    if (image) image.add(st.ps.name, b);
-    else {book = {
+    if (image) {
+      image.add(st.ps.name, b);
+    } else {
+      book = {
         lastUpdateId: b.lastUpdateId,
         bids: packLevels(b.levels("bid")),
         asks: packLevels(b.levels("ask")),
-      };}
+      };
+    }
   }
   return {
     name: st.ps.name,
