@@ -15,7 +15,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { planStreams } from "../lib/binance/stream_plan.ts";
-import { type MainProcess, startMain } from "../tests/_main_process.ts";
+import { type MainProcess, startMain, startTaskV8Flags } from "../tests/_main_process.ts";
 import { startSimProcess } from "./sim_process.ts";
 
 const USAGE = `Usage: deno task bench [flags]
@@ -85,7 +85,7 @@ class CollectorRun {
 
   constructor(configPath: string, logPath: string, profileDir?: string) {
     const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    this.#main = startMain([configPath], { denoFlags: ["--allow-all", ...prof] });
+    this.#main = startMain([configPath], { denoFlags: [...startTaskV8Flags(), "--allow-all", ...prof] });
     this.log = logPath;
     this.#sampler = setInterval(async () => {
       const s = await procSample(this.#main.child.pid);

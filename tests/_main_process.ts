@@ -23,6 +23,17 @@ export interface StartMainOptions extends ProcessOptions {
   denoFlags?: string[];
 }
 
+/**
+ * The `--v8-flags=…` of deno.json's `start` task: the heap settings the collector runs with (a benchmark starts
+ * main.ts with them, as a user does).
+ */
+export function startTaskV8Flags(): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
+    tasks?: Record<string, string>;
+  };
+  return (config.tasks?.start ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+}
+
 /** Starts `deno run --allow-all main.ts ...args` (e.g. `[configPath]`). */
 export function startMain(args: string[], options: StartMainOptions = {}): MainProcess {
   const flags = options.denoFlags ?? ["--allow-all"];

@@ -23,6 +23,7 @@ const COMMANDS: [task: string, usage: RegExp, mentions: string[]][] = [
   ["report", /^Usage: deno task report \[YYYY-MM-DD\]/, ["--data-dir", "--kv"]],
   ["bench", /^Usage: deno task bench \[flags\]/, ["--symbols", "--minutes"]],
   ["sim", /^Usage: deno task sim \[flags\]/, ["--seed"]],
+  ["quick", /^Usage: deno task quick /, ["--minutes", "--sim"]],
 ];
 
 for (const [name, usage, mentions] of COMMANDS) {
