@@ -104,7 +104,8 @@ export interface StreamCount {
   messages: number;
 }
 
-interface SavedState {
+/** A market's saved state: the JSON of a Checkpoint record. */
+export interface SavedState {
   v: 1;
   market: Market;
   /** Saved after a clean stop (nothing was running). */
@@ -528,11 +529,11 @@ export class MarketNormalizer {
   }
 
   /**
-   * Restores a state saved by {@link exportState}, or by {@link captureState} with the `books` of its parts;
-   * streams no longer in the plan are ignored.
+   * Restores a state saved by {@link exportState}, or by {@link captureState} with the `books` of its parts
+   * (as its text, or parsed); streams no longer in the plan are ignored.
    */
-  restoreState(text: string, books?: ReadonlyMap<string, SavedBook>): void {
-    const saved = JSON.parse(text) as SavedState;
+  restoreState(state: string | SavedState, books?: ReadonlyMap<string, SavedBook>): void {
+    const saved = typeof state === "string" ? JSON.parse(state) as SavedState : state;
     if (saved.v !== 1 || saved.market !== this.market) {
       throw new TypeError(`Cannot restore normalizer state: version ${saved.v}, market ${saved.market}`);
     }

@@ -13,15 +13,10 @@ import type { Market } from "../binance/types.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Logger } from "../log.ts";
 import { isTempFile } from "../storage/atomic_file.ts";
-import {
-  type JournalEntry,
-  type JournalPosition,
-  type JournalTail,
-  readSegments,
-} from "../storage/journal.ts";
+import { type JournalEntry, type JournalTail, readSegments } from "../storage/journal.ts";
 import { parseParquetPath } from "../storage/layout.ts";
 import { BookParts, samePosition } from "./book_image.ts";
-import type { MarketNormalizer } from "./normalizer.ts";
+import type { MarketNormalizer, SavedState } from "./normalizer.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
 /** What a recovery found and did. */
@@ -152,13 +147,13 @@ export async function recover(
     } else if (rec.kind === RecordKind.CheckpointBooks) {
       p?.parts.add(rec.text);
     } else if (rec.kind === RecordKind.Checkpoint) {
-      const asOf = (JSON.parse(rec.text) as { asOf?: JournalPosition }).asOf;
+      const saved = JSON.parse(rec.text) as SavedState;
       let after: readonly JournalRecord[] = [];
-      if (asOf === undefined) {
+      if (saved.asOf === undefined) {
         // Saved before 0.4: the state is as of this record (records held before it are in it).
-        normalizer.restoreState(rec.text);
-      } else if (p && samePosition(p.parts.asOf, asOf)) {
-        normalizer.restoreState(rec.text, p.parts.books);
+        normalizer.restoreState(saved);
+      } else if (p && samePosition(p.parts.asOf, saved.asOf)) {
+        normalizer.restoreState(saved, p.parts.books);
         after = p.held;
       } else continue;
       restored.add(rec.market);
