@@ -24,8 +24,8 @@ export interface StartMainOptions extends ProcessOptions {
 }
 
 /**
- * The `--v8-flags=…` of deno.json's `start` task: the heap settings the collector runs with (a benchmark starts
- * main.ts with them, as a user does).
+ * The `--v8-flags=…` of deno.json's `start` task, if it has any (none by default; README "Memory"): a benchmark
+ * starts main.ts with them, as a user of the task does.
  */
 export function startTaskV8Flags(): string[] {
   const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
