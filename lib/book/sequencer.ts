@@ -143,6 +143,27 @@ export function diffContinues(
   return prevFinalUpdateId !== null && usdmChains(prevFinalUpdateId, bookId);
 }
 
+/**
+ * True when a diff is the first a book built from snapshot `snapshotId` applies: spot `U <= L+1 <= u`, USD-M
+ * {@link usdmBridgesSnapshot}. Takes the raw ids, like {@link diffContinues}.
+ *
+ * @example
+ * ```ts
+ * diffFollowsSnapshot("usdm", 170, 175, 160, 175); // true: futures keep a diff ending at the snapshot's id
+ * diffFollowsSnapshot("spot", 170, 175, null, 175); // false: spot drops it (u <= lastUpdateId)
+ * ```
+ */
+export function diffFollowsSnapshot(
+  market: Market,
+  firstUpdateId: number,
+  finalUpdateId: number,
+  prevFinalUpdateId: number | null,
+  snapshotId: number,
+): boolean {
+  if (!isFutures(market)) return spotCoversNext(firstUpdateId, finalUpdateId, snapshotId);
+  return usdmBridgesSnapshot(firstUpdateId, finalUpdateId, prevFinalUpdateId ?? firstUpdateId, snapshotId);
+}
+
 /** A one-line explanation of a `gap` verdict, for logs and the gaps table. */
 export function gapReason(market: Market, diff: DepthDiff, bookId: number): string {
   if (!isFutures(market)) {

@@ -6,10 +6,11 @@
  * Rows form units: a diff event (its rows share `final_update_id`) or a snapshot block (`is_snapshot`, one REST
  * snapshot, `last_update_id` in both id columns). A diff event is the union of its copies' rows by (side, price),
  * the earliest arrival's rows first; of the snapshot blocks with one id one is kept whole (the deepest, then the
- * earliest). Units are written in update id order, a snapshot block after the diff ending at its id, and only
- * past the tape's last id: the tape so far already holds the book at that id, so an older unit (a copy that
- * arrived in the next hour, or a block an earlier snapshot made redundant) is dropped rather than moving the book
- * back. Replayed in order, every diff then meets the book of its own id, because the recording it came from had
+ * earliest). Units are written in update id order, a snapshot block after the diff ending at its id (unless that
+ * diff, a futures one kept for `u >= lastUpdateId`, does not apply to the tape's book so far: then the snapshot
+ * goes first, as its recording had it), and only past the tape's last id: the tape so far already holds the book
+ * at that id, so an older unit (a copy that arrived in the next hour, or a block an earlier snapshot made
+ * redundant) is dropped rather than moving the book back. Replayed in order, every diff then meets the book of its own id, because the recording it came from had
  * applied it to a book built from units that are all on the tape.
  *
  * Diffs are also checked for chaining across snapshot blocks (spot `U <= last u + 1`, futures `pu == last u`):
@@ -19,7 +20,7 @@
  */
 
 import type { Market } from "../binance/markets.ts";
-import { diffContinues } from "../book/sequencer.ts";
+import { diffContinues, diffFollowsSnapshot } from "../book/sequencer.ts";
 import type { PlainRow } from "../storage/read_rows.ts";
 import { type AnyRow, nearHourEnd, newCounts, type SymbolMerger, type Tagged } from "./dedup.ts";
 
@@ -137,22 +138,16 @@ export class DepthTape implements SymbolMerger {
       this.#state.set(symbol, st = { lastId: -Infinity, lastDiff: null, snapshotSince: null });
     }
     const out: DepthRow[] = [];
-    for (const u of units) {
-      const key = `${symbol}|${u.snapshot ? "s" : "d"}|${u.id}`;
-      if (u.id <= st.lastId) {
-        if (this.#carry.has(key)) this.counts.duplicates += u.rows.length;
-        else this.counts.superseded += u.rows.length;
-        continue;
-      }
-      st.lastId = u.id;
-      if (u.snapshot) st.snapshotSince = u.id;
-      else {
-        this.#checkChain(symbol, st, u);
-        st.lastDiff = { id: u.id, localUs: u.localUs };
-        st.snapshotSince = null;
-      }
-      if (nearHourEnd(u.localUs)) this.#late.add(key);
-      out.push(...u.rows);
+    for (let k = 0; k < units.length; k++) {
+      const u = units[k]!;
+      const next = units[k + 1];
+      if (next?.snapshot && next.id === u.id && !u.snapshot && !this.#applies(st, u)) {
+        // Futures: the first diff after a snapshot may end at its id (`u >= lastUpdateId`). With no book on the
+        // tape for the diff to continue (the tape starts, or resumes after a hole), the snapshot goes first.
+        this.#write(symbol, st, next, out);
+        this.#write(symbol, st, u, out);
+        k++;
+      } else this.#write(symbol, st, u, out);
     }
     this.counts.kept += out.length;
     // Copies folded into a unit are duplicates too.
@@ -165,12 +160,51 @@ export class DepthTape implements SymbolMerger {
     this.#late = new Set();
   }
 
+  /** Appends `u` past the tape's last id (or a diff ending at the snapshot just written); else counts it dropped. */
+  #write(symbol: string, st: SymbolState, u: Unit, out: DepthRow[]): void {
+    const key = `${symbol}|${u.snapshot ? "s" : "d"}|${u.id}`;
+    const bridgesSnapshot = !u.snapshot && st.snapshotSince === u.id;
+    if (u.id <= st.lastId && !bridgesSnapshot) {
+      if (this.#carry.has(key)) this.counts.duplicates += u.rows.length;
+      else this.counts.superseded += u.rows.length;
+      return;
+    }
+    st.lastId = u.id;
+    if (u.snapshot) st.snapshotSince = u.id;
+    else {
+      this.#checkChain(symbol, st, u);
+      st.lastDiff = { id: u.id, localUs: u.localUs };
+      st.snapshotSince = null;
+    }
+    if (nearHourEnd(u.localUs)) this.#late.add(key);
+    out.push(...u.rows);
+  }
+
+  /** The diff continues the last diff written. */
+  #continues(st: SymbolState, u: Unit): boolean {
+    const last = st.lastDiff;
+    if (last === null) return false;
+    const first = u.rows[0]!;
+    return diffContinues(this.market, first.first_update_id, u.id, first.prev_final_update_id, last.id);
+  }
+
+  /** The diff applies to the book the tape holds so far: it follows the snapshot written last, or the last diff. */
+  #applies(st: SymbolState, u: Unit): boolean {
+    if (st.snapshotSince === null) return this.#continues(st, u);
+    const first = u.rows[0]!;
+    return diffFollowsSnapshot(
+      this.market,
+      first.first_update_id,
+      u.id,
+      first.prev_final_update_id,
+      st.snapshotSince,
+    );
+  }
+
   /** A diff must continue the last diff written, snapshots in between or not. */
   #checkChain(symbol: string, st: SymbolState, u: Unit): void {
     const last = st.lastDiff;
-    if (last === null) return;
-    const first = u.rows[0]!;
-    if (diffContinues(this.market, first.first_update_id, u.id, first.prev_final_update_id, last.id)) return;
+    if (last === null || this.#continues(st, u)) return;
     this.holes.push({
       symbol,
       lastId: last.id,

@@ -45,13 +45,17 @@ function exchange(
   return { events, bookAfter };
 }
 
-/** What one replica wrote: a snapshot at `from` (after that event), then the diffs up to `to`. */
+/**
+ * What one replica wrote: a snapshot at `from` (after that event), then the diffs up to `to`. `bridge`: the first
+ * diff is event `from` itself, the one ending at the snapshot's id (futures keep it: `u >= lastUpdateId`).
+ */
 function record(
   ex: ReturnType<typeof exchange>,
   rec: number,
   from: number,
   to: number,
   latencyUs: number,
+  bridge = false,
 ): Tagged[] {
   const rows: Tagged[] = [];
   const row = (r: Record<string, unknown>) => rows.push({ rec, row: { symbol: "BTCUSDT", ...r } as AnyRow });
@@ -69,7 +73,7 @@ function record(
       is_snapshot: true,
     });
   }
-  for (const e of ex.events.slice(from, to)) {
+  for (const e of ex.events.slice(bridge ? from - 1 : from, to)) {
     for (const [side, price, quantity] of e.levels) {
       row({
         local_time: e.u * 1000 + latencyUs,
@@ -156,6 +160,24 @@ for (const market of ["spot", "usdm"] as const) {
     }]);
   });
 }
+
+Deno.test("depth tape (usdm): a diff ending at its snapshot's id follows the snapshot where the tape has no book", () => {
+  const ex = exchange(30, "usdm");
+  const tape = new DepthTape("usdm");
+  // Both first synced at 3, the diff ending at the snapshot's id first; both lost 13..15, resynced at 16 alike.
+  const rows = [
+    ...record(ex, 0, 3, 12, 100, true),
+    ...record(ex, 0, 16, 30, 100, true),
+    ...record(ex, 1, 3, 12, 200, true),
+    ...record(ex, 1, 16, 30, 200, true),
+  ];
+  const out = tape.merge("BTCUSDT", rows);
+  assert.equal(out[0]!.is_snapshot, true, "the tape starts with a snapshot");
+  assert.equal(replay(ex, out), 10 + 15, "diffs 3..12 and 16..30, each on the book of its own id");
+  const id = (k: number) => ex.events[k - 1]!.u;
+  assert.deepEqual(tape.holes.map((h) => [h.lastId, h.resumeId]), [[id(12), id(16)]]);
+  assert.equal(tape.counts.read, tape.counts.kept + tape.counts.duplicates + tape.counts.superseded);
+});
 
 Deno.test("depth tape: copies in the next hour are duplicates; an older snapshot there is superseded, not replayed", () => {
   const ex = exchange(20, "spot");
