@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { type Simulator, startSimulator } from "../lib/sim/server.ts";
+import { denoTaskArgs } from "../tests/_deno_tasks.ts";
 
 const flags = parseArgs({
   args: Deno.args,
@@ -53,11 +54,7 @@ async function childTruth(): Promise<void> {
 
 /** The `deno task sim` command line from deno.json, with `--symbols all`. */
 function taskArgs(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url)));
-  const [deno, ...args] = String(config.tasks.sim).split(/\s+/);
-  if (deno !== "deno") {
-    throw new Error(`Cannot run the sim task: it does not start with deno: ${config.tasks.sim}`);
-  }
+  const args = denoTaskArgs("sim");
   const root = new URL("..", import.meta.url).pathname;
   return [...args.map((a) => (a.endsWith(".ts") ? root + a : a)), "--symbols", "all"];
 }

@@ -4,6 +4,7 @@
  * and read the exit code; `kill()` in a `finally` leaves no process behind.
  */
 import { fileURLToPath } from "node:url";
+import { denoTask } from "./_deno_tasks.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 /** How much of the log's end a failure shows. */
@@ -28,10 +29,7 @@ export interface StartMainOptions extends ProcessOptions {
  * starts main.ts with them, as a user of the task does.
  */
 export function startTaskV8Flags(): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(new URL("../deno.json", import.meta.url))) as {
-    tasks?: Record<string, string>;
-  };
-  return (config.tasks?.start ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+  return (denoTask("start") ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
 }
 
 /** Starts `deno run --allow-all main.ts ...args` (e.g. `[configPath]`). */

@@ -3,15 +3,14 @@
  * observed from outside over HTTP and WebSocket, stopped with Ctrl-C.
  */
 import assert from "node:assert/strict";
+import { denoTaskArgs } from "../_deno_tasks.ts";
 import { payload, TestClient } from "./_client.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 function simCommand(args: string[]): Deno.Command {
-  const task = String(JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`)).tasks.sim).split(/\s+/);
-  assert.equal(task[0], "deno");
   return new Deno.Command(Deno.execPath(), {
-    args: [...task.slice(1), ...args],
+    args: [...denoTaskArgs("sim"), ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",

@@ -18,18 +18,11 @@ import { fileURLToPath } from "node:url";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
+import { denoTask } from "../_deno_tasks.ts";
 import { startProcess } from "../_main_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const OUTPUT_FLAG = "--output dist/binance-collector";
-
-/** The `compile` task's command line from deno.json, or null without one. */
-async function compileTask(): Promise<string | null> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks?: Record<string, string>;
-  };
-  return config.tasks?.compile ?? null;
-}
 
 /** The task's arguments after `deno`, writing the binary to `output` instead of dist/. */
 function compileArgs(task: string, output: string): string[] {
@@ -55,7 +48,7 @@ function isRuntimeDownloadFailure(stderr: string): boolean {
 }
 
 async function probe(): Promise<Probe> {
-  const task = await compileTask();
+  const task = denoTask("compile");
   if (task === null) return { kind: "no-task" };
   const dir = await Deno.makeTempDir({ prefix: "compile-test-" });
   const binary = `${dir}/binance-collector`;
@@ -220,7 +213,7 @@ Deno.test({
 });
 
 Deno.test("the compile task includes every Web Worker module of main.ts's graph", async () => {
-  const task = await compileTask();
+  const task = denoTask("compile");
   assert.ok(task !== null, "deno.json has a compile task");
   const workers = await workerModules();
   assert.ok(workers.includes("lib/storage/parquet_worker.ts"), `the Parquet worker is found: ${workers}`);
@@ -229,7 +222,7 @@ Deno.test("the compile task includes every Web Worker module of main.ts's graph"
 });
 
 Deno.test("deno compile with the task's flags embeds every worker module (stand-in base binary)", async () => {
-  const task = await compileTask();
+  const task = denoTask("compile");
   assert.ok(task !== null, "deno.json has a compile task");
   const dir = await Deno.makeTempDir({ prefix: "compile-listing-" });
   try {
