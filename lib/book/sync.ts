@@ -8,10 +8,14 @@
  *
  * States:
  * - `idle`: nothing received yet (or after {@link BookSync.reset}, e.g. on a disconnect).
- * - `buffering`: diffs are buffered while a snapshot is awaited. A snapshot that is ahead of every buffered
- *   diff is kept *pending* until a diff covers it.
+ * - `buffering`: diffs are buffered while a snapshot is awaited. A snapshot that comes before any diff is kept
+ *   *pending* until a diff covers it.
  * - `synced`: the book is live; each diff is applied, ignored as a duplicate, or breaks the sequence (a gap),
- *   which discards the book and returns to `buffering` with the breaking diff first in the buffer.
+ *   which discards the book and returns to `buffering` with the breaking diff first in the buffer. A snapshot
+ *   ahead of every buffered diff syncs the book at once (the stream's diffs so far are all in it, as Binance's
+ *   procedure sets the local book to the snapshot before the first event is checked); the first diff after it
+ *   must then bridge the snapshot (the rule of the snapshot step, not of the stream), or it is a gap. A quiet
+ *   symbol, whose next diff may be minutes away, is in sync as soon as its snapshot arrives.
  *
  * The buffer is bounded ({@link BookSyncOptions.maxBuffered}); on overflow the oldest diff is dropped. No
  * extra rule is needed for that: a snapshot is only accepted when the first kept buffered diff bridges it, so a
@@ -36,8 +40,9 @@ export type DiffOutcome = "buffered" | "dropped" | "applied" | "duplicate" | "ga
 
 /**
  * What {@link BookSync.onSnapshot} did with a snapshot: applied it (`synced`; a gap inside the buffered diffs
- * may still follow through {@link SyncSink.gap}), kept it until a diff covers it (`pending`), rejected it
- * (`tooOld`, a new one is requested), or ignored it because the book is already synced.
+ * may still follow through {@link SyncSink.gap}), kept it until a diff covers it (`pending`: no diff came since
+ * the start or a reset), rejected it (`tooOld`, a new one is requested), or ignored it because the book is
+ * already synced.
  */
 export type SnapshotOutcome = "synced" | "pending" | "tooOld" | "ignored";
 
@@ -142,6 +147,8 @@ export class BookSync {
   };
   #state: SyncState = "idle";
   #pending: DepthSnapshot | null = null;
+  /** Synced from a snapshot ahead of every buffered diff: the next diff must bridge it. */
+  #bridging = false;
   #afterGap = false;
 
   /** @throws {RangeError} if `maxBuffered` or `bookCapacity` is not a positive integer. */
@@ -166,6 +173,14 @@ export class BookSync {
   /** Number of diffs waiting in the buffer. */
   get buffered(): number {
     return this.#buffer.size;
+  }
+
+  /**
+   * Synced from a snapshot ahead of every buffered diff, and the next diff is to bridge it: until then the stream
+   * has not joined the book, so the diffs go to it unfiltered (the first may end at the snapshot's id).
+   */
+  get awaitingBridge(): boolean {
+    return this.#bridging;
   }
 
   /** The snapshot kept until a diff covers it, or `null`. */
@@ -198,9 +213,9 @@ export class BookSync {
 
   /**
    * Feeds one REST snapshot. While buffering: diffs older than the snapshot are dropped, and the book is synced
-   * if the first remaining diff bridges the snapshot; a snapshot ahead of every buffered diff is kept pending;
-   * a snapshot older than the first remaining diff is rejected and a new one requested. In `idle` it is kept
-   * pending; in `synced` it is ignored.
+   * if the first remaining diff bridges the snapshot, or if none remains (the next diff must bridge it); a
+   * snapshot older than the first remaining diff is rejected and a new one requested. Before any diff (`idle`,
+   * or an empty buffer) it is kept pending; in `synced` it is ignored.
    *
    * @throws {RangeError} if the snapshot is for another symbol.
    */
@@ -209,6 +224,7 @@ export class BookSync {
     if (this.#state === "synced") return "ignored";
     this.#state = "buffering";
     const buffer = this.#buffer;
+    const received = buffer.size;
     let kept = 0;
     let verdict: Verdict = "stale";
     while (kept < buffer.size) {
@@ -224,9 +240,14 @@ export class BookSync {
     }
     this.#counters.dropped += kept;
     buffer.drop(kept);
-    if (buffer.size === 0) {
+    if (received === 0) {
       this.#pending = snapshot;
       return "pending";
+    }
+    if (buffer.size === 0) {
+      this.#adopt(snapshot);
+      this.#bridging = true;
+      return "synced";
     }
     this.#sync(snapshot);
     return "synced";
@@ -234,12 +255,14 @@ export class BookSync {
 
   /**
    * Puts the book back in sync from a saved copy of itself (crash recovery replays the journal from a checkpoint
-   * that holds the full book). No sink call: nothing new happened on the stream.
+   * that holds the full book), still {@link awaitingBridge} if it was. No sink call: nothing new happened on the
+   * stream.
    */
-  restore(saved: BookSnapshot): void {
+  restore(saved: BookSnapshot, awaitingBridge = false): void {
     this.reset();
     this.book.reset(saved);
     this.#state = "synced";
+    this.#bridging = awaitingBridge;
   }
 
   /** Discards the book, the buffer and any pending snapshot (e.g. the socket closed); the state becomes idle. */
@@ -247,12 +270,14 @@ export class BookSync {
     this.#counters.dropped += this.#buffer.size;
     this.#buffer.clear();
     this.#pending = null;
+    this.#bridging = false;
     this.#afterGap = false;
     this.book.clear();
     this.#state = "idle";
   }
 
   #onSyncedDiff(diff: DepthDiff): DiffOutcome {
+    if (this.#bridging) return this.#onBridgingDiff(diff);
     const verdict = streamVerdict(this.market, diff, this.book.lastUpdateId);
     if (verdict === "apply") {
       this.#apply(diff);
@@ -262,6 +287,24 @@ export class BookSync {
       this.#counters.duplicates++;
       return "duplicate";
     }
+    this.#bufferDiff(diff);
+    this.#breakSequence(diff);
+    return "gap";
+  }
+
+  /** The first diff after a snapshot that was ahead of every buffered diff: it must bridge the snapshot. */
+  #onBridgingDiff(diff: DepthDiff): DiffOutcome {
+    const verdict = snapshotVerdict(this.market, diff, this.book.lastUpdateId);
+    if (verdict === "stale") {
+      this.#counters.dropped++;
+      return "dropped";
+    }
+    this.#bridging = false;
+    if (verdict === "apply") {
+      this.#apply(diff);
+      return "applied";
+    }
+    // The stream jumped past the snapshot: updates after it never arrived.
     this.#bufferDiff(diff);
     this.#breakSequence(diff);
     return "gap";
@@ -289,13 +332,7 @@ export class BookSync {
   /** Resets the book to `snapshot` and drains the buffer, whose first diff bridges the snapshot. */
   #sync(snapshot: DepthSnapshot): void {
     const buffer = this.#buffer;
-    this.book.reset(snapshot);
-    this.#state = "synced";
-    if (this.#afterGap) {
-      this.#counters.resyncs++;
-      this.#afterGap = false;
-    }
-    this.#sink.snapshotApplied(snapshot, this.book);
+    this.#adopt(snapshot);
     this.#apply(buffer.shift()!);
     while (buffer.size > 0) {
       const diff = buffer.at(0)!;
@@ -308,6 +345,17 @@ export class BookSync {
       if (verdict === "apply") this.#apply(diff);
       else this.#counters.duplicates++;
     }
+  }
+
+  /** The book becomes `snapshot` and is in sync. */
+  #adopt(snapshot: DepthSnapshot): void {
+    this.book.reset(snapshot);
+    this.#state = "synced";
+    if (this.#afterGap) {
+      this.#counters.resyncs++;
+      this.#afterGap = false;
+    }
+    this.#sink.snapshotApplied(snapshot, this.book);
   }
 
   #apply(diff: DepthDiff): void {

@@ -5,7 +5,6 @@
  * {@link RecordKind.CheckpointBooks} record; recovery puts the parts back with their checkpoint.
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { OrderBook } from "../book/order_book.ts";
 import type { JournalPosition } from "../storage/journal.ts";
 import type { SavedBook } from "./stream_state.ts";
@@ -20,12 +19,16 @@ interface ImagedBook {
   asks: number;
   /** Index of the first bid number in the level array; the asks follow the bids. */
   at: number;
+  bridging: boolean;
 }
 
-/** One part as journaled: the checkpoint it belongs to, and `[stream, lastUpdateId, bids, asks]` per book. */
+/**
+ * One part as journaled: the checkpoint it belongs to, and `[stream, lastUpdateId, bids, asks]` per book, `1`
+ * after them for a book awaiting the diff that bridges its snapshot.
+ */
 interface BookPart {
   asOf: JournalPosition;
-  books: [string, number, string, string][];
+  books: [string, number, string, string, 1?][];
 }
 
 /** Synced books copied at one moment (see the module docs). */
@@ -33,6 +36,7 @@ export class BookImage {
   #levels = new Float64Array(1 << 16);
   #used = 0;
   #books: ImagedBook[] = [];
+  readonly #out = new JsonBytes();
 
   /** Forgets the books of the last checkpoint (the level array is kept for the next one). */
   clear(): void {
@@ -46,7 +50,7 @@ export class BookImage {
   }
 
   /** Copies `book`'s levels (the book goes on changing; the copy does not). */
-  add(name: string, book: OrderBook): void {
+  add(name: string, book: OrderBook, bridging = false): void {
     const need = 2 * (book.depth("bid") + book.depth("ask"));
     if (this.#used + need > this.#levels.length) {
       const grown = new Float64Array(Math.max(2 * this.#levels.length, this.#used + need));
@@ -57,33 +61,96 @@ export class BookImage {
     const bids = book.copyLevels("bid", this.#levels, at);
     const asks = book.copyLevels("ask", this.#levels, at + 2 * bids);
     this.#used = at + 2 * (bids + asks);
-    this.#books.push({ name, lastUpdateId: book.lastUpdateId, bids, asks, at });
+    this.#books.push({ name, lastUpdateId: book.lastUpdateId, bids, asks, at, bridging });
   }
 
-  /** The books as JSON parts of about `maxBytes` of levels each, encoded one at a time as they are asked for. */
-  *parts(asOf: JournalPosition, maxBytes = BOOK_PART_BYTES): Generator<string> {
-    let part: BookPart["books"] = [];
+  /**
+   * The books as JSON parts of about `maxBytes` of levels each, encoded one at a time as they are asked for,
+   * as UTF-8 bytes: a whole market is ~20 MiB of JSON a flush, which as strings would be garbage for the main
+   * isolate's old generation. Each part is a view of a buffer the next part overwrites: journal it first.
+   */
+  *parts(asOf: JournalPosition, maxBytes = BOOK_PART_BYTES): Generator<Uint8Array> {
+    const out = this.#out;
+    out.reset(`{"asOf":${JSON.stringify(asOf)},"books":[`);
     let bytes = 0;
+    let inPart = 0;
     for (const b of this.#books) {
-      part.push([
-        b.name,
-        b.lastUpdateId,
-        this.#base64(b.at, b.bids),
-        this.#base64(b.at + 2 * b.bids, b.asks),
-      ]);
+      if (inPart++ > 0) out.ascii(",");
+      out.ascii(`[${JSON.stringify(b.name)},${b.lastUpdateId},"`);
+      out.base64(this.#levels, b.at, b.bids);
+      out.ascii('","');
+      out.base64(this.#levels, b.at + 2 * b.bids, b.asks);
+      out.ascii(b.bridging ? '",1]' : '"]');
       bytes += 16 * (b.bids + b.asks);
       if (bytes >= maxBytes) {
-        yield JSON.stringify({ asOf, books: part } satisfies BookPart);
-        part = [];
+        out.ascii("]}");
+        yield out.bytes();
+        out.reset(`{"asOf":${JSON.stringify(asOf)},"books":[`);
         bytes = 0;
+        inPart = 0;
       }
     }
-    if (part.length > 0) yield JSON.stringify({ asOf, books: part } satisfies BookPart);
+    if (inPart > 0) {
+      out.ascii("]}");
+      yield out.bytes();
+    }
+  }
+}
+
+const BASE64 = new TextEncoder().encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+const PAD = 61; // "="
+
+/** A growing byte buffer that JSON is written into: ASCII text (names are JSON-escaped) and base64 of levels. */
+class JsonBytes {
+  #buf = new Uint8Array(1 << 16);
+  #len = 0;
+
+  reset(head: string): void {
+    this.#len = 0;
+    this.ascii(head);
   }
 
-  #base64(at: number, levels: number): string {
-    const a = this.#levels;
-    return Buffer.from(a.buffer, a.byteOffset + 8 * at, 16 * levels).toString("base64");
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+
+  /** Appends `text`, ASCII (JSON.stringify escapes everything else in a stream name). */
+  ascii(text: string): void {
+    this.#room(text.length);
+    for (let i = 0; i < text.length; i++) this.#buf[this.#len++] = text.charCodeAt(i);
+  }
+
+  /** Appends the base64 of `count` levels (price and quantity float64s, little-endian) from `levels[at]` on. */
+  base64(levels: Float64Array, at: number, count: number): void {
+    const src = new Uint8Array(levels.buffer, levels.byteOffset + 8 * at, 16 * count);
+    this.#room(4 * Math.ceil(src.length / 3));
+    const out = this.#buf;
+    let o = this.#len;
+    const whole = src.length - (src.length % 3);
+    let i = 0;
+    for (; i < whole; i += 3) {
+      const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+      out[o++] = BASE64[v >> 18]!;
+      out[o++] = BASE64[(v >> 12) & 63]!;
+      out[o++] = BASE64[(v >> 6) & 63]!;
+      out[o++] = BASE64[v & 63]!;
+    }
+    if (i < src.length) {
+      const two = i + 1 < src.length;
+      const v = (src[i]! << 16) | (two ? src[i + 1]! << 8 : 0);
+      out[o++] = BASE64[v >> 18]!;
+      out[o++] = BASE64[(v >> 12) & 63]!;
+      out[o++] = two ? BASE64[(v >> 6) & 63]! : PAD;
+      out[o++] = PAD;
+    }
+    this.#len = o;
+  }
+
+  #room(n: number): void {
+    if (this.#len + n <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.#buf.length, this.#len + n));
+    grown.set(this.#buf.subarray(0, this.#len));
+    this.#buf = grown;
   }
 }
 
@@ -97,8 +164,13 @@ export class BookParts {
   add(text: string): boolean {
     const part = JSON.parse(text) as BookPart;
     if (!samePosition(part.asOf, this.asOf)) return false;
-    for (const [name, lastUpdateId, bids, asks] of part.books) {
-      this.#books.set(name, { lastUpdateId, bids, asks });
+    for (const [name, lastUpdateId, bids, asks, bridging] of part.books) {
+      this.#books.set(name, {
+        lastUpdateId,
+        bids,
+        asks,
+        ...(bridging === 1 ? { bridging: true as const } : {}),
+      });
     }
     return true;
   }

@@ -109,7 +109,7 @@ export class DepthStreams implements SyncSink {
   admit(st: StreamState, conn: number, localUs: number, p: Payload): void {
     const book = st.book!;
     const stats = this.d.stats;
-    if (book.state !== "synced") {
+    if (book.state !== "synced" || book.awaitingBridge) {
       st.cursor.attach(conn);
       if (st.cursor.owner !== conn) {
         stats.held++;

@@ -211,11 +211,16 @@ export class MarketNormalizer {
     return [...out];
   }
 
-  /** How many books are in sync. */
-  booksSynced(): number {
-    let n = 0;
-    for (const st of this.states) if (st.book?.state === "synced" && !st.retired) n++;
-    return n;
+  /** How many books there are (of symbols not retired) and how many are in sync. */
+  bookCounts(): { books: number; synced: number } {
+    let books = 0;
+    let synced = 0;
+    for (const st of this.states) {
+      if (st.book === null || st.retired) continue;
+      books++;
+      if (st.book.state === "synced") synced++;
+    }
+    return { books, synced };
   }
 
   /** The book sync of a symbol (for status and tests). */
@@ -231,7 +236,7 @@ export class MarketNormalizer {
     const streams = this.conns.streamsOf(conn);
     if (!streams) return false;
     for (const st of streams) {
-      if (st.book && st.book.state !== "synced") return false;
+      if (st.book && (st.book.state !== "synced" || st.book.awaitingBridge)) return false;
       if (!st.cursor.ready(conn)) return false;
     }
     return true;

@@ -62,6 +62,8 @@ export interface SavedBook {
   lastUpdateId: number;
   bids: string | [number, number][];
   asks: string | [number, number][];
+  /** The book was waiting for the diff that bridges its snapshot ({@link BookSync.awaitingBridge}). */
+  bridging?: true;
 }
 
 /** Streams whose keys are consecutive (agg trade ids): a jump is a hole. */
@@ -91,13 +93,15 @@ export function saveStream(st: StreamState, image?: BookImage): SavedStream {
   let book: SavedStream["book"] = null;
   if (st.book?.state === "synced") {
     const b = st.book.book;
+    const bridging = st.book.awaitingBridge;
     if (image) {
-      image.add(st.ps.name, b);
+      image.add(st.ps.name, b, bridging);
     } else {
       book = {
         lastUpdateId: b.lastUpdateId,
         bids: packLevels(b.levels("bid")),
         asks: packLevels(b.levels("ask")),
+        ...(bridging ? { bridging } : {}),
       };
     }
   }
@@ -127,11 +131,14 @@ export function restoreStream(st: StreamState, s: SavedStream): void {
   st.downSinceUs = s.downSinceUs ?? NaN;
   if (st.book) {
     if (s.book) {
-      st.book.restore({
-        lastUpdateId: s.book.lastUpdateId,
-        bids: unpackLevels(s.book.bids),
-        asks: unpackLevels(s.book.asks),
-      });
+      st.book.restore(
+        {
+          lastUpdateId: s.book.lastUpdateId,
+          bids: unpackLevels(s.book.bids),
+          asks: unpackLevels(s.book.asks),
+        },
+        s.book.bridging === true,
+      );
     } else st.book.reset();
   }
 }

@@ -162,36 +162,38 @@ for (const market of ["spot", "usdm"] as const) {
     r.assertAccounted();
   });
 
-  Deno.test(`BookSync(${market}): a snapshot ahead of the stream waits until a diff covers it`, () => {
+  Deno.test(`BookSync(${market}): a snapshot ahead of every buffered diff syncs the book; the next diff must bridge it`, () => {
     const r = new Recorder(market);
     const d = stream(market, 6);
     r.feed(d[0]!, d[1]!);
-    assert.equal(r.sync.onSnapshot(snapshot(inside(d[3]!))), "pending");
-    assert.equal(r.sync.state, "buffering");
-    assert.equal(r.sync.buffered, 0);
-    assert.equal(r.sync.pendingSnapshot?.lastUpdateId, inside(d[3]!));
-    assert.deepEqual(r.feed(d[2]!), ["dropped"]);
-    assert.deepEqual(r.feed(d[3]!), ["applied"]);
+    assert.equal(r.sync.onSnapshot(snapshot(inside(d[3]!))), "synced");
     assert.equal(r.sync.state, "synced");
-    assert.equal(r.sync.pendingSnapshot, null);
-    assert.deepEqual(r.log.slice(1), [`snapshot:${inside(d[3]!)}`, `diff:${d[3]!.finalUpdateId}`]);
+    assert.equal(r.sync.buffered, 0);
+    assert.equal(r.sync.book.bestBid(), 50, "the book is the snapshot's");
+    assert.deepEqual(r.log.slice(1), [`snapshot:${inside(d[3]!)}`]);
+    assert.deepEqual(r.feed(d[2]!), ["dropped"], "older than the snapshot");
+    // d[3] straddles the snapshot (futures: pu < lastUpdateId < u, so the stream rule pu == L would call it a gap).
+    assert.deepEqual(r.feed(d[3]!), ["applied"]);
     assert.deepEqual(r.feed(d[4]!, d[5]!), ["applied", "applied"]);
+    assert.deepEqual(r.appliedBids, [103, 104, 105]);
     assert.deepEqual(r.requests, ["start"]);
     assert.equal(r.sync.counters.dropped, 3);
     r.assertAccounted();
   });
 
-  Deno.test(`BookSync(${market}): a pending snapshot the stream jumps past is rejected`, () => {
+  Deno.test(`BookSync(${market}): a diff that jumps past such a snapshot is a gap, and the book resyncs`, () => {
     const r = new Recorder(market);
     const d = stream(market, 6);
     r.feed(d[0]!);
-    assert.equal(r.sync.onSnapshot(snapshot(d[1]!.finalUpdateId + 1)), "pending");
-    assert.deepEqual(r.feed(d[3]!), ["buffered"]); // d[2] (which covered the snapshot) was lost
-    assert.equal(r.sync.pendingSnapshot, null);
-    assert.deepEqual(r.requests, ["start", "snapshotTooOld"]);
-    assert.equal(r.sync.counters.snapshotsRejected, 1);
+    const id = d[1]!.finalUpdateId + 1;
+    assert.equal(r.sync.onSnapshot(snapshot(id)), "synced");
+    assert.deepEqual(r.feed(d[3]!), ["gap"]); // d[2] (which covered the snapshot) was lost
+    assert.equal(r.sync.state, "buffering");
+    assert.deepEqual(r.requests, ["start", "gap"]);
+    assert.deepEqual(r.gaps.map((g) => [g.lastUpdateId, g.finalUpdateId]), [[id, d[3]!.finalUpdateId]]);
     assert.equal(r.sync.onSnapshot(snapshot(inside(d[3]!))), "synced");
     assert.deepEqual(r.appliedBids, [103]);
+    assert.equal(r.sync.counters.resyncs, 1);
     r.assertAccounted();
   });
 

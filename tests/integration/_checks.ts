@@ -128,7 +128,9 @@ export function checkKlinesComplete(
 
 /**
  * Every diff the simulator dropped after the collector's first sync lies inside a `sequence` or `disconnect`
- * gap row of that symbol's depth stream. Returns the number of dropped diffs checked.
+ * gap row of that symbol's depth stream: its updates after the book's last id, that is (a dropped diff that
+ * straddled the snapshot a book had just synced from starts inside that snapshot, whose id the gap row names).
+ * Returns the number of dropped diffs checked.
  */
 export function checkDroppedDiffsInGaps(sim: Sim, market: Market, symbol: string, w: Written): number {
   const firstSync = w.depth.find((r) => r.symbol === symbol && r.is_snapshot)?.final_update_id;
@@ -139,7 +141,7 @@ export function checkDroppedDiffsInGaps(sim: Sim, market: Market, symbol: string
   const gaps = w.gaps.filter((g) => g.symbol === symbol && g.stream.startsWith("depth"));
   for (const f of dropped) {
     const inside = gaps.some((g) =>
-      g.last_update_id !== null && g.resume_update_id !== null && g.last_update_id < f.firstUpdateId &&
+      g.last_update_id !== null && g.resume_update_id !== null && g.last_update_id < f.finalUpdateId &&
       f.finalUpdateId <= g.resume_update_id
     );
     assert.ok(

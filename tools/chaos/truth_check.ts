@@ -103,10 +103,14 @@ function gapsOf(rec: Recorded, symbol: string, stream: (s: string) => boolean): 
   return rec.gaps.filter((g) => g.symbol === symbol && stream(g.stream) && g.kind !== "backfilled");
 }
 
-/** Inside a gap by ids: `last < first` and `final <= resume` (`resume` null: the gap never closed). */
-function insideById(gaps: Gap[], first: number, final: number): boolean {
+/**
+ * Inside a gap by ids: the diff's updates after the gap's `last` id, `last < final <= resume` (`resume` null:
+ * the gap never closed). A diff that straddles `last` (one bridging the snapshot a book had just synced from)
+ * starts with updates the book already held.
+ */
+function insideById(gaps: Gap[], final: number): boolean {
   return gaps.some((g) =>
-    g.last_update_id !== null && g.last_update_id < first &&
+    g.last_update_id !== null && g.last_update_id < final &&
     (g.resume_update_id === null || final <= g.resume_update_id)
   );
 }
@@ -170,7 +174,7 @@ function checkTrades(truth: GroundTruth, market: Market, symbols: readonly strin
       if (x.aggTradeId < window.lo || x.aggTradeId > window.hi) continue;
       const r = byId.get(x.aggTradeId);
       const what = `${symbol} agg trade ${x.aggTradeId}`;
-      if (!written(t, r, () => insideById(gaps, x.aggTradeId, x.aggTradeId), what)) continue;
+      if (!written(t, r, () => insideById(gaps, x.aggTradeId), what)) continue;
       if (
         r.price !== x.price || r.quantity !== x.quantity || r.trade_time !== x.tradeTime * 1000 ||
         r.first_trade_id !== x.firstTradeId || r.last_trade_id !== x.lastTradeId ||
@@ -205,7 +209,7 @@ function checkDepth(truth: GroundTruth, market: Market, symbols: readonly string
       const key = `${d.firstUpdateId}:${d.finalUpdateId}`;
       const got = levels.get(key);
       if (
-        !written(t, got, () => insideById(gaps, d.firstUpdateId, d.finalUpdateId), `${symbol} diff ${key}`)
+        !written(t, got, () => insideById(gaps, d.finalUpdateId), `${symbol} diff ${key}`)
       ) {
         continue;
       }
@@ -296,7 +300,7 @@ function checkTickers(truth: GroundTruth, market: Market, symbols: readonly stri
       if (b.updateId < window.lo || b.updateId > window.hi) continue;
       const r = byId.get(b.updateId);
       const what = `${symbol} ticker ${b.updateId}`;
-      if (!written(t, r, () => insideById(gaps, b.updateId, b.updateId), what)) continue;
+      if (!written(t, r, () => insideById(gaps, b.updateId), what)) continue;
       if (
         r.bid_price !== b.bidPrice || r.bid_quantity !== b.bidQuantity || r.ask_price !== b.askPrice ||
         r.ask_quantity !== b.askQuantity
