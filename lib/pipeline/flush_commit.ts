@@ -266,7 +266,7 @@ export class FlushCommitter {
   ): Promise<number | null> {
     const { wal } = this.d;
     let bytes = 0;
-    const append = (market: Market, kind: RecordKind, text: string) => {
+    const append = (market: Market, kind: RecordKind, text: string | Uint8Array) => {
       bytes += text.length;
       return wal.writer === writer &&
         wal.append({ localUs: atUs, market, conn: 0, kind, symbol: "", text });

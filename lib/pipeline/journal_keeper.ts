@@ -51,8 +51,11 @@ export class JournalKeeper {
     return this.#downSinceMs !== null;
   }
 
-  /** Appends a record; false (counted) when the journal is down or fails now. Never throws an I/O error. */
-  append(rec: JournalRecord): boolean {
+  /**
+   * Appends a record (a large `text` may come as its UTF-8 bytes: see {@link JournalWriter.append}); false
+   * (counted) when the journal is down or fails now. Never throws an I/O error.
+   */
+  append(rec: Omit<JournalRecord, "text"> & { text: string | Uint8Array }): boolean {
     if (this.#downSinceMs !== null) {
       this.errors++;
       return false;

@@ -199,10 +199,18 @@ export class JournalWriter {
   }
 
   /**
-   * Appends one record and returns its offset in the current segment (see `segment`). Throws `RangeError` on
-   * an invalid field (nothing is appended) and {@linkcode JournalError} once the journal has failed.
+   * Appends one record and returns its offset in the current segment (see `segment`). `text` may be given as its
+   * UTF-8 bytes, which are copied now. Throws `RangeError` on an invalid field (nothing is appended) and
+   * {@linkcode JournalError} once the journal has failed.
    */
-  append(localUs: number, market: Market, conn: number, kind: number, symbol: string, text: string): number {
+  append(
+    localUs: number,
+    market: Market,
+    conn: number,
+    kind: number,
+    symbol: string,
+    text: string | Uint8Array,
+  ): number {
     this.#usable();
     const need = maxRecordBytes(symbol, text);
     if (this.#len + need > this.#buf.length) {

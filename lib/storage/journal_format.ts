@@ -78,14 +78,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Upper bound of the encoded size of a record (UTF-8 needs at most 3 bytes per UTF-16 code unit). */
-export function maxRecordBytes(symbol: string, text: string): number {
-  return RECORD_HEADER_BYTES + FIXED_PAYLOAD_BYTES + 3 * (symbol.length + text.length);
+export function maxRecordBytes(symbol: string, text: string | Uint8Array): number {
+  const textBytes = typeof text === "string" ? 3 * text.length : text.length;
+  return RECORD_HEADER_BYTES + FIXED_PAYLOAD_BYTES + 3 * symbol.length + textBytes;
 }
 
 /**
  * Encodes one record at `pos` of `bytes` (`view` is a DataView over the same memory) and returns the end offset.
- * The caller guarantees `maxRecordBytes(symbol, text)` bytes of room. Throws `RangeError` on an out-of-range
- * field, leaving no valid record behind.
+ * `text` is a string, or its UTF-8 bytes already (a large payload built without making a string). The caller
+ * guarantees `maxRecordBytes(symbol, text)` bytes of room. Throws `RangeError` on an out-of-range field, leaving
+ * no valid record behind.
  */
 export function encodeRecord(
   bytes: Uint8Array,
@@ -96,7 +98,7 @@ export function encodeRecord(
   conn: number,
   kind: number,
   symbol: string,
-  text: string,
+  text: string | Uint8Array,
 ): number {
   const code = MARKET_CODES[market];
   if (code === undefined) throw new RangeError(`Cannot journal record: unknown market '${market}'`);
@@ -119,7 +121,9 @@ export function encodeRecord(
   }
   view.setUint16(p + 14, symBytes, true);
   const textStart = p + FIXED_PAYLOAD_BYTES + symBytes;
-  const textBytes = text === "" ? 0 : encoder.encodeInto(text, bytes.subarray(textStart)).written;
+  let textBytes = text.length;
+  if (typeof text !== "string") bytes.set(text, textStart);
+  else if (text !== "") textBytes = encoder.encodeInto(text, bytes.subarray(textStart)).written;
   const payloadBytes = FIXED_PAYLOAD_BYTES + symBytes + textBytes;
   view.setUint32(pos, payloadBytes, true);
   view.setUint32(pos + 4, crc32(bytes, p, p + payloadBytes), true);

@@ -4,7 +4,9 @@
  * those records (not lose them), and not replay anything before the FlushMark (not duplicate it).
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
+import { OrderBook } from "../../lib/book/order_book.ts";
 import type { Market } from "../../lib/binance/types.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { BookImage, BookParts } from "../../lib/pipeline/book_image.ts";
@@ -84,7 +86,7 @@ Deno.test("checkpoint parts: books split over several parts come back level for 
   const state = a.captureState(image, asOf);
   assert.equal(image.count, SYMBOLS.length);
   assert.equal(JSON.parse(state).asOf.offset, 1234);
-  const parts = [...image.parts(asOf, 8_000)];
+  const parts = Array.from(image.parts(asOf, 8_000), (p) => new TextDecoder().decode(p));
   assert.equal(parts.length, SYMBOLS.length, "each book (~11 KB of levels) fills a part of 8 KB");
   // The books went on changing after the capture: the parts hold them as they were.
   for (const r of frames(31, 31, 4 * S)) a.process(r);
@@ -99,6 +101,34 @@ Deno.test("checkpoint parts: books split over several parts come back level for 
     assert.equal(b.bookOf(s)?.state, "synced", s);
     assert.deepEqual(Array.from(b.bookOf(s)!.book.levels("bid")), expected[i], s);
     assert.deepEqual(b.bookOf(s)!.book.levels("ask"), a.bookOf(s)!.book.levels("ask"), s);
+  }
+});
+
+Deno.test("checkpoint parts: the JSON of the books, levels in base64 as node's Buffer writes it", () => {
+  const image = new BookImage();
+  const books: { name: string; book: OrderBook }[] = [];
+  // 16 bytes a level: 1, 2 and 3 levels leave each remainder of base64's 3-byte groups; one book is empty.
+  for (const [i, n] of [1, 2, 3, 0, 40].entries()) {
+    const book = new OrderBook();
+    const levels = (sign: number) =>
+      Array.from({ length: n }, (_, k) => [100 + sign * (k + 1) * 0.37, 1 / (k + 3)] as [number, number]);
+    book.reset({ lastUpdateId: 1000 + i, bids: levels(-1), asks: levels(1) });
+    books.push({ name: `s${i}@depth@100ms "q"`, book });
+    image.add(books[i]!.name, book);
+  }
+  const b64 = (levels: Float64Array) =>
+    Buffer.from(levels.buffer, levels.byteOffset, levels.byteLength).toString("base64");
+  const asOf = { segment: 7, offset: 42 };
+  const expected = books.map(({ name, book }) => [
+    name,
+    book.lastUpdateId,
+    b64(book.levels("bid")),
+    b64(book.levels("ask")),
+  ]);
+  for (const maxBytes of [1, 100, 1 << 20]) {
+    const parts = Array.from(image.parts(asOf, maxBytes), (p) => JSON.parse(new TextDecoder().decode(p)));
+    assert.ok(parts.every((p) => p.asOf.segment === 7 && p.asOf.offset === 42));
+    assert.deepEqual(parts.flatMap((p) => p.books), expected, `parts of ${maxBytes} bytes`);
   }
 });
 
@@ -130,7 +160,7 @@ Deno.test("checkpoint parts: records journaled between the FlushMark and the che
     const image = new BookImage();
     const state = live.captureState(image, asOf);
     const during = frames(41, 45, 3 * S);
-    const parts = [...image.parts(asOf, 2_000)];
+    const parts = Array.from(image.parts(asOf, 2_000), (p) => p.slice()); // each part reuses one buffer
     assert.ok(parts.length >= 2, "the books take several parts");
     for (const [i, part] of parts.entries()) {
       record(during[i]!);
