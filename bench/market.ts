@@ -14,9 +14,12 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { requestWeight } from "../lib/binance/endpoints.ts";
+import { type Market, PROFILES } from "../lib/binance/markets.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain, startTaskV8Flags } from "../tests/_main_process.ts";
 import { startSimProcess } from "./sim_process.ts";
+import { snapshotBoundS } from "./sync_bound.ts";
 
 const USAGE = `Usage: deno task bench [flags]
 
@@ -323,6 +326,7 @@ markets:
       } ms`,
     );
     row("every book synced after", syncedAtS === null ? "not within the run" : `${syncedAtS.toFixed(0)} s`);
+    row("books synced (from the first snapshot request)", firstSyncs(run));
     row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
     row("SIGTERM → exit", `${(stop.stopMs / 1000).toFixed(1)} s (exit ${stop.code})`);
     console.log(
@@ -340,4 +344,27 @@ markets:
     await sim.child.status;
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * Each market's "books synced" line beside the least time its REST weight budget allows (90% of the limit, the
+ * client's default margin; 1,000 levels, the default orderbook_depth).
+ */
+function firstSyncs(run: CollectorRun): string {
+  const lines = run.lines("books synced");
+  if (lines.length === 0) return "not within the run";
+  return lines.map((l) => {
+    const market = String(l.market) as Market;
+    const profile = PROFILES[market];
+    const weight = requestWeight(profile.endpoints.depth!, { limit: 1000 });
+    const bound = snapshotBoundS(
+      Number(l.books),
+      weight,
+      Math.floor(profile.weightLimit * 0.9),
+      Number(l.firstRequestMs),
+    );
+    return `${market} ${l.books} books, ${l.snapshots} snapshots, ${l.seconds} s (the budget allows ${
+      bound.toFixed(0)
+    } s)`;
+  }).join("; ");
 }

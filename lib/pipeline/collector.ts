@@ -32,6 +32,7 @@ import {
 } from "./collector_status.ts";
 import { type ConnectionAlert, MarketConnections } from "./connections.ts";
 import { FlushCommitter } from "./flush_commit.ts";
+import { FirstSyncReport } from "./first_sync.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
 import { MarketNormalizer } from "./normalizer.ts";
 import { RateMeter } from "./rate_meter.ts";
@@ -123,6 +124,7 @@ export type CollectorAlert =
 interface MarketRuntime extends ObservedMarket {
   setup: MarketSetup;
   fetcher: RestFetcher;
+  firstSync: FirstSyncReport;
   /** `symbols: all` only. */
   universe: UniverseWatch;
 }
@@ -320,6 +322,13 @@ export class Collector {
       liveness,
       connections,
       fetcher,
+      firstSync: new FirstSyncReport({
+        market,
+        books: () => normalizer.bookCounts(),
+        snapshotRequests: () => fetcher.snapshotRequests,
+        log: options.log,
+        clock,
+      }),
       universe,
       rest: setup.rest,
     };
@@ -548,7 +557,10 @@ export class Collector {
       void this.flush("interval");
     }
     const nowUs = this.clock.nowUs();
-    for (const rt of this.markets) rt.connections.housekeeping(nowUs);
+    for (const rt of this.markets) {
+      rt.connections.housekeeping(nowUs);
+      rt.firstSync.check();
+    }
     if (nowMs - this.lastHealthMs >= HEALTH_LOG_MS) this.logHealth(nowMs);
   }
 
@@ -568,7 +580,7 @@ export class Collector {
       bufferedMb: Math.round(this.options.store.bufferedBytes / 1048576),
       ...memoryMb(),
       symbols: this.markets.reduce((n, rt) => n + rt.symbols.length, 0),
-      booksSynced: this.markets.reduce((n, rt) => n + rt.normalizer.booksSynced(), 0),
+      booksSynced: this.markets.reduce((n, rt) => n + rt.normalizer.bookCounts().synced, 0),
     });
     this.lastHealthMs = nowMs;
     this.lastHealthFrames = frames;

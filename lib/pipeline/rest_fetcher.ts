@@ -34,14 +34,22 @@ export class RestFetcher {
   /** Symbols with a snapshot request in flight. */
   readonly #fetching = new Set<string>();
   readonly #retries = new Set<ReturnType<typeof setTimeout>>();
+  #snapshots = 0;
+  #firstSnapshotMs: number | null = null;
 
   constructor(private readonly d: FetcherDeps) {}
+
+  /** Snapshot requests made so far, and when the first was (epoch ms), for the start-up sync report. */
+  get snapshotRequests(): { count: number; firstMs: number | null } {
+    return { count: this.#snapshots, firstMs: this.#firstSnapshotMs };
+  }
 
   /** Fetches a depth snapshot for `symbol` (one at a time per symbol), retrying a failure until synced. */
   snapshot(symbol: string): void {
     const { market, rest, record, clock } = this.d;
     if (this.d.stopping() || this.#fetching.has(symbol)) return;
     this.#fetching.add(symbol);
+    if (this.#snapshots++ === 0) this.#firstSnapshotMs = clock.nowMs();
     rest.depth(symbol, this.d.depthLimit).then(
       ({ text }) => {
         this.#fetching.delete(symbol);

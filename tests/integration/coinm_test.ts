@@ -3,7 +3,7 @@
  * contract from the simulator's `/dapi` and `dstream` stand-ins. Trades, books, book tickers and candles equal
  * the exchange's (whole contracts), the perpetual's funding reaches `funding_rates`, `instruments` describes
  * both contracts, and the quarterly's delivery mid-run retires it: its streams end without a gap row and its
- * last description says DELIVERING.
+ * last description says DELIVERING. The log says when both books first synced.
  */
 import assert from "node:assert/strict";
 import { deliverySymbol, quarterlyAfter } from "../../lib/sim/coinm_contracts.ts";
@@ -53,6 +53,12 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
   try {
     // A few flushes: both books have synced and recorded for a while (the sim syncs them within a second).
     await main.waitForLog(/flushed reason="interval"/, 30_000, 3);
+    // The start-up sync is reported once, with the snapshots it took (one per book unless one was too old).
+    const synced = /books synced market="coinm" books=(\d+) snapshots=(\d+) firstRequestMs=\d+ seconds=[\d.]+/
+      .exec(main.log);
+    assert.ok(synced, `a "books synced" line: ${main.tail()}`);
+    assert.equal(Number(synced[1]), 2);
+    assert.ok(Number(synced[2]) >= 2);
     // The quarterly delivers: its streams stop, the collector learns why and retires it.
     const deliverAt = Date.now() - sim.startedAt + 500;
     sim.faults.listingChanges.push({
