@@ -52,6 +52,7 @@ import {
   manifestFields,
 } from "./records.ts";
 import { type Row, TABLE_NAMES } from "../storage/tables.ts";
+import { nextTurn } from "../loop_lag.ts";
 
 /** A read-modify-write kept losing to concurrent writers. */
 export class LedgerConflictError extends Error {
@@ -302,7 +303,7 @@ export class Ledger {
     // A whole market's day is ~400k rows: the collector's event loop gets a turn every few thousand.
     const rows: CoverageRow[] = [];
     for (const row of coverageRowsOf(dayUs, entries, gaps)) {
-      if (rows.push(row) % 5000 === 0) await new Promise((r) => setTimeout(r, 0));
+      if (rows.push(row) % 5000 === 0) await nextTurn();
     }
     return rows;
   }

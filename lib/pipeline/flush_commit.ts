@@ -16,6 +16,7 @@ import type { Clock } from "../clock.ts";
 import { type CoverageItem, GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
+import { nextTurn } from "../loop_lag.ts";
 import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
 import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
@@ -58,8 +59,6 @@ export interface FlushDeps {
 const MIRROR_INTERVAL_MS = 5 * 60_000;
 const HOUR_US = 3_600_000_000;
 
-/** Lets the event loop run (frames arrive) before the next piece of work. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
 

@@ -9,6 +9,7 @@ import type { RestClient } from "../binance/rest.ts";
 import type { Market } from "../binance/types.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { nextTurn } from "../loop_lag.ts";
 import { backfillHead, backfillRecordKind, type BackfillRequest } from "./backfill.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
@@ -36,6 +37,9 @@ export class RestFetcher {
   readonly #retries = new Set<ReturnType<typeof setTimeout>>();
   #snapshots = 0;
   #firstSnapshotMs: number | null = null;
+  /** Snapshot answers waiting to be journaled, one per event-loop turn (see {@link RestFetcher.snapshot}). */
+  readonly #answers: JournalRecord[] = [];
+  #draining = false;
 
   constructor(private readonly d: FetcherDeps) {}
 
@@ -44,17 +48,28 @@ export class RestFetcher {
     return { count: this.#snapshots, firstMs: this.#firstSnapshotMs };
   }
 
-  /** Fetches a depth snapshot for `symbol` (one at a time per symbol), retrying a failure until synced. */
+  /**
+   * Fetches a depth snapshot for `symbol` (one at a time per symbol), retrying a failure until synced. Answers
+   * are journaled one per event-loop turn, stamped with their arrival: a weight window's worth of snapshots
+   * comes back at once (over 200 at the whole market, ~2,000 rows each), which in one turn would stall the feed.
+   */
   snapshot(symbol: string): void {
-    const { market, rest, record, clock } = this.d;
+    const { market, rest, clock } = this.d;
     if (this.d.stopping() || this.#fetching.has(symbol)) return;
     this.#fetching.add(symbol);
     if (this.#snapshots++ === 0) this.#firstSnapshotMs = clock.nowMs();
     rest.depth(symbol, this.d.depthLimit).then(
       ({ text }) => {
-        this.#fetching.delete(symbol);
         if (this.d.stopping()) return;
-        record({ localUs: clock.nowUs(), market, conn: 0, kind: RecordKind.Snapshot, symbol, text });
+        this.#answers.push({
+          localUs: clock.nowUs(),
+          market,
+          conn: 0,
+          kind: RecordKind.Snapshot,
+          symbol,
+          text,
+        });
+        if (!this.#draining) void this.#drain();
       },
       (err) => {
         this.#fetching.delete(symbol);
@@ -111,9 +126,25 @@ export class RestFetcher {
     );
   }
 
-  /** Cancels pending retries (the REST client itself is closed by its owner). */
+  /** Cancels pending retries and drops answers not yet journaled (the REST client is closed by its owner). */
   close(): void {
     for (const t of this.#retries) clearTimeout(t);
     this.#retries.clear();
+    this.#answers.length = 0;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      for (let rec = this.#answers.shift(); rec !== undefined; rec = this.#answers.shift()) {
+        // Still in flight until journaled: a new request for the symbol would only cost weight.
+        this.#fetching.delete(rec.symbol);
+        if (this.d.stopping()) continue;
+        this.d.record(rec);
+        await nextTurn(); // also after the last: answers arriving in this turn wait for the next
+      }
+    } finally {
+      this.#draining = false;
+    }
   }
 }
