@@ -55,9 +55,14 @@ async function runThroughFailures(
     const app = await startApp(simConfig(sim, dataDir, { usdm: false }), silentLogger, overrides);
     let times: { failingUs: number; writableUs: number };
     try {
+      // Trades flowing too: a book syncs as soon as its snapshot comes, which may be before a symbol's first trade.
       await waitFor(
-        "books synced",
-        () => app.collector.status().every((m) => m.books.every((b) => b.state === "synced")),
+        "books synced and trades flowing",
+        () => {
+          const trades = app.collector.streams().filter((s) => s.stream === "aggTrade");
+          return app.collector.status().every((m) => m.books.every((b) => b.state === "synced")) &&
+            trades.length === SYMBOLS.length && trades.every((s) => s.messages > 0);
+        },
       );
       times = await whileSynced(app, dataDir);
       await sleep(1000);
