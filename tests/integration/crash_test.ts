@@ -102,11 +102,16 @@ markets:
       for (const killUs of kills) {
         for (const market of ["spot", "usdm"] as Market[]) {
           for (const stream of ["depth@100ms", "aggTrade", "bookTicker"]) {
-            const covering = gaps.filter((g) =>
+            const rows = gaps.filter((g) =>
               g.market === market && g.symbol === "BTCUSDT" && g.stream === stream &&
               g.start_time <= killUs &&
               g.end_time >= killUs
             );
+            // A hole whose backfill was still pending at a flush has its gap row, then a `backfilled` row of the
+            // same bounds (README "A gap row and a `backfilled` row for the same interval"): one gap.
+            const covering = [...Map.groupBy(rows, (g) => `${g.start_time}..${g.end_time}`).values()].map((
+              same,
+            ) => same.find((g) => g.kind === "backfilled") ?? same[0]!);
             const mine = gaps.filter((g) =>
               g.market === market && g.symbol === "BTCUSDT" && g.stream === stream
             )
