@@ -16,6 +16,8 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { requestWeight } from "../lib/binance/endpoints.ts";
 import { type Market, PROFILES } from "../lib/binance/markets.ts";
+import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest.ts";
+import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain, startTaskV8Flags } from "../tests/_main_process.ts";
 import { startSimProcess } from "./sim_process.ts";
@@ -347,8 +349,8 @@ markets:
 }
 
 /**
- * Each market's "books synced" line beside the least time its REST weight budget allows (90% of the limit, the
- * client's default margin; 1,000 levels, the default orderbook_depth).
+ * Each market's "books synced" line beside the least time its REST weight budget allows (the client's default
+ * margin; 1,000 levels, the default orderbook_depth).
  */
 function firstSyncs(run: CollectorRun): string {
   const lines = run.lines("books synced");
@@ -360,7 +362,7 @@ function firstSyncs(run: CollectorRun): string {
     const bound = snapshotBoundS(
       Number(l.books),
       weight,
-      Math.floor(profile.weightLimit * 0.9),
+      new WeightWindow(profile.weightLimit, { margin: DEFAULT_SAFETY_MARGIN }).budget,
       Number(l.firstRequestMs),
     );
     return `${market} ${l.books} books, ${l.snapshots} snapshots, ${l.seconds} s (the budget allows ${

@@ -44,6 +44,9 @@ export interface CallOptions {
   maxWaitMs?: number;
 }
 
+/** Fraction of each REST budget the client leaves unused, unless told otherwise. */
+export const DEFAULT_SAFETY_MARGIN = 0.1;
+
 /** Construction options; everything but `market` and `baseUrl` has a production default. */
 export interface RestClientOptions {
   market: Market;
@@ -215,7 +218,7 @@ export class RestClient {
     this.#backoffBaseMs = opts.backoffBaseMs ?? 500;
     this.#backoffMaxMs = opts.backoffMaxMs ?? 15_000;
     this.#maxWaitMs = opts.maxWaitMs ?? 300_000;
-    const margin = opts.safetyMargin ?? 0.1;
+    const margin = opts.safetyMargin ?? DEFAULT_SAFETY_MARGIN;
     this.#weight = new WeightWindow(PROFILES[this.market].weightLimit, { margin });
     const fr = EXTRA_BUDGETS.fundingRate;
     this.#fundingBudget = new SlidingBudget(fr.limit, fr.intervalMs, margin);

@@ -10,8 +10,9 @@
  * diff, a futures one kept for `u >= lastUpdateId`, does not apply to the tape's book so far: then the snapshot
  * goes first, as its recording had it), and only past the tape's last id: the tape so far already holds the book
  * at that id, so an older unit (a copy that arrived in the next hour, or a block an earlier snapshot made
- * redundant) is dropped rather than moving the book back. Replayed in order, every diff then meets the book of its own id, because the recording it came from had
- * applied it to a book built from units that are all on the tape.
+ * redundant) is dropped rather than moving the book back. Replayed in order, every diff then meets the book of
+ * its own id, because the recording it came from had applied it to a book built from units that are all on the
+ * tape.
  *
  * Diffs are also checked for chaining across snapshot blocks (spot `U <= last u + 1`, futures `pu == last u`):
  * where they do not, every recording missed the updates between, and the hole is reported with the ids and

@@ -71,7 +71,8 @@ export class BookImage {
    */
   *parts(asOf: JournalPosition, maxBytes = BOOK_PART_BYTES): Generator<Uint8Array> {
     const out = this.#out;
-    out.reset(`{"asOf":${JSON.stringify(asOf)},"books":[`);
+    const head = `{"asOf":${JSON.stringify(asOf)},"books":[`;
+    out.reset(head);
     let bytes = 0;
     let inPart = 0;
     for (const b of this.#books) {
@@ -85,7 +86,7 @@ export class BookImage {
       if (bytes >= maxBytes) {
         out.ascii("]}");
         yield out.bytes();
-        out.reset(`{"asOf":${JSON.stringify(asOf)},"books":[`);
+        out.reset(head);
         bytes = 0;
         inPart = 0;
       }

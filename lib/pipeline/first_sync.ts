@@ -39,11 +39,6 @@ export class FirstSyncReport {
 
   constructor(private readonly d: FirstSyncDeps) {}
 
-  /** Whether the line was logged. */
-  get done(): boolean {
-    return this.#done;
-  }
-
   /** Called every housekeeping tick; counts the books (one pass) only until it has reported. */
   check(): void {
     if (this.#done) return;

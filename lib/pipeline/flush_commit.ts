@@ -17,7 +17,13 @@ import { type CoverageItem, GapNotFoundError, type Ledger } from "../ledger/ledg
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
 import { nextTurn } from "../loop_lag.ts";
-import { type JournalPosition, type JournalWriter, listSegments, segmentPath } from "../storage/journal.ts";
+import {
+  type JournalPosition,
+  type JournalWriter,
+  listSegments,
+  type RecordText,
+  segmentPath,
+} from "../storage/journal.ts";
 import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
 import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
@@ -265,7 +271,7 @@ export class FlushCommitter {
   ): Promise<number | null> {
     const { wal } = this.d;
     let bytes = 0;
-    const append = (market: Market, kind: RecordKind, text: string | Uint8Array) => {
+    const append = (market: Market, kind: RecordKind, text: RecordText) => {
       bytes += text.length;
       return wal.writer === writer &&
         wal.append({ localUs: atUs, market, conn: 0, kind, symbol: "", text });

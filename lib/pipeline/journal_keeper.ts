@@ -9,7 +9,7 @@
  * per market), and the first checkpoint after them makes the loss moot.
  */
 import { Backoff } from "../binance/backoff.ts";
-import type { JournalWriter } from "../storage/journal.ts";
+import type { JournalWriter, RecordText } from "../storage/journal.ts";
 import type { JournalRecord } from "./records.ts";
 
 /** Options of {@link JournalKeeper}. */
@@ -55,7 +55,7 @@ export class JournalKeeper {
    * Appends a record (a large `text` may come as its UTF-8 bytes: see {@link JournalWriter.append}); false
    * (counted) when the journal is down or fails now. Never throws an I/O error.
    */
-  append(rec: Omit<JournalRecord, "text"> & { text: string | Uint8Array }): boolean {
+  append(rec: Omit<JournalRecord, "text"> & { text: RecordText }): boolean {
     if (this.#downSinceMs !== null) {
       this.errors++;
       return false;

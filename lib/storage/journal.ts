@@ -27,11 +27,18 @@ import {
   type JournalPosition,
   type JournalTail,
   maxRecordBytes,
+  type RecordText,
   SEGMENT_HEADER_BYTES,
   SEGMENT_MAGIC,
 } from "./journal_format.ts";
 
-export type { JournalEntry, JournalPosition, JournalRecord, JournalTail } from "./journal_format.ts";
+export type {
+  JournalEntry,
+  JournalPosition,
+  JournalRecord,
+  JournalTail,
+  RecordText,
+} from "./journal_format.ts";
 
 /** The file operations the writer needs; `Deno.FsFile` has them. Injectable so tests can observe the cadence. */
 export interface SegmentFile {
@@ -209,7 +216,7 @@ export class JournalWriter {
     conn: number,
     kind: number,
     symbol: string,
-    text: string | Uint8Array,
+    text: RecordText,
   ): number {
     this.#usable();
     const need = maxRecordBytes(symbol, text);

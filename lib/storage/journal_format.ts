@@ -77,16 +77,18 @@ const MARKET_BY_CODE: readonly (Market | undefined)[] = (() => {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** A record's text as given to the writer: a string, or its UTF-8 bytes (a large payload built without a string). */
+export type RecordText = string | Uint8Array;
+
 /** Upper bound of the encoded size of a record (UTF-8 needs at most 3 bytes per UTF-16 code unit). */
-export function maxRecordBytes(symbol: string, text: string | Uint8Array): number {
+export function maxRecordBytes(symbol: string, text: RecordText): number {
   const textBytes = typeof text === "string" ? 3 * text.length : text.length;
   return RECORD_HEADER_BYTES + FIXED_PAYLOAD_BYTES + 3 * symbol.length + textBytes;
 }
 
 /**
  * Encodes one record at `pos` of `bytes` (`view` is a DataView over the same memory) and returns the end offset.
- * `text` is a string, or its UTF-8 bytes already (a large payload built without making a string). The caller
- * guarantees `maxRecordBytes(symbol, text)` bytes of room. Throws `RangeError` on an out-of-range field, leaving
+ * `text` may be its UTF-8 bytes already ({@link RecordText}). The caller guarantees `maxRecordBytes(symbol, text)` bytes of room. Throws `RangeError` on an out-of-range field, leaving
  * no valid record behind.
  */
 export function encodeRecord(
@@ -98,7 +100,7 @@ export function encodeRecord(
   conn: number,
   kind: number,
   symbol: string,
-  text: string | Uint8Array,
+  text: RecordText,
 ): number {
   const code = MARKET_CODES[market];
   if (code === undefined) throw new RangeError(`Cannot journal record: unknown market '${market}'`);

@@ -6,12 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
-import type { Market } from "../../lib/binance/types.ts";
 import { BookImage, BookParts } from "../../lib/pipeline/book_image.ts";
-import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
+import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
 import { RecordKind } from "../../lib/pipeline/records.ts";
-import type { Row, TableName } from "../../lib/storage/tables.ts";
-import { recordsOf } from "./_records.ts";
+import { recordsOf, textRows } from "./_records.ts";
 
 const S = 1_000_000;
 const plan = () =>
@@ -19,12 +17,7 @@ const plan = () =>
 const rec = recordsOf("usdm");
 
 function normalizer(rows: string[]): MarketNormalizer {
-  const sink: RowSink = {
-    row: <N extends TableName>(_m: Market, table: N, symbol: string, _p: number, row: Row<N>) => {
-      rows.push(`${table} ${symbol} ${JSON.stringify(row)}`);
-    },
-  };
-  return new MarketNormalizer(plan(), sink, { needSnapshot: () => {} }, { topLevels: 5 });
+  return new MarketNormalizer(plan(), textRows(rows), { needSnapshot: () => {} }, { topLevels: 5 });
 }
 
 /** A futures diff: ids skip (U = pu + 5), as on real streams. */

@@ -7,15 +7,13 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import { OrderBook } from "../../lib/book/order_book.ts";
-import type { Market } from "../../lib/binance/types.ts";
 import { openLedger } from "../../lib/ledger/open.ts";
 import { BookImage, BookParts } from "../../lib/pipeline/book_image.ts";
-import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
+import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
 import { recover } from "../../lib/pipeline/recovery.ts";
 import { JournalWriter } from "../../lib/storage/journal.ts";
-import type { Row, TableName } from "../../lib/storage/tables.ts";
-import { recordsOf } from "./_records.ts";
+import { recordsOf, textRows } from "./_records.ts";
 
 const S = 1_000_000;
 const SYMBOLS = ["BTCUSDT", "ETHUSDT", "BNBUSDT"];
@@ -25,12 +23,7 @@ const rec = recordsOf("spot");
 
 /** A normalizer whose rows are kept as text, in order. */
 function normalizer(rows: string[]): MarketNormalizer {
-  const sink: RowSink = {
-    row: <N extends TableName>(_m: Market, table: N, symbol: string, _p: number, row: Row<N>) => {
-      rows.push(`${table} ${symbol} ${JSON.stringify(row)}`);
-    },
-  };
-  return new MarketNormalizer(plan(), sink, { needSnapshot: () => {} }, { topLevels: 5 });
+  return new MarketNormalizer(plan(), textRows(rows), { needSnapshot: () => {} }, { topLevels: 5 });
 }
 
 const diff = (symbol: string, first: number, last: number, price: number, qty: string) =>
