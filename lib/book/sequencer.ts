@@ -38,6 +38,9 @@ import type { DepthDiff } from "../binance/types.ts";
 /** What to do with a diff relative to a book id: drop it as old, apply it, or declare a gap. */
 export type Verdict = "stale" | "apply" | "gap";
 
+/** The fields of a diff the sequence rules read. */
+export type DiffIds = Pick<DepthDiff, "symbol" | "firstUpdateId" | "finalUpdateId" | "prevFinalUpdateId">;
+
 /** Spot: the diff holds nothing newer than the book (`u <= L`), so it is dropped or ignored. */
 export function spotIsStale(finalUpdateId: number, bookId: number): boolean {
   return finalUpdateId <= bookId;
@@ -97,7 +100,7 @@ export function usdmChains(prevFinalUpdateId: number, bookId: number): boolean {
  * snapshotVerdict("spot", diff, 150); // "gap": 151..156 are missing
  * ```
  */
-export function snapshotVerdict(market: Market, diff: DepthDiff, snapshotId: number): Verdict {
+export function snapshotVerdict(market: Market, diff: DiffIds, snapshotId: number): Verdict {
   const { firstUpdateId: first, finalUpdateId: final } = diff;
   if (!isFutures(market)) {
     if (spotIsStale(final, snapshotId)) return "stale";
@@ -112,7 +115,7 @@ export function snapshotVerdict(market: Market, diff: DepthDiff, snapshotId: num
  *
  * @throws {TypeError} if a USD-M diff has no `pu` (a parser bug).
  */
-export function streamVerdict(market: Market, diff: DepthDiff, bookId: number): Verdict {
+export function streamVerdict(market: Market, diff: DiffIds, bookId: number): Verdict {
   if (!isFutures(market)) {
     if (spotIsStale(diff.finalUpdateId, bookId)) return "stale";
     // Not stale means u >= L+1, so "no gap" is exactly spotCoversNext: the same rule as at the snapshot.
@@ -165,14 +168,14 @@ export function diffFollowsSnapshot(
 }
 
 /** A one-line explanation of a `gap` verdict, for logs and the gaps table. */
-export function gapReason(market: Market, diff: DepthDiff, bookId: number): string {
+export function gapReason(market: Market, diff: DiffIds, bookId: number): string {
   if (!isFutures(market)) {
     return `spot: U ${diff.firstUpdateId} > lastUpdateId + 1 = ${bookId + 1}`;
   }
   return `usdm: pu ${diff.prevFinalUpdateId} != lastUpdateId ${bookId}`;
 }
 
-function requirePu(diff: DepthDiff): number {
+function requirePu(diff: DiffIds): number {
   if (diff.prevFinalUpdateId === null) {
     throw new TypeError(`Cannot sequence usdm diff ${diff.symbol} u=${diff.finalUpdateId}: pu is missing`);
   }

@@ -25,9 +25,9 @@
  * @module
  */
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
-import { BoundedQueue } from "./bounded_queue.ts";
+import { DiffBuffer } from "./diff_buffer.ts";
 import { type BookSnapshot, OrderBook } from "./order_book.ts";
-import { gapReason, snapshotVerdict, streamVerdict, type Verdict } from "./sequencer.ts";
+import { type DiffIds, gapReason, snapshotVerdict, streamVerdict, type Verdict } from "./sequencer.ts";
 
 /** Where a {@link BookSync} is in the procedure. */
 export type SyncState = "idle" | "buffering" | "synced";
@@ -135,7 +135,7 @@ export class BookSync {
   readonly book: OrderBook;
 
   readonly #sink: SyncSink;
-  readonly #buffer: BoundedQueue<DepthDiff>;
+  readonly #buffer: DiffBuffer;
   readonly #counters: SyncCounters = {
     applied: 0,
     dropped: 0,
@@ -156,7 +156,7 @@ export class BookSync {
     this.market = market;
     this.symbol = symbol;
     this.#sink = sink;
-    this.#buffer = new BoundedQueue(options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
+    this.#buffer = new DiffBuffer(symbol, options.maxBuffered ?? DEFAULT_MAX_BUFFERED);
     this.book = new OrderBook(options.bookCapacity, options.maxLevels);
   }
 
@@ -228,7 +228,7 @@ export class BookSync {
     let kept = 0;
     let verdict: Verdict = "stale";
     while (kept < buffer.size) {
-      verdict = snapshotVerdict(this.market, buffer.at(kept)!, snapshot.lastUpdateId);
+      verdict = snapshotVerdict(this.market, buffer.ids(kept), snapshot.lastUpdateId);
       if (verdict !== "stale") break;
       kept++;
     }
@@ -335,15 +335,17 @@ export class BookSync {
     this.#adopt(snapshot);
     this.#apply(buffer.shift()!);
     while (buffer.size > 0) {
-      const diff = buffer.at(0)!;
-      const verdict = streamVerdict(this.market, diff, this.book.lastUpdateId);
+      const ids = buffer.ids(0);
+      const verdict = streamVerdict(this.market, ids, this.book.lastUpdateId);
       if (verdict === "gap") {
-        this.#breakSequence(diff); // the breaking diff stays first in the buffer
+        this.#breakSequence(ids); // the breaking diff stays first in the buffer
         return;
       }
-      buffer.shift();
-      if (verdict === "apply") this.#apply(diff);
-      else this.#counters.duplicates++;
+      if (verdict === "apply") this.#apply(buffer.shift()!);
+      else {
+        buffer.drop(1);
+        this.#counters.duplicates++;
+      }
     }
   }
 
@@ -365,7 +367,7 @@ export class BookSync {
   }
 
   /** `diff` (already first in the buffer) did not chain: discard the book and ask for a new snapshot. */
-  #breakSequence(diff: DepthDiff): void {
+  #breakSequence(diff: DiffIds): void {
     const lastUpdateId = this.book.lastUpdateId;
     const reason = gapReason(this.market, diff, lastUpdateId);
     this.book.clear();
@@ -385,7 +387,7 @@ export class BookSync {
   }
 
   #bufferDiff(diff: DepthDiff): void {
-    if (this.#buffer.push(diff) !== undefined) {
+    if (this.#buffer.push(diff)) {
       this.#counters.dropped++;
       this.#counters.overflowed++;
     }
