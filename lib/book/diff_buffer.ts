@@ -14,9 +14,8 @@ import type { DiffIds } from "./sequencer.ts";
 /** Header fields per diff: E, T, U, u, pu (NaN for null), bid count, ask count. */
 const FIELDS = 7;
 const INITIAL_DIFFS = 16;
+/** Room for this many levels at least, when the level store is (re)allocated. */
 const INITIAL_LEVELS = 256;
-/** An emptied buffer gives back storage beyond this many levels (a synced book seldom buffers again). */
-const KEEP_LEVELS = 4096;
 
 /**
  * A bounded FIFO of one symbol's depth diffs; pushing onto a full buffer evicts the oldest.
@@ -141,16 +140,14 @@ export class DiffBuffer {
     this.#size -= count;
   }
 
-  /** Removes every diff, giving back large storage. */
+  /** Removes every diff and gives back the storage: a synced book seldom buffers again, and 2,000 books add up. */
   clear(): void {
     this.#first = 0;
     this.#size = 0;
     this.#levelStart = 0;
     this.#levelEnd = 0;
-    if (this.#levels.length > KEEP_LEVELS * 2) {
-      this.#levels = new Float64Array(0);
-      this.#heads = new Float64Array(0);
-    }
+    this.#levels = new Float64Array(0);
+    this.#heads = new Float64Array(0);
   }
 
   /** Offset of the header of the diff at position `i`. */
@@ -175,10 +172,12 @@ export class DiffBuffer {
     }
     const need = levels * 2;
     if (this.#levelEnd + need <= this.#levels.length) return;
+    // Compact in place while that frees a quarter of the store, else grow by half: a full buffer evicts as it
+    // pushes, so its levels stay about the same and the store about 1.5 times them.
     const used = this.#levelEnd - this.#levelStart;
     let target = this.#levels;
-    if (used + need > this.#levels.length / 2) {
-      target = new Float64Array(Math.max(INITIAL_LEVELS * 2, (used + need) * 2));
+    if (used + need > this.#levels.length * 0.75) {
+      target = new Float64Array(Math.max(INITIAL_LEVELS * 2, Math.ceil((used + need) * 1.5)));
     }
     if (target === this.#levels) target.copyWithin(0, this.#levelStart, this.#levelEnd);
     else target.set(this.#levels.subarray(this.#levelStart, this.#levelEnd));
