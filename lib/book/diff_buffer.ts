@@ -2,7 +2,7 @@
  * The diffs a book buffers while it waits for a snapshot, packed in typed arrays.
  *
  * At the whole market, hundreds of books wait minutes for their snapshots (the REST weight budget paces them), and
- * each holds every diff since its stream began. As parsed objects (an array per level) those were tens of MiB of
+ * each holds its last ~10 s of diffs (depth_stream.ts). As parsed objects (an array per level) those were tens of MiB of
  * small objects that every major GC marked; packed, a level is 16 bytes outside the JS heap and a diff 56 more.
  * A diff comes back out as a fresh {@link DepthDiff} only when its book applies it.
  *
@@ -82,8 +82,7 @@ export class DiffBuffer {
     heads[at + 4] = diff.prevFinalUpdateId ?? NaN;
     heads[at + 5] = diff.bids.length;
     heads[at + 6] = diff.asks.length;
-    let end = this.#levelEnd;
-    end = pack(this.#levels, end, diff.bids);
+    const end = pack(this.#levels, this.#levelEnd, diff.bids);
     this.#levelEnd = pack(this.#levels, end, diff.asks);
     this.#size++;
     return evicted;
