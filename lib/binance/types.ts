@@ -21,6 +21,8 @@ export interface DepthDiff {
   prevFinalUpdateId: number | null;
   bids: Level[];
   asks: Level[];
+  /** When the frame arrived, µs since the epoch: set by the pipeline, carried through a book's buffer. */
+  localUs?: number;
 }
 
 /** A REST depth snapshot. `eventTime` / `transactionTime` are null on spot (its REST depth has no E/T). */

@@ -3,7 +3,7 @@
  *
  * At the whole market, hundreds of books wait minutes for their snapshots (the REST weight budget paces them), and
  * each holds its last ~10 s of diffs (depth_stream.ts). As parsed objects (an array per level) those were tens of MiB of
- * small objects that every major GC marked; packed, a level is 16 bytes outside the JS heap and a diff 56 more.
+ * small objects that every major GC marked; packed, a level is 16 bytes outside the JS heap and a diff 64 more.
  * A diff comes back out as a fresh {@link DepthDiff} only when its book applies it.
  *
  * @module
@@ -11,8 +11,8 @@
 import type { DepthDiff } from "../binance/types.ts";
 import type { DiffIds } from "./sequencer.ts";
 
-/** Header fields per diff: E, T, U, u, pu (NaN for null), bid count, ask count. */
-const FIELDS = 7;
+/** Header fields per diff: E, T, U, u, pu (NaN for null), bid count, ask count, arrival (NaN when unset). */
+const FIELDS = 8;
 const INITIAL_DIFFS = 16;
 /** Room for this many levels at least, when the level store is (re)allocated. */
 const INITIAL_LEVELS = 256;
@@ -82,6 +82,7 @@ export class DiffBuffer {
     heads[at + 4] = diff.prevFinalUpdateId ?? NaN;
     heads[at + 5] = diff.bids.length;
     heads[at + 6] = diff.asks.length;
+    heads[at + 7] = diff.localUs ?? NaN;
     const end = pack(this.#levels, this.#levelEnd, diff.bids);
     this.#levelEnd = pack(this.#levels, end, diff.asks);
     this.#size++;
@@ -122,6 +123,8 @@ export class DiffBuffer {
       bids,
       asks,
     };
+    const localUs = heads[at + 7]!;
+    if (!Number.isNaN(localUs)) diff.localUs = localUs;
     this.drop(1);
     return diff;
   }

@@ -29,9 +29,6 @@ const BUFFER_SECONDS = 10;
 /** Diff stream periods by speed parameter (`""`: 250 ms on futures, 1000 ms on spot; the faster is assumed). */
 const DEPTH_SPEED_MS: Readonly<Record<string, number>> = { "100ms": 100, "500ms": 500, "": 250 };
 
-/** A diff with its arrival time (the book hands the same object back after applying it). */
-type DiffAt = DepthDiff & { localUs: number };
-
 /** What the depth streams need from the normalizer. */
 export interface DepthDeps {
   market: Market;
@@ -139,7 +136,7 @@ export class DepthStreams implements SyncSink {
   }
 
   #feed(st: StreamState, p: Payload, localUs: number): void {
-    const diff = parseDepthDiff(p, this.d.market, st.ps.symbol) as DiffAt;
+    const diff = parseDepthDiff(p, this.d.market, st.ps.symbol);
     diff.localUs = localUs;
     st.book!.onDiff(diff);
   }
@@ -183,12 +180,16 @@ export class DepthStreams implements SyncSink {
   }
 
   /** @internal A diff was applied: write its levels and the book's top levels after it. */
-  diffApplied(d: DepthDiff, book: OrderBook): void {
-    const diff = d as DiffAt;
+  diffApplied(diff: DepthDiff, book: OrderBook): void {
     const st = this.#bySymbol.get(diff.symbol)!;
     const { market, sink } = this.d;
     const symbol = diff.symbol;
     const localUs = diff.localUs;
+    if (localUs === undefined) {
+      throw new TypeError(
+        `Cannot write ${market} diff ${symbol} u=${diff.finalUpdateId}: its arrival time is lost`,
+      );
+    }
     st.cursor.lastKey = diff.finalUpdateId;
     st.cursor.lastLocalUs = localUs;
     if (st.gap?.kind === "stale") this.d.gaps.close(st, localUs, diff.firstUpdateId);

@@ -21,10 +21,10 @@ function drain(buffer: DiffBuffer): DepthDiff[] {
   return out;
 }
 
-Deno.test("DiffBuffer gives back each diff as it was pushed, nulls included", () => {
+Deno.test("DiffBuffer gives back each diff as it was pushed, nulls and arrival times included", () => {
   const buffer = new DiffBuffer("BTCUSDT", 10);
-  const spot = diff(1, [[0.0024, 10], [0.0023, 0]], [[0.0026, 100]]);
-  const futures = diff(2, [], [[27_000.5, 1.25]], true);
+  const spot = { ...diff(1, [[0.0024, 10], [0.0023, 0]], [[0.0026, 100]]), localUs: 1_700_000_000_123_456 };
+  const futures = { ...diff(2, [], [[27_000.5, 1.25]], true), localUs: 1_700_000_000_223_456 };
   const empty = diff(3, [], []);
   for (const d of [spot, futures, empty]) assert.equal(buffer.push(d), false);
   assert.equal(buffer.size, 3);

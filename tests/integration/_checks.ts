@@ -16,9 +16,9 @@ export interface Written {
   tickers: PlainRow<"book_tickers">[];
 }
 
-/** Reads one market's tables. */
+/** Reads one market's tables; every row of a table with arrival times has one. */
 export async function readWritten(dataDir: string, market: Market): Promise<Written> {
-  return {
+  const w: Written = {
     trades: await readRows(dataDir, market, "trades"),
     books: await readRows(dataDir, market, "book_snapshots"),
     depth: await readRows(dataDir, market, "depth_updates"),
@@ -26,6 +26,11 @@ export async function readWritten(dataDir: string, market: Market): Promise<Writ
     klines: await readRows(dataDir, market, "klines"),
     tickers: await readRows(dataDir, market, "book_tickers"),
   };
+  for (const table of ["trades", "books", "depth", "klines", "tickers"] as const) {
+    const bad = w[table].find((r) => !Number.isFinite(Number(r.local_time)) || Number(r.local_time) <= 0);
+    assert.equal(bad, undefined, `${market} ${table}: a row without its arrival time`);
+  }
+  return w;
 }
 
 /**

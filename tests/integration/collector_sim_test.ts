@@ -119,7 +119,9 @@ Deno.test("collector vs simulator: duplicated diffs and garbage frames change no
       sim.faults.unknownFields = true;
     },
   });
-  for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
+  for (const [key, r] of Object.entries(result)) {
+    assert.equal(r.gaps, 0, `${key}: no gap: ${r.why.join(" | ")}`);
+  }
 });
 
 Deno.test("collector vs simulator: reordered diffs never corrupt a book", async () => {
@@ -186,7 +188,9 @@ Deno.test("collector vs simulator: REST 5xx, 429, timeouts and stale snapshots o
     },
     run: { restTimeoutMs: 1000 },
   });
-  for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
+  for (const [key, r] of Object.entries(result)) {
+    assert.equal(r.gaps, 0, `${key}: no gap: ${r.why.join(" | ")}`);
+  }
 });
 
 Deno.test("collector vs simulator: bursts are absorbed without a gap", async () => {
@@ -196,7 +200,9 @@ Deno.test("collector vs simulator: bursts are absorbed without a gap", async () 
       sim.faults.burst = { everyMs: 500, updates: 3000, trades: 200 };
     },
   });
-  for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
+  for (const [key, r] of Object.entries(result)) {
+    assert.equal(r.gaps, 0, `${key}: no gap: ${r.why.join(" | ")}`);
+  }
 });
 
 Deno.test("collector vs simulator: connections replaced before their lifetime leave no gap", async () => {
@@ -226,5 +232,7 @@ Deno.test("collector vs simulator: a spot serverShutdown is handed over to a rep
       sim.faults.serverShutdown = { closeAfterMs: 2500 };
     },
   });
-  for (const [key, r] of Object.entries(result)) assert.equal(r.gaps, 0, `${key}: no gap`);
+  for (const [key, r] of Object.entries(result)) {
+    assert.equal(r.gaps, 0, `${key}: no gap: ${r.why.join(" | ")}`);
+  }
 });

@@ -66,6 +66,11 @@ async function normalizeFixture(
     }
     if (rec) n.process(rec);
   }
+  // Diffs that waited for the snapshot in the book's buffer keep their arrival times too.
+  for (const table of ["depth_updates", "book_snapshots", "trades", "book_tickers"] as const) {
+    const bad = sink.of(table).find((r) => !(r.local_time > 1.5e15));
+    assert.equal(bad, undefined, `${table}: a row without its arrival time`);
+  }
   return { sink, normalizer: n, snapshotsRequested };
 }
 

@@ -110,6 +110,11 @@ Deno.test("snapshot-then-diffs sync with the pu rule reproduces truth.bookAt on 
     apply(book.bids, snap.bids);
     apply(book.asks, snap.asks);
     await ws.waitFor((f) => num(f, "u") > lastId, { count: 10, timeoutMs: 5000 });
+    // A diff whose first id is not its pu + 1 (ids jump on 30% of book changes: a run of diffs may have none).
+    await ws.waitFor((f) => num(f, "U") > lastId + 1 && num(f, "U") !== num(f, "pu") + 1, {
+      timeoutMs: 10_000,
+      what: "a diff whose ids jump",
+    });
     const events = ws.frames.map((f) => payload(f)!).filter((e) => e.e === "depthUpdate");
     // Futures: drop u < lastUpdateId; the first kept has U <= lastUpdateId <= u; then pu == previous u.
     const keep = events.filter((e) => (e.u as number) >= lastId);
