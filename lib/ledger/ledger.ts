@@ -359,8 +359,7 @@ export class Ledger {
       await Deno.remove(manifestPath(dataDir));
       manifest = await Manifest.load(dataDir);
     }
-    for (const e of manifest.entries()) manifest.remove(e.path);
-    for (const e of files) manifest.add(e);
+    manifest.replaceAll(files);
     await manifest.save();
     return files.length;
   }

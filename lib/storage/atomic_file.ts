@@ -51,7 +51,9 @@ export async function syncDir(dir: string): Promise<void> {
 
 /**
  * Writes `bytes` to `path` atomically: parent dirs are created, the data goes to `path.tmp-<random>`, is
- * fsynced, renamed over `path`, and the directory is fsynced. On failure the temp file is removed.
+ * fsynced, renamed over `path`, and the directory is fsynced. On failure the temp file is removed. The bytes may
+ * come in pieces made as they are written (an async iterable), so a big file is never whole in memory nor made
+ * in one synchronous step.
  *
  * @example
  * ```ts
@@ -61,15 +63,20 @@ export async function syncDir(dir: string): Promise<void> {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | AsyncIterable<Uint8Array>,
+): Promise<void> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
   const tmp = path + tempSuffix();
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      for await (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) {
+        let written = 0;
+        while (written < piece.length) written += await file.write(piece.subarray(written));
+      }
       await file.sync();
     } finally {
       file.close();

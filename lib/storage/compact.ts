@@ -51,8 +51,9 @@ export interface CompactOptions {
   /** Where the merges run. @default inlineJobs (the calling thread) */
   jobs?: ParquetJobs;
   /**
-   * Save the manifest at every merge (it is the authority where there is no ledger). With a ledger, a caller
-   * that merges many groups at once mirrors it once at the end instead. @default true
+   * Save the manifest at every merge (it is the authority where there is no ledger), or not at all (the caller
+   * mirrors it). By default: at every merge without a ledger; with one, once at the end of a
+   * {@linkcode compactFinishedHours} run that changed it (a year of files is tens of MiB of manifest).
    */
   saveManifest?: boolean;
 }
@@ -181,7 +182,8 @@ export async function compactFinishedHours(
   options: CompactOptions,
   nowMs: number,
 ): Promise<CompactionReport> {
-  const compactor = new Compactor(options);
+  const perMerge = options.saveManifest ?? !options.ledger;
+  const compactor = new Compactor({ ...options, saveManifest: perMerge });
   const resumed = await compactor.finishPending();
   const graceUs = (options.graceMs ?? DEFAULT_COMPACT_GRACE_MS) * 1000;
   const report: CompactionReport = { compacted: [], resumed, errors: [] };
@@ -197,6 +199,8 @@ export async function compactFinishedHours(
       if (await compactor.hasPending()) break;
     }
   }
+  const changed = resumed || report.compacted.length > 0;
+  if (options.saveManifest === undefined && !perMerge && changed) await options.manifest.save();
   return report;
 }
 

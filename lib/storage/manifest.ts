@@ -106,10 +106,17 @@ function isEntry(v: unknown): v is ManifestEntry {
  * ```
  */
 export class Manifest {
-  readonly #entries: Map<string, ManifestEntry>;
+  /** Every entry, sorted by path: the file's order, kept as entries come and go rather than sorted per use. */
+  #sorted: ManifestEntry[];
+  #byPath: Map<string, ManifestEntry>;
+  /** The save that has not started writing yet (later calls share it), and the last one queued. */
+  #nextSave: Promise<void> | null = null;
+  #lastSave: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dataDir: string, entries: Map<string, ManifestEntry>) {
-    this.#entries = entries;
+  private constructor(readonly dataDir: string, entries: Iterable<ManifestEntry>) {
+    this.#byPath = new Map();
+    for (const e of entries) this.#byPath.set(e.path, entryFields(e));
+    this.#sorted = [...this.#byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
   }
 
   /** Loads `{dataDir}/_manifest/checksums.json`; an absent file gives an empty manifest. */
@@ -119,7 +126,7 @@ export class Manifest {
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, new Map());
+      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, []);
       throw err;
     }
     let doc: unknown;
@@ -135,42 +142,108 @@ export class Manifest {
     if (version !== VERSION || !Array.isArray(files)) {
       throw new ManifestError(path, `expected {"version":${VERSION},"files":[...]}`);
     }
-    const entries = new Map<string, ManifestEntry>();
     for (const [i, entry] of files.entries()) {
       if (!isEntry(entry)) throw new ManifestError(path, `malformed entry at index ${i}`);
-      entries.set(entry.path, entryFields(entry));
     }
-    return new Manifest(dataDir, entries);
+    return new Manifest(dataDir, files as ManifestEntry[]);
   }
 
   /** Number of entries. */
   get size(): number {
-    return this.#entries.size;
+    return this.#sorted.length;
   }
 
   /** The entry for a relative path, if any. */
   get(path: string): ManifestEntry | undefined {
-    return this.#entries.get(path);
+    return this.#byPath.get(path);
   }
 
-  /** All entries, sorted by path. */
+  /** All entries, sorted by path (a copy of the list; the entries themselves are shared). */
   entries(): ManifestEntry[] {
-    return [...this.#entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return this.#sorted.slice();
   }
 
   /** Adds an entry, replacing any entry with the same path (a file rewritten in place). */
   add(entry: ManifestEntry): void {
-    this.#entries.set(entry.path, entryFields(entry));
+    const e = entryFields(entry);
+    const sorted = this.#sorted;
+    const last = sorted[sorted.length - 1];
+    const at = last === undefined || comparePaths(last.path, e.path) < 0
+      ? sorted.length
+      : this.#indexOf(e.path);
+    if (this.#byPath.has(e.path)) sorted[at] = e;
+    else sorted.splice(at, 0, e);
+    this.#byPath.set(e.path, e);
   }
 
   /** Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. */
   remove(path: string): boolean {
-    return this.#entries.delete(path);
+    if (!this.#byPath.delete(path)) return false;
+    this.#sorted.splice(this.#indexOf(path), 1);
+    return true;
   }
 
-  /** Writes the manifest atomically, entries sorted by path. */
-  async save(): Promise<void> {
-    const text = JSON.stringify({ version: VERSION, files: this.entries() }, null, 1) + "\n";
-    await writeFileAtomic(manifestPath(this.dataDir), new TextEncoder().encode(text));
+  /** Replaces every entry with `entries` (e.g. the ledger's list of files). */
+  replaceAll(entries: Iterable<ManifestEntry>): void {
+    const next = new Manifest(this.dataDir, entries);
+    this.#byPath = next.#byPath;
+    this.#sorted = next.#sorted;
   }
+
+  /**
+   * Writes the manifest atomically, entries sorted by path. The entries are those of when the writing starts,
+   * written a piece at a time (a year of a whole market's files is ~50 MiB of JSON: in one piece, a stall of the
+   * collector's thread); saves run one after another, and a save asked for while another waits to start is that
+   * one.
+   */
+  save(): Promise<void> {
+    if (this.#nextSave) return this.#nextSave;
+    const next = this.#lastSave.catch(() => {}).then(() => {
+      this.#nextSave = null;
+      return writeFileAtomic(manifestPath(this.dataDir), manifestText(this.#sorted.slice()));
+    });
+    this.#nextSave = next;
+    this.#lastSave = next;
+    return next;
+  }
+
+  /** Index of `path` in the sorted entries, or where it would go. */
+  #indexOf(path: string): number {
+    const sorted = this.#sorted;
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (comparePaths(sorted[mid]!.path, path) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Characters of JSON per piece written: a few ms of work on the thread. */
+const PIECE_CHARS = 256 << 10;
+
+/** The text `JSON.stringify({ version, files: entries }, null, 1)` gives, made and encoded a piece at a time. */
+async function* manifestText(entries: readonly ManifestEntry[]): AsyncGenerator<Uint8Array> {
+  const encoder = new TextEncoder();
+  if (entries.length === 0) {
+    yield encoder.encode(`{\n "version": ${VERSION},\n "files": []\n}\n`);
+    return;
+  }
+  let text = `{\n "version": ${VERSION},\n "files": [`;
+  for (let i = 0; i < entries.length; i++) {
+    // An entry one level deeper than alone: every line indented by two more spaces (JSON text has no raw
+    // newline inside a string).
+    text += (i === 0 ? "\n  " : ",\n  ") + JSON.stringify(entries[i], null, 1).replaceAll("\n", "\n  ");
+    if (text.length >= PIECE_CHARS) {
+      yield encoder.encode(text);
+      text = "";
+    }
+  }
+  yield encoder.encode(text + "\n ]\n}\n");
 }

@@ -33,6 +33,23 @@ Deno.test("writeFileAtomic() removes its temp file when the rename fails", () =>
     assert.deepEqual(await names(dir), ["target"]);
   }));
 
+Deno.test("writeFileAtomic() writes pieces made as it goes; a piece that fails leaves the old file and no temp", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/m.json`;
+    async function* pieces(fail: boolean) {
+      for (let i = 0; i < 5; i++) {
+        if (fail && i === 3) throw new Error("piece 3 failed");
+        yield new TextEncoder().encode(`piece ${i};`);
+      }
+    }
+    await writeFileAtomic(path, pieces(false));
+    const whole = "piece 0;piece 1;piece 2;piece 3;piece 4;";
+    assert.equal(await Deno.readTextFile(path), whole);
+    await assert.rejects(writeFileAtomic(path, pieces(true)), /piece 3 failed/);
+    assert.equal(await Deno.readTextFile(path), whole);
+    assert.deepEqual(await names(dir), ["m.json"]);
+  }));
+
 Deno.test("removeTempFiles() removes only crash leftovers, recursively", () =>
   withTempDir(async (dir) => {
     await Deno.mkdir(`${dir}/a/b`, { recursive: true });

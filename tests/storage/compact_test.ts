@@ -222,8 +222,18 @@ Deno.test("compactFinishedHours() merges each finished hour into one file with t
       removeFiles: (paths) => Promise.resolve(void ledgerCalls.push(`remove ${paths.join(",")}`)),
     };
     const parts = filesIn(manifest, BOOK, H10);
+    // With a ledger (the authority), the manifest's mirror is saved once for the run, not at every merge.
+    let saves = 0;
+    const save = manifest.save.bind(manifest);
+    manifest.save = () => (saves++, save());
 
     const report = await compactFinishedHours({ manifest, ledger }, NOW_MS);
+    assert.equal(saves, 1);
+    assert.deepEqual(
+      (await Manifest.load(dataDir)).entries(),
+      manifest.entries(),
+      "the saved mirror is current",
+    );
     assert.deepEqual(report.errors, []);
     assert.equal(report.resumed, false);
     assert.deepEqual(report.compacted.map((c) => c.sources.length), [3, 3]);
@@ -292,7 +302,10 @@ Deno.test("compaction converges after a crash between the manifest save and dele
   await withDataDir(async (dataDir) => {
     const crashed = await writeParts(dataDir);
     const before = await snapshot(dataDir, crashed);
-    const first = await compactFinishedHours({ manifest: crashed, ledger: crashingLedger() }, NOW_MS);
+    const first = await compactFinishedHours(
+      { manifest: crashed, ledger: crashingLedger(), saveManifest: true },
+      NOW_MS,
+    );
     assert.deepEqual([first.errors.length, first.compacted.length], [1, 0], "the run stops at the crash");
     const pending = JSON.parse(await Deno.readTextFile(join(dataDir, PENDING)));
     // One part of the interrupted group was deleted before the crash, the others survive.

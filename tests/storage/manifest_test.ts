@@ -10,6 +10,7 @@ import {
   sha256Hex,
 } from "../../lib/storage/manifest.ts";
 import { describeParquetFile } from "../../lib/storage/manifest_entry.ts";
+import { Prng } from "../../lib/sim/prng.ts";
 import { encodeParquet, writeFileAtomic } from "../../lib/storage/parquet_file.ts";
 import type { TableName } from "../../lib/storage/tables.ts";
 import { BASE_US, sampleRows } from "./_rows.ts";
@@ -68,6 +69,71 @@ Deno.test("Manifest saves atomically and loads back what was added", () =>
     ]);
     assert.equal(loaded.remove("spot/trades/a.parquet"), true);
     await loaded.save();
+    assert.equal((await Manifest.load(dir)).size, 1);
+  }));
+
+/** The file the manifest wrote when it was one JSON.stringify. */
+const wholeText = (entries: ManifestEntry[]) =>
+  JSON.stringify({ version: 1, files: entries }, null, 1) + "\n";
+
+Deno.test("Manifest keeps its entries sorted through adds, replacements and removes, and saves the same text as one JSON.stringify", () =>
+  withTempDir(async (dir) => {
+    const manifest = await Manifest.load(dir);
+    await manifest.save();
+    assert.equal(await Deno.readTextFile(manifestPath(dir)), wholeText([]));
+    const model = new Map<string, ManifestEntry>();
+    const rng = new Prng(7);
+    const random = (n: number) => rng.int(n);
+    // Enough entries for the text to be written in several pieces (a piece is 256 Ki characters).
+    for (let i = 0; i < 10_000; i++) {
+      const path = `${["spot", "usdm"][random(2)]}/trades/date=2026-12-0${random(9) + 1}/part-${
+        random(3000)
+      }.parquet`;
+      const op = random(10);
+      if (op === 0) assert.equal(manifest.remove(path), model.delete(path));
+      else {
+        const e = entry(path, { rows: i, sha256: String(i).padStart(64, "0") });
+        manifest.add(e);
+        model.set(path, e);
+      }
+    }
+    const sorted = [...model.values()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    assert.ok(sorted.length > 4000);
+    assert.deepEqual(manifest.entries(), sorted);
+    assert.equal(manifest.size, sorted.length);
+    await manifest.save();
+    const text = await Deno.readTextFile(manifestPath(dir));
+    assert.ok(text.length > 3 * (256 << 10));
+    assert.equal(text, wholeText(sorted));
+    assert.deepEqual((await Manifest.load(dir)).entries(), sorted);
+    manifest.replaceAll(sorted.slice(0, 3).reverse());
+    assert.deepEqual(manifest.entries(), sorted.slice(0, 3));
+    assert.equal(manifest.get(sorted[3]!.path), undefined);
+  }));
+
+Deno.test("Manifest saves one after another: a save asked for while one writes has everything added before it", () =>
+  withTempDir(async (dir) => {
+    const manifest = await Manifest.load(dir);
+    for (let i = 0; i < 3000; i++) manifest.add(entry(`spot/trades/p-${String(i).padStart(5, "0")}.parquet`));
+    const first = manifest.save();
+    manifest.add(entry("spot/trades/q-late.parquet"));
+    const second = manifest.save();
+    const third = manifest.save();
+    assert.equal(second, third, "a save waiting to start is shared");
+    await Promise.all([first, second]);
+    const saved = await Manifest.load(dir);
+    assert.equal(saved.size, 3001);
+    assert.ok(saved.get("spot/trades/q-late.parquet"));
+  }));
+
+Deno.test("Manifest: a save that fails rejects, and the next one writes", () =>
+  withTempDir(async (dir) => {
+    const manifest = await Manifest.load(dir);
+    await Deno.writeTextFile(`${dir}/_manifest`, "a file where the directory goes");
+    manifest.add(entry("spot/trades/a.parquet"));
+    await assert.rejects(manifest.save());
+    await Deno.remove(`${dir}/_manifest`);
+    await manifest.save();
     assert.equal((await Manifest.load(dir)).size, 1);
   }));
 

@@ -1,0 +1,84 @@
+/**
+ * The manifest after months of recording: how long the collector's thread is blocked when it saves
+ * `checksums.json` (every 5 minutes, after each compacted group, at stop) and lists the entries (compaction,
+ * cloud sync), with as many entries as a whole market leaves after `--days` (20 files an hour once compacted).
+ * Not a test: the figures go into the README ("Benchmark").
+ *
+ * `deno run -A --v8-flags=--expose-gc bench/manifest.ts [--days 30,180,365]` (the heap is measured after a full GC)
+ */
+import { nextTurn } from "../lib/loop_lag.ts";
+import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
+import { isoMicros, Manifest, type ManifestEntry } from "../lib/storage/manifest.ts";
+import { TABLE_NAMES } from "../lib/storage/tables.ts";
+
+const HOUR_US = 3_600_000_000;
+const i = Deno.args.indexOf("--days");
+const DAYS = (i < 0 ? "30,180,365" : Deno.args[i + 1]!).split(",").map(Number);
+
+/** A compacted day of a whole market: one file per (market, table, hour). */
+function dayOfEntries(day: number): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  const start = Date.UTC(2026, 0, 1) * 1000 + day * 24 * HOUR_US;
+  const date = new Date(start / 1000).toISOString().slice(0, 10);
+  for (const market of ["spot", "usdm"] as const) {
+    for (const table of TABLE_NAMES) {
+      for (let h = 0; h < 24; h++) {
+        const from = start + h * HOUR_US;
+        const sha256 = crypto.randomUUID().replaceAll("-", "").repeat(2);
+        out.push({
+          path: `${partitionDir(market, table, date)}/${compactedFileName(from, sha256.slice(0, 8))}`,
+          sha256,
+          rows: 1_000_000 + h,
+          bytes: 50_000_000 + h,
+          first_local_time: isoMicros(from),
+          last_local_time: isoMicros(from + HOUR_US - 1),
+          market,
+          table,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Runs `job` while a 1 ms timer measures how late it fires: the longest block of the thread, and the total. */
+async function blocked(job: () => Promise<unknown> | unknown): Promise<{ maxMs: number; totalMs: number }> {
+  let maxMs = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxMs = Math.max(maxMs, now - last - 1);
+    last = now;
+  }, 1);
+  await nextTurn();
+  const t0 = performance.now();
+  last = t0;
+  await job();
+  const totalMs = performance.now() - t0;
+  maxMs = Math.max(maxMs, performance.now() - last - 1);
+  clearInterval(timer);
+  return { maxMs, totalMs };
+}
+
+const dir = await Deno.makeTempDir({ prefix: "bench-manifest-" });
+try {
+  const manifest = await Manifest.load(dir);
+  let days = 0;
+  console.log("| days | entries | file | save: longest block / total | entries(): time | heap used |");
+  console.log("|---|---|---|---|---|---|");
+  for (const target of DAYS) {
+    for (; days < target; days++) for (const e of dayOfEntries(days)) manifest.add(e);
+    const save = await blocked(() => manifest.save());
+    const list = await blocked(() => manifest.entries());
+    const size = (await Deno.stat(`${dir}/_manifest/checksums.json`)).size;
+    (globalThis as { gc?: () => void }).gc?.();
+    const heap = Deno.memoryUsage().heapUsed;
+    console.log(
+      `| ${days} | ${manifest.size.toLocaleString("en")} | ${(size / 2 ** 20).toFixed(1)} MiB | ` +
+        `${save.maxMs.toFixed(1)} / ${save.totalMs.toFixed(0)} ms | ${list.totalMs.toFixed(1)} ms | ` +
+        `${(heap / 2 ** 20).toFixed(0)} MiB |`,
+    );
+  }
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
