@@ -25,7 +25,7 @@ export interface StartMainOptions extends ProcessOptions {
 }
 
 /**
- * The `--v8-flags=…` of deno.json's `start` task, if it has any (none by default; README "Memory"): a benchmark
+ * The `--v8-flags=…` of deno.json's `start` task (the V8 heap flags of README "Memory"): a benchmark
  * starts main.ts with them, as a user of the task does.
  */
 export function startTaskV8Flags(): string[] {

@@ -212,6 +212,14 @@ Deno.test({
   },
 });
 
+Deno.test('the compiled binary runs with the V8 heap flags of deno task start (README "Memory")', () => {
+  const v8 = (task: string | null) =>
+    (task ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+  assert.equal(v8(denoTask("start")).length, 1, "the start task sets the heap flags");
+  assert.deepEqual(v8(denoTask("compile")), v8(denoTask("start")));
+  assert.deepEqual(v8(denoTask("demo")), v8(denoTask("start")));
+});
+
 Deno.test("the compile task includes every Web Worker module of main.ts's graph", async () => {
   const task = denoTask("compile");
   assert.ok(task !== null, "deno.json has a compile task");
