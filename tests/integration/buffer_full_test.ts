@@ -95,7 +95,10 @@ function checkDepthDiffs(sim: Sim, market: Market, symbol: string, w: Written): 
   }
   let checked = 0;
   for (const d of sim.truth.diffs(market, symbol)) {
-    if (d.finalUpdateId <= firstSync || d.finalUpdateId > lastWritten) continue;
+    // A futures diff may end at its snapshot's id and still be applied (U <= lastUpdateId <= u); a spot one
+    // is then stale.
+    const applied = d.finalUpdateId > firstSync || (d.finalUpdateId === firstSync && written.has(firstSync));
+    if (!applied || d.finalUpdateId > lastWritten) continue;
     const got = (written.get(d.finalUpdateId) ?? []).sort();
     written.delete(d.finalUpdateId);
     if (inDepthGap(w, symbol, d.firstUpdateId, d.finalUpdateId)) continue;
