@@ -61,8 +61,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       if (previous.size > 0) await ledger.addFiles(previous.entries());
     }
     // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync.
-    await ledger.mirrorManifest(config.dataDir);
-    const manifest = await Manifest.load(config.dataDir);
+    const manifest = await ledger.mirrorManifest(config.dataDir);
     // fsync twice a second: a record is durable within about a second of its arrival even when one is slow.
     const journalOptions = { syncIntervalMs: 500, ...overrides.journal };
     const openJournal = () => JournalWriter.open(journalDir(config.dataDir), journalOptions);

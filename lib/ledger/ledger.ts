@@ -10,8 +10,7 @@
 
 import { type Market, MARKETS } from "../binance/types.ts";
 import type { JournalPosition } from "../storage/journal_format.ts";
-import { Manifest, type ManifestEntry, ManifestError } from "../storage/manifest.ts";
-import { manifestPath } from "../storage/layout.ts";
+import { Manifest, type ManifestEntry } from "../storage/manifest.ts";
 import { estimateCost, splitBatches } from "./batches.ts";
 import { addSample, type CoverageEntry, coverageRowsOf } from "./coverage.ts";
 import { DAY_US, HOUR_US, slotsTouched, utcDayStartUs } from "./intervals.ts";
@@ -346,22 +345,13 @@ export class Ledger {
 
   /**
    * Writes the file entries to `{dataDir}/_manifest/checksums.json` through {@linkcode Manifest} (same format,
-   * atomic save), for tools without Deno. The ledger is the authority: entries it lacks are dropped, and an
-   * unreadable manifest file is replaced. Returns the number of entries written.
+   * atomic save), for tools without Deno, and returns that manifest. The ledger is the authority: the file is
+   * replaced whole, never read (entries it lacks are dropped, an unreadable file is overwritten).
    */
-  async mirrorManifest(dataDir: string): Promise<number> {
-    const files = await this.listFiles();
-    let manifest: Manifest;
-    try {
-      manifest = await Manifest.load(dataDir);
-    } catch (err) {
-      if (!(err instanceof ManifestError)) throw err;
-      await Deno.remove(manifestPath(dataDir));
-      manifest = await Manifest.load(dataDir);
-    }
-    manifest.replaceAll(files);
+  async mirrorManifest(dataDir: string): Promise<Manifest> {
+    const manifest = Manifest.of(dataDir, await this.listFiles());
     await manifest.save();
-    return files.length;
+    return manifest;
   }
 
   // ---- flushes ----

@@ -107,8 +107,8 @@ function isEntry(v: unknown): v is ManifestEntry {
  */
 export class Manifest {
   /** Every entry, sorted by path: the file's order, kept as entries come and go rather than sorted per use. */
-  #sorted: ManifestEntry[];
-  #byPath: Map<string, ManifestEntry>;
+  readonly #sorted: ManifestEntry[];
+  readonly #byPath: Map<string, ManifestEntry>;
   /** The save that has not started writing yet (later calls share it), and the last one queued. */
   #nextSave: Promise<void> | null = null;
   #lastSave: Promise<void> = Promise.resolve();
@@ -117,6 +117,11 @@ export class Manifest {
     this.#byPath = new Map();
     for (const e of entries) this.#byPath.set(e.path, entryFields(e));
     this.#sorted = [...this.#byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  /** A manifest of `entries` for `{dataDir}` (e.g. the ledger's files), not yet saved. */
+  static of(dataDir: string, entries: Iterable<ManifestEntry>): Manifest {
+    return new Manifest(dataDir, entries);
   }
 
   /** Loads `{dataDir}/_manifest/checksums.json`; an absent file gives an empty manifest. */
@@ -181,13 +186,6 @@ export class Manifest {
     if (!this.#byPath.delete(path)) return false;
     this.#sorted.splice(this.#indexOf(path), 1);
     return true;
-  }
-
-  /** Replaces every entry with `entries` (e.g. the ledger's list of files). */
-  replaceAll(entries: Iterable<ManifestEntry>): void {
-    const next = new Manifest(this.dataDir, entries);
-    this.#byPath = next.#byPath;
-    this.#sorted = next.#sorted;
   }
 
   /**

@@ -282,7 +282,7 @@ Deno.test("Ledger.mirrorManifest() writes exactly what Manifest writes for the s
       const stale = await Manifest.load(`${dir}/mirror`);
       stale.add(fileEntry("spot", "trades", "XRPUSDT", D, 9, 1, 1));
       await stale.save();
-      assert.equal(await ledger.mirrorManifest(`${dir}/mirror`), 3);
+      assert.equal((await ledger.mirrorManifest(`${dir}/mirror`)).size, 3);
 
       const reference = await Manifest.load(`${dir}/reference`);
       for (const e of entries) reference.add(e);

@@ -76,7 +76,7 @@ Deno.test("Manifest saves atomically and loads back what was added", () =>
 const wholeText = (entries: ManifestEntry[]) =>
   JSON.stringify({ version: 1, files: entries }, null, 1) + "\n";
 
-Deno.test("Manifest keeps its entries sorted through adds, replacements and removes, and saves the same text as one JSON.stringify", () =>
+Deno.test("Manifest keeps its entries sorted through adds, replacements and removes (and when made of a list), and saves the same text as one JSON.stringify", () =>
   withTempDir(async (dir) => {
     const manifest = await Manifest.load(dir);
     await manifest.save();
@@ -106,9 +106,9 @@ Deno.test("Manifest keeps its entries sorted through adds, replacements and remo
     assert.ok(text.length > 3 * (256 << 10));
     assert.equal(text, wholeText(sorted));
     assert.deepEqual((await Manifest.load(dir)).entries(), sorted);
-    manifest.replaceAll(sorted.slice(0, 3).reverse());
-    assert.deepEqual(manifest.entries(), sorted.slice(0, 3));
-    assert.equal(manifest.get(sorted[3]!.path), undefined);
+    const three = Manifest.of(dir, sorted.slice(0, 3).reverse());
+    assert.deepEqual(three.entries(), sorted.slice(0, 3));
+    assert.equal(three.get(sorted[3]!.path), undefined);
   }));
 
 Deno.test("Manifest saves one after another: a save asked for while one writes has everything added before it", () =>
