@@ -182,8 +182,9 @@ export async function compactFinishedHours(
   options: CompactOptions,
   nowMs: number,
 ): Promise<CompactionReport> {
-  const perMerge = options.saveManifest ?? !options.ledger;
-  const compactor = new Compactor({ ...options, saveManifest: perMerge });
+  // With a ledger (the authority) and no say from the caller, the mirror is saved once for the run.
+  const onceAtEnd = options.saveManifest === undefined && options.ledger !== undefined;
+  const compactor = new Compactor({ ...options, saveManifest: options.saveManifest ?? !onceAtEnd });
   const resumed = await compactor.finishPending();
   const graceUs = (options.graceMs ?? DEFAULT_COMPACT_GRACE_MS) * 1000;
   const report: CompactionReport = { compacted: [], resumed, errors: [] };
@@ -199,8 +200,7 @@ export async function compactFinishedHours(
       if (await compactor.hasPending()) break;
     }
   }
-  const changed = resumed || report.compacted.length > 0;
-  if (options.saveManifest === undefined && !perMerge && changed) await options.manifest.save();
+  if (onceAtEnd && (resumed || report.compacted.length > 0)) await options.manifest.save();
   return report;
 }
 
