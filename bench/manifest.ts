@@ -6,12 +6,12 @@
  *
  * `deno run -A --v8-flags=--expose-gc bench/manifest.ts [--days 30,180,365]` (the heap is measured after a full GC)
  */
-import { nextTurn } from "../lib/loop_lag.ts";
+import { HOUR_US } from "../lib/ledger/intervals.ts";
+import { LoopLagMonitor, nextTurn } from "../lib/loop_lag.ts";
 import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
 import { isoMicros, Manifest, type ManifestEntry } from "../lib/storage/manifest.ts";
 import { TABLE_NAMES } from "../lib/storage/tables.ts";
 
-const HOUR_US = 3_600_000_000;
 const i = Deno.args.indexOf("--days");
 const DAYS = (i < 0 ? "30,180,365" : Deno.args[i + 1]!).split(",").map(Number);
 
@@ -43,21 +43,15 @@ function dayOfEntries(day: number): ManifestEntry[] {
 
 /** Runs `job` while a 1 ms timer measures how late it fires: the longest block of the thread, and the total. */
 async function blocked(job: () => Promise<unknown> | unknown): Promise<{ maxMs: number; totalMs: number }> {
-  let maxMs = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    maxMs = Math.max(maxMs, now - last - 1);
-    last = now;
-  }, 1);
+  const lag = new LoopLagMonitor(1);
+  lag.start();
   await nextTurn();
   const t0 = performance.now();
-  last = t0;
   await job();
   const totalMs = performance.now() - t0;
-  maxMs = Math.max(maxMs, performance.now() - last - 1);
-  clearInterval(timer);
-  return { maxMs, totalMs };
+  await nextTurn(); // the timer's sample after the job's last synchronous step
+  lag.stop();
+  return { maxMs: lag.total.stats().max, totalMs };
 }
 
 const dir = await Deno.makeTempDir({ prefix: "bench-manifest-" });
