@@ -45,7 +45,8 @@ export class OrderBook {
   #lastUpdateId = 0;
 
   /**
-   * @param capacity initial levels per side (they grow by doubling).
+   * @param capacity levels per side of the first arrays, allocated with a side's first level (they grow by
+   *   doubling, up to the trim point of `maxLevels`).
    * @param maxLevels levels kept per side (the worst beyond it are dropped; see {@link PriceLadder}).
    */
   constructor(capacity?: number, maxLevels?: number) {

@@ -11,6 +11,7 @@
 import type { Level } from "../binance/types.ts";
 
 const INITIAL_CAPACITY = 256;
+const EMPTY = new Float64Array(0);
 
 /** A sorted price-level array for one side of a book. */
 export class PriceLadder {
@@ -19,10 +20,15 @@ export class PriceLadder {
   #count = 0;
   readonly #sign: 1 | -1;
   readonly #maxLevels: number;
+  /** Capacity of the first arrays, allocated at the first level (a book waiting for its snapshot holds none). */
+  readonly #initial: number;
+  /** Most levels held before a trim: the arrays never grow past it. */
+  readonly #limit: number;
 
   /**
    * @param sign `1` for bids (best = highest price), `-1` for asks (best = lowest price).
-   * @param capacity initial number of levels; the arrays double when full.
+   * @param capacity number of levels of the first arrays (allocated with the first level); they double when
+   *   full, up to the most levels held before a trim.
    * @param maxLevels levels kept: past it (plus an eighth, so trimming is rare) the worst are dropped. A book
    *   deeper than its REST snapshot is partial anyway; the cap bounds a book's memory whatever the stream sends.
    */
@@ -37,13 +43,20 @@ export class PriceLadder {
     }
     this.#sign = sign;
     this.#maxLevels = maxLevels;
-    this.#keys = new Float64Array(capacity);
-    this.#qtys = new Float64Array(capacity);
+    this.#initial = capacity;
+    this.#limit = maxLevels + (maxLevels >> 3) + 1;
+    this.#keys = EMPTY;
+    this.#qtys = EMPTY;
   }
 
   /** Number of price levels. */
   get size(): number {
     return this.#count;
+  }
+
+  /** Levels the arrays hold before they grow (16 bytes each): 0 until the first level. */
+  get capacity(): number {
+    return this.#keys.length;
   }
 
   /** Best price, or `undefined` when the side is empty. */
@@ -75,7 +88,7 @@ export class PriceLadder {
     this.#keys[i] = key;
     this.#qtys[i] = qty;
     this.#count = count + 1;
-    if (this.#count > this.#maxLevels + (this.#maxLevels >> 3)) this.#trim();
+    if (this.#count >= this.#limit) this.#trim();
   }
 
   /** Drops the worst levels (the start of the arrays) beyond `maxLevels`. */
@@ -184,8 +197,10 @@ export class PriceLadder {
   }
 
   #grow(needed: number): void {
-    let capacity = this.#keys.length * 2;
+    let capacity = Math.max(this.#keys.length * 2, this.#initial);
     while (capacity < needed) capacity *= 2;
+    // Doubling past the trim point would leave most of the last arrays unused for good.
+    capacity = Math.min(capacity, Math.max(needed, this.#limit));
     const keys = new Float64Array(capacity);
     const qtys = new Float64Array(capacity);
     keys.set(this.#keys.subarray(0, this.#count));

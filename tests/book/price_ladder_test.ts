@@ -58,3 +58,23 @@ Deno.test("PriceLadder keeps at most maxLevels (plus an eighth): the worst level
   assert.deepEqual(Array.from(asks.levels()), [1, 1, 2, 2, 3, 3], "a deep snapshot keeps its best levels");
   assert.throws(() => new PriceLadder(1, 4, 0), RangeError);
 });
+
+Deno.test("PriceLadder allocates with its first level and never grows past its trim point", () => {
+  const bids = new PriceLadder(1, 256, 2000);
+  assert.equal(bids.capacity, 0, "a side waiting for its snapshot holds no arrays");
+  bids.set(1, 0); // a deletion of an absent level allocates nothing
+  assert.equal(bids.capacity, 0);
+  bids.set(1, 1);
+  assert.equal(bids.capacity, 256);
+  bids.reset(Array.from({ length: 1000 }, (_, i) => [5000 - i, 1] as [number, number]));
+  assert.equal(bids.capacity, 1024);
+  // Levels beyond the snapshot's depth arrive one by one: 2,250 are held (2,000 + an eighth), then trimmed.
+  for (let i = 0; i < 3000; i++) bids.set(4000 - i, 1);
+  assert.equal(bids.capacity, 2251, "doubling would have reached 4096 levels, 2,250 never used");
+  assert.ok(bids.size <= 2250);
+  assert.equal(bids.best(), 5000);
+  const unbounded = new PriceLadder(-1, 2);
+  for (let i = 0; i < 5; i++) unbounded.set(i + 1, 1);
+  assert.equal(unbounded.capacity, 8, "without maxLevels the arrays double as needed");
+  assert.equal(unbounded.size, 5);
+});
