@@ -22,6 +22,12 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
+/** Symbols described in one {@link RecordKind.Instruments} record. */
+const DESCRIBED_PER_RECORD = 250;
+
+/** Lets the event loop run what waits (frames, timers) before going on. */
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** What the watch needs. */
 export interface UniverseDeps {
   market: Market;
@@ -109,6 +115,9 @@ export class UniverseWatch {
     let info: ExchangeSymbol[];
     try {
       info = (await rest.exchangeInfo()).value.symbols;
+      // A whole market's exchangeInfo is ~2,000 symbols: parsing it, journaling their description and planning
+      // their streams are separate turns of the event loop, so that frames in between are not held up.
+      await nextTurn();
       if (filter === null) {
         const trading = new Set(info.filter((s) => s.status === "TRADING").map((s) => s.symbol));
         next = (this.d.listed ?? []).filter((s) => trading.has(s));
@@ -132,7 +141,12 @@ export class UniverseWatch {
     this.#nextDeliveryMs = Math.min(
       ...info.filter((s) => recorded.has(s.symbol) && s.deliveryDate! > nowMs).map((s) => s.deliveryDate!),
     );
-    this.#describe(info, filter === null ? new Set(this.d.listed) : new Set([...next, ...remove]));
+    if (
+      await this.#describe(info, filter === null ? new Set(this.d.listed) : new Set([...next, ...remove]))
+    ) {
+      await nextTurn();
+      if (this.#stopped) return false;
+    }
     if (add.length === 0 && remove.length === 0) return true;
     if (filter === null && remove.length > 0) {
       log("warn", "configured symbols not trading: not recorded until they trade", {
@@ -160,8 +174,11 @@ export class UniverseWatch {
     return true;
   }
 
-  /** Journals the description of `symbols` that is new or changed since the last one journaled. */
-  #describe(info: readonly ExchangeSymbol[], symbols: ReadonlySet<string>): void {
+  /**
+   * Journals the description of `symbols` that is new or changed since the last one journaled, at most
+   * {@link DESCRIBED_PER_RECORD} symbols a record and a turn of the event loop. True when it journaled any.
+   */
+  async #describe(info: readonly ExchangeSymbol[], symbols: ReadonlySet<string>): Promise<boolean> {
     const changed = info.filter((s) => {
       if (!symbols.has(s.symbol)) return false;
       const text = JSON.stringify(s);
@@ -169,15 +186,18 @@ export class UniverseWatch {
       this.#described.set(s.symbol, text);
       return true;
     });
-    if (changed.length === 0) return;
-    this.d.record({
-      localUs: this.d.clock.nowUs(),
-      market: this.d.market,
-      conn: 0,
-      kind: RecordKind.Instruments,
-      symbol: "",
-      text: JSON.stringify(changed),
-    });
+    for (let i = 0; i < changed.length && !this.#stopped; i += DESCRIBED_PER_RECORD) {
+      if (i > 0) await nextTurn();
+      this.d.record({
+        localUs: this.d.clock.nowUs(),
+        market: this.d.market,
+        conn: 0,
+        kind: RecordKind.Instruments,
+        symbol: "",
+        text: JSON.stringify(changed.slice(i, i + DESCRIBED_PER_RECORD)),
+      });
+    }
+    return changed.length > 0;
   }
 
   /** The change log for people and tools (the journal is the authority). */

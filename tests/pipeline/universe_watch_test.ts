@@ -114,3 +114,61 @@ Deno.test("UniverseWatch, configured list: delivery retires a contract, instrume
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("UniverseWatch, symbols: all: a whole market's first read is journaled over several event-loop turns", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const listing = Array.from({ length: 600 }, (_, i) => ({
+      ...contract(`S${String(i).padStart(3, "0")}USDT`, "TRADING", null),
+      quoteAsset: "USDT",
+    }));
+    const journal: (JournalRecord | "turn")[] = [];
+    // A timer armed before the read: it can only fire between records if the watch lets the loop turn.
+    let ticking = true;
+    const tick = () => {
+      if (!ticking) return;
+      journal.push("turn");
+      setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    const watch = new UniverseWatch({
+      market: "spot",
+      rest: {
+        exchangeInfo: () => Promise.resolve({ value: { rateLimits: [], symbols: listing } } as never),
+        tickers24h: () => Promise.reject(new Error("no volume minimum")),
+      },
+      filter: { quoteAssets: [], include: [], exclude: [], minQuoteVolume: 0, refreshSec: 300 },
+      current: () => [],
+      record: (rec) => journal.push(rec),
+      log: () => {},
+      clock: { nowUs: () => 1_000_000, nowMs: () => 1_000 },
+      dataDir: dir,
+    });
+    assert.equal(await watch.refresh(), true);
+    ticking = false;
+    const records = journal.filter((r): r is JournalRecord => r !== "turn");
+    assert.deepEqual(records.map((r) => r.kind), [
+      RecordKind.Instruments,
+      RecordKind.Instruments,
+      RecordKind.Instruments,
+      RecordKind.Universe,
+    ]);
+    const described = records.slice(0, 3).map((r) => JSON.parse(r.text) as ExchangeSymbol[]);
+    assert.deepEqual(described.map((d) => d.length), [250, 250, 100]);
+    assert.deepEqual(
+      described.flat().map((s) => s.symbol),
+      listing.map((s) => s.symbol),
+      "each once, in order",
+    );
+    assert.equal(JSON.parse(records[3]!.text).add.length, 600);
+    // Between any two records (and before the first, after the read) the loop turned.
+    const kinds = journal.map((r) => r === "turn" ? "turn" : "record");
+    for (let i = kinds.indexOf("record"); i < kinds.length - 1; i++) {
+      if (kinds[i] === "record") {
+        assert.equal(kinds[i + 1], "turn", `the loop did not turn after record ${i}`);
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
