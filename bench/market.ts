@@ -320,7 +320,9 @@ markets:
     const stateKb = flushes.map((l) => Number(l.stateKb) || 0);
     row(
       "flush: synchronous step / checkpoint state",
-      `max ${Math.max(0, ...syncMs)} ms / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
+      `median ${median(syncMs)} ms, max ${Math.max(0, ...syncMs)} ms (first flush ${
+        syncMs[0] ?? "-"
+      } ms) / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
     );
     row(
       "event-loop lag",
@@ -370,4 +372,10 @@ function firstSyncs(run: CollectorRun): string {
       bound.toFixed(0)
     } s)`;
   }).join("; ");
+}
+
+/** The middle value (the lower of the two middle ones), 0 for none. */
+function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  return [...values].sort((a, b) => a - b)[(values.length - 1) >> 1]!;
 }

@@ -277,9 +277,12 @@ export class FlushCommitter {
         wal.append({ localUs: atUs, market, conn: 0, kind, symbol: "", text });
     };
     for (const c of captures) {
-      for (const part of c.image.parts(c.asOf)) {
-        await nextTurn();
-        if (!append(c.market, RecordKind.CheckpointBooks, part)) return null;
+      const parts = c.image.parts(c.asOf);
+      // Each part is encoded in a turn of its own, the first one too (not in the flush's synchronous step).
+      for (await nextTurn();; await nextTurn()) {
+        const part = parts.next();
+        if (part.done) break;
+        if (!append(c.market, RecordKind.CheckpointBooks, part.value)) return null;
       }
       if (!append(c.market, RecordKind.Checkpoint, c.state)) return null;
     }

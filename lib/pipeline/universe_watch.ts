@@ -20,13 +20,11 @@ import type { ExchangeSymbol } from "../binance/rest_parse.ts";
 import { selectSymbols, type SymbolFilter, universeChange } from "../binance/universe.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { nextTurn } from "../loop_lag.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
 /** Symbols described in one {@link RecordKind.Instruments} record. */
 const DESCRIBED_PER_RECORD = 250;
-
-/** Lets the event loop run what waits (frames, timers) before going on. */
-const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** What the watch needs. */
 export interface UniverseDeps {
