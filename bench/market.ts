@@ -37,6 +37,7 @@ Runs the simulator in its own process, then a bare client that only JSON.parses 
   --minutes M         --market: how long (default 30)
   --universe S,U      --market: spot and USD-M symbols (default 1500,500)
   --profile DIR       write the collector's V8 CPU profile (.cpuprofile) into DIR
+  --logs DIR          keep the collector's logs (its log_dir and its output) in DIR
   -h, --help          print this help and exit`;
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -56,6 +57,7 @@ function flags() {
         minutes: { type: "string", default: "30" },
         universe: { type: "string", default: "1500,500" },
         profile: { type: "string" },
+        logs: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -63,6 +65,22 @@ function flags() {
     console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
     Deno.exit(2);
   }
+}
+
+/** Copies the collector's logs out of the work dir (`--logs DIR`) before it is removed. */
+async function keepLogs(): Promise<void> {
+  if (!f.logs) return;
+  await Deno.mkdir(f.logs, { recursive: true });
+  const copies: [string, string][] = [[`${work}/collector.log`, `${f.logs}/collector.out`]];
+  try {
+    for await (const e of Deno.readDir(`${work}/logs`)) {
+      if (e.isFile) copies.push([`${work}/logs/${e.name}`, `${f.logs}/${e.name}`]);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  for (const [from, to] of copies) await Deno.copyFile(from, to).catch(() => {});
+  console.log(`collector logs in ${f.logs}`);
 }
 
 /** CPU seconds (all threads) and RSS of a live process, from /proc. */
@@ -247,6 +265,7 @@ markets:
   } finally {
     sim.child.kill("SIGINT");
     await sim.child.status;
+    await keepLogs();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 }
@@ -347,6 +366,7 @@ markets:
   } finally {
     sim.child.kill("SIGINT");
     await sim.child.status;
+    await keepLogs();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
 }
