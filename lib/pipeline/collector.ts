@@ -36,6 +36,7 @@ import { FirstSyncReport } from "./first_sync.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
 import { MarketNormalizer } from "./normalizer.ts";
 import { RateMeter } from "./rate_meter.ts";
+import { RecordPacer } from "./record_pacer.ts";
 import { type JournalRecord, RecordKind, type RestRecordKind } from "./records.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
 import { RestFetcher } from "./rest_fetcher.ts";
@@ -165,6 +166,7 @@ export class Collector {
   private readonly clock: Clock;
   private readonly symbolRates: RateMeter;
   private readonly lag = new LoopLagMonitor();
+  private readonly pacer = new RecordPacer((rec) => this.normalize(rec));
   private lastHealthMs = -Infinity;
   private lastHealthFrames = 0;
   private lastHour: number;
@@ -204,7 +206,11 @@ export class Collector {
       manifest: options.manifest,
       dataDir: options.dataDir,
       keepRaw: options.keepRaw ?? false,
-      record: (rec) => this.record(rec),
+      // A flush's checkpoint is the state as of its FlushMark: every record before it normalized.
+      record: (rec) => {
+        this.record(rec);
+        this.pacer.drain();
+      },
       log: options.log,
       clock,
       onFailed: (error) => options.onAlert?.({ kind: "flush_failed", error }),
@@ -372,6 +378,7 @@ export class Collector {
     const start = this.clock.nowUs();
     this.started = true;
     this.lag.start();
+    this.pacer.start();
     for (const rt of this.markets) {
       rt.liveness.arm(start);
       rt.connections.open();
@@ -486,6 +493,7 @@ export class Collector {
         text: "",
       });
     }
+    this.pacer.stop();
     // A checkpoint needs the journal: one more try, else the next start recovers what it holds.
     if (this.wal.down && !(await this.wal.reopen())) {
       this.options.log(
@@ -521,8 +529,9 @@ export class Collector {
   }
 
   /**
-   * Journals a record, then normalizes it: the journal always holds what the output was made from. Runs inside
-   * socket callbacks, so it never throws; a failing journal (disk full) is logged and counted.
+   * Journals a record, then normalizes it (now, or after the records waiting in the pacer): the journal always
+   * holds what the output was made from. Runs inside socket callbacks, so it never throws; a failing journal
+   * (disk full) is logged and counted.
    */
   private record(rec: JournalRecord): void {
     try {
@@ -530,6 +539,10 @@ export class Collector {
     } catch (err) {
       this.badFrames.write("error", "record not journaled", { kind: rec.kind, error: String(err) });
     }
+    this.pacer.push(rec);
+  }
+
+  private normalize(rec: JournalRecord): void {
     const rt = this.byMarket.get(rec.market);
     if (rt === undefined) {
       this.badFrames.write("error", "record for a market not recorded", { market: rec.market });

@@ -1,0 +1,81 @@
+/**
+ * Hands journaled records to the normalizers in their order, at most `budgetMs` of normalizing between two
+ * ticks of its timer. A socket that has buffered a burst (a backlog after a network stall, a flood of first
+ * frames) delivers it in one event-loop task, one frame after another; normalized as they come, thousands of
+ * frames kept every other timer and socket waiting 100 ms and more. Past the budget the records wait here
+ * (already journaled and stamped on arrival) and the timer normalizes them a budget at a time, so frames go on
+ * being received and stamped between.
+ *
+ * Whoever needs the normalizers up to date (a flush's checkpoint, the stop) calls {@link RecordPacer.drain}.
+ * @module
+ */
+import type { JournalRecord } from "./records.ts";
+
+/** Normalizes records in order, a bounded time per turn of the event loop (see the module docs). */
+export class RecordPacer {
+  #queue: JournalRecord[] = [];
+  #head = 0;
+  /** Time spent normalizing since the last tick. */
+  #spentMs = 0;
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * @param handle normalizes one record (never throws).
+   * @param budgetMs normalizing time between two ticks before records wait.
+   * @param tickMs how often the waiting records get their turn (and the budget starts again).
+   */
+  constructor(
+    private readonly handle: (rec: JournalRecord) => void,
+    private readonly budgetMs = 10,
+    private readonly tickMs = 5,
+  ) {}
+
+  /** Starts the ticks; before it (and after {@link stop}) every record is normalized at once. */
+  start(): void {
+    this.#timer ??= setInterval(() => this.#tick(), this.tickMs);
+  }
+
+  /** Stops the ticks after normalizing what waits. */
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.drain();
+  }
+
+  /** Records waiting to be normalized. */
+  get waiting(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Normalizes `rec` now, or after the records waiting before it. */
+  push(rec: JournalRecord): void {
+    if (this.#timer !== null && (this.waiting > 0 || this.#spentMs >= this.budgetMs)) {
+      this.#queue.push(rec);
+      return;
+    }
+    const t0 = performance.now();
+    this.handle(rec);
+    this.#spentMs += performance.now() - t0;
+  }
+
+  /** Normalizes every waiting record now. */
+  drain(): void {
+    while (this.#head < this.#queue.length) this.handle(this.#queue[this.#head++]!);
+    this.#queue = [];
+    this.#head = 0;
+  }
+
+  #tick(): void {
+    this.#spentMs = 0;
+    if (this.waiting === 0) return;
+    const t0 = performance.now();
+    do {
+      this.handle(this.#queue[this.#head++]!);
+    } while (this.#head < this.#queue.length && performance.now() - t0 < this.budgetMs);
+    this.#spentMs = performance.now() - t0;
+    if (this.waiting === 0 || this.#head > 4096) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { RecordPacer } from "../../lib/pipeline/record_pacer.ts";
+import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
+
+const rec = (i: number): JournalRecord => ({
+  localUs: i,
+  market: "spot",
+  conn: 1,
+  kind: RecordKind.Frame,
+  symbol: "",
+  text: String(i),
+});
+
+/** Busy for `ms` (a record that takes that long to normalize). */
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* spin */ }
+}
+
+Deno.test("RecordPacer: a burst is normalized in order, a budget per tick, and other timers run in between", async () => {
+  const handled: number[] = [];
+  const events: string[] = [];
+  const pacer = new RecordPacer(
+    (r) => {
+      busy(2);
+      handled.push(r.localUs);
+      events.push("record");
+    },
+    10,
+    5,
+  );
+  pacer.start();
+  try {
+    // A timer due before the burst ends: without the pacer it would wait for all 40 records (80 ms).
+    setTimeout(() => events.push("timer"), 0);
+    for (let i = 0; i < 40; i++) pacer.push(rec(i));
+    // ~5 within the 10 ms budget (fewer on a loaded machine), never all of them.
+    const first = handled.length;
+    assert.ok(first >= 1 && first < 40, `${first} handled at once`);
+    assert.equal(pacer.waiting, 40 - first);
+    const deadline = Date.now() + 5_000;
+    while (pacer.waiting > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(pacer.waiting, 0);
+    assert.deepEqual(handled, Array.from({ length: 40 }, (_, i) => i), "every record once, in order");
+    assert.equal(events.indexOf("timer"), first, "the timer ran right after the budget, not after the burst");
+  } finally {
+    pacer.stop();
+  }
+});
+
+Deno.test("RecordPacer: drain() and stop() normalize what waits at once; unstarted, records go straight through", () => {
+  const handled: number[] = [];
+  const pacer = new RecordPacer(
+    (r) => {
+      busy(1);
+      handled.push(r.localUs);
+    },
+    3,
+    5,
+  );
+  pacer.push(rec(0));
+  assert.deepEqual(handled, [0], "before start(): at once");
+  pacer.start();
+  for (let i = 1; i <= 10; i++) pacer.push(rec(i));
+  assert.ok(pacer.waiting > 0);
+  pacer.drain();
+  assert.equal(pacer.waiting, 0);
+  assert.deepEqual(handled, Array.from({ length: 11 }, (_, i) => i));
+  for (let i = 11; i <= 20; i++) pacer.push(rec(i));
+  pacer.stop();
+  assert.equal(pacer.waiting, 0);
+  pacer.push(rec(21));
+  assert.deepEqual(handled, Array.from({ length: 22 }, (_, i) => i), "stopped: in order, at once");
+});
