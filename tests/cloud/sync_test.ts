@@ -34,11 +34,27 @@ function makeSync(env: CloudEnv, kv: Deno.Kv, extra: Partial<CloudSyncOptions> =
 }
 
 /** Listens until `body` is done, then closes the KV handle and waits for the listener to stop. */
+/**
+ * Runs `body` while `sync` listens to the queue, then closes the KV once no job
+ * is running: a job goes on after the state `body` waited for (a superseded copy is removed after the mark), and
+ * closing the KV under it would fail it and raise one more alert.
+ */
 async function listening(sync: CloudSync, kv: Deno.Kv, body: () => Promise<void>): Promise<void> {
+  let running = 0;
+  const handle = sync.handle.bind(sync);
+  sync.handle = async (message) => {
+    running++;
+    try {
+      return await handle(message);
+    } finally {
+      running--;
+    }
+  };
   const listener = sync.listen();
   try {
     await body();
   } finally {
+    await waitFor("no job running", () => Promise.resolve(running === 0)).catch(() => {});
     kv.close();
     await listener;
   }
