@@ -15,13 +15,17 @@ import type { JournalRecord } from "./records.ts";
 export class RecordPacer {
   #queue: JournalRecord[] = [];
   #head = 0;
-  /** Time spent normalizing since the last tick. */
-  #spentMs = 0;
+  /**
+   * Wall time (`Date.now()`, the cheaper clock) of the first record since the last tick. The ticks come every
+   * `tickMs` while the loop is free, so a record `budgetMs` after it means the loop has been busy since.
+   */
+  #turnStartMs = NaN;
   #timer: ReturnType<typeof setInterval> | null = null;
 
   /**
    * @param handle normalizes one record (never throws).
-   * @param budgetMs normalizing time between two ticks before records wait.
+   * @param budgetMs how long records are normalized as they come after a tick (the loop being busy all that
+   *   time: the ticks stopped) before they wait.
    * @param tickMs how often the waiting records get their turn (and the budget starts again).
    */
   constructor(
@@ -49,13 +53,15 @@ export class RecordPacer {
 
   /** Normalizes `rec` now, or after the records waiting before it. */
   push(rec: JournalRecord): void {
-    if (this.#timer !== null && (this.waiting > 0 || this.#spentMs >= this.budgetMs)) {
-      this.#queue.push(rec);
-      return;
+    if (this.#timer !== null) {
+      const now = Date.now();
+      if (Number.isNaN(this.#turnStartMs)) this.#turnStartMs = now;
+      if (this.waiting > 0 || now - this.#turnStartMs >= this.budgetMs) {
+        this.#queue.push(rec);
+        return;
+      }
     }
-    const t0 = performance.now();
     this.handle(rec);
-    this.#spentMs += performance.now() - t0;
   }
 
   /** Normalizes every waiting record now. */
@@ -66,13 +72,12 @@ export class RecordPacer {
   }
 
   #tick(): void {
-    this.#spentMs = 0;
+    this.#turnStartMs = NaN;
     if (this.waiting === 0) return;
-    const t0 = performance.now();
+    const t0 = this.#turnStartMs = Date.now();
     do {
       this.handle(this.#queue[this.#head++]!);
-    } while (this.#head < this.#queue.length && performance.now() - t0 < this.budgetMs);
-    this.#spentMs = performance.now() - t0;
+    } while (this.#head < this.#queue.length && Date.now() - t0 < this.budgetMs);
     if (this.waiting === 0 || this.#head > 4096) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
