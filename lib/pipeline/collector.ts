@@ -211,6 +211,7 @@ export class Collector {
         this.record(rec);
         this.pacer.drain();
       },
+      settled: () => this.pacer.idle(),
       log: options.log,
       clock,
       onFailed: (error) => options.onAlert?.({ kind: "flush_failed", error }),

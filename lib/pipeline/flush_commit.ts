@@ -51,8 +51,10 @@ export interface FlushDeps {
   dataDir: string;
   /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
   keepRaw: boolean;
-  /** Journals a record and hands it to its normalizer. */
+  /** Journals a record and hands it to its normalizer (normalized when this returns). */
   record(rec: JournalRecord): void;
+  /** Resolves once every record journaled so far can be normalized at once (no backlog). */
+  settled?(): Promise<void>;
   log: Logger;
   clock: Clock;
   onFailed?(error: string): void;
@@ -146,6 +148,8 @@ export class FlushCommitter {
   async #flush(reason: string): Promise<FlushResult | null> {
     const { store, ledger, log, wal, clock } = this.d;
     this.lastStartMs = clock.nowMs();
+    // A burst still waiting to be normalized is worked off at its own pace first, not in the synchronous step.
+    await this.d.settled?.();
     // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
     if (wal.down) return null;
     const atUs = clock.nowUs();

@@ -21,6 +21,8 @@ export class RecordPacer {
    */
   #turnStartMs = NaN;
   #timer: ReturnType<typeof setInterval> | null = null;
+  /** Callers of {@link idle} waiting for the queue to empty. */
+  #idle: (() => void)[] = [];
 
   /**
    * @param handle normalizes one record (never throws).
@@ -51,6 +53,23 @@ export class RecordPacer {
     return this.#queue.length - this.#head;
   }
 
+  /**
+   * Resolves once no record waits (at once when none does), or after `timeoutMs` (a backlog that does not
+   * shrink must not hold a flush back): a flush takes its checkpoint after a burst is normalized at the
+   * pacer's rate, instead of normalizing it in its own synchronous step.
+   */
+  idle(timeoutMs = 1_000): Promise<void> {
+    if (this.waiting === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#idle.push(done);
+    });
+  }
+
   /** Normalizes `rec` now, or after the records waiting before it. */
   push(rec: JournalRecord): void {
     if (this.#timer !== null) {
@@ -69,6 +88,11 @@ export class RecordPacer {
     while (this.#head < this.#queue.length) this.handle(this.#queue[this.#head++]!);
     this.#queue = [];
     this.#head = 0;
+    this.#settled();
+  }
+
+  #settled(): void {
+    for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   #tick(): void {
@@ -82,5 +106,6 @@ export class RecordPacer {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+    if (this.waiting === 0) this.#settled();
   }
 }

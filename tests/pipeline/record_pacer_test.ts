@@ -72,3 +72,35 @@ Deno.test("RecordPacer: drain() and stop() normalize what waits at once; unstart
   pacer.push(rec(21));
   assert.deepEqual(handled, Array.from({ length: 22 }, (_, i) => i), "stopped: in order, at once");
 });
+
+Deno.test("RecordPacer.idle() resolves when the backlog is worked off, or after its timeout", async () => {
+  const handled: number[] = [];
+  let slow = 1;
+  const pacer = new RecordPacer(
+    (r) => {
+      busy(slow);
+      handled.push(r.localUs);
+    },
+    3,
+    5,
+  );
+  pacer.start();
+  try {
+    await pacer.idle(); // nothing waits: at once
+    for (let i = 0; i < 12; i++) pacer.push(rec(i));
+    assert.ok(pacer.waiting > 0);
+    await pacer.idle(10_000);
+    assert.equal(pacer.waiting, 0, "resolved with the queue empty");
+    assert.equal(handled.length, 12);
+    // A backlog that outlasts the timeout: idle() gives up waiting, the records stay queued.
+    slow = 20;
+    for (let i = 12; i < 20; i++) pacer.push(rec(i));
+    const t0 = Date.now();
+    await pacer.idle(30);
+    assert.ok(Date.now() - t0 < 1_000);
+    assert.ok(pacer.waiting > 0, "still waiting after the timeout");
+  } finally {
+    pacer.stop();
+  }
+  assert.equal(handled.length, 20, "stop() normalized the rest");
+});
