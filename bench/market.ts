@@ -311,7 +311,8 @@ markets:
     // The first health line is logged right after start-up and covers its first second, not a minute.
     const [startup, ...health] = run.lines("health");
     const stopped = run.lines("collector stopped").at(-1) ?? {};
-    const flushes = run.lines("flushed");
+    // The recovery flush at start-up writes nothing: the figures are those of the flushes while recording.
+    const flushes = run.lines("flushed").filter((l) => l.reason !== "recovery");
     const files = flushes.map((l) => Number(l.files));
     const perHour = files.reduce((a, b) => a + b, 0) / (wallS / 3600);
     const late = run.rssSamples.filter((s) => s.atS >= 300);
