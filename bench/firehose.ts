@@ -14,6 +14,7 @@ import { parseConfig } from "../lib/config.ts";
 import { silentLogger } from "../lib/log.ts";
 import type { SegmentFile } from "../lib/storage/journal.ts";
 import { startSimProcess } from "./sim_process.ts";
+import { percentile } from "./stats.ts";
 
 const STREAMS = ["depth@100ms", "aggTrade", "bookTicker", "kline_1s"];
 
@@ -89,10 +90,6 @@ function sampleRss() {
     perMinute,
     heapPerMinute,
   };
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;

@@ -21,6 +21,7 @@ import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain, startTaskV8Flags } from "../tests/_main_process.ts";
 import { startSimProcess } from "./sim_process.ts";
+import { percentile } from "./stats.ts";
 import { snapshotBoundS } from "./sync_bound.ts";
 
 const USAGE = `Usage: deno task bench [flags]
@@ -340,9 +341,9 @@ markets:
     const stateKb = flushes.map((l) => Number(l.stateKb) || 0);
     row(
       "flush: synchronous step / checkpoint state",
-      `median ${median(syncMs)} ms, max ${Math.max(0, ...syncMs)} ms (first flush ${
-        syncMs[0] ?? "-"
-      } ms) / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
+      `median ${syncMs.length ? percentile(Float64Array.from(syncMs).sort(), 0.5) : 0} ms, max ${
+        Math.max(0, ...syncMs)
+      } ms (first flush ${syncMs[0] ?? "-"} ms) / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
     );
     row(
       "event-loop lag",
@@ -393,10 +394,4 @@ function firstSyncs(run: CollectorRun): string {
       bound.toFixed(0)
     } s)`;
   }).join("; ");
-}
-
-/** The middle value (the lower of the two middle ones), 0 for none. */
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  return [...values].sort((a, b) => a - b)[(values.length - 1) >> 1]!;
 }

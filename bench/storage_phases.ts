@@ -7,6 +7,7 @@
 import process from "node:process";
 import { join } from "node:path";
 import { MarketFeed, type RowSink } from "./storage_feed.ts";
+import { percentile } from "./stats.ts";
 
 /** What the phases run with. */
 export interface PhaseFlags {
@@ -93,7 +94,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spread(values: number[]): Spread {
   const s = Float64Array.from(values).sort();
-  const at = (q: number) => s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  const at = (q: number) => s.length === 0 ? 0 : percentile(s, q);
   return { p50: round(at(0.5)), p99: round(at(0.99)), max: round(s.length ? s[s.length - 1]! : 0) };
 }
 
