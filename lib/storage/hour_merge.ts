@@ -1,10 +1,11 @@
 /**
  * Merges Parquet files of one table into one file sorted by symbol (each symbol's rows in the files' order),
  * with memory bounded by a window, not by the files: the merge walks the symbols in order, a window of them at
- * a time, reads from each file only the row groups whose `symbol` statistics overlap the window, sorts the
- * window's rows and appends its row groups to the output (parquet_container.ts), which is written piece by
- * piece to a temp file and renamed into place. Used by the hourly compaction and by the migration from the
- * 0.3 layout (one symbol per file). Runs in a worker in the collector (parquet_worker.ts).
+ * a time (planned from the row groups' `symbol` statistics, no rows read), reads from each file only the row
+ * groups whose statistics overlap the window, sorts the window's rows and appends its row groups to the
+ * output (parquet_container.ts), which is written piece by piece to a temp file and renamed into place. Used by
+ * the hourly compaction and by the migration from the 0.3 layout (one symbol per file). Runs in a worker in the
+ * collector (parquet_worker.ts).
  * @module
  */
 
@@ -138,51 +139,95 @@ async function readGroups(o: OpenSource, only: number[], columns?: string[]): Pr
   return arrow.tableFromIPC(wasm.intoIPCStream());
 }
 
-/**
- * Rows per symbol over every source: a row group of one symbol by its statistics, the others by reading their
- * symbol column (runs of equal bytes are compared, not decoded into a string per row).
- */
-async function countSymbols(sources: OpenSource[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
-  const add = (s: string, n: number) => counts.set(s, (counts.get(s) ?? 0) + n);
+/** A row group's symbol range, from its statistics (or, without them, from its symbol column). */
+interface GroupRange {
+  lo: string;
+  hi: string;
+  bytes: number;
+}
+
+/** The symbol range of every row group of every source; only groups without statistics are read. */
+async function groupRanges(sources: OpenSource[]): Promise<GroupRange[]> {
+  const out: GroupRange[] = [];
   for (const o of sources) {
     for (const g of o.groups) {
-      if (g.lo !== null && g.lo === g.hi) {
-        add(g.lo, g.rows);
+      if (g.lo !== null && g.hi !== null) {
+        out.push({ lo: g.lo, hi: g.hi, bytes: g.uncompressedBytes });
         continue;
       }
+      let lo: string | null = null;
+      let hi: string | null = null;
       for (const batch of (await readGroups(o, [g.index], ["symbol"])).batches) {
-        for (const [symbol, n] of symbolCounts(batch)) add(symbol, n);
+        for (const s of symbolIndices(batch).strings) {
+          if (lo === null || compareSymbols(s, lo) < 0) lo = s;
+          if (hi === null || compareSymbols(s, hi) > 0) hi = s;
+        }
+      }
+      // Statistics are found again on the group itself, so that the windows skip it as they skip the others.
+      if (lo !== null && hi !== null) {
+        g.lo = lo;
+        g.hi = hi;
+        out.push({ lo, hi, bytes: g.uncompressedBytes });
       }
     }
   }
-  return counts;
-}
-
-/** Rows per symbol of a record batch holding the `symbol` column. */
-function symbolCounts(batch: arrow.RecordBatch): [string, number][] {
-  const col = symbolIndices(batch);
-  const n = new Int32Array(col.strings.length);
-  for (let i = 0; i < batch.numRows; i++) n[col.indices[i]!]!++;
-  return col.strings.map((s, k) => [s, n[k]!]);
-}
-
-/** Consecutive symbol ranges `[lo, hi]` of about `windowBytes` each. */
-function windows(counts: Map<string, number>, bytesPerRow: number, windowBytes: number): [string, string][] {
-  const symbols = [...counts.keys()].sort(compareSymbols);
-  const out: [string, string][] = [];
-  let start = 0;
-  let bytes = 0;
-  symbols.forEach((s, i) => {
-    bytes += counts.get(s)! * bytesPerRow;
-    if (bytes >= windowBytes || i === symbols.length - 1) {
-      out.push([symbols[start]!, s]);
-      start = i + 1;
-      bytes = 0;
-    }
-  });
   return out;
 }
+
+/**
+ * A symbol range `[from, to)` (`null`: unbounded) whose rows are sorted at once; `single` when it can hold one
+ * symbol only, whose rows may then stream out before the window is complete.
+ */
+interface Span {
+  from: string | null;
+  to: string | null;
+  single: boolean;
+}
+
+/** The string right after `s` in symbol order: `[s, after(s))` holds `s` alone. */
+const after = (s: string) => `${s}\0`;
+
+/**
+ * Consecutive symbol ranges of about `windowBytes` each, planned from the row groups' symbol ranges without
+ * reading any rows: a group of one symbol counts for that symbol, a group of several (small by construction:
+ * groups are cut at the first symbol change past their minimum size) for its first; a symbol whose own groups
+ * exceed the window gets a `single` window.
+ */
+function plan(ranges: GroupRange[], windowBytes: number): Span[] {
+  const own = new Map<string, number>();
+  const shared = new Map<string, number>();
+  const keys = new Set<string>();
+  for (const r of ranges) {
+    keys.add(r.lo).add(r.hi);
+    const m = r.lo === r.hi ? own : shared;
+    m.set(r.lo, (m.get(r.lo) ?? 0) + r.bytes);
+  }
+  const spans: Span[] = [];
+  let from: string | null = null;
+  let bytes = 0;
+  for (const s of [...keys].sort(compareSymbols)) {
+    const mine = own.get(s) ?? 0;
+    if (mine >= windowBytes) {
+      // The rows before `s` (none before the first symbol of all).
+      if (from !== null || spans.length > 0) spans.push({ from, to: s, single: false });
+      spans.push({ from: s, to: after(s), single: true });
+      from = after(s);
+      bytes = shared.get(s) ?? 0;
+      continue;
+    }
+    bytes += mine + (shared.get(s) ?? 0);
+    if (bytes >= windowBytes) {
+      spans.push({ from, to: after(s), single: false });
+      from = after(s);
+      bytes = 0;
+    }
+  }
+  spans.push({ from, to: null, single: false });
+  return spans;
+}
+
+const inSpan = (w: Span, s: string) =>
+  (w.from === null || compareSymbols(s, w.from) >= 0) && (w.to === null || compareSymbols(s, w.to) < 0);
 
 /** The merged output: row groups appended as they are encoded, hashed on the way to the temp file. */
 class MergedFile {
@@ -261,26 +306,26 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
   let out: AtomicFileWriter | null = null;
   try {
     for (const s of req.sources) sources.push(await openSource(s));
-    const counts = await countSymbols(sources);
-    const rows = [...counts.values()].reduce((a, b) => a + b, 0);
-    const rawBytes = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.uncompressedBytes, 0), 0);
-    const spans = windows(counts, rows > 0 ? rawBytes / rows : 1, req.windowBytes ?? DEFAULT_WINDOW_BYTES);
+    const rows = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.rows, 0), 0);
+    const spans = plan(await groupRanges(sources), req.windowBytes ?? DEFAULT_WINDOW_BYTES);
     out = await AtomicFileWriter.open(req.target);
     const merged = new MergedFile(out, req.sizes ?? HOUR_ROW_GROUPS);
     await merged.write(merged.asm.head());
     let acc = new RawAppender(req.table);
-    for (const [w, [lo, hi]] of spans.entries()) {
-      const inWindow = (s: string) => compareSymbols(s, lo) >= 0 && compareSymbols(s, hi) <= 0;
+    for (const [w, span] of spans.entries()) {
+      const inWindow = (s: string) => inSpan(span, s);
       for (const o of sources) {
         for (const g of o.groups) {
+          if (g.lo === null || g.hi === null) continue; // no rows (groupRanges found no symbol)
           if (
-            g.lo !== null && g.hi !== null && (compareSymbols(g.hi, lo) < 0 || compareSymbols(g.lo, hi) > 0)
+            (span.from !== null && compareSymbols(g.hi, span.from) < 0) ||
+            (span.to !== null && compareSymbols(g.lo, span.to) >= 0)
           ) {
             continue;
           }
           for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
           // One symbol bigger than the window streams out in groups of the maximum size.
-          if (lo === hi && acc.bytes >= merged.sizes.maxBytes) {
+          if (span.single && acc.bytes >= merged.sizes.maxBytes) {
             acc = await merged.appendSorted(acc.take(), false, req.table);
           }
         }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import * as arrow from "apache-arrow";
+import * as pq from "parquet-wasm";
 import { compareSymbols, encodeChunk } from "../../lib/storage/chunk_encoder.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
 import { mergeParquetFiles, type MergeSource, MergeSourceError } from "../../lib/storage/hour_merge.ts";
@@ -161,4 +162,31 @@ Deno.test("mergeParquetFiles() refuses a source that differs from its entry and 
       assert.ok(err.message.startsWith(b.path), err.message);
     }
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.parquet", "b.parquet"]);
+  }));
+
+Deno.test("mergeParquetFiles() merges files without statistics, finding their symbols in their rows", () =>
+  withTempDir(async (dir) => {
+    const b = new ColumnBuffer("trades");
+    const bare = Array.from({ length: 40 }, (_, i) => trade(SYMBOLS[i % 4]!, i)).sort((x, y) =>
+      compareSymbols(x.symbol, y.symbol)
+    );
+    for (const r of bare) b.append(r);
+    const props = new pq.WriterPropertiesBuilder().setStatisticsEnabled(pq.EnabledStatistics.None).build();
+    const noStats = pq.writeParquet(
+      pq.Table.fromIPCStream(arrow.tableToIPC(b.toArrowTable(), "stream")),
+      props,
+    );
+    assert.equal(rowGroupsOf(await footerOf(noStats))[0]!.stats[0]!.min, undefined);
+    const current = Array.from({ length: 40 }, (_, i) => trade(i % 2 ? "BTCUSDT" : SYMBOLS[2]!, 100 + i));
+    const sources = [
+      await save(dir, "bare.parquet", noStats, 40),
+      await writeSource(dir, "new.parquet", current),
+    ];
+    const target = join(dir, "hour.parquet");
+    const result = await mergeParquetFiles({ table: "trades", sources, target, windowBytes: 500 });
+    assert.equal(result.rows, 80);
+    assert.deepEqual(
+      toRows<"trades">(await readParquet(target)).map((r) => r.agg_trade_id),
+      merged([...bare, ...current]),
+    );
   }));
