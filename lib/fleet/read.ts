@@ -14,7 +14,7 @@ import type { Rclone } from "../cloud/rclone.ts";
 import { gapRowsFromTable } from "../report/gap_rows.ts";
 import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
 import { fileShard, utcDate } from "../storage/layout.ts";
-import { extractRowGroups, fileSource, readFooter, rowGroupsOf } from "../storage/parquet_container.ts";
+import { extractRowGroups, fileSource, readFileFooter } from "../storage/parquet_container.ts";
 import type { Row } from "../storage/tables.ts";
 import { FLEET_DIR, fleetFileKind, parseHeartbeat, parseShardManifest, UNSHARDED } from "./files.ts";
 import { FleetAccumulator, type FleetSummary } from "./summary.ts";
@@ -44,9 +44,9 @@ export async function readGapFile(path: string, onRows: (rows: Row<"gaps">[]) =>
   const file = await Deno.open(path, { read: true });
   try {
     const src = await fileSource(file);
-    const meta = await readFooter(src);
-    for (const g of rowGroupsOf(meta)) {
-      const bytes = await extractRowGroups(src, meta, [g.index]);
+    const footer = await readFileFooter(src);
+    for (const g of footer.groups) {
+      const bytes = await extractRowGroups(src, footer, [g.index]);
       onRows(gapRowsFromTable(arrow.tableFromIPC(pq.readParquet(bytes).intoIPCStream())));
     }
   } finally {

@@ -12,7 +12,12 @@
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { compareSymbols } from "../storage/chunk_encoder.ts";
-import { extractRowGroups, fileSource, readFooter, rowGroupsOf } from "../storage/parquet_container.ts";
+import {
+  extractRowGroups,
+  type FileFooter,
+  fileSource,
+  readFileFooter,
+} from "../storage/parquet_container.ts";
 import type { AnyRow, Tagged } from "./dedup.ts";
 
 /** One file to read, of recording `rec` (files of one recording in their time order). */
@@ -68,7 +73,7 @@ export async function* sweepSymbols(
   const open: {
     file: Deno.FsFile;
     src: Awaited<ReturnType<typeof fileSource>>;
-    meta: Awaited<ReturnType<typeof readFooter>>;
+    footer: FileFooter;
   }[] = [];
   try {
     const groups: Group[] = [];
@@ -76,9 +81,9 @@ export async function* sweepSymbols(
       const file = await Deno.open(f.path, { read: true });
       try {
         const src = await fileSource(file);
-        const meta = await readFooter(src);
-        open.push({ file, src, meta });
-        for (const g of rowGroupsOf(meta)) {
+        const footer = await readFileFooter(src);
+        open.push({ file, src, footer });
+        for (const g of footer.groups) {
           const min = g.stats[0]?.min;
           groups.push({ file: i, index: g.index, lo: min === undefined ? null : utf8.decode(min) });
         }
@@ -98,7 +103,7 @@ export async function* sweepSymbols(
       const f = open[g.file]!;
       let table: arrow.Table;
       try {
-        const mini = await extractRowGroups(f.src, f.meta, [g.index]);
+        const mini = await extractRowGroups(f.src, f.footer, [g.index]);
         table = arrow.tableFromIPC(pq.readParquet(mini).intoIPCStream());
       } catch (err) {
         const path = files[g.file]!.path;

@@ -24,18 +24,17 @@ import type { RawChunk } from "./column_buffer.ts";
 import {
   type ByteSource,
   extractRowGroups,
+  type FileFooter,
   fileSource,
   memorySource,
   ParquetAssembler,
-  readFooter,
+  readFileFooter,
   type RowGroupInfo,
-  rowGroupsOf,
 } from "./parquet_container.ts";
 import { encodeParquet } from "./parquet_file.ts";
 import { RawAppender, symbolIndices } from "./raw_appender.ts";
 import { rawToArrow } from "./raw_arrow.ts";
 import type { TableName } from "./tables.ts";
-import type { TStruct } from "./thrift_compact.ts";
 
 /** One file to merge, with what its manifest entry says it is (checked before anything is read). */
 export interface MergeSource {
@@ -88,7 +87,7 @@ const READ_BLOCK = 1 << 20;
 interface OpenSource {
   file: Deno.FsFile;
   src: ByteSource;
-  meta: TStruct;
+  footer: FileFooter;
   groups: (RowGroupInfo & { lo: string | null; hi: string | null })[];
 }
 
@@ -116,15 +115,15 @@ async function openSource(s: MergeSource): Promise<OpenSource> {
   try {
     await checkSource(s, file);
     const src = await fileSource(file);
-    const meta = await readFooter(src);
-    const groups = rowGroupsOf(meta).map((g) => ({
+    const footer = await readFileFooter(src);
+    const groups = footer.groups.map((g) => ({
       ...g,
       lo: g.stats[0]?.min ? utf8.decode(g.stats[0].min) : null,
       hi: g.stats[0]?.max ? utf8.decode(g.stats[0].max) : null,
     }));
     const rows = groups.reduce((n, g) => n + g.rows, 0);
     if (rows !== s.rows) throw new MergeSourceError(s.path, `has ${rows} rows, manifest says ${s.rows}`);
-    return { file, src, meta, groups };
+    return { file, src, footer, groups };
   } catch (err) {
     file.close();
     throw err;
@@ -133,7 +132,7 @@ async function openSource(s: MergeSource): Promise<OpenSource> {
 
 /** Decodes row groups `only` of a source (all columns, or those named) as one Arrow table. */
 async function readGroups(o: OpenSource, only: number[], columns?: string[]): Promise<arrow.Table> {
-  const mini = await extractRowGroups(o.src, o.meta, only);
+  const mini = await extractRowGroups(o.src, o.footer, only);
   const rows = only.reduce((n, i) => n + o.groups[i]!.rows, 0);
   const wasm = pq.readParquet(mini, { batchSize: Math.max(rows, 1), columns });
   return arrow.tableFromIPC(wasm.intoIPCStream());

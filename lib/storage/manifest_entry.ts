@@ -11,7 +11,7 @@ import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { isoMicros, type ManifestEntry } from "./manifest.ts";
 import { parseLegacyParquetPath, parseParquetPath } from "./layout.ts";
-import { extractRowGroups, fileSource, readFooter, rowGroupsOf } from "./parquet_container.ts";
+import { extractRowGroups, fileSource, readFileFooter } from "./parquet_container.ts";
 import { TABLES } from "./tables.ts";
 
 const READ_BLOCK = 1 << 20;
@@ -55,13 +55,13 @@ export async function describeParquetFile(
   try {
     const { sha256, bytes: size } = await hashOpenFile(file);
     const src = await fileSource(file);
-    const meta = await readFooter(src);
+    const footer = await readFileFooter(src);
     let rows = 0;
     let min = Infinity;
     let max = -Infinity;
     const timeColumn = TABLES[parsed.table].timeColumn;
-    for (const g of rowGroupsOf(meta)) {
-      const mini = await extractRowGroups(src, meta, [g.index]);
+    for (const g of footer.groups) {
+      const mini = await extractRowGroups(src, footer, [g.index]);
       const table = arrow.tableFromIPC(
         pq.readParquet(mini, { batchSize: Math.max(g.rows, 1) }).intoIPCStream(),
       );

@@ -12,7 +12,7 @@ import type { Market } from "../binance/types.ts";
 import { compareSymbols } from "./chunk_encoder.ts";
 import { fileStartUs } from "./layout.ts";
 import type { ManifestEntry } from "./manifest.ts";
-import { extractRowGroups, fileSource, readFooter, rowGroupsOf } from "./parquet_container.ts";
+import { extractRowGroups, fileSource, readFileFooter } from "./parquet_container.ts";
 import { readParquet } from "./parquet_file.ts";
 import type { Row, TableName } from "./tables.ts";
 
@@ -61,10 +61,10 @@ async function readSymbolRows<N extends TableName>(path: string, symbol: string)
   const file = await Deno.open(path, { read: true });
   try {
     const src = await fileSource(file);
-    const meta = await readFooter(src);
+    const footer = await readFileFooter(src);
     const text = new TextDecoder();
     const out: PlainRow<N>[] = [];
-    for (const g of rowGroupsOf(meta)) {
+    for (const g of footer.groups) {
       const [lo, hi] = [g.stats[0]?.min, g.stats[0]?.max];
       if (
         lo && hi &&
@@ -72,7 +72,7 @@ async function readSymbolRows<N extends TableName>(path: string, symbol: string)
       ) {
         continue;
       }
-      const mini = await extractRowGroups(src, meta, [g.index]);
+      const mini = await extractRowGroups(src, footer, [g.index]);
       const rows = toRows<N>(arrow.tableFromIPC(pq.readParquet(mini).intoIPCStream()));
       out.push(...rows.filter((r) => r.symbol === symbol));
     }

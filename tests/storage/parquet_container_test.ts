@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
 import {
   extractRowGroups,
+  FileFooter,
   footerOf,
   memorySource,
   ParquetFormatError,
@@ -88,10 +89,15 @@ Deno.test("extractRowGroups() makes a file of some row groups only", async () =>
     encoded("trades", 20, 10),
     encoded("trades", 30, 30),
   ]);
-  const meta = await footerOf(stitched);
-  const mini = await extractRowGroups(memorySource(stitched), meta, [2, 0]);
+  const footer = new FileFooter(await footerOf(stitched));
+  const mini = await extractRowGroups(memorySource(stitched), footer, [2, 0]);
   const all = toRows(decodeParquet(stitched));
   assert.deepEqual(toRows(decodeParquet(mini)), [...all.slice(30), ...all.slice(0, 10)]);
+  // The footer keeps its row groups encoded: each read is a fresh copy, and the list itself is not kept.
+  assert.deepEqual(footer.groups, rowGroupsOf(await footerOf(stitched)));
+  assert.equal(footer.meta.list(4).length, 0);
+  footer.rowGroup(1).set(3, T.I64, 999);
+  assert.equal(footer.rowGroup(1).num(3), 20);
 });
 
 Deno.test("the container refuses what it cannot take apart", async () => {
