@@ -125,6 +125,38 @@ Deno.test("checkpoint parts: the JSON of the books, levels in base64 as node's B
   }
 });
 
+Deno.test("checkpoint parts: books over many 1 MiB blocks, one bigger than a block, captured twice", () => {
+  const image = new BookImage();
+  const b64 = (levels: Float64Array) =>
+    Buffer.from(levels.buffer, levels.byteOffset, levels.byteLength).toString("base64");
+  const book = (id: number, n: number) => {
+    const b = new OrderBook(undefined, n);
+    const side = (sign: number) =>
+      Array.from(
+        { length: n },
+        (_, k) => [1000 + sign * (k + 1) * 0.01 + id, k + id / 7] as [number, number],
+      );
+    b.reset({ lastUpdateId: id, bids: side(-1), asks: side(1) });
+    return b;
+  };
+  const asOf = { segment: 1, offset: 2 };
+  // 1,000 levels a side is 4,000 numbers: 32 books fill a block of 131,072 numbers but for 3,072, so the 33rd
+  // starts the next block; 40,000 levels a side (160,000 numbers) do not fit in any block.
+  for (const sizes of [[...Array(70).fill(1000), 40_000, 3, 1000], [5, 40_000, ...Array(40).fill(999)]]) {
+    image.clear();
+    const books = sizes.map((n, i) => ({ name: `s${i}@depth`, book: book(i + 1, n) }));
+    for (const { name, book } of books) image.add(name, book);
+    assert.equal(image.count, books.length);
+    const parts = Array.from(image.parts(asOf), (p) => JSON.parse(new TextDecoder().decode(p)));
+    assert.deepEqual(
+      parts.flatMap((p) => p.books),
+      books.map((
+        { name, book },
+      ) => [name, book.lastUpdateId, b64(book.levels("bid")), b64(book.levels("ask"))]),
+    );
+  }
+});
+
 Deno.test("checkpoint parts: records journaled between the FlushMark and the checkpoint are replayed once", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "ckpt-parts-" });
   const ledger = await openLedger(":memory:");
