@@ -29,7 +29,7 @@ import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
 import { BookImage } from "./book_image.ts";
 import type { JournalKeeper } from "./journal_keeper.ts";
-import type { MarketNormalizer, StreamCount } from "./normalizer.ts";
+import type { CapturedState, MarketNormalizer, StreamCount } from "./normalizer.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
 
@@ -75,8 +75,8 @@ interface Capture {
   market: Market;
   /** Its FlushMark: the state is as of this record. */
   asOf: JournalPosition;
-  /** The state without its books, as JSON. */
-  state: string;
+  /** The state without its books. */
+  state: CapturedState;
   /** Its synced books. */
   image: BookImage;
 }
@@ -288,7 +288,7 @@ export class FlushCommitter {
         if (part.done) break;
         if (!append(c.market, RecordKind.CheckpointBooks, part.value)) return null;
       }
-      if (!append(c.market, RecordKind.Checkpoint, c.state)) return null;
+      if (!append(c.market, RecordKind.Checkpoint, c.state.text())) return null;
     }
     return bytes;
   }

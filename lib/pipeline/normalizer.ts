@@ -124,6 +124,27 @@ export interface SavedState {
   asOf?: JournalPosition;
 }
 
+/**
+ * A state captured in a flush's synchronous step, as JSON later ({@link text}): what may change after the step
+ * (connections, holes awaiting backfill, the universe) is JSON at once; the streams' saved forms are fresh
+ * objects (an open gap is replaced, never changed) and are stringified out of the step, the ~1.6 MiB of a
+ * whole market's streams (~10 ms) being most of the text.
+ */
+export class CapturedState {
+  readonly #head: string;
+  readonly #streams: SavedStream[];
+
+  constructor(head: string, streams: SavedStream[]) {
+    this.#head = head;
+    this.#streams = streams;
+  }
+
+  /** The {@link SavedState} as JSON. */
+  text(): string {
+    return `${this.#head.slice(0, -1)},"streams":${JSON.stringify(this.#streams)}}`;
+  }
+}
+
 const HOUR_US = 3_600_000_000;
 
 /** Normalizes the records of one market. */
@@ -390,7 +411,7 @@ export class MarketNormalizer {
       st.retired = true;
       if (st.gap?.kind === "stale") st.gap = null;
       else if (st.gap) {
-        st.gap.reason += "; the symbol stopped trading";
+        st.gap = { ...st.gap, reason: `${st.gap.reason}; the symbol stopped trading` };
         this.gaps.close(st, rec.localUs, null);
       }
     }
@@ -422,7 +443,7 @@ export class MarketNormalizer {
       const alive = this.conns.lastUsOf(st);
       if (!Number.isNaN(alive)) st.downSinceUs = alive;
       if (st.gap) {
-        st.gap.reason += " (still open at shutdown)";
+        st.gap = { ...st.gap, reason: `${st.gap.reason} (still open at shutdown)` };
         this.gaps.close(st, localUs, null);
       }
       for (const conn of this.conns.connections()) st.cursor.detach(conn);
@@ -508,12 +529,13 @@ export class MarketNormalizer {
   }
 
   /**
-   * The state at a flush's checkpoint, as of the journal record `asOf`: JSON like {@link exportState} but with
-   * the synced books copied into `image` (the flush journals them later, a part at a time, before this text).
+   * The state at a flush's checkpoint, as of the journal record `asOf`: like {@link exportState} but with the
+   * synced books copied into `image` (the flush journals them later, a part at a time, before this state).
    */
-  captureState(image: BookImage, asOf: JournalPosition): string {
+  captureState(image: BookImage, asOf: JournalPosition): CapturedState {
     image.clear();
-    return JSON.stringify({ ...this.#state(image), asOf });
+    const { streams, ...rest } = this.#state(image);
+    return new CapturedState(JSON.stringify({ ...rest, asOf }), streams);
   }
 
   #state(image?: BookImage): SavedState {

@@ -11,10 +11,11 @@ import { StreamCursor } from "./stream_cursor.ts";
 
 /** A gap that is still open: where data may be missing since `startUs`. */
 export interface OpenGap {
-  kind: "sequence" | "disconnect" | "stale";
-  startUs: number;
-  lastId: number | null;
-  reason: string;
+  // Never changed once open (a stream's gap is replaced): a flush's captured state shares these objects.
+  readonly kind: "sequence" | "disconnect" | "stale";
+  readonly startUs: number;
+  readonly lastId: number | null;
+  readonly reason: string;
 }
 
 /** Per-stream state. */

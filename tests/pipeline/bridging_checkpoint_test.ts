@@ -67,7 +67,7 @@ for (const viaParts of [false, true]) {
 
     const asOf = { segment: 1, offset: 0 };
     const image = new BookImage();
-    const state = viaParts ? live.captureState(image, asOf) : live.exportState();
+    const state = viaParts ? live.captureState(image, asOf).text() : live.exportState();
     const parts = new BookParts(asOf);
     for (const p of image.parts(asOf)) assert.ok(parts.add(new TextDecoder().decode(p)));
     const before = liveRows.length;

@@ -76,7 +76,7 @@ Deno.test("checkpoint parts: books split over several parts come back level for 
   for (const r of frames(15, 30, 3 * S)) a.process(r);
   const asOf = { segment: 3, offset: 1234 };
   const image = new BookImage();
-  const state = a.captureState(image, asOf);
+  const state = a.captureState(image, asOf).text();
   assert.equal(image.count, SYMBOLS.length);
   assert.equal(JSON.parse(state).asOf.offset, 1234);
   const parts = Array.from(image.parts(asOf, 8_000), (p) => new TextDecoder().decode(p));
@@ -157,6 +157,27 @@ Deno.test("checkpoint parts: books over many 1 MiB blocks, one bigger than a blo
   }
 });
 
+Deno.test("checkpoint parts: a captured state is the state at its capture, whenever it is stringified", () => {
+  const n = normalizer([]);
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, plan().connections[0]!.key));
+  n.process(rec(1 * S, 1, RecordKind.Subscribed));
+  for (const r of frames(11, 14, 1 * S)) n.process(r);
+  // The connection drops: its streams' gaps open.
+  n.process(rec(2 * S, 1, RecordKind.ConnClose, "reset"));
+  const asOf = { segment: 1, offset: 10 };
+  const captured = n.captureState(new BookImage(), asOf);
+  const atCapture = captured.text();
+  const gapAt = (text: string) =>
+    (JSON.parse(text).streams as { name: string; gap: { reason: string } | null }[])
+      .find((st) => st.name === "btcusdt@aggTrade")?.gap;
+  assert.ok(gapAt(atCapture), "the gap is open at the capture");
+  // Afterwards: a stop ends the open gaps, their reasons saying so, and forgets the connections.
+  n.process(rec(5 * S, 0, RecordKind.Shutdown));
+  assert.notEqual(n.exportState(), atCapture);
+  assert.equal(captured.text(), atCapture);
+  assert.deepEqual(JSON.parse(atCapture).asOf, asOf);
+});
+
 Deno.test("checkpoint parts: records journaled between the FlushMark and the checkpoint are replayed once", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "ckpt-parts-" });
   const ledger = await openLedger(":memory:");
@@ -183,7 +204,8 @@ Deno.test("checkpoint parts: records journaled between the FlushMark and the che
     const asOf = journal.lastRecord!;
     const committedRows = liveRows.length;
     const image = new BookImage();
-    const state = live.captureState(image, asOf);
+    // Stringified only after the records that follow the FlushMark (as the flush does, out of its step).
+    const captured = live.captureState(image, asOf);
     const during = frames(41, 45, 3 * S);
     const parts = Array.from(image.parts(asOf, 2_000), (p) => p.slice()); // each part reuses one buffer
     assert.ok(parts.length >= 2, "the books take several parts");
@@ -192,7 +214,7 @@ Deno.test("checkpoint parts: records journaled between the FlushMark and the che
       journal.append(3 * S, "spot", 0, RecordKind.CheckpointBooks, "", part);
     }
     for (const r of during.slice(parts.length)) record(r);
-    journal.append(3 * S, "spot", 0, RecordKind.Checkpoint, "", state);
+    journal.append(3 * S, "spot", 0, RecordKind.Checkpoint, "", captured.text());
     assert.ok(await ledger.commitCheckpoint(null, asOf, []));
     for (const r of frames(46, 50, 4 * S)) record(r);
     await journal.close();
