@@ -91,7 +91,9 @@ async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hw
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    // An exited process not yet reaped has no memory lines: no sample (not an RSS of 0).
+    if (Number.isNaN(kb("VmRSS"))) return null;
     return { cpu: ticks / 100, rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
   } catch {
     return null;
