@@ -125,6 +125,8 @@ export class Ledger {
   readonly #maxAttempts: number;
   /** Coverage values this ledger wrote last, by stream-hour (see {@link addCoverageMany}). */
   readonly #coverageCache = new Map<string, Deno.KvEntryMaybe<CoverageValue>>();
+  /** The newest hour the cache was pruned for. */
+  #coverageNewest = -Infinity;
 
   constructor(readonly kv: Deno.Kv, options: LedgerOptions = {}) {
     const { maxAttempts = 5 } = options;
@@ -281,10 +283,14 @@ export class Ledger {
         if (attempt >= this.#maxAttempts) throw new LedgerConflictError(keyOf(batch[0]!), this.#maxAttempts);
       }
     }
-    // Only the hours still being filled are worth keeping.
+    // Only the hours still being filled are worth keeping (looked over when a newer hour comes: a flush writes
+    // its coverage in slices, and a whole market's cache holds ~20,000 stream-hours).
     const newest = items.reduce((h, it) => Math.max(h, it.hourUs), -Infinity);
-    for (const [id, entry] of cache) {
-      if ((entry.key[1] as number) < newest - HOUR_US) cache.delete(id);
+    if (newest > this.#coverageNewest) {
+      this.#coverageNewest = newest;
+      for (const [id, entry] of cache) {
+        if ((entry.key[1] as number) < newest - HOUR_US) cache.delete(id);
+      }
     }
   }
 

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import type { Market } from "../../lib/binance/markets.ts";
 import type { MarketStatus } from "../../lib/pipeline/collector.ts";
+import { openLedger } from "../../lib/ledger/open.ts";
 import type { Faults } from "../../lib/sim/faults.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import {
@@ -89,7 +90,43 @@ async function runScenario(s: Scenario) {
 }
 
 Deno.test("collector vs simulator: no faults — every trade once, every book true, no gap", async () => {
-  const { result } = await runScenario({ seconds: 4 });
+  const startedUs = Date.now() * 1000;
+  const { result } = await runScenario({
+    seconds: 4,
+    // The coverage the flushes recorded: every planned stream, its messages (one a trade for aggTrade).
+    check: async (_sim, dataDir) => {
+      const ledger = await openLedger(`${dataDir}/_state/ledger.sqlite`);
+      try {
+        const days = [
+          ...new Set(
+            [startedUs, Date.now() * 1000].map((us) => new Date(us / 1000).toISOString().slice(0, 10)),
+          ),
+        ];
+        const rows = (await Promise.all(days.map((d) => ledger.coverage(d)))).flat();
+        for (const market of ["spot", "usdm"] as const) {
+          const w = await readWritten(dataDir, market);
+          const streams = market === "spot" ? 4 : 6;
+          for (const symbol of SYMBOLS) {
+            const mine = rows.filter((r) => r.market === market && r.symbol === symbol);
+            assert.equal(
+              new Set(mine.map((r) => r.stream)).size,
+              streams,
+              `${market} ${symbol}: ${JSON.stringify(mine)}`,
+            );
+            assert.ok(mine.every((r) => r.recordedSeconds > 0), `${market} ${symbol}: every stream recorded`);
+            const trades = mine.filter((r) => r.stream === "aggTrade").reduce((n, r) => n + r.messages, 0);
+            assert.equal(
+              trades,
+              w.trades.filter((t) => t.symbol === symbol).length,
+              `${market} ${symbol} trades`,
+            );
+          }
+        }
+      } finally {
+        ledger.close();
+      }
+    },
+  });
   for (const [key, r] of Object.entries(result)) {
     assert.equal(r.gaps, 0, `${key}: no gap without a fault`);
     assert.ok(r.trades > 10 && r.books > 20, `${key}: data flowed (${JSON.stringify(r)})`);
