@@ -24,6 +24,7 @@
 
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
+import { nextTurn } from "../loop_lag.ts";
 import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
 import { compactedFileName, fileShard, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
@@ -100,6 +101,39 @@ function splitPath(path: string): { dir: string; name: string } {
   return { dir: path.slice(0, slash), name: path.slice(slash + 1) };
 }
 
+/** Groups entries by (partition, hour, shard) as {@link planCompaction} does, an entry at a time. */
+class CompactionPlanner {
+  readonly #groups = new Map<string, CompactionGroup & { starts: Map<ManifestEntry, number> }>();
+
+  constructor(readonly nowUs: number, readonly graceUs: number) {}
+
+  add(entry: ManifestEntry): void {
+    if (parseParquetPath(entry.path) === null) return;
+    const { dir, name } = splitPath(entry.path);
+    const start = fileStartUs(name);
+    if (start === null) return;
+    const hour = hourStartUs(start);
+    if (hour + HOUR_US + this.graceUs > this.nowUs) return;
+    const key = `${dir}\u0000${hour}\u0000${fileShard(name)}`;
+    let group = this.#groups.get(key);
+    if (!group) this.#groups.set(key, group = { dir, hourStartUs: hour, sources: [], starts: new Map() });
+    group.sources.push(entry);
+    group.starts.set(entry, start);
+  }
+
+  groups(): CompactionGroup[] {
+    const out: CompactionGroup[] = [];
+    for (const { dir, hourStartUs, sources, starts } of this.#groups.values()) {
+      if (sources.length < 2) continue;
+      sources.sort((a, b) =>
+        starts.get(a)! - starts.get(b)! || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+      );
+      out.push({ dir, hourStartUs, sources });
+    }
+    return out.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.hourStartUs - b.hourStartUs));
+  }
+}
+
 /**
  * The (partition, hour) groups with more than one file whose hour ended at least `graceUs` before `nowUs`.
  * Pure; files with names of another pattern, or outside the layout (the 0.3 `symbol=` directories, which the
@@ -110,29 +144,26 @@ export function planCompaction(
   nowUs: number,
   graceUs: number,
 ): CompactionGroup[] {
-  const groups = new Map<string, CompactionGroup & { starts: Map<ManifestEntry, number> }>();
-  for (const entry of entries) {
-    if (parseParquetPath(entry.path) === null) continue;
-    const { dir, name } = splitPath(entry.path);
-    const start = fileStartUs(name);
-    if (start === null) continue;
-    const hour = hourStartUs(start);
-    if (hour + HOUR_US + graceUs > nowUs) continue;
-    const key = `${dir}\u0000${hour}\u0000${fileShard(name)}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, group = { dir, hourStartUs: hour, sources: [], starts: new Map() });
-    group.sources.push(entry);
-    group.starts.set(entry, start);
+  const planner = new CompactionPlanner(nowUs, graceUs);
+  for (const entry of entries) planner.add(entry);
+  return planner.groups();
+}
+
+/**
+ * Entries planned per event-loop turn: every file recorded is looked at each hour, and a year of a whole
+ * market's files (175,200) took 0.37–0.51 s in one block.
+ */
+const PLAN_SLICE = 1024;
+
+/** {@link planCompaction} of the manifest's entries, a slice per event-loop turn (it runs in the collector). */
+async function planManifest(manifest: Manifest, nowUs: number, graceUs: number): Promise<CompactionGroup[]> {
+  const planner = new CompactionPlanner(nowUs, graceUs);
+  const entries = manifest.entries();
+  for (let at = 0; at < entries.length; at += PLAN_SLICE) {
+    if (at > 0) await nextTurn();
+    for (const entry of entries.slice(at, at + PLAN_SLICE)) planner.add(entry);
   }
-  const out: CompactionGroup[] = [];
-  for (const { dir, hourStartUs, sources, starts } of groups.values()) {
-    if (sources.length < 2) continue;
-    sources.sort((a, b) =>
-      starts.get(a)! - starts.get(b)! || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
-    );
-    out.push({ dir, hourStartUs, sources });
-  }
-  return out.sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : a.hourStartUs - b.hourStartUs));
+  return planner.groups();
 }
 
 function pendingPath(dataDir: string): string {
@@ -188,7 +219,7 @@ export async function compactFinishedHours(
   const resumed = await compactor.finishPending();
   const graceUs = (options.graceMs ?? DEFAULT_COMPACT_GRACE_MS) * 1000;
   const report: CompactionReport = { compacted: [], resumed, errors: [] };
-  for (const group of planCompaction(options.manifest.entries(), nowMs * 1000, graceUs)) {
+  for (const group of await planManifest(options.manifest, nowMs * 1000, graceUs)) {
     try {
       report.compacted.push(await compactor.compact(group));
     } catch (err) {
