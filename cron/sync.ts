@@ -41,7 +41,7 @@ export class SyncRunError extends AggregateError {
 export async function runSync(deps: SyncDeps, nowMs: number): Promise<SyncRunResult> {
   const result = {
     enqueue: await deps.sync.enqueuePending(nowMs),
-    cleanup: await cleanupLocal(deps.cleanup, nowMs),
+    cleanup: await cleanupLocal({ ...deps.cleanup, state: deps.sync.state }, nowMs),
   };
   if (result.cleanup.errors.length > 0) throw new SyncRunError(result);
   return result;

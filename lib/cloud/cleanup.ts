@@ -37,6 +37,11 @@ export interface CleanupOptions extends CleanupPolicy {
   rclone: Rclone;
   dataDir: string;
   log?: Logger;
+  /**
+   * The cloud sync's state (`CloudSync.state`), so that a synced record this run forgets makes the sync look at
+   * the file again. @default a state of its own on `kv`
+   */
+  state?: SyncState;
 }
 
 /** A file that was due for deletion but was kept. */
@@ -118,7 +123,7 @@ export async function cleanupLocal(options: CleanupOptions, nowMs: number): Prom
   const report: CleanupReport = { deleted: [], errors: [] };
   const expired = expiredFiles(files.entries(), options, nowMs);
   if (expired.length === 0) return report;
-  const state = new SyncState(options.kv);
+  const state = options.state ?? new SyncState(options.kv);
   const states = await state.read(expired.map((e) => e.path));
   for (const entry of expired) {
     if (!isSynced(entry, states.get(entry.path)!.synced, root)) continue;

@@ -59,20 +59,54 @@ export function finishedFiles(
   nowUs: number,
   timing: FinishTiming,
 ): ManifestEntry[] {
-  const perHour = new Map<string, number>();
-  const hours = entries.map((e) => {
+  const finder = new FinishedFinder();
+  for (const e of entries) finder.count(e);
+  return entries.filter((e) => finder.finished(e, nowUs, timing));
+}
+
+/**
+ * {@linkcode finishedFiles} a slice of entries per event-loop turn: a sync run looks at every file recorded,
+ * and a year of a whole market's files (175,200) took 161–357 ms in one block.
+ */
+export async function finishedFilesPaced(
+  entries: readonly ManifestEntry[],
+  nowUs: number,
+  timing: FinishTiming,
+  slice = 2048,
+): Promise<ManifestEntry[]> {
+  const finder = new FinishedFinder();
+  const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+  for (let at = 0; at < entries.length; at += slice) {
+    if (at > 0) await turn();
+    for (const e of entries.slice(at, at + slice)) finder.count(e);
+  }
+  const out: ManifestEntry[] = [];
+  for (let at = 0; at < entries.length; at += slice) {
+    await turn();
+    for (const e of entries.slice(at, at + slice)) if (finder.finished(e, nowUs, timing)) out.push(e);
+  }
+  return out;
+}
+
+/** Counts the files of each (partition, hour), then tells which entries are finished. */
+class FinishedFinder {
+  readonly #perHour = new Map<string, number>();
+  readonly #hours = new Map<ManifestEntry, { hour: number; group: string }>();
+
+  count(e: ManifestEntry): void {
     const hour = fileHourUs(e.path);
-    if (hour === null) return null;
+    if (hour === null) return;
     const group = `${splitPath(e.path).dir}\u0000${hour}`;
-    perHour.set(group, (perHour.get(group) ?? 0) + 1);
-    return { hour, group };
-  });
-  return entries.filter((_, i) => {
-    const h = hours[i];
+    this.#perHour.set(group, (this.#perHour.get(group) ?? 0) + 1);
+    this.#hours.set(e, { hour, group });
+  }
+
+  finished(e: ManifestEntry, nowUs: number, timing: FinishTiming): boolean {
+    const h = this.#hours.get(e);
     if (!h) return false;
     const endedUs = nowUs - (h.hour + HOUR_US);
-    return endedUs >= timing.stuckUs || (endedUs >= timing.graceUs && perHour.get(h.group) === 1);
-  });
+    return endedUs >= timing.stuckUs || (endedUs >= timing.graceUs && this.#perHour.get(h.group) === 1);
+  }
 }
 
 /** Whether `record` confirms that this very entry (same bytes) is on the remote `root`. */

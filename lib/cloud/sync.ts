@@ -19,7 +19,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { FileIndex } from "./file_index.ts";
 import { Limiter } from "./limiter.ts";
-import { finishedFiles, isSynced, needsUpload, supersededBy } from "./plan.ts";
+import { finishedFilesPaced, isSynced, needsUpload, supersededBy } from "./plan.ts";
 import { type Rclone, remoteFile } from "./rclone.ts";
 import { isUploadMessage, type SyncedRecord, SyncState } from "./sync_state.ts";
 
@@ -110,6 +110,12 @@ export interface EnqueueReport {
  */
 export class CloudSync {
   readonly state: SyncState;
+  /**
+   * Entries known synced to the root in their current form (a rewritten file is a new entry object): a run
+   * reads the KV state of the other finished files only, not of every file ever recorded (a year of a whole
+   * market is 175,200 files, three KV reads each, every 5 minutes).
+   */
+  readonly #known = new WeakSet<ManifestEntry>();
   readonly #o: CloudSyncOptions;
   readonly #backoff: readonly number[];
   readonly #limiter: Limiter;
@@ -135,20 +141,27 @@ export class CloudSync {
     this.#log = log;
     this.#clockMs = clockMs;
     this.state = new SyncState(options.kv);
+    // A synced record forgotten (cleanup found the remote copy gone) makes the file one to look at again.
+    this.state.onForget = (path) => {
+      const entry = options.files.get(path);
+      if (entry) this.#known.delete(entry);
+    };
   }
 
   /** Queues an upload job for every finished file that needs one (see the module doc). */
   async enqueuePending(nowMs: number): Promise<EnqueueReport> {
     const nowUs = nowMs * 1000;
-    const finished = finishedFiles(this.#o.files.entries(), nowUs, {
+    const finished = await finishedFilesPaced(this.#o.files.entries(), nowUs, {
       graceUs: (this.#o.graceMs ?? 900_000) * 1000,
       stuckUs: (this.#o.stuckMs ?? 10_800_000) * 1000,
     });
-    const states = await this.state.read(finished.map((e) => e.path));
+    const unknown = finished.filter((e) => !this.#known.has(e));
+    const states = await this.state.read(unknown.map((e) => e.path));
     const requeueAfterUs = (this.#o.requeueAfterMs ?? 21_600_000) * 1000;
     const enqueued: string[] = [];
-    for (const entry of finished) {
+    for (const entry of unknown) {
       const seen = states.get(entry.path)!;
+      if (isSynced(entry, seen.synced, this.#o.root)) this.#known.add(entry);
       if (!needsUpload(entry, seen, this.#o.root, nowUs, requeueAfterUs)) continue;
       // false: another enqueuer or the handler got there first; its state stands.
       if (await this.state.enqueue(entry.path, seen, nowUs, this.#backoff)) enqueued.push(entry.path);
@@ -190,6 +203,7 @@ export class CloudSync {
     const remote = remoteFile(root, path);
     try {
       if (isSynced(entry, await this.state.synced(path), root)) {
+        this.#known.add(entry);
         await this.state.dropQueued(path);
       } else {
         await rclone.copyFile(join(this.#o.dataDir, path), remote);
@@ -205,6 +219,7 @@ export class CloudSync {
           atUs: this.#clockMs() * 1000,
         };
         await this.state.markSynced(record);
+        this.#known.add(entry);
         this.#o.onSynced?.(record);
         this.#log("info", "cloud upload confirmed", { path, bytes: entry.bytes });
       }

@@ -144,5 +144,9 @@ export class SyncState {
   /** Forgets a synced record (its remote copy was deleted). */
   async forget(path: string): Promise<void> {
     await this.kv.delete(syncedKey(path));
+    this.onForget?.(path);
   }
+
+  /** Called after {@linkcode forget} (the cloud sync then looks at the path's state again). */
+  onForget?: (path: string) => void;
 }

@@ -50,6 +50,8 @@ async function scene(env: CloudEnv, kv: Deno.Kv) {
     dataDir: env.dataDir,
     root: env.root,
     cleanupDays: 7,
+    // As the sync job runs it: a record cleanup forgets makes the sync look at the file again.
+    state: sync.state,
   };
   return {
     options,

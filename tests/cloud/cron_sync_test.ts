@@ -50,6 +50,9 @@ Deno.test("runSync() throws SyncRunError after the run when cleanup kept a file"
   assert.deepEqual(err.result.cleanup.deleted, [other.path]);
   assert.equal(err.errors.length, 1);
   assert.ok(err.message.startsWith(`Cleanup kept 1 file(s): Cannot clean up ${lost.path}: `), err.message);
+  // The next run uploads it again (the sync knew it synced; the cleanup's forgetting reached it).
+  const next = await runSync(d, H7_MS + 8 * DAY_MS);
+  assert.deepEqual(next.enqueue.enqueued, [lost.path]);
   kv.close();
 });
 

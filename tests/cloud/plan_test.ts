@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { finishedFiles, isSynced, needsUpload, supersededBy } from "../../lib/cloud/plan.ts";
+import {
+  finishedFiles,
+  finishedFilesPaced,
+  isSynced,
+  needsUpload,
+  supersededBy,
+} from "../../lib/cloud/plan.ts";
 import type { PathState, SyncedRecord } from "../../lib/cloud/sync_state.ts";
 import { compactedFileName, parquetFileName } from "../../lib/storage/layout.ts";
 import { isoMicros, type ManifestEntry } from "../../lib/storage/manifest.ts";
@@ -64,6 +70,17 @@ Deno.test("finishedFiles() holds hours with several files for compaction until t
     [twoParts9[0]!.path, other.path],
   );
   assert.deepEqual(finishedFiles([entry("notes.parquet", H7, H7)], end9 + 10 * HOUR, TIMING), []);
+});
+
+Deno.test("finishedFilesPaced() finds what finishedFiles() finds, a slice per turn", async () => {
+  for (const nowUs of [H7 + HOUR + 15 * MIN, H7 + 3 * HOUR + 20 * MIN, H7 + 6 * HOUR]) {
+    for (const slice of [1, 2, 1000]) {
+      assert.deepEqual(
+        await finishedFilesPaced(all, nowUs, TIMING, slice),
+        finishedFiles(all, nowUs, TIMING),
+      );
+    }
+  }
 });
 
 Deno.test("isSynced() needs the same sha256, size and remote", () => {

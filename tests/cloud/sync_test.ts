@@ -99,6 +99,34 @@ Deno.test("CloudSync queues finished files once, uploads, verifies and marks the
   assert.deepEqual(alerts, []);
 });
 
+Deno.test("CloudSync reads a synced file's state once; a rewritten file is looked at again", async () => {
+  await using env = await cloudEnv();
+  const spec = { firstUs: H7 + 1, tag: "0a1b2c3d" };
+  const done = await env.addFile(spec);
+  const kv = await Deno.openKv(":memory:");
+  const sync = makeSync(env, kv);
+  const reads: string[][] = [];
+  const read = sync.state.read.bind(sync.state);
+  sync.state.read = (paths) => (reads.push([...paths]), read(paths));
+
+  assert.deepEqual((await sync.enqueuePending(NOW_MS)).enqueued, [done.path]);
+  await listening(sync, kv, async () => {
+    await waitFor("synced", async () => (await sync.state.synced(done.path)) !== null);
+    // Known synced (marked by this process): not read again, not queued.
+    assert.deepEqual(await sync.enqueuePending(NOW_MS), { finished: 1, enqueued: [] });
+    assert.deepEqual(reads, [[done.path], []]);
+    // The same path with other bytes is a new entry: its state is read, and it is queued again.
+    const rewritten = await env.addFile(spec);
+    assert.equal(rewritten.path, done.path);
+    assert.deepEqual((await sync.enqueuePending(NOW_MS)).enqueued, [done.path]);
+    assert.deepEqual(reads.at(-1), [done.path]);
+    await waitFor(
+      "the new bytes synced",
+      async () => (await sync.state.synced(done.path))?.sha256 === rewritten.sha256,
+    );
+  });
+});
+
 Deno.test("CloudSync retries an upload that failed halfway and ends synced", async () => {
   await using env = await cloudEnv();
   const entry = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d", size: 64 * 1024 });
