@@ -109,6 +109,7 @@ export class Manifest {
   /** Every entry, sorted by path: the file's order, kept as entries come and go rather than sorted per use. */
   readonly #sorted: ManifestEntry[];
   readonly #byPath: Map<string, ManifestEntry>;
+  #version = 0;
   /** The save that has not started writing yet (later calls share it), and the last one queued. */
   #nextSave: Promise<void> | null = null;
   #lastSave: Promise<void> = Promise.resolve();
@@ -158,6 +159,11 @@ export class Manifest {
     return this.#sorted.length;
   }
 
+  /** Changes with every {@link add} and {@link remove}: what was derived from the entries at one version holds. */
+  get version(): number {
+    return this.#version;
+  }
+
   /** The entry for a relative path, if any. */
   get(path: string): ManifestEntry | undefined {
     return this.#byPath.get(path);
@@ -179,12 +185,14 @@ export class Manifest {
     if (this.#byPath.has(e.path)) sorted[at] = e;
     else sorted.splice(at, 0, e);
     this.#byPath.set(e.path, e);
+    this.#version++;
   }
 
   /** Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. */
   remove(path: string): boolean {
     if (!this.#byPath.delete(path)) return false;
     this.#sorted.splice(this.#indexOf(path), 1);
+    this.#version++;
     return true;
   }
 

@@ -361,3 +361,31 @@ Deno.test("isPerpetual() tells perpetuals from delivery contracts by the deliver
     [true, true, false, false, true],
   );
 });
+
+Deno.test("FileFundingHistory finds a symbol in a funding file written after an earlier question", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "funding_history_" });
+  try {
+    const manifest = await Manifest.load(dataDir);
+    const store = new TableStore(dataDir, { manifest });
+    const history = new FileFundingHistory(manifest, "usdm");
+    const write = async (symbol: string, fundingMs: number) => {
+      const row: Row<"funding_rates"> = {
+        symbol,
+        funding_time: fundingMs * 1000,
+        funding_rate: 1e-4,
+        mark_price: 100,
+        local_time: T0 * 1000,
+      };
+      store.row("usdm", "funding_rates", symbol, row.local_time, row);
+      await store.flush();
+    };
+    await write("BTCUSDT", FIRST_FUNDING);
+    assert.equal(await history.lastFundingTime("BTCUSDT"), FIRST_FUNDING);
+    assert.equal(await history.lastFundingTime("ETHUSDT"), null);
+    // A file written since: the list of files the first questions used is not the one to search now.
+    await write("SOLUSDT", FIRST_FUNDING + EIGHT_H);
+    assert.equal(await history.lastFundingTime("SOLUSDT"), FIRST_FUNDING + EIGHT_H);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
