@@ -10,6 +10,7 @@
  * @module
  */
 
+import { nextTurn } from "../loop_lag.ts";
 import { fileStartUs, hourStartUs } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { PathState, SyncedRecord } from "./sync_state.ts";
@@ -75,14 +76,13 @@ export async function finishedFilesPaced(
   slice = 2048,
 ): Promise<ManifestEntry[]> {
   const finder = new FinishedFinder();
-  const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
   for (let at = 0; at < entries.length; at += slice) {
-    if (at > 0) await turn();
+    if (at > 0) await nextTurn();
     for (const e of entries.slice(at, at + slice)) finder.count(e);
   }
   const out: ManifestEntry[] = [];
   for (let at = 0; at < entries.length; at += slice) {
-    await turn();
+    await nextTurn();
     for (const e of entries.slice(at, at + slice)) if (finder.finished(e, nowUs, timing)) out.push(e);
   }
   return out;
