@@ -138,39 +138,22 @@ async function readGroups(o: OpenSource, only: number[], columns?: string[]): Pr
   return arrow.tableFromIPC(wasm.intoIPCStream());
 }
 
-/** A row group's symbol range, from its statistics (or, without them, from its symbol column). */
-interface GroupRange {
-  lo: string;
-  hi: string;
-  bytes: number;
-}
-
-/** The symbol range of every row group of every source; only groups without statistics are read. */
-async function groupRanges(sources: OpenSource[]): Promise<GroupRange[]> {
-  const out: GroupRange[] = [];
+/**
+ * Gives the row groups without statistics their symbol range, read from their symbol column (a group with no
+ * rows keeps none), so that every group is planned and skipped by its `lo`/`hi` alike.
+ */
+async function fillRanges(sources: OpenSource[]): Promise<void> {
   for (const o of sources) {
     for (const g of o.groups) {
-      if (g.lo !== null && g.hi !== null) {
-        out.push({ lo: g.lo, hi: g.hi, bytes: g.uncompressedBytes });
-        continue;
-      }
-      let lo: string | null = null;
-      let hi: string | null = null;
+      if (g.lo !== null && g.hi !== null) continue;
       for (const batch of (await readGroups(o, [g.index], ["symbol"])).batches) {
         for (const s of symbolIndices(batch).strings) {
-          if (lo === null || compareSymbols(s, lo) < 0) lo = s;
-          if (hi === null || compareSymbols(s, hi) > 0) hi = s;
+          if (g.lo === null || compareSymbols(s, g.lo) < 0) g.lo = s;
+          if (g.hi === null || compareSymbols(s, g.hi) > 0) g.hi = s;
         }
-      }
-      // Statistics are found again on the group itself, so that the windows skip it as they skip the others.
-      if (lo !== null && hi !== null) {
-        g.lo = lo;
-        g.hi = hi;
-        out.push({ lo, hi, bytes: g.uncompressedBytes });
       }
     }
   }
-  return out;
 }
 
 /**
@@ -192,14 +175,15 @@ const after = (s: string) => `${s}\0`;
  * groups are cut at the first symbol change past their minimum size) for its first; a symbol whose own groups
  * exceed the window gets a `single` window.
  */
-function plan(ranges: GroupRange[], windowBytes: number): Span[] {
+function plan(sources: OpenSource[], windowBytes: number): Span[] {
   const own = new Map<string, number>();
   const shared = new Map<string, number>();
   const keys = new Set<string>();
-  for (const r of ranges) {
-    keys.add(r.lo).add(r.hi);
-    const m = r.lo === r.hi ? own : shared;
-    m.set(r.lo, (m.get(r.lo) ?? 0) + r.bytes);
+  for (const g of sources.flatMap((o) => o.groups)) {
+    if (g.lo === null || g.hi === null) continue; // no rows
+    keys.add(g.lo).add(g.hi);
+    const m = g.lo === g.hi ? own : shared;
+    m.set(g.lo, (m.get(g.lo) ?? 0) + g.uncompressedBytes);
   }
   const spans: Span[] = [];
   let from: string | null = null;
@@ -306,7 +290,8 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
   try {
     for (const s of req.sources) sources.push(await openSource(s));
     const rows = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.rows, 0), 0);
-    const spans = plan(await groupRanges(sources), req.windowBytes ?? DEFAULT_WINDOW_BYTES);
+    await fillRanges(sources);
+    const spans = plan(sources, req.windowBytes ?? DEFAULT_WINDOW_BYTES);
     out = await AtomicFileWriter.open(req.target);
     const merged = new MergedFile(out, req.sizes ?? HOUR_ROW_GROUPS);
     await merged.write(merged.asm.head());
@@ -315,7 +300,7 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
       const inWindow = (s: string) => inSpan(span, s);
       for (const o of sources) {
         for (const g of o.groups) {
-          if (g.lo === null || g.hi === null) continue; // no rows (groupRanges found no symbol)
+          if (g.lo === null || g.hi === null) continue; // no rows
           if (
             (span.from !== null && compareSymbols(g.hi, span.from) < 0) ||
             (span.to !== null && compareSymbols(g.lo, span.to) >= 0)
