@@ -11,6 +11,19 @@
  */
 export const nextTurn = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** Calls `fn` on each item in order, `slice` items per event-loop turn (see {@link nextTurn}). */
+export async function forEachPaced<T>(
+  items: readonly T[],
+  slice: number,
+  fn: (item: T) => void,
+): Promise<void> {
+  for (let at = 0; at < items.length; at += slice) {
+    if (at > 0) await nextTurn();
+    const end = Math.min(items.length, at + slice);
+    for (let i = at; i < end; i++) fn(items[i]!);
+  }
+}
+
 /** Lag figures in ms. */
 export interface LagStats {
   samples: number;

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LagHistogram, LoopLagMonitor } from "../lib/loop_lag.ts";
+import { forEachPaced, LagHistogram, LoopLagMonitor } from "../lib/loop_lag.ts";
 
 Deno.test("LagHistogram: percentiles are bucket bounds at or above the samples, max is exact", () => {
   const h = new LagHistogram();
@@ -29,4 +29,13 @@ Deno.test("LoopLagMonitor sees a blocked event loop", async () => {
   } finally {
     m.stop();
   }
+});
+
+Deno.test("forEachPaced() visits every item in order, a slice per event-loop turn", async () => {
+  const seen: number[] = [];
+  let seenWhenTimerRan = -1;
+  setTimeout(() => seenWhenTimerRan = seen.length, 0);
+  await forEachPaced([1, 2, 3, 4, 5], 2, (n) => seen.push(n));
+  assert.deepEqual(seen, [1, 2, 3, 4, 5]);
+  assert.equal(seenWhenTimerRan, 2, "a timer armed before runs after the first slice");
 });

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { nextTurn } from "../loop_lag.ts";
+import { forEachPaced, nextTurn } from "../loop_lag.ts";
 import { fileStartUs, hourStartUs } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { PathState, SyncedRecord } from "./sync_state.ts";
@@ -76,15 +76,12 @@ export async function finishedFilesPaced(
   slice = 2048,
 ): Promise<ManifestEntry[]> {
   const finder = new FinishedFinder();
-  for (let at = 0; at < entries.length; at += slice) {
-    if (at > 0) await nextTurn();
-    for (const e of entries.slice(at, at + slice)) finder.count(e);
-  }
+  await forEachPaced(entries, slice, (e) => finder.count(e));
   const out: ManifestEntry[] = [];
-  for (let at = 0; at < entries.length; at += slice) {
-    await nextTurn();
-    for (const e of entries.slice(at, at + slice)) if (finder.finished(e, nowUs, timing)) out.push(e);
-  }
+  await nextTurn();
+  await forEachPaced(entries, slice, (e) => {
+    if (finder.finished(e, nowUs, timing)) out.push(e);
+  });
   return out;
 }
 

@@ -24,7 +24,7 @@
 
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
-import { nextTurn } from "../loop_lag.ts";
+import { forEachPaced } from "../loop_lag.ts";
 import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
 import { compactedFileName, fileShard, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
@@ -158,11 +158,7 @@ const PLAN_SLICE = 1024;
 /** {@link planCompaction} of the manifest's entries, a slice per event-loop turn (it runs in the collector). */
 async function planManifest(manifest: Manifest, nowUs: number, graceUs: number): Promise<CompactionGroup[]> {
   const planner = new CompactionPlanner(nowUs, graceUs);
-  const entries = manifest.entries();
-  for (let at = 0; at < entries.length; at += PLAN_SLICE) {
-    if (at > 0) await nextTurn();
-    for (const entry of entries.slice(at, at + PLAN_SLICE)) planner.add(entry);
-  }
+  await forEachPaced(manifest.entries(), PLAN_SLICE, (entry) => planner.add(entry));
   return planner.groups();
 }
 
