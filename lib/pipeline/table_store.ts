@@ -3,38 +3,40 @@
  * written out as one Parquet file per (market, table, hour) at each flush, sorted by symbol (layout.ts). A file
  * never spans two UTC hours because rows of another hour go to another buffer.
  *
- * Memory stays bounded between flushes: when a buffer reaches `chunkBytes` its arrays are handed to the Parquet
- * jobs (a worker in the collector), which sort and encode them; the store keeps the encoded chunk (compressed,
- * a fraction of the rows' size) until the flush stitches a file from them. Which files are committed is the
- * ledger's business, not this store's.
+ * Memory stays bounded between flushes, whatever the flush interval: when a buffer reaches `chunkBytes` its
+ * arrays are handed to the Parquet jobs (a worker in the collector), which sort and encode them into the spill
+ * file of the buffer's file (spill.ts); the store keeps where each chunk lies until the flush stitches the file
+ * from them. Which files are committed is the ledger's business, not this store's.
  * @module
  */
 import type { Market } from "../binance/types.ts";
 import { ColumnBuffer, type RawChunk } from "../storage/column_buffer.ts";
 import { pathExists } from "../storage/atomic_file.ts";
-import { parquetPath, relativeParquetPath } from "../storage/layout.ts";
+import { join } from "node:path";
+import { parquetPath, relativeParquetPath, spillDir } from "../storage/layout.ts";
 import { isoMicros, type Manifest, type ManifestEntry } from "../storage/manifest.ts";
 import { EncodeError, inlineJobs, type ParquetJobs } from "../storage/parquet_jobs.ts";
+import type { SpilledSegment } from "../storage/spill.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer.ts";
 
 const HOUR_US = 3_600_000_000;
 
-/** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then its encoded bytes. */
+/** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then spilled. */
 interface Part {
   rows: number;
   minTime: number;
   maxTime: number;
-  /** Bytes held for it (raw rows, then the encoded segment). */
+  /** Bytes of memory held for it: its raw rows until they are spilled. */
   bytes: number;
   raw: RawChunk | null;
-  segment: Uint8Array | null;
+  spilled: SpilledSegment | null;
   encoding: Promise<void> | null;
   /** Rows per symbol, known once encoded. */
   symbols: string[];
   symbolRows: number[];
-  /** Why its rows are gone (the worker that held them died). */
-  lost: string | null;
+  /** Why its last encoding failed; with `raw` null, its rows are gone (the worker that held them died). */
+  error: string | null;
 }
 
 /** The rows of one file: taken by a flush, written by {@link TableStore.write}. */
@@ -43,6 +45,8 @@ export interface Slot {
   table: TableName;
   hourUs: number;
   parts: Part[];
+  /** The spill file of its parts (a path without its temp suffix). */
+  spill: string;
   /** Partition time of the first row (names the file; gaps are partitioned by start time). */
   firstUs: number;
   lastUs: number;
@@ -100,11 +104,11 @@ function partOf(chunk: RawChunk): Part {
     maxTime: chunk.maxTime,
     bytes: chunk.bytes,
     raw: chunk,
-    segment: null,
+    spilled: null,
     encoding: null,
     symbols: [],
     symbolRows: [],
-    lost: null,
+    error: null,
   };
 }
 
@@ -148,6 +152,7 @@ export class TableStore implements RowSink {
   readonly #shard: string | null;
   #bytesHeld = 0;
   #seq = 0;
+  #spillSeq = 0;
 
   constructor(dataDir: string, options: TableStoreOptions = {}) {
     this.#dataDir = dataDir;
@@ -157,7 +162,7 @@ export class TableStore implements RowSink {
     this.#shard = options.shard ?? null;
   }
 
-  /** Approximate bytes held: rows buffered or being encoded, and encoded chunks (compared with `max_buffer_mb`). */
+  /** Approximate bytes of memory held: rows buffered or being encoded (compared with `max_buffer_mb`). */
   get bufferedBytes(): number {
     return this.#bytesHeld;
   }
@@ -193,9 +198,10 @@ export class TableStore implements RowSink {
     for (const [key, f] of this.#filling) {
       if (f.buffer.rows > 0) this.#seal(f);
       if (f.parts.length > 0) {
-        const { market, table, hourUs, parts, firstUs, lastUs } = f;
-        due.push({ market, table, hourUs, parts, firstUs, lastUs });
+        const { market, table, hourUs, parts, spill, firstUs, lastUs } = f;
+        due.push({ market, table, hourUs, parts, spill, firstUs, lastUs });
         f.parts = [];
+        f.spill = this.#spillName(market, table, hourUs);
       }
       // Past hours are finished (a late gap row of one starts a new file).
       if (f.hourUs < newest) {
@@ -212,7 +218,7 @@ export class TableStore implements RowSink {
   }
 
   /**
-   * Writes taken files as Parquet (temp file, fsync, rename), each file's encoded chunks stitched together. A
+   * Writes taken files as Parquet (temp file, fsync, rename), each file's spilled chunks stitched together. A
    * file whose write fails is kept for the next {@link take}; the first error is rethrown (as a
    * {@link FlushError}) once the others were written.
    */
@@ -267,6 +273,7 @@ export class TableStore implements RowSink {
         table,
         hourUs,
         parts: [],
+        spill: this.#spillName(market, table, hourUs),
         firstUs: hourUs,
         lastUs: hourUs,
         buffer: new ColumnBuffer(table),
@@ -278,31 +285,36 @@ export class TableStore implements RowSink {
     return f;
   }
 
+  /** A spill file name of its own for the parts of one file. */
+  #spillName(market: Market, table: TableName, hourUs: number): string {
+    return join(spillDir(this.#dataDir), `${market}-${table}-${hourUs}-${this.#spillSeq++}`);
+  }
+
   /** Hands the buffer's rows to the jobs for encoding (the buffer goes on with spare arrays). */
   #seal(f: Filling): void {
     const spare = this.#spares.get(f.table);
     this.#spares.delete(f.table);
     const part = partOf(f.buffer.detach(spare));
     f.parts.push(part);
-    this.#encode(part);
+    this.#encode(part, f.spill);
   }
 
-  #encode(part: Part): void {
+  #encode(part: Part, spill: string): void {
     const chunk = part.raw!;
-    part.encoding = this.#jobs.encodeChunk(chunk).then(
-      ({ segment, symbols, rows, chunk: back }) => {
+    part.encoding = this.#jobs.encodeChunk(chunk, spill).then(
+      ({ spilled, symbols, rows, chunk: back }) => {
         part.raw = null;
-        part.segment = segment;
+        part.spilled = spilled;
         part.symbols = symbols;
         part.symbolRows = rows;
-        this.#bytesHeld += segment.length - part.bytes;
-        part.bytes = segment.length;
+        this.#bytesHeld -= part.bytes;
+        part.bytes = 0;
         this.#spares.set(back.table, back);
       },
       (err) => {
         // The rows come back with the error and are encoded again at the write; without them they are gone.
         part.raw = err instanceof EncodeError ? err.chunk : null;
-        if (part.raw === null) part.lost = String(err);
+        part.error = String(err);
       },
     ).finally(() => part.encoding = null);
   }
@@ -311,12 +323,12 @@ export class TableStore implements RowSink {
     for (const part of slot.parts) {
       if (part.encoding) await part.encoding;
       if (part.raw !== null) {
-        this.#encode(part);
+        this.#encode(part, slot.spill);
         await part.encoding;
       }
-      if (part.segment === null) {
+      if (part.spilled === null) {
         throw new Error(
-          `Cannot write ${slot.market}/${slot.table}: ${part.lost ?? "a chunk failed to encode"}`,
+          `Cannot write ${slot.market}/${slot.table}: ${part.error ?? "a chunk failed to encode"}`,
         );
       }
     }
@@ -331,7 +343,7 @@ export class TableStore implements RowSink {
     while (await pathExists(parquetPath(this.#dataDir, key))) key = { ...key, seq: this.#seq++ };
     const written = await this.#jobs.writeFile(
       parquetPath(this.#dataDir, key),
-      slot.parts.map((p) => p.segment!),
+      slot.parts.map((p) => p.spilled!),
     );
     return {
       path: relativeParquetPath(key),

@@ -24,7 +24,8 @@ export function isTempFile(name: string): boolean {
   return TEMP_SUFFIX.test(name);
 }
 
-function tempSuffix(): string {
+/** A fresh `.tmp-<16 hex digits>` suffix, which {@linkcode isTempFile} recognises. */
+export function tempSuffix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return ".tmp-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

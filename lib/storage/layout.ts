@@ -1,7 +1,7 @@
 /**
  * Where things live under `data_dir` (output contract 0.4, README "Layout"):
  * `{market}/{table}/date=YYYY-MM-DD/part-HH-<firstLocalUs>-<seq>.parquet` (one file per market, table and flush,
- * every symbol in it, sorted by symbol), `_journal/` and `_manifest/checksums.json`. The 0.3 layout had a
+ * every symbol in it, sorted by symbol), `_journal/`, `_manifest/checksums.json` and `_spill/`. The 0.3 layout had a
  * `symbol=SYMBOL/` level below `date=`; {@linkcode parseLegacyParquetPath} recognises it for the migration.
  * Pure string logic; no file system access.
  * @module
@@ -38,6 +38,11 @@ export interface ParsedParquetPath extends PartitionKey {
 /** Journal directory under `dataDir`. */
 export function journalDir(dataDir: string): string {
   return join(dataDir, "_journal");
+}
+
+/** Spill files (spill.ts) under `dataDir`: encoded chunks waiting for their flush. */
+export function spillDir(dataDir: string): string {
+  return join(dataDir, "_spill");
 }
 
 /** Manifest file under `dataDir`. */

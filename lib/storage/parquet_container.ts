@@ -62,6 +62,11 @@ export async function fileSource(file: Deno.FsFile): Promise<ByteSource> {
   };
 }
 
+/** The bytes `[offset, offset + length)` of `src` as a source of their own (a Parquet file inside a spill file). */
+export function windowSource(src: ByteSource, offset: number, length: number): ByteSource {
+  return { size: length, read: (at, n) => src.read(offset + at, n) };
+}
+
 /** The footer (FileMetaData) of a Parquet file. */
 export async function readFooter(src: ByteSource): Promise<TStruct> {
   if (src.size < 12) throw new ParquetFormatError(`${src.size} bytes is too short`);

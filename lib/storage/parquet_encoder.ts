@@ -9,13 +9,14 @@
 import { type RawChunk, transferables } from "./column_buffer.ts";
 import type { MergeRequest, MergeResult } from "./hour_merge.ts";
 import { type EncodedChunk, EncodeError, type ParquetJobs, type WrittenFile } from "./parquet_jobs.ts";
+import type { SpilledSegment } from "./spill.ts";
 
 export { inlineJobs } from "./parquet_jobs.ts";
 
 /** A request to the worker. */
 export type WorkerRequest =
-  | { id: number; op: "encode"; chunk: RawChunk }
-  | { id: number; op: "write"; path: string; segments: readonly Uint8Array[] }
+  | { id: number; op: "encode"; chunk: RawChunk; spill: string }
+  | { id: number; op: "write"; path: string; segments: readonly SpilledSegment[] }
   | { id: number; op: "merge"; request: MergeRequest };
 
 type Reply =
@@ -45,15 +46,15 @@ export class ParquetEncoder implements ParquetJobs {
     this.start();
   }
 
-  /** Sorts and encodes `chunk` in the worker; its arrays are transferred there and back. */
-  async encodeChunk(chunk: RawChunk): Promise<EncodedChunk> {
-    const reply = await this.call({ id: 0, op: "encode", chunk }, transferables(chunk), true);
+  /** Sorts, encodes and spills `chunk` in the worker; its arrays are transferred there and back. */
+  async encodeChunk(chunk: RawChunk, spill: string): Promise<EncodedChunk> {
+    const reply = await this.call({ id: 0, op: "encode", chunk, spill }, transferables(chunk), true);
     if ("error" in reply) throw new EncodeError(reply.error, reply.chunk);
     return (reply as { encoded: EncodedChunk }).encoded;
   }
 
-  /** Stitches `segments` and writes them atomically at `path`, in the worker (the segments are copied). */
-  async writeFile(path: string, segments: readonly Uint8Array[]): Promise<WrittenFile> {
+  /** Stitches spilled `segments` into a file written atomically at `path`, in the worker. */
+  async writeFile(path: string, segments: readonly SpilledSegment[]): Promise<WrittenFile> {
     const reply = await this.call({ id: 0, op: "write", path, segments }, [], false);
     if ("error" in reply) throw new Error(`Cannot write ${path}: ${reply.error}`);
     return (reply as { written: WrittenFile }).written;

@@ -1,7 +1,7 @@
 /**
  * Worker side of {@link ParquetEncoder}: runs the Parquet jobs (parquet_jobs.ts) off the collector's main
  * thread. Buffered rows arrive as transferred typed arrays and go back the same way (also when encoding fails,
- * so no row is lost); encoded chunks come back transferred.
+ * so no row is lost); encoded chunks go to spill files, and only where they lie comes back.
  */
 /// <reference lib="deno.worker" />
 import { transferables } from "./column_buffer.ts";
@@ -16,9 +16,8 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   try {
     switch (req.op) {
       case "encode": {
-        const encoded = await encodeJob(req.chunk);
-        const transfer = [encoded.segment.buffer as ArrayBuffer, ...transferables(encoded.chunk)];
-        self.postMessage({ id: req.id, encoded }, transfer);
+        const encoded = await encodeJob(req.chunk, req.spill);
+        self.postMessage({ id: req.id, encoded }, transferables(encoded.chunk));
         return;
       }
       case "write":

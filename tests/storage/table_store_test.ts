@@ -15,6 +15,16 @@ import { withTempDir } from "../temp_dir.ts";
 const H = Date.UTC(2026, 4, 1, 9) * 1000;
 const HOUR_US = 3_600_000_000;
 
+/** The spill files under `dir`. */
+function spillFiles(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(join(dir, "_spill"))].map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return [];
+    throw err;
+  }
+}
+
 function trade(symbol: string, us: number, id: number): Row<"trades"> {
   return {
     symbol,
@@ -115,9 +125,9 @@ Deno.test("TableStore hands full buffers to the jobs: memory stays bounded and t
     const encoded: number[] = [];
     const jobs: ParquetJobs = {
       ...inlineJobs,
-      encodeChunk: (chunk) => {
+      encodeChunk: (chunk, spill) => {
         encoded.push(chunk.rows);
-        return inlineJobs.encodeChunk(chunk);
+        return inlineJobs.encodeChunk(chunk, spill);
       },
     };
     const store = new TableStore(dir, { manifest, jobs, chunkBytes: 200_000 });
@@ -147,10 +157,10 @@ Deno.test("TableStore loses no row when encoding or writing fails: the next writ
     let failWrite = 1;
     const jobs: ParquetJobs = {
       ...inlineJobs,
-      encodeChunk: (chunk) =>
+      encodeChunk: (chunk, spill) =>
         failEncode-- > 0
           ? Promise.reject(new EncodeError("wasm trap", chunk))
-          : inlineJobs.encodeChunk(chunk),
+          : inlineJobs.encodeChunk(chunk, spill),
       writeFile: (path, segments) =>
         failWrite-- > 0 ? Promise.reject(new Error("ENOSPC")) : inlineJobs.writeFile(path, segments),
     };
@@ -159,12 +169,31 @@ Deno.test("TableStore loses no row when encoding or writing fails: the next writ
     const first = await store.write(store.take()).then(() => null, (e) => e);
     assert.ok(first instanceof FlushError);
     assert.match(String(first.cause), /ENOSPC/);
-    assert.ok(store.bufferedBytes > 0, "the rows are still held");
+    assert.equal(spillFiles(dir).length, 1, "the rows are still held, spilled");
     const second = await store.write(store.take());
     assert.equal(second.rows, 10);
     assert.equal(store.bufferedBytes, 0);
+    assert.deepEqual(spillFiles(dir), [], "the spill file goes once its rows are in a file");
     const rows = await readTableRows(dir, second.files, "spot", "trades");
     assert.deepEqual(rows.map((r) => r.agg_trade_id), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  }));
+
+Deno.test("TableStore keeps the rows of a chunk it cannot spill, and writes them once it can", () =>
+  withTempDir(async (dir) => {
+    // A file where the spill directory belongs: every append fails, as on a full or read-only disk.
+    await Deno.writeTextFile(join(dir, "_spill"), "");
+    const store = new TableStore(dir, { chunkBytes: 2_000 });
+    for (let i = 0; i < 200; i++) store.row("spot", "trades", "BTCUSDT", H + i, trade("BTCUSDT", H + i, i));
+    const failed = await store.write(store.take()).then(() => null, (e) => e);
+    assert.ok(failed instanceof FlushError, String(failed));
+    assert.match(String(failed.cause), /_spill/);
+    assert.ok(store.bufferedBytes > 0, "the rows are still held, raw");
+    await Deno.remove(join(dir, "_spill"));
+    const { files, rows } = await store.write(store.take());
+    assert.equal(rows, 200);
+    const read = await readTableRows(dir, files, "spot", "trades");
+    assert.deepEqual(read.map((r) => r.agg_trade_id), Array.from({ length: 200 }, (_, i) => i));
+    assert.deepEqual(spillFiles(dir), []);
   }));
 
 Deno.test("TableStore never writes past rows a dead worker took with it", () =>
