@@ -47,7 +47,13 @@ export class SpillWriter {
     const path = prefix + this.#suffix;
     const offset = this.#ends.get(path) ?? 0;
     this.#ends.set(path, offset + bytes.length);
-    const done = (this.#tails.get(path) ?? Promise.resolve()).then(() => writeAt(path, offset, bytes));
+    const done = (this.#tails.get(path) ?? Promise.resolve()).then(() =>
+      writeAt(path, offset, bytes).catch((err) => {
+        throw new Error(`Cannot spill to ${path}: ${err instanceof Error ? err.message : err}`, {
+          cause: err,
+        });
+      })
+    );
     this.#tails.set(path, done.catch(() => {}));
     return done.then(() => ({ path, offset, length: bytes.length }));
   }
