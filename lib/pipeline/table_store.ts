@@ -91,7 +91,7 @@ export interface TableStoreOptions {
   manifest?: Manifest;
   /** Where sorting, encoding and file writes run. @default inlineJobs (the calling thread) */
   jobs?: ParquetJobs;
-  /** A buffer is handed to the jobs for encoding when it holds this many bytes. @default 4 MiB */
+  /** A buffer is handed to the jobs for encoding when it holds this many bytes. @default 2 MiB */
   chunkBytes?: number;
   /** The shard named in file names (several collectors sync into one remote); null without shards. */
   shard?: string | null;
@@ -158,7 +158,7 @@ export class TableStore implements RowSink {
     this.#dataDir = dataDir;
     this.#manifest = options.manifest;
     this.#jobs = options.jobs ?? inlineJobs;
-    this.#chunkBytes = options.chunkBytes ?? 4 << 20;
+    this.#chunkBytes = options.chunkBytes ?? 2 << 20;
     this.#shard = options.shard ?? null;
   }
 

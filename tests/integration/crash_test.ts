@@ -54,6 +54,8 @@ markets:
     await sleep(5000);
     assert.equal((await last.stop("SIGTERM")).code, 0, `clean stop exits 0: ${last.tail(2000)}`);
     assert.match(last.log, /recovered from the journal .*crashed=true/);
+    // Spill files the kills left went at the next start; the clean stop's went with the files they made.
+    assert.deepEqual([...Deno.readDirSync(`${dataDir}/_spill`)].map((e) => e.name), []);
 
     const verified = await verifyDataDir(dataDir);
     assert.deepEqual(
