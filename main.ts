@@ -20,7 +20,6 @@ import { manifestIndex } from "./lib/cloud/file_index.ts";
 import { CloudSync } from "./lib/cloud/sync.ts";
 import { collectorFleetSource, fleetIdentity } from "./lib/fleet/collector_source.ts";
 import { FleetPublisher } from "./lib/fleet/publisher.ts";
-import { readFleet } from "./lib/fleet/read.ts";
 import { isRemoteKv } from "./lib/ledger/open.ts";
 import { sharedKv } from "./lib/ledger/scoped_kv.ts";
 import { type Config, loadConfigOrExit } from "./lib/config.ts";
@@ -304,8 +303,15 @@ async function main(): Promise<void> {
       cronDeps.fleetReport = {
         shard: config.shard.name,
         kv: sharedKv(ledger.kv),
-        read: (date, nowMs) =>
-          readFleet({ rclone: common.rclone, remote: root, date, nowMs, silentAfterMs: 900_000 }),
+        // Loaded when the report is made: it reads Parquet, which the main thread otherwise leaves to a worker.
+        read: async (date, nowMs) =>
+          (await import("./lib/fleet/read.ts")).readFleet({
+            rclone: common.rclone,
+            remote: root,
+            date,
+            nowMs,
+            silentAfterMs: 900_000,
+          }),
         deliver: bot ? (text, date) => bot.deliverReport(`fleet-${date}`, text) : undefined,
         logDir: config.logDir,
         at: config.telegram.dailyReportAt,

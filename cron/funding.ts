@@ -17,7 +17,6 @@ import type { Market } from "../lib/binance/types.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { RecordKind, type RestRecordKind } from "../lib/pipeline/records.ts";
 import type { Manifest, ManifestEntry } from "../lib/storage/manifest.ts";
-import { readTableRows } from "../lib/storage/read_rows.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 
 /** The REST calls the job makes (a futures market's `RestClient` fits). */
@@ -244,6 +243,8 @@ export class FileFundingHistory implements FundingHistory {
 
   async #readFiles(symbol: string): Promise<number | null> {
     for (const e of this.#fundingFiles()) {
+      // Loaded here: the collector's main thread otherwise never needs parquet-wasm.
+      const { readTableRows } = await import("../lib/storage/read_rows.ts");
       const rows = await readTableRows(this.manifest.dataDir, [e], this.market, "funding_rates", { symbol });
       if (rows.length > 0) return Math.max(...rows.map((r) => r.funding_time / 1000));
     }

@@ -8,7 +8,6 @@ import { fmtCount } from "../report/text.ts";
 import { coverageGrid } from "./coverage_grid.ts";
 import type { DayCoverage } from "./day_coverage.ts";
 import { heatmapSvg } from "./heatmap_svg.ts";
-import { svgToPng } from "./png.ts";
 
 /** A picture ready to send. */
 export interface CoveragePicture {
@@ -56,7 +55,8 @@ export async function coveragePicture(day: DayCoverage): Promise<CoveragePicture
     ? `all ${fmtCount(grid.symbols.length)} symbols`
     : `the worst and busiest ${picture.rows} of ${fmtCount(grid.symbols.length)} symbols`;
   return {
-    png: await svgToPng(picture.svg),
+    // resvg is loaded only when a picture is drawn (once a day in the collector).
+    png: await (await import("./png.ts")).svgToPng(picture.svg),
     width: picture.width,
     height: picture.height,
     filename: `coverage-${day.date}.png`,

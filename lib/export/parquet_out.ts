@@ -8,6 +8,7 @@
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { ColumnBuffer } from "../storage/column_buffer.ts";
+import { toArrowTable } from "../storage/raw_arrow.ts";
 import { encodeParquet } from "../storage/parquet_file.ts";
 import type { PlainRow } from "../storage/read_rows.ts";
 import type { Row, TableName } from "../storage/tables.ts";
@@ -48,12 +49,12 @@ export async function writeParquetRows<N extends TableName>(
       pending = pending.slice(take);
     }
     rows += buffer.rows;
-    return buffer.rows === 0 ? null : buffer.toArrowTable();
+    return buffer.rows === 0 ? null : toArrowTable(buffer);
   };
 
   const first = await nextGroup();
   if (first === null) {
-    await sink.write(encodeParquet(buffer.toArrowTable()));
+    await sink.write(encodeParquet(toArrowTable(buffer)));
     return 0;
   }
   let queued: arrow.Table | null = first;

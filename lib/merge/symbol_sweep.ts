@@ -49,6 +49,7 @@ interface Group {
  * @example
  * ```ts
  * import { ColumnBuffer } from "../storage/column_buffer.ts";
+ * import { toArrowTable } from "../storage/raw_arrow.ts";
  * import { encodeParquet } from "../storage/parquet_file.ts";
  *
  * const dir = await Deno.makeTempDir();
@@ -57,7 +58,7 @@ interface Group {
  *   for (const symbol of symbols) {
  *     buf.append({ symbol, funding_time: 1, funding_rate: 1e-4, mark_price: null, local_time: 1 });
  *   }
- *   await Deno.writeFile(path, encodeParquet(buf.toArrowTable()));
+ *   await Deno.writeFile(path, encodeParquet(toArrowTable(buf)));
  * };
  * await write(`${dir}/a.parquet`, ["BTCUSDT", "ETHUSDT"]);
  * await write(`${dir}/b.parquet`, ["ETHUSDT"]);

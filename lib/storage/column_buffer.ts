@@ -10,9 +10,7 @@
  * @module
  */
 
-import type * as arrow from "apache-arrow";
 import { type ColumnSpec, type Row, type TableName, TABLES, type TableSpec } from "./tables.ts";
-import { rawToArrow } from "./raw_arrow.ts";
 
 /**
  * One column's values. Arrays may be longer than the chunk's rows (spare capacity); only the first `rows`
@@ -293,7 +291,7 @@ export interface ColumnBufferOptions {
  * ```
  */
 export class ColumnBuffer<N extends TableName> {
-  /** The table's spec (columns and Arrow schema). */
+  /** The table's spec. */
   readonly spec: TableSpec<N>;
   readonly #columns: Column[];
   readonly #initialCapacity: number;
@@ -373,23 +371,18 @@ export class ColumnBuffer<N extends TableName> {
    * `reuse` (an earlier chunk of the same table whose rows are no longer needed) when given.
    */
   detach(reuse?: RawChunk): RawChunk {
-    const chunk = this.#view();
+    const chunk = this.view();
     this.#reset(reuse?.table === this.spec.name ? reuse : undefined);
     return chunk;
   }
 
-  /** The buffered rows as an Arrow table with the schema of `TABLES[table]`, in append order (copies). */
-  toArrowTable(): arrow.Table {
-    return rawToArrow(this.#view());
-  }
-
   /** Empties the buffer, keeping its allocated capacity for reuse. */
   clear(): void {
-    this.#reset(this.#view());
+    this.#reset(this.view());
   }
 
-  /** The buffered rows on the buffer's own arrays. */
-  #view(): RawChunk {
+  /** The buffered rows on the buffer's own arrays: read them before the next append, change nothing. */
+  view(): RawChunk {
     return {
       table: this.spec.name,
       rows: this.#rows,

@@ -1,8 +1,9 @@
 /**
  * Where things live under `data_dir` (output contract 0.4, README "Layout"):
  * `{market}/{table}/date=YYYY-MM-DD/part-HH-<firstLocalUs>-<seq>.parquet` (one file per market, table and flush,
- * every symbol in it, sorted by symbol), `_journal/`, `_manifest/checksums.json` and `_spill/`. The 0.3 layout had a
- * `symbol=SYMBOL/` level below `date=`; {@linkcode parseLegacyParquetPath} recognises it for the migration.
+ * every symbol in it, sorted by symbol), `_journal/`, `_manifest/checksums.json` and `_spill/`. The 0.3 layout
+ * had a `symbol=SYMBOL/` level below `date=`; {@linkcode parseLegacyParquetPath} recognises it for the
+ * migration.
  * Pure string logic; no file system access.
  * @module
  */

@@ -197,12 +197,13 @@ interface ChunkIndex {
  * @example
  * ```ts
  * import { ColumnBuffer } from "./column_buffer.ts";
+ * import { toArrowTable } from "./raw_arrow.ts";
  * import { decodeParquet, encodeParquet } from "./parquet_file.ts";
  *
  * const part = (id: number) => {
  *   const buf = new ColumnBuffer("funding_rates");
  *   buf.append({ symbol: "BTCUSDT", funding_time: id, funding_rate: 1e-4, mark_price: null, local_time: id });
- *   return encodeParquet(buf.toArrowTable());
+ *   return encodeParquet(toArrowTable(buf));
  * };
  * const encodedRowGroups = [part(1), part(2)]; // Parquet files of one schema
  * const asm = new ParquetAssembler();
@@ -346,15 +347,6 @@ export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
-}
-
-/** Stitches whole Parquet files (same schema) in memory into one. */
-export async function stitchParquet(files: readonly Uint8Array[]): Promise<Uint8Array> {
-  const asm = new ParquetAssembler();
-  const pieces = [asm.head()];
-  for (const f of files) pieces.push(...await asm.add(memorySource(f)));
-  pieces.push(asm.finish());
-  return concatBytes(pieces);
 }
 
 /** A self-contained Parquet file of some row groups of `src` (no page index), for decoding them alone. */

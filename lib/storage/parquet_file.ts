@@ -15,12 +15,13 @@ export { writeFileAtomic } from "./atomic_file.ts";
  * @example
  * ```ts
  * import { ColumnBuffer } from "./column_buffer.ts";
+ * import { toArrowTable } from "./raw_arrow.ts";
  *
  * const buffer = new ColumnBuffer("funding_rates");
  * buffer.append({ symbol: "BTCUSDT", funding_time: 1, funding_rate: 1e-4, mark_price: null, local_time: 1 });
  * const dir = await Deno.makeTempDir();
  * const path = `${dir}/funding.parquet`;
- * const bytes = encodeParquet(buffer.toArrowTable());
+ * const bytes = encodeParquet(toArrowTable(buffer));
  * await writeFileAtomic(path, bytes);
  * (await readParquet(path)).numRows; // 1
  * await Deno.remove(dir, { recursive: true });

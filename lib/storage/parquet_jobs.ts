@@ -3,27 +3,18 @@
  * Parquet) into a spill file (spill.ts), assembling a flush's spilled chunks into a file (stitch, sha256, temp
  * file, fsync, rename) and merging files (compaction). {@link inlineJobs} runs them in the calling thread (tools,
  * tests); the collector runs them in a worker (parquet_encoder.ts), so the thread that reads sockets and writes
- * the journal only hands typed arrays over.
+ * the journal only hands typed arrays over. The work itself is in flush_jobs.ts and hour_merge.ts.
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { AtomicFileWriter } from "./atomic_file.ts";
-import { encodeChunk, FLUSH_ROW_GROUPS } from "./chunk_encoder.ts";
+import type { EncodedRows } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
-import { mergeParquetFiles, type MergeRequest, type MergeResult } from "./hour_merge.ts";
-import { type ByteSource, fileSource, ParquetAssembler, windowSource } from "./parquet_container.ts";
-import { type SpilledSegment, SpillWriter } from "./spill.ts";
+import type { MergeRequest, MergeResult } from "./hour_merge.ts";
+import type { SpilledSegment } from "./spill.ts";
 
-/**
- * An encoded chunk: where its Parquet bytes were spilled, its rows' count per symbol, and the chunk's arrays
- * back (for reuse).
- */
-export interface EncodedChunk {
+/** An encoded chunk: where its Parquet bytes were spilled, its rows per symbol, and its arrays back (for reuse). */
+export interface EncodedChunk extends Omit<EncodedRows, "segment"> {
   spilled: SpilledSegment;
-  /** The symbols of the rows, in file order, and how many rows each has. */
-  symbols: string[];
-  rows: number[];
   chunk: RawChunk;
 }
 
@@ -57,61 +48,13 @@ export interface ParquetJobs {
   merge(req: MergeRequest): Promise<MergeResult>;
 }
 
-/** This thread's spill files. */
-const spills = new SpillWriter();
-
-/** Encodes a chunk into a spill file (throws {@link EncodeError} holding the chunk). */
-export async function encodeJob(chunk: RawChunk, spill: string): Promise<EncodedChunk> {
-  try {
-    const { segment, symbols, rows } = await encodeChunk(chunk, FLUSH_ROW_GROUPS);
-    return { spilled: await spills.append(spill, segment), symbols, rows, chunk };
-  } catch (err) {
-    throw new EncodeError(err instanceof Error ? err.message : String(err), chunk);
-  }
-}
-
 /**
- * Writes the spilled segments stitched into one file, a row group at a time, hashing the bytes as they go out;
- * the spill files are removed once the file is committed.
+ * The jobs in the calling thread (tools, tests). Their modules (parquet-wasm, apache-arrow) are loaded on first
+ * use: the collector's main thread, whose jobs run in a worker, never loads them (~23 MiB of RSS for
+ * parquet-wasm alone).
  */
-export async function writeJob(path: string, segments: readonly SpilledSegment[]): Promise<WrittenFile> {
-  if (segments.length === 0) throw new RangeError(`Cannot write ${path}: no rows`);
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const opened = new Map<string, { file: Deno.FsFile; src: ByteSource | null }>();
-  const out = await AtomicFileWriter.open(path);
-  const put = (piece: Uint8Array) => {
-    hash.update(piece);
-    bytes += piece.length;
-    return out.write(piece);
-  };
-  try {
-    const asm = new ParquetAssembler();
-    await put(asm.head());
-    for (const s of segments) {
-      let spill = opened.get(s.path);
-      if (!spill) {
-        const file = await Deno.open(s.path, { read: true });
-        opened.set(s.path, spill = { file, src: null });
-        spill.src = await fileSource(file);
-      }
-      for (const piece of await asm.add(windowSource(spill.src!, s.offset, s.length))) await put(piece);
-    }
-    await put(asm.finish());
-    await out.commit();
-  } catch (err) {
-    await out.abort();
-    throw err;
-  } finally {
-    for (const { file } of opened.values()) file.close();
-  }
-  for (const p of opened.keys()) await spills.remove(p);
-  return { sha256: hash.digest("hex"), bytes };
-}
-
-/** The jobs in the calling thread. */
 export const inlineJobs: ParquetJobs = {
-  encodeChunk: encodeJob,
-  writeFile: writeJob,
-  merge: mergeParquetFiles,
+  encodeChunk: async (chunk, spill) => (await import("./flush_jobs.ts")).encodeJob(chunk, spill),
+  writeFile: async (path, segments) => (await import("./flush_jobs.ts")).writeJob(path, segments),
+  merge: async (req) => (await import("./hour_merge.ts")).mergeParquetFiles(req),
 };

@@ -5,7 +5,8 @@
  */
 /// <reference lib="deno.worker" />
 import { transferables } from "./column_buffer.ts";
-import { EncodeError, encodeJob, writeJob } from "./parquet_jobs.ts";
+import { encodeJob, writeJob } from "./flush_jobs.ts";
+import { EncodeError } from "./parquet_jobs.ts";
 import { mergeParquetFiles } from "./hour_merge.ts";
 import type { WorkerRequest } from "./parquet_encoder.ts";
 

@@ -6,8 +6,9 @@
  */
 
 import * as arrow from "apache-arrow";
-import type { RawChunk, RawColumn } from "./column_buffer.ts";
-import { TABLES } from "./tables.ts";
+import { arrowSchema } from "./arrow_schema.ts";
+import type { ColumnBuffer, RawChunk, RawColumn } from "./column_buffer.ts";
+import type { TableName } from "./tables.ts";
 
 const TWO_32 = 4294967296;
 
@@ -136,7 +137,7 @@ export function identityOrder(n: number): Int32Array {
 }
 
 /**
- * The rows `order[from..to)` of `chunk` as an Arrow table with the schema of `TABLES[chunk.table]` (one record
+ * The rows `order[from..to)` of `chunk` as an Arrow table with the table's schema (arrow_schema.ts; one record
  * batch; the chunk's arrays are only read). Without `order`, the rows in their buffered order.
  *
  * @example
@@ -155,9 +156,26 @@ export function rawToArrow(
   from = 0,
   to = order.length,
 ): arrow.Table {
-  const schema = TABLES[chunk.table].schema;
+  const schema = arrowSchema(chunk.table);
   const n = to - from;
   const children = chunk.columns.map((c, i) => columnData(c, schema.fields[i]!.type, order, from, n));
   const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, nullCount: 0, children });
   return new arrow.Table(schema, [new arrow.RecordBatch(schema, struct)]);
+}
+
+/**
+ * The rows of `buffer` as an Arrow table, in append order (copies; the buffer keeps them).
+ *
+ * @example
+ * ```ts
+ * import { ColumnBuffer } from "./column_buffer.ts";
+ *
+ * const buffer = new ColumnBuffer("funding_rates");
+ * buffer.append({ symbol: "BTCUSDT", funding_time: 1, funding_rate: 1e-4, mark_price: null, local_time: 1 });
+ * toArrowTable(buffer).numRows; // 1
+ * buffer.rows; // 1
+ * ```
+ */
+export function toArrowTable(buffer: ColumnBuffer<TableName>): arrow.Table {
+  return rawToArrow(buffer.view());
 }

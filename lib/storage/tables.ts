@@ -2,11 +2,10 @@
  * The schema of every output table, in one place (binding: the output contract, README.md "Output").
  *
  * Each table is an ordered list of columns with a logical type; the Arrow schema written to Parquet is derived
- * from it, so a name, an order or a type changes here and nowhere else.
+ * from it (arrow_schema.ts), so a name, an order or a type changes here and nowhere else. No Arrow here: the
+ * collector's main thread, which only buffers rows, never loads apache-arrow.
  * @module
  */
-
-import * as arrow from "apache-arrow";
 
 /**
  * Logical column types: `string` is dictionary-typed UTF-8, `timestamp` is µs since the epoch (UTC),
@@ -192,11 +191,10 @@ export type ColumnValue<C extends ColumnSpec> = C["nullable"] extends true ? Bas
  */
 export type Row<N extends TableName> = { [C in ColumnsOf<N>[number] as C["name"]]: ColumnValue<C> };
 
-/** A table: its name, its columns, the Arrow schema derived from them and its time column. */
+/** A table: its name, its columns and its time column. */
 export interface TableSpec<N extends TableName = TableName> {
   readonly name: N;
   readonly columns: ColumnsOf<N>;
-  readonly schema: arrow.Schema;
   /**
    * The non-null timestamp that places a row in time: `local_time`, or `start_time` for `gaps` (which has no
    * arrival time). Buffers and the manifest track its range.
@@ -207,34 +205,8 @@ export interface TableSpec<N extends TableName = TableName> {
 /** Every table of the output contract, in contract order. */
 export const TABLE_NAMES: readonly TableName[] = Object.keys(COLUMNS) as TableName[];
 
-/**
- * The Arrow type of a logical column type. A fresh instance each call, because every dictionary column needs
- * its own dictionary id in the Arrow IPC stream handed to the Parquet writer.
- */
-export function arrowType(type: ColumnType): arrow.DataType {
-  switch (type) {
-    case "symbol":
-      return new arrow.LargeUtf8();
-    case "string":
-      return new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
-    case "timestamp":
-      return new arrow.TimestampMicrosecond("UTC");
-    case "int64":
-      return new arrow.Int64();
-    case "float64":
-      return new arrow.Float64();
-    case "bool":
-      return new arrow.Bool();
-    case "list_float64":
-      return new arrow.List(new arrow.Field("item", new arrow.Float64(), true));
-  }
-}
-
 function buildSpec<N extends TableName>(name: N): TableSpec<N> {
-  const columns = COLUMNS[name];
-  const fields = columns.map((c: ColumnSpec) => new arrow.Field(c.name, arrowType(c.type), c.nullable));
-  const timeColumn = name === "gaps" ? "start_time" : "local_time";
-  return { name, columns, schema: new arrow.Schema(fields), timeColumn };
+  return { name, columns: COLUMNS[name], timeColumn: name === "gaps" ? "start_time" : "local_time" };
 }
 
 /**
@@ -242,7 +214,7 @@ function buildSpec<N extends TableName>(name: N): TableSpec<N> {
  *
  * @example
  * ```ts
- * TABLES.trades.schema.fields.map((f) => f.name); // ["symbol", "exchange_time", "trade_time", ...]
+ * TABLES.trades.columns.map((c) => c.name); // ["symbol", "exchange_time", "trade_time", ...]
  * ```
  */
 export const TABLES: { readonly [N in TableName]: TableSpec<N> } = {

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { Market } from "../../lib/binance/types.ts";
 import type { Heartbeat, ShardManifest } from "../../lib/fleet/files.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { compactedFileName, partitionDir, utcDate } from "../../lib/storage/layout.ts";
 import { isoMicros, type ManifestEntry } from "../../lib/storage/manifest.ts";
 import { encodeParquet, writeFileAtomic } from "../../lib/storage/parquet_file.ts";
@@ -102,6 +103,6 @@ export async function writeGapFile(
   const rel = `${partitionDir(market, "gaps", utcDate(first))}/${compactedFileName(first, tag, shard)}`;
   const path = `${root}/${rel}`;
   await Deno.mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, encodeParquet(buffer.toArrowTable()));
+  await writeFileAtomic(path, encodeParquet(toArrowTable(buffer)));
   return rel;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as arrow from "apache-arrow";
 import { gapRowsFromTable, GapTableError } from "../../lib/report/gap_rows.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { decodeParquet, encodeParquet } from "../../lib/storage/parquet_file.ts";
 import { D, gapRow } from "../ledger/_sample_ledger.ts";
 
@@ -16,7 +17,7 @@ Deno.test("gapRowsFromTable() reads gap rows back exactly, µs and int64 ids inc
   ];
   const buf = new ColumnBuffer("gaps");
   for (const r of rows) buf.append(r);
-  assert.deepEqual(gapRowsFromTable(decodeParquet(encodeParquet(buf.toArrowTable()))), rows);
+  assert.deepEqual(gapRowsFromTable(decodeParquet(encodeParquet(toArrowTable(buf)))), rows);
 });
 
 Deno.test("gapRowsFromTable() names a missing column", () => {

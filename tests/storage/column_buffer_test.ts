@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import * as arrow from "apache-arrow";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
-import { type Row, TABLE_NAMES, TABLES } from "../../lib/storage/tables.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
+import { type Row, TABLE_NAMES } from "../../lib/storage/tables.ts";
 import { BASE_US, INT_VALUES, sampleRows } from "./_rows.ts";
+import { arrowSchema } from "../../lib/storage/arrow_schema.ts";
 
 const trade = (i: number, overrides: Partial<Row<"trades">> = {}): Row<"trades"> => ({
   symbol: i % 2 ? "ETHUSDT" : "BTCUSDT",
@@ -29,15 +31,15 @@ function int64s(table: arrow.Table, name: string): number[] {
   return out;
 }
 
-Deno.test("ColumnBuffer.toArrowTable() uses the table's exact schema for every table", () => {
+Deno.test("toArrowTable(ColumnBuffer) uses the table's exact schema for every table", () => {
   for (const name of TABLE_NAMES) {
     const buf = new ColumnBuffer(name);
     for (const row of sampleRows(name, 5)) buf.append(row);
-    const table = buf.toArrowTable();
+    const table = toArrowTable(buf);
     assert.equal(table.numRows, 5, name);
     assert.deepEqual(
       table.schema.fields.map((f) => [f.name, String(f.type), f.nullable]),
-      TABLES[name].schema.fields.map((f) => [f.name, String(f.type), f.nullable]),
+      arrowSchema(name).fields.map((f) => [f.name, String(f.type), f.nullable]),
       name,
     );
   }
@@ -50,7 +52,7 @@ Deno.test("ColumnBuffer keeps values exactly, grows past its initial capacity an
   assert.equal(buf.rows, 1000);
   assert.equal(buf.minTime, BASE_US);
   assert.equal(buf.maxTime, BASE_US + 999 * 10);
-  const table = buf.toArrowTable();
+  const table = toArrowTable(buf);
   const expected = rows.toReversed();
   assert.deepEqual(int64s(table, "agg_trade_id"), expected.map((r) => r.agg_trade_id));
   assert.deepEqual(int64s(table, "local_time"), expected.map((r) => r.local_time));
@@ -79,7 +81,7 @@ Deno.test("ColumnBuffer stores list<double> columns as per-row lists", () => {
       ask_quantities: [],
     })
   );
-  const table = buf.toArrowTable();
+  const table = toArrowTable(buf);
   levels.forEach((bids, i) => {
     assert.deepEqual([...table.getChild("bid_prices")!.get(i)!.toArray()], bids);
     assert.deepEqual([...table.getChild("bid_quantities")!.get(i)!.toArray()], bids.map((b) => b * 10));
@@ -101,7 +103,7 @@ Deno.test("ColumnBuffer.append() rejects an invalid row without keeping any part
   assert.equal(buf.byteSize, bytes);
   assert.equal(buf.maxTime, BASE_US);
   buf.append(trade(2));
-  const table = buf.toArrowTable();
+  const table = toArrowTable(buf);
   assert.equal(table.numRows, 2);
   assert.deepEqual(int64s(table, "last_trade_id"), [1, 3]);
   assert.deepEqual(table.getChild("source")!.toArray(), ["ws", "ws"]);
@@ -141,9 +143,9 @@ Deno.test("ColumnBuffer.clear() empties it for reuse, dictionaries included", ()
   assert.equal(buf.rows, 0);
   assert.equal(buf.byteSize, 0);
   assert.equal(buf.minTime, null);
-  assert.equal(buf.toArrowTable().numRows, 0);
+  assert.equal(toArrowTable(buf).numRows, 0);
   buf.append(trade(5, { symbol: "SOLUSDT", source: "rest" }));
-  const table = buf.toArrowTable();
+  const table = toArrowTable(buf);
   assert.deepEqual(table.getChild("symbol")!.toArray(), ["SOLUSDT"]);
   assert.deepEqual([...table.getChild("source")!.data[0]!.dictionary!.toArray()], ["rest"]);
 });
@@ -168,7 +170,7 @@ Deno.test("ColumnBuffer.detach() hands the rows over as typed arrays and goes on
   const again = buf.detach();
   assert.equal(again.columns[4]!.kind === "i64" && again.columns[4]!.values, ids.values);
   assert.equal(again.rows, 1);
-  assert.deepEqual(buf.toArrowTable().numRows, 0);
+  assert.deepEqual(toArrowTable(buf).numRows, 0);
 });
 
 Deno.test("ColumnBuffer tracks start_time for gaps, which have no local_time", () => {

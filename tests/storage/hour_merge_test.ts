@@ -5,6 +5,7 @@ import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { compareSymbols, encodeChunk } from "../../lib/storage/chunk_encoder.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { mergeParquetFiles, type MergeSource, MergeSourceError } from "../../lib/storage/hour_merge.ts";
 import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
 import { decodeParquet, encodeParquet, readParquet } from "../../lib/storage/parquet_file.ts";
@@ -132,7 +133,7 @@ Deno.test("mergeParquetFiles() reads a 0.3 file (dictionary-typed symbol, one sy
     const oldRows = Array.from({ length: 50 }, (_, i) => trade("ETHUSDT", i));
     const b = new ColumnBuffer("trades");
     for (const r of oldRows) b.append(r);
-    const current = b.toArrowTable();
+    const current = toArrowTable(b);
     const columns = Object.fromEntries(current.schema.fields.map((f) => [f.name, current.getChild(f.name)!]));
     columns.symbol = arrow.vectorFromArray(
       oldRows.map((r) => r.symbol),
@@ -173,7 +174,7 @@ Deno.test("mergeParquetFiles() merges files without statistics, finding their sy
     for (const r of bare) b.append(r);
     const props = new pq.WriterPropertiesBuilder().setStatisticsEnabled(pq.EnabledStatistics.None).build();
     const noStats = pq.writeParquet(
-      pq.Table.fromIPCStream(arrow.tableToIPC(b.toArrowTable(), "stream")),
+      pq.Table.fromIPCStream(arrow.tableToIPC(toArrowTable(b), "stream")),
       props,
     );
     assert.equal(rowGroupsOf(await footerOf(noStats))[0]!.stats[0]!.min, undefined);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { manifestPath, relativeParquetPath } from "../../lib/storage/layout.ts";
 import {
   isoMicros,
@@ -20,7 +21,7 @@ import { withTempDir } from "../temp_dir.ts";
 async function writePart(dataDir: string, table: TableName, n: number, seq = 0) {
   const buf = new ColumnBuffer(table);
   for (const row of sampleRows(table, n)) buf.append(row);
-  const bytes = encodeParquet(buf.toArrowTable());
+  const bytes = encodeParquet(toArrowTable(buf));
   const rel = relativeParquetPath({ market: "spot", table, firstLocalUs: buf.minTime!, seq });
   await writeFileAtomic(`${dataDir}/${rel}`, bytes);
   return { rel, bytes, buf };

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import {
+  concatBytes,
   extractRowGroups,
   FileFooter,
   footerOf,
   memorySource,
+  ParquetAssembler,
   ParquetFormatError,
   rowGroupsOf,
-  stitchParquet,
 } from "../../lib/storage/parquet_container.ts";
 import { decodeParquet, encodeParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
@@ -15,10 +17,19 @@ import { TABLE_NAMES, type TableName } from "../../lib/storage/tables.ts";
 import { decodeStruct, encodeStruct, T, TStruct } from "../../lib/storage/thrift_compact.ts";
 import { sampleRows } from "./_rows.ts";
 
+/** Whole Parquet files (same schema) stitched in memory into one, as the flush stitches spilled chunks. */
+async function stitchParquet(files: readonly Uint8Array[]): Promise<Uint8Array> {
+  const asm = new ParquetAssembler();
+  const pieces = [asm.head()];
+  for (const f of files) pieces.push(...await asm.add(memorySource(f)));
+  pieces.push(asm.finish());
+  return concatBytes(pieces);
+}
+
 function encoded(table: TableName, n: number, from = 0): Uint8Array {
   const b = new ColumnBuffer(table);
   for (const row of sampleRows(table, from + n).slice(from)) b.append(row);
-  return encodeParquet(b.toArrowTable());
+  return encodeParquet(toArrowTable(b));
 }
 
 function footerBytes(file: Uint8Array): Uint8Array {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import {
   decodeParquet,
   encodeParquet,
@@ -10,6 +11,7 @@ import {
 } from "../../lib/storage/parquet_file.ts";
 import { type ColumnSpec, TABLE_NAMES, TABLES } from "../../lib/storage/tables.ts";
 import { cell, sampleRows } from "./_rows.ts";
+import { arrowSchema } from "../../lib/storage/arrow_schema.ts";
 
 const ROWS = 25;
 
@@ -32,7 +34,7 @@ Deno.test("encodeParquet() round-trips every table with exact types, values and 
   for (const name of TABLE_NAMES) {
     const buf = new ColumnBuffer(name);
     for (const row of sampleRows(name, ROWS)) buf.append(row);
-    const back = decodeParquet(encodeParquet(buf.toArrowTable()));
+    const back = decodeParquet(encodeParquet(toArrowTable(buf)));
     assert.equal(back.numRows, ROWS, name);
     const columns = TABLES[name].columns as readonly ColumnSpec[];
     assert.deepEqual(back.schema.fields.map((f) => f.name), columns.map((c) => c.name));
@@ -81,7 +83,7 @@ Deno.test("encodeParquet() round-trips every table with exact types, values and 
 Deno.test("encodeParquet() writes zstd and dictionary-encoded columns", async () => {
   const buf = new ColumnBuffer("liquidations");
   for (const row of sampleRows("liquidations", 200)) buf.append(row);
-  const bytes = encodeParquet(buf.toArrowTable());
+  const bytes = encodeParquet(toArrowTable(buf));
   const file = await pq.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
   const meta = file.metadata();
   assert.ok(meta.numRowGroups() >= 1);
@@ -97,9 +99,9 @@ Deno.test("encodeParquet() writes zstd and dictionary-encoded columns", async ()
 });
 
 Deno.test("encodeParquet() handles an empty table", () => {
-  const back = decodeParquet(encodeParquet(new ColumnBuffer("trades").toArrowTable()));
+  const back = decodeParquet(encodeParquet(toArrowTable(new ColumnBuffer("trades"))));
   assert.equal(back.numRows, 0);
-  assert.deepEqual(back.schema.fields.map((f) => f.name), TABLES.trades.schema.fields.map((f) => f.name));
+  assert.deepEqual(back.schema.fields.map((f) => f.name), arrowSchema("trades").fields.map((f) => f.name));
 });
 
 Deno.test("readParquet() reads a file written with writeFileAtomic()", async () => {
@@ -108,7 +110,7 @@ Deno.test("readParquet() reads a file written with writeFileAtomic()", async () 
     const buf = new ColumnBuffer("klines");
     for (const row of sampleRows("klines", 3)) buf.append(row);
     const path = `${dir}/a/b.parquet`;
-    await writeFileAtomic(path, encodeParquet(buf.toArrowTable()));
+    await writeFileAtomic(path, encodeParquet(toArrowTable(buf)));
     const back = await readParquet(path);
     assert.equal(back.numRows, 3);
     assert.deepEqual(back.getChild("symbol")!.toArray(), sampleRows("klines", 3).map((r) => r.symbol));

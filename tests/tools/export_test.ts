@@ -15,11 +15,12 @@ import { isoMicros, type ManifestEntry } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { type PlainRow, toRows } from "../../lib/storage/read_rows.ts";
 import { newRowStreamStats, RowStreamError, streamRows } from "../../lib/storage/row_stream.ts";
-import { type TableName, TABLES } from "../../lib/storage/tables.ts";
+import type { TableName } from "../../lib/storage/tables.ts";
 import { readRows, startCollector } from "../integration/_harness.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { withTempDir } from "../temp_dir.ts";
 import { assertCsvRecord, assertJsonRecord, expectedHeader, parseCsv, task } from "./_text_rows.ts";
+import { arrowSchema } from "../../lib/storage/arrow_schema.ts";
 
 /** Records both markets of the simulator until several flushes wrote files, then stops cleanly. */
 async function record(dataDir: string): Promise<void> {
@@ -124,7 +125,7 @@ Deno.test("deno task export: recorded data as CSV, JSON lines and Parquet; time 
         const table = await readParquet(out);
         assert.deepEqual(
           table.schema.fields.map((f) => f.name),
-          TABLES.depth_updates.schema.fields.map((f) => f.name),
+          arrowSchema("depth_updates").fields.map((f) => f.name),
         );
         const got = toRows<"depth_updates">(table);
         assert.equal(got.length, expected.length);

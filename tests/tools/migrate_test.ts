@@ -11,6 +11,7 @@ import { openLedger } from "../../lib/ledger/open.ts";
 import { defaultLedgerPath } from "../../lib/report/verify.ts";
 import { writeFileAtomic } from "../../lib/storage/atomic_file.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
+import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import {
   compactedFileName,
   parquetFileName,
@@ -65,7 +66,7 @@ function ticker(symbol: string, us: number, id: number): Row<"book_tickers"> {
 async function writeLegacy<N extends TableName>(dataDir: string, rel: string, table: N, rows: Row<N>[]) {
   const b = new ColumnBuffer(table);
   for (const r of rows) b.append(r);
-  const t = b.toArrowTable();
+  const t = toArrowTable(b);
   const columns = Object.fromEntries(t.schema.fields.map((f) => [f.name, t.getChild(f.name)!]));
   const dictionary = new arrow.Dictionary(new arrow.Utf8(), new arrow.Int32());
   columns.symbol = arrow.vectorFromArray(rows.map((r) => (r as { symbol: string }).symbol), dictionary);
