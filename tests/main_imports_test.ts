@@ -4,30 +4,13 @@
  * cost ~40 MiB of RSS (parquet-wasm ~23, apache-arrow ~16) in a process that never uses them.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
+import { denoInfo } from "./_deno_info.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HEAVY = ["npm:/parquet-wasm@", "npm:/apache-arrow@", "npm:/@resvg/resvg-wasm@"];
-
-interface Info {
-  roots: string[];
-  modules: {
-    specifier: string;
-    dependencies?: { code?: { specifier?: string }; isDynamic?: boolean }[];
-  }[];
-  redirects: Record<string, string>;
-}
 
 /** The packages of {@link HEAVY} that `root` imports statically (directly or through other modules). */
 async function heavyStaticImports(root: string): Promise<string[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", root],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, `deno info ${root}: ${new TextDecoder().decode(out.stderr)}`);
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as Info;
+  const info = await denoInfo(root);
   const resolve = (s: string) => info.redirects[s] ?? s;
   const edges = new Map(info.modules.map((m) => [
     m.specifier,

@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
+import { denoInfo } from "../_deno_info.ts";
 import { denoTask } from "../_deno_tasks.ts";
 import { startProcess } from "../_main_process.ts";
 
@@ -76,14 +77,7 @@ async function workerModules(): Promise<string[]> {
   const scanned = new Set<string>();
   while (roots.length > 0) {
     const root = roots.pop()!;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json", root],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, `deno info ${root}: ${new TextDecoder().decode(out.stderr)}`);
-    const info = JSON.parse(new TextDecoder().decode(out.stdout)) as { modules: { specifier: string }[] };
+    const info = await denoInfo(root);
     for (const { specifier } of info.modules) {
       if (!specifier.startsWith(`file://${ROOT}`) || scanned.has(specifier)) continue;
       scanned.add(specifier);
