@@ -1,7 +1,7 @@
 /**
  * The collector's main thread loads no Parquet, Arrow or picture library: its Parquet work runs in a worker and
- * the rest loads them when used (a daily picture, a funding file, the fleet report). Loaded at start-up they
- * cost ~40 MiB of RSS (parquet-wasm ~23, apache-arrow ~16) in a process that never uses them.
+ * the rest loads them when used (a daily picture, a funding file, the fleet report). Imported into a bare Deno
+ * process, parquet-wasm adds ~23 MiB of RSS and apache-arrow ~16.
  */
 import assert from "node:assert/strict";
 import { denoInfo } from "./_deno_info.ts";

@@ -50,8 +50,8 @@ export interface ParquetJobs {
 
 /**
  * The jobs in the calling thread (tools, tests). Their modules (parquet-wasm, apache-arrow) are loaded on first
- * use: the collector's main thread, whose jobs run in a worker, never loads them (~23 MiB of RSS for
- * parquet-wasm alone).
+ * use: the collector's main thread, whose jobs run in a worker, never loads them (parquet-wasm alone adds ~23
+ * MiB to a bare Deno process's RSS).
  */
 export const inlineJobs: ParquetJobs = {
   encodeChunk: async (chunk, spill) => (await import("./flush_jobs.ts")).encodeJob(chunk, spill),
