@@ -27,8 +27,6 @@ interface Part {
   rows: number;
   minTime: number;
   maxTime: number;
-  /** Bytes of memory held for it: its raw rows until they are spilled. */
-  bytes: number;
   raw: RawChunk | null;
   spilled: SpilledSegment | null;
   encoding: Promise<void> | null;
@@ -102,7 +100,6 @@ function partOf(chunk: RawChunk): Part {
     rows: chunk.rows,
     minTime: chunk.minTime,
     maxTime: chunk.maxTime,
-    bytes: chunk.bytes,
     raw: chunk,
     spilled: null,
     encoding: null,
@@ -236,7 +233,6 @@ export class TableStore implements RowSink {
         rows += entry.rows;
         bytes += entry.bytes;
         for (const p of slot.parts) {
-          this.#bytesHeld -= p.bytes;
           p.symbols.forEach((symbol, k) => {
             const key = `${slot.market}/${symbol}`;
             const s = perSymbol.get(key) ??
@@ -307,8 +303,8 @@ export class TableStore implements RowSink {
         part.spilled = spilled;
         part.symbols = symbols;
         part.symbolRows = rows;
-        this.#bytesHeld -= part.bytes;
-        part.bytes = 0;
+        // Spilled, its rows no longer take memory (a written slot's parts are all spilled).
+        this.#bytesHeld -= chunk.bytes;
         this.#spares.set(back.table, back);
       },
       (err) => {

@@ -1,6 +1,7 @@
 /**
  * The flush's Parquet work, run by the Parquet worker (parquet_worker.ts) or in the calling thread
- * (`inlineJobs`, parquet_jobs.ts): encoding a chunk of rows into its spill file, and writing a file from spilled chunks.
+ * (`inlineJobs`, parquet_jobs.ts): encoding a chunk of rows into its spill file, and writing a file from
+ * spilled chunks.
  * @module
  */
 
@@ -33,7 +34,8 @@ export async function writeJob(path: string, segments: readonly SpilledSegment[]
   if (segments.length === 0) throw new RangeError(`Cannot write ${path}: no rows`);
   const hash = createHash("sha256");
   let bytes = 0;
-  const opened = new Map<string, { file: Deno.FsFile; src: ByteSource | null }>();
+  const files: Deno.FsFile[] = [];
+  const sources = new Map<string, ByteSource>();
   const out = await AtomicFileWriter.open(path);
   const put = (piece: Uint8Array) => {
     hash.update(piece);
@@ -44,13 +46,13 @@ export async function writeJob(path: string, segments: readonly SpilledSegment[]
     const asm = new ParquetAssembler();
     await put(asm.head());
     for (const s of segments) {
-      let spill = opened.get(s.path);
-      if (!spill) {
+      let src = sources.get(s.path);
+      if (!src) {
         const file = await Deno.open(s.path, { read: true });
-        opened.set(s.path, spill = { file, src: null });
-        spill.src = await fileSource(file);
+        files.push(file);
+        sources.set(s.path, src = await fileSource(file));
       }
-      for (const piece of await asm.add(windowSource(spill.src!, s.offset, s.length))) await put(piece);
+      for (const piece of await asm.add(windowSource(src, s.offset, s.length))) await put(piece);
     }
     await put(asm.finish());
     await out.commit();
@@ -58,8 +60,8 @@ export async function writeJob(path: string, segments: readonly SpilledSegment[]
     await out.abort();
     throw err;
   } finally {
-    for (const { file } of opened.values()) file.close();
+    for (const file of files) file.close();
   }
-  for (const p of opened.keys()) await spills.remove(p);
+  for (const path of sources.keys()) await spills.remove(path);
   return { sha256: hash.digest("hex"), bytes };
 }
