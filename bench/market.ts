@@ -19,7 +19,7 @@ import { type Market, PROFILES } from "../lib/binance/markets.ts";
 import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
-import { type MainProcess, startMain, startTaskV8Flags } from "../tests/_main_process.ts";
+import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { percentile } from "./stats.ts";
 import { snapshotBoundS } from "./sync_bound.ts";
@@ -100,7 +100,7 @@ async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hw
   }
 }
 
-/** The collector as `deno run main.ts CONFIG`, its stderr kept in a file, sampled from /proc. */
+/** The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept in a file, sampled from /proc. */
 class CollectorRun {
   readonly #main: MainProcess;
   readonly log: string;
@@ -111,7 +111,10 @@ class CollectorRun {
 
   constructor(configPath: string, logPath: string, profileDir?: string) {
     const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    this.#main = startMain([configPath], { denoFlags: [...startTaskV8Flags(), "--allow-all", ...prof] });
+    this.#main = startMain([configPath], {
+      denoFlags: [...startTaskV8Flags(), "--allow-all", ...prof],
+      env: startTaskEnv(),
+    });
     this.log = logPath;
     this.#sampler = setInterval(async () => {
       const s = await procSample(this.#main.child.pid);

@@ -11,14 +11,30 @@ export function denoTask(name: string): string | null {
   return config.tasks?.[name] ?? null;
 }
 
+/** A task's leading `NAME=value` words: the environment it runs `deno` with. */
+const ASSIGNMENT = /^([A-Z_][A-Z0-9_]*)=(\S*)$/;
+
+/** The environment variables task `name` sets before `deno` (e.g. `MALLOC_ARENA_MAX=1 deno run …`). */
+export function denoTaskEnv(name: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of (denoTask(name) ?? "").split(/\s+/)) {
+    const m = ASSIGNMENT.exec(word);
+    if (!m) break;
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
 /**
- * The arguments after `deno` of task `name`, split at whitespace (the tasks have no quoting).
+ * The arguments after `deno` of task `name`, split at whitespace (the tasks have no quoting), after the
+ * environment it sets ({@link denoTaskEnv}).
  *
- * @throws {Error} when there is no such task or it does not start with `deno`.
+ * @throws {Error} when there is no such task or it does not run `deno`.
  */
 export function denoTaskArgs(name: string): string[] {
   const task = denoTask(name);
-  const [deno, ...args] = (task ?? "").split(/\s+/);
-  if (deno !== "deno") throw new Error(`deno.json's ${name} task does not start with deno: ${task}`);
+  const words = (task ?? "").split(/\s+/).filter((w) => !ASSIGNMENT.test(w));
+  const [deno, ...args] = words;
+  if (deno !== "deno") throw new Error(`deno.json's ${name} task does not run deno: ${task}`);
   return args;
 }

@@ -4,7 +4,7 @@
  * and read the exit code; `kill()` in a `finally` leaves no process behind.
  */
 import { fileURLToPath } from "node:url";
-import { denoTask } from "./_deno_tasks.ts";
+import { denoTask, denoTaskEnv } from "./_deno_tasks.ts";
 
 const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 /** How much of the log's end a failure shows. */
@@ -30,6 +30,14 @@ export interface StartMainOptions extends ProcessOptions {
  */
 export function startTaskV8Flags(): string[] {
   return (denoTask("start") ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
+}
+
+/**
+ * The environment deno.json's `start` task sets (`MALLOC_ARENA_MAX=1`, README "Memory"): a benchmark starts
+ * main.ts with it, as the task and the service units do.
+ */
+export function startTaskEnv(): Record<string, string> {
+  return denoTaskEnv("start");
 }
 
 /** Starts `deno run --allow-all main.ts ...args` (e.g. `[configPath]`). */

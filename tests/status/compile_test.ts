@@ -19,7 +19,7 @@ import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { denoInfo } from "../_deno_info.ts";
-import { denoTask } from "../_deno_tasks.ts";
+import { denoTask, denoTaskEnv } from "../_deno_tasks.ts";
 import { startProcess } from "../_main_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -212,6 +212,22 @@ Deno.test('the compiled binary runs with the V8 heap flags of deno task start (R
   assert.equal(v8(denoTask("start")).length, 1, "the start task sets the heap flags");
   assert.deepEqual(v8(denoTask("compile")), v8(denoTask("start")));
   assert.deepEqual(v8(denoTask("demo")), v8(denoTask("start")));
+});
+
+Deno.test('the service units and the StatefulSet run the binary with the start task\'s environment (README "Memory")', async () => {
+  const env = denoTaskEnv("start");
+  assert.deepEqual(env, { MALLOC_ARENA_MAX: "1" }, "the start task sets one malloc arena");
+  assert.deepEqual(denoTaskEnv("demo"), env);
+  for (const unit of ["deploy/binance-collector.service", "deploy/binance-collector@.service"]) {
+    const text = await Deno.readTextFile(`${ROOT}${unit}`);
+    for (const [name, value] of Object.entries(env)) {
+      assert.ok(text.split("\n").includes(`Environment=${name}=${value}`), `${unit} sets ${name}=${value}`);
+    }
+  }
+  const k8s = await Deno.readTextFile(`${ROOT}deploy/k8s/statefulset.yaml`);
+  for (const [name, value] of Object.entries(env)) {
+    assert.match(k8s, new RegExp(`- name: ${name}\\n\\s+value: "${value}"`), `the StatefulSet sets ${name}`);
+  }
 });
 
 Deno.test("the compile task includes every Web Worker module of main.ts's graph", async () => {
