@@ -15,7 +15,7 @@
  * @module
  */
 
-import { decodeStruct, encodeStruct, T, ThriftReader, TStruct, type TValue } from "./thrift_compact.ts";
+import { decodeStruct, EncodedStruct, encodeStruct, T, ThriftReader, TStruct } from "./thrift_compact.ts";
 
 const MAGIC = new Uint8Array([0x50, 0x41, 0x52, 0x31]); // "PAR1"
 
@@ -183,11 +183,10 @@ function shift(s: TStruct, id: number, delta: number): void {
   if (v !== undefined && v > 0) s.set(id, T.I64, v + delta);
 }
 
-/** The page index of one column chunk: its column index as it was, its offset index decoded. */
+/** The page index of one column chunk, encoded: its column index as it was, its offset index shifted. */
 interface ChunkIndex {
-  cc: TStruct;
   columnIndex: Uint8Array | null;
-  offsetIndex: TStruct | null;
+  offsetIndex: Uint8Array | null;
 }
 
 /**
@@ -219,7 +218,11 @@ export class ParquetAssembler {
   #offset = 0;
   #meta: TStruct | null = null;
   #schema: Uint8Array | null = null;
-  #rowGroups: TStruct[] = [];
+  /**
+   * Row groups added, encoded without their page index's place (set at {@link finish}), and that index per
+   * column chunk in order: a file of thousands of row groups kept as decoded structs held tens of MiB.
+   */
+  #rowGroups: Uint8Array[] = [];
   #index: ChunkIndex[] = [];
   #rows = 0;
 
@@ -280,14 +283,14 @@ export class ParquetAssembler {
       expected += md.num(7)!;
       for (const id of [9, 10, 11, 14]) shift(md, id, delta);
       shift(cc, 2, delta);
-      const index: ChunkIndex = { cc, columnIndex: null, offsetIndex: null };
+      const index: ChunkIndex = { columnIndex: null, offsetIndex: null };
       if (withIndex) {
         const [ciAt, ciLen, oiAt, oiLen] = [cc.num(6), cc.num(7), cc.num(4), cc.num(5)];
         if (ciAt !== undefined && ciLen !== undefined) index.columnIndex = await src.read(ciAt, ciLen);
         if (oiAt !== undefined && oiLen !== undefined) {
           const oi = new ThriftReader(await src.read(oiAt, oiLen)).struct();
           for (const loc of oi.list(1) as TStruct[]) shift(loc, 1, delta);
-          index.offsetIndex = oi;
+          index.offsetIndex = encodeStruct(oi);
         }
       }
       for (const id of [4, 5, 6, 7]) cc.delete(id);
@@ -295,7 +298,7 @@ export class ParquetAssembler {
     }
     shift(rg, 5, delta);
     rg.set(7, T.I16, this.#rowGroups.length);
-    this.#rowGroups.push(rg);
+    this.#rowGroups.push(encodeStruct(rg));
     this.#rows += info.rows;
     const bytes = await src.read(info.start, info.end - info.start);
     this.#offset += bytes.length;
@@ -313,21 +316,29 @@ export class ParquetAssembler {
       return [at - bytes.length, bytes.length];
     };
     // Column indexes first, then offset indexes, as the Parquet writers lay them out.
-    for (const { cc, columnIndex } of this.#index) {
-      if (columnIndex === null) continue;
-      const [pos, len] = put(columnIndex);
-      cc.set(6, T.I64, pos);
-      cc.set(7, T.I32, len);
-    }
-    for (const { cc, offsetIndex } of this.#index) {
-      if (offsetIndex === null) continue;
-      const [pos, len] = put(encodeStruct(offsetIndex));
-      cc.set(4, T.I64, pos);
-      cc.set(5, T.I32, len);
-    }
+    const columnAt = this.#index.map(({ columnIndex }) => columnIndex && put(columnIndex));
+    const offsetAt = this.#index.map(({ offsetIndex }) => offsetIndex && put(offsetIndex));
+    // Each row group is decoded again only to be given its chunks' page index places, one at a time.
+    let chunk = 0;
+    const rowGroups = this.#rowGroups.map((bytes) => {
+      const rg = decodeStruct(bytes);
+      for (const cc of rg.list(1) as TStruct[]) {
+        const ci = columnAt[chunk];
+        const oi = offsetAt[chunk++];
+        if (oi) {
+          cc.set(4, T.I64, oi[0]);
+          cc.set(5, T.I32, oi[1]);
+        }
+        if (ci) {
+          cc.set(6, T.I64, ci[0]);
+          cc.set(7, T.I32, ci[1]);
+        }
+      }
+      return new EncodedStruct(encodeStruct(rg));
+    });
     const meta = new TStruct(this.#meta.fields.map((f) => ({ ...f })));
     meta.set(3, T.I64, this.#rows);
-    meta.set(4, T.LIST, { elemType: T.STRUCT, items: this.#rowGroups as TValue[] });
+    meta.set(4, T.LIST, { elemType: T.STRUCT, items: rowGroups });
     const footer = encodeStruct(meta);
     pieces.push(footer);
     const tail = new Uint8Array(8);

@@ -22,8 +22,19 @@ export const T = {
   STRUCT: 12,
 } as const;
 
-/** A decoded value: integers as numbers (bigint beyond 2^53), binary and doubles as raw bytes. */
-export type TValue = number | bigint | boolean | Uint8Array | TStruct | TList | TMap;
+/**
+ * A decoded value: integers as numbers (bigint beyond 2^53), binary and doubles as raw bytes; a struct may be
+ * given encoded ({@link EncodedStruct}) to be written as it is.
+ */
+export type TValue = number | bigint | boolean | Uint8Array | TStruct | EncodedStruct | TList | TMap;
+
+/**
+ * A struct already encoded (its fields and stop byte, as {@link encodeStruct} returns them), written as is: a
+ * long list of structs can wait for its footer in a few hundred bytes each instead of as decoded fields.
+ */
+export class EncodedStruct {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 /** One field of a struct, with its wire type (booleans: `T.TRUE` / `T.FALSE`). */
 export interface TField {
@@ -299,7 +310,8 @@ export class ThriftWriter {
         return;
       }
       case T.STRUCT:
-        this.struct(v as TStruct);
+        if (v instanceof EncodedStruct) this.#raw(v.bytes);
+        else this.struct(v as TStruct);
         return;
       default:
         throw new ThriftError(`unknown wire type ${type}`);
