@@ -80,10 +80,8 @@ export class MergeSourceError extends Error {
  * window's rows are held several times over (rows, Arrow, the encoder's copy): compacting a whole market's
  * hour (`deno task bench:storage --rows 12000000`) peaked at 1,067 MiB with 128 MiB windows, 893 with 32 (16:
  * 871), for 14% more CPU; 700 with 32 since the windows are planned from statistics and footers stay encoded.
- * 8 MiB since: merging 2.2M depth rows of 10 part files in a process of its own peaked at 269–271 MiB
- * against 336–345 with 32, in 5.2–5.5 s against 4.2–4.6.
  */
-const DEFAULT_WINDOW_BYTES = 8 << 20;
+const DEFAULT_WINDOW_BYTES = 32 << 20;
 const READ_BLOCK = 1 << 20;
 
 interface OpenSource {
