@@ -14,7 +14,7 @@ import {
 import { decodeParquet, encodeParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { TABLE_NAMES, type TableName } from "../../lib/storage/tables.ts";
-import { decodeStruct, encodeStruct, T, TStruct } from "../../lib/storage/thrift_compact.ts";
+import { decodeStruct, EncodedStruct, encodeStruct, T, TStruct } from "../../lib/storage/thrift_compact.ts";
 import { sampleRows } from "./_rows.ts";
 
 /** Whole Parquet files (same schema) stitched in memory into one, as the flush stitches spilled chunks. */
@@ -73,6 +73,19 @@ Deno.test("thrift_compact round-trips every wire type, big ids and values beyond
   assert.equal(back.list(44).length, 20);
 });
 
+Deno.test("thrift_compact writes a struct given encoded as the struct itself", () => {
+  const inner = new TStruct([
+    { id: 1, type: T.I64, value: 42 },
+    { id: 20, type: T.BINARY, value: new Uint8Array([1, 2]) },
+  ]);
+  const list = (items: (TStruct | EncodedStruct)[]) =>
+    new TStruct([{ id: 4, type: T.LIST, value: { elemType: T.STRUCT, items } }]);
+  const plain = encodeStruct(list(Array.from({ length: 16 }, () => inner)));
+  const given = encodeStruct(list(Array.from({ length: 16 }, () => new EncodedStruct(encodeStruct(inner)))));
+  assert.deepEqual(given, plain);
+  assert.equal(decodeStruct(given).list(4).length, 16);
+});
+
 Deno.test("stitchParquet() joins files' row groups into one file that parquet-wasm reads whole", async () => {
   const parts = [
     encoded("book_snapshots", 40),
@@ -90,6 +103,9 @@ Deno.test("stitchParquet() joins files' row groups into one file that parquet-wa
       const oi = decodeStruct(stitched.subarray(cc.num(4)!, cc.num(4)! + cc.num(5)!));
       const firstPage = (oi.list(1)[0] as TStruct).num(1)!;
       assert.equal(firstPage, cc.struct(3)!.num(9), "the first data page is where the chunk says");
+      // Its column index is where the chunk says too: one min and one max per page.
+      const ci = decodeStruct(stitched.subarray(cc.num(6)!, cc.num(6)! + cc.num(7)!));
+      assert.equal(ci.list(2).length, oi.list(1).length);
     }
   }
 });
