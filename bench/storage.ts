@@ -30,8 +30,11 @@ compaction of the burst's files; after a feed-only run that shows the machine's 
   --flush-rows N     rows between flushes in the burst phase (default 600000: a minute at 10k rows/s)
   -h, --help         print this help and exit`;
 
+/** This tree (the directory holding its `lib/`). */
+const HERE = new URL("..", import.meta.url).pathname;
+
 async function runVersion(v: Version, args: string[]): Promise<Result> {
-  const which = v.root === null ? ["--feed-only"] : v.baseline ? ["--lib", v.root] : [];
+  const which = v.root === null ? ["--feed-only"] : v.root !== HERE ? ["--lib", v.root] : [];
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", new URL(import.meta.url).pathname, "--child", v.name, ...which, ...args],
     stdout: "piped",
@@ -39,6 +42,21 @@ async function runVersion(v: Version, args: string[]): Promise<Result> {
   }).output();
   if (!out.success) throw new Error(`the ${v.name} run failed`);
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!) as Result;
+}
+
+/**
+ * Whether the baseline `lib/` in `root` has 0.3's store API (no `storage/parquet_jobs.ts`). A 0.4 baseline
+ * given 0.3's constructor ran its Parquet work on the main thread, so its figures looked like another design.
+ */
+async function isApi03(root: string | undefined): Promise<boolean> {
+  if (root === undefined) return false;
+  try {
+    await Deno.stat(`${root}/lib/storage/parquet_jobs.ts`);
+    return false;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return true;
+    throw err;
+  }
 }
 
 /** The `lib/` of git revision `rev`, extracted into a temp dir. */
@@ -125,26 +143,25 @@ async function main(): Promise<void> {
     rows: Number(v.rows),
     flushRows: Number(v["flush-rows"]),
   };
-  const here = new URL("..", import.meta.url).pathname;
   if (v.child) {
-    const root = v["feed-only"] ? null : v.lib ?? here;
+    const root = v["feed-only"] ? null : v.lib ?? HERE;
     console.log(
-      JSON.stringify(await runPhases({ name: v.child, root, baseline: v.lib !== undefined }, flags)),
+      JSON.stringify(await runPhases({ name: v.child, root, api03: await isApi03(v.lib) }, flags)),
     );
     return;
   }
   const pass = ["--rate", v.rate, "--seconds", v.seconds, "--flush", v.flush, "--rows", v.rows];
   pass.push("--flush-rows", v["flush-rows"]);
-  const results = [await runVersion({ name: "feed only (no store)", root: null, baseline: false }, pass)];
+  const results = [await runVersion({ name: "feed only (no store)", root: null, api03: false }, pass)];
   if (v.baseline) {
     const lib = await baselineLib(v.baseline);
     try {
-      results.push(await runVersion({ name: `baseline ${v.baseline}`, root: lib, baseline: true }, pass));
+      results.push(await runVersion({ name: `baseline ${v.baseline}`, root: lib, api03: false }, pass));
     } finally {
       await Deno.remove(lib, { recursive: true });
     }
   }
-  results.push(await runVersion({ name: "this tree", root: here, baseline: false }, pass));
+  results.push(await runVersion({ name: "this tree", root: HERE, api03: false }, pass));
   console.log(report(results, flags));
   console.log(JSON.stringify(results));
 }

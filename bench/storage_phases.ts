@@ -62,8 +62,8 @@ export interface Result {
 export interface Version {
   name: string;
   root: string | null;
-  /** 0.3's store and compaction API. */
-  baseline: boolean;
+  /** 0.3's store and compaction API (before `lib/storage/parquet_jobs.ts`): no Parquet worker to give them. */
+  api03: boolean;
 }
 
 /** A 1 ms timer's delays: how long the event loop could not run it. */
@@ -118,7 +118,7 @@ async function openStore(v: Version, dataDir: string): Promise<{ store: Store; c
   const { ParquetEncoder } = await load(v, "storage/parquet_encoder.ts");
   const encoder = new ParquetEncoder();
   // 0.3's constructor: (dataDir, manifest, encoder); 0.4's: (dataDir, { jobs }).
-  const store = v.baseline
+  const store = v.api03
     ? new TableStore(dataDir, undefined, encoder)
     : new TableStore(dataDir, { jobs: encoder });
   return { store, close: () => encoder.close() };
@@ -217,7 +217,7 @@ async function compaction(v: Version, dataDir: string, files: unknown[]): Promis
   const manifest = await Manifest.load(dataDir);
   for (const f of files) manifest.add(f);
   const filesBefore = manifest.size;
-  const jobs = v.baseline ? undefined : new (await load(v, "storage/parquet_encoder.ts")).ParquetEncoder();
+  const jobs = v.api03 ? undefined : new (await load(v, "storage/parquet_encoder.ts")).ParquetEncoder();
   const lag = new LagMonitor();
   let peak = 0;
   const sampler = setInterval(() => peak = Math.max(peak, process.memoryUsage.rss()), 250);
