@@ -286,7 +286,10 @@ export class ParquetAssembler {
       const index: ChunkIndex = { columnIndex: null, offsetIndex: null };
       if (withIndex) {
         const [ciAt, ciLen, oiAt, oiLen] = [cc.num(6), cc.num(7), cc.num(4), cc.num(5)];
-        if (ciAt !== undefined && ciLen !== undefined) index.columnIndex = await src.read(ciAt, ciLen);
+        // A copy: a read from bytes in memory is a view that would keep the whole encoded part alive.
+        if (ciAt !== undefined && ciLen !== undefined) {
+          index.columnIndex = (await src.read(ciAt, ciLen)).slice();
+        }
         if (oiAt !== undefined && oiLen !== undefined) {
           const oi = new ThriftReader(await src.read(oiAt, oiLen)).struct();
           for (const loc of oi.list(1) as TStruct[]) shift(loc, 1, delta);
