@@ -100,7 +100,10 @@ async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hw
   }
 }
 
-/** The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept in a file, sampled from /proc. */
+/**
+ * The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept
+ * in a file, sampled from /proc.
+ */
 class CollectorRun {
   readonly #main: MainProcess;
   readonly log: string;

@@ -33,7 +33,7 @@ compaction of the burst's files; after a feed-only run that shows the machine's 
 /** This tree (the directory holding its `lib/`). */
 const HERE = new URL("..", import.meta.url).pathname;
 
-async function runVersion(v: Version, args: string[]): Promise<Result> {
+async function runVersion(v: Pick<Version, "name" | "root">, args: string[]): Promise<Result> {
   const which = v.root === null ? ["--feed-only"] : v.root !== HERE ? ["--lib", v.root] : [];
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", new URL(import.meta.url).pathname, "--child", v.name, ...which, ...args],
@@ -152,16 +152,16 @@ async function main(): Promise<void> {
   }
   const pass = ["--rate", v.rate, "--seconds", v.seconds, "--flush", v.flush, "--rows", v.rows];
   pass.push("--flush-rows", v["flush-rows"]);
-  const results = [await runVersion({ name: "feed only (no store)", root: null, api03: false }, pass)];
+  const results = [await runVersion({ name: "feed only (no store)", root: null }, pass)];
   if (v.baseline) {
     const lib = await baselineLib(v.baseline);
     try {
-      results.push(await runVersion({ name: `baseline ${v.baseline}`, root: lib, api03: false }, pass));
+      results.push(await runVersion({ name: `baseline ${v.baseline}`, root: lib }, pass));
     } finally {
       await Deno.remove(lib, { recursive: true });
     }
   }
-  results.push(await runVersion({ name: "this tree", root: HERE, api03: false }, pass));
+  results.push(await runVersion({ name: "this tree", root: HERE }, pass));
   console.log(report(results, flags));
   console.log(JSON.stringify(results));
 }

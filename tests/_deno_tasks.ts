@@ -33,8 +33,8 @@ export function denoTaskEnv(name: string): Record<string, string> {
  */
 export function denoTaskArgs(name: string): string[] {
   const task = denoTask(name);
-  const words = (task ?? "").split(/\s+/).filter((w) => !ASSIGNMENT.test(w));
-  const [deno, ...args] = words;
+  const words = (task ?? "").split(/\s+/);
+  const [deno, ...args] = words.slice(Object.keys(denoTaskEnv(name)).length);
   if (deno !== "deno") throw new Error(`deno.json's ${name} task does not run deno: ${task}`);
   return args;
 }
