@@ -1,18 +1,24 @@
 /**
  * Merges Parquet files of one table into one file sorted by symbol (each symbol's rows in the files' order),
  * with memory bounded by a window, not by the files: the merge walks the symbols in order, a window of them at
- * a time (planned from the row groups' `symbol` statistics, no rows read), reads from each file only the row
- * groups whose statistics overlap the window, sorts the window's rows and appends its row groups to the
- * output (parquet_container.ts), which is written piece by piece to a temp file and renamed into place. Used by
- * the hourly compaction and by the migration from the 0.3 layout (one symbol per file). Runs in a worker in the
- * collector (parquet_worker.ts).
+ * a time (merge_plan.ts: planned from the row groups' `symbol` statistics, no rows read), reads from each file
+ * only the row groups whose statistics overlap the window, sorts the window's rows and appends its row groups to
+ * the output (parquet_container.ts), which is written piece by piece to a temp file and renamed into place.
+ *
+ * A part file is sorted in stretches (one per chunk the collector encoded), and every window reads a group of
+ * each stretch: an hour of a whole market holds over a thousand of them per table, so one pass would decode
+ * each group dozens of times. Batches of at most `maxRuns` stretches are merged first, each into a sorted temp
+ * file beside the target (removed after; a crash leaves only temp files, which start-up removes), and those are
+ * merged in turn. Used by the hourly compaction and by the migration from the 0.3 layout (one symbol per file).
+ * Runs in a worker in the collector (parquet_worker.ts).
  * @module
  */
 
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
-import { AtomicFileWriter } from "./atomic_file.ts";
+import { AtomicFileWriter, tempSuffix } from "./atomic_file.ts";
 import {
   compareSymbols,
   HOUR_ROW_GROUPS,
@@ -20,7 +26,8 @@ import {
   type RowGroupSizes,
   symbolOrder,
 } from "./chunk_encoder.ts";
-import type { RawChunk } from "./column_buffer.ts";
+import { fixedRowBytes, type RawChunk } from "./column_buffer.ts";
+import { batchRuns, inSpan, overlaps, type PlannedGroup, planWindows } from "./merge_plan.ts";
 import {
   type ByteSource,
   extractRowGroups,
@@ -34,7 +41,7 @@ import {
 import { encodeParquet } from "./parquet_file.ts";
 import { RawAppender, symbolIndices } from "./raw_appender.ts";
 import { rawToArrow } from "./raw_arrow.ts";
-import type { TableName } from "./tables.ts";
+import { type TableName, TABLES } from "./tables.ts";
 
 /** One file to merge, with what its manifest entry says it is (checked before anything is read). */
 export interface MergeSource {
@@ -54,6 +61,8 @@ export interface MergeRequest {
   sizes?: RowGroupSizes;
   /** Rows of this many approximate bytes are sorted at a time (one busy symbol may stream past it). */
   windowBytes?: number;
+  /** Sorted stretches of the sources one pass merges at most (more are merged in batches first). */
+  maxRuns?: number;
 }
 
 /** The merged file. */
@@ -65,6 +74,8 @@ export interface MergeResult {
   /** Range of the table's time column (µs). */
   minTime: number;
   maxTime: number;
+  /** Passes over the rows: 1, or more when the sources held more sorted stretches than one pass takes. */
+  passes: number;
 }
 
 /** A source does not match its manifest entry, or cannot be read as Parquet of the layout. */
@@ -76,25 +87,50 @@ export class MergeSourceError extends Error {
 }
 
 /**
- * Rows sorted at a time: a part file's row group spans a range of symbols, read by each window it overlaps. A
- * window's rows are held several times over (rows, Arrow, the encoder's copy): compacting a whole market's
- * hour (`deno task bench:storage --rows 12000000`) peaked at 1,067 MiB with 128 MiB windows, 893 with 32 (16:
- * 871), for 14% more CPU; 700 with 32 since the windows are planned from statistics and footers stay encoded.
- * 8 MiB windows lowered one table's merge in a process of its own (2.2M depth rows: 270 against 340 MiB) but in
- * the whole-market bench compacting 19 part files per table took 5 minutes (spot book_snapshots alone 3.4: a
- * part file's group is read by every window it overlaps), the RSS no lower and the lag p99 15 ms meanwhile.
+ * Rows sorted at a time, in decoded bytes. A window's rows are held several times over (rows, Arrow, the
+ * encoder's copy): compacting a whole market's hour (`deno task bench:storage --rows 12000000`) peaked at 1,067
+ * MiB with 128 MiB windows, 893 with 32 (16: 871) when every stretch of every file was read by each window.
  */
-const DEFAULT_WINDOW_BYTES = 32 << 20;
+const DEFAULT_WINDOW_BYTES = 16 << 20;
+/** Sorted stretches one pass merges at most (each window reads a group of every one). */
+const DEFAULT_MAX_RUNS = 32;
+/** Row groups of the temp files of a first pass: small, since the next pass reads a group of each per window. */
+const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 8 << 20 };
+/** A first pass's temp files are read once, soon: LZ4 encodes several times faster than zstd. */
+const RUN_COMPRESSION = pq.Compression.LZ4_RAW;
 const READ_BLOCK = 1 << 20;
+
+type Group = RowGroupInfo & PlannedGroup;
 
 interface OpenSource {
   file: Deno.FsFile;
   src: ByteSource;
   footer: FileFooter;
-  groups: (RowGroupInfo & { lo: string | null; hi: string | null })[];
+  groups: Group[];
+}
+
+/** The groups of a source that one merge reads. */
+interface Slice {
+  o: OpenSource;
+  groups: Group[];
 }
 
 const utf8 = new TextDecoder();
+
+/** Reads the footer of an open file and plans its groups (symbol ranges from statistics, decoded size). */
+async function describe(file: Deno.FsFile, table: TableName): Promise<OpenSource> {
+  const src = await fileSource(file);
+  const footer = await readFileFooter(src);
+  const rowBytes = fixedRowBytes(TABLES[table]);
+  const groups = footer.groups.map((g) => ({
+    ...g,
+    lo: g.stats[0]?.min ? utf8.decode(g.stats[0].min) : null,
+    hi: g.stats[0]?.max ? utf8.decode(g.stats[0].max) : null,
+    // Decoded rows take at least their fixed-width columns; lists (book levels) about their Parquet size.
+    bytes: Math.max(g.rows * rowBytes, g.uncompressedBytes),
+  }));
+  return { file, src, footer, groups };
+}
 
 /** Hashes a file in blocks and compares it with its entry. */
 async function checkSource(s: MergeSource, file: Deno.FsFile): Promise<void> {
@@ -113,20 +149,14 @@ async function checkSource(s: MergeSource, file: Deno.FsFile): Promise<void> {
   }
 }
 
-async function openSource(s: MergeSource): Promise<OpenSource> {
+async function openSource(s: MergeSource, table: TableName): Promise<OpenSource> {
   const file = await Deno.open(s.path, { read: true });
   try {
     await checkSource(s, file);
-    const src = await fileSource(file);
-    const footer = await readFileFooter(src);
-    const groups = footer.groups.map((g) => ({
-      ...g,
-      lo: g.stats[0]?.min ? utf8.decode(g.stats[0].min) : null,
-      hi: g.stats[0]?.max ? utf8.decode(g.stats[0].max) : null,
-    }));
-    const rows = groups.reduce((n, g) => n + g.rows, 0);
+    const o = await describe(file, table);
+    const rows = o.groups.reduce((n, g) => n + g.rows, 0);
     if (rows !== s.rows) throw new MergeSourceError(s.path, `has ${rows} rows, manifest says ${s.rows}`);
-    return { file, src, footer, groups };
+    return o;
   } catch (err) {
     file.close();
     throw err;
@@ -159,63 +189,12 @@ async function fillRanges(sources: OpenSource[]): Promise<void> {
   }
 }
 
-/**
- * A symbol range `[from, to)` (`null`: unbounded) whose rows are sorted at once; `single` when it can hold one
- * symbol only, whose rows may then stream out before the window is complete.
- */
-interface Span {
-  from: string | null;
-  to: string | null;
-  single: boolean;
+/** Where merged row groups are written. */
+interface Sink {
+  write(bytes: Uint8Array): Promise<void>;
 }
 
-/** The string right after `s` in symbol order: `[s, after(s))` holds `s` alone. */
-const after = (s: string) => `${s}\0`;
-
-/**
- * Consecutive symbol ranges of about `windowBytes` each, planned from the row groups' symbol ranges without
- * reading any rows: a group of one symbol counts for that symbol, a group of several (small by construction:
- * groups are cut at the first symbol change past their minimum size) for its first; a symbol whose own groups
- * exceed the window gets a `single` window.
- */
-function plan(sources: OpenSource[], windowBytes: number): Span[] {
-  const own = new Map<string, number>();
-  const shared = new Map<string, number>();
-  const keys = new Set<string>();
-  for (const g of sources.flatMap((o) => o.groups)) {
-    if (g.lo === null || g.hi === null) continue; // no rows
-    keys.add(g.lo).add(g.hi);
-    const m = g.lo === g.hi ? own : shared;
-    m.set(g.lo, (m.get(g.lo) ?? 0) + g.uncompressedBytes);
-  }
-  const spans: Span[] = [];
-  let from: string | null = null;
-  let bytes = 0;
-  for (const s of [...keys].sort(compareSymbols)) {
-    const mine = own.get(s) ?? 0;
-    if (mine >= windowBytes) {
-      // The rows before `s` (none before the first symbol of all).
-      if (from !== null || spans.length > 0) spans.push({ from, to: s, single: false });
-      spans.push({ from: s, to: after(s), single: true });
-      from = after(s);
-      bytes = shared.get(s) ?? 0;
-      continue;
-    }
-    bytes += mine + (shared.get(s) ?? 0);
-    if (bytes >= windowBytes) {
-      spans.push({ from, to: after(s), single: false });
-      from = after(s);
-      bytes = 0;
-    }
-  }
-  spans.push({ from, to: null, single: false });
-  return spans;
-}
-
-const inSpan = (w: Span, s: string) =>
-  (w.from === null || compareSymbols(s, w.from) >= 0) && (w.to === null || compareSymbols(s, w.to) < 0);
-
-/** The merged output: row groups appended as they are encoded, hashed on the way to the temp file. */
+/** The merged output: row groups appended as they are encoded, hashed on the way to the sink. */
 class MergedFile {
   readonly asm = new ParquetAssembler();
   readonly hash = createHash("sha256");
@@ -223,7 +202,11 @@ class MergedFile {
   minTime = Infinity;
   maxTime = -Infinity;
 
-  constructor(readonly out: AtomicFileWriter, readonly sizes: RowGroupSizes) {}
+  constructor(
+    readonly out: Sink,
+    readonly sizes: RowGroupSizes,
+    readonly compression: pq.Compression = pq.Compression.ZSTD,
+  ) {}
 
   async write(piece: Uint8Array): Promise<void> {
     this.hash.update(piece);
@@ -247,7 +230,7 @@ class MergedFile {
       next.appendRaw(chunk, order, last[0], last[1]);
     }
     for (const [from, to] of groups) {
-      const part = encodeParquet(rawToArrow(chunk, order, from, to));
+      const part = encodeParquet(rawToArrow(chunk, order, from, to), this.compression);
       for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
     }
     this.minTime = Math.min(this.minTime, chunk.minTime);
@@ -256,10 +239,99 @@ class MergedFile {
   }
 }
 
+/** Merges the groups of `slices` (in order) into `merged`, a window of symbols at a time. */
+async function mergeSlices(slices: Slice[], merged: MergedFile, windowBytes: number, table: TableName) {
+  await merged.write(merged.asm.head());
+  const spans = planWindows(slices.flatMap((s) => s.groups), windowBytes);
+  let acc = new RawAppender(table);
+  for (const [w, span] of spans.entries()) {
+    const inWindow = (s: string) => inSpan(span, s);
+    for (const { o, groups } of slices) {
+      for (const g of groups) {
+        if (g.lo === null || g.hi === null || !overlaps(span, g.lo, g.hi)) continue;
+        for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
+        // One symbol bigger than the window streams out in groups of the maximum size.
+        if (span.single && acc.bytes >= merged.sizes.maxBytes) {
+          acc = await merged.appendSorted(acc.take(), false, table);
+        }
+      }
+    }
+    acc = await merged.appendSorted(acc.take(), w < spans.length - 1, table);
+  }
+  await merged.write(merged.asm.finish());
+}
+
+/** A first pass's output: a sorted temp file beside the target, read by the next pass, then removed. */
+class RunFile implements Sink {
+  private constructor(readonly path: string, readonly file: Deno.FsFile) {}
+
+  static async create(target: string): Promise<RunFile> {
+    const path = target + tempSuffix();
+    await Deno.mkdir(dirname(path), { recursive: true });
+    return new RunFile(path, await Deno.open(path, { read: true, write: true, createNew: true }));
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+  }
+
+  /** Closes and removes the file; never throws. */
+  async remove(): Promise<void> {
+    try {
+      this.file.close();
+    } catch {
+      // Closed already.
+    }
+    await Deno.remove(this.path).catch(() => {});
+  }
+}
+
+/**
+ * Merges the stretches of `slices` in batches of at most `maxRuns` sorted runs, each into a temp file (added to
+ * `temps`), until the runs left fit one pass; returns the slices of that pass.
+ */
+async function mergeRuns(
+  slices: Slice[],
+  req: MergeRequest,
+  windowBytes: number,
+  temps: RunFile[],
+): Promise<{ slices: Slice[]; passes: number }> {
+  // Fewer than 2 would never get fewer runs.
+  const maxRuns = Math.max(2, req.maxRuns ?? DEFAULT_MAX_RUNS);
+  for (let passes = 1;; passes++) {
+    const batches = batchRuns(slices.map((s) => s.groups), maxRuns);
+    if (batches.length <= 1) return { slices, passes };
+    const next: Slice[] = [];
+    for (const batch of batches) {
+      const run = await RunFile.create(req.target);
+      temps.push(run);
+      const part = batch.map((b) => ({
+        o: slices[b.source]!.o,
+        groups: slices[b.source]!.groups.slice(b.from, b.to),
+      }));
+      const rows = part.reduce((n, s) => n + s.groups.reduce((m, g) => m + g.rows, 0), 0);
+      const merged = new MergedFile(run, RUN_ROW_GROUPS, RUN_COMPRESSION);
+      await mergeSlices(part, merged, windowBytes, req.table);
+      if (merged.asm.rows !== rows) {
+        throw new MergeSourceError(run.path, `merged ${merged.asm.rows} rows of ${rows}`);
+      }
+      const o = await describe(run.file, req.table);
+      next.push({ o, groups: o.groups });
+    }
+    // The previous pass's temp files are read no more.
+    for (const { o } of slices) {
+      const done = temps.findIndex((t) => t.file === o.file);
+      if (done >= 0) await temps.splice(done, 1)[0]!.remove();
+    }
+    slices = next;
+  }
+}
+
 /**
  * Merges `req.sources` into `req.target` (see the module doc). Every source is first checked against its entry
  * (size, sha256, rows); nothing is written if one differs. The target is complete and fsynced when this
- * resolves; on failure its temp file is removed.
+ * resolves; on failure its temp file is removed, and so are a first pass's files either way.
  *
  * @example
  * ```ts
@@ -289,40 +361,25 @@ class MergedFile {
  */
 export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult> {
   const sources: OpenSource[] = [];
+  const temps: RunFile[] = [];
   let out: AtomicFileWriter | null = null;
   try {
-    for (const s of req.sources) sources.push(await openSource(s));
+    for (const s of req.sources) sources.push(await openSource(s, req.table));
     const rows = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.rows, 0), 0);
     await fillRanges(sources);
-    const spans = plan(sources, req.windowBytes ?? DEFAULT_WINDOW_BYTES);
+    const windowBytes = req.windowBytes ?? DEFAULT_WINDOW_BYTES;
+    const { slices, passes } = await mergeRuns(
+      sources.map((o) => ({ o, groups: o.groups })),
+      req,
+      windowBytes,
+      temps,
+    );
     out = await AtomicFileWriter.open(req.target);
     const merged = new MergedFile(out, req.sizes ?? HOUR_ROW_GROUPS);
-    await merged.write(merged.asm.head());
-    let acc = new RawAppender(req.table);
-    for (const [w, span] of spans.entries()) {
-      const inWindow = (s: string) => inSpan(span, s);
-      for (const o of sources) {
-        for (const g of o.groups) {
-          if (g.lo === null || g.hi === null) continue; // no rows
-          if (
-            (span.from !== null && compareSymbols(g.hi, span.from) < 0) ||
-            (span.to !== null && compareSymbols(g.lo, span.to) >= 0)
-          ) {
-            continue;
-          }
-          for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
-          // One symbol bigger than the window streams out in groups of the maximum size.
-          if (span.single && acc.bytes >= merged.sizes.maxBytes) {
-            acc = await merged.appendSorted(acc.take(), false, req.table);
-          }
-        }
-      }
-      acc = await merged.appendSorted(acc.take(), w < spans.length - 1, req.table);
-    }
+    await mergeSlices(slices, merged, windowBytes, req.table);
     if (merged.asm.rows !== rows || rows === 0) {
       throw new MergeSourceError(req.target, `merged ${merged.asm.rows} rows of ${rows}`);
     }
-    await merged.write(merged.asm.finish());
     await out.commit();
     return {
       sha256: merged.hash.digest("hex"),
@@ -331,11 +388,13 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
       rowGroups: merged.asm.rowGroups,
       minTime: merged.minTime,
       maxTime: merged.maxTime,
+      passes,
     };
   } catch (err) {
     await out?.abort();
     throw err;
   } finally {
     for (const o of sources) o.file.close();
+    for (const t of temps) await t.remove();
   }
 }

@@ -27,12 +27,15 @@ export { writeFileAtomic } from "./atomic_file.ts";
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export function encodeParquet(table: arrow.Table): Uint8Array {
+export function encodeParquet(
+  table: arrow.Table,
+  compression: pq.Compression = pq.Compression.ZSTD,
+): Uint8Array {
   // Dictionary encoding pays for strings (symbol, side, kind, …); for prices, ids and times it hashes every
   // value only to fall back to plain pages: without it they encode twice as fast and zstd packs them smaller.
   // (Nested columns cannot be named from here, so the default is off and the string columns turn it on.)
   let props = new pq.WriterPropertiesBuilder()
-    .setCompression(pq.Compression.ZSTD)
+    .setCompression(compression)
     .setDictionaryEnabled(false)
     .setStatisticsEnabled(pq.EnabledStatistics.Page)
     .setMaxRowGroupSize(1 << 20);

@@ -7,7 +7,13 @@ import { compareSymbols, encodeChunk } from "../../lib/storage/chunk_encoder.ts"
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
 import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { mergeParquetFiles, type MergeSource, MergeSourceError } from "../../lib/storage/hour_merge.ts";
-import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
+import {
+  concatBytes,
+  footerOf,
+  memorySource,
+  ParquetAssembler,
+  rowGroupsOf,
+} from "../../lib/storage/parquet_container.ts";
 import { decodeParquet, encodeParquet, readParquet } from "../../lib/storage/parquet_file.ts";
 import { type PlainRow, toRows } from "../../lib/storage/read_rows.ts";
 import type { Row } from "../../lib/storage/tables.ts";
@@ -37,6 +43,20 @@ async function writeSource(dir: string, name: string, rows: Row<"trades">[]): Pr
   for (const r of rows) b.append(r);
   const bytes = (await encodeChunk(b.detach(), { minBytes: 2000, maxBytes: 1 << 20 })).segment;
   return save(dir, name, bytes, rows.length);
+}
+
+/** Writes each of `stretches` sorted by symbol, one after the other in one file (as a flush stitches chunks). */
+async function writeStretches(dir: string, name: string, stretches: Row<"trades">[][]): Promise<MergeSource> {
+  const asm = new ParquetAssembler();
+  const pieces = [asm.head()];
+  for (const rows of stretches) {
+    const b = new ColumnBuffer("trades");
+    for (const r of rows) b.append(r);
+    const { segment } = await encodeChunk(b.detach(), { minBytes: 2000, maxBytes: 1 << 20 });
+    pieces.push(...await asm.add(memorySource(segment)));
+  }
+  pieces.push(asm.finish());
+  return save(dir, name, concatBytes(pieces), stretches.reduce((n, r) => n + r.length, 0));
 }
 
 async function save(dir: string, name: string, bytes: Uint8Array, rows: number): Promise<MergeSource> {
@@ -190,4 +210,97 @@ Deno.test("mergeParquetFiles() merges files without statistics, finding their sy
       toRows<"trades">(await readParquet(target)).map((r) => r.agg_trade_id),
       merged([...bare, ...current]),
     );
+  }));
+
+/** The names in `dir` and below (temp files included). */
+function namesIn(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? namesIn(join(dir, e.name)).map((n) => `${e.name}/${n}`) : [e.name]
+  ).sort();
+}
+
+Deno.test("mergeParquetFiles() merges more sorted stretches than one pass takes in passes, then removes them", () =>
+  withTempDir(async (dir) => {
+    // 5 files of 3 stretches each (as a flush writes its encoded chunks): 15 runs, 3 at most per pass, so
+    // batches that end inside a file are merged into temp files, those again, then into the target.
+    let id = 0;
+    const files = [0, 1, 2, 3, 4].map(() =>
+      [0, 1, 2].map(() =>
+        Array.from({ length: 120 }, () => {
+          const n = id++;
+          return trade(n % 4 === 0 ? "BTCUSDT" : SYMBOLS[(n * 11) % SYMBOLS.length]!, n);
+        })
+      )
+    );
+    const sources = [];
+    for (const [k, stretches] of files.entries()) {
+      sources.push(await writeStretches(dir, `p${k}.parquet`, stretches));
+    }
+    const groups = rowGroupsOf(await footerOf(await Deno.readFile(sources[0]!.path)));
+    const starts = groups.filter((g, i) =>
+      i > 0 && compareSymbols(
+          new TextDecoder().decode(g.stats[0]!.min),
+          new TextDecoder().decode(groups[i - 1]!.stats[0]!.max),
+        ) < 0
+    );
+    assert.equal(starts.length, 2, "each file holds 3 sorted stretches");
+    const target = join(dir, "out/hour.parquet");
+    const all = files.flat(2);
+    for (const [maxRuns, passes] of [[3, 3], [1000, 1]]) {
+      const result = await mergeParquetFiles({
+        table: "trades",
+        sources,
+        target,
+        windowBytes: 3000,
+        maxRuns,
+      });
+      const bytes = await Deno.readFile(target);
+      assert.equal(result.sha256, createHash("sha256").update(bytes).digest("hex"));
+      assert.equal(result.rows, all.length);
+      assert.equal(result.passes, passes, `15 runs, ${maxRuns} a pass`);
+      assert.equal(result.minTime, T0);
+      assert.equal(result.maxTime, T0 + 10 * (all.length - 1));
+      const rows = toRows<"trades">(decodeParquet(bytes));
+      assert.deepEqual(rows.map((r) => r.agg_trade_id), merged(all), `maxRuns ${maxRuns}`);
+      assert.deepEqual(
+        rows,
+        toRows<"trades">(decodeParquet(bytes)).sort((a, b) => compareSymbols(a.symbol, b.symbol)),
+      );
+      assert.deepEqual(namesIn(dir), [
+        "out/hour.parquet",
+        "p0.parquet",
+        "p1.parquet",
+        "p2.parquet",
+        "p3.parquet",
+        "p4.parquet",
+      ]);
+    }
+  }));
+
+Deno.test("mergeParquetFiles() that fails in a later pass removes its temp files and writes nothing", () =>
+  withTempDir(async (dir) => {
+    const sources = [];
+    for (const k of [0, 1, 2, 3]) {
+      const rows = Array.from(
+        { length: 200 },
+        (_, i) => trade(SYMBOLS[(i * 7 + k) % SYMBOLS.length]!, k * 1000 + i),
+      );
+      sources.push(await writeStretches(dir, `p${k}.parquet`, [rows.slice(0, 100), rows.slice(100)]));
+    }
+    // The last file's last column chunk is damaged after its checksum was taken: it reads only once the first
+    // batches are written to temp files.
+    const last = sources[3]!;
+    const bytes = await Deno.readFile(last.path);
+    const footer = rowGroupsOf(await footerOf(bytes));
+    const g = footer.at(-1)!;
+    bytes.fill(0xff, g.end - 40, g.end);
+    Object.assign(last, await save(dir, "p3.parquet", bytes, last.rows));
+    const target = join(dir, "hour.parquet");
+    const err = await mergeParquetFiles({ table: "trades", sources, target, windowBytes: 2000, maxRuns: 2 })
+      .then(
+        () => null,
+        (e) => e,
+      );
+    assert.ok(err instanceof Error, String(err));
+    assert.deepEqual(namesIn(dir), ["p0.parquet", "p1.parquet", "p2.parquet", "p3.parquet"]);
   }));
