@@ -224,7 +224,13 @@ async function main(): Promise<void> {
       intervalMs: config.flushIntervalSec * 1000,
       log,
     },
-    compact: { manifest, ledger, graceMs: Math.max(600_000, 2 * config.flushIntervalSec * 1000), log },
+    compact: {
+      manifest,
+      ledger,
+      graceMs: Math.max(600_000, 2 * config.flushIntervalSec * 1000),
+      log,
+      jobs: app.jobs,
+    },
     timeSync: {
       ntp: args.demo ? null : { server: config.ntpServer },
       markets: app.rest,

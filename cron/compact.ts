@@ -2,9 +2,10 @@
  * Cron job `compact` (hourly at minute 15): merges the part files of finished UTC hours into one file per
  * (market, table, hour) (lib/storage/compact.ts). The work is found in the manifest (every finished hour with
  * more than one file) and in a pending intent left by a crash, never from the time of the last run, so a
- * skipped or failed run is caught up by the next one. The merges run in a Parquet worker of their own, started
- * for the run and stopped after it (its memory goes with it), so they neither stall the collector's thread nor
- * wait behind its flushes.
+ * skipped or failed run is caught up by the next one. The merges never run on the collector's thread: the app
+ * gives its Parquet worker (`deps.jobs`), where they take turns with the flushes' encoding (a merge step holds
+ * the worker a few hundred ms at most); without one, a worker is started for the run and stopped after it. A
+ * stop during a run ends it where it is: the next start removes its temp files and merges the hour again.
  * @module
  */
 
@@ -54,7 +55,18 @@ export function registerCompact(
     name: "compact",
     schedule: "15 * * * *",
     backoffSchedule: [60_000, 300_000, 900_000],
-    run: (nowMs) => runCompact(deps, nowMs),
+    run: async (nowMs) => {
+      try {
+        return await runCompact(deps, nowMs);
+      } catch (err) {
+        // The collector's stop closed the worker under the merge: not a failure to report.
+        if (signal?.aborted && err instanceof CompactRunError) {
+          log("info", "compaction interrupted by the stop", { compacted: err.report.compacted.length });
+          return err.report;
+        }
+        throw err;
+      }
+    },
   }, log);
   return job.register(cron, signal);
 }

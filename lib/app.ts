@@ -16,6 +16,7 @@ import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
 import { Manifest } from "./storage/manifest.ts";
 import { ParquetEncoder } from "./storage/parquet_encoder.ts";
+import type { ParquetJobs } from "./storage/parquet_jobs.ts";
 
 /** Overrides for tests and benchmarks. */
 export interface AppOverrides
@@ -36,6 +37,11 @@ export interface App {
   manifest: Manifest;
   recovery: RecoveryReport;
   rest: RestClient[];
+  /**
+   * The collector's Parquet worker, where the hourly compaction merges too: a worker of its own would load
+   * Arrow and parquet-wasm again (~50 MiB while it runs).
+   */
+  jobs: ParquetJobs;
   /** Stops the collector (clean shutdown, final flush) and closes the ledger. */
   stop(): Promise<void>;
 }
@@ -115,6 +121,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       manifest,
       recovery,
       rest: markets.map((m) => m.rest),
+      jobs: encoder,
       async stop() {
         try {
           await collector.stop();

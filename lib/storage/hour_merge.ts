@@ -5,11 +5,12 @@
  * only the row groups whose statistics overlap the window, sorts the window's rows and appends its row groups to
  * the output (parquet_container.ts), which is written piece by piece to a temp file and renamed into place.
  *
- * A part file is sorted in stretches (one per chunk the collector encoded), and every window reads a group of
- * each stretch: an hour of a whole market holds over a thousand of them per table, so one pass would decode
- * each group dozens of times. Batches of at most `maxRuns` stretches are merged first, each into a sorted temp
- * file beside the target (removed after; a crash leaves only temp files, which start-up removes), and those are
- * merged in turn. Used by the hourly compaction and by the migration from the 0.3 layout (one symbol per file).
+ * A part file is sorted in stretches (one per chunk the collector encoded), and every window decodes a group of
+ * each stretch it covers: an hour of a whole market holds 600–1,200 of them per table, so one pass decoded
+ * several times the rows it kept, window after window. Batches of at most `maxRuns` stretches are merged first,
+ * each into a sorted temp file beside the target (removed after; a crash leaves only temp files, which start-up
+ * removes), and those are merged in turn: an hour of 36M rows peaked at 558 MiB against 639 in one pass, for
+ * 35% more CPU (the rows are encoded twice). Used by the hourly compaction and by the migration from the 0.3 layout (one symbol per file).
  * Runs in a worker in the collector (parquet_worker.ts).
  * @module
  */

@@ -34,10 +34,12 @@ interface Waiting {
 
 /**
  * A Parquet worker; requests are answered as they finish. If the worker dies, what it was doing fails (a chunk
- * it held is lost with it: {@link EncodeError} without a chunk) and the next request starts a new worker.
+ * it held is lost with it: {@link EncodeError} without a chunk) and the next request starts a new worker. Once
+ * closed, it refuses every request (an encode's rows stay with the caller).
  */
 export class ParquetEncoder implements ParquetJobs {
   private worker: Worker | null = null;
+  private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, Waiting>();
 
@@ -67,14 +69,23 @@ export class ParquetEncoder implements ParquetJobs {
     return (reply as { merged: MergeResult }).merged;
   }
 
-  /** Stops the worker; requests still waiting are rejected. */
+  /** Stops the worker for good; requests still waiting are rejected, later ones refused. */
   close(): void {
+    this.closed = true;
     this.worker?.terminate();
     this.worker = null;
     this.failAll("Parquet encoder closed");
   }
 
   private call(req: WorkerRequest, transfer: Transferable[], encode: boolean): Promise<Reply> {
+    // E.g. a compaction merging in this worker when the collector stopped: it must not start another.
+    if (this.closed) {
+      return Promise.resolve({
+        id: 0,
+        error: "Parquet encoder closed",
+        chunk: req.op === "encode" ? req.chunk : null,
+      });
+    }
     const id = this.nextId++;
     const worker = this.start();
     return new Promise((resolve, reject) => {

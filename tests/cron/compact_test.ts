@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CompactRunError, registerCompact, runCompact } from "../../cron/compact.ts";
 import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
+import { ParquetEncoder } from "../../lib/storage/parquet_encoder.ts";
 import { fakeCron, onlyRegistration } from "./_fake_cron.ts";
 
 const H = Date.UTC(2026, 2, 1, 7) * 1000;
@@ -73,6 +74,44 @@ Deno.test("registerCompact() registers hourly with a backoff schedule", async ()
     await r.handler();
     assert.equal(manifest.size, 1);
   } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("registerCompact(): a run the stop cuts short (its worker closed) is logged as interrupted, not failed", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "cron_compact_" });
+  const encoder = new ParquetEncoder();
+  try {
+    const { cron, registered } = fakeCron();
+    const hourUs = Math.floor(Date.now() / 3_600_000 - 3) * 3_600_000_000;
+    const manifest = await twoFlushes(dataDir, hourUs);
+    const stopping = new AbortController();
+    const logged: [string, string][] = [];
+    registerCompact(
+      { manifest, jobs: encoder, log: (level, msg) => logged.push([level, msg]) },
+      cron,
+      stopping.signal,
+    );
+    const r = onlyRegistration(registered, "compact");
+    // The collector's stop: the cron jobs' signal aborts, then its Parquet worker closes.
+    stopping.abort();
+    encoder.close();
+    await r.handler();
+    assert.equal(manifest.size, 2, "nothing merged");
+    assert.deepEqual(logged.filter(([level]) => level !== "debug"), [[
+      "info",
+      "compaction interrupted by the stop",
+    ]]);
+    // Without the stop the same failure is an error, rethrown for the runtime's retries.
+    const { cron: cron2, registered: registered2 } = fakeCron();
+    registerCompact({ manifest, jobs: encoder, log: (level, msg) => logged.push([level, msg]) }, cron2);
+    await assert.rejects(onlyRegistration(registered2, "compact").handler(), CompactRunError);
+    assert.ok(
+      logged.some(([level, msg]) => level === "error" && msg === "cron job failed"),
+      JSON.stringify(logged),
+    );
+  } finally {
+    encoder.close();
     await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -171,3 +171,23 @@ Deno.test("ParquetEncoder.close() rejects what is still waiting; an encode's row
     assert.equal(err.chunk, null);
     assert.match(err.message, /closed; the chunk it held is lost/);
   }));
+
+Deno.test("ParquetEncoder refuses requests once closed (a merge after the stop), handing an encode's rows back", () =>
+  withTempDir(async (dir) => {
+    const encoder = new ParquetEncoder();
+    encoder.close();
+    const chunk = tradesChunk(10, 0);
+    const err = await encoder.encodeChunk(chunk, join(dir, "_spill/spot-trades-0")).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(err instanceof EncodeError);
+    assert.equal(err.chunk, chunk, "the rows stay with the caller");
+    assert.equal(err.chunk.rows, 10);
+    const merge = await encoder.merge({ table: "trades", sources: [], target: join(dir, "x.parquet") }).then(
+      () => null,
+      (e) => e,
+    );
+    assert.match(String(merge), /closed/);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "no worker started to write anything");
+  }));

@@ -1,0 +1,106 @@
+/**
+ * The hourly compaction through the real entry point: `main.ts` started on a data directory whose finished hour
+ * was left in several part files (a run stopped before minute 15) merges them at start-up in the collector's
+ * Parquet worker, while it records, into one `hour-HH` file sorted by symbol that `verify` accepts; no temp
+ * file is left behind.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { TableStore } from "../../lib/pipeline/table_store.ts";
+import { verifyDataDir } from "../../lib/report/verify.ts";
+import { startSimulator } from "../../lib/sim/server.ts";
+import { Manifest } from "../../lib/storage/manifest.ts";
+import { readParquet } from "../../lib/storage/parquet_file.ts";
+import { toRows } from "../../lib/storage/read_rows.ts";
+import { startMain } from "../_main_process.ts";
+
+const SYMBOLS = ["ETHUSDT", "BTCUSDT", "SOLUSDT"];
+
+/** Names under `dir`, recursively, `/`-separated. */
+function walk(dir: string, prefix = ""): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((e) =>
+    e.isDirectory ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]
+  );
+}
+
+Deno.test("compaction (main.ts process): an earlier hour's part files become one hour file at start-up", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "compact-main-" });
+  // Three flushes of trades in the hour that started three hours ago: three part files, every symbol in each.
+  const hourUs = Math.floor(Date.now() / 3_600_000 - 3) * 3_600_000_000;
+  const manifest = await Manifest.load(dataDir);
+  const store = new TableStore(dataDir, { manifest });
+  let id = 0;
+  for (const minute of [1, 20, 40]) {
+    for (const symbol of SYMBOLS) {
+      for (let k = 0; k < 50; k++) {
+        const us = hourUs + minute * 60_000_000 + id;
+        store.row("usdm", "trades", symbol, us, {
+          symbol,
+          exchange_time: us,
+          trade_time: us,
+          local_time: us,
+          agg_trade_id: id++,
+          first_trade_id: id,
+          last_trade_id: id,
+          price: 100 + k,
+          quantity: 1,
+          is_buyer_maker: k % 2 === 0,
+          source: "ws",
+        });
+      }
+    }
+    await store.flush();
+  }
+  await manifest.save();
+  const hourDir = manifest.entries()[0]!.path.split("/").slice(0, -1).join("/");
+  assert.equal(manifest.size, 3);
+
+  const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 20 });
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(
+    configPath,
+    `symbols: [BTCUSDT]
+data_dir: ${JSON.stringify(dataDir)}
+log_dir: ${JSON.stringify(`${dataDir}/logs`)}
+flush_interval: 2
+status:
+  enabled: false
+markets:
+  spot:
+    enabled: false
+  usdm:
+    rest_url: ${sim.usdm.restUrl}
+    ws_url: ${sim.usdm.wsUrl}
+    streams: [aggTrade, depth@100ms]
+`,
+  );
+  const main = startMain([configPath]);
+  try {
+    const line = await main.waitForLog(/compacted target="(usdm\/trades\/[^"]+)" sources=3 rows=450/, 60_000);
+    // Recording went on meanwhile: flushes after the merge.
+    await main.waitForLog(/flushed reason="interval"/, 30_000, main.count(/flushed reason="interval"/) + 1);
+    assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
+    const target = line[1]!;
+    assert.match(target, new RegExp(`^${hourDir}/hour-\\d\\d-`));
+    // Today's live rows may share the date partition; the old hour's files are its part files and the merge.
+    const hh = String(new Date(hourUs / 1000).getUTCHours()).padStart(2, "0");
+    assert.deepEqual(
+      walk(join(dataDir, hourDir)).filter((n) => n.startsWith(`part-${hh}-`) || n.startsWith(`hour-${hh}-`)),
+      [target.split("/").at(-1)],
+      "one file for the hour",
+    );
+    const rows = toRows<"trades">(await readParquet(join(dataDir, target)));
+    assert.equal(rows.length, 450);
+    assert.deepEqual(rows.map((r) => r.symbol), [...rows.map((r) => r.symbol)].sort(), "sorted by symbol");
+    const btc = rows.filter((r) => r.symbol === "BTCUSDT").map((r) => r.agg_trade_id);
+    assert.deepEqual(btc, [...btc].sort((a, b) => a - b), "each symbol's rows in the order recorded");
+    assert.deepEqual(walk(dataDir).filter((p) => /\.tmp-[0-9a-f]{16}$/.test(p)), [], "no temp file left");
+    const verified = await verifyDataDir(dataDir);
+    assert.deepEqual(verified.problems, []);
+  } finally {
+    if (main.running) await main.stop("SIGKILL");
+    await sim.close();
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.remove(configPath).catch(() => {});
+  }
+});
