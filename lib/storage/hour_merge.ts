@@ -10,8 +10,8 @@
  * several times the rows it kept, window after window. Batches of at most `maxRuns` stretches are merged first,
  * each into a sorted temp file beside the target (removed after; a crash leaves only temp files, which start-up
  * removes), and those are merged in turn: an hour of 36M rows peaked at 558 MiB against 639 in one pass, for
- * 35% more CPU (the rows are encoded twice). Used by the hourly compaction and by the migration from the 0.3 layout (one symbol per file).
- * Runs in a worker in the collector (parquet_worker.ts).
+ * 35% more CPU (the rows are encoded twice). Used by the hourly compaction and by the migration from the 0.3
+ * layout (one symbol per file). Runs in the collector's Parquet worker (parquet_worker.ts).
  * @module
  */
 
