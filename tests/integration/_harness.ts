@@ -85,3 +85,16 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * The head of a config.yaml for a `main.ts` process under test: its data and log directories in `dataDir`, a
+ * flush every `flushSec` seconds, no status page. The markets follow.
+ */
+export function processConfigHead(dataDir: string, flushSec = 2): string {
+  return `data_dir: ${JSON.stringify(dataDir)}
+log_dir: ${JSON.stringify(`${dataDir}/logs`)}
+flush_interval: ${flushSec}
+status:
+  enabled: false
+`;
+}

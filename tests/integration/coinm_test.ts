@@ -10,20 +10,15 @@ import { deliverySymbol, quarterlyAfter } from "../../lib/sim/coinm_contracts.ts
 import { startSimulator } from "../../lib/sim/server.ts";
 import { checkBooks, checkKlines, checkTrades, readWritten } from "./_checks.ts";
 import { startMain } from "../_main_process.ts";
-import { readRows, type Sim } from "./_harness.ts";
+import { processConfigHead, readRows, type Sim } from "./_harness.ts";
 
 const PERP = "BTCUSD_PERP";
 const QUARTER = deliverySymbol("BTCUSD", quarterlyAfter(Date.now()));
 const TOP = 10;
 
 function configYaml(sim: Sim, dataDir: string): string {
-  return `data_dir: ${JSON.stringify(dataDir)}
-log_dir: ${JSON.stringify(`${dataDir}/logs`)}
-flush_interval: 2
-orderbook_depth: 1000
+  return `${processConfigHead(dataDir)}orderbook_depth: 1000
 orderbook_top_levels: ${TOP}
-status:
-  enabled: false
 markets:
   spot:
     enabled: false

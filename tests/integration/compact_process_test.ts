@@ -13,6 +13,7 @@ import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { startMain } from "../_main_process.ts";
+import { processConfigHead } from "./_harness.ts";
 
 const SYMBOLS = ["ETHUSDT", "BTCUSDT", "SOLUSDT"];
 
@@ -59,12 +60,7 @@ Deno.test("compaction (main.ts process): an earlier hour's part files become one
   const configPath = `${dataDir}.yaml`;
   await Deno.writeTextFile(
     configPath,
-    `symbols: [BTCUSDT]
-data_dir: ${JSON.stringify(dataDir)}
-log_dir: ${JSON.stringify(`${dataDir}/logs`)}
-flush_interval: 2
-status:
-  enabled: false
+    `${processConfigHead(dataDir)}symbols: [BTCUSDT]
 markets:
   spot:
     enabled: false
