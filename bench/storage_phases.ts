@@ -210,7 +210,10 @@ async function burst(store: Store, flags: PhaseFlags, written: unknown[]): Promi
   };
 }
 
-/** The hourly compaction of the burst's files, as the cron job runs it (0.4: in a worker of its own). */
+/**
+ * The hourly compaction of the burst's files, as the cron job runs it (0.4: in a Parquet worker; the collector
+ * gives its own, here the burst's is closed first and one is started, so one worker runs either way).
+ */
 async function compaction(v: Version, dataDir: string, files: unknown[]): Promise<Result["compaction"]> {
   const { Manifest } = await load(v, "storage/manifest.ts");
   const { compactFinishedHours } = await load(v, "storage/compact.ts");
