@@ -24,6 +24,12 @@ export function isTempFile(name: string): boolean {
   return TEMP_SUFFIX.test(name);
 }
 
+/** Writes all of `bytes` to `file` (a write may take only part of them). */
+export async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+}
+
 /** A fresh `.tmp-<16 hex digits>` suffix, which {@linkcode isTempFile} recognises. */
 export function tempSuffix(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
@@ -74,10 +80,7 @@ export async function writeFileAtomic(
   try {
     const file = await Deno.open(tmp, { write: true, createNew: true });
     try {
-      for await (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) {
-        let written = 0;
-        while (written < piece.length) written += await file.write(piece.subarray(written));
-      }
+      for await (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) await writeAll(file, piece);
       await file.sync();
     } finally {
       file.close();
@@ -152,8 +155,7 @@ export class AtomicFileWriter {
 
   /** Appends `bytes`. */
   async write(bytes: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+    await writeAll(this.file, bytes);
   }
 
   /** Makes the file durable and visible at its path. */

@@ -19,7 +19,7 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
-import { AtomicFileWriter, tempSuffix } from "./atomic_file.ts";
+import { AtomicFileWriter, tempSuffix, writeAll } from "./atomic_file.ts";
 import {
   compareSymbols,
   HOUR_ROW_GROUPS,
@@ -28,6 +28,7 @@ import {
   symbolOrder,
 } from "./chunk_encoder.ts";
 import { fixedRowBytes, type RawChunk } from "./column_buffer.ts";
+import { hashOpenFile } from "./manifest_entry.ts";
 import { batchRuns, inSpan, overlaps, type PlannedGroup, planWindows } from "./merge_plan.ts";
 import {
   type ByteSource,
@@ -99,7 +100,6 @@ const DEFAULT_MAX_RUNS = 32;
 const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 8 << 20 };
 /** A first pass's temp files are read once, soon: LZ4 encodes several times faster than zstd. */
 const RUN_COMPRESSION = pq.Compression.LZ4_RAW;
-const READ_BLOCK = 1 << 20;
 
 type Group = RowGroupInfo & PlannedGroup;
 
@@ -118,6 +118,8 @@ interface Slice {
 
 const utf8 = new TextDecoder();
 
+const rowsIn = (groups: readonly Group[]) => groups.reduce((n, g) => n + g.rows, 0);
+
 /** Reads the footer of an open file and plans its groups (symbol ranges from statistics, decoded size). */
 async function describe(file: Deno.FsFile, table: TableName): Promise<OpenSource> {
   const src = await fileSource(file);
@@ -133,19 +135,10 @@ async function describe(file: Deno.FsFile, table: TableName): Promise<OpenSource
   return { file, src, footer, groups };
 }
 
-/** Hashes a file in blocks and compares it with its entry. */
+/** Hashes a file and compares it with its entry. */
 async function checkSource(s: MergeSource, file: Deno.FsFile): Promise<void> {
-  const hash = createHash("sha256");
-  const block = new Uint8Array(READ_BLOCK);
-  let size = 0;
-  await file.seek(0, Deno.SeekMode.Start);
-  for (;;) {
-    const n = await file.read(block);
-    if (n === null) break;
-    hash.update(block.subarray(0, n));
-    size += n;
-  }
-  if (size !== s.bytes || hash.digest("hex") !== s.sha256) {
+  const { sha256, bytes } = await hashOpenFile(file);
+  if (bytes !== s.bytes || sha256 !== s.sha256) {
     throw new MergeSourceError(s.path, "does not match its manifest checksum");
   }
 }
@@ -155,7 +148,7 @@ async function openSource(s: MergeSource, table: TableName): Promise<OpenSource>
   try {
     await checkSource(s, file);
     const o = await describe(file, table);
-    const rows = o.groups.reduce((n, g) => n + g.rows, 0);
+    const rows = rowsIn(o.groups);
     if (rows !== s.rows) throw new MergeSourceError(s.path, `has ${rows} rows, manifest says ${s.rows}`);
     return o;
   } catch (err) {
@@ -195,11 +188,23 @@ interface Sink {
   write(bytes: Uint8Array): Promise<void>;
 }
 
-/** The merged output: row groups appended as they are encoded, hashed on the way to the sink. */
-class MergedFile {
-  readonly asm = new ParquetAssembler();
+/** The target's bytes, hashed and counted on their way to its temp file. */
+class HashedSink implements Sink {
   readonly hash = createHash("sha256");
   bytes = 0;
+
+  constructor(readonly out: Sink) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
+    await this.out.write(bytes);
+  }
+}
+
+/** The merged output: row groups appended to the sink as they are encoded. */
+class MergedFile {
+  readonly asm = new ParquetAssembler();
   minTime = Infinity;
   maxTime = -Infinity;
 
@@ -209,10 +214,8 @@ class MergedFile {
     readonly compression: pq.Compression = pq.Compression.ZSTD,
   ) {}
 
-  async write(piece: Uint8Array): Promise<void> {
-    this.hash.update(piece);
-    this.bytes += piece.length;
-    await this.out.write(piece);
+  write(piece: Uint8Array): Promise<void> {
+    return this.out.write(piece);
   }
 
   /**
@@ -272,9 +275,8 @@ class RunFile implements Sink {
     return new RunFile(path, await Deno.open(path, { read: true, write: true, createNew: true }));
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < bytes.length) written += await this.file.write(bytes.subarray(written));
+  write(bytes: Uint8Array): Promise<void> {
+    return writeAll(this.file, bytes);
   }
 
   /** Closes and removes the file; never throws. */
@@ -311,7 +313,7 @@ async function mergeRuns(
         o: slices[b.source]!.o,
         groups: slices[b.source]!.groups.slice(b.from, b.to),
       }));
-      const rows = part.reduce((n, s) => n + s.groups.reduce((m, g) => m + g.rows, 0), 0);
+      const rows = part.reduce((n, s) => n + rowsIn(s.groups), 0);
       const merged = new MergedFile(run, RUN_ROW_GROUPS, RUN_COMPRESSION);
       await mergeSlices(part, merged, windowBytes, req.table);
       if (merged.asm.rows !== rows) {
@@ -320,11 +322,8 @@ async function mergeRuns(
       const o = await describe(run.file, req.table);
       next.push({ o, groups: o.groups });
     }
-    // The previous pass's temp files are read no more.
-    for (const { o } of slices) {
-      const done = temps.findIndex((t) => t.file === o.file);
-      if (done >= 0) await temps.splice(done, 1)[0]!.remove();
-    }
+    // The previous pass's temp files (those before this pass's) are read no more.
+    for (const t of temps.splice(0, temps.length - next.length)) await t.remove();
     slices = next;
   }
 }
@@ -366,7 +365,7 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
   let out: AtomicFileWriter | null = null;
   try {
     for (const s of req.sources) sources.push(await openSource(s, req.table));
-    const rows = sources.reduce((n, o) => n + o.groups.reduce((m, g) => m + g.rows, 0), 0);
+    const rows = sources.reduce((n, o) => n + rowsIn(o.groups), 0);
     await fillRanges(sources);
     const windowBytes = req.windowBytes ?? DEFAULT_WINDOW_BYTES;
     const { slices, passes } = await mergeRuns(
@@ -376,15 +375,16 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
       temps,
     );
     out = await AtomicFileWriter.open(req.target);
-    const merged = new MergedFile(out, req.sizes ?? HOUR_ROW_GROUPS);
+    const sink = new HashedSink(out);
+    const merged = new MergedFile(sink, req.sizes ?? HOUR_ROW_GROUPS);
     await mergeSlices(slices, merged, windowBytes, req.table);
     if (merged.asm.rows !== rows || rows === 0) {
       throw new MergeSourceError(req.target, `merged ${merged.asm.rows} rows of ${rows}`);
     }
     await out.commit();
     return {
-      sha256: merged.hash.digest("hex"),
-      bytes: merged.bytes,
+      sha256: sink.hash.digest("hex"),
+      bytes: sink.bytes,
       rows,
       rowGroups: merged.asm.rowGroups,
       minTime: merged.minTime,

@@ -16,7 +16,8 @@ import { TABLES } from "./tables.ts";
 
 const READ_BLOCK = 1 << 20;
 
-async function hashOpenFile(file: Deno.FsFile): Promise<{ sha256: string; bytes: number }> {
+/** The sha256 (hex) and size of an open file, read from its start in blocks. */
+export async function hashOpenFile(file: Deno.FsFile): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash("sha256");
   const block = new Uint8Array(READ_BLOCK);
   let bytes = 0;

@@ -9,8 +9,9 @@ import * as pq from "parquet-wasm";
 export { writeFileAtomic } from "./atomic_file.ts";
 
 /**
- * Encodes an Arrow table as Parquet: zstd, dictionary encoding, page-level statistics, one row group (up to
- * 2^20 rows; chunk_encoder.ts plans row groups itself and stitches them).
+ * Encodes an Arrow table as Parquet: zstd (or `compression`: the compaction's temp files use LZ4), dictionary
+ * encoding, page-level statistics, one row group (up to 2^20 rows; chunk_encoder.ts plans row groups itself and
+ * stitches them).
  *
  * @example
  * ```ts

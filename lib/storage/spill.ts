@@ -8,7 +8,7 @@
  */
 
 import { dirname } from "node:path";
-import { tempSuffix } from "./atomic_file.ts";
+import { tempSuffix, writeAll } from "./atomic_file.ts";
 
 /** Where an encoded chunk (a whole Parquet file) lies inside a spill file. */
 export interface SpilledSegment {
@@ -77,8 +77,7 @@ async function writeAt(path: string, offset: number, bytes: Uint8Array): Promise
   }
   try {
     await file.seek(offset, Deno.SeekMode.Start);
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await writeAll(file, bytes);
   } finally {
     file.close();
   }
