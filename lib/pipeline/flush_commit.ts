@@ -29,7 +29,9 @@ import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
 import { BookImage } from "./book_image.ts";
 import type { JournalKeeper } from "./journal_keeper.ts";
-import type { CapturedState, MarketNormalizer, StreamCount } from "./normalizer.ts";
+import type { StreamCount } from "./hourly_counts.ts";
+import type { MarketNormalizer } from "./normalizer.ts";
+import type { CapturedState } from "./normalizer_state.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
 

@@ -19,11 +19,13 @@ import type { Market } from "../binance/types.ts";
 import type { BookSync } from "../book/sync.ts";
 import type { JournalPosition } from "../storage/journal.ts";
 import type { Row, TableName } from "../storage/tables.ts";
-import type { BackfillRequest, BackfillResult, SavedBackfills } from "./backfill.ts";
+import type { BackfillRequest, BackfillResult } from "./backfill.ts";
 import type { BookImage } from "./book_image.ts";
-import { ConnectionRegistry, type SavedConnection } from "./connection_registry.ts";
+import { ConnectionRegistry } from "./connection_registry.ts";
 import { DepthStreams } from "./depth_stream.ts";
 import { GapKeeper } from "./gap_keeper.ts";
+import { HourlyCounts, type StreamCount } from "./hourly_counts.ts";
+import { CapturedState, type SavedState } from "./normalizer_state.ts";
 import { StreamRows } from "./stream_rows.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import {
@@ -31,7 +33,6 @@ import {
   orderingKey,
   restoreStream,
   type SavedBook,
-  type SavedStream,
   saveStream,
   type StreamState,
 } from "./stream_state.ts";
@@ -96,57 +97,6 @@ export interface NormalizerOptions {
   dynamicUniverse?: boolean;
 }
 
-/** Messages of one stream in one UTC hour, for the coverage ledger. */
-export interface StreamCount {
-  symbol: string;
-  stream: string;
-  hourUs: number;
-  messages: number;
-}
-
-/** A market's saved state: the JSON of a Checkpoint record. */
-export interface SavedState {
-  v: 1;
-  market: Market;
-  /** Saved after a clean stop (nothing was running). */
-  stopped: boolean;
-  /** Local time of the last frame (absent in states saved before 0.3.1). */
-  lastFrameUs?: number | null;
-  conns: SavedConnection[];
-  streams: SavedStream[];
-  backfills: SavedBackfills;
-  /** The symbols of each {@link RecordKind.Universe} addition in order (`symbols: all` only), and the retired. */
-  universe?: { batches: string[][]; retired: string[] };
-  /**
-   * A flush's checkpoint: the state as of this journal record (the market's FlushMark). Its synced books are in
-   * the {@link RecordKind.CheckpointBooks} records of the same `asOf`, journaled before this one.
-   */
-  asOf?: JournalPosition;
-}
-
-/**
- * A state captured in a flush's synchronous step, as JSON later ({@link text}): what may change after the step
- * (connections, holes awaiting backfill, the universe) is JSON at once; the streams' saved forms are fresh
- * objects (an open gap is replaced, never changed) and are stringified out of the step, the ~1.6 MiB of a
- * whole market's streams (~10 ms) being most of the text.
- */
-export class CapturedState {
-  readonly #head: string;
-  readonly #streams: SavedStream[];
-
-  constructor(head: string, streams: SavedStream[]) {
-    this.#head = head;
-    this.#streams = streams;
-  }
-
-  /** The {@link SavedState} as JSON. */
-  text(): string {
-    return `${this.#head.slice(0, -1)},"streams":${JSON.stringify(this.#streams)}}`;
-  }
-}
-
-const HOUR_US = 3_600_000_000;
-
 /** Normalizes the records of one market. */
 export class MarketNormalizer {
   readonly stats: NormalizerStats = {
@@ -171,8 +121,7 @@ export class MarketNormalizer {
   private readonly batches: string[][] = [];
   private readonly retiredSymbols = new Set<string>();
   private readonly conns = new ConnectionRegistry();
-  /** Closed per-hour message counts not yet taken by {@link takeCounts}. */
-  private readonly counts: StreamCount[] = [];
+  private readonly counts = new HourlyCounts();
   private readonly routes: ReadonlyMap<string, PlannedStream>;
   /** Local time of the record being processed; rows written by book callbacks use it. */
   private nowUs = 0;
@@ -327,7 +276,7 @@ export class MarketNormalizer {
     }
     this.options.liveness?.seen(ps.index, rec.localUs);
     const st = this.states[ps.index]!;
-    this.countMessage(st, rec.localUs);
+    this.counts.count(st, rec.localUs);
     st.totals.bytes += rec.text.length;
     try {
       this.admit(this.states[ps.index]!, rec.conn, rec.localUs, envelope.data as Payload);
@@ -483,36 +432,12 @@ export class MarketNormalizer {
 
   /** Message counts per stream and UTC hour since the last call (for the coverage ledger). */
   takeCounts(): StreamCount[] {
-    const out = this.counts.splice(0);
-    for (const st of this.states) {
-      if (st.count === 0) continue;
-      out.push({ symbol: st.ps.symbol, stream: st.ps.stream, hourUs: st.countHourUs, messages: st.count });
-      st.count = 0;
-    }
-    return out;
+    return this.counts.take(this.states);
   }
 
   /** Returns counts taken by {@link takeCounts} whose flush failed: the next take includes them. */
   putBackCounts(counts: readonly StreamCount[]): void {
-    this.counts.unshift(...counts);
-  }
-
-  private countMessage(st: StreamState, localUs: number): void {
-    const hourUs = localUs - localUs % HOUR_US;
-    if (hourUs !== st.countHourUs) {
-      if (st.count > 0) {
-        this.counts.push({
-          symbol: st.ps.symbol,
-          stream: st.ps.stream,
-          hourUs: st.countHourUs,
-          messages: st.count,
-        });
-      }
-      st.count = 0;
-      st.countHourUs = hourUs;
-    }
-    st.count++;
-    st.totals.messages++;
+    this.counts.putBack(counts);
   }
 
   /** Per planned stream (by index): messages, bytes and gaps since start. */
@@ -535,7 +460,7 @@ export class MarketNormalizer {
   captureState(image: BookImage, asOf: JournalPosition): CapturedState {
     image.clear();
     const { streams, ...rest } = this.#state(image);
-    return new CapturedState(JSON.stringify({ ...rest, asOf }), streams);
+    return new CapturedState({ ...rest, asOf }, streams);
   }
 
   #state(image?: BookImage): SavedState {

@@ -16,7 +16,8 @@ import { isTempFile } from "../storage/atomic_file.ts";
 import { type JournalEntry, type JournalTail, readSegments } from "../storage/journal.ts";
 import { parseParquetPath } from "../storage/layout.ts";
 import { BookParts, samePosition } from "./book_image.ts";
-import type { MarketNormalizer, SavedState } from "./normalizer.ts";
+import type { MarketNormalizer } from "./normalizer.ts";
+import type { SavedState } from "./normalizer_state.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 
 /** What a recovery found and did. */
