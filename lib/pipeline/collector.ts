@@ -2,16 +2,12 @@
  * The collector shell: wires WebSocket connections, REST requests, the journal, the normalizers and the table
  * store together, and owns the timers. All decisions about data live in the pure parts; this file only moves
  * records between them, in this order for every record: journal first, then normalizer. Its pieces:
- * connections.ts (sockets and handovers), rest_fetcher.ts (snapshots and backfill), flush_commit.ts (the flush
+ * market_runtime.ts (a market's parts wired), connections.ts (sockets and handovers), rest_fetcher.ts (snapshots and backfill), flush_commit.ts (the flush
  * transaction), collector_status.ts (read models).
  */
 import type { WebSocketConstructor } from "../binance/connection.ts";
-import { StreamLiveness } from "../binance/liveness.ts";
-import { ConnectBudget, type ReconnectPolicy } from "../binance/reconnect_policy.ts";
-import type { RestClient } from "../binance/rest.ts";
-import { planStreams, type StreamPlan } from "../binance/stream_plan.ts";
+import type { ReconnectPolicy } from "../binance/reconnect_policy.ts";
 import type { Market } from "../binance/types.ts";
-import type { SymbolFilter } from "../binance/universe.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { type Logger, RateLimitedLog } from "../log.ts";
@@ -22,7 +18,6 @@ import type { Row } from "../storage/tables.ts";
 import {
   type MarketStatus,
   marketStatus,
-  type ObservedMarket,
   quotes,
   restWeights,
   type StreamStatus,
@@ -30,35 +25,19 @@ import {
   type SymbolStatus,
   symbolStatus,
 } from "./collector_status.ts";
-import { type ConnectionAlert, MarketConnections } from "./connections.ts";
+import type { ConnectionAlert } from "./connections.ts";
 import { FlushCommitter } from "./flush_commit.ts";
-import { FirstSyncReport } from "./first_sync.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
-import { MarketNormalizer } from "./normalizer.ts";
+import { type MarketHost, type MarketRuntime, marketRuntime, type MarketSetup } from "./market_runtime.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { RecordPacer } from "./record_pacer.ts";
 import { type JournalRecord, RecordKind, type RestRecordKind } from "./records.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
-import { RestFetcher } from "./rest_fetcher.ts";
 import type { FlushResult, TableStore } from "./table_store.ts";
-import { UniverseWatch } from "./universe_watch.ts";
-import { recordsSymbol, type Shard } from "../shard.ts";
+import type { Shard } from "../shard.ts";
 
 export type { MarketStatus, StreamStatus, SymbolStatus } from "./collector_status.ts";
-
-/** One market as the collector needs it (resolved from the config). */
-export interface MarketSetup {
-  market: Market;
-  wsUrl: string;
-  /** The symbols to record (ignored with `all`). */
-  symbols: readonly string[];
-  /** `symbols: all`: the filter; the symbols then come from exchangeInfo (see universe_watch.ts). */
-  all?: SymbolFilter | null;
-  streams: readonly string[];
-  /** REST depth snapshot limit valid for the market. */
-  depthLimit: number;
-  rest: RestClient;
-}
+export type { MarketSetup } from "./market_runtime.ts";
 
 /** Collector settings. */
 export interface CollectorOptions {
@@ -121,14 +100,6 @@ export type CollectorAlert =
   | { kind: "journal_failed"; error: string }
   /** `symbols: all`: listings joined, or symbols stopped trading (delisted, halted). */
   | { kind: "universe"; market: Market; added: readonly string[]; removed: readonly string[] };
-
-interface MarketRuntime extends ObservedMarket {
-  setup: MarketSetup;
-  fetcher: RestFetcher;
-  firstSync: FirstSyncReport;
-  /** `symbols: all` only. */
-  universe: UniverseWatch;
-}
 
 const TICK_MS = 100;
 const HOUSEKEEPING_MS = 1000;
@@ -193,7 +164,23 @@ export class Collector {
       onReopened: (writer, downMs) =>
         options.log("warn", "journal reopened", { segment: writer.segment, downMs }),
     });
-    for (const setup of options.markets) this.addMarket(setup);
+    const host: MarketHost = {
+      options,
+      clock,
+      badFrames: this.badFrames,
+      record: (rec) => this.record(rec),
+      nextConnId: () => this.nextConnId++,
+      replaying: () => this.replaying,
+      stopping: () => this.stopping,
+      started: () => this.started,
+      gapWritten: (m, gap) => this.flusher.gapWritten(m, gap),
+      gapRecovered: (m, gap) => this.flusher.gapRecovered(m, gap),
+    };
+    for (const setup of options.markets) {
+      const rt = marketRuntime(setup, host);
+      this.markets.push(rt);
+      this.byMarket.set(rt.market, rt);
+    }
     this.flusher = new FlushCommitter({
       markets: this.markets.map((rt) => ({
         market: rt.market,
@@ -216,131 +203,6 @@ export class Collector {
       clock,
       onFailed: (error) => options.onAlert?.({ kind: "flush_failed", error }),
     }, options.startUs ?? clock.nowUs());
-  }
-
-  private addMarket(setup: MarketSetup): void {
-    const { options, clock } = this;
-    const market = setup.market;
-    const all = setup.all ?? null;
-    const mine = (symbol: string) => recordsSymbol(options.shard ?? null, market, symbol);
-    const listed = setup.symbols.filter(mine);
-    const plan: StreamPlan = planStreams(
-      { market, wsUrl: setup.wsUrl, symbols: all ? [] : listed, streams: setup.streams },
-      { maxStreamsPerConnection: options.maxStreamsPerConnection },
-    );
-    const liveness = StreamLiveness.forStreams(plan.streams);
-    const record = (rec: JournalRecord) => this.record(rec);
-    const stopping = () => this.stopping;
-    const normalizer = new MarketNormalizer(plan, options.store, {
-      needSnapshot: (_m, symbol) => {
-        if (!this.replaying) rt.fetcher.snapshot(symbol);
-      },
-      needBackfill: (_m, request) => {
-        if (!this.replaying) rt.fetcher.backfill(request);
-      },
-      backfillDone: (m, r) => options.onAlert?.({ kind: "backfill", market: m, ...r }),
-      gapRecovered: (m, gap) => this.flusher.gapRecovered(m, gap),
-      gap: (m, gap) => {
-        if (!this.replaying) options.onAlert?.({ kind: "gap", market: m, gap });
-        // Recorded in the ledger by the flush that commits the row, so ledger and Parquet agree.
-        this.flusher.gapWritten(m, gap);
-        options.log("warn", "gap", {
-          market: m,
-          symbol: gap.symbol,
-          stream: gap.stream,
-          kind: gap.kind,
-          reason: gap.reason,
-        });
-        options.onGap?.(m, gap);
-      },
-      planGrew: (streams) => {
-        liveness.add(streams, clock.nowUs());
-        if (this.started && !this.stopping) rt.connections.open();
-      },
-      retired: (streams) => {
-        for (const ps of streams) liveness.retire(ps.index);
-      },
-      revived: (streams) => {
-        for (const ps of streams) liveness.revive(ps.index, clock.nowUs());
-      },
-    }, {
-      topLevels: options.topLevels,
-      // Twice the snapshot's depth: beyond what the snapshot covers the local book is partial anyway.
-      maxBookLevels: Math.max(2 * setup.depthLimit, 2 * options.topLevels),
-      dynamicUniverse: all !== null,
-      liveness,
-      onBadFrame: (reason, text) =>
-        this.badFrames.write("warn", "frame not normalized", { market, reason, frame: text.slice(0, 120) }),
-    });
-    const rotateLeadMs = options.rotateLeadMs ?? 600_000;
-    const connections = new MarketConnections({
-      market,
-      plan,
-      normalizer,
-      liveness,
-      budget: new ConnectBudget(),
-      record,
-      nextConnId: () => this.nextConnId++,
-      stopping,
-      log: options.log,
-      badFrames: this.badFrames,
-      clock,
-      onAlert: options.onAlert,
-      onStale: () => {
-        if (!this.stopping) rt.universe.nudge();
-      },
-      webSocket: options.webSocket,
-      reconnect: options.reconnect,
-      lifetimeMs: options.connectionLifetimeMs,
-      rotateLeadMs,
-    });
-    const fetcher = new RestFetcher({
-      market,
-      rest: setup.rest,
-      depthLimit: setup.depthLimit,
-      record,
-      stopping,
-      synced: (symbol) => normalizer.bookOf(symbol)?.state === "synced",
-      log: options.log,
-      clock,
-      snapshotRetryMs: options.snapshotRetryMs,
-    });
-    const universe = new UniverseWatch({
-      market,
-      rest: setup.rest,
-      filter: all,
-      listed,
-      mine,
-      current: () => normalizer.symbols(),
-      record,
-      log: options.log,
-      clock,
-      dataDir: options.dataDir,
-      onChange: (c) => options.onAlert?.({ kind: "universe", ...c }),
-    });
-    const rt: MarketRuntime = {
-      market,
-      get symbols() {
-        return all === null ? listed : normalizer.symbols();
-      },
-      setup,
-      plan,
-      normalizer,
-      liveness,
-      connections,
-      fetcher,
-      firstSync: new FirstSyncReport({
-        market,
-        books: () => normalizer.bookCounts(),
-        snapshotRequests: () => fetcher.snapshotRequests,
-        log: options.log,
-        clock,
-      }),
-      universe,
-      rest: setup.rest,
-    };
-    this.markets.push(rt);
-    this.byMarket.set(market, rt);
   }
 
   /**
