@@ -21,6 +21,7 @@ import type { JournalPosition } from "../storage/journal.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { BackfillRequest, BackfillResult } from "./backfill.ts";
 import type { BookImage } from "./book_image.ts";
+import { ConnectionEvents } from "./connection_events.ts";
 import { ConnectionRegistry } from "./connection_registry.ts";
 import { DepthStreams } from "./depth_stream.ts";
 import { GapKeeper } from "./gap_keeper.ts";
@@ -121,6 +122,7 @@ export class MarketNormalizer {
   private readonly batches: string[][] = [];
   private readonly retiredSymbols = new Set<string>();
   private readonly conns = new ConnectionRegistry();
+  private readonly connEvents: ConnectionEvents;
   private readonly counts = new HourlyCounts();
   private readonly routes: ReadonlyMap<string, PlannedStream>;
   /** Local time of the record being processed; rows written by book callbacks use it. */
@@ -155,6 +157,12 @@ export class MarketNormalizer {
       malformed,
     });
     this.rows = new StreamRows(plan.market, sink, this.gaps, this.stats, malformed);
+    this.connEvents = new ConnectionEvents({
+      conns: this.conns,
+      states: this.states,
+      gaps: this.gaps,
+      drain: (st) => this.drainReleased(st),
+    });
     this.trackPlan(plan.connections);
   }
 
@@ -224,9 +232,9 @@ export class MarketNormalizer {
       case RecordKind.ConnOpen:
         return this.connOpen(rec);
       case RecordKind.Subscribed:
-        return this.subscribed(rec);
+        return this.connEvents.subscribed(rec.conn, rec.localUs);
       case RecordKind.ConnClose:
-        return this.connClose(rec);
+        return this.connEvents.closed(rec.conn, rec.localUs, rec.text);
       case RecordKind.Stale:
         return this.stale(rec);
       case RecordKind.Shutdown:
@@ -289,37 +297,23 @@ export class MarketNormalizer {
 
   private connOpen(rec: JournalRecord): void {
     this.stopped = false;
-    const streams = this.conns.open(rec.conn, rec.text);
-    if (!streams) return;
-    for (const st of streams) {
-      st.cursor.attach(rec.conn);
-      st.downSinceUs = NaN;
-    }
+    this.connEvents.opened(rec.conn, rec.text);
   }
 
-  private subscribed(rec: JournalRecord): void {
-    for (const st of this.conns.streamsOf(rec.conn) ?? []) {
-      st.cursor.attach(rec.conn, rec.localUs);
-      // Liquidations can be silent for hours and carry no sequence: what the outage missed ends once the new
-      // subscription carries the stream, not at the next liquidation.
-      if (st.ps.kind === "forceOrder" && st.gap?.kind === "disconnect") {
-        this.gaps.close(st, rec.localUs, null);
-      }
-    }
+  private stale(rec: JournalRecord): void {
+    const ps = this.routes.get(rec.text);
+    if (ps) this.connEvents.stale(this.states[ps.index]!, rec.localUs);
   }
 
-  private connClose(rec: JournalRecord): void {
-    const closed = this.conns.close(rec.conn, rec.localUs);
-    if (!closed) return;
-    const { streams, aliveUs } = closed;
-    for (const st of streams) {
-      const covered = st.cursor.detach(rec.conn);
-      this.drainReleased(st);
-      if (covered) continue;
-      this.gaps.open(st, "disconnect", aliveUs, `connection closed: ${rec.text}`);
-      // Update ids do not carry over a lost connection: the book restarts from a new snapshot.
-      st.book?.reset();
-    }
+  /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
+  private shutdown(localUs: number): void {
+    this.stopped = true;
+    this.connEvents.shutdown(localUs);
+  }
+
+  /** A {@link RecordKind.Crashed} record: the journal may have lost data (see {@link ConnectionEvents.crashed}). */
+  private crashed(reason: string): void {
+    this.connEvents.crashed(reason, Number.isNaN(this.lastFrameUs) ? this.nowUs : this.lastFrameUs);
   }
 
   /**
@@ -366,68 +360,6 @@ export class MarketNormalizer {
     }
     for (const st of retired) this.retiredSymbols.add(st.ps.symbol);
     if (retired.length > 0) this.events.retired?.(retired.map((st) => st.ps));
-  }
-
-  private stale(rec: JournalRecord): void {
-    const ps = this.routes.get(rec.text);
-    if (!ps) return;
-    const st = this.states[ps.index]!;
-    if (st.retired) return;
-    const since = Number.isNaN(st.cursor.lastLocalUs) ? rec.localUs : st.cursor.lastLocalUs;
-    this.gaps.open(
-      st,
-      "stale",
-      since,
-      `no message on ${rec.text} for ${((rec.localUs - since) / 1e6).toFixed(1)} s`,
-    );
-  }
-
-  /** A clean stop: open gaps end now, connections and books are forgotten (a later run starts afresh). */
-  private shutdown(localUs: number): void {
-    this.stopped = true;
-    // A hole still waiting for REST is missing data for whoever reads the files now: its gap row is written
-    // (a later run that recovers it adds a `backfilled` row for the same interval).
-    this.gaps.markPending("at shutdown");
-    for (const st of this.states) {
-      const alive = this.conns.lastUsOf(st);
-      if (!Number.isNaN(alive)) st.downSinceUs = alive;
-      if (st.gap) {
-        st.gap = { ...st.gap, reason: `${st.gap.reason} (still open at shutdown)` };
-        this.gaps.close(st, localUs, null);
-      }
-      for (const conn of this.conns.connections()) st.cursor.detach(conn);
-      st.cursor.drain();
-      st.book?.reset();
-    }
-    this.conns.clear();
-  }
-
-  /**
-   * The journal may have lost data (a {@link RecordKind.Crashed} record: a crash, or a journal reopened after
-   * a failure): every stream may miss data from the last frame received until the next delivery, so each opens a
-   * disconnect gap; books must resync. Not from the last record: a run killed during its own recovery journals
-   * records but no frame.
-   */
-  private crashed(reason: string): void {
-    for (const st of this.states) {
-      // From the last frame of the connections that carried the stream: a socket delivers in order, so what
-      // it lost came after that. Else the stream's own last message, else the market's last frame.
-      // A stream the last run recorded (even one that never got a message, as a quiet liquidation stream) has
-      // one of these; a stream new to this run has none and no gap.
-      const alive = [st.downSinceUs, this.conns.lastUsOf(st), st.cursor.lastLocalUs].find((us) =>
-        !Number.isNaN(us)
-      );
-      // A retired stream's symbol does not trade: its silence is no loss.
-      const recorded = !st.retired && (alive !== undefined || st.book?.book.lastUpdateId);
-      st.cursor.detachAll();
-      st.book?.reset();
-      st.downSinceUs = NaN;
-      if (recorded) {
-        const since = alive ?? (Number.isNaN(this.lastFrameUs) ? this.nowUs : this.lastFrameUs);
-        this.gaps.open(st, "disconnect", since, reason);
-      }
-    }
-    this.conns.clear();
   }
 
   /** Message counts per stream and UTC hour since the last call (for the coverage ledger). */
