@@ -8,7 +8,7 @@
 
 import type { ConnectionRegistry } from "./connection_registry.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
-import type { StreamState } from "./stream_state.ts";
+import { silentSinceUs, type StreamState } from "./stream_state.ts";
 
 /** The normalizer's parts the connection records act on. */
 export interface ConnectionEventParts {
@@ -64,7 +64,7 @@ export class ConnectionEvents {
   /** Stream `st` was found silent at `localUs` (a retired symbol's silence is no loss). */
   stale(st: StreamState, localUs: number): void {
     if (st.retired) return;
-    const since = Number.isNaN(st.cursor.lastLocalUs) ? localUs : st.cursor.lastLocalUs;
+    const since = silentSinceUs(st, localUs);
     const silentS = ((localUs - since) / 1e6).toFixed(1);
     this.p.gaps.open(st, "stale", since, `no message on ${st.ps.name} for ${silentS} s`);
   }

@@ -176,6 +176,7 @@ export class DepthStreams implements SyncSink {
       }
     }
     st.cursor.restart(id);
+    st.bookUs = localUs;
     if (st.gap) this.d.gaps.close(st, now, id);
   }
 
@@ -192,6 +193,7 @@ export class DepthStreams implements SyncSink {
     }
     st.cursor.lastKey = diff.finalUpdateId;
     st.cursor.lastLocalUs = localUs;
+    st.bookUs = localUs;
     if (st.gap?.kind === "stale") this.d.gaps.close(st, localUs, diff.firstUpdateId);
     const exchangeTime = diff.eventTime * 1000;
     const transactionTime = msToUs(diff.transactionTime);
@@ -233,7 +235,8 @@ export class DepthStreams implements SyncSink {
   /** @internal A diff did not chain: the book is discarded and a sequence gap opens. */
   gap(g: SequenceGap): void {
     const st = this.#bySymbol.get(g.symbol)!;
-    const since = Number.isNaN(st.cursor.lastLocalUs) ? this.d.nowUs() : st.cursor.lastLocalUs;
+    // Not the cursor's last time: that is the arrival of the diff that did not chain, after the lost ones.
+    const since = Number.isNaN(st.bookUs) ? this.d.nowUs() : st.bookUs;
     this.d.gaps.open(st, "sequence", since, g.reason, g.lastUpdateId);
   }
 }

@@ -33,6 +33,11 @@ export interface StreamState {
   retired: boolean;
   /** Depth streams: local time of the last snapshot record (its rows carry it). */
   snapshotUs: number;
+  /**
+   * Depth streams: local time up to which the book is known whole (its snapshot's, or the last diff applied
+   * since): where a sequence gap begins, since the diffs it lost came after.
+   */
+  bookUs: number;
   /** Messages routed to the stream in hour `countHourUs` (coverage statistics). */
   count: number;
   countHourUs: number;
@@ -81,6 +86,7 @@ export function newStreamState(ps: PlannedStream, book: BookSync | null): Stream
     downSinceUs: NaN,
     retired: false,
     snapshotUs: NaN,
+    bookUs: NaN,
     count: 0,
     countHourUs: 0,
     totals: { messages: 0, bytes: 0, gaps: 0 },
@@ -130,6 +136,9 @@ export function restoreStream(st: StreamState, s: SavedStream): void {
   st.gap = s.gap;
   st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
   st.downSinceUs = s.downSinceUs ?? NaN;
+  // The book saved is whole as of the last diff admitted before the checkpoint (or earlier: then a gap begins
+  // early rather than late).
+  st.bookUs = s.lastLocalUs ?? NaN;
   if (st.book) {
     if (s.book) {
       st.book.restore(
@@ -190,4 +199,16 @@ export function orderingKey(kind: PlannedStream["kind"], p: Payload): number {
     default:
       return intField(p, "E");
   }
+}
+
+/**
+ * Where a silent stream's possible loss begins: its last message admitted, or the time its book was last known
+ * whole if later (a book synced from its snapshot admits no message until the next diff); else, for a stream
+ * that never delivered, when its connections subscribed; else `nowUs`.
+ */
+export function silentSinceUs(st: StreamState, nowUs: number): number {
+  const known = [st.cursor.lastLocalUs, st.bookUs].filter((us) => !Number.isNaN(us));
+  if (known.length > 0) return Math.max(...known);
+  const subscribed = st.cursor.attached().map((c) => c.sinceUs).filter((us) => !Number.isNaN(us));
+  return subscribed.length > 0 ? Math.min(...subscribed) : nowUs;
 }

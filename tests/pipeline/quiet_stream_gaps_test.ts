@@ -1,0 +1,109 @@
+/**
+ * Where the gap of a stream that has admitted no message yet begins: at the last point its data was known
+ * whole (a book's snapshot), else when its connection subscribed; not when the silence is noticed, which would
+ * leave the time before outside every gap row.
+ */
+import assert from "node:assert/strict";
+import { planStreams } from "../../lib/binance/stream_plan.ts";
+import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
+import { RecordKind } from "../../lib/pipeline/records.ts";
+import type { Row } from "../../lib/storage/tables.ts";
+import { recordsOf } from "./_records.ts";
+
+const S = 1_000_000;
+
+function normalizerOf(market: "spot" | "usdm", streams: string[]) {
+  const plan = planStreams({ market, wsUrl: "wss://example", symbols: ["BTCUSDT"], streams });
+  const gaps: Row<"gaps">[] = [];
+  const n = new MarketNormalizer(plan, { row: () => {} }, {
+    needSnapshot: () => {},
+    gap: (_m, g) => gaps.push(g),
+  }, { topLevels: 5 });
+  return { n, gaps, key: plan.connections[0]!.key, rec: recordsOf(market) };
+}
+
+const diff = (ms: number, first: number, last: number) =>
+  JSON.stringify({
+    stream: "btcusdt@depth@100ms",
+    data: { e: "depthUpdate", E: ms, s: "BTCUSDT", U: first, u: last, b: [["100", "1"]], a: [["101", "1"]] },
+  });
+
+const mark = (ms: number) =>
+  JSON.stringify({
+    stream: "btcusdt@markPrice@1s",
+    data: { e: "markPriceUpdate", E: ms, s: "BTCUSDT", p: "1", i: "1", P: "1", r: "0", T: ms + 1000 },
+  });
+
+Deno.test("quiet streams: a book synced from its snapshot and silent since gets a stale gap from the snapshot", () => {
+  const { n, gaps, key, rec } = normalizerOf("spot", ["depth@100ms"]);
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1 * S, 1, RecordKind.Subscribed));
+  n.process(rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
+  const snapshot = JSON.stringify({ lastUpdateId: 12, bids: [["100", "2"]], asks: [["101", "2"]] });
+  n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
+  assert.equal(n.bookOf("BTCUSDT")?.state, "synced");
+  n.process(rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
+  n.process(rec(70 * S, 1, RecordKind.Frame, diff(70_000, 13, 14)));
+  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 70 * S]]);
+  assert.match(gaps[0]!.reason, /no message on btcusdt@depth@100ms for 60\.0 s/);
+});
+
+Deno.test("quiet streams: a stream that never delivered gets a stale gap from its subscription", () => {
+  const { n, gaps, key, rec } = normalizerOf("usdm", ["markPrice@1s"]);
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1.2 * S, 1, RecordKind.Subscribed));
+  n.process(rec(6.2 * S, 0, RecordKind.Stale, "btcusdt@markPrice@1s"));
+  n.process(rec(7 * S, 1, RecordKind.Frame, mark(7000)));
+  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 1.2 * S, 7 * S]]);
+  assert.match(gaps[0]!.reason, /for 5\.0 s/);
+});
+
+Deno.test("quiet streams: a stream that delivered gets its stale gap from its last message", () => {
+  const { n, gaps, key, rec } = normalizerOf("usdm", ["markPrice@1s"]);
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1.2 * S, 1, RecordKind.Subscribed));
+  n.process(rec(2 * S, 1, RecordKind.Frame, mark(2000)));
+  n.process(rec(7.5 * S, 0, RecordKind.Stale, "btcusdt@markPrice@1s"));
+  n.process(rec(8 * S, 1, RecordKind.Frame, mark(8000)));
+  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 8 * S]]);
+});
+
+Deno.test("quiet streams: a diff that does not chain right after the snapshot opens its gap at the snapshot", () => {
+  const { n, gaps, key, rec } = normalizerOf("spot", ["depth@100ms"]);
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1 * S, 1, RecordKind.Subscribed));
+  n.process(rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
+  const snapshot = JSON.stringify({ lastUpdateId: 12, bids: [["100", "2"]], asks: [["101", "2"]] });
+  n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
+  n.process(rec(9 * S, 1, RecordKind.Frame, diff(9000, 13, 14)));
+  // Updates 15–19 are lost: the diff at 30 s does not chain on 14.
+  n.process(rec(30 * S, 1, RecordKind.Frame, diff(30_000, 20, 21)));
+  n.process(
+    rec(
+      31 * S,
+      0,
+      RecordKind.Snapshot,
+      JSON.stringify({ ...JSON.parse(snapshot), lastUpdateId: 22 }),
+      "BTCUSDT",
+    ),
+  );
+  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["sequence", 9 * S, 31 * S]]);
+
+  const quiet = normalizerOf("spot", ["depth@100ms"]);
+  quiet.n.process(quiet.rec(1 * S, 1, RecordKind.ConnOpen, quiet.key));
+  quiet.n.process(quiet.rec(1 * S, 1, RecordKind.Subscribed));
+  quiet.n.process(quiet.rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
+  quiet.n.process(quiet.rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
+  // The first diff after the snapshot does not bridge it: 13–19 are lost, somewhere after the snapshot.
+  quiet.n.process(quiet.rec(30 * S, 1, RecordKind.Frame, diff(30_000, 20, 21)));
+  quiet.n.process(
+    quiet.rec(
+      31 * S,
+      0,
+      RecordKind.Snapshot,
+      JSON.stringify({ ...JSON.parse(snapshot), lastUpdateId: 22 }),
+      "BTCUSDT",
+    ),
+  );
+  assert.deepEqual(quiet.gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["sequence", 2 * S, 31 * S]]);
+});
