@@ -28,6 +28,21 @@ const diff = (ms: number, first: number, last: number) =>
     data: { e: "depthUpdate", E: ms, s: "BTCUSDT", U: first, u: last, b: [["100", "1"]], a: [["101", "1"]] },
   });
 
+const snapshot = (lastUpdateId: number) =>
+  JSON.stringify({ lastUpdateId, bids: [["100", "2"]], asks: [["101", "2"]] });
+
+/** A spot BTCUSDT book: subscribed at 1 s, a diff buffered at 1.5 s, synced from a snapshot (id 12) at 2 s. */
+function syncedBook() {
+  const t = normalizerOf("spot", ["depth@100ms"]);
+  const { n, key, rec } = t;
+  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+  n.process(rec(1 * S, 1, RecordKind.Subscribed));
+  n.process(rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
+  n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot(12), "BTCUSDT"));
+  assert.equal(n.bookOf("BTCUSDT")?.state, "synced");
+  return t;
+}
+
 const mark = (ms: number) =>
   JSON.stringify({
     stream: "btcusdt@markPrice@1s",
@@ -35,13 +50,7 @@ const mark = (ms: number) =>
   });
 
 Deno.test("quiet streams: a book synced from its snapshot and silent since gets a stale gap from the snapshot", () => {
-  const { n, gaps, key, rec } = normalizerOf("spot", ["depth@100ms"]);
-  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  n.process(rec(1 * S, 1, RecordKind.Subscribed));
-  n.process(rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
-  const snapshot = JSON.stringify({ lastUpdateId: 12, bids: [["100", "2"]], asks: [["101", "2"]] });
-  n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
-  assert.equal(n.bookOf("BTCUSDT")?.state, "synced");
+  const { n, gaps, rec } = syncedBook();
   n.process(rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
   n.process(rec(70 * S, 1, RecordKind.Frame, diff(70_000, 13, 14)));
   assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 70 * S]]);
@@ -68,42 +77,17 @@ Deno.test("quiet streams: a stream that delivered gets its stale gap from its la
   assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 8 * S]]);
 });
 
-Deno.test("quiet streams: a diff that does not chain right after the snapshot opens its gap at the snapshot", () => {
-  const { n, gaps, key, rec } = normalizerOf("spot", ["depth@100ms"]);
-  n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
-  n.process(rec(1 * S, 1, RecordKind.Subscribed));
-  n.process(rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
-  const snapshot = JSON.stringify({ lastUpdateId: 12, bids: [["100", "2"]], asks: [["101", "2"]] });
-  n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
-  n.process(rec(9 * S, 1, RecordKind.Frame, diff(9000, 13, 14)));
+Deno.test("quiet streams: a sequence gap begins at the last diff applied, or at the snapshot if none was", () => {
+  const busy = syncedBook();
+  busy.n.process(busy.rec(9 * S, 1, RecordKind.Frame, diff(9000, 13, 14)));
   // Updates 15–19 are lost: the diff at 30 s does not chain on 14.
-  n.process(rec(30 * S, 1, RecordKind.Frame, diff(30_000, 20, 21)));
-  n.process(
-    rec(
-      31 * S,
-      0,
-      RecordKind.Snapshot,
-      JSON.stringify({ ...JSON.parse(snapshot), lastUpdateId: 22 }),
-      "BTCUSDT",
-    ),
-  );
-  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["sequence", 9 * S, 31 * S]]);
+  busy.n.process(busy.rec(30 * S, 1, RecordKind.Frame, diff(30_000, 20, 21)));
+  busy.n.process(busy.rec(31 * S, 0, RecordKind.Snapshot, snapshot(22), "BTCUSDT"));
+  assert.deepEqual(busy.gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["sequence", 9 * S, 31 * S]]);
 
-  const quiet = normalizerOf("spot", ["depth@100ms"]);
-  quiet.n.process(quiet.rec(1 * S, 1, RecordKind.ConnOpen, quiet.key));
-  quiet.n.process(quiet.rec(1 * S, 1, RecordKind.Subscribed));
-  quiet.n.process(quiet.rec(1.5 * S, 1, RecordKind.Frame, diff(1500, 10, 11)));
-  quiet.n.process(quiet.rec(2 * S, 0, RecordKind.Snapshot, snapshot, "BTCUSDT"));
+  const quiet = syncedBook();
   // The first diff after the snapshot does not bridge it: 13–19 are lost, somewhere after the snapshot.
   quiet.n.process(quiet.rec(30 * S, 1, RecordKind.Frame, diff(30_000, 20, 21)));
-  quiet.n.process(
-    quiet.rec(
-      31 * S,
-      0,
-      RecordKind.Snapshot,
-      JSON.stringify({ ...JSON.parse(snapshot), lastUpdateId: 22 }),
-      "BTCUSDT",
-    ),
-  );
+  quiet.n.process(quiet.rec(31 * S, 0, RecordKind.Snapshot, snapshot(22), "BTCUSDT"));
   assert.deepEqual(quiet.gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["sequence", 2 * S, 31 * S]]);
 });
