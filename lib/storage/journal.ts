@@ -12,20 +12,17 @@
  * backoff.
  *
  * A writer never appends to an existing segment (its tail may be torn); it starts a new one after the highest.
- * Recovery reads the segments back with {@linkcode readSegments}; once a checkpoint is committed, the flush
+ * Recovery reads the segments back (journal_reader.ts); once a checkpoint is committed, the flush
  * deletes the segments before it (or archives them as `_raw/*.wal.gz` with `keep_raw`).
  * @module
  */
 
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { Market } from "../binance/types.ts";
 import { syncDir } from "./atomic_file.ts";
 import {
-  decodeSegment,
   encodeRecord,
-  type JournalEntry,
   type JournalPosition,
-  type JournalTail,
   maxRecordBytes,
   type RecordText,
   SEGMENT_HEADER_BYTES,
@@ -63,14 +60,6 @@ export interface JournalWriterOptions {
   openSegment?: (path: string) => SegmentFile;
 }
 
-/** Options of {@linkcode readJournal} and {@linkcode readSegments}. */
-export interface ReadJournalOptions {
-  /** Start here (`offset` 0 means the first record); earlier segments are skipped by `readSegments`. */
-  from?: JournalPosition;
-  /** Called for each segment whose tail was ignored. */
-  onTail?: (tail: JournalTail) => void;
-}
-
 /** The journal can no longer guarantee durability (a write or fsync failed, or it was closed). */
 export class JournalError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -79,7 +68,7 @@ export class JournalError extends Error {
   }
 }
 
-const SEGMENT_NAME = /^(\d{10})\.wal$/;
+export const SEGMENT_NAME = /^(\d{10})\.wal$/;
 
 /** Path of segment `id`: `{dir}/{id:010}.wal`. */
 export function segmentPath(dir: string, id: number): string {
@@ -374,65 +363,5 @@ export class JournalWriter {
     while (this.#pending.size > 0 || this.#syncing !== null) {
       await Promise.all([...this.#pending, this.#syncing]);
     }
-  }
-}
-
-/**
- * Reads the records of one segment file in order. A torn or corrupt tail ends the iteration quietly and is
- * reported through `onTail`; only I/O errors (e.g. a missing file) throw.
- */
-export async function* readJournal(
-  path: string,
-  options: ReadJournalOptions = {},
-): AsyncGenerator<JournalEntry> {
-  const m = SEGMENT_NAME.exec(basename(path));
-  if (!m) throw new RangeError(`Cannot read journal ${path}: the name is not {id:010}.wal`);
-  const segment = Number(m[1]);
-  if (options.from !== undefined && options.from.segment > segment) return;
-  const start = options.from?.segment === segment ? options.from.offset : 0;
-  yield* decodeSegment(await Deno.readFile(path), segment, start, options.onTail);
-}
-
-/**
- * Reads all segments in `dir` in order (from `options.from` on). Reading continues with the next segment after
- * an ignored tail, since a crash tears the last segment of a run and the next run starts a new one.
- *
- * @example
- * ```ts
- * import { planStreams } from "../binance/stream_plan.ts";
- * import { MarketNormalizer } from "../pipeline/normalizer.ts";
- * import { RecordKind } from "../pipeline/records.ts";
- *
- * const plan = planStreams({
- *   market: "spot", wsUrl: "wss://stream.binance.com:9443", symbols: ["BTCUSDT"], streams: ["aggTrade"],
- * });
- * const dir = await Deno.makeTempDir(); // journalDir(dataDir) in the collector
- * const journal = await JournalWriter.open(dir);
- * const t = 1_704_178_800_000_000;
- * journal.append(t, "spot", 1, RecordKind.ConnOpen, "", plan.connections[0]!.key);
- * journal.append(t + 1, "spot", 1, RecordKind.Subscribed, "", "");
- * const trade = { e: "aggTrade", E: 1704178800000, a: 7, p: "42000.5", q: "0.01", f: 9, l: 9, T: 1704178799999 };
- * const frame = JSON.stringify({ stream: "btcusdt@aggTrade", data: { ...trade, m: false } });
- * journal.append(t + 2, "spot", 1, RecordKind.Frame, "", frame);
- * await journal.close();
- *
- * // A replay: the same normalizer as live, its rows going to a sink (the collector's table store).
- * const rows: string[] = [];
- * const sink = { row: (_market: string, table: string, symbol: string) => void rows.push(`${table} ${symbol}`) };
- * const normalizer = new MarketNormalizer(plan, sink, { needSnapshot: () => {} }, { topLevels: 5 });
- * for await (const rec of readSegments(dir, { onTail: (t) => console.warn(t) })) {
- *   normalizer.process(rec);
- * }
- * rows; // ["trades BTCUSDT"]
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function* readSegments(
-  dir: string,
-  options: ReadJournalOptions = {},
-): AsyncGenerator<JournalEntry> {
-  for (const id of await listSegments(dir)) {
-    if (options.from !== undefined && id < options.from.segment) continue;
-    yield* readJournal(segmentPath(dir, id), options);
   }
 }

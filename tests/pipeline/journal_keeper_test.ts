@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { Backoff } from "../../lib/binance/backoff.ts";
 import { JournalKeeper } from "../../lib/pipeline/journal_keeper.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
-import { JournalWriter, readSegments } from "../../lib/storage/journal.ts";
+import { JournalWriter } from "../../lib/storage/journal.ts";
+import { readSegments } from "../../lib/storage/journal_reader.ts";
 import { flakyDisk } from "../flaky_disk.ts";
 
 const frame = (i: number): JournalRecord => ({

@@ -7,11 +7,10 @@ import {
   JournalWriter,
   type JournalWriterOptions,
   listSegments,
-  readJournal,
-  readSegments,
   type SegmentFile,
   segmentPath,
 } from "../../lib/storage/journal.ts";
+import { readJournal, readSegments } from "../../lib/storage/journal_reader.ts";
 import { record } from "./_journal_records.ts";
 import { withTempDir } from "../temp_dir.ts";
 

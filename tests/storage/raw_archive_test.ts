@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { JournalWriter, readJournal, segmentPath } from "../../lib/storage/journal.ts";
+import { JournalWriter, segmentPath } from "../../lib/storage/journal.ts";
+import { readJournal } from "../../lib/storage/journal_reader.ts";
 import { archiveSegment } from "../../lib/storage/raw_archive.ts";
 
 Deno.test("archiveSegment() keeps a journal segment gzip-compressed, byte for byte, readable as a journal", async () => {
