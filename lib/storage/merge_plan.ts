@@ -51,8 +51,8 @@ export function planWindows(groups: Iterable<PlannedGroup>, windowBytes: number)
   for (const s of [...keys].sort(compareSymbols)) {
     const mine = own.get(s) ?? 0;
     if (mine >= windowBytes) {
-      // The rows before `s` (none before the first symbol of all).
-      if (from !== null || spans.length > 0) spans.push({ from, to: s, single: false });
+      // The rows before `s`: none only if `s` is the first symbol of all (`from` unset and nothing counted).
+      if (from !== null || bytes > 0) spans.push({ from, to: s, single: false });
       spans.push({ from: s, to: after(s), single: true });
       from = after(s);
       bytes = shared.get(s) ?? 0;

@@ -148,6 +148,30 @@ Deno.test("mergeParquetFiles() streams a symbol bigger than the window in groups
     assert.equal(result.rows, 3000);
   }));
 
+Deno.test("mergeParquetFiles() keeps the quiet symbols sorted before a busy one bigger than the window", () =>
+  withTempDir(async (dir) => {
+    // As in a whole USD-M market's hour: 1000BONKUSDC, quiet (10 rows, less than a window), sorts before
+    // 1000BONKUSDT, busy; each is a row group of its own.
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) => trade(i % 300 === 0 ? "1000BONKUSDC" : "1000BONKUSDT", i),
+    );
+    const sources = [
+      await writeSource(dir, "a.parquet", rows.slice(0, 1500)),
+      await writeSource(dir, "b.parquet", rows.slice(1500)),
+    ];
+    const target = join(dir, "hour.parquet");
+    const result = await mergeParquetFiles({
+      table: "trades",
+      sources,
+      target,
+      windowBytes: 4000,
+      sizes: { minBytes: 1000, maxBytes: 40_000 },
+    });
+    assert.equal(result.rows, 3000);
+    assert.deepEqual(toRows<"trades">(await readParquet(target)).map((r) => r.agg_trade_id), merged(rows));
+  }));
+
 Deno.test("mergeParquetFiles() reads a 0.3 file (dictionary-typed symbol, one symbol) beside a current one", () =>
   withTempDir(async (dir) => {
     const oldRows = Array.from({ length: 50 }, (_, i) => trade("ETHUSDT", i));

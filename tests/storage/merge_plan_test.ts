@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { batchRuns, type PlannedGroup, planWindows, runStarts } from "../../lib/storage/merge_plan.ts";
+import {
+  batchRuns,
+  inSpan,
+  type PlannedGroup,
+  planWindows,
+  runStarts,
+} from "../../lib/storage/merge_plan.ts";
 
 const g = (lo: string | null, hi: string | null = lo, bytes = 100): PlannedGroup => ({
   lo,
@@ -50,4 +56,25 @@ Deno.test("planWindows() spans every symbol once, a busy symbol alone in its win
     { from: "E", to: "E\0", single: true },
     { from: "E\0", to: null, single: false },
   ]);
+});
+
+Deno.test("planWindows() covers the symbols before a busy one even when they come first", () => {
+  // A quiet first symbol, then a busy one: whole markets list e.g. 1000BONKUSDC before 1000BONKUSDT.
+  const groups = [g("A", "A", 10), g("B", "B", 500), g("C", "D", 60)];
+  const spans = planWindows(groups, 100);
+  assert.deepEqual(spans, [
+    { from: null, to: "B", single: false },
+    { from: "B", to: "B\0", single: true },
+    { from: "B\0", to: null, single: false },
+  ]);
+  // Every symbol of every group falls in exactly one window.
+  for (const s of ["A", "B", "C", "D", "0", "Z"]) {
+    assert.equal(spans.filter((w) => inSpan(w, s)).length, 1, s);
+  }
+  // A busy first symbol has nothing before it.
+  assert.deepEqual(planWindows([g("B", "B", 500), g("C", "C", 10)], 100)[0], {
+    from: "B",
+    to: "B\0",
+    single: true,
+  });
 });
