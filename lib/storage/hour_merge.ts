@@ -90,16 +90,14 @@ export class MergeSourceError extends Error {
 
 /**
  * Rows sorted at a time, in decoded bytes. A window's rows are held several times over (rows, Arrow, the
- * encoder's copy, the groups decoded for it), and parquet-wasm's memory grows to the largest decode or encode
- * and stays: merging a generated hour (6M rows, 120 part files) in the collector's worker twice peaked at
- * 270–296 MiB with 16 MiB windows, 8 MiB first-pass groups and 4–8 MiB hourly groups (wasm 44 MiB), at 208–218
- * with 4, 2 and 2–4 MiB (wasm 15), for ~25% more time.
+ * encoder's copy): compacting a whole market's hour (`deno task bench:storage --rows 12000000`) peaked at 1,067
+ * MiB with 128 MiB windows, 893 with 32 (16: 871) when every stretch of every file was read by each window.
  */
-const DEFAULT_WINDOW_BYTES = 4 << 20;
+const DEFAULT_WINDOW_BYTES = 16 << 20;
 /** Sorted stretches one pass merges at most (each window reads a group of every one). */
 const DEFAULT_MAX_RUNS = 32;
 /** Row groups of the temp files of a first pass: small, since the next pass reads a group of each per window. */
-const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 2 << 20 };
+const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 8 << 20 };
 /** A first pass's temp files are read once, soon: LZ4 encodes several times faster than zstd. */
 const RUN_COMPRESSION = pq.Compression.LZ4_RAW;
 
