@@ -125,21 +125,28 @@ Deno.test("mergeParquetFiles() merges by symbol in windows, each symbol's rows i
     assert.deepEqual([...Deno.readDirSync(join(dir, "out"))].map((e) => e.name), ["hour.parquet"]);
   }));
 
+/** Writes each half of `rows` as a source and merges them into `{dir}/hour.parquet` in windows of `windowBytes`. */
+async function mergeHalves(dir: string, rows: Row<"trades">[], windowBytes: number) {
+  const half = rows.length / 2;
+  const sources = [
+    await writeSource(dir, "a.parquet", rows.slice(0, half)),
+    await writeSource(dir, "b.parquet", rows.slice(half)),
+  ];
+  const target = join(dir, "hour.parquet");
+  const result = await mergeParquetFiles({
+    table: "trades",
+    sources,
+    target,
+    windowBytes,
+    sizes: { minBytes: 1000, maxBytes: 40_000 },
+  });
+  return { target, result };
+}
+
 Deno.test("mergeParquetFiles() streams a symbol bigger than the window in groups of the maximum size", () =>
   withTempDir(async (dir) => {
     const rows = Array.from({ length: 3000 }, (_, i) => trade(i % 10 === 0 ? "ETHUSDT" : "BTCUSDT", i));
-    const sources = [
-      await writeSource(dir, "a.parquet", rows.slice(0, 1500)),
-      await writeSource(dir, "b.parquet", rows.slice(1500)),
-    ];
-    const target = join(dir, "hour.parquet");
-    const result = await mergeParquetFiles({
-      table: "trades",
-      sources,
-      target,
-      windowBytes: 1000,
-      sizes: { minBytes: 1000, maxBytes: 40_000 },
-    });
+    const { target, result } = await mergeHalves(dir, rows, 1000);
     const back = await readParquet(target);
     assert.deepEqual(toRows<"trades">(back).map((r) => r.agg_trade_id), merged(rows));
     const groups = rowGroupsOf(await footerOf(await Deno.readFile(target)));
@@ -156,18 +163,7 @@ Deno.test("mergeParquetFiles() keeps the quiet symbols sorted before a busy one 
       { length: 3000 },
       (_, i) => trade(i % 300 === 0 ? "1000BONKUSDC" : "1000BONKUSDT", i),
     );
-    const sources = [
-      await writeSource(dir, "a.parquet", rows.slice(0, 1500)),
-      await writeSource(dir, "b.parquet", rows.slice(1500)),
-    ];
-    const target = join(dir, "hour.parquet");
-    const result = await mergeParquetFiles({
-      table: "trades",
-      sources,
-      target,
-      windowBytes: 4000,
-      sizes: { minBytes: 1000, maxBytes: 40_000 },
-    });
+    const { target, result } = await mergeHalves(dir, rows, 4000);
     assert.equal(result.rows, 3000);
     assert.deepEqual(toRows<"trades">(await readParquet(target)).map((r) => r.agg_trade_id), merged(rows));
   }));
