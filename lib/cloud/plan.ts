@@ -14,8 +14,7 @@ import { forEachPaced, nextTurn } from "../loop_lag.ts";
 import { fileStartUs, hourStartUs } from "../storage/layout.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { PathState, SyncedRecord } from "./sync_state.ts";
-
-const HOUR_US = 3_600_000_000;
+import { HOUR_US } from "../ledger/intervals.ts";
 
 /** Timing of {@linkcode finishedFiles}, µs. */
 export interface FinishTiming {

@@ -34,6 +34,7 @@ import type { MarketNormalizer } from "./normalizer.ts";
 import type { CapturedState } from "./normalizer_state.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
+import { HOUR_US } from "../ledger/intervals.ts";
 
 /** A market as the flush sees it. */
 export interface FlushMarket {
@@ -67,7 +68,6 @@ export interface FlushDeps {
  * than the data: it is mirrored at most this often, and at recovery and shutdown (the ledger is always current).
  */
 const MIRROR_INTERVAL_MS = 5 * 60_000;
-const HOUR_US = 3_600_000_000;
 
 /** Streams whose coverage is built and written at a time. */
 const COVERAGE_SLICE = 1000;

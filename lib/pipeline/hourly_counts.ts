@@ -6,6 +6,7 @@
  */
 
 import type { StreamState } from "./stream_state.ts";
+import { HOUR_US } from "../ledger/intervals.ts";
 
 /** Messages of one stream in one UTC hour. */
 export interface StreamCount {
@@ -14,8 +15,6 @@ export interface StreamCount {
   hourUs: number;
   messages: number;
 }
-
-const HOUR_US = 3_600_000_000;
 
 /** The closed hours' counts of a market's streams, until a flush takes them. */
 export class HourlyCounts {

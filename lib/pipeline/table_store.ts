@@ -19,8 +19,7 @@ import { EncodeError, inlineJobs, type ParquetJobs } from "../storage/parquet_jo
 import type { SpilledSegment } from "../storage/spill.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer.ts";
-
-const HOUR_US = 3_600_000_000;
+import { HOUR_US } from "../ledger/intervals.ts";
 
 /** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then spilled. */
 interface Part {

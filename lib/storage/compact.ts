@@ -29,8 +29,7 @@ import { pathExists, syncDir, writeFileAtomic } from "./atomic_file.ts";
 import { compactedFileName, fileShard, fileStartUs, hourStartUs, parseParquetPath } from "./layout.ts";
 import { type Manifest, type ManifestEntry, sha256Hex } from "./manifest.ts";
 import { inlineJobs, type ParquetJobs } from "./parquet_jobs.ts";
-
-const HOUR_US = 3_600_000_000;
+import { HOUR_US } from "../ledger/intervals.ts";
 
 /** Default time after an hour's end before its files are merged; must exceed the flush interval. */
 export const DEFAULT_COMPACT_GRACE_MS = 10 * 60_000;
