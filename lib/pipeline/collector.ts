@@ -2,8 +2,8 @@
  * The collector shell: wires WebSocket connections, REST requests, the journal, the normalizers and the table
  * store together, and owns the timers. All decisions about data live in the pure parts; this file only moves
  * records between them, in this order for every record: journal first, then normalizer. Its pieces:
- * market_runtime.ts (a market's parts wired), connections.ts (sockets and handovers), rest_fetcher.ts (snapshots and backfill), flush_commit.ts (the flush
- * transaction), collector_status.ts (read models).
+ * market_runtime.ts (a market's parts wired), connections.ts (sockets and handovers), rest_fetcher.ts
+ * (snapshots and backfill), flush_commit.ts (the flush transaction), collector_status.ts (read models).
  */
 import type { WebSocketConstructor } from "../binance/connection.ts";
 import type { ReconnectPolicy } from "../binance/reconnect_policy.ts";

@@ -136,10 +136,10 @@ export function restoreStream(st: StreamState, s: SavedStream): void {
   st.gap = s.gap;
   st.lastClosedOpen = s.lastClosedOpen ?? -Infinity;
   st.downSinceUs = s.downSinceUs ?? NaN;
-  // The book saved is whole as of the last diff admitted before the checkpoint (or earlier: then a gap begins
-  // early rather than late).
-  st.bookUs = s.lastLocalUs ?? NaN;
   if (st.book) {
+    // The book saved is whole as of the last diff admitted before the checkpoint (or earlier: then a gap
+    // begins early rather than late).
+    st.bookUs = s.lastLocalUs ?? NaN;
     if (s.book) {
       st.book.restore(
         {
