@@ -67,6 +67,12 @@ export interface MergeRequest {
   maxRuns?: number;
 }
 
+/** How a merge shares its thread. */
+export interface MergeOptions {
+  /** Awaited before each window (a step of hundreds of ms): the worker lets the flush's jobs go first. */
+  turn?: () => Promise<void>;
+}
+
 /** The merged file. */
 export interface MergeResult {
   sha256: string;
@@ -244,11 +250,18 @@ class MergedFile {
 }
 
 /** Merges the groups of `slices` (in order) into `merged`, a window of symbols at a time. */
-async function mergeSlices(slices: Slice[], merged: MergedFile, windowBytes: number, table: TableName) {
+async function mergeSlices(
+  slices: Slice[],
+  merged: MergedFile,
+  windowBytes: number,
+  table: TableName,
+  options: MergeOptions,
+) {
   await merged.write(merged.asm.head());
   const spans = planWindows(slices.flatMap((s) => s.groups), windowBytes);
   let acc = new RawAppender(table);
   for (const [w, span] of spans.entries()) {
+    await options.turn?.();
     const inWindow = (s: string) => inSpan(span, s);
     for (const { o, groups } of slices) {
       for (const g of groups) {
@@ -299,6 +312,7 @@ async function mergeRuns(
   req: MergeRequest,
   windowBytes: number,
   temps: RunFile[],
+  options: MergeOptions,
 ): Promise<{ slices: Slice[]; passes: number }> {
   // Fewer than 2 would never get fewer runs.
   const maxRuns = Math.max(2, req.maxRuns ?? DEFAULT_MAX_RUNS);
@@ -315,7 +329,7 @@ async function mergeRuns(
       }));
       const rows = part.reduce((n, s) => n + rowsIn(s.groups), 0);
       const merged = new MergedFile(run, RUN_ROW_GROUPS, RUN_COMPRESSION);
-      await mergeSlices(part, merged, windowBytes, req.table);
+      await mergeSlices(part, merged, windowBytes, req.table, options);
       if (merged.asm.rows !== rows) {
         throw new MergeSourceError(run.path, `merged ${merged.asm.rows} rows of ${rows}`);
       }
@@ -359,7 +373,10 @@ async function mergeRuns(
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
-export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult> {
+export async function mergeParquetFiles(
+  req: MergeRequest,
+  options: MergeOptions = {},
+): Promise<MergeResult> {
   const sources: OpenSource[] = [];
   const temps: RunFile[] = [];
   let out: AtomicFileWriter | null = null;
@@ -373,11 +390,12 @@ export async function mergeParquetFiles(req: MergeRequest): Promise<MergeResult>
       req,
       windowBytes,
       temps,
+      options,
     );
     out = await AtomicFileWriter.open(req.target);
     const sink = new HashedSink(out);
     const merged = new MergedFile(sink, req.sizes ?? HOUR_ROW_GROUPS);
-    await mergeSlices(slices, merged, windowBytes, req.table);
+    await mergeSlices(slices, merged, windowBytes, req.table, options);
     if (merged.asm.rows !== rows || rows === 0) {
       throw new MergeSourceError(req.target, `merged ${merged.asm.rows} rows of ${rows}`);
     }

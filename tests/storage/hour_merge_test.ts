@@ -125,6 +125,35 @@ Deno.test("mergeParquetFiles() merges by symbol in windows, each symbol's rows i
     assert.deepEqual([...Deno.readDirSync(join(dir, "out"))].map((e) => e.name), ["hour.parquet"]);
   }));
 
+Deno.test("mergeParquetFiles() awaits its turn before each window, writing nothing more while it waits", () =>
+  withTempDir(async (dir) => {
+    const rows = Array.from({ length: 1200 }, (_, i) => trade(SYMBOLS[i % SYMBOLS.length]!, i));
+    const sources = [await writeSource(dir, "a.parquet", rows)];
+    const target = join(dir, "hour.parquet");
+    let turns = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => release = r);
+    // The third turn is held, as the worker holds a merge while a flush writes.
+    const turn = () => ++turns === 3 ? held : Promise.resolve();
+    let done = false;
+    const merging = mergeParquetFiles({ table: "trades", sources, target, windowBytes: 3000 }, { turn })
+      .then((r) => (done = true, r));
+    const temp = async () =>
+      (await Array.fromAsync(Deno.readDir(dir))).find((e) => e.name.startsWith("hour"));
+    while (turns < 3) await new Promise((r) => setTimeout(r, 5));
+    const size = async () => (await Deno.stat(join(dir, (await temp())!.name))).size;
+    const before = await size();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(turns, 3);
+    assert.equal(done, false);
+    assert.equal(await size(), before, "no window merged while the turn is held");
+    release();
+    const result = await merging;
+    assert.equal(result.rows, 1200);
+    assert.ok(turns > 3, `a turn per window: ${turns}`);
+    assert.deepEqual(toRows<"trades">(await readParquet(target)).map((r) => r.agg_trade_id), merged(rows));
+  }));
+
 /** Writes each half of `rows` as a source and merges them into `{dir}/hour.parquet` in windows of `windowBytes`. */
 async function mergeHalves(dir: string, rows: Row<"trades">[], windowBytes: number) {
   const half = rows.length / 2;
