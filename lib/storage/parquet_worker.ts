@@ -24,14 +24,16 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
         self.postMessage({ id: req.id, encoded }, transferables(encoded.chunk));
         return;
       }
-      case "write":
+      case "write": {
         const written = await turns.job(() => writeJob(req.path, req.segments));
         self.postMessage({ id: req.id, written });
         return;
-      case "merge":
+      }
+      case "merge": {
         const merged = await mergeParquetFiles(req.request, { turn: () => turns.turn() });
         self.postMessage({ id: req.id, merged });
         return;
+      }
     }
   } catch (err) {
     const chunk = err instanceof EncodeError ? err.chunk : null;
