@@ -85,7 +85,7 @@ export async function* sweepSymbols(
         const footer = await readFileFooter(src);
         open.push({ file, src, footer });
         for (const g of footer.groups) {
-          const min = g.stats[0]?.min;
+          const min = g.keyStats.min;
           groups.push({ file: i, index: g.index, lo: min === undefined ? null : utf8.decode(min) });
         }
       } catch (err) {

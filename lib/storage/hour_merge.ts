@@ -133,8 +133,8 @@ async function describe(file: Deno.FsFile, table: TableName): Promise<OpenSource
   const rowBytes = fixedRowBytes(TABLES[table]);
   const groups = footer.groups.map((g) => ({
     ...g,
-    lo: g.stats[0]?.min ? utf8.decode(g.stats[0].min) : null,
-    hi: g.stats[0]?.max ? utf8.decode(g.stats[0].max) : null,
+    lo: g.keyStats.min ? utf8.decode(g.keyStats.min) : null,
+    hi: g.keyStats.max ? utf8.decode(g.keyStats.max) : null,
     // Decoded rows take at least their fixed-width columns; lists (book levels) about their Parquet size.
     bytes: Math.max(g.rows * rowBytes, g.uncompressedBytes),
   }));

@@ -65,7 +65,7 @@ async function readSymbolRows<N extends TableName>(path: string, symbol: string)
     const text = new TextDecoder();
     const out: PlainRow<N>[] = [];
     for (const g of footer.groups) {
-      const [lo, hi] = [g.stats[0]?.min, g.stats[0]?.max];
+      const [lo, hi] = [g.keyStats.min, g.keyStats.max];
       if (
         lo && hi &&
         (compareSymbols(symbol, text.decode(lo)) < 0 || compareSymbols(symbol, text.decode(hi)) > 0)

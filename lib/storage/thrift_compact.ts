@@ -183,9 +183,7 @@ export class ThriftReader {
       }
       case T.LIST:
       case T.SET: {
-        const head = this.#byte();
-        const size = head >> 4 === 15 ? Number(this.#varint()) : head >> 4;
-        const elemType = head & 15;
+        const { size, elemType } = this.listHeader();
         const items: TValue[] = [];
         for (let i = 0; i < size; i++) items.push(this.#value(elemType));
         return { elemType, items };
@@ -205,8 +203,12 @@ export class ThriftReader {
     }
   }
 
-  /** Reads one struct (up to and including its stop byte). */
-  struct(): TStruct {
+  /**
+   * Reads one struct (up to and including its stop byte). `take` may read a field's value itself (returning
+   * what to keep in its place), e.g. to walk a long list an item at a time; it returns undefined for the fields
+   * decoded as usual.
+   */
+  struct(take?: (id: number, type: number) => TValue | undefined): TStruct {
     const fields: TField[] = [];
     let last = 0;
     for (;;) {
@@ -216,9 +218,15 @@ export class ThriftReader {
       const delta = head >> 4;
       const id = delta === 0 ? Number(this.#zigzag()) : last + delta;
       last = id;
-      const value = type === T.TRUE ? true : type === T.FALSE ? false : this.#value(type);
+      const value = type === T.TRUE ? true : type === T.FALSE ? false : take?.(id, type) ?? this.#value(type);
       fields.push({ id, type, value });
     }
+  }
+
+  /** Reads a list's or set's header: its length and element type (the elements follow). */
+  listHeader(): { size: number; elemType: number } {
+    const head = this.#byte();
+    return { size: head >> 4 === 15 ? Number(this.#varint()) : head >> 4, elemType: head & 15 };
   }
 }
 

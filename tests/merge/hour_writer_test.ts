@@ -30,7 +30,7 @@ async function symbolsPerGroup(path: string): Promise<string[]> {
   try {
     const groups = rowGroupsOf(await readFooter(await fileSource(file)));
     const text = new TextDecoder();
-    return groups.map((g) => `${text.decode(g.stats[0]!.min)}..${text.decode(g.stats[0]!.max)}`);
+    return groups.map((g) => `${text.decode(g.keyStats.min!)}..${text.decode(g.keyStats.max!)}`);
   } finally {
     file.close();
   }

@@ -114,7 +114,7 @@ Deno.test("encodeChunk() writes every table sorted by symbol, with row groups wh
     const groups = rowGroupsOf(await footerOf(segment));
     const text = new TextDecoder();
     assert.deepEqual(
-      groups.map((g) => [text.decode(g.stats[0]!.min), text.decode(g.stats[0]!.max), g.rows]),
+      groups.map((g) => [text.decode(g.keyStats.min!), text.decode(g.keyStats.max!), g.rows]),
       symbols.map((s, k) => [s, s, counts[k]]),
       name,
     );

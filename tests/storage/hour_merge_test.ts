@@ -110,7 +110,7 @@ Deno.test("mergeParquetFiles() merges by symbol in windows, each symbol's rows i
     const text = new TextDecoder();
     const groups = rowGroupsOf(await footerOf(bytes)).map((
       g,
-    ) => [text.decode(g.stats[0]!.min), text.decode(g.stats[0]!.max)]);
+    ) => [text.decode(g.keyStats.min!), text.decode(g.keyStats.max!)]);
     assert.equal(result.rowGroups, groups.length);
     for (let k = 1; k < groups.length; k++) {
       assert.ok(compareSymbols(groups[k - 1]![1]!, groups[k]![0]!) <= 0, `${groups}`);
@@ -246,7 +246,7 @@ Deno.test("mergeParquetFiles() merges files without statistics, finding their sy
       pq.Table.fromIPCStream(arrow.tableToIPC(toArrowTable(b), "stream")),
       props,
     );
-    assert.equal(rowGroupsOf(await footerOf(noStats))[0]!.stats[0]!.min, undefined);
+    assert.equal(rowGroupsOf(await footerOf(noStats))[0]!.keyStats.min, undefined);
     const current = Array.from({ length: 40 }, (_, i) => trade(i % 2 ? "BTCUSDT" : SYMBOLS[2]!, 100 + i));
     const sources = [
       await save(dir, "bare.parquet", noStats, 40),
@@ -288,8 +288,8 @@ Deno.test("mergeParquetFiles() merges more sorted stretches than one pass takes 
     const groups = rowGroupsOf(await footerOf(await Deno.readFile(sources[0]!.path)));
     const starts = groups.filter((g, i) =>
       i > 0 && compareSymbols(
-          new TextDecoder().decode(g.stats[0]!.min),
-          new TextDecoder().decode(groups[i - 1]!.stats[0]!.max),
+          new TextDecoder().decode(g.keyStats.min!),
+          new TextDecoder().decode(groups[i - 1]!.keyStats.max!),
         ) < 0
     );
     assert.equal(starts.length, 2, "each file holds 3 sorted stretches");

@@ -270,7 +270,7 @@ async function zeroedCopy(path: string, keep: string, to: string): Promise<void>
   const bytes = await Deno.readFile(path);
   const text = new TextDecoder();
   for (const g of rowGroupsOf(await footerOf(bytes))) {
-    const [lo, hi] = [text.decode(g.stats[0]!.min), text.decode(g.stats[0]!.max)];
+    const [lo, hi] = [text.decode(g.keyStats.min!), text.decode(g.keyStats.max!)];
     if (compareSymbols(lo, keep) > 0 || compareSymbols(keep, hi) > 0) bytes.fill(0, g.start, g.end);
   }
   await Deno.writeFile(to, bytes);

@@ -9,6 +9,7 @@ import {
   memorySource,
   ParquetAssembler,
   ParquetFormatError,
+  readFileFooter,
   rowGroupsOf,
 } from "../../lib/storage/parquet_container.ts";
 import { decodeParquet, encodeParquet } from "../../lib/storage/parquet_file.ts";
@@ -116,15 +117,28 @@ Deno.test("extractRowGroups() makes a file of some row groups only", async () =>
     encoded("trades", 20, 10),
     encoded("trades", 30, 30),
   ]);
-  const footer = new FileFooter(await footerOf(stitched));
+  const footer = await readFileFooter(memorySource(stitched));
   const mini = await extractRowGroups(memorySource(stitched), footer, [2, 0]);
   const all = toRows(decodeParquet(stitched));
   assert.deepEqual(toRows(decodeParquet(mini)), [...all.slice(30), ...all.slice(0, 10)]);
   // The footer keeps its row groups encoded: each read is a fresh copy, and the list itself is not kept.
-  assert.deepEqual(footer.groups, rowGroupsOf(await footerOf(stitched)));
+  const whole = await footerOf(stitched);
+  assert.deepEqual(footer.groups, rowGroupsOf(whole));
   assert.equal(footer.meta.list(4).length, 0);
+  assert.deepEqual(footer.meta.fields.filter((f) => f.id !== 4), whole.fields.filter((f) => f.id !== 4));
+  (whole.list(4) as TStruct[]).forEach((rg, i) => assert.deepEqual(footer.rowGroup(i), rg));
   footer.rowGroup(1).set(3, T.I64, 999);
   assert.equal(footer.rowGroup(1).num(3), 20);
+  assert.throws(() => footer.rowGroup(3), ParquetFormatError);
+});
+
+Deno.test("FileFooter.parse() refuses row groups that are not a list of structs", () => {
+  const meta = (value: TStruct["fields"][number]) => encodeStruct(new TStruct([value]));
+  assert.throws(() => FileFooter.parse(meta({ id: 4, type: T.I32, value: 3 })), /not a list of structs/);
+  assert.throws(
+    () => FileFooter.parse(meta({ id: 4, type: T.LIST, value: { elemType: T.I32, items: [1] } })),
+    /not a list of structs/,
+  );
 });
 
 Deno.test("the container refuses what it cannot take apart", async () => {
