@@ -140,6 +140,38 @@ Deno.test("ParquetEncoder: chunks spilled by a worker that is gone are still wri
     }
   }));
 
+Deno.test("ParquetEncoder replaces its worker after a merge, once it holds no request; the flush goes on", () =>
+  withTempDir(async (dir) => {
+    const spill = join(dir, "_spill/spot-trades-0");
+    const encoder = new ParquetEncoder();
+    try {
+      const part = join(dir, "spot/trades/date=2023-11-14/part-22-1700000000000123-000000.parquet");
+      const before = await encoder.encodeChunk(tradesChunk(40, 0), spill);
+      const written = await encoder.writeFile(part, [before.spilled]);
+      const again = await encoder.encodeChunk(tradesChunk(5, 500), spill);
+      const target = join(dir, "spot/trades/date=2023-11-14/hour-22.parquet");
+      const merged = await encoder.merge({
+        table: "trades",
+        sources: [{ path: part, bytes: written.bytes, sha256: written.sha256, rows: 40 }],
+        target,
+      });
+      assert.equal(merged.rows, 40);
+      // A new worker spills into files of its own: the one before the merge is gone with its memory.
+      const after = await encoder.encodeChunk(tradesChunk(7, 1000), spill);
+      assert.equal(again.spilled.path, before.spilled.path);
+      assert.notEqual(after.spilled.path, again.spilled.path);
+      const next = join(dir, "spot/trades/date=2023-11-14/part-23-1700003600000000-000001.parquet");
+      await encoder.writeFile(next, [again.spilled, after.spilled]);
+      const ids = toRows<"trades">(decodeParquet(await Deno.readFile(next))).map((r) => r.agg_trade_id);
+      assert.deepEqual(ids.toSorted((a, b) => a - b), [
+        ...Array.from({ length: 5 }, (_, i) => 500 + i),
+        ...Array.from({ length: 7 }, (_, i) => 1000 + i),
+      ]);
+    } finally {
+      encoder.close();
+    }
+  }));
+
 Deno.test("ParquetEncoder: a chunk that fails to encode comes back with the error, rows included", () =>
   withTempDir(async (dir) => {
     const encoder = new ParquetEncoder();
