@@ -34,8 +34,9 @@ interface Waiting {
 
 /**
  * A Parquet worker; requests are answered as they finish. If the worker dies, what it was doing fails (a chunk
- * it held is lost with it: {@link EncodeError} without a chunk) and the next request starts a new worker. Once
- * closed, it refuses every request (an encode's rows stay with the caller).
+ * it held is lost with it: {@link EncodeError} without a chunk) and the next request starts a new worker. After
+ * a merge the worker is replaced once no request is pending ({@link merge}). Once closed, it refuses every
+ * request (an encode's rows stay with the caller).
  */
 export class ParquetEncoder implements ParquetJobs {
   private worker: Worker | null = null;
