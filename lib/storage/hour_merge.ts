@@ -249,6 +249,19 @@ class MergedFile {
   }
 }
 
+/** Appends the rows of `acc` to `merged` ({@link MergedFile.appendSorted}); the tail's appender gets their room. */
+async function appendWindow(
+  merged: MergedFile,
+  acc: RawAppender,
+  keepTail: boolean,
+  table: TableName,
+): Promise<RawAppender> {
+  const chunk = acc.take();
+  const next = await merged.appendSorted(chunk, keepTail, table);
+  next.recycle(chunk);
+  return next;
+}
+
 /** Merges the groups of `slices` (in order) into `merged`, a window of symbols at a time. */
 async function mergeSlices(
   slices: Slice[],
@@ -269,11 +282,11 @@ async function mergeSlices(
         for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
         // One symbol bigger than the window streams out in groups of the maximum size.
         if (span.single && acc.bytes >= merged.sizes.maxBytes) {
-          acc = await merged.appendSorted(acc.take(), false, table);
+          acc = await appendWindow(merged, acc, false, table);
         }
       }
     }
-    acc = await merged.appendSorted(acc.take(), w < spans.length - 1, table);
+    acc = await appendWindow(merged, acc, w < spans.length - 1, table);
   }
   await merged.write(merged.asm.finish());
 }

@@ -115,8 +115,10 @@ export class ParquetEncoder implements ParquetJobs {
 
   /** Replaces the worker (started at once, as in the constructor) if a merge asked for it and none waits. */
   private renewIfIdle(): void {
-    if (!this.renew || this.pending.size > 0 || this.worker === null) return;
+    if (!this.renew || this.pending.size > 0) return;
     this.renew = false;
+    // A worker that died (during the merge) is replaced by the next request's anyway.
+    if (this.worker === null) return;
     this.worker.terminate();
     this.worker = null;
     this.start();

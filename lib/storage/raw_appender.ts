@@ -19,6 +19,13 @@ function grownTo<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: n
   return b;
 }
 
+/** `room` holding the first `keep` values of `have` when it is the bigger of the two, else `have`. */
+function roomier<T extends Float64Array | Int32Array | Uint8Array>(room: T, have: T, keep: number): T {
+  if (room.length <= have.length) return have;
+  room.set(have.subarray(0, keep));
+  return room;
+}
+
 function emptyColumn(spec: ColumnSpec): RawColumn {
   const valid = spec.nullable ? new Uint8Array(0) : null;
   switch (spec.type) {
@@ -200,6 +207,32 @@ export class RawAppender {
     };
     this.#reset();
     return chunk;
+  }
+
+  /**
+   * Takes back the arrays of `chunk`, which {@link take} handed over and nobody reads any more, as room for the
+   * rows to come (the rows held now are copied into them where they are bigger): a merge gathers window after
+   * window of rows, and growing fresh arrays for each allocated twice the rows it kept.
+   */
+  recycle(chunk: RawChunk): void {
+    if (chunk.table !== this.#table) {
+      throw new TypeError(`Cannot recycle ${chunk.table} rows as ${this.#table}`);
+    }
+    const rows = this.#rows;
+    chunk.columns.forEach((room, c) => {
+      const dst = this.#columns[c]!;
+      if (room.valid && dst.valid) dst.valid = roomier(room.valid, dst.valid, rows);
+      if (room.kind === "list" && dst.kind === "list") {
+        dst.flat = roomier(room.flat, dst.flat, dst.offsets[rows]!);
+        dst.offsets = roomier(room.offsets, dst.offsets, rows + 1);
+      } else if (room.kind === "str" && dst.kind === "str") {
+        dst.indices = roomier(room.indices, dst.indices, rows);
+      } else if ((room.kind === "f64" || room.kind === "i64") && (dst.kind === "f64" || dst.kind === "i64")) {
+        dst.values = roomier(room.values, dst.values, rows);
+      } else if (room.kind === "bool" && dst.kind === "bool") {
+        dst.values = roomier(room.values, dst.values, rows);
+      }
+    });
   }
 
   #reset(): void {
