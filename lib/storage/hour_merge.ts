@@ -102,8 +102,12 @@ export class MergeSourceError extends Error {
 const DEFAULT_WINDOW_BYTES = 16 << 20;
 /** Sorted stretches one pass merges at most (each window reads a group of every one). */
 const DEFAULT_MAX_RUNS = 32;
-/** Row groups of the temp files of a first pass: small, since the next pass reads a group of each per window. */
-const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 8 << 20 };
+/**
+ * Row groups of the temp files of a first pass: small, since the next pass reads a group of each per window,
+ * and parquet-wasm's memory, which never shrinks, grows to the biggest group encoded or decoded: at most 8 MiB
+ * took it to 40 MiB in a generated hour's compaction (`deno task bench:storage`'s rows), 2 MiB to 26.
+ */
+const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 2 << 20 };
 /** A first pass's temp files are read once, soon: LZ4 encodes several times faster than zstd. */
 const RUN_COMPRESSION = pq.Compression.LZ4_RAW;
 
