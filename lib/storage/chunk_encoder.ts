@@ -27,10 +27,11 @@ export interface RowGroupSizes {
 export const FLUSH_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 32 << 20 };
 
 /**
- * Row groups of the compacted hourly files: fewer, so that the footer stays small; at most 8 MiB, since each is
- * held several times over while it is encoded (32 MiB groups took a merge's peak from ~350 to ~470 MiB).
+ * Row groups of the compacted hourly files: fewer, so that the footer stays small; at most 4 MiB, since each is
+ * held several times over while it is encoded, and parquet-wasm's memory grows to the biggest (32 MiB groups
+ * took a merge's peak from ~350 to ~470 MiB; 8 MiB groups kept 26 MiB of wasm memory, 4 MiB 17).
  */
-export const HOUR_ROW_GROUPS: RowGroupSizes = { minBytes: 4 << 20, maxBytes: 8 << 20 };
+export const HOUR_ROW_GROUPS: RowGroupSizes = { minBytes: 2 << 20, maxBytes: 4 << 20 };
 
 /** parquet-wasm's own limit on rows per row group, which must never cut a group this module planned. */
 const MAX_GROUP_ROWS = 1 << 20;
