@@ -98,8 +98,12 @@ export class MergeSourceError extends Error {
  * Rows sorted at a time, in decoded bytes. A window's rows are held several times over (rows, Arrow, the
  * encoder's copy): compacting a whole market's hour (`deno task bench:storage --rows 12000000`) peaked at 1,067
  * MiB with 128 MiB windows, 893 with 32 (16: 871) when every stretch of every file was read by each window.
+ * With the windows' arrays reused and groups of at most 2–4 MiB, a generated hour's compaction (the same rows)
+ * peaked at 202–222 MiB with 16 MiB windows (56.9 CPU s), 180–208 with 8 (60.7), 173–183 with 4 (75.0): a
+ * smaller window decodes again more of the groups it shares with the next, but the compaction's CPU is a
+ * minute an hour, its memory what the whole market's RSS swings by.
  */
-const DEFAULT_WINDOW_BYTES = 16 << 20;
+const DEFAULT_WINDOW_BYTES = 4 << 20;
 /** Sorted stretches one pass merges at most (each window reads a group of every one). */
 const DEFAULT_MAX_RUNS = 32;
 /**
