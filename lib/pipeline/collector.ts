@@ -3,7 +3,8 @@
  * store together, and owns the timers. All decisions about data live in the pure parts; this file only moves
  * records between them, in this order for every record: journal first, then normalizer. Its pieces:
  * market_runtime.ts (a market's parts wired), connections.ts (sockets and handovers), rest_fetcher.ts
- * (snapshots and backfill), flush_commit.ts (the flush transaction), collector_status.ts (read models).
+ * (snapshots and backfill), flush_commit.ts (the flush transaction), collector_status.ts (read models),
+ * health_line.ts (the log's line a minute).
  */
 import type { WebSocketConstructor } from "../binance/connection.ts";
 import type { ReconnectPolicy } from "../binance/reconnect_policy.ts";
@@ -27,6 +28,7 @@ import {
 } from "./collector_status.ts";
 import type { ConnectionAlert } from "./connections.ts";
 import { FlushCommitter } from "./flush_commit.ts";
+import { HealthLine } from "./health_line.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
 import { type MarketHost, type MarketRuntime, marketRuntime, type MarketSetup } from "./market_runtime.ts";
 import { RateMeter } from "./rate_meter.ts";
@@ -104,22 +106,6 @@ export type CollectorAlert =
 const TICK_MS = 100;
 const HOUSEKEEPING_MS = 1000;
 const HOUR_MS = 3_600_000;
-const HEALTH_LOG_MS = 60_000;
-
-/**
- * Resident memory and this isolate's share of it (the Parquet worker's is in `rss` only), MiB: the heap in use
- * and as reserved (which the RSS follows), and ArrayBuffers outside it.
- */
-function memoryMb(): { rssMb: number; heapMb: number; heapTotalMb: number; externalMb: number } {
-  const m = Deno.memoryUsage();
-  const mb = (b: number) => Math.round(b / 1048576);
-  return {
-    rssMb: mb(m.rss),
-    heapMb: mb(m.heapUsed),
-    heapTotalMb: mb(m.heapTotal),
-    externalMb: mb(m.external),
-  };
-}
 
 /** Records the configured markets until {@link Collector.stop}. */
 export class Collector {
@@ -138,8 +124,7 @@ export class Collector {
   private readonly symbolRates: RateMeter;
   private readonly lag = new LoopLagMonitor();
   private readonly pacer = new RecordPacer((rec) => this.normalize(rec));
-  private lastHealthMs = -Infinity;
-  private lastHealthFrames = 0;
+  private readonly health: HealthLine;
   private lastHour: number;
 
   constructor(private readonly options: CollectorOptions) {
@@ -203,6 +188,12 @@ export class Collector {
       clock,
       onFailed: (error) => options.onAlert?.({ kind: "flush_failed", error }),
     }, options.startUs ?? clock.nowUs());
+    this.health = new HealthLine({
+      markets: this.markets,
+      lag: () => this.lag.recent(),
+      bufferedBytes: () => options.store.bufferedBytes,
+      log: options.log,
+    });
   }
 
   /**
@@ -437,28 +428,6 @@ export class Collector {
       rt.connections.housekeeping(nowUs);
       rt.firstSync.check();
     }
-    if (nowMs - this.lastHealthMs >= HEALTH_LOG_MS) this.logHealth(nowMs);
-  }
-
-  /** A line a minute on how the process keeps up: frames, event-loop lag, REST limits, memory. */
-  private logHealth(nowMs: number): void {
-    const frames = this.markets.reduce((n, rt) => n + rt.normalizer.stats.frames, 0);
-    const seconds = (nowMs - this.lastHealthMs) / 1000;
-    const lag = this.lag.recent();
-    const rest = this.markets.map((rt) => rt.rest.stats);
-    this.options.log("info", "health", {
-      frames,
-      msgsPerSec: Number.isFinite(seconds) ? Math.round((frames - this.lastHealthFrames) / seconds) : 0,
-      lagP99Ms: lag.p99,
-      lagMaxMs: Math.round(lag.max * 10) / 10,
-      restThrottled: rest.reduce((n, r) => n + r.throttled, 0),
-      restBanned: rest.reduce((n, r) => n + r.banned, 0),
-      bufferedMb: Math.round(this.options.store.bufferedBytes / 1048576),
-      ...memoryMb(),
-      symbols: this.markets.reduce((n, rt) => n + rt.symbols.length, 0),
-      booksSynced: this.markets.reduce((n, rt) => n + rt.normalizer.bookCounts().synced, 0),
-    });
-    this.lastHealthMs = nowMs;
-    this.lastHealthFrames = frames;
+    this.health.maybeLog(nowMs);
   }
 }

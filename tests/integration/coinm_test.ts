@@ -54,6 +54,8 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
     assert.ok(synced, `a "books synced" line: ${main.tail()}`);
     assert.equal(Number(synced[1]), 2);
     assert.ok(Number(synced[2]) >= 2);
+    // The log's health line (at start-up, then once a minute): this market's symbols, memory, books in sync.
+    assert.match(main.log, /INFO {2}health frames=\d+ [^\n]*rssMb=\d+ [^\n]*symbols=2 booksSynced=\d\n/);
     // The quarterly delivers: its streams stop, the collector learns why and retires it.
     const deliverAt = Date.now() - sim.startedAt + 500;
     sim.faults.listingChanges.push({
