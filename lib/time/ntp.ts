@@ -18,6 +18,14 @@ export class NtpTimeoutError extends Error {
   }
 }
 
+/** The server's name did not resolve, or its address cannot be reached (no request was sent). */
+export class NtpUnreachableError extends Error {
+  constructor(readonly server: string, cause: Error) {
+    super(`NTP server ${server} cannot be reached: ${cause.message}`, { cause });
+    this.name = "NtpUnreachableError";
+  }
+}
+
 /** Options of {@linkcode queryNtp}. */
 export interface NtpQueryOptions {
   /** `host`, `host:port` or `[ipv6]:port`; the port defaults to 123. @default {"pool.ntp.org:123"} */
@@ -110,9 +118,10 @@ export async function queryNtp(options: NtpQueryOptions = {}): Promise<NtpMeasur
       }
     });
     // connect() resolves the name and filters replies to those from the server's address.
-    socket.connect(port, host, () => {
-      // The callback also runs when the name did not resolve; send() then throws, and an exception escaping
-      // this callback would take the whole collector down.
+    socket.connect(port, host, (err?: Error) => {
+      // Deno calls back with the lookup's error (getaddrinfo ENOTFOUND …) instead of emitting "error".
+      if (err) return finish(new NtpUnreachableError(server, err));
+      // An exception escaping this callback would take the whole collector down.
       try {
         t1 = clockMs();
         request = encodeNtpRequest(t1);

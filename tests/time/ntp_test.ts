@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NtpTimeoutError, parseNtpServer, queryNtp } from "../../lib/time/ntp.ts";
+import { NtpTimeoutError, NtpUnreachableError, parseNtpServer, queryNtp } from "../../lib/time/ntp.ts";
 import { NtpResponseError } from "../../lib/time/ntp_packet.ts";
 import { startNtpServer, startSilentServer } from "./_ntp_server.ts";
 
@@ -90,4 +90,18 @@ Deno.test("parseNtpServer() splits host and port", () => {
 
 Deno.test("queryNtp() rejects, and never throws out of a socket callback, when the server name does not resolve", async () => {
   await assert.rejects(queryNtp({ server: "ntp.name-that-does-not-exist.invalid:123", timeoutMs: 2000 }));
+});
+
+Deno.test("queryNtp() says so when the server's name does not resolve", async () => {
+  // `.invalid` never resolves (RFC 6761); the timeout is only a bound, the lookup fails at once.
+  const server = "no-such-host.invalid:123";
+  await assert.rejects(queryNtp({ server, timeoutMs: 20_000 }), (e: unknown) => {
+    assert.ok(e instanceof NtpUnreachableError, String(e));
+    assert.equal(e.server, server);
+    assert.match(
+      e.message,
+      /^NTP server no-such-host\.invalid:123 cannot be reached: .*no-such-host\.invalid/,
+    );
+    return true;
+  });
 });
