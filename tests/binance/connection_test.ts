@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { nowUs } from "../../lib/clock.ts";
 import { ConnectBudget, ReconnectPolicy } from "../../lib/binance/reconnect_policy.ts";
-import {
-  type CloseInfo,
-  type OpenInfo,
-  StreamConnection,
-  type StreamConnectionOptions,
-  type SubscribeFailure,
-} from "../../lib/binance/connection.ts";
+import { StreamConnection, type StreamConnectionOptions } from "../../lib/binance/connection.ts";
+import type { CloseInfo, OpenInfo, SubscribeFailure } from "../../lib/binance/connection_handlers.ts";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import type { Market } from "../../lib/binance/types.ts";
 import { ack, type Received, startServer, type TestServer, waitFor } from "./_ws_server.ts";
