@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { requestWeight } from "../lib/binance/endpoints.ts";
 import { type Market, PROFILES } from "../lib/binance/markets.ts";
-import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest.ts";
+import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest_scheduler.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";

@@ -1,6 +1,7 @@
 /**
  * Pure pacing decisions for the REST client: how long to wait before the next request so Binance's budgets are
- * never exceeded, how long to back off after a transient failure, and how to read `Retry-After`.
+ * never exceeded, how long to back off after a transient failure, and how long a 429 or 418 (its `Retry-After`)
+ * stops every request.
  * Every function takes the time as an argument; nothing here reads a clock or sleeps.
  */
 
@@ -143,4 +144,26 @@ export function retryAfterMs(header: string | null, nowMs: number): number | nul
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const at = Date.parse(header);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+const BAN_FALLBACK_MS = 120_000; // the shortest documented ban, when a 418 lacks Retry-After
+
+/**
+ * Milliseconds a 429 or 418 answer received at `nowMs` stops every request: its `Retry-After`, else for a 429
+ * `untilNextWindowMs` (the weight window's reset) and for a 418 the shortest documented ban.
+ *
+ * @example
+ * ```ts
+ * blockMs(429, "7", 0, 50_000); // 7000
+ * blockMs(429, null, 0, 50_000); // 50_000
+ * blockMs(418, null, 0, 50_000); // 120_000
+ * ```
+ */
+export function blockMs(
+  status: 418 | 429,
+  retryAfter: string | null,
+  nowMs: number,
+  untilNextWindowMs: number,
+): number {
+  return retryAfterMs(retryAfter, nowMs) ?? (status === 418 ? BAN_FALLBACK_MS : untilNextWindowMs);
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { backoffDelay, retryAfterMs, SlidingBudget, WeightWindow } from "../../lib/binance/rest_pacing.ts";
+import {
+  backoffDelay,
+  blockMs,
+  retryAfterMs,
+  SlidingBudget,
+  WeightWindow,
+} from "../../lib/binance/rest_pacing.ts";
 
 const MIN = 60_000;
 
@@ -67,4 +73,12 @@ Deno.test("retryAfterMs() reads seconds or an HTTP date", () => {
   assert.equal(retryAfterMs("soon", 0), null);
   const now = Date.UTC(2026, 0, 1);
   assert.equal(retryAfterMs("Thu, 01 Jan 2026 00:00:30 GMT", now), 30_000);
+});
+
+Deno.test("blockMs() obeys Retry-After, else waits for the window (429) or the shortest ban (418)", () => {
+  assert.equal(blockMs(429, "3", 0, 45_000), 3000);
+  assert.equal(blockMs(418, "600", 0, 45_000), 600_000);
+  assert.equal(blockMs(429, null, 0, 45_000), 45_000);
+  assert.equal(blockMs(429, "soon", 0, 45_000), 45_000, "an unreadable header counts as none");
+  assert.equal(blockMs(418, null, 0, 45_000), 120_000);
 });

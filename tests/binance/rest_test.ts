@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { parseDepthSnapshot, RestClient, type RestClientOptions } from "../../lib/binance/rest.ts";
+import { parseDepthSnapshot, RestClient } from "../../lib/binance/rest.ts";
+import type { RestClientOptions } from "../../lib/binance/rest_scheduler.ts";
 import {
   BinanceApiError,
   BinanceBanError,
