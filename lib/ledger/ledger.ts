@@ -4,7 +4,11 @@
  * are documented in keys.ts.
  *
  * Every write is one `kv.atomic()`. Writes that read first check the versionstamps they read and retry a few
- * times on a conflict, then throw {@linkcode LedgerConflictError}.
+ * times on a conflict, then throw `LedgerConflictError` (conflicts.ts).
+ *
+ * The class does the reading and writing; what it can leave to others lives beside it: gap bookkeeping in
+ * gaps.ts, the cached coverage writes in coverage_writer.ts, coverage arithmetic in coverage.ts, value checks
+ * in records.ts.
  * @module
  */
 
@@ -12,24 +16,32 @@ import { type Market, MARKETS } from "../binance/types.ts";
 import type { JournalPosition } from "../storage/journal_format.ts";
 import { Manifest, type ManifestEntry } from "../storage/manifest.ts";
 import { estimateCost, splitBatches } from "./batches.ts";
-import { addSample, type CoverageEntry, coverageRowsOf } from "./coverage.ts";
-import { DAY_US, HOUR_US, slotsTouched, utcDayStartUs } from "./intervals.ts";
+import { updateChecked } from "./conflicts.ts";
+import { type CoverageEntry, coverageRowsOf } from "./coverage.ts";
+import { type CoverageItem, CoverageWriter } from "./coverage_writer.ts";
+import {
+  compareGaps,
+  gapDays,
+  gapKeyOf,
+  gapMatches,
+  GapNotFoundError,
+  gapScanPrefixes,
+  MAX_GAP_DAYS,
+  setGap,
+} from "./gaps.ts";
+import { DAY_US, utcDayStartUs } from "./intervals.ts";
 import {
   CHECKPOINT_KEY,
   clockKey,
   clockRange,
-  coverageKey,
   coverageRange,
   fileDateRange,
   fileKey,
   FILES,
   flushKey,
   flushRange,
-  gapDayKey,
-  gapDayPrefix,
   type GapKey,
   gapKey,
-  gapPrefix,
   parseCoverageKey,
 } from "./keys.ts";
 import {
@@ -53,57 +65,13 @@ import {
 import { type Row, TABLE_NAMES } from "../storage/tables.ts";
 import { nextTurn } from "../loop_lag.ts";
 
-/** A read-modify-write kept losing to concurrent writers. */
-export class LedgerConflictError extends Error {
-  constructor(readonly key: Deno.KvKey, readonly attempts: number) {
-    super(
-      `Cannot commit ledger write to ${JSON.stringify(key)}: still conflicting after ${attempts} attempts`,
-    );
-    this.name = "LedgerConflictError";
-  }
-}
-
-/** {@linkcode Ledger.markRecovered} was given a gap the ledger does not hold. */
-export class GapNotFoundError extends Error {
-  constructor(readonly key: GapKey) {
-    super(`Cannot mark gap recovered: no gap ${JSON.stringify(gapKey(key))}`);
-    this.name = "GapNotFoundError";
-  }
-}
-
 /** Options of {@linkcode Ledger}. */
 export interface LedgerOptions {
-  /** Attempts of a read-modify-write before {@linkcode LedgerConflictError}. @default 5 */
+  /** Attempts of a read-modify-write before `LedgerConflictError`. @default 5 */
   maxAttempts?: number;
 }
 
-/**
- * Longest gap kept (days): its copy per UTC day must fit one atomic operation with room to spare.
- */
-export const MAX_GAP_DAYS = 366;
-
-/** Longest range (days) {@linkcode Ledger.listGaps} reads day by day. */
-const MAX_INDEXED_DAYS = 62;
-
-/** The key identifying a gap record. */
-export function gapKeyOf(gap: GapRecord): GapKey {
-  const { symbol, stream, start_time, kind } = gap.row;
-  return { market: gap.market, symbol, stream, startUs: start_time, kind };
-}
-
 const fileCost = (e: ManifestEntry) => estimateCost(e.path, e);
-
-/** Checks allowed in one atomic operation (Deno KV). */
-const MAX_CHECKS = 100;
-
-/** One stream-hour's sample for {@link Ledger.addCoverageMany}. */
-export interface CoverageItem {
-  market: Market;
-  symbol: string;
-  stream: string;
-  hourUs: number;
-  sample: CoverageSample;
-}
 
 /**
  * The collector's ledger over a KV handle.
@@ -123,10 +91,8 @@ export interface CoverageItem {
  */
 export class Ledger {
   readonly #maxAttempts: number;
-  /** Coverage values this ledger wrote last, by stream-hour (see {@link addCoverageMany}). */
-  readonly #coverageCache = new Map<string, Deno.KvEntryMaybe<CoverageValue>>();
-  /** The newest hour the cache was pruned for. */
-  #coverageNewest = -Infinity;
+  /** Holds the coverage values this ledger wrote last (see {@link addCoverageMany}). */
+  readonly #coverage: CoverageWriter;
 
   constructor(readonly kv: Deno.Kv, options: LedgerOptions = {}) {
     const { maxAttempts = 5 } = options;
@@ -134,6 +100,7 @@ export class Ledger {
       throw new RangeError(`Cannot create ledger: 'maxAttempts' must be a positive integer: ${maxAttempts}`);
     }
     this.#maxAttempts = maxAttempts;
+    this.#coverage = new CoverageWriter(kv, maxAttempts);
   }
 
   /** Closes the KV handle. */
@@ -150,7 +117,7 @@ export class Ledger {
   async addGap(market: Market, row: Row<"gaps">): Promise<boolean> {
     checkMarket("record gap", market);
     checkGapRow(row);
-    const days = slotsTouched(row.start_time, row.end_time, DAY_US);
+    const days = gapDays(row);
     if (days.length > MAX_GAP_DAYS) {
       throw new RangeError(`Cannot record gap: it spans ${days.length} days (at most ${MAX_GAP_DAYS})`);
     }
@@ -161,21 +128,17 @@ export class Ledger {
       recoveryNote: null,
     };
     const key = gapKeyOf(record);
-    const op = this.kv.atomic().check({ key: gapKey(key), versionstamp: null }).set(gapKey(key), record);
-    for (const day of days) op.set(gapDayKey(day, key), record);
-    return (await op.commit()).ok;
+    const op = this.kv.atomic().check({ key: gapKey(key), versionstamp: null });
+    return (await setGap(op, key, record, days).commit()).ok;
   }
 
   /** Notes that a gap's data was recovered (e.g. backfilled from REST) at `atUs`. */
   async markRecovered(key: GapKey, atUs: number, note: string): Promise<void> {
     checkCount("mark gap recovered", "atUs", atUs);
-    await this.#update<GapRecord>(gapKey(key), (current, op) => {
+    await updateChecked<GapRecord>(this.kv, gapKey(key), this.#maxAttempts, (current, op) => {
       if (current === null) throw new GapNotFoundError(key);
       const record: GapRecord = { ...current, recoveredAtUs: atUs, recoveryNote: capText(note) };
-      op.set(gapKey(key), record);
-      for (const day of slotsTouched(current.row.start_time, current.row.end_time, DAY_US)) {
-        op.set(gapDayKey(day, key), record);
-      }
+      setGap(op, key, record, gapDays(current.row));
     });
   }
 
@@ -189,31 +152,19 @@ export class Ledger {
    * symbol or stream, sorted by start time, then market, symbol, stream and kind.
    */
   async listGaps(filter: GapFilter): Promise<GapRecord[]> {
-    const { market, symbol, stream, fromUs, toUs } = filter;
-    if (toUs <= fromUs) return [];
-    // Short ranges read the per-day copies; long ones (e.g. `verify` over all history) the primary records.
-    const prefixes = (toUs - fromUs) / DAY_US <= MAX_INDEXED_DAYS
-      ? slotsTouched(fromUs, toUs, DAY_US).map((day) => gapDayPrefix(day, market, symbol, stream))
-      : [gapPrefix(market, symbol, stream)];
+    if (filter.toUs <= filter.fromUs) return [];
     const seen = new Set<string>();
     const out: GapRecord[] = [];
-    for (const prefix of prefixes) {
+    for (const prefix of gapScanPrefixes(filter)) {
       for await (const { value } of this.kv.list<GapRecord>({ prefix })) {
-        const r = value.row;
-        if ((symbol !== undefined && r.symbol !== symbol) || (stream !== undefined && r.stream !== stream)) {
-          continue;
-        }
-        if (r.start_time >= toUs || (r.end_time <= fromUs && r.start_time < fromUs)) continue;
+        if (!gapMatches(filter, value)) continue;
         const id = JSON.stringify(gapKey(gapKeyOf(value)));
         if (seen.has(id)) continue;
         seen.add(id);
         out.push(value);
       }
     }
-    return out.sort((a, b) =>
-      a.row.start_time - b.row.start_time || cmp(a.market, b.market) || cmp(a.row.symbol, b.row.symbol) ||
-      cmp(a.row.stream, b.row.stream) || cmp(a.row.kind, b.row.kind)
-    );
+    return out.sort(compareGaps);
   }
 
   // ---- coverage ----
@@ -240,58 +191,10 @@ export class Ledger {
   /**
    * {@link addCoverage} for many stream-hours at once (a flush's worth: every stream of every market). Values
    * this ledger wrote last are kept in memory for the hours still being filled, so a flush mostly writes without
-   * reading; the rest are read 10 keys per call (Deno KV's `getMany` limit). Writes go 100 per atomic commit
-   * (KV's limit of checks), each checking the versions it assumed; a commit that lost a race is read and retried.
+   * reading (see {@linkcode CoverageWriter}).
    */
   async addCoverageMany(items: readonly CoverageItem[]): Promise<void> {
-    const what = "add coverage";
-    for (const it of items) {
-      checkMarket(what, it.market);
-      if (it.hourUs % HOUR_US !== 0) {
-        throw new RangeError(`Cannot ${what}: hourUs ${it.hourUs} is not an hour start`);
-      }
-      if (it.sample.spanEndUs < it.sample.spanStartUs) {
-        throw new RangeError(`Cannot ${what}: span ends before it starts`);
-      }
-    }
-    const cache = this.#coverageCache;
-    const keyOf = (it: CoverageItem) => coverageKey(it.hourUs, it.market, it.symbol, it.stream);
-    const idOf = (it: CoverageItem) => `${it.hourUs}\u0000${it.market}\u0000${it.symbol}\u0000${it.stream}`;
-    for (let at = 0; at < items.length; at += MAX_CHECKS) {
-      const batch = items.slice(at, at + MAX_CHECKS);
-      for (let attempt = 1;; attempt++) {
-        const missing = attempt === 1 ? batch.filter((it) => !cache.has(idOf(it))) : batch;
-        for (let i = 0; i < missing.length; i += 10) {
-          const part = missing.slice(i, i + 10);
-          const got = await this.kv.getMany<CoverageValue[]>(part.map(keyOf));
-          part.forEach((it, j) => cache.set(idOf(it), got[j]!));
-        }
-        const op = this.kv.atomic();
-        const next = batch.map((it) => {
-          const entry = cache.get(idOf(it))!;
-          const value = addSample(entry.value, it.hourUs, it.sample);
-          op.check(entry).set(entry.key, value);
-          return { it, key: entry.key, value };
-        });
-        const res = await op.commit();
-        if (res.ok) {
-          for (const n of next) {
-            cache.set(idOf(n.it), { key: n.key, value: n.value, versionstamp: res.versionstamp });
-          }
-          break;
-        }
-        if (attempt >= this.#maxAttempts) throw new LedgerConflictError(keyOf(batch[0]!), this.#maxAttempts);
-      }
-    }
-    // Only the hours still being filled are worth keeping (looked over when a newer hour comes: a flush writes
-    // its coverage in slices, and a whole market's cache holds ~20,000 stream-hours).
-    const newest = items.reduce((h, it) => Math.max(h, it.hourUs), -Infinity);
-    if (newest > this.#coverageNewest) {
-      this.#coverageNewest = newest;
-      for (const [id, entry] of cache) {
-        if ((entry.key[1] as number) < newest - HOUR_US) cache.delete(id);
-      }
-    }
+    await this.#coverage.add(items);
   }
 
   /**
@@ -440,22 +343,6 @@ export class Ledger {
   /** Clock samples taken in `[fromUs, toUs)`, oldest first. */
   async listClockSamples(fromUs: number, toUs: number): Promise<ClockSample[]> {
     return await values<ClockSample>(this.kv.list(clockRange(fromUs, toUs)));
-  }
-
-  // ---- internals ----
-
-  /** Reads `key`, lets `apply` add writes to an operation checked against that read, and retries conflicts. */
-  async #update<T>(
-    key: Deno.KvKey,
-    apply: (current: T | null, op: Deno.AtomicOperation) => void,
-  ): Promise<void> {
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      const entry = await this.kv.get<T>(key);
-      const op = this.kv.atomic().check(entry);
-      apply(entry.value, op);
-      if ((await op.commit()).ok) return;
-    }
-    throw new LedgerConflictError(key, this.#maxAttempts);
   }
 }
 

@@ -13,7 +13,9 @@
 import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { Clock } from "../clock.ts";
-import { type CoverageItem, GapNotFoundError, type Ledger } from "../ledger/ledger.ts";
+import type { CoverageItem } from "../ledger/coverage_writer.ts";
+import { GapNotFoundError } from "../ledger/gaps.ts";
+import type { Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
 import { nextTurn } from "../loop_lag.ts";

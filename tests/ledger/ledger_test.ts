@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { DAY_US, HOUR_US } from "../../lib/ledger/intervals.ts";
-import { GapNotFoundError, Ledger, LedgerConflictError, MAX_GAP_DAYS } from "../../lib/ledger/ledger.ts";
+import { LedgerConflictError } from "../../lib/ledger/conflicts.ts";
+import { GapNotFoundError, MAX_GAP_DAYS } from "../../lib/ledger/gaps.ts";
+import { Ledger } from "../../lib/ledger/ledger.ts";
 import type { CoverageRow } from "../../lib/ledger/records.ts";
 import { manifestPath } from "../../lib/storage/layout.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
