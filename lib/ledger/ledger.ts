@@ -46,12 +46,13 @@ import {
 } from "./keys.ts";
 import {
   capText,
+  checkClockSample,
   checkCount,
-  checkFinite,
+  checkFlushStat,
   checkGapRow,
   checkMarket,
+  checkNextPosition,
   type Checkpoint,
-  CLOCK_SOURCES,
   type ClockSample,
   compareText as cmp,
   type CoverageRow,
@@ -267,9 +268,7 @@ export class Ledger {
 
   /** Records one flush's statistics (keyed by its time). */
   async addFlush(stat: FlushStat): Promise<void> {
-    const what = "record flush";
-    for (const name of ["atUs", "files", "rows", "bytes"] as const) checkCount(what, name, stat[name]);
-    checkFinite(what, "ms", stat.ms);
+    checkFlushStat(stat);
     const { atUs, files, rows, bytes, ms, reason } = stat;
     await this.kv.atomic().set(flushKey(atUs), { atUs, files, rows, bytes, ms, reason: capText(reason) })
       .commit();
@@ -303,17 +302,7 @@ export class Ledger {
     next: JournalPosition,
     files: readonly ManifestEntry[],
   ): Promise<boolean> {
-    const what = "commit checkpoint";
-    checkCount(what, "segment", next.segment);
-    checkCount(what, "offset", next.offset);
-    if (
-      prev !== null &&
-      (next.segment < prev.segment || (next.segment === prev.segment && next.offset < prev.offset))
-    ) {
-      throw new RangeError(
-        `Cannot ${what}: ${next.segment}:${next.offset} is before the previous ${prev.segment}:${prev.offset}`,
-      );
-    }
+    checkNextPosition(prev, next);
     const check = { key: CHECKPOINT_KEY, versionstamp: prev?.versionstamp ?? null };
     const batches = splitBatches(files, fileCost, 1);
     for (const [i, batch] of batches.entries()) {
@@ -331,11 +320,7 @@ export class Ledger {
 
   /** Records one clock-offset measurement. */
   async addClockSample(sample: ClockSample): Promise<void> {
-    const what = "record clock sample";
-    checkCount(what, "atUs", sample.atUs);
-    checkFinite(what, "offsetMs", sample.offsetMs);
-    checkFinite(what, "rttMs", sample.rttMs);
-    if (!CLOCK_SOURCES.includes(sample.source)) throw new RangeError(`Cannot ${what}: unknown source`);
+    checkClockSample(sample);
     const { atUs, source, offsetMs, rttMs } = sample;
     await this.kv.atomic().set(clockKey(atUs, source), { atUs, source, offsetMs, rttMs }).commit();
   }

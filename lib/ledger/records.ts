@@ -153,6 +153,37 @@ export function checkGapRow(row: Row<"gaps">): asserts row is Row<"gaps"> & { ki
   }
 }
 
+/** Throws `RangeError` unless `stat` holds counts and a finite duration. */
+export function checkFlushStat(stat: FlushStat): void {
+  const what = "record flush";
+  for (const name of ["atUs", "files", "rows", "bytes"] as const) checkCount(what, name, stat[name]);
+  checkFinite(what, "ms", stat.ms);
+}
+
+/** Throws `RangeError` unless `sample` is a valid measurement from a known source. */
+export function checkClockSample(sample: ClockSample): void {
+  const what = "record clock sample";
+  checkCount(what, "atUs", sample.atUs);
+  checkFinite(what, "offsetMs", sample.offsetMs);
+  checkFinite(what, "rttMs", sample.rttMs);
+  if (!CLOCK_SOURCES.includes(sample.source)) throw new RangeError(`Cannot ${what}: unknown source`);
+}
+
+/** Throws `RangeError` unless `next` is a valid journal position not before `prev`, the checkpoint it follows. */
+export function checkNextPosition(prev: Checkpoint | null, next: JournalPosition): void {
+  const what = "commit checkpoint";
+  checkCount(what, "segment", next.segment);
+  checkCount(what, "offset", next.offset);
+  if (
+    prev !== null &&
+    (next.segment < prev.segment || (next.segment === prev.segment && next.offset < prev.offset))
+  ) {
+    throw new RangeError(
+      `Cannot ${what}: ${next.segment}:${next.offset} is before the previous ${prev.segment}:${prev.offset}`,
+    );
+  }
+}
+
 /** The manifest fields of `entry` only, so stored values and the mirrored manifest carry nothing else. */
 export function manifestFields(entry: ManifestEntry): ManifestEntry {
   const { path, sha256, rows, bytes, first_local_time, last_local_time, market, table } = entry;
