@@ -2,8 +2,9 @@
  * Merges Parquet files of one table into one file sorted by symbol (each symbol's rows in the files' order),
  * with memory bounded by a window, not by the files: the merge walks the symbols in order, a window of them at
  * a time (merge_plan.ts: planned from the row groups' `symbol` statistics, no rows read), reads from each file
- * only the row groups whose statistics overlap the window, sorts the window's rows and appends its row groups to
- * the output (parquet_container.ts), which is written piece by piece to a temp file and renamed into place.
+ * (merge_source.ts) only the row groups whose statistics overlap the window, sorts the window's rows and appends
+ * its row groups to the output (merged_file.ts), which is written piece by piece to a temp file and renamed into
+ * place.
  *
  * A part file is sorted in stretches (one per chunk the collector encoded), and every window decodes a group of
  * each stretch it covers: an hour of a whole market holds 600–1,200 of them per table, so one pass decoded
@@ -15,43 +16,24 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { dirname } from "node:path";
-import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
-import { AtomicFileWriter, tempSuffix, writeAll } from "./atomic_file.ts";
+import { AtomicFileWriter } from "./atomic_file.ts";
+import { HOUR_ROW_GROUPS, type RowGroupSizes } from "./chunk_encoder.ts";
+import { batchRuns, inSpan, overlaps, planWindows } from "./merge_plan.ts";
 import {
-  compareSymbols,
-  HOUR_ROW_GROUPS,
-  planRowGroups,
-  type RowGroupSizes,
-  symbolOrder,
-} from "./chunk_encoder.ts";
-import { fixedRowBytes, type RawChunk } from "./column_buffer.ts";
-import { hashOpenFile } from "./manifest_entry.ts";
-import { batchRuns, inSpan, overlaps, type PlannedGroup, planWindows } from "./merge_plan.ts";
-import {
-  type ByteSource,
-  extractRowGroups,
-  type FileFooter,
-  fileSource,
-  memorySource,
-  ParquetAssembler,
-  readFileFooter,
-  type RowGroupInfo,
-} from "./parquet_container.ts";
-import { encodeParquet } from "./parquet_file.ts";
-import { RawAppender, symbolIndices } from "./raw_appender.ts";
-import { rawToArrow } from "./raw_arrow.ts";
-import { type TableName, TABLES } from "./tables.ts";
-
-/** One file to merge, with what its manifest entry says it is (checked before anything is read). */
-export interface MergeSource {
-  path: string;
-  bytes: number;
-  sha256: string;
-  rows: number;
-}
+  describeFile,
+  fillRanges,
+  type MergeSource,
+  MergeSourceError,
+  type OpenSource,
+  openSource,
+  readGroups,
+  rowsIn,
+  type Slice,
+} from "./merge_source.ts";
+import { appendWindow, HashedSink, MergedFile, RunFile } from "./merged_file.ts";
+import { RawAppender } from "./raw_appender.ts";
+import type { TableName } from "./tables.ts";
 
 /** What to merge where. */
 export interface MergeRequest {
@@ -86,14 +68,6 @@ export interface MergeResult {
   passes: number;
 }
 
-/** A source does not match its manifest entry, or cannot be read as Parquet of the layout. */
-export class MergeSourceError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(`${path} ${message}`);
-    this.name = "MergeSourceError";
-  }
-}
-
 /**
  * Rows sorted at a time, in decoded bytes. A window's rows are held several times over (rows, Arrow, the
  * encoder's copy): compacting a whole market's hour (`deno task bench:storage --rows 12000000`) peaked at 1,067
@@ -114,161 +88,6 @@ const DEFAULT_MAX_RUNS = 32;
 const RUN_ROW_GROUPS: RowGroupSizes = { minBytes: 256 << 10, maxBytes: 2 << 20 };
 /** A first pass's temp files are read once, soon: LZ4 encodes several times faster than zstd. */
 const RUN_COMPRESSION = pq.Compression.LZ4_RAW;
-
-type Group = RowGroupInfo & PlannedGroup;
-
-interface OpenSource {
-  file: Deno.FsFile;
-  src: ByteSource;
-  footer: FileFooter;
-  groups: Group[];
-}
-
-/** The groups of a source that one merge reads. */
-interface Slice {
-  o: OpenSource;
-  groups: Group[];
-}
-
-const utf8 = new TextDecoder();
-
-const rowsIn = (groups: readonly Group[]) => groups.reduce((n, g) => n + g.rows, 0);
-
-/** Reads the footer of an open file and plans its groups (symbol ranges from statistics, decoded size). */
-async function describe(file: Deno.FsFile, table: TableName): Promise<OpenSource> {
-  const src = await fileSource(file);
-  const footer = await readFileFooter(src);
-  const rowBytes = fixedRowBytes(TABLES[table]);
-  const groups = footer.groups.map((g) => ({
-    ...g,
-    lo: g.keyStats.min ? utf8.decode(g.keyStats.min) : null,
-    hi: g.keyStats.max ? utf8.decode(g.keyStats.max) : null,
-    // Decoded rows take at least their fixed-width columns; lists (book levels) about their Parquet size.
-    bytes: Math.max(g.rows * rowBytes, g.uncompressedBytes),
-  }));
-  return { file, src, footer, groups };
-}
-
-/** Hashes a file and compares it with its entry. */
-async function checkSource(s: MergeSource, file: Deno.FsFile): Promise<void> {
-  const { sha256, bytes } = await hashOpenFile(file);
-  if (bytes !== s.bytes || sha256 !== s.sha256) {
-    throw new MergeSourceError(s.path, "does not match its manifest checksum");
-  }
-}
-
-async function openSource(s: MergeSource, table: TableName): Promise<OpenSource> {
-  const file = await Deno.open(s.path, { read: true });
-  try {
-    await checkSource(s, file);
-    const o = await describe(file, table);
-    const rows = rowsIn(o.groups);
-    if (rows !== s.rows) throw new MergeSourceError(s.path, `has ${rows} rows, manifest says ${s.rows}`);
-    return o;
-  } catch (err) {
-    file.close();
-    throw err;
-  }
-}
-
-/** Decodes row groups `only` of a source (all columns, or those named) as one Arrow table. */
-async function readGroups(o: OpenSource, only: number[], columns?: string[]): Promise<arrow.Table> {
-  const mini = await extractRowGroups(o.src, o.footer, only);
-  const rows = only.reduce((n, i) => n + o.groups[i]!.rows, 0);
-  const wasm = pq.readParquet(mini, { batchSize: Math.max(rows, 1), columns });
-  return arrow.tableFromIPC(wasm.intoIPCStream());
-}
-
-/**
- * Gives the row groups without statistics their symbol range, read from their symbol column (a group with no
- * rows keeps none), so that every group is planned and skipped by its `lo`/`hi` alike.
- */
-async function fillRanges(sources: OpenSource[]): Promise<void> {
-  for (const o of sources) {
-    for (const g of o.groups) {
-      if (g.lo !== null && g.hi !== null) continue;
-      for (const batch of (await readGroups(o, [g.index], ["symbol"])).batches) {
-        for (const s of symbolIndices(batch).strings) {
-          if (g.lo === null || compareSymbols(s, g.lo) < 0) g.lo = s;
-          if (g.hi === null || compareSymbols(s, g.hi) > 0) g.hi = s;
-        }
-      }
-    }
-  }
-}
-
-/** Where merged row groups are written. */
-interface Sink {
-  write(bytes: Uint8Array): Promise<void>;
-}
-
-/** The target's bytes, hashed and counted on their way to its temp file. */
-class HashedSink implements Sink {
-  readonly hash = createHash("sha256");
-  bytes = 0;
-
-  constructor(readonly out: Sink) {}
-
-  async write(bytes: Uint8Array): Promise<void> {
-    this.hash.update(bytes);
-    this.bytes += bytes.length;
-    await this.out.write(bytes);
-  }
-}
-
-/** The merged output: row groups appended to the sink as they are encoded. */
-class MergedFile {
-  readonly asm = new ParquetAssembler();
-  minTime = Infinity;
-  maxTime = -Infinity;
-
-  constructor(
-    readonly out: Sink,
-    readonly sizes: RowGroupSizes,
-    readonly compression: pq.Compression = pq.Compression.ZSTD,
-  ) {}
-
-  write(piece: Uint8Array): Promise<void> {
-    return this.out.write(piece);
-  }
-
-  /**
-   * Sorts `chunk` and appends its row groups; with `keepTail`, a last group smaller than the minimum is not
-   * written but handed back (as an appender holding its rows) to start the next window.
-   */
-  async appendSorted(chunk: RawChunk, keepTail: boolean, table: TableName): Promise<RawAppender> {
-    const next = new RawAppender(table);
-    if (chunk.rows === 0) return next;
-    const { order, runs } = symbolOrder(chunk);
-    const perRow = chunk.bytes / chunk.rows;
-    const groups = planRowGroups(runs, perRow, this.sizes);
-    const last = groups[groups.length - 1]!;
-    if (keepTail && (last[1] - last[0]) * perRow < this.sizes.minBytes) {
-      groups.pop();
-      next.appendRaw(chunk, order, last[0], last[1]);
-    }
-    for (const [from, to] of groups) {
-      const part = encodeParquet(rawToArrow(chunk, order, from, to), this.compression);
-      for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
-    }
-    this.minTime = Math.min(this.minTime, chunk.minTime);
-    this.maxTime = Math.max(this.maxTime, chunk.maxTime);
-    return next;
-  }
-}
-
-/** Appends the rows of `acc` to `merged` ({@link MergedFile.appendSorted}); the tail's appender gets their room. */
-async function appendWindow(
-  merged: MergedFile,
-  acc: RawAppender,
-  keepTail: boolean,
-  table: TableName,
-): Promise<RawAppender> {
-  const chunk = acc.take();
-  const next = await merged.appendSorted(chunk, keepTail, table);
-  next.recycle(chunk);
-  return next;
-}
 
 /** Merges the groups of `slices` (in order) into `merged`, a window of symbols at a time. */
 async function mergeSlices(
@@ -297,31 +116,6 @@ async function mergeSlices(
     acc = await appendWindow(merged, acc, w < spans.length - 1, table);
   }
   await merged.write(merged.asm.finish());
-}
-
-/** A first pass's output: a sorted temp file beside the target, read by the next pass, then removed. */
-class RunFile implements Sink {
-  private constructor(readonly path: string, readonly file: Deno.FsFile) {}
-
-  static async create(target: string): Promise<RunFile> {
-    const path = target + tempSuffix();
-    await Deno.mkdir(dirname(path), { recursive: true });
-    return new RunFile(path, await Deno.open(path, { read: true, write: true, createNew: true }));
-  }
-
-  write(bytes: Uint8Array): Promise<void> {
-    return writeAll(this.file, bytes);
-  }
-
-  /** Closes and removes the file; never throws. */
-  async remove(): Promise<void> {
-    try {
-      this.file.close();
-    } catch {
-      // Closed already.
-    }
-    await Deno.remove(this.path).catch(() => {});
-  }
 }
 
 /**
@@ -354,7 +148,7 @@ async function mergeRuns(
       if (merged.asm.rows !== rows) {
         throw new MergeSourceError(run.path, `merged ${merged.asm.rows} rows of ${rows}`);
       }
-      const o = await describe(run.file, req.table);
+      const o = await describeFile(run.file, req.table);
       next.push({ o, groups: o.groups });
     }
     // The previous pass's temp files (those before this pass's) are read no more.

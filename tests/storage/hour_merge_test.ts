@@ -6,7 +6,8 @@ import * as pq from "parquet-wasm";
 import { compareSymbols, encodeChunk } from "../../lib/storage/chunk_encoder.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
 import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
-import { mergeParquetFiles, type MergeSource, MergeSourceError } from "../../lib/storage/hour_merge.ts";
+import { mergeParquetFiles } from "../../lib/storage/hour_merge.ts";
+import { type MergeSource, MergeSourceError } from "../../lib/storage/merge_source.ts";
 import {
   concatBytes,
   footerOf,
