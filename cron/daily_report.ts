@@ -13,7 +13,8 @@ import { type Logger, silentLogger } from "../lib/log.ts";
 import { type CoveragePicture, coveragePicture } from "../lib/charts/coverage_picture.ts";
 import { dayFromRows } from "../lib/charts/day_coverage.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
-import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
+import { buildDailyReport } from "../lib/report/daily.ts";
+import { formatDailyReport } from "../lib/report/daily_text.ts";
 import { writeFileAtomic } from "../lib/storage/atomic_file.ts";
 import { CronJob, type CronRegistrar, denoCron } from "./job.ts";
 

@@ -9,7 +9,8 @@
 import { parseArgs } from "node:util";
 import { isRemoteKv, openLedger } from "../lib/ledger/open.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
-import { buildDailyReport, formatDailyReport } from "../lib/report/daily.ts";
+import { buildDailyReport } from "../lib/report/daily.ts";
+import { formatDailyReport } from "../lib/report/daily_text.ts";
 import { defaultLedgerPath } from "../lib/report/verify.ts";
 import { FLEET_USAGE, FleetArgsError, fleetReport } from "./report_fleet.ts";
 import { oneAtMost, toolOptions, UsageError, usageErrors } from "./cli_args.ts";

@@ -9,7 +9,8 @@ import type { DayCoverage } from "../charts/day_coverage.ts";
 import type { DiskSpace } from "../disk.ts";
 import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
 import type { ClockSample, GapFilter, GapRecord } from "../ledger/records.ts";
-import { buildDailyReport, type DailyReportInput, formatDailyReport } from "../report/daily.ts";
+import { buildDailyReport, type DailyReportInput } from "../report/daily.ts";
+import { formatDailyReport } from "../report/daily_text.ts";
 import { allSymbols, CommandArgError, type MarketSymbols, parseDateArg, parseGapsArgs } from "./args.ts";
 import {
   formatClock,

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { Ledger } from "../../lib/ledger/ledger.ts";
 import { collectDailyInput } from "../../lib/report/collect.ts";
-import { buildDailyReport, type DailyReportInput, formatDailyReport } from "../../lib/report/daily.ts";
+import { buildDailyReport, type DailyReportInput } from "../../lib/report/daily.ts";
+import { formatDailyReport } from "../../lib/report/daily_text.ts";
 import type { CoverageRow } from "../../lib/ledger/records.ts";
 import { buildSampleLedger, D, DATE } from "../ledger/_sample_ledger.ts";
 
