@@ -9,7 +9,8 @@ import type { RestClient } from "../binance/rest.ts";
 import type { PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { MarketConnections, Slot } from "./connections.ts";
-import type { MarketNormalizer, NormalizerStats } from "./normalizer.ts";
+import type { MarketNormalizer } from "./normalizer.ts";
+import type { NormalizerStats } from "./normalizer_contract.ts";
 import type { RateMeter } from "./rate_meter.ts";
 
 /** A market as the read models see it. */

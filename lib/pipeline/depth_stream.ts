@@ -12,7 +12,7 @@ import type { OrderBook } from "../book/order_book.ts";
 import { diffContinues } from "../book/sequencer.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
-import type { NormalizerStats, RowSink } from "./normalizer.ts";
+import type { NormalizerStats, RowSink } from "./normalizer_contract.ts";
 import type { JournalRecord } from "./records.ts";
 import { msToUs } from "./rows.ts";
 import { Admit } from "./stream_cursor.ts";

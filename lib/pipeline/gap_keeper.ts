@@ -9,7 +9,7 @@ import { klineIntervalMs } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import { type BackfillRequest, Backfills } from "./backfill.ts";
-import type { NormalizerEvents, NormalizerStats, RowSink } from "./normalizer.ts";
+import type { NormalizerEvents, NormalizerStats, RowSink } from "./normalizer_contract.ts";
 import type { JournalRecord } from "./records.ts";
 import { boundedById, type OpenGap, type StreamState } from "./stream_state.ts";
 

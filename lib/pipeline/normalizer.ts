@@ -9,23 +9,18 @@
  * already holds the snapshots that were fetched).
  */
 import { MalformedMessageError, type Payload } from "../binance/messages.ts";
-import {
-  type ConnectionPlan,
-  extendPlan,
-  type PlannedStream,
-  type StreamPlan,
-} from "../binance/stream_plan.ts";
+import type { ConnectionPlan, PlannedStream, StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { BookSync } from "../book/sync.ts";
 import type { JournalPosition } from "../storage/journal.ts";
-import type { Row, TableName } from "../storage/tables.ts";
-import type { BackfillRequest, BackfillResult } from "./backfill.ts";
+import type { BackfillRequest } from "./backfill.ts";
 import type { BookImage } from "./book_image.ts";
 import { ConnectionEvents } from "./connection_events.ts";
 import { ConnectionRegistry } from "./connection_registry.ts";
 import { DepthStreams } from "./depth_stream.ts";
 import { GapKeeper } from "./gap_keeper.ts";
 import { HourlyCounts, type StreamCount } from "./hourly_counts.ts";
+import type { NormalizerEvents, NormalizerOptions, NormalizerStats, RowSink } from "./normalizer_contract.ts";
 import { CapturedState, type SavedState } from "./normalizer_state.ts";
 import { StreamRows } from "./stream_rows.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
@@ -37,66 +32,9 @@ import {
   saveStream,
   type StreamState,
 } from "./stream_state.ts";
+import { UniverseChanges } from "./universe_changes.ts";
 
 export type { BackfillRequest } from "./backfill.ts";
-
-/** Where rows go; `partitionUs` is the time that decides the file's UTC date and hour. */
-export interface RowSink {
-  row<N extends TableName>(market: Market, table: N, symbol: string, partitionUs: number, row: Row<N>): void;
-}
-
-/** What the normalizer asks of the live shell, and what it reports. */
-export interface NormalizerEvents {
-  /** The book of `symbol` needs a (new) REST snapshot. */
-  needSnapshot(market: Market, symbol: string): void;
-  /** A gap was closed and written (for alerts and the ledger). */
-  gap?(market: Market, gap: Row<"gaps">): void;
-  /** Rows missed on the socket should be fetched from REST (the answer comes back as a Backfill record). */
-  needBackfill?(market: Market, request: BackfillRequest): void;
-  /** A backfill ended: `ok` when every missed row came back. */
-  backfillDone?(market: Market, result: BackfillResult): void;
-  /** A gap row written earlier (its backfill was pending at a stop) was recovered in full after all. */
-  gapRecovered?(market: Market, earlier: Row<"gaps">): void;
-  /** The plan grew (symbols added): track the new streams, open the new connections. Also on replay. */
-  planGrew?(streams: readonly PlannedStream[], connections: readonly ConnectionPlan[]): void;
-  /** Streams of symbols that stopped trading (retired) or trade again (revived). Also on replay. */
-  retired?(streams: readonly PlannedStream[]): void;
-  revived?(streams: readonly PlannedStream[]): void;
-}
-
-/** Counters for status and metrics. */
-export interface NormalizerStats {
-  records: number;
-  frames: number;
-  /** Frames that are not JSON. */
-  badFrames: number;
-  /** JSON frames for a stream or event the collector does not know. */
-  unknownFrames: number;
-  /** Known streams whose payload lacks a field or has a wrong type. */
-  malformedFrames: number;
-  duplicates: number;
-  held: number;
-  gaps: number;
-  /** Rows recovered from REST. */
-  backfilled: number;
-}
-
-/** Options of {@link MarketNormalizer}. */
-export interface NormalizerOptions {
-  /** Levels per side in `book_snapshots`. */
-  topLevels: number;
-  /** Levels kept per book side; the worst beyond it are dropped (default all). */
-  maxBookLevels?: number;
-  /** Reports malformed frames (the caller rate-limits logging). */
-  onBadFrame?(reason: string, text: string): void;
-  /** Told of every frame routed to a stream (liveness tracking). */
-  liveness?: { seen(streamIndex: number, localUs: number): void };
-  /**
-   * `symbols: all`: the plan follows {@link RecordKind.Universe} records, and checkpoints save it (a restore
-   * rebuilds it). Otherwise the plan is the config's and a saved plan is ignored.
-   */
-  dynamicUniverse?: boolean;
-}
 
 /** Normalizes the records of one market. */
 export class MarketNormalizer {
@@ -118,12 +56,10 @@ export class MarketNormalizer {
   private readonly rows: StreamRows;
   /** Recorded symbols without a `markPrice` stream: their mark price comes from REST `premiumIndex` polls. */
   private readonly polledMarkPrice = new Set<string>();
-  /** `symbols: all`: the symbols of each addition, in order (a restore replays them), and the retired ones. */
-  private readonly batches: string[][] = [];
-  private readonly retiredSymbols = new Set<string>();
   private readonly conns = new ConnectionRegistry();
   private readonly connEvents: ConnectionEvents;
   private readonly counts = new HourlyCounts();
+  private readonly universe: UniverseChanges;
   private readonly routes: ReadonlyMap<string, PlannedStream>;
   /** Local time of the record being processed; rows written by book callbacks use it. */
   private nowUs = 0;
@@ -134,8 +70,8 @@ export class MarketNormalizer {
 
   constructor(
     private readonly plan: StreamPlan,
-    private readonly sink: RowSink,
-    private readonly events: NormalizerEvents,
+    sink: RowSink,
+    events: NormalizerEvents,
     private readonly options: NormalizerOptions,
   ) {
     this.market = plan.market;
@@ -163,6 +99,15 @@ export class MarketNormalizer {
       gaps: this.gaps,
       drain: (st) => this.drainReleased(st),
     });
+    this.universe = new UniverseChanges({
+      plan,
+      states: this.states,
+      gaps: this.gaps,
+      events,
+      stats: this.stats,
+      dynamic: options.dynamicUniverse,
+      track: (connections) => this.trackPlan(connections),
+    });
     this.trackPlan(plan.connections);
   }
 
@@ -184,9 +129,7 @@ export class MarketNormalizer {
 
   /** The symbols recorded now: planned and not retired. */
   symbols(): string[] {
-    const out = new Set<string>();
-    for (const ps of this.plan.streams) if (!this.retiredSymbols.has(ps.symbol)) out.add(ps.symbol);
-    return [...out];
+    return this.universe.symbols();
   }
 
   /** How many books there are (of symbols not retired) and how many are in sync. */
@@ -253,7 +196,7 @@ export class MarketNormalizer {
       case RecordKind.PremiumIndex:
         return this.rows.premiumIndex(rec, this.polledMarkPrice);
       case RecordKind.Universe:
-        return this.universe(rec);
+        return this.universe.apply(rec);
       case RecordKind.Instruments:
         return this.rows.instruments(rec);
       case RecordKind.FlushMark:
@@ -316,52 +259,6 @@ export class MarketNormalizer {
     this.connEvents.crashed(reason, Number.isNaN(this.lastFrameUs) ? this.nowUs : this.lastFrameUs);
   }
 
-  /**
-   * The recorded symbols changed: added ones get streams on new connections (`symbols: all`) or trade again,
-   * removed ones are retired. A retired stream's open gap ends now, unless it is only the silence of a symbol that stopped
-   * trading (a `stale` gap), which is dropped: no data was missed.
-   */
-  private universe(rec: JournalRecord): void {
-    let change: { add?: unknown; remove?: unknown };
-    try {
-      change = JSON.parse(rec.text);
-    } catch {
-      this.stats.malformedFrames++;
-      return;
-    }
-    const names = (v: unknown) => Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-    const add = names(change.add);
-    const remove = new Set(names(change.remove));
-    if (add.length > 0 && this.options.dynamicUniverse) {
-      this.batches.push(add);
-      const connections = extendPlan(this.plan, add);
-      const fresh = this.trackPlan(connections);
-      if (fresh.length > 0 || connections.length > 0) this.events.planGrew?.(fresh, connections);
-    }
-    if (add.length > 0) {
-      // A configured list never grows: an addition there only revives a symbol that trades again.
-      const revived = this.states.filter((st) => st.retired && add.includes(st.ps.symbol));
-      for (const st of revived) {
-        st.retired = false;
-        // Candles of the time it did not trade are not a hole: the next closed one starts the count again.
-        st.lastClosedOpen = -Infinity;
-      }
-      for (const symbol of add) this.retiredSymbols.delete(symbol);
-      if (revived.length > 0) this.events.revived?.(revived.map((st) => st.ps));
-    }
-    const retired = this.states.filter((st) => !st.retired && remove.has(st.ps.symbol));
-    for (const st of retired) {
-      st.retired = true;
-      if (st.gap?.kind === "stale") st.gap = null;
-      else if (st.gap) {
-        st.gap = { ...st.gap, reason: `${st.gap.reason}; the symbol stopped trading` };
-        this.gaps.close(st, rec.localUs, null);
-      }
-    }
-    for (const st of retired) this.retiredSymbols.add(st.ps.symbol);
-    if (retired.length > 0) this.events.retired?.(retired.map((st) => st.ps));
-  }
-
   /** Message counts per stream and UTC hour since the last call (for the coverage ledger). */
   takeCounts(): StreamCount[] {
     return this.counts.take(this.states);
@@ -404,10 +301,7 @@ export class MarketNormalizer {
       lastFrameUs: num(this.lastFrameUs),
       conns: this.conns.save(),
       backfills: this.gaps.backfills.export(),
-      universe: {
-        batches: this.options.dynamicUniverse ? this.batches : [],
-        retired: [...this.retiredSymbols],
-      },
+      universe: this.universe.save(),
       streams: this.states.map((st) => saveStream(st, image)),
     };
   }
@@ -423,20 +317,7 @@ export class MarketNormalizer {
     }
     this.stopped = saved.stopped;
     this.lastFrameUs = saved.lastFrameUs ?? NaN;
-    if (this.options.dynamicUniverse && saved.universe) {
-      // The same additions in the same order rebuild the same streams and connection keys.
-      this.batches.length = 0;
-      const fresh: PlannedStream[] = [];
-      const connections: ConnectionPlan[] = [];
-      for (const batch of saved.universe.batches) {
-        this.batches.push(batch);
-        const added = extendPlan(this.plan, batch);
-        connections.push(...added);
-        fresh.push(...this.trackPlan(added));
-      }
-      if (fresh.length > 0) this.events.planGrew?.(fresh, connections);
-    }
-    for (const symbol of saved.universe?.retired ?? []) this.retiredSymbols.add(symbol);
+    this.universe.restore(saved.universe);
     // Holes of streams no longer configured cannot be filled: their gap rows are written unless they were.
     for (const p of this.gaps.backfills.restore(saved.backfills, (stream) => this.routes.has(stream))) {
       if (p.written === null) {
@@ -452,8 +333,7 @@ export class MarketNormalizer {
       if (!ps) continue;
       const st = this.states[ps.index]!;
       restoreStream(st, s.book === null && books?.has(s.name) ? { ...s, book: books.get(s.name)! } : s);
-      st.retired = this.retiredSymbols.has(st.ps.symbol);
-      if (st.retired) this.events.retired?.([st.ps]);
+      this.universe.restoreRetired(st);
     }
   }
 

@@ -9,6 +9,7 @@ import type { JournalPosition } from "../storage/journal.ts";
 import type { SavedBackfills } from "./backfill.ts";
 import type { SavedConnection } from "./connection_registry.ts";
 import type { SavedStream } from "./stream_state.ts";
+import type { SavedUniverse } from "./universe_changes.ts";
 
 /** A market's saved state. */
 export interface SavedState {
@@ -22,7 +23,7 @@ export interface SavedState {
   streams: SavedStream[];
   backfills: SavedBackfills;
   /** The symbols of each `Universe` record's addition in order (`symbols: all` only), and the retired. */
-  universe?: { batches: string[][]; retired: string[] };
+  universe?: SavedUniverse;
   /**
    * A flush's checkpoint: the state as of this journal record (the market's FlushMark). Its synced books are in
    * the `CheckpointBooks` records of the same `asOf`, journaled before this one.

@@ -18,7 +18,7 @@ import { type ExchangeSymbol, parseFundingRates, parsePremiumIndex } from "../bi
 import { klineIntervalMs } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
-import type { NormalizerStats, RowSink } from "./normalizer.ts";
+import type { NormalizerStats, RowSink } from "./normalizer_contract.ts";
 import type { JournalRecord } from "./records.ts";
 import {
   bookTickerRow,

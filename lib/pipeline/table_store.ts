@@ -18,7 +18,7 @@ import { isoMicros, type Manifest, type ManifestEntry } from "../storage/manifes
 import { EncodeError, inlineJobs, type ParquetJobs } from "../storage/parquet_jobs.ts";
 import type { SpilledSegment } from "../storage/spill.ts";
 import type { Row, TableName } from "../storage/tables.ts";
-import type { RowSink } from "./normalizer.ts";
+import type { RowSink } from "./normalizer_contract.ts";
 import { HOUR_US } from "../ledger/intervals.ts";
 
 /** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then spilled. */

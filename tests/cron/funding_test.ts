@@ -12,7 +12,8 @@ import {
 import { RestClient } from "../../lib/binance/rest.ts";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import type { Market } from "../../lib/binance/types.ts";
-import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
+import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
+import type { RowSink } from "../../lib/pipeline/normalizer_contract.ts";
 import { RecordKind } from "../../lib/pipeline/records.ts";
 import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";

@@ -1,6 +1,6 @@
 /** Journal records as the collector appends them, for feeding a normalizer by hand. */
 import type { Market } from "../../lib/binance/types.ts";
-import type { RowSink } from "../../lib/pipeline/normalizer.ts";
+import type { RowSink } from "../../lib/pipeline/normalizer_contract.ts";
 import type { JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
 

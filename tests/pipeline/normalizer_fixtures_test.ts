@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { planStreams } from "../../lib/binance/stream_plan.ts";
 import type { Market } from "../../lib/binance/types.ts";
-import { MarketNormalizer, type RowSink } from "../../lib/pipeline/normalizer.ts";
+import { MarketNormalizer } from "../../lib/pipeline/normalizer.ts";
+import type { RowSink } from "../../lib/pipeline/normalizer_contract.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
 import type { Row, TableName } from "../../lib/storage/tables.ts";
 import { readFixtureLines, readFixtureRecords } from "../fixtures_util.ts";
