@@ -132,11 +132,18 @@ export class SocketSession {
     }
   }
 
-  #acked(id: number, localUs: number): void {
-    const req = this.#pending.get(id)!;
+  /** Takes request `id` out of flight and cancels its reply timeout; undefined when it is not in flight. */
+  #settle(id: number): Request | undefined {
+    const req = this.#pending.get(id);
+    if (req === undefined) return undefined;
     this.#pending.delete(id);
     clearTimeout(req.timer);
     this.#timers.delete(req.timer);
+    return req;
+  }
+
+  #acked(id: number, localUs: number): void {
+    const req = this.#settle(id)!;
     this.#ackedStreams += req.params.length;
     const { streams, handlers } = this.#settings;
     if (this.#ackedStreams === streams) {
@@ -145,11 +152,8 @@ export class SocketSession {
   }
 
   #failed(id: number, code: number | null, msg: string): void {
-    const req = this.#pending.get(id);
+    const req = this.#settle(id);
     if (req === undefined) return;
-    this.#pending.delete(id);
-    clearTimeout(req.timer);
-    this.#timers.delete(req.timer);
     const { resubscribeDelayMs: retryInMs, handlers } = this.#settings;
     handlers.onSubscribeFailed?.(this.connId, { requestId: id, params: req.params, code, msg, retryInMs });
     this.later(retryInMs, () => {
