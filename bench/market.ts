@@ -270,6 +270,7 @@ markets:
         `health: rss ${h.rssMb} MiB, main heap ${h.heapMb} MiB, external ${h.externalMb} MiB, buffered ${h.bufferedMb} MiB, lag p99 ${h.lagP99Ms} ms`,
       );
     }
+    console.log(`\nevent-loop lag during flushes: ${flushLag(stopped, flushes)}`);
     if (f.profile) console.log(`CPU profile in ${f.profile}`);
   } finally {
     sim.child.kill("SIGINT");
@@ -359,6 +360,7 @@ markets:
         Math.max(0, ...health.map((h) => Number(h.lagP99Ms) || 0))
       } ms; start-up's first second max ${startup?.lagMaxMs ?? "?"} ms`,
     );
+    row("event-loop lag during flushes", flushLag(stopped, flushes));
     row("every book synced after", syncedAtS === null ? "not within the run" : `${syncedAtS.toFixed(0)} s`);
     row("books synced (from the first snapshot request)", firstSyncs(run));
     row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
@@ -379,6 +381,16 @@ markets:
     await keepLogs();
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The lag while flushes ran (the collector's stop line; each flush from its start to its commit and the sample
+ * after), and the worst single flush of the `flushed` lines.
+ */
+function flushLag(stopped: Record<string, string>, flushes: Record<string, string>[]): string {
+  const worst = Math.max(0, ...flushes.map((l) => Number(l.lagMaxMs) || 0));
+  return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms (all flushes, the ` +
+    `shutdown's included); worst of ${flushes.length} flushes while recording ${worst} ms`;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Event-loop lag: how late a timer due every `intervalMs` fires. A flush, a GC pause or any long synchronous
  * step delays every socket read by as much, so this is the delay a frame can wait before it is timestamped and
- * journaled. Kept as a histogram of the last window and of the whole run (p50, p99, max).
+ * journaled. Kept as a histogram of the last window and of the whole run (p50, p99, max), and of the spans a
+ * caller marks (the flushes: a flush must not stall the feed).
  * @module
  */
 
@@ -82,6 +83,12 @@ export class LagHistogram {
 /** Measures the event loop's lag with a timer, into a per-minute window and a whole-run histogram. */
 export class LoopLagMonitor {
   readonly total = new LagHistogram();
+  /** Samples taken in marked spans (see {@link openSpan}), over the whole run. */
+  readonly spans = new LagHistogram();
+  #openSpans = 0;
+  /** A span closed since the last sample: that sample's delay began inside it. */
+  #spanClosed = false;
+  #spanMax = 0;
   #window = new LagHistogram();
   #last = new LagHistogram();
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -100,6 +107,11 @@ export class LoopLagMonitor {
       this.#expected = now + this.intervalMs;
       this.total.add(lag);
       this.#window.add(lag);
+      if (this.#openSpans > 0 || this.#spanClosed) {
+        this.spans.add(lag);
+        if (lag > this.#spanMax) this.#spanMax = lag;
+        this.#spanClosed = false;
+      }
       if (now - this.#windowStart >= this.windowMs) {
         [this.#last, this.#window] = [this.#window, this.#last];
         this.#window.reset();
@@ -111,6 +123,24 @@ export class LoopLagMonitor {
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+  }
+
+  /** Marks the start of a span whose lag is kept apart (in {@link spans}), e.g. a flush. */
+  openSpan(): void {
+    if (this.#openSpans++ === 0) this.#spanMax = 0;
+  }
+
+  /**
+   * Marks a span's end. The next sample still counts for it: a stall at its very end is only measured by the
+   * timer that fires after it.
+   */
+  closeSpan(): void {
+    if (this.#openSpans > 0 && --this.#openSpans === 0) this.#spanClosed = true;
+  }
+
+  /** The longest lag sampled since the current (or last) span opened, in ms. */
+  get spanMax(): number {
+    return this.#spanMax;
   }
 
   /** The last complete window (or the current one before the first completes). */

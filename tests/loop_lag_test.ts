@@ -39,3 +39,35 @@ Deno.test("forEachPaced() visits every item in order, a slice per event-loop tur
   assert.deepEqual(seen, [1, 2, 3, 4, 5]);
   assert.equal(seenWhenTimerRan, 2, "a timer armed before runs after the first slice");
 });
+
+Deno.test("LoopLagMonitor keeps the lag of marked spans apart, a stall at a span's very end included", async () => {
+  const m = new LoopLagMonitor(5, 60_000);
+  const block = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until) { /* block the loop */ }
+  };
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  m.start();
+  try {
+    await tick(30);
+    block(80); // outside any span
+    await tick(30);
+    assert.ok(m.total.stats().max >= 70);
+    assert.equal(m.spans.stats().max < 70, true, `a stall outside spans counted: ${m.spans.stats().max}`);
+    m.openSpan();
+    await tick(20);
+    block(60); // the span's last step: the timer fires only after it closed
+    m.closeSpan();
+    await tick(30);
+    assert.ok(m.spans.stats().max >= 50, `span max ${m.spans.stats().max}`);
+    assert.ok(m.spanMax >= 50, `spanMax ${m.spanMax}`);
+    const after = m.spans.stats().samples;
+    await tick(40);
+    assert.equal(m.spans.stats().samples, after, "samples after the span's next one are not the span's");
+    m.openSpan();
+    assert.equal(m.spanMax, 0, "a new span starts its own max");
+    m.closeSpan();
+  } finally {
+    m.stop();
+  }
+});

@@ -186,6 +186,7 @@ export class Collector {
       settled: () => this.pacer.idle(),
       log: options.log,
       clock,
+      lag: this.lag,
       onFailed: (error) => options.onAlert?.({ kind: "flush_failed", error }),
     }, options.startUs ?? clock.nowUs());
     this.health = new HealthLine({
@@ -367,10 +368,13 @@ export class Collector {
       this.options.log("error", "checksums.json not written", { error: String(err) });
     }
     const total = this.lag.total.stats();
+    const flushes = this.lag.spans.stats();
     this.options.log("info", "collector stopped", {
       frames: this.markets.reduce((n, rt) => n + rt.normalizer.stats.frames, 0),
       lagP99Ms: total.p99,
       lagMaxMs: Math.round(total.max * 10) / 10,
+      flushLagP99Ms: flushes.p99,
+      flushLagMaxMs: Math.round(flushes.max * 10) / 10,
       stopMs: Math.round(performance.now() - t0),
       socketsMs: Math.round(closedMs),
       flushMs: Math.round(flushMs),

@@ -18,7 +18,7 @@ import { GapNotFoundError } from "../ledger/gaps.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
-import { nextTurn } from "../loop_lag.ts";
+import { type LoopLagMonitor, nextTurn } from "../loop_lag.ts";
 import {
   type JournalPosition,
   type JournalWriter,
@@ -62,6 +62,8 @@ export interface FlushDeps {
   settled?(): Promise<void>;
   log: Logger;
   clock: Clock;
+  /** Keeps the event loop's lag during flushes apart (each flush is a span). */
+  lag?: Pick<LoopLagMonitor, "openSpan" | "closeSpan" | "spanMax">;
   onFailed?(error: string): void;
 }
 
@@ -140,8 +142,10 @@ export class FlushCommitter {
   /** Flushes now (a concurrent call gets the running flush). Null when nothing was committed. */
   flush(reason: string): Promise<FlushResult | null> {
     if (this.#running) return this.#running;
+    this.d.lag?.openSpan();
     this.#running = this.#flush(reason).finally(() => {
       this.#running = null;
+      this.d.lag?.closeSpan();
     });
     return this.#running;
   }
@@ -246,6 +250,7 @@ export class FlushCommitter {
         ms: Math.round(result.ms),
         syncMs: Math.round(syncMs),
         stateKb: Math.round(stateBytes / 1024),
+        ...(this.d.lag ? { lagMaxMs: Math.round(this.d.lag.spanMax * 10) / 10 } : {}),
       });
       await this.#pruneJournal(position.segment);
       return result;

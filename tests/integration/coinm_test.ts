@@ -68,6 +68,9 @@ Deno.test("COIN-M (main.ts process): contracts recorded exactly, funding and ins
     // Longer than every stale threshold after the delivery: a false gap would have opened by now.
     await new Promise((r) => setTimeout(r, 12_000));
     assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
+    // Each flush logs the event loop's worst lag while it ran, the stop line all flushes' (p99 and max).
+    assert.match(main.log, /flushed reason="interval" [^\n]*lagMaxMs=\d+(\.\d)?\n/);
+    assert.match(main.log, /collector stopped [^\n]*flushLagP99Ms=[\d.]+ flushLagMaxMs=[\d.]+ /);
 
     const w = await readWritten(dataDir, "coinm");
     for (const symbol of [PERP, QUARTER]) {
