@@ -9,7 +9,7 @@ import { parseDepthSnapshot } from "../binance/rest_parse.ts";
 import { isFutures } from "../binance/markets.ts";
 import type { DepthDiff, DepthSnapshot, Market } from "../binance/types.ts";
 import type { OrderBook } from "../book/order_book.ts";
-import { diffContinues } from "../book/sequencer.ts";
+import { diffContinues, diffFollowsSnapshot } from "../book/sequencer.ts";
 import { BookSync, type SequenceGap, type SyncSink } from "../book/sync.ts";
 import type { GapKeeper } from "./gap_keeper.ts";
 import type { NormalizerStats, RowSink } from "./normalizer_contract.ts";
@@ -180,6 +180,26 @@ export class DepthStreams implements SyncSink {
     if (st.gap) this.d.gaps.close(st, now, id);
   }
 
+  /**
+   * A depth stream found silent delivered again. Binance sends no diff while a book does not change (a quiet
+   * symbol's stream can be silent for minutes), so a diff that chains on the last id before the silence proves
+   * that nothing was lost: the gap is dropped without a row. Otherwise it ends here.
+   */
+  #resumed(st: StreamState, diff: DepthDiff, localUs: number): void {
+    const lastId = st.gap!.lastId;
+    const { firstUpdateId: first, finalUpdateId: final, prevFinalUpdateId: pu } = diff;
+    const market = this.d.market;
+    if (
+      lastId !== null &&
+      (diffContinues(market, first, final, pu, lastId) ||
+        diffFollowsSnapshot(market, first, final, pu, lastId))
+    ) {
+      this.d.gaps.dismiss(st);
+    } else {
+      this.d.gaps.close(st, localUs, first);
+    }
+  }
+
   /** @internal A diff was applied: write its levels and the book's top levels after it. */
   diffApplied(diff: DepthDiff, book: OrderBook): void {
     const st = this.#bySymbol.get(diff.symbol)!;
@@ -194,7 +214,7 @@ export class DepthStreams implements SyncSink {
     st.cursor.lastKey = diff.finalUpdateId;
     st.cursor.lastLocalUs = localUs;
     st.bookUs = localUs;
-    if (st.gap?.kind === "stale") this.d.gaps.close(st, localUs, diff.firstUpdateId);
+    if (st.gap?.kind === "stale") this.#resumed(st, diff, localUs);
     const exchangeTime = diff.eventTime * 1000;
     const transactionTime = msToUs(diff.transactionTime);
     for (let side = 0; side < 2; side++) {

@@ -54,6 +54,11 @@ export class GapKeeper {
     this.events.needBackfill?.(this.market, this.backfills.open(st.ps.name, request, row));
   }
 
+  /** Drops the open gap of `st` without a row: it turned out to hold nothing (see depth_stream.ts). */
+  dismiss(st: StreamState): void {
+    st.gap = null;
+  }
+
   /** Writes a gap row not tied to a stream state (a restored hole, a flush's pending ones). */
   writeRow(row: Row<"gaps">): void {
     this.stats.gaps++;

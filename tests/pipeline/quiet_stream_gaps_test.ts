@@ -49,12 +49,58 @@ const mark = (ms: number) =>
     data: { e: "markPriceUpdate", E: ms, s: "BTCUSDT", p: "1", i: "1", P: "1", r: "0", T: ms + 1000 },
   });
 
-Deno.test("quiet streams: a book synced from its snapshot and silent since gets a stale gap from the snapshot", () => {
-  const { n, gaps, rec } = syncedBook();
-  n.process(rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
-  n.process(rec(70 * S, 1, RecordKind.Frame, diff(70_000, 13, 14)));
-  assert.deepEqual(gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 70 * S]]);
-  assert.match(gaps[0]!.reason, /no message on btcusdt@depth@100ms for 60\.0 s/);
+Deno.test("quiet streams: a book silent since its snapshot gets a stale gap from the snapshot, unless the next diff chains", () => {
+  // Updates 13–19 are lost during the silence: the gap runs from the snapshot to the next sync.
+  const lost = syncedBook();
+  lost.n.process(lost.rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
+  lost.n.process(lost.rec(70 * S, 1, RecordKind.Frame, diff(70_000, 20, 21)));
+  lost.n.process(lost.rec(71 * S, 0, RecordKind.Snapshot, snapshot(22), "BTCUSDT"));
+  assert.deepEqual(lost.gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 2 * S, 71 * S]]);
+  assert.match(lost.gaps[0]!.reason, /no message on btcusdt@depth@100ms for 60\.0 s/);
+
+  // The book did not change for a minute (Binance sends no diff then): the next diff chains on the snapshot's
+  // id, so nothing was lost and no gap row is written.
+  const quiet = syncedBook();
+  quiet.n.process(quiet.rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
+  quiet.n.process(quiet.rec(70 * S, 1, RecordKind.Frame, diff(70_000, 13, 14)));
+  quiet.n.process(quiet.rec(80 * S, 1, RecordKind.Frame, diff(80_000, 15, 15)));
+  assert.equal(quiet.gaps.length, 0, JSON.stringify(quiet.gaps));
+  // The stream is live again: a later silence is a gap of its own, from the last diff.
+  quiet.n.process(quiet.rec(141 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
+  quiet.n.process(quiet.rec(150 * S, 1, RecordKind.Frame, diff(150_000, 30, 31)));
+  quiet.n.process(quiet.rec(151 * S, 0, RecordKind.Snapshot, snapshot(32), "BTCUSDT"));
+  assert.deepEqual(quiet.gaps.map((g) => [g.kind, g.start_time, g.end_time]), [["stale", 80 * S, 151 * S]]);
+});
+
+const futuresDiff = (ms: number, first: number, last: number, prev: number) =>
+  JSON.stringify({
+    stream: "btcusdt@depth@100ms",
+    data: {
+      e: "depthUpdate",
+      E: ms,
+      T: ms,
+      s: "BTCUSDT",
+      U: first,
+      u: last,
+      pu: prev,
+      b: [["100", "1"]],
+      a: [["101", "1"]],
+    },
+  });
+
+Deno.test("quiet streams: a futures book's silence is no gap when the next diff's pu is the last diff's u", () => {
+  for (const [pu, rows] of [[14, 0], [15, 1]] as const) {
+    const { n, gaps, key, rec } = normalizerOf("usdm", ["depth@100ms"]);
+    n.process(rec(1 * S, 1, RecordKind.ConnOpen, key));
+    n.process(rec(1 * S, 1, RecordKind.Subscribed));
+    n.process(rec(1.5 * S, 1, RecordKind.Frame, futuresDiff(1500, 10, 14, 9)));
+    n.process(rec(2 * S, 0, RecordKind.Snapshot, snapshot(12), "BTCUSDT"));
+    assert.equal(n.bookOf("BTCUSDT")?.state, "synced");
+    n.process(rec(62 * S, 0, RecordKind.Stale, "btcusdt@depth@100ms"));
+    n.process(rec(70 * S, 1, RecordKind.Frame, futuresDiff(70_000, 20, 25, pu)));
+    n.process(rec(71 * S, 0, RecordKind.Snapshot, snapshot(30), "BTCUSDT"));
+    assert.equal(gaps.length, rows, `pu ${pu}: ${JSON.stringify(gaps)}`);
+  }
 });
 
 Deno.test("quiet streams: a stream that never delivered gets a stale gap from its subscription", () => {
