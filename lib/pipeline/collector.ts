@@ -2,20 +2,15 @@
  * The collector shell: wires WebSocket connections, REST requests, the journal, the normalizers and the table
  * store together, and owns the timers. All decisions about data live in the pure parts; this file only moves
  * records between them, in this order for every record: journal first, then normalizer. Its pieces:
- * market_runtime.ts (a market's parts wired), connections.ts (sockets and handovers), rest_fetcher.ts
- * (snapshots and backfill), flush_commit.ts (the flush transaction), collector_status.ts (read models),
- * health_line.ts (the log's line a minute).
+ * collector_contract.ts (options and alerts), market_runtime.ts (a market's parts wired), connections.ts
+ * (sockets and handovers), rest_fetcher.ts (snapshots and backfill), flush_commit.ts (the flush transaction),
+ * flush_schedule.ts (timed flushes), collector_status.ts (read models), health_line.ts (a log line a minute).
  */
-import type { WebSocketConstructor } from "../binance/connection.ts";
-import type { ReconnectPolicy } from "../binance/reconnect_policy.ts";
 import type { Market } from "../binance/types.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import type { Ledger } from "../ledger/ledger.ts";
-import { type Logger, RateLimitedLog } from "../log.ts";
+import { RateLimitedLog } from "../log.ts";
 import { type LagStats, LoopLagMonitor } from "../loop_lag.ts";
 import type { JournalWriter } from "../storage/journal.ts";
-import type { Manifest } from "../storage/manifest.ts";
-import type { Row } from "../storage/tables.ts";
 import {
   type MarketStatus,
   marketStatus,
@@ -26,86 +21,23 @@ import {
   type SymbolStatus,
   symbolStatus,
 } from "./collector_status.ts";
-import type { ConnectionAlert } from "./connections.ts";
+import type { CollectorOptions } from "./collector_contract.ts";
 import { FlushCommitter } from "./flush_commit.ts";
+import { FlushSchedule } from "./flush_schedule.ts";
 import { HealthLine } from "./health_line.ts";
 import { JournalKeeper } from "./journal_keeper.ts";
-import { type MarketHost, type MarketRuntime, marketRuntime, type MarketSetup } from "./market_runtime.ts";
+import { type MarketHost, type MarketRuntime, marketRuntime } from "./market_runtime.ts";
 import { RateMeter } from "./rate_meter.ts";
 import { RecordPacer } from "./record_pacer.ts";
 import { type JournalRecord, RecordKind, type RestRecordKind } from "./records.ts";
 import { recover, type RecoveryReport } from "./recovery.ts";
-import type { FlushResult, TableStore } from "./table_store.ts";
-import type { Shard } from "../shard.ts";
+import type { FlushResult } from "./table_store.ts";
 
 export type { MarketStatus, StreamStatus, SymbolStatus } from "./collector_status.ts";
-export type { MarketSetup } from "./market_runtime.ts";
-
-/** Collector settings. */
-export interface CollectorOptions {
-  markets: readonly MarketSetup[];
-  /** With several collectors: records only the symbols assigned to this shard. */
-  shard?: Shard | null;
-  journal: JournalWriter;
-  /** Opens a new journal segment after a write or fsync failure (see {@link JournalKeeper}). */
-  reopenJournal?: () => Promise<JournalWriter>;
-  store: TableStore;
-  log: Logger;
-  /** Levels per side in `book_snapshots`. */
-  topLevels: number;
-  flushIntervalMs: number;
-  /** Buffered rows beyond this size trigger an early flush. */
-  maxBufferBytes: number;
-  /** Age at which a connection gets a replacement (Binance cuts it at 24 h). */
-  connectionLifetimeMs: number;
-  /** Time the replacement has to get in sync before the server cuts the old one (default 10 min). */
-  rotateLeadMs?: number;
-  /** Streams per connection (Binance allows 1024). */
-  maxStreamsPerConnection?: number;
-  webSocket?: WebSocketConstructor;
-  /** When to reconnect a socket that went down (tests shorten it). @default new ReconnectPolicy() */
-  reconnect?: ReconnectPolicy;
-  /** Delay before a failed snapshot request is retried. */
-  snapshotRetryMs?: number;
-  /** The ledger: checkpoints, file entries, gaps, coverage, flush statistics. */
-  ledger: Ledger;
-  /** In-memory manifest shared with compaction and cloud sync; committed files are added to it. */
-  manifest: Manifest;
-  dataDir: string;
-  /** Keep committed journal segments as gzip archives under `{dataDir}/_raw/`. */
-  keepRaw?: boolean;
-  /** Where the recorded span of the first flush starts (recovery: the replayed records' start). */
-  startUs?: number;
-  /** Where time is read. @default systemClock */
-  clock?: Clock;
-  /** Operational events for alerts (Telegram). */
-  onAlert?: (alert: CollectorAlert) => void;
-  /** Notified of every gap written (alerts, tests). */
-  onGap?: (market: Market, gap: Row<"gaps">) => void;
-}
-
-/** Something the operator should hear about, in the shape the Telegram alerts take. */
-export type CollectorAlert =
-  | ConnectionAlert
-  | { kind: "gap"; market: Market; gap: Row<"gaps"> }
-  | {
-    kind: "backfill";
-    market: Market;
-    symbol: string;
-    stream: string;
-    ok: boolean;
-    rows: number;
-    detail: string;
-  }
-  | { kind: "flush_failed"; error: string }
-  /** The journal failed: collection goes on in memory while it is reopened. */
-  | { kind: "journal_failed"; error: string }
-  /** `symbols: all`: listings joined, or symbols stopped trading (delisted, halted). */
-  | { kind: "universe"; market: Market; added: readonly string[]; removed: readonly string[] };
+export type { CollectorAlert, CollectorOptions, MarketSetup } from "./collector_contract.ts";
 
 const TICK_MS = 100;
 const HOUSEKEEPING_MS = 1000;
-const HOUR_MS = 3_600_000;
 
 /** Records the configured markets until {@link Collector.stop}. */
 export class Collector {
@@ -125,13 +57,13 @@ export class Collector {
   private readonly lag = new LoopLagMonitor();
   private readonly pacer = new RecordPacer((rec) => this.normalize(rec));
   private readonly health: HealthLine;
-  private lastHour: number;
+  private readonly schedule: FlushSchedule;
 
   constructor(private readonly options: CollectorOptions) {
     const clock = this.clock = options.clock ?? systemClock;
     this.badFrames = new RateLimitedLog(options.log);
     this.symbolRates = new RateMeter(clock.nowMs());
-    this.lastHour = Math.floor(clock.nowMs() / HOUR_MS);
+    this.schedule = new FlushSchedule(clock.nowMs(), options.flushIntervalMs);
     this.wal = new JournalKeeper(options.journal, {
       reopen: options.reopenJournal,
       onFailed: (err) => {
@@ -420,13 +352,8 @@ export class Collector {
 
   private housekeeping(): void {
     const nowMs = this.clock.nowMs();
-    const hour = Math.floor(nowMs / HOUR_MS);
-    if (hour !== this.lastHour) {
-      this.lastHour = hour;
-      void this.flush("hour");
-    } else if (nowMs - this.flusher.lastStartMs >= this.options.flushIntervalMs) {
-      void this.flush("interval");
-    }
+    const due = this.schedule.due(nowMs, this.flusher.lastStartMs);
+    if (due !== null) void this.flush(due);
     const nowUs = this.clock.nowUs();
     for (const rt of this.markets) {
       rt.connections.housekeeping(nowUs);

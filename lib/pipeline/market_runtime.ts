@@ -7,14 +7,12 @@
 
 import { StreamLiveness } from "../binance/liveness.ts";
 import { ConnectBudget } from "../binance/reconnect_policy.ts";
-import type { RestClient } from "../binance/rest.ts";
 import { planStreams, type StreamPlan } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
-import type { SymbolFilter } from "../binance/universe.ts";
 import type { Clock } from "../clock.ts";
 import type { RateLimitedLog } from "../log.ts";
 import type { Row } from "../storage/tables.ts";
-import type { CollectorOptions } from "./collector.ts";
+import type { CollectorOptions, MarketSetup } from "./collector_contract.ts";
 import type { ObservedMarket } from "./collector_status.ts";
 import { MarketConnections } from "./connections.ts";
 import { FirstSyncReport } from "./first_sync.ts";
@@ -23,20 +21,6 @@ import type { JournalRecord } from "./records.ts";
 import { RestFetcher } from "./rest_fetcher.ts";
 import { UniverseWatch } from "./universe_watch.ts";
 import { recordsSymbol } from "../shard.ts";
-
-/** One market as the collector needs it (resolved from the config). */
-export interface MarketSetup {
-  market: Market;
-  wsUrl: string;
-  /** The symbols to record (ignored with `all`). */
-  symbols: readonly string[];
-  /** `symbols: all`: the filter; the symbols then come from exchangeInfo (see universe_watch.ts). */
-  all?: SymbolFilter | null;
-  streams: readonly string[];
-  /** REST depth snapshot limit valid for the market. */
-  depthLimit: number;
-  rest: RestClient;
-}
 
 /** A market's parts. */
 export interface MarketRuntime extends ObservedMarket {
