@@ -7,8 +7,9 @@
  */
 
 import * as arrow from "apache-arrow";
-import { fixedRowBytes, type RawChunk, type RawColumn } from "./column_buffer.ts";
+import { fixedRowBytes, type RawChunk } from "./column_buffer.ts";
 import { type ColumnSpec, type TableName, TABLES } from "./tables.ts";
+import type { RawColumn } from "./typed_columns.ts";
 
 const TWO_32 = 4294967296;
 

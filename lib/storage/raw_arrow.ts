@@ -7,8 +7,9 @@
 
 import * as arrow from "apache-arrow";
 import { arrowSchema } from "./arrow_schema.ts";
-import type { ColumnBuffer, RawChunk, RawColumn } from "./column_buffer.ts";
+import type { ColumnBuffer, RawChunk } from "./column_buffer.ts";
 import type { TableName } from "./tables.ts";
+import type { RawColumn } from "./typed_columns.ts";
 
 const TWO_32 = 4294967296;
 

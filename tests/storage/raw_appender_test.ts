@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { ColumnBuffer, type RawChunk, type RawColumn } from "../../lib/storage/column_buffer.ts";
+import { ColumnBuffer, type RawChunk } from "../../lib/storage/column_buffer.ts";
 import { RawAppender } from "../../lib/storage/raw_appender.ts";
 import { identityOrder, rawToArrow } from "../../lib/storage/raw_arrow.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { TABLE_NAMES, type TableName } from "../../lib/storage/tables.ts";
+import type { RawColumn } from "../../lib/storage/typed_columns.ts";
 import { sampleRows } from "./_rows.ts";
 
 function chunkOf(name: TableName, from: number, to: number): RawChunk {
