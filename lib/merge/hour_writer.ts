@@ -14,8 +14,9 @@ import { HOUR_ROW_GROUPS, planRowGroups, symbolOrder } from "../storage/chunk_en
 import { ColumnBuffer } from "../storage/column_buffer.ts";
 import { compactedFileName, partitionDir, utcDate } from "../storage/layout.ts";
 import { isoMicros, type ManifestEntry } from "../storage/manifest.ts";
-import { memorySource, ParquetAssembler } from "../storage/parquet_container.ts";
+import { ParquetAssembler } from "../storage/parquet_assembler.ts";
 import { encodeParquet } from "../storage/parquet_file.ts";
+import { memorySource } from "../storage/parquet_footer.ts";
 import { rawToArrow } from "../storage/raw_arrow.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 

@@ -12,12 +12,8 @@
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { compareSymbols } from "../storage/chunk_encoder.ts";
-import {
-  extractRowGroups,
-  type FileFooter,
-  fileSource,
-  readFileFooter,
-} from "../storage/parquet_container.ts";
+import { extractRowGroups } from "../storage/parquet_assembler.ts";
+import { type FileFooter, fileSource, readFileFooter } from "../storage/parquet_footer.ts";
 import type { AnyRow, Tagged } from "./dedup.ts";
 
 /** One file to read, of recording `rec` (files of one recording in their time order). */

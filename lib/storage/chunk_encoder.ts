@@ -7,8 +7,9 @@
  */
 
 import type { RawChunk } from "./column_buffer.ts";
-import { concatBytes, memorySource, ParquetAssembler } from "./parquet_container.ts";
+import { concatBytes, ParquetAssembler } from "./parquet_assembler.ts";
 import { encodeParquet } from "./parquet_file.ts";
+import { memorySource } from "./parquet_footer.ts";
 import { rawToArrow } from "./raw_arrow.ts";
 
 /** Row-group sizes, in the approximate bytes of buffered rows ({@link RawChunk.bytes}). */

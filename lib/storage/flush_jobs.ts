@@ -9,7 +9,8 @@ import { createHash } from "node:crypto";
 import { AtomicFileWriter } from "./atomic_file.ts";
 import { encodeChunk, FLUSH_ROW_GROUPS } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
-import { type ByteSource, fileSource, ParquetAssembler, windowSource } from "./parquet_container.ts";
+import { ParquetAssembler } from "./parquet_assembler.ts";
+import { type ByteSource, fileSource, windowSource } from "./parquet_footer.ts";
 import { type EncodedChunk, EncodeError, type WrittenFile } from "./parquet_jobs.ts";
 import { type SpilledSegment, SpillWriter } from "./spill.ts";
 

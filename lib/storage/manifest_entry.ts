@@ -11,7 +11,8 @@ import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { isoMicros, type ManifestEntry } from "./manifest.ts";
 import { parseLegacyParquetPath, parseParquetPath } from "./layout.ts";
-import { extractRowGroups, fileSource, readFileFooter } from "./parquet_container.ts";
+import { extractRowGroups } from "./parquet_assembler.ts";
+import { fileSource, readFileFooter } from "./parquet_footer.ts";
 import { TABLES } from "./tables.ts";
 
 const READ_BLOCK = 1 << 20;

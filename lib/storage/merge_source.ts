@@ -12,14 +12,14 @@ import { compareSymbols } from "./chunk_encoder.ts";
 import { fixedRowBytes } from "./column_buffer.ts";
 import { hashOpenFile } from "./manifest_entry.ts";
 import type { PlannedGroup } from "./merge_plan.ts";
+import { extractRowGroups } from "./parquet_assembler.ts";
 import {
   type ByteSource,
-  extractRowGroups,
   type FileFooter,
   fileSource,
   readFileFooter,
   type RowGroupInfo,
-} from "./parquet_container.ts";
+} from "./parquet_footer.ts";
 import { symbolIndices } from "./raw_appender.ts";
 import { type TableName, TABLES } from "./tables.ts";
 

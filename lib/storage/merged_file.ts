@@ -1,6 +1,6 @@
 /**
  * The output side of a merge (hour_merge.ts): each window's rows are sorted and appended as row groups to a
- * Parquet file assembled piece by piece (parquet_container.ts), written either to the target's temp file,
+ * Parquet file assembled piece by piece (parquet_assembler.ts), written either to the target's temp file,
  * hashed on the way, or to a first pass's sorted temp file. Kept apart so that the merge passes only say which
  * rows go in which window, not how they become bytes.
  * @module
@@ -12,8 +12,9 @@ import * as pq from "parquet-wasm";
 import { tempSuffix, writeAll } from "./atomic_file.ts";
 import { planRowGroups, type RowGroupSizes, symbolOrder } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
-import { memorySource, ParquetAssembler } from "./parquet_container.ts";
+import { ParquetAssembler } from "./parquet_assembler.ts";
 import { encodeParquet } from "./parquet_file.ts";
+import { memorySource } from "./parquet_footer.ts";
 import { RawAppender } from "./raw_appender.ts";
 import { rawToArrow } from "./raw_arrow.ts";
 import type { TableName } from "./tables.ts";

@@ -12,8 +12,9 @@ import type { Market } from "../binance/types.ts";
 import { compareSymbols } from "./chunk_encoder.ts";
 import { fileStartUs } from "./layout.ts";
 import type { ManifestEntry } from "./manifest.ts";
-import { extractRowGroups, fileSource, readFileFooter } from "./parquet_container.ts";
+import { extractRowGroups } from "./parquet_assembler.ts";
 import { readParquet } from "./parquet_file.ts";
+import { fileSource, readFileFooter } from "./parquet_footer.ts";
 import type { Row, TableName } from "./tables.ts";
 
 /** A plain row: int64 and timestamps as numbers (µs for timestamps), lists as arrays. */

@@ -2,7 +2,7 @@
  * A generic Thrift compact-protocol codec, just enough for Parquet metadata (the file footer and the page
  * index): a struct decodes into its fields as they were (ids, wire types, values), fields can be read and
  * changed, and it encodes back. Fields this codec never touches round-trip unchanged, so footers written by
- * any Parquet writer survive the offset rewriting in parquet_container.ts.
+ * any Parquet writer survive the offset rewriting in parquet_assembler.ts.
  * @module
  */
 

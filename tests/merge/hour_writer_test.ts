@@ -3,7 +3,7 @@ import type { AnyRow } from "../../lib/merge/dedup.ts";
 import { HourFileWriter } from "../../lib/merge/hour_writer.ts";
 import { sweepSymbols } from "../../lib/merge/symbol_sweep.ts";
 import { describeParquetFile } from "../../lib/storage/manifest_entry.ts";
-import { fileSource, readFooter, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
+import { fileSource, readFooter, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
 import { readTableRows } from "../../lib/storage/read_rows.ts";
 import { withTempDir } from "../temp_dir.ts";
 

@@ -7,8 +7,8 @@ import {
   symbolOrder,
 } from "../../lib/storage/chunk_encoder.ts";
 import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
-import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
 import { decodeParquet } from "../../lib/storage/parquet_file.ts";
+import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { TABLE_NAMES } from "../../lib/storage/tables.ts";
 import { sampleRows } from "./_rows.ts";

@@ -8,14 +8,9 @@ import { ColumnBuffer } from "../../lib/storage/column_buffer.ts";
 import { toArrowTable } from "../../lib/storage/raw_arrow.ts";
 import { mergeParquetFiles } from "../../lib/storage/hour_merge.ts";
 import { type MergeSource, MergeSourceError } from "../../lib/storage/merge_source.ts";
-import {
-  concatBytes,
-  footerOf,
-  memorySource,
-  ParquetAssembler,
-  rowGroupsOf,
-} from "../../lib/storage/parquet_container.ts";
+import { concatBytes, ParquetAssembler } from "../../lib/storage/parquet_assembler.ts";
 import { decodeParquet, encodeParquet, readParquet } from "../../lib/storage/parquet_file.ts";
+import { footerOf, memorySource, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
 import { type PlainRow, toRows } from "../../lib/storage/read_rows.ts";
 import type { Row } from "../../lib/storage/tables.ts";
 import { withTempDir } from "../temp_dir.ts";

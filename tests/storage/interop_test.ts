@@ -18,7 +18,7 @@ import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { compareSymbols } from "../../lib/storage/chunk_encoder.ts";
 import { compactFinishedHours } from "../../lib/storage/compact.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
-import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_container.ts";
+import { footerOf, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
 import { type ColumnType, TABLE_NAMES, type TableName, TABLES } from "../../lib/storage/tables.ts";
 import { readRows, sleep, startCollector, waitFor } from "../integration/_harness.ts";
 

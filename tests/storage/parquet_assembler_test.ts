@@ -1,0 +1,47 @@
+import assert from "node:assert/strict";
+import { extractRowGroups } from "../../lib/storage/parquet_assembler.ts";
+import { decodeParquet } from "../../lib/storage/parquet_file.ts";
+import { footerOf, memorySource, readFileFooter, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
+import { toRows } from "../../lib/storage/read_rows.ts";
+import { decodeStruct, TStruct } from "../../lib/storage/thrift_compact.ts";
+import { encoded, stitchParquet } from "./_parquet.ts";
+
+Deno.test("ParquetAssembler joins files' row groups into one file that parquet-wasm reads whole", async () => {
+  const parts = [
+    encoded("book_snapshots", 40),
+    encoded("book_snapshots", 25, 40),
+    encoded("book_snapshots", 7, 65),
+  ];
+  const stitched = await stitchParquet(parts);
+  const rows = toRows(decodeParquet(stitched));
+  assert.deepEqual(rows, parts.flatMap((p) => toRows(decodeParquet(p))));
+  const meta = await footerOf(stitched);
+  assert.deepEqual(rowGroupsOf(meta).map((g) => g.rows), [40, 25, 7]);
+  // The page index was carried over with its offsets moved: every column chunk's offset index points at pages.
+  for (const g of meta.list(4) as TStruct[]) {
+    for (const cc of g.list(1) as TStruct[]) {
+      const oi = decodeStruct(stitched.subarray(cc.num(4)!, cc.num(4)! + cc.num(5)!));
+      const firstPage = (oi.list(1)[0] as TStruct).num(1)!;
+      assert.equal(firstPage, cc.struct(3)!.num(9), "the first data page is where the chunk says");
+      // Its column index is where the chunk says too: one min and one max per page.
+      const ci = decodeStruct(stitched.subarray(cc.num(6)!, cc.num(6)! + cc.num(7)!));
+      assert.equal(ci.list(2).length, oi.list(1).length);
+    }
+  }
+});
+
+Deno.test("extractRowGroups() makes a file of some row groups only", async () => {
+  const stitched = await stitchParquet([
+    encoded("trades", 10),
+    encoded("trades", 20, 10),
+    encoded("trades", 30, 30),
+  ]);
+  const footer = await readFileFooter(memorySource(stitched));
+  const mini = await extractRowGroups(memorySource(stitched), footer, [2, 0]);
+  const all = toRows(decodeParquet(stitched));
+  assert.deepEqual(toRows(decodeParquet(mini)), [...all.slice(30), ...all.slice(0, 10)]);
+});
+
+Deno.test("ParquetAssembler refuses row groups of different schemas", async () => {
+  await assert.rejects(stitchParquet([encoded("trades", 3), encoded("klines", 3)]), /different schemas/);
+});
