@@ -191,11 +191,6 @@ export async function readFileFooter(src: ByteSource): Promise<FileFooter> {
   return FileFooter.parse(await footerBytes(src));
 }
 
-/** Rows of the file, from its footer. */
-export function footerRows(meta: TStruct): number {
-  return meta.num(3) ?? 0;
-}
-
 /** Whether `a` and `b` hold the same bytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
