@@ -1,8 +1,9 @@
 /**
  * The market model of one (market, symbol): a limit-order book around a randomly walking fair price, changed
- * every engine step by makers (levels added, resized, cancelled) and takers (trades that consume the best
- * levels). Every level change takes a new book update id (spot: +1; futures: jumps, as hidden RPI and other
- * updates also take ids) and feeds the diff batchers and the book ticker; trades feed klines and the history.
+ * every engine step by its order flow (`order_flow.ts`: makers add, resize and cancel levels, takers consume
+ * the best ones). Here every level change takes a new book update id (spot: +1; futures: jumps, as hidden RPI
+ * and other updates also take ids) and feeds the diff batchers and the book ticker; trades feed klines and the
+ * history.
  *
  * Pure and deterministic: all randomness comes from a PRNG seeded by (seed, market, symbol) and time is passed
  * in, so the same seed and the same step times give the same events.
@@ -15,6 +16,7 @@ import { type BookCapture, type Burst, type EngineParams, ID_BASES } from "./eng
 import type { AggTradeEvent, SimEvent } from "./events.ts";
 import { KlineSeries } from "./klines.ts";
 import { MarkModel, type MarkState } from "./mark_model.ts";
+import { OrderFlow } from "./order_flow.ts";
 import { hashSeed, Prng } from "./prng.ts";
 import {
   DEPTH_SPEEDS,
@@ -33,10 +35,6 @@ const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
 const MAX_STEP_MS = 1000;
 /** How often a copy of the book is kept for the stale-snapshot fault. */
 const SAVE_EVERY_MS = 2000;
-/** Price range of each side, relative to the price. */
-const BAND_FRACTION = 0.01;
-/** Takers sweep at most this many levels when the fair price jumps; deeper stale quotes are cancelled. */
-const MAX_SWEEP_TRADES = 3;
 
 /**
  * One symbol's market.
@@ -73,17 +71,13 @@ export class SymbolEngine {
   readonly #params: EngineParams;
   readonly #rng: Prng;
   readonly #batchers: DepthBatcher[];
-  readonly #levels: number;
-  readonly #band: number;
-  readonly #lnBand: number;
-  readonly #sigma: number;
+  readonly #flow: OrderFlow;
   readonly #marks: MarkModel | null;
   /** Futures ids jump between book changes (other updates take ids too); spot ids are consecutive. */
   readonly #idJumps: boolean;
   #out: SimEvent[] = [];
   #updateId: number;
   #transactionTime: number;
-  #fair: number;
   #lastNow: number;
   #nextSecond: number;
   #nextSave: number;
@@ -102,13 +96,12 @@ export class SymbolEngine {
     this.#params = params;
     const rng = this.#rng = new Prng(hashSeed(params.seed, spec.market, spec.symbol));
     const futures = this.#idJumps = isFutures(spec.market);
-    const startFair = this.#fair = spec.basePriceTicks * (1 + 0.01 * rng.normal());
-    this.#levels = params.levelsPerSide > 0
-      ? params.levelsPerSide
-      : 400 + (hashSeed("levels", spec.symbol) % 801);
-    this.#band = Math.max(Math.round(spec.basePriceTicks * BAND_FRACTION), 3 * this.#levels);
-    this.#lnBand = Math.log(this.#band);
-    this.#sigma = spec.basePriceTicks * params.volatility;
+    // Draws the starting fair price: before the ids below, as the seed's output depends on the order of draws.
+    const flow = this.#flow = new OrderFlow(spec, params, this.book, rng, {
+      change: (side, tick, lots, now) => this.#change(side, tick, lots, now),
+      fill: (side, tick, lots, now) => this.#fill(side, tick, lots, now),
+    });
+    const startFair = flow.fair;
     // Realistic magnitudes (futures ids beyond 2^32, below 2^53). Ids also grow with the start time, as on the
     // exchange, so a restarted simulator never reuses an id a collector has already seen (it would rightly
     // drop it as a duplicate).
@@ -119,18 +112,13 @@ export class SymbolEngine {
       : ids.update + age * 10_000 + rng.int(1e4);
     this.#aggId = ids.agg + age * 100 + rng.int(100);
     this.#tradeId = ids.trade + age * 1000 + rng.int(1000);
-    this.#lastTradeTicks = Math.round(this.#fair);
+    this.#lastTradeTicks = Math.round(startFair);
     this.#transactionTime = now;
     this.#lastNow = now;
     this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
     this.#nextSave = now + SAVE_EVERY_MS;
 
-    for (const side of ["bid", "ask"] as const) {
-      const s = this.book.side(side);
-      for (let tries = 0; s.size < this.#levels && tries < this.#levels * 20; tries++) {
-        s.set(this.#sampleTick(side), this.#sampleLots());
-      }
-    }
+    flow.seedBook();
     this.initial = this.#capture(now, Infinity);
     this.#batchers = DEPTH_SPEEDS[spec.market].map((s) =>
       new DepthBatcher(spec, this.streams.depth.get(s.ms)!, s.ms, this.#updateId, now)
@@ -204,17 +192,10 @@ export class SymbolEngine {
       if (event !== null) out.push(event);
     }
     if (now >= this.#klineDue) this.#advanceKlines(now, out);
-    const rng = this.#rng;
-    if (dt > 0) this.#fair += rng.normal() * this.#sigma * Math.sqrt(dt / 1000);
-    this.#reprice(now);
-    const changes = rng.count((this.#params.changesPerSec * dt) / 1000) + (burst?.updates ?? 0);
-    for (let i = 0; i < changes; i++) this.#makerChange(now);
-    const takers = rng.count((this.#params.tradesPerSec * dt) / 1000) + (burst?.trades ?? 0);
-    for (let i = 0; i < takers; i++) this.#taker(now);
-    this.#trim(now);
+    this.#flow.step(now, dt, burst);
     if (now >= this.#nextSecond) {
       this.#nextSecond = (Math.floor(now / 1000) + 1) * 1000;
-      this.#marks?.everySecond(now, rng, out, () => this.#sampleLots());
+      this.#marks?.everySecond(now, this.#rng, out, () => this.#flow.sampleLots());
     }
     if (now >= this.#nextSave) {
       this.#nextSave = now + SAVE_EVERY_MS;
@@ -285,27 +266,6 @@ export class SymbolEngine {
     };
   }
 
-  /**
-   * A price for a new level: log-uniform distance from the fair price, so the top is dense and the tail sparse;
-   * a quarter of new quotes join at the fair price itself, which keeps the spread tight after trades.
-   */
-  #sampleTick(side: Side): number {
-    const rng = this.#rng;
-    const d = rng.chance(0.25) ? 0 : Math.floor(Math.exp(rng.next() * this.#lnBand)) - 1;
-    if (side === "bid") {
-      const tick = Math.floor(this.#fair) - d;
-      const ask = this.book.asks.bestTick();
-      return ask !== undefined && tick >= ask ? ask - 1 : tick;
-    }
-    const tick = Math.ceil(this.#fair) + d;
-    const bid = this.book.bids.bestTick();
-    return bid !== undefined && tick <= bid ? bid + 1 : tick;
-  }
-
-  #sampleLots(): number {
-    return Math.max(1, Math.round(this.spec.typicalLots * Math.exp(this.#rng.normal() - 0.5)));
-  }
-
   /** One level change: new update id, book, diff batchers, book ticker. */
   #change(side: Side, tick: number, lots: number, now: number): void {
     this.#updateId += !this.#idJumps || !this.#rng.chance(0.3) ? 1 : 2 + this.#rng.int(40);
@@ -314,58 +274,6 @@ export class SymbolEngine {
     for (const b of this.#batchers) b.record(side, tick, lots, this.#updateId, now);
     const ticker = this.#ticker.after(this.#updateId, now);
     if (ticker !== null) this.#out.push(ticker);
-  }
-
-  /** Quotes that the fair price moved through are taken (a few levels) or cancelled (the rest). */
-  #reprice(now: number): void {
-    let swept = 0;
-    for (let ask = this.book.asks.bestTick(); ask !== undefined && ask < this.#fair;) {
-      if (swept++ < MAX_SWEEP_TRADES) this.#fill("ask", ask, this.book.asks.get(ask), now);
-      else this.#change("ask", ask, 0, now);
-      ask = this.book.asks.bestTick();
-    }
-    swept = 0;
-    for (let bid = this.book.bids.bestTick(); bid !== undefined && bid > this.#fair;) {
-      if (swept++ < MAX_SWEEP_TRADES) this.#fill("bid", bid, this.book.bids.get(bid), now);
-      else this.#change("bid", bid, 0, now);
-      bid = this.book.bids.bestTick();
-    }
-  }
-
-  /** A maker adds, resizes or cancels a level; adds are favoured while the side is short of its target. */
-  #makerChange(now: number): void {
-    const rng = this.#rng;
-    const sideName: Side = rng.chance(0.5) ? "bid" : "ask";
-    const side = this.book.side(sideName);
-    const pAdd = Math.min(0.9, Math.max(0.1, 0.45 + (0.5 * (this.#levels - side.size)) / this.#levels));
-    const r = rng.next();
-    if (r < pAdd || side.size < 2) {
-      this.#change(sideName, this.#sampleTick(sideName), this.#sampleLots(), now);
-    } else if (r < pAdd + (1 - pAdd) / 2) {
-      // Resizes cluster near the top of the book, where most order flow is.
-      const u = rng.next();
-      const tick = side.tickAt(Math.floor(side.size * u * u))!;
-      const lots = Math.max(1, Math.round(side.get(tick) * (0.3 + 1.4 * rng.next())));
-      this.#change(sideName, tick, lots, now);
-    } else {
-      this.#change(sideName, side.tickAt(rng.int(side.size))!, 0, now);
-    }
-  }
-
-  /** A taker order of random size consuming up to four levels from the top. */
-  #taker(now: number): void {
-    const rng = this.#rng;
-    const buy = rng.chance(0.5);
-    const sideName: Side = buy ? "ask" : "bid";
-    const side = this.book.side(sideName);
-    let remaining = Math.max(1, Math.round(this.spec.typicalLots * Math.exp(0.8 * rng.normal() - 1)));
-    for (let level = 0; remaining > 0 && level < 4; level++) {
-      const tick = side.bestTick();
-      if (tick === undefined) return;
-      const lots = Math.min(side.get(tick), remaining);
-      this.#fill(sideName, tick, lots, now);
-      remaining -= lots;
-    }
   }
 
   /** A taker fills `lots` at the level `tick` of the maker side: the level shrinks and a trade prints. */
@@ -405,18 +313,5 @@ export class SymbolEngine {
       k.addTrade(tick, lots, takerBuy, trade.firstTradeId, trade.lastTradeId);
     }
     this.#out.push(trade);
-  }
-
-  /** Levels that drifted out of the side's price band are cancelled, keeping the book centred on the price. */
-  #trim(now: number): void {
-    for (const sideName of ["bid", "ask"] as const) {
-      const side = this.book.side(sideName);
-      for (let worst = side.worstTick(); worst !== undefined && side.size > 1;) {
-        const far = Math.abs(worst - this.#fair) > this.#band || side.size > this.#levels * 1.5;
-        if (!far) break;
-        this.#change(sideName, worst, 0, now);
-        worst = side.worstTick();
-      }
-    }
   }
 }
