@@ -1,21 +1,23 @@
 /**
- * The Telegram shell: a grammY `Bot` (API root from the config, auto-retry on 429), long polling for chat
- * commands from the allowed chats only, and alert delivery that never blocks the collector.
+ * The Telegram shell: a grammY `Bot` (`bot_api.ts`: API root from the config, auto-retry on 429), long polling
+ * for chat commands from the allowed chats only (`chat_gate.ts`), alert delivery that never blocks the
+ * collector, and the disk alert's check (`disk_watch.ts`).
  *
  * `startTelegram()` is the entry point; main.ts passes the token it read from `TELEGRAM_BOT_TOKEN`.
  * @module
  */
 
-import { autoRetry } from "@grammyjs/auto-retry";
-import { Bot, type Context, InputFile } from "grammy";
+import { type Bot, type Context, InputFile } from "grammy";
 import type { Update } from "grammy/types";
 import type { CoveragePicture } from "../charts/coverage_picture.ts";
-import { diskLevel, MIB } from "../disk.ts";
-import { type Logger, RateLimitedLog } from "../log.ts";
+import type { Logger } from "../log.ts";
 import type { Alert, CoalesceOptions } from "./alerts.ts";
 import { classifyFailure, describeFailure } from "./api_errors.ts";
+import { apiSignal, chatTarget, createBot } from "./bot_api.ts";
+import { ChatGate } from "./chat_gate.ts";
 import { answerCommand, answerPicture, type CommandSettings, type TelegramSources } from "./commands.ts";
 import { Delivery, type DeliveryStats, NotDeliveredError } from "./delivery.ts";
+import { DiskWatch } from "./disk_watch.ts";
 import { COMMANDS } from "./format.ts";
 import { escapeHtml, preText } from "./html.ts";
 import type { OutboxOptions } from "./outbox.ts";
@@ -55,34 +57,6 @@ export interface TelegramStats extends DeliveryStats {
 }
 
 /**
- * grammY's npm build hands `fetch` an AbortSignal from a polyfill, which Deno's `fetch` rejects; this passes
- * a native one that follows it. A file upload's multipart body comes as a Node stream, whose chunks Deno's
- * `fetch` detaches while the stream still holds them ("Cannot perform Construct on a detached ArrayBuffer"):
- * it is read into a Blob first (a picture is a few hundred KiB).
- */
-const nativeFetch =
-  (async (input: string | URL | Request, init?: RequestInit & { signal?: AbortSignal | null }) => {
-    const body: unknown = init?.body;
-    if (body !== null && typeof body === "object" && Symbol.asyncIterator in body) {
-      const chunks: Uint8Array<ArrayBuffer>[] = [];
-      for await (const c of body as AsyncIterable<string | Uint8Array>) {
-        chunks.push(typeof c === "string" ? new TextEncoder().encode(c) : new Uint8Array(c));
-      }
-      init = { ...init, body: new Blob(chunks) };
-    }
-    const outer = init?.signal;
-    if (!outer) return fetch(input, init);
-    const inner = new AbortController();
-    if (outer.aborted) inner.abort();
-    else outer.addEventListener("abort", () => inner.abort(), { once: true });
-    return fetch(input, { ...init, signal: inner.signal });
-  }) as unknown as typeof fetch;
-
-/** grammY's npm typings name the `abort-controller` polyfill's AbortSignal; at run time any signal works. */
-type ApiSignal = Parameters<Bot["api"]["getMe"]>[0];
-const apiSignal = (signal: AbortSignal) => signal as unknown as ApiSignal;
-
-/**
  * A running bot. {@linkcode TelegramBot.sendAlert} is what the collector calls.
  *
  * @example
@@ -111,12 +85,9 @@ export class TelegramBot {
   readonly #bot: Bot;
   readonly #delivery: Delivery;
   readonly #poller: Poller<Update>;
-  readonly #allowed: Map<string, string>;
-  readonly #strangers: RateLimitedLog;
-  readonly #diskErrors: RateLimitedLog;
+  readonly #chats: ChatGate;
+  readonly #disk: DiskWatch;
   readonly #now: () => number;
-  #diskTimer: ReturnType<typeof setInterval> | undefined;
-  #ignored = 0;
   #picturesSent = 0;
   /** Chats that took the report of a key (`deliverReport`), for the latest keys. */
   readonly #reportsDone = new Map<string, Set<string>>();
@@ -126,25 +97,9 @@ export class TelegramBot {
     this.#options = options;
     this.#now = options.nowMs ?? Date.now;
     const pollTimeoutSec = options.pollTimeoutSec ?? 30;
-    // Usernames are case-insensitive; keys are lower case, values the configured spelling.
-    this.#allowed = new Map(options.chatIds.map((id) => [id.toLowerCase(), id]));
-    this.#strangers = new RateLimitedLog(options.log);
-    // A check runs every minute: one line an hour is enough to say it keeps failing.
-    this.#diskErrors = new RateLimitedLog(options.log, 1, 3_600_000);
-    this.#bot = new Bot(token, {
-      client: { apiRoot: options.apiRoot, fetch: nativeFetch, timeoutSeconds: pollTimeoutSec + 30 },
-    });
-    // 429 waits up to a minute are taken here; longer ones, network errors and 5xx go back to our loops, whose
-    // waits a stop can cut short.
-    this.#bot.api.config.use(
-      autoRetry({
-        maxDelaySeconds: 60,
-        maxRetryAttempts: 3,
-        rethrowHttpErrors: true,
-        rethrowInternalServerErrors: true,
-      }),
-    );
-    this.#bot.use((ctx, next) => this.#admit(ctx, next));
+    this.#chats = new ChatGate(options.chatIds, options.log);
+    this.#bot = createBot(token, options.apiRoot, pollTimeoutSec + 30);
+    this.#bot.use((ctx, next) => this.#chats.admit(ctx, next));
     for (const { command } of COMMANDS) this.#bot.command(command, (ctx) => this.#answer(ctx, command));
     this.#bot.command("start", (ctx) => this.#answer(ctx, "start"));
     this.#bot.on("message", (ctx) => this.#fallback(ctx));
@@ -158,7 +113,7 @@ export class TelegramBot {
       backoffMs: options.backoffMs,
       send: async (chatId, text, signal) => {
         await this.#bot.api.sendMessage(
-          /^-?\d+$/.test(chatId) ? Number(chatId) : chatId,
+          chatTarget(chatId),
           text,
           { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
           apiSignal(signal),
@@ -185,14 +140,19 @@ export class TelegramBot {
         ),
       handle: (update) => this.#bot.handleUpdate(update),
     });
+    this.#disk = new DiskWatch(
+      options.sources,
+      options.settings,
+      options.log,
+      (alert) => this.#delivery.alert(alert),
+    );
   }
 
   /** Starts polling, delivery and the disk check. */
   start(): void {
     this.#delivery.start();
     this.#poller.start();
-    const every = this.#options.diskCheckMs ?? 60_000;
-    if (every > 0) this.#diskTimer = setInterval(() => void this.#checkDisk(), every);
+    this.#disk.start(this.#options.diskCheckMs ?? 60_000);
   }
 
   /** Queues an alert for every allowed chat; returns at once, never throws. */
@@ -250,7 +210,7 @@ export class TelegramBot {
   async #sendPicture(chat: string, picture: CoveragePicture): Promise<void> {
     try {
       await this.#bot.api.sendPhoto(
-        /^-?\d+$/.test(chat) ? Number(chat) : chat,
+        chatTarget(chat),
         new InputFile(picture.png, picture.filename),
         { caption: picture.caption },
         apiSignal(AbortSignal.timeout(60_000)),
@@ -267,7 +227,7 @@ export class TelegramBot {
 
   /** Stops polling and the disk check, sends what is pending for up to `drainMs`, then gives up on the rest. */
   async stop(drainMs = 3000): Promise<void> {
-    clearInterval(this.#diskTimer);
+    this.#disk.stop();
     await Promise.all([this.#poller.stop(), this.#delivery.stop(drainMs)]);
   }
 
@@ -275,27 +235,10 @@ export class TelegramBot {
   get stats(): TelegramStats {
     return {
       ...this.#delivery.stats,
-      ignored: this.#ignored,
+      ignored: this.#chats.ignored,
       updates: this.#poller.handled,
       pictures: this.#picturesSent,
     };
-  }
-
-  /** The configured id of the chat if it is allowed, else null. */
-  #chatKey(chat: { id: number; username?: string } | undefined): string | null {
-    if (chat === undefined) return null;
-    return this.#allowed.get(String(chat.id)) ??
-      (chat.username === undefined ? undefined : this.#allowed.get(`@${chat.username.toLowerCase()}`)) ??
-      null;
-  }
-
-  async #admit(ctx: Context, next: () => Promise<void>): Promise<void> {
-    if (this.#chatKey(ctx.chat) !== null) return await next();
-    this.#ignored++;
-    this.#strangers.write("warn", "Telegram message from a chat not in telegram_chat_id ignored", {
-      chat: ctx.chat?.id ?? "none",
-      ignored: this.#ignored,
-    });
   }
 
   async #answer(ctx: Context, command: string): Promise<void> {
@@ -309,7 +252,7 @@ export class TelegramBot {
       log("warn", "Telegram command failed", { command, error: String(err) });
       text = `⚠️ /${command} failed: ${escapeHtml(String(err))}`;
     }
-    const chat = this.#chatKey(ctx.chat);
+    const chat = this.#chats.key(ctx.chat);
     if (chat === null) return;
     if (command !== "coverage") return this.#reply(ctx, text);
     // Rendering and uploading a picture takes a moment: polling goes on meanwhile.
@@ -347,28 +290,8 @@ export class TelegramBot {
   }
 
   #reply(ctx: Context, text: string): void {
-    const key = this.#chatKey(ctx.chat);
+    const key = this.#chats.key(ctx.chat);
     if (key !== null) this.#delivery.reply(key, text);
-  }
-
-  async #checkDisk(): Promise<void> {
-    const { sources, settings } = this.#options;
-    try {
-      const space = await sources.diskSpace();
-      if (diskLevel(space.freeBytes, settings.diskLowMb, settings.diskMinMb) === "ok") return;
-      this.#delivery.alert({
-        kind: "disk",
-        dir: settings.dataDir,
-        freeBytes: space.freeBytes,
-        lowBytes: settings.diskLowMb * MIB,
-        minBytes: settings.diskMinMb * MIB,
-      });
-    } catch (err) {
-      this.#diskErrors.write("warn", "disk space check failed", {
-        dir: settings.dataDir,
-        error: String(err),
-      });
-    }
   }
 }
 
