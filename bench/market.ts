@@ -384,13 +384,13 @@ markets:
 }
 
 /**
- * The lag while flushes ran (the collector's stop line; each flush from its start to its commit and the sample
- * after), and the worst single flush of the `flushed` lines.
+ * The lag while flushes ran beside the feed (the collector's stop line; each flush from its start to its commit
+ * and the sample after; not the recovery's or the shutdown's), and the worst single flush of the `flushed` lines.
  */
 function flushLag(stopped: Record<string, string>, flushes: Record<string, string>[]): string {
   const worst = Math.max(0, ...flushes.map((l) => Number(l.lagMaxMs) || 0));
-  return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms (all flushes, the ` +
-    `shutdown's included); worst of ${flushes.length} flushes while recording ${worst} ms`;
+  return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms; worst of the ` +
+    `${flushes.length} flushes ${worst} ms`;
 }
 
 /**

@@ -51,7 +51,7 @@ export class LagHistogram {
   }
 
   /**
-   * p50, p99 (as bucket upper bounds, so an upper estimate) and the exact max.
+   * p50, p99 (as bucket upper bounds, so an upper estimate, but never above the max) and the exact max.
    *
    * @example
    * ```ts
@@ -66,7 +66,8 @@ export class LagHistogram {
       let seen = 0;
       for (let i = 0; i < this.#counts.length; i++) {
         seen += this.#counts[i]!;
-        if (seen >= rank) return i < BOUNDS.length ? BOUNDS[i]! : this.#max;
+        // A bucket's bound can lie above every sample in it.
+        if (seen >= rank) return i < BOUNDS.length ? Math.min(BOUNDS[i]!, this.#max) : this.#max;
       }
       return this.#max;
     };

@@ -14,6 +14,12 @@ Deno.test("LagHistogram: percentiles are bucket bounds at or above the samples, 
   assert.equal(h.stats().max, 7000);
   h.reset();
   assert.deepEqual(h.stats(), { samples: 0, p50: 0, p99: 0, max: 0 });
+  for (let i = 0; i < 10; i++) h.add(12);
+  assert.deepEqual(
+    h.stats(),
+    { samples: 10, p50: 12, p99: 12, max: 12 },
+    "a bucket's bound is capped by the max",
+  );
 });
 
 Deno.test("LoopLagMonitor sees a blocked event loop", async () => {

@@ -62,7 +62,10 @@ export interface FlushDeps {
   settled?(): Promise<void>;
   log: Logger;
   clock: Clock;
-  /** Keeps the event loop's lag during flushes apart (each flush is a span). */
+  /**
+   * Keeps the event loop's lag during flushes beside the feed apart (each is a span); the recovery flush runs
+   * before the sockets open and the shutdown's after they closed, when a stall delays no frame.
+   */
   lag?: Pick<LoopLagMonitor, "openSpan" | "closeSpan" | "spanMax">;
   onFailed?(error: string): void;
 }
@@ -142,10 +145,11 @@ export class FlushCommitter {
   /** Flushes now (a concurrent call gets the running flush). Null when nothing was committed. */
   flush(reason: string): Promise<FlushResult | null> {
     if (this.#running) return this.#running;
-    this.d.lag?.openSpan();
-    this.#running = this.#flush(reason).finally(() => {
+    const lag = reason === "recovery" || reason === "shutdown" ? undefined : this.d.lag;
+    lag?.openSpan();
+    this.#running = this.#flush(reason, lag).finally(() => {
       this.#running = null;
-      this.d.lag?.closeSpan();
+      lag?.closeSpan();
     });
     return this.#running;
   }
@@ -156,7 +160,7 @@ export class FlushCommitter {
     await this.d.manifest.save();
   }
 
-  async #flush(reason: string): Promise<FlushResult | null> {
+  async #flush(reason: string, lag: FlushDeps["lag"]): Promise<FlushResult | null> {
     const { store, ledger, log, wal, clock } = this.d;
     this.lastStartMs = clock.nowMs();
     // A burst still waiting to be normalized is worked off at its own pace first, not in the synchronous step.
@@ -250,7 +254,7 @@ export class FlushCommitter {
         ms: Math.round(result.ms),
         syncMs: Math.round(syncMs),
         stateKb: Math.round(stateBytes / 1024),
-        ...(this.d.lag ? { lagMaxMs: Math.round(this.d.lag.spanMax * 10) / 10 } : {}),
+        ...(lag ? { lagMaxMs: Math.round(lag.spanMax * 10) / 10 } : {}),
       });
       await this.#pruneJournal(position.segment);
       return result;
