@@ -8,6 +8,7 @@
  * @module
  */
 
+import { type RowWriter, rowWriter } from "./row_writer.ts";
 import { type ColumnSpec, type Row, type TableName, TABLES, type TableSpec } from "./tables.ts";
 import { type Column, makeColumn, type RawColumn } from "./typed_columns.ts";
 
@@ -90,9 +91,9 @@ export class ColumnBuffer<N extends TableName> {
   #rows = 0;
   #bytes = 0;
   readonly #rowBytes: number;
-  readonly #timeColumn: string;
-  #minTime = Infinity;
-  #maxTime = -Infinity;
+  readonly #write: RowWriter;
+  /** `[min, max]` of the time column over the buffered rows. */
+  readonly #range = Float64Array.of(Infinity, -Infinity);
 
   constructor(table: N, options: ColumnBufferOptions = {}) {
     const { initialCapacity = 1024 } = options;
@@ -104,7 +105,7 @@ export class ColumnBuffer<N extends TableName> {
     this.spec = TABLES[table];
     this.#initialCapacity = initialCapacity;
     this.#columns = (this.spec.columns as readonly ColumnSpec[]).map(makeColumn);
-    this.#timeColumn = this.spec.timeColumn;
+    this.#write = rowWriter(this.spec);
     this.#rowBytes = fixedRowBytes(this.spec);
     this.#reset(undefined);
   }
@@ -126,34 +127,20 @@ export class ColumnBuffer<N extends TableName> {
 
   /** Smallest value (µs) of the table's time column (`local_time`; `start_time` for gaps), null when empty. */
   get minTime(): number | null {
-    return this.#rows === 0 ? null : this.#minTime;
+    return this.#rows === 0 ? null : this.#range[0]!;
   }
 
   /** Largest value (µs) of the table's time column, null when empty. */
   get maxTime(): number | null {
-    return this.#rows === 0 ? null : this.#maxTime;
+    return this.#rows === 0 ? null : this.#range[1]!;
   }
 
   /** Appends one row; throws `TypeError`/`RangeError` (and keeps no part of the row) if it is invalid. */
   append(row: Row<N>): void {
     const i = this.#rows;
     if (i === this.#capacity) this.#grow();
-    const values = row as Record<string, unknown>;
-    let bytes = this.#rowBytes;
-    // Columns write at index `i`; the row only counts once every column accepted it, and dictionary entries it
-    // added are taken back, so a throw leaves no trace.
-    const columns = this.#columns;
-    let c = 0;
-    try {
-      for (; c < columns.length; c++) bytes += columns[c]!.set(i, values[columns[c]!.spec.name]);
-    } catch (err) {
-      for (let k = 0; k < c; k++) columns[k]!.undo(i);
-      throw err;
-    }
-    const t = values[this.#timeColumn] as number;
-    if (t < this.#minTime) this.#minTime = t;
-    if (t > this.#maxTime) this.#maxTime = t;
-    this.#bytes += bytes;
+    // Columns write at index `i`; the row only counts once every column accepted it (see row_writer.ts).
+    this.#bytes += this.#rowBytes + this.#write(this.#columns, i, row, this.#range);
     this.#rows = i + 1;
   }
 
@@ -178,8 +165,8 @@ export class ColumnBuffer<N extends TableName> {
       table: this.spec.name,
       rows: this.#rows,
       bytes: this.#bytes,
-      minTime: this.#minTime,
-      maxTime: this.#maxTime,
+      minTime: this.#range[0]!,
+      maxTime: this.#range[1]!,
       columns: this.#columns.map((c) => c.raw()),
     };
   }
@@ -190,8 +177,8 @@ export class ColumnBuffer<N extends TableName> {
     this.#capacity = capacity;
     this.#rows = 0;
     this.#bytes = 0;
-    this.#minTime = Infinity;
-    this.#maxTime = -Infinity;
+    this.#range[0] = Infinity;
+    this.#range[1] = -Infinity;
   }
 
   #grow(): void {
