@@ -51,7 +51,8 @@ export class LagHistogram {
   }
 
   /**
-   * p50, p99 (as bucket upper bounds, so an upper estimate, but never above the max) and the exact max.
+   * p50, p99 (as bucket upper bounds, so an upper estimate, but never above the max rounded up to 0.1 ms) and
+   * the exact max.
    *
    * @example
    * ```ts
@@ -66,10 +67,12 @@ export class LagHistogram {
       let seen = 0;
       for (let i = 0; i < this.#counts.length; i++) {
         seen += this.#counts[i]!;
-        // A bucket's bound can lie above every sample in it.
-        if (seen >= rank) return i < BOUNDS.length ? Math.min(BOUNDS[i]!, this.#max) : this.#max;
+        // A bucket's bound can lie above every sample in it: then the max (to 0.1 ms) is the estimate.
+        if (seen >= rank) {
+          return Math.min(i < BOUNDS.length ? BOUNDS[i]! : Infinity, Math.ceil(this.#max * 10) / 10);
+        }
       }
-      return this.#max;
+      return Math.ceil(this.#max * 10) / 10;
     };
     return { samples: this.#n, p50: this.#n ? at(0.5) : 0, p99: this.#n ? at(0.99) : 0, max: this.#max };
   }

@@ -20,6 +20,11 @@ Deno.test("LagHistogram: percentiles are bucket bounds at or above the samples, 
     { samples: 10, p50: 12, p99: 12, max: 12 },
     "a bucket's bound is capped by the max",
   );
+  h.add(10.73);
+  assert.equal(h.stats().p99, 12);
+  h.reset();
+  h.add(10.73);
+  assert.deepEqual(h.stats(), { samples: 1, p50: 10.8, p99: 10.8, max: 10.73 }, "to 0.1 ms, rounded up");
 });
 
 Deno.test("LoopLagMonitor sees a blocked event loop", async () => {
