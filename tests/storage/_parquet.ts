@@ -22,3 +22,8 @@ export async function stitchParquet(files: readonly Uint8Array[]): Promise<Uint8
   pieces.push(asm.finish());
   return concatBytes(pieces);
 }
+
+/** Sample trades stitched into one file of three row groups: rows 0–9, 10–29 and 30–59. */
+export function threeGroupTrades(): Promise<Uint8Array> {
+  return stitchParquet([encoded("trades", 10), encoded("trades", 20, 10), encoded("trades", 30, 30)]);
+}

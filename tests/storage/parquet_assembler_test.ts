@@ -4,7 +4,7 @@ import { decodeParquet } from "../../lib/storage/parquet_file.ts";
 import { footerOf, memorySource, readFileFooter, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { decodeStruct, TStruct } from "../../lib/storage/thrift_compact.ts";
-import { encoded, stitchParquet } from "./_parquet.ts";
+import { encoded, stitchParquet, threeGroupTrades } from "./_parquet.ts";
 
 Deno.test("ParquetAssembler joins files' row groups into one file that parquet-wasm reads whole", async () => {
   const parts = [
@@ -31,11 +31,7 @@ Deno.test("ParquetAssembler joins files' row groups into one file that parquet-w
 });
 
 Deno.test("extractRowGroups() makes a file of some row groups only", async () => {
-  const stitched = await stitchParquet([
-    encoded("trades", 10),
-    encoded("trades", 20, 10),
-    encoded("trades", 30, 30),
-  ]);
+  const stitched = await threeGroupTrades();
   const footer = await readFileFooter(memorySource(stitched));
   const mini = await extractRowGroups(memorySource(stitched), footer, [2, 0]);
   const all = toRows(decodeParquet(stitched));

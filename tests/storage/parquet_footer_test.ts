@@ -8,14 +8,10 @@ import {
   rowGroupsOf,
 } from "../../lib/storage/parquet_footer.ts";
 import { encodeStruct, T, TStruct } from "../../lib/storage/thrift_compact.ts";
-import { encoded, stitchParquet } from "./_parquet.ts";
+import { threeGroupTrades } from "./_parquet.ts";
 
 Deno.test("readFileFooter() keeps the row groups encoded and decodes a fresh copy of each on request", async () => {
-  const stitched = await stitchParquet([
-    encoded("trades", 10),
-    encoded("trades", 20, 10),
-    encoded("trades", 30, 30),
-  ]);
+  const stitched = await threeGroupTrades();
   const footer = await readFileFooter(memorySource(stitched));
   const whole = await footerOf(stitched);
   assert.deepEqual(footer.groups, rowGroupsOf(whole));
