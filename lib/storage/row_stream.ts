@@ -14,6 +14,7 @@ import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import type { Market } from "../binance/types.ts";
 import type { ManifestEntry } from "./manifest.ts";
+import { sameBytes } from "./parquet_footer.ts";
 import type { PlainRow } from "./read_rows.ts";
 import { type TableName, TABLES } from "./tables.ts";
 
@@ -263,7 +264,7 @@ function symbolMask(
     let runMatches = false;
     for (let i = 0; i < data.length; i++) {
       const value = bytes.subarray(at(i), at(i + 1));
-      if (run === null || !bytesEqual(value, run)) {
+      if (run === null || !sameBytes(value, run)) {
         run = value;
         const text = decoder.decode(value);
         seen.add(text);
@@ -274,12 +275,6 @@ function symbolMask(
     return symbol === undefined ? null : (i) => match[i] === 1;
   }
   throw new TypeError(`Cannot filter rows: the symbol column has type ${data.type}, expected a string`);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
 }
 
 /** The time column of `batch` as µs numbers. */
