@@ -62,17 +62,16 @@ export class LagHistogram {
    * ```
    */
   stats(): LagStats {
+    // A bucket's bound can lie above every sample in it: then the max (to 0.1 ms) is the estimate.
+    const max = Math.ceil(this.#max * 10) / 10;
     const at = (q: number) => {
       const rank = Math.ceil(q * this.#n);
       let seen = 0;
-      for (let i = 0; i < this.#counts.length; i++) {
+      for (let i = 0; i < BOUNDS.length; i++) {
         seen += this.#counts[i]!;
-        // A bucket's bound can lie above every sample in it: then the max (to 0.1 ms) is the estimate.
-        if (seen >= rank) {
-          return Math.min(i < BOUNDS.length ? BOUNDS[i]! : Infinity, Math.ceil(this.#max * 10) / 10);
-        }
+        if (seen >= rank) return Math.min(BOUNDS[i]!, max);
       }
-      return Math.ceil(this.#max * 10) / 10;
+      return max; // the overflow bucket
     };
     return { samples: this.#n, p50: this.#n ? at(0.5) : 0, p99: this.#n ? at(0.99) : 0, max: this.#max };
   }
