@@ -346,13 +346,13 @@ markets:
       files.length ? `${Math.min(...files)}–${Math.max(...files)} over ${files.length} flushes` : "-",
     );
     row("files per hour", perHour.toFixed(0));
-    const syncMs = flushes.map((l) => Number(l.syncMs) || 0);
+    const captureMs = flushes.map((l) => Number(l.captureMs) || 0);
     const stateKb = flushes.map((l) => Number(l.stateKb) || 0);
     row(
-      "flush: synchronous step / checkpoint state",
-      `median ${syncMs.length ? percentile(Float64Array.from(syncMs).sort(), 0.5) : 0} ms, max ${
-        Math.max(0, ...syncMs)
-      } ms (first flush ${syncMs[0] ?? "-"} ms) / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
+      "flush: state copy (held, in slices) / checkpoint state",
+      `median ${captureMs.length ? percentile(Float64Array.from(captureMs).sort(), 0.5) : 0} ms, max ${
+        Math.max(0, ...captureMs)
+      } ms (first flush ${captureMs[0] ?? "-"} ms) / max ${(Math.max(0, ...stateKb) / 1024).toFixed(1)} MiB`,
     );
     row(
       "event-loop lag",

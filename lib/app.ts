@@ -20,7 +20,8 @@ import type { ParquetJobs } from "./storage/parquet_jobs.ts";
 
 /** Overrides for tests and benchmarks. */
 export interface AppOverrides
-  extends Partial<Pick<CollectorOptions, "webSocket" | "rotateLeadMs" | "onGap" | "onAlert">> {
+  extends
+    Partial<Pick<CollectorOptions, "webSocket" | "rotateLeadMs" | "captureSliceMs" | "onGap" | "onAlert">> {
   /** Journal writer options (e.g. a smaller segment size). */
   journal?: Parameters<typeof JournalWriter.open>[1];
   /** Environment for the ledger (a remote KV needs `DENO_KV_ACCESS_TOKEN`). */

@@ -25,6 +25,21 @@ export async function forEachPaced<T>(
   }
 }
 
+/**
+ * Runs `steps` to the end, for at most `sliceMs` per event-loop turn (see {@link nextTurn}), and returns what
+ * it returns.
+ */
+export async function runInSlices<T>(steps: Generator<void, T>, sliceMs: number): Promise<T> {
+  let sliceStart = performance.now();
+  for (let step = steps.next();; step = steps.next()) {
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
+
 /** Lag figures in ms. */
 export interface LagStats {
   samples: number;

@@ -116,6 +116,15 @@ export class Collector {
         this.pacer.drain();
       },
       settled: () => this.pacer.idle(),
+      hold: () => {
+        this.pacer.hold();
+        return () => {
+          const held = this.pacer.waiting;
+          this.pacer.release();
+          return held;
+        };
+      },
+      captureSliceMs: options.captureSliceMs,
       log: options.log,
       clock,
       lag: this.lag,
@@ -280,6 +289,9 @@ export class Collector {
         text: "",
       });
     }
+    // A flush already running took its rows before the Shutdown record (it may hold the pacer while it copies
+    // them): wait for it, then normalize what waits and flush the rest.
+    while (this.flusher.running) await this.flusher.running;
     this.pacer.stop();
     // A checkpoint needs the journal: one more try, else the next start recovers what it holds.
     if (this.wal.down && !(await this.wal.reopen())) {
@@ -288,8 +300,6 @@ export class Collector {
         "journal down at shutdown: buffered rows are left to the next start's recovery",
       );
     }
-    // A flush already running took its rows before the Shutdown record: wait for it, then flush the rest.
-    while (this.flusher.running) await this.flusher.running;
     const flushStart = performance.now();
     await this.flush("shutdown");
     const flushMs = performance.now() - flushStart;

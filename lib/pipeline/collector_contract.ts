@@ -52,6 +52,11 @@ export interface CollectorOptions {
   connectionLifetimeMs: number;
   /** Time the replacement has to get in sync before the server cuts the old one (default 10 min). */
   rotateLeadMs?: number;
+  /**
+   * The most a turn of the event loop spends copying the state at a flush, records held meanwhile (default
+   * 4 ms; 0 takes one stream per turn, which tests use to let frames in between).
+   */
+  captureSliceMs?: number;
   /** Streams per connection (Binance allows 1024). */
   maxStreamsPerConnection?: number;
   webSocket?: WebSocketConstructor;

@@ -1,8 +1,9 @@
 /**
  * The flush transaction: "the journal up to here is in these files". In one synchronous step each market's
- * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows), its state is captured as
- * of that record (books copied, see book_image.ts), and the table buffers are taken: the taken rows are exactly
- * those made from the records before the FlushMarks. The state is then journaled between frames (the books a
+ * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows). The records after them
+ * are held (journaled, waiting in the pacer) while each market's state is captured as of its FlushMark (books
+ * copied, see book_image.ts) and the table buffers are taken, a slice per event-loop turn: the taken rows are
+ * exactly those made from the records before the FlushMarks. The state is then journaled between frames (the books a
  * part per event-loop turn, then a Checkpoint record naming its FlushMark), the buffers are written as Parquet
  * files, and once the journal is fsynced one atomic ledger commit records the first FlushMark's position
  * together with the files (and the gaps the rows hold). A crash before the commit replays from the previous
@@ -18,7 +19,7 @@ import { GapNotFoundError } from "../ledger/gaps.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
-import { type LoopLagMonitor, nextTurn } from "../loop_lag.ts";
+import { type LoopLagMonitor, nextTurn, runInSlices } from "../loop_lag.ts";
 import {
   type JournalPosition,
   type JournalWriter,
@@ -35,7 +36,7 @@ import type { StreamCount } from "./hourly_counts.ts";
 import type { MarketNormalizer } from "./normalizer.ts";
 import type { CapturedState } from "./normalizer_state.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
-import { FlushError, type FlushResult, type TableStore } from "./table_store.ts";
+import { FlushError, type FlushResult, type Slot, type TableStore } from "./table_store.ts";
 import { HOUR_US } from "../ledger/intervals.ts";
 
 /** A market as the flush sees it. */
@@ -60,6 +61,14 @@ export interface FlushDeps {
   record(rec: JournalRecord): void;
   /** Resolves once every record journaled so far can be normalized at once (no backlog). */
   settled?(): Promise<void>;
+  /**
+   * Keeps records from the normalizers (journaled, they wait) until the returned function is called (it returns
+   * how many waited), so that the state and the buffered rows can be taken over several turns; without it they
+   * are taken in one.
+   */
+  hold?(): () => number;
+  /** The most a turn spends copying the state and taking the buffers while held. @default 4 */
+  captureSliceMs?: number;
   log: Logger;
   clock: Clock;
   /**
@@ -78,6 +87,12 @@ const MIRROR_INTERVAL_MS = 5 * 60_000;
 
 /** Streams whose coverage is built and written at a time. */
 const COVERAGE_SLICE = 1000;
+
+/**
+ * The most a turn of the event loop spends copying the state and taking the buffers while the normalizers are
+ * held: a whole market's took 17–27 ms in one block, frames waiting all that time.
+ */
+const CAPTURE_SLICE_MS = 4;
 
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
@@ -168,12 +183,14 @@ export class FlushCommitter {
     // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
     if (wal.down) return null;
     const atUs = clock.nowUs();
-    // Synchronous section: each market's state is captured as of its FlushMark and the taken buffers hold
-    // exactly the rows of the records before, so a recovery that restores these states and replays what follows
-    // rebuilds every row not in this flush. Only numbers are copied here; the state is journaled afterwards.
+    // Each market's state is captured as of its FlushMark and the taken buffers hold exactly the rows of the
+    // records before, so a recovery that restores these states and replays what follows rebuilds every row not
+    // in this flush. The FlushMarks are journaled in one synchronous step; then the records after them wait in
+    // the pacer (journaled) while the state is copied (only numbers: it is journaled afterwards) and the buffers
+    // are taken, a slice per turn so that frames go on being received.
     const syncStart = performance.now();
     const writer = wal.writer;
-    const captures: Capture[] = [];
+    const marks: { m: FlushMarket; asOf: JournalPosition }[] = [];
     for (const m of this.d.markets) {
       this.d.record({
         localUs: atUs,
@@ -185,17 +202,31 @@ export class FlushCommitter {
       });
       const asOf = writer.lastRecord;
       if (wal.down || asOf === null) return null;
-      const image = this.#image(m.market);
-      captures.push({ market: m.market, asOf, state: m.normalizer.captureState(image, asOf), image });
+      marks.push({ m, asOf });
     }
-    // Replay starts at the first FlushMark.
-    const position = captures[0]!.asOf;
+    // Gap rows of the records before the FlushMarks (an unstarted pacer normalizes what waits on release).
     const gaps = this.#gaps.splice(0);
     const recoveries = this.#recoveries.splice(0);
     const spanStartUs = this.#spanStartUs;
     this.#spanStartUs = atUs;
-    const batch = store.take();
-    const syncMs = performance.now() - syncStart;
+    const release = this.d.hold?.();
+    const sliceMs = release ? this.d.captureSliceMs ?? CAPTURE_SLICE_MS : Infinity;
+    const captures: Capture[] = [];
+    let batch: Slot[];
+    let held = 0;
+    try {
+      for (const { m, asOf } of marks) {
+        const image = this.#image(m.market);
+        const state = await runInSlices(m.normalizer.captureSteps(image, asOf), sliceMs);
+        captures.push({ market: m.market, asOf, state, image });
+      }
+      batch = await runInSlices(store.takeSteps(), sliceMs);
+    } finally {
+      held = release?.() ?? 0;
+    }
+    const captureMs = performance.now() - syncStart;
+    // Replay starts at the first FlushMark.
+    const position = captures[0]!.asOf;
     const putBack = () => {
       this.#gaps.unshift(...gaps);
       this.#recoveries.unshift(...recoveries);
@@ -252,7 +283,8 @@ export class FlushCommitter {
         files: files.length,
         rows: result.rows,
         ms: Math.round(result.ms),
-        syncMs: Math.round(syncMs),
+        captureMs: Math.round(captureMs),
+        held,
         stateKb: Math.round(stateBytes / 1024),
         ...(lag ? { lagMaxMs: Math.round(lag.spanMax * 10) / 10 } : {}),
       });

@@ -29,10 +29,12 @@ import {
   orderingKey,
   restoreStream,
   type SavedBook,
+  type SavedStream,
   saveStream,
   type StreamState,
 } from "./stream_state.ts";
 import { UniverseChanges } from "./universe_changes.ts";
+import { runSteps } from "../steps.ts";
 
 export type { BackfillRequest } from "./backfill.ts";
 
@@ -287,22 +289,37 @@ export class MarketNormalizer {
    * synced books copied into `image` (the flush journals them later, a part at a time, before this state).
    */
   captureState(image: BookImage, asOf: JournalPosition): CapturedState {
-    image.clear();
-    const { streams, ...rest } = this.#state(image);
-    return new CapturedState({ ...rest, asOf }, streams);
+    return runSteps(this.captureSteps(image, asOf));
   }
 
-  #state(image?: BookImage): SavedState {
-    const num = (n: number) => (Number.isFinite(n) ? n : null);
+  /**
+   * {@link captureState} a step at a time: it yields after each stream, so that a flush can spread the copy
+   * over turns of the event loop (records must not reach this normalizer until it returns).
+   */
+  *captureSteps(image: BookImage, asOf: JournalPosition): Generator<void, CapturedState> {
+    image.clear();
+    const streams: SavedStream[] = [];
+    for (const st of this.states) {
+      streams.push(saveStream(st, image));
+      yield;
+    }
+    return new CapturedState({ ...this.#head(), asOf }, streams);
+  }
+
+  #state(): SavedState {
+    return { ...this.#head(), streams: this.states.map((st) => saveStream(st)) };
+  }
+
+  /** The state but its streams. */
+  #head(): Omit<SavedState, "streams"> {
     return {
       v: 1,
       market: this.market,
       stopped: this.stopped,
-      lastFrameUs: num(this.lastFrameUs),
+      lastFrameUs: Number.isFinite(this.lastFrameUs) ? this.lastFrameUs : null,
       conns: this.conns.save(),
       backfills: this.gaps.backfills.export(),
       universe: this.universe.save(),
-      streams: this.states.map((st) => saveStream(st, image)),
     };
   }
 

@@ -7,6 +7,8 @@
  * being received and stamped between.
  *
  * Whoever needs the normalizers up to date (a flush's checkpoint, the stop) calls {@link RecordPacer.drain}.
+ * A flush {@link RecordPacer.hold}s the records after its checkpoint while it copies the state, a slice per
+ * turn: the normalizers' state and buffered rows stay as of the checkpoint, and frames go on being received.
  * @module
  */
 import type { JournalRecord } from "./records.ts";
@@ -23,6 +25,7 @@ export class RecordPacer {
   #timer: ReturnType<typeof setInterval> | null = null;
   /** Callers of {@link idle} waiting for the queue to empty. */
   #idle: (() => void)[] = [];
+  #held = false;
 
   /**
    * @param handle normalizes one record (never throws).
@@ -70,8 +73,31 @@ export class RecordPacer {
     });
   }
 
+  /** Whether records wait for {@link release} (see {@link hold}). */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /**
+   * Keeps every record from the normalizers until {@link release} (they wait here, journaled), so that their
+   * state can be read over several turns of the event loop as of one record.
+   */
+  hold(): void {
+    this.#held = true;
+  }
+
+  /** Ends a {@link hold}: what waits is normalized at the pacer's rate from the next tick (at once if unstarted). */
+  release(): void {
+    this.#held = false;
+    if (this.#timer === null) this.drain();
+  }
+
   /** Normalizes `rec` now, or after the records waiting before it. */
   push(rec: JournalRecord): void {
+    if (this.#held) {
+      this.#queue.push(rec);
+      return;
+    }
     if (this.#timer !== null) {
       const now = Date.now();
       if (Number.isNaN(this.#turnStartMs)) this.#turnStartMs = now;
@@ -83,8 +109,13 @@ export class RecordPacer {
     this.handle(rec);
   }
 
-  /** Normalizes every waiting record now. */
+  /**
+   * Normalizes every waiting record now.
+   *
+   * @throws {Error} while held: the holder reads the state as of the records before.
+   */
   drain(): void {
+    if (this.#held) throw new Error("Cannot drain the record pacer while a flush holds it");
     while (this.#head < this.#queue.length) this.handle(this.#queue[this.#head++]!);
     this.#queue = [];
     this.#head = 0;
@@ -97,7 +128,7 @@ export class RecordPacer {
 
   #tick(): void {
     this.#turnStartMs = NaN;
-    if (this.waiting === 0) return;
+    if (this.waiting === 0 || this.#held) return;
     const t0 = this.#turnStartMs = Date.now();
     do {
       this.handle(this.#queue[this.#head++]!);

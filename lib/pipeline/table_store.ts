@@ -20,6 +20,7 @@ import type { SpilledSegment } from "../storage/spill.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 import type { RowSink } from "./normalizer_contract.ts";
 import { HOUR_US } from "../ledger/intervals.ts";
+import { runSteps } from "../steps.ts";
 
 /** Rows of a file handed to the Parquet jobs: raw while waiting or encoding, then spilled. */
 interface Part {
@@ -188,11 +189,22 @@ export class TableStore implements RowSink {
    * rows still buffered are handed to the Parquet jobs now.
    */
   take(): Slot[] {
+    return runSteps(this.takeSteps());
+  }
+
+  /**
+   * {@link take} a step at a time: it yields after each file's buffered rows were handed to the jobs, so that a
+   * flush can spread it over turns of the event loop (no row may be added until it returns).
+   */
+  *takeSteps(): Generator<void, Slot[]> {
     const due: Slot[] = this.#failed.splice(0);
     let newest = -Infinity;
     for (const f of this.#filling.values()) newest = Math.max(newest, f.hourUs);
     for (const [key, f] of this.#filling) {
-      if (f.buffer.rows > 0) this.#seal(f);
+      if (f.buffer.rows > 0) {
+        this.#seal(f);
+        yield;
+      }
       if (f.parts.length > 0) {
         const { market, table, hourUs, parts, spill, firstUs, lastUs } = f;
         due.push({ market, table, hourUs, parts, spill, firstUs, lastUs });

@@ -104,3 +104,32 @@ Deno.test("RecordPacer.idle() resolves when the backlog is worked off, or after 
   }
   assert.equal(handled.length, 20, "stop() normalized the rest");
 });
+
+Deno.test("RecordPacer.hold(): records wait through ticks until release(), then go in order; drain() refuses", async () => {
+  const handled: number[] = [];
+  const pacer = new RecordPacer((r) => void handled.push(r.localUs), 10, 5);
+  pacer.start();
+  try {
+    pacer.push(rec(0));
+    assert.deepEqual(handled, [0], "within the budget: at once");
+    pacer.hold();
+    assert.equal(pacer.held, true);
+    for (let i = 1; i <= 5; i++) pacer.push(rec(i));
+    await new Promise((r) => setTimeout(r, 30)); // several ticks
+    assert.deepEqual(handled, [0], "held: nothing normalized, the ticks pass it by");
+    assert.equal(pacer.waiting, 5);
+    assert.throws(() => pacer.drain(), /while a flush holds it/);
+    pacer.release();
+    assert.equal(pacer.held, false);
+    await pacer.idle(5_000);
+    assert.deepEqual(handled, [0, 1, 2, 3, 4, 5], "released: in order, at the next ticks");
+  } finally {
+    pacer.stop();
+  }
+  // Unstarted, a release normalizes what waits at once.
+  pacer.hold();
+  pacer.push(rec(6));
+  assert.deepEqual(handled.length, 6);
+  pacer.release();
+  assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 6]);
+});
