@@ -97,7 +97,7 @@ const CAPTURE_SLICE_MS = 4;
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
 
-/** A market's state captured in a flush's synchronous step, journaled afterwards. */
+/** A market's state captured while the records after its FlushMark wait, journaled afterwards. */
 interface Capture {
   market: Market;
   /** Its FlushMark: the state is as of this record. */
@@ -178,7 +178,7 @@ export class FlushCommitter {
   async #flush(reason: string, lag: FlushDeps["lag"]): Promise<FlushResult | null> {
     const { store, ledger, log, wal, clock } = this.d;
     this.lastStartMs = clock.nowMs();
-    // A burst still waiting to be normalized is worked off at its own pace first, not in the synchronous step.
+    // A burst still waiting to be normalized is worked off at its own pace first, not while records are held.
     await this.d.settled?.();
     // Without the journal there is no checkpoint: rows stay buffered until it is reopened.
     if (wal.down) return null;
@@ -330,7 +330,7 @@ export class FlushCommitter {
     };
     for (const c of captures) {
       const parts = c.image.parts(c.asOf);
-      // Each part is encoded in a turn of its own, the first one too (not in the flush's synchronous step).
+      // Each part is encoded in a turn of its own, the first one too (not while records are held).
       for (await nextTurn();; await nextTurn()) {
         const part = parts.next();
         if (part.done) break;

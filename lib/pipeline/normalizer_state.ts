@@ -32,10 +32,10 @@ export interface SavedState {
 }
 
 /**
- * A state captured in a flush's synchronous step, as JSON later ({@link text}): what may change after the step
- * (connections, holes awaiting backfill, the universe) is JSON at once; the streams' saved forms are fresh
- * objects (an open gap is replaced, never changed) and are stringified out of the step, the ~1.6 MiB of a
- * whole market's streams (~10 ms) being most of the text.
+ * A state captured at a flush while records were held, as JSON later ({@link text}): what may change once
+ * they go on (connections, holes awaiting backfill, the universe) is JSON at once; the streams' saved forms are
+ * fresh objects (an open gap is replaced, never changed) and are stringified later, the ~1.6 MiB of a whole
+ * market's streams (~10 ms) being most of the text.
  */
 export class CapturedState {
   readonly #head: string;

@@ -59,7 +59,7 @@ export class RecordPacer {
   /**
    * Resolves once no record waits (at once when none does), or after `timeoutMs` (a backlog that does not
    * shrink must not hold a flush back): a flush takes its checkpoint after a burst is normalized at the
-   * pacer's rate, instead of normalizing it in its own synchronous step.
+   * pacer's rate, instead of normalizing it while it captures the state.
    */
   idle(timeoutMs = 1_000): Promise<void> {
     if (this.waiting === 0) return Promise.resolve();
