@@ -82,3 +82,14 @@ Deno.test("LoopLagMonitor keeps the lag of marked spans apart, a stall at a span
     m.stop();
   }
 });
+
+Deno.test("LagHistogram: a p99 just under 10 ms is told from one at 10", () => {
+  const h = new LagHistogram();
+  for (let i = 0; i < 98; i++) h.add(1);
+  h.add(8.6);
+  h.add(30);
+  assert.equal(h.stats().p99, 9, "the 99th sample (8.6 ms) is in the bucket up to 9 ms");
+  h.add(9.4);
+  h.add(9.7);
+  assert.equal(h.stats().p99, 10);
+});
