@@ -1,7 +1,7 @@
 /**
  * The synced books of a market copied at a flush's checkpoint, so that the flush's capture (records held) only
- * copies numbers: the levels go into blocks of 1 MiB kept from flush to flush, and are encoded later, a part at a time,
- * between frames (a whole market's books are ~15 MiB of base64). Each part becomes a
+ * copies numbers: the levels go into blocks of 1 MiB kept from flush to flush, and are encoded later, a part at
+ * a time, between frames (a whole market's books are ~15 MiB of base64). Each part becomes a
  * {@link RecordKind.CheckpointBooks} record; recovery puts the parts back with their checkpoint.
  * @module
  */

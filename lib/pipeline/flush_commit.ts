@@ -1,14 +1,14 @@
 /**
  * The flush transaction: "the journal up to here is in these files". In one synchronous step each market's
- * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows). The records after them
- * are held (journaled, waiting in the pacer) while each market's state is captured as of its FlushMark (books
- * copied, see book_image.ts) and the table buffers are taken, a slice per event-loop turn: the taken rows are
- * exactly those made from the records before the FlushMarks. The state is then journaled between frames (the books a
- * part per event-loop turn, then a Checkpoint record naming its FlushMark), the buffers are written as Parquet
- * files, and once the journal is fsynced one atomic ledger commit records the first FlushMark's position
- * together with the files (and the gaps the rows hold). A crash before the commit replays from the previous
- * checkpoint, and the files of this flush are orphans that recovery removes; a failure without a crash leaves
- * everything for the next flush.
+ * normalizer gets a FlushMark record (holes still waiting for REST get their gap rows). The records after
+ * them are held (journaled, waiting in the pacer) while each market's state is captured as of its FlushMark
+ * (books copied, see book_image.ts) and the table buffers are taken, a slice per event-loop turn: the taken
+ * rows are exactly those made from the records before the FlushMarks. The state is then journaled between
+ * frames (the books a part per event-loop turn, then a Checkpoint record naming its FlushMark), the buffers
+ * are written as Parquet files, and once the journal is fsynced one atomic ledger commit records the first
+ * FlushMark's position together with the files (and the gaps the rows hold). A crash before the commit
+ * replays from the previous checkpoint, and the files of this flush are orphans that recovery removes; a
+ * failure without a crash leaves everything for the next flush.
  * @module
  */
 import type { PlannedStream } from "../binance/stream_plan.ts";
@@ -188,7 +188,7 @@ export class FlushCommitter {
     // in this flush. The FlushMarks are journaled in one synchronous step; then the records after them wait in
     // the pacer (journaled) while the state is copied (only numbers: it is journaled afterwards) and the buffers
     // are taken, a slice per turn so that frames go on being received.
-    const syncStart = performance.now();
+    const captureStart = performance.now();
     const writer = wal.writer;
     const marks: { m: FlushMarket; asOf: JournalPosition }[] = [];
     for (const m of this.d.markets) {
@@ -224,7 +224,7 @@ export class FlushCommitter {
     } finally {
       held = release?.() ?? 0;
     }
-    const captureMs = performance.now() - syncStart;
+    const captureMs = performance.now() - captureStart;
     // Replay starts at the first FlushMark.
     const position = captures[0]!.asOf;
     const putBack = () => {
