@@ -67,6 +67,11 @@ export interface FlushDeps {
    * are taken in one.
    */
   hold?(): () => number;
+  /**
+   * Cuts the records' normalizing per turn while the flush runs (until the returned function is called): the
+   * flush's own steps (a part of the state journaled per turn, the commits) share the turns with it.
+   */
+  share?(): () => void;
   /** The most a turn spends copying the state and taking the buffers while held. @default 4 */
   captureSliceMs?: number;
   log: Logger;
@@ -160,10 +165,14 @@ export class FlushCommitter {
   /** Flushes now (a concurrent call gets the running flush). Null when nothing was committed. */
   flush(reason: string): Promise<FlushResult | null> {
     if (this.#running) return this.#running;
-    const lag = reason === "recovery" || reason === "shutdown" ? undefined : this.d.lag;
+    // The recovery flush runs before the sockets open and the shutdown's after they closed.
+    const besideFeed = reason !== "recovery" && reason !== "shutdown";
+    const lag = besideFeed ? this.d.lag : undefined;
     lag?.openSpan();
+    const unshare = besideFeed ? this.d.share?.() : undefined;
     this.#running = this.#flush(reason, lag).finally(() => {
       this.#running = null;
+      unshare?.();
       lag?.closeSpan();
     });
     return this.#running;

@@ -26,6 +26,7 @@ export class RecordPacer {
   /** Callers of {@link idle} waiting for the queue to empty. */
   #idle: (() => void)[] = [];
   #held = false;
+  #budgetMs: number;
 
   /**
    * @param handle normalizes one record (never throws).
@@ -38,9 +39,11 @@ export class RecordPacer {
    */
   constructor(
     private readonly handle: (rec: JournalRecord) => void,
-    private readonly budgetMs = 6,
+    budgetMs = 6,
     private readonly tickMs = 5,
-  ) {}
+  ) {
+    this.#budgetMs = budgetMs;
+  }
 
   /** Starts the ticks; before it (and after {@link stop}) every record is normalized at once. */
   start(): void {
@@ -76,17 +79,22 @@ export class RecordPacer {
     });
   }
 
-  /** Whether records wait for {@link release} (see {@link hold}). */
-  get held(): boolean {
-    return this.#held;
-  }
-
   /**
    * Keeps every record from the normalizers until {@link release} (they wait here, journaled), so that their
    * state can be read over several turns of the event loop as of one record.
    */
   hold(): void {
     this.#held = true;
+  }
+
+  /**
+   * Normalizes at most `budgetMs` per turn until the returned function is called: a flush that journals its
+   * state a part per turn shares the turns with the pacer, and the lag timer waits out both.
+   */
+  share(budgetMs: number): () => void {
+    const before = this.#budgetMs;
+    this.#budgetMs = Math.min(before, budgetMs);
+    return () => void (this.#budgetMs = before);
   }
 
   /** Ends a {@link hold}: what waits is normalized at the pacer's rate from the next tick (at once if unstarted). */
@@ -104,7 +112,7 @@ export class RecordPacer {
     if (this.#timer !== null) {
       const now = Date.now();
       if (Number.isNaN(this.#turnStartMs)) this.#turnStartMs = now;
-      if (this.waiting > 0 || now - this.#turnStartMs >= this.budgetMs) {
+      if (this.waiting > 0 || now - this.#turnStartMs >= this.#budgetMs) {
         this.#queue.push(rec);
         return;
       }
@@ -135,7 +143,7 @@ export class RecordPacer {
     const t0 = this.#turnStartMs = Date.now();
     do {
       this.handle(this.#queue[this.#head++]!);
-    } while (this.#head < this.#queue.length && Date.now() - t0 < this.budgetMs);
+    } while (this.#head < this.#queue.length && Date.now() - t0 < this.#budgetMs);
     if (this.waiting === 0 || this.#head > 4096) {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;

@@ -113,14 +113,12 @@ Deno.test("RecordPacer.hold(): records wait through ticks until release(), then 
     pacer.push(rec(0));
     assert.deepEqual(handled, [0], "within the budget: at once");
     pacer.hold();
-    assert.equal(pacer.held, true);
     for (let i = 1; i <= 5; i++) pacer.push(rec(i));
     await new Promise((r) => setTimeout(r, 30)); // several ticks
     assert.deepEqual(handled, [0], "held: nothing normalized, the ticks pass it by");
     assert.equal(pacer.waiting, 5);
     assert.throws(() => pacer.drain(), /while a flush holds it/);
     pacer.release();
-    assert.equal(pacer.held, false);
     await pacer.idle(5_000);
     assert.deepEqual(handled, [0, 1, 2, 3, 4, 5], "released: in order, at the next ticks");
   } finally {
@@ -132,4 +130,28 @@ Deno.test("RecordPacer.hold(): records wait through ticks until release(), then 
   assert.deepEqual(handled.length, 6);
   pacer.release();
   assert.deepEqual(handled, [0, 1, 2, 3, 4, 5, 6]);
+});
+
+Deno.test("RecordPacer.share(): a smaller budget per turn until it is undone", async () => {
+  const handled: number[] = [];
+  const busy = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) { /* a record that takes `ms` to normalize */ }
+  };
+  const pacer = new RecordPacer((r) => (busy(1), void handled.push(r.localUs)), 60, 5);
+  pacer.start();
+  try {
+    const unshare = pacer.share(2);
+    for (let i = 0; i < 20; i++) pacer.push(rec(i));
+    assert.ok(handled.length <= 5, `about 2 ms of records at once while shared: ${handled.length}`);
+    assert.equal(pacer.waiting, 20 - handled.length);
+    await pacer.idle(5_000);
+    assert.equal(handled.length, 20, "the rest at the next ticks");
+    unshare();
+    for (let i = 20; i < 40; i++) pacer.push(rec(i));
+    assert.equal(handled.length, 40, "20 ms of records within the budget of 60 again");
+  } finally {
+    pacer.stop();
+  }
+  assert.deepEqual(handled, Array.from({ length: 40 }, (_, i) => i));
 });
