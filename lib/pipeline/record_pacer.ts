@@ -9,6 +9,8 @@
  * Whoever needs the normalizers up to date (a flush's checkpoint, the stop) calls {@link RecordPacer.drain}.
  * A flush {@link RecordPacer.hold}s the records after its checkpoint while it copies the state, a slice per
  * turn: the normalizers' state and buffered rows stay as of the checkpoint, and frames go on being received.
+ * While it runs, it {@link RecordPacer.share}s the turns: the pacer normalizes less per turn, leaving room for the
+ * flush's own steps.
  * @module
  */
 import type { JournalRecord } from "./records.ts";
