@@ -134,10 +134,6 @@ Deno.test("RecordPacer.hold(): records wait through ticks until release(), then 
 
 Deno.test("RecordPacer.share(): a smaller budget per turn until it is undone", async () => {
   const handled: number[] = [];
-  const busy = (ms: number) => {
-    const end = performance.now() + ms;
-    while (performance.now() < end) { /* a record that takes `ms` to normalize */ }
-  };
   const pacer = new RecordPacer((r) => (busy(1), void handled.push(r.localUs)), 60, 5);
   pacer.start();
   try {
