@@ -7,6 +7,7 @@
  */
 
 import type { RawChunk } from "./column_buffer.ts";
+import { freeBytes, freeTable } from "./free_buffers.ts";
 import { concatBytes, ParquetAssembler } from "./parquet_assembler.ts";
 import { encodeParquet } from "./parquet_file.ts";
 import { memorySource } from "./parquet_footer.ts";
@@ -151,10 +152,16 @@ export async function encodeChunk(
     : planRowGroups(runs, chunk.bytes / chunk.rows, sizes);
   const asm = new ParquetAssembler();
   const pieces = [asm.head()];
+  const parts: Uint8Array[] = [];
   for (const [from, to] of groups) {
-    const bytes = encodeParquet(rawToArrow(chunk, order, from, to));
-    pieces.push(...await asm.add(memorySource(bytes)));
+    const table = rawToArrow(chunk, order, from, to);
+    const part = encodeParquet(table);
+    freeTable(table);
+    parts.push(part);
+    pieces.push(...await asm.add(memorySource(part)));
   }
   pieces.push(asm.finish());
-  return { segment: concatBytes(pieces), symbols, rows: symbols.map((_, k) => runs[k + 1]! - runs[k]!) };
+  const segment = concatBytes(pieces);
+  freeBytes(...parts); // the pieces were views of them (free_buffers.ts)
+  return { segment, symbols, rows: symbols.map((_, k) => runs[k + 1]! - runs[k]!) };
 }

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { AtomicFileWriter } from "./atomic_file.ts";
 import { encodeChunk, FLUSH_ROW_GROUPS } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
+import { freeBytes } from "./free_buffers.ts";
 import { ParquetAssembler } from "./parquet_assembler.ts";
 import { type ByteSource, fileSource, windowSource } from "./parquet_footer.ts";
 import { type EncodedChunk, EncodeError, type WrittenFile } from "./parquet_jobs.ts";
@@ -21,7 +22,9 @@ const spills = new SpillWriter();
 export async function encodeJob(chunk: RawChunk, spill: string): Promise<EncodedChunk> {
   try {
     const { segment, symbols, rows } = await encodeChunk(chunk, FLUSH_ROW_GROUPS);
-    return { spilled: await spills.append(spill, segment), symbols, rows, chunk };
+    const spilled = await spills.append(spill, segment);
+    freeBytes(segment); // on disk now (free_buffers.ts)
+    return { spilled, symbols, rows, chunk };
   } catch (err) {
     throw new EncodeError(err instanceof Error ? err.message : String(err), chunk);
   }
@@ -53,7 +56,11 @@ export async function writeJob(path: string, segments: readonly SpilledSegment[]
         files.push(file);
         sources.set(s.path, src = await fileSource(file));
       }
-      for (const piece of await asm.add(windowSource(src, s.offset, s.length))) await put(piece);
+      // Each piece is a fresh read of a row group, dead once written.
+      for (const piece of await asm.add(windowSource(src, s.offset, s.length))) {
+        await put(piece);
+        freeBytes(piece);
+      }
     }
     await put(asm.finish());
     await out.commit();

@@ -18,6 +18,7 @@
 
 import * as pq from "parquet-wasm";
 import { AtomicFileWriter } from "./atomic_file.ts";
+import { freeTable } from "./free_buffers.ts";
 import { HOUR_ROW_GROUPS, type RowGroupSizes } from "./chunk_encoder.ts";
 import { batchRuns, inSpan, overlaps, planWindows } from "./merge_plan.ts";
 import {
@@ -106,7 +107,9 @@ async function mergeSlices(
     for (const { o, groups } of slices) {
       for (const g of groups) {
         if (g.lo === null || g.hi === null || !overlaps(span, g.lo, g.hi)) continue;
-        for (const batch of (await readGroups(o, [g.index])).batches) acc.appendBatch(batch, inWindow);
+        const decoded = await readGroups(o, [g.index]);
+        for (const batch of decoded.batches) acc.appendBatch(batch, inWindow);
+        freeTable(decoded); // its rows are copied: tens of MiB a window would wait for a full GC
         // One symbol bigger than the window streams out in groups of the maximum size.
         if (span.single && acc.bytes >= merged.sizes.maxBytes) {
           acc = await appendWindow(merged, acc, false, table);

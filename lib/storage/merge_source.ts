@@ -10,6 +10,7 @@ import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
 import { compareSymbols } from "./chunk_encoder.ts";
 import { fixedRowBytes } from "./column_buffer.ts";
+import { freeBytes, freeTable } from "./free_buffers.ts";
 import { hashOpenFile } from "./manifest_entry.ts";
 import type { PlannedGroup } from "./merge_plan.ts";
 import { extractRowGroups } from "./parquet_assembler.ts";
@@ -98,11 +99,15 @@ export async function openSource(s: MergeSource, table: TableName): Promise<Open
   }
 }
 
-/** Decodes row groups `only` of a source (all columns, or those named) as one Arrow table. */
+/**
+ * Decodes row groups `only` of a source (all columns, or those named) as one Arrow table, which the caller owns
+ * (and may free with {@link freeTable} once its rows are copied).
+ */
 export async function readGroups(o: OpenSource, only: number[], columns?: string[]): Promise<arrow.Table> {
   const mini = await extractRowGroups(o.src, o.footer, only);
   const rows = only.reduce((n, i) => n + o.groups[i]!.rows, 0);
   const wasm = pq.readParquet(mini, { batchSize: Math.max(rows, 1), columns });
+  freeBytes(mini);
   return arrow.tableFromIPC(wasm.intoIPCStream());
 }
 
@@ -114,12 +119,14 @@ export async function fillRanges(sources: OpenSource[]): Promise<void> {
   for (const o of sources) {
     for (const g of o.groups) {
       if (g.lo !== null && g.hi !== null) continue;
-      for (const batch of (await readGroups(o, [g.index], ["symbol"])).batches) {
+      const decoded = await readGroups(o, [g.index], ["symbol"]);
+      for (const batch of decoded.batches) {
         for (const s of symbolIndices(batch).strings) {
           if (g.lo === null || compareSymbols(s, g.lo) < 0) g.lo = s;
           if (g.hi === null || compareSymbols(s, g.hi) > 0) g.hi = s;
         }
       }
+      freeTable(decoded);
     }
   }
 }

@@ -13,6 +13,7 @@ import { tempSuffix, writeAll } from "./atomic_file.ts";
 import { planRowGroups, type RowGroupSizes, symbolOrder } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
 import { ParquetAssembler } from "./parquet_assembler.ts";
+import { freeBytes, freeTable } from "./free_buffers.ts";
 import { encodeParquet } from "./parquet_file.ts";
 import { memorySource } from "./parquet_footer.ts";
 import { RawAppender } from "./raw_appender.ts";
@@ -70,8 +71,11 @@ export class MergedFile {
       next.appendRaw(chunk, order, last[0], last[1]);
     }
     for (const [from, to] of groups) {
-      const part = encodeParquet(rawToArrow(chunk, order, from, to), this.compression);
+      const table = rawToArrow(chunk, order, from, to);
+      const part = encodeParquet(table, this.compression);
+      freeTable(table);
       for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
+      freeBytes(part); // written (the assembler keeps copies of what it needs of it)
     }
     this.minTime = Math.min(this.minTime, chunk.minTime);
     this.maxTime = Math.max(this.maxTime, chunk.maxTime);

@@ -5,6 +5,7 @@
 
 import * as arrow from "apache-arrow";
 import * as pq from "parquet-wasm";
+import { freeBytes } from "./free_buffers.ts";
 
 export { writeFileAtomic } from "./atomic_file.ts";
 
@@ -43,8 +44,12 @@ export function encodeParquet(
   for (const f of table.schema.fields) {
     if (isText(f.type)) props = props.setColumnDictionaryEnabled(f.name, true);
   }
-  // writeParquet takes ownership of the wasm table and properties, so nothing is left to free.
-  return pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(table, "stream")), props.build());
+  // The IPC bytes are copied into wasm memory, so they are freed at once (free_buffers.ts); writeParquet takes
+  // ownership of the wasm table and properties, so nothing else is left to free.
+  const ipc = arrow.tableToIPC(table, "stream");
+  const wasmTable = pq.Table.fromIPCStream(ipc);
+  freeBytes(ipc);
+  return pq.writeParquet(wasmTable, props.build());
 }
 
 function isText(t: arrow.DataType): boolean {

@@ -8,6 +8,7 @@
 
 import * as arrow from "apache-arrow";
 import { fixedRowBytes, type RawChunk } from "./column_buffer.ts";
+import { freeBytes } from "./free_buffers.ts";
 import { type ColumnSpec, type TableName, TABLES } from "./tables.ts";
 import type { RawColumn } from "./typed_columns.ts";
 
@@ -17,13 +18,21 @@ function grownTo<T extends Float64Array | Int32Array | Uint8Array>(a: T, need: n
   if (need <= a.length) return a;
   const b = new (a.constructor as { new (n: number): T })(Math.max(need, a.length * 2, 1024));
   b.set(a);
+  freeBytes(a);
   return b;
 }
 
-/** `room` holding the first `keep` values of `have` when it is the bigger of the two, else `have`. */
+/**
+ * `room` holding the first `keep` values of `have` when it is the bigger of the two, else `have`; the other
+ * one is freed.
+ */
 function roomier<T extends Float64Array | Int32Array | Uint8Array>(room: T, have: T, keep: number): T {
-  if (room.length <= have.length) return have;
+  if (room.length <= have.length) {
+    freeBytes(room);
+    return have;
+  }
   room.set(have.subarray(0, keep));
+  freeBytes(have);
   return room;
 }
 
