@@ -6,6 +6,7 @@
  * @module
  */
 
+import type * as pq from "parquet-wasm";
 import type { RawChunk } from "./column_buffer.ts";
 import { freeBytes, freeTable } from "./free_buffers.ts";
 import { concatBytes, ParquetAssembler } from "./parquet_assembler.ts";
@@ -130,6 +131,23 @@ export function planRowGroups(
   return groups;
 }
 
+/**
+ * The rows `order[from..to)` of `chunk` as one Parquet file (a row group to stitch: parquet_assembler.ts). The
+ * Arrow table built on the way is freed at once (free_buffers.ts); the bytes returned are the caller's to free.
+ */
+export function encodePart(
+  chunk: RawChunk,
+  order: Int32Array,
+  from: number,
+  to: number,
+  compression?: pq.Compression,
+): Uint8Array {
+  const table = rawToArrow(chunk, order, from, to);
+  const part = encodeParquet(table, compression);
+  freeTable(table);
+  return part;
+}
+
 /** A chunk encoded as one Parquet file, and its rows per symbol. */
 export interface EncodedRows {
   segment: Uint8Array;
@@ -154,9 +172,7 @@ export async function encodeChunk(
   const pieces = [asm.head()];
   const parts: Uint8Array[] = [];
   for (const [from, to] of groups) {
-    const table = rawToArrow(chunk, order, from, to);
-    const part = encodeParquet(table);
-    freeTable(table);
+    const part = encodePart(chunk, order, from, to);
     parts.push(part);
     pieces.push(...await asm.add(memorySource(part)));
   }

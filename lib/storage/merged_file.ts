@@ -10,14 +10,12 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import * as pq from "parquet-wasm";
 import { tempSuffix, writeAll } from "./atomic_file.ts";
-import { planRowGroups, type RowGroupSizes, symbolOrder } from "./chunk_encoder.ts";
+import { encodePart, planRowGroups, type RowGroupSizes, symbolOrder } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
+import { freeBytes } from "./free_buffers.ts";
 import { ParquetAssembler } from "./parquet_assembler.ts";
-import { freeBytes, freeTable } from "./free_buffers.ts";
-import { encodeParquet } from "./parquet_file.ts";
 import { memorySource } from "./parquet_footer.ts";
 import { RawAppender } from "./raw_appender.ts";
-import { rawToArrow } from "./raw_arrow.ts";
 import type { TableName } from "./tables.ts";
 
 /** Where merged row groups are written. */
@@ -71,9 +69,7 @@ export class MergedFile {
       next.appendRaw(chunk, order, last[0], last[1]);
     }
     for (const [from, to] of groups) {
-      const table = rawToArrow(chunk, order, from, to);
-      const part = encodeParquet(table, this.compression);
-      freeTable(table);
+      const part = encodePart(chunk, order, from, to, this.compression);
       for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
       freeBytes(part); // written (the assembler keeps copies of what it needs of it)
     }
