@@ -56,7 +56,7 @@ export async function writeJob(path: string, segments: readonly SpilledSegment[]
         files.push(file);
         sources.set(s.path, src = await fileSource(file));
       }
-      // Each piece is a fresh read of a row group, dead once written.
+      // Each piece is a fresh read of a row group (a file source's), dead once written.
       for (const piece of await asm.add(windowSource(src, s.offset, s.length))) {
         await put(piece);
         freeBytes(piece);

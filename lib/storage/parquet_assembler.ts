@@ -14,6 +14,7 @@
  * @module
  */
 
+import { freeBytes } from "./free_buffers.ts";
 import {
   type ByteSource,
   chunkStart,
@@ -212,15 +213,19 @@ export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A self-contained Parquet file of some row groups of `src` (no page index), for decoding them alone. */
+/**
+ * A self-contained Parquet file of some row groups of `src` (no page index), for decoding them alone. The
+ * pieces read from a {@link ByteSource.fresh} source are freed once copied (free_buffers.ts).
+ */
 export async function extractRowGroups(
   src: ByteSource,
   footer: FileFooter,
   only: readonly number[],
 ): Promise<Uint8Array> {
   const asm = new ParquetAssembler();
-  const pieces = [asm.head()];
-  pieces.push(...await asm.add(src, { only, withPageIndex: false, footer }));
-  pieces.push(asm.finish());
-  return concatBytes(pieces);
+  const head = asm.head();
+  const read = await asm.add(src, { only, withPageIndex: false, footer });
+  const bytes = concatBytes([head, ...read, asm.finish()]);
+  if (src.fresh) freeBytes(...read);
+  return bytes;
 }

@@ -28,6 +28,8 @@ export class ParquetFormatError extends Error {
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Each read returns fresh bytes the caller owns (and may free: free_buffers.ts), not a view of others. */
+  readonly fresh?: boolean;
 }
 
 /** A {@link ByteSource} over bytes in memory. */
@@ -43,6 +45,7 @@ export async function fileSource(file: Deno.FsFile): Promise<ByteSource> {
   const size = (await file.stat()).size;
   return {
     size,
+    fresh: true,
     read: async (offset, length) => {
       const out = new Uint8Array(length);
       await file.seek(offset, Deno.SeekMode.Start);
@@ -61,7 +64,7 @@ export async function fileSource(file: Deno.FsFile): Promise<ByteSource> {
 
 /** The bytes `[offset, offset + length)` of `src` as a source of their own (a Parquet file inside a spill file). */
 export function windowSource(src: ByteSource, offset: number, length: number): ByteSource {
-  return { size: length, read: (at, n) => src.read(offset + at, n) };
+  return { size: length, fresh: src.fresh, read: (at, n) => src.read(offset + at, n) };
 }
 
 /** The bytes of the footer (FileMetaData) of a Parquet file. */

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { extractRowGroups } from "../../lib/storage/parquet_assembler.ts";
 import { decodeParquet } from "../../lib/storage/parquet_file.ts";
-import { footerOf, memorySource, readFileFooter, rowGroupsOf } from "../../lib/storage/parquet_footer.ts";
+import {
+  fileSource,
+  footerOf,
+  memorySource,
+  readFileFooter,
+  rowGroupsOf,
+} from "../../lib/storage/parquet_footer.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { decodeStruct, TStruct } from "../../lib/storage/thrift_compact.ts";
 import { encoded, stitchParquet, threeGroupTrades } from "./_parquet.ts";
@@ -36,6 +42,35 @@ Deno.test("extractRowGroups() makes a file of some row groups only", async () =>
   const mini = await extractRowGroups(memorySource(stitched), footer, [2, 0]);
   const all = toRows(decodeParquet(stitched));
   assert.deepEqual(toRows(decodeParquet(mini)), [...all.slice(30), ...all.slice(0, 10)]);
+});
+
+Deno.test("extractRowGroups() frees what it read from a file once copied, and a memory source's bytes never", async () => {
+  const stitched = await threeGroupTrades();
+  const dir = await Deno.makeTempDir();
+  const file = await Deno.create(`${dir}/three.parquet`);
+  try {
+    await file.write(stitched);
+    const src = await fileSource(file);
+    const reads: Uint8Array[] = [];
+    const traced = {
+      ...src,
+      read: async (at: number, n: number) => {
+        const bytes = await src.read(at, n);
+        reads.push(bytes);
+        return bytes;
+      },
+    };
+    const footer = await readFileFooter(src);
+    const mini = await extractRowGroups(traced, footer, [1]);
+    assert.deepEqual(toRows(decodeParquet(mini)), toRows(decodeParquet(stitched)).slice(10, 30));
+    assert.ok(reads.length > 0 && reads.every((r) => (r.buffer as ArrayBuffer).detached), "each read freed");
+    // A memory source's pieces are views of its bytes: they stay whole.
+    await extractRowGroups(memorySource(stitched), footer, [1]);
+    assert.equal((stitched.buffer as ArrayBuffer).detached, false);
+  } finally {
+    file.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("ParquetAssembler refuses row groups of different schemas", async () => {
