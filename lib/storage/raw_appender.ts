@@ -222,7 +222,8 @@ export class RawAppender {
   /**
    * Takes back the arrays of `chunk`, which {@link take} handed over and nobody reads any more, as room for the
    * rows to come (the rows held now are copied into them where they are bigger): a merge gathers window after
-   * window of rows, and growing fresh arrays for each allocated twice the rows it kept.
+   * window of rows, and growing fresh arrays for each allocated twice the rows it kept. The arrays it does not
+   * keep (the chunk's or its own) are freed (free_buffers.ts), so `chunk` is not to be read afterwards.
    */
   recycle(chunk: RawChunk): void {
     if (chunk.table !== this.#table) {
