@@ -10,13 +10,11 @@
 import { createHash } from "node:crypto";
 import type { Market } from "../binance/markets.ts";
 import { AtomicFileWriter } from "../storage/atomic_file.ts";
-import { encodePart, HOUR_ROW_GROUPS, planRowGroups, symbolOrder } from "../storage/chunk_encoder.ts";
+import { HOUR_ROW_GROUPS, planRowGroups, symbolOrder, writeParts } from "../storage/chunk_encoder.ts";
 import { ColumnBuffer } from "../storage/column_buffer.ts";
-import { freeBytes } from "../storage/free_buffers.ts";
 import { compactedFileName, partitionDir, utcDate } from "../storage/layout.ts";
 import { isoMicros, type ManifestEntry } from "../storage/manifest.ts";
 import { ParquetAssembler } from "../storage/parquet_assembler.ts";
-import { memorySource } from "../storage/parquet_footer.ts";
 import type { Row, TableName } from "../storage/tables.ts";
 
 /** Where a merged file goes and how it is named. */
@@ -118,11 +116,8 @@ export class HourFileWriter {
     }
     // The rows are in symbol order already: the stable sort keeps them, and gives the runs to cut at.
     const { order, runs } = symbolOrder(chunk);
-    for (const [from, to] of planRowGroups(runs, chunk.bytes / chunk.rows, HOUR_ROW_GROUPS)) {
-      const part = encodePart(chunk, order, from, to);
-      for (const piece of await this.#asm.add(memorySource(part))) await this.#write(piece);
-      freeBytes(part); // written (free_buffers.ts)
-    }
+    const groups = planRowGroups(runs, chunk.bytes / chunk.rows, HOUR_ROW_GROUPS);
+    await writeParts(this.#asm, chunk, order, groups, (piece) => this.#write(piece));
     this.#minTime = Math.min(this.#minTime, chunk.minTime);
     this.#maxTime = Math.max(this.#maxTime, chunk.maxTime);
   }

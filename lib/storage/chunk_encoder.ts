@@ -135,7 +135,7 @@ export function planRowGroups(
  * The rows `order[from..to)` of `chunk` as one Parquet file (a row group to stitch: parquet_assembler.ts). The
  * Arrow table built on the way is freed at once (free_buffers.ts); the bytes returned are the caller's to free.
  */
-export function encodePart(
+function encodePart(
   chunk: RawChunk,
   order: Int32Array,
   from: number,
@@ -146,6 +146,25 @@ export function encodePart(
   const part = encodeParquet(table, compression);
   freeTable(table);
   return part;
+}
+
+/**
+ * Encodes the rows `order[from..to)` of `chunk` for each `[from, to)` of `groups` ({@link encodePart}) and
+ * appends them to `asm` as row groups, each one's bytes handed to `write` (awaited) and then freed.
+ */
+export async function writeParts(
+  asm: ParquetAssembler,
+  chunk: RawChunk,
+  order: Int32Array,
+  groups: Iterable<readonly [number, number]>,
+  write: (piece: Uint8Array) => Promise<void>,
+  compression?: pq.Compression,
+): Promise<void> {
+  for (const [from, to] of groups) {
+    const part = encodePart(chunk, order, from, to, compression);
+    for (const piece of await asm.add(memorySource(part))) await write(piece);
+    freeBytes(part); // written (the assembler keeps copies of what it needs of it)
+  }
 }
 
 /** A chunk encoded as one Parquet file, and its rows per symbol. */

@@ -18,8 +18,8 @@
 
 import * as pq from "parquet-wasm";
 import { AtomicFileWriter } from "./atomic_file.ts";
-import { freeTable } from "./free_buffers.ts";
 import { HOUR_ROW_GROUPS, type RowGroupSizes } from "./chunk_encoder.ts";
+import { freeTable } from "./free_buffers.ts";
 import { batchRuns, inSpan, overlaps, planWindows } from "./merge_plan.ts";
 import {
   describeFile,

@@ -10,11 +10,9 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import * as pq from "parquet-wasm";
 import { tempSuffix, writeAll } from "./atomic_file.ts";
-import { encodePart, planRowGroups, type RowGroupSizes, symbolOrder } from "./chunk_encoder.ts";
+import { planRowGroups, type RowGroupSizes, symbolOrder, writeParts } from "./chunk_encoder.ts";
 import type { RawChunk } from "./column_buffer.ts";
-import { freeBytes } from "./free_buffers.ts";
 import { ParquetAssembler } from "./parquet_assembler.ts";
-import { memorySource } from "./parquet_footer.ts";
 import { RawAppender } from "./raw_appender.ts";
 import type { TableName } from "./tables.ts";
 
@@ -68,11 +66,7 @@ export class MergedFile {
       groups.pop();
       next.appendRaw(chunk, order, last[0], last[1]);
     }
-    for (const [from, to] of groups) {
-      const part = encodePart(chunk, order, from, to, this.compression);
-      for (const piece of await this.asm.add(memorySource(part))) await this.write(piece);
-      freeBytes(part); // written (the assembler keeps copies of what it needs of it)
-    }
+    await writeParts(this.asm, chunk, order, groups, (piece) => this.write(piece), this.compression);
     this.minTime = Math.min(this.minTime, chunk.minTime);
     this.maxTime = Math.max(this.maxTime, chunk.maxTime);
     return next;
