@@ -1,17 +1,10 @@
 /**
- * SVG to PNG with resvg (npm `@resvg/resvg-wasm`, the Rust renderer compiled to WebAssembly) and a bundled
- * font (Roboto Mono, npm `@expo-google-fonts/roboto-mono`): both are imported as bytes, so they are part of the
- * module graph, cached with the other npm packages and embedded by `deno compile`; nothing is fetched at run
- * time and no system font is needed. The wasm module is instantiated once, on first use.
+ * SVG to PNG, rendered in a Web Worker (png_worker.ts) that lives for one picture. resvg is WebAssembly: its
+ * first render in a thread compiles what it calls (~100 ms for an 800 × 400 picture) and each render takes
+ * ~50 ms; on the main thread both would stall the feed. A worker per picture (the daily report's, or one asked
+ * for with /coverage) also gives resvg's memory back once it is drawn.
  * @module
  */
-
-import { initWasm, Resvg } from "@resvg/resvg-wasm";
-import resvgWasm from "@resvg/resvg-wasm/index_bg.wasm" with { type: "bytes" };
-import robotoMono from "@expo-google-fonts/roboto-mono/400Regular/RobotoMono_400Regular.ttf" with {
-  type: "bytes",
-};
-import { HEATMAP_FONT } from "./heatmap_svg.ts";
 
 /** The SVG could not be rendered. */
 export class PngRenderError extends Error {
@@ -22,10 +15,11 @@ export class PngRenderError extends Error {
   }
 }
 
-let ready: Promise<void> | null = null;
+/** The worker's answer: the PNG, or why resvg could not render the SVG. */
+export type PngReply = { png: Uint8Array } | { error: string };
 
 /**
- * Renders an SVG document to PNG bytes at its own size.
+ * Renders an SVG document to PNG bytes at its own size, in a worker of its own.
  *
  * @example
  * ```ts
@@ -35,24 +29,21 @@ let ready: Promise<void> | null = null;
  * png.subarray(1, 4); // the bytes of "PNG"
  * ```
  */
-export async function svgToPng(svg: string): Promise<Uint8Array> {
-  ready ??= initWasm(resvgWasm).catch((err) => {
-    ready = null;
-    throw new PngRenderError(err);
+export function svgToPng(svg: string): Promise<Uint8Array> {
+  const worker = new Worker(new URL("./png_worker.ts", import.meta.url).href, { type: "module" });
+  return new Promise<Uint8Array>((resolve, reject) => {
+    worker.onmessage = (e: MessageEvent<PngReply>) => {
+      worker.terminate();
+      if ("png" in e.data) resolve(e.data.png);
+      else reject(new PngRenderError(e.data.error));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      worker.terminate();
+      reject(new PngRenderError(e.message));
+    };
+    worker.postMessage(svg);
   });
-  await ready;
-  try {
-    const resvg = new Resvg(svg, {
-      font: { fontBuffers: [robotoMono], defaultFontFamily: HEATMAP_FONT, loadSystemFonts: false },
-    });
-    const image = resvg.render();
-    const png = image.asPng();
-    image.free();
-    resvg.free();
-    return png;
-  } catch (err) {
-    throw new PngRenderError(err);
-  }
 }
 
 /** Width and height from a PNG's IHDR chunk; throws when `png` is not a PNG. */
