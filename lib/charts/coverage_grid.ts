@@ -87,7 +87,10 @@ const symbolKey = (market: string, symbol: string) => `${market}\u0000${symbol}`
 export function coverageGrid(day: DayCoverage): CoverageGrid {
   const symbols = new Map<string, GridSymbol>();
   const markets = new Map<Market, GridMarket & { seconds: Float64Array }>();
+  let last: GridSymbol | null = null;
   const symbolOf = (market: Market, symbol: string): GridSymbol => {
+    // A stream's hours, and a symbol's streams, mostly come one after another: no key to build for them.
+    if (last !== null && last.symbol === symbol && last.market === market) return last;
     const key = symbolKey(market, symbol);
     let s = symbols.get(key);
     if (s === undefined) {
@@ -104,7 +107,7 @@ export function coverageGrid(day: DayCoverage): CoverageGrid {
       };
       symbols.set(key, s);
     }
-    return s;
+    return last = s;
   };
   const marketOf = (market: Market) => {
     let m = markets.get(market);

@@ -98,10 +98,15 @@ export function dayFromRows(
   const dayUs = utcDayStartUs(date);
   const streams = new Map<string, StreamHours>();
   const exact: CoverageRow[] = [];
+  let last: StreamHours | undefined;
   for (const r of rows) {
     const slot = hourSlot(dayUs, r.hourUs);
     if (slot < 0) continue;
-    const s = streamHoursOf(streams, r.market, r.symbol, r.stream);
+    // The ledger lists a stream's hours one after another: its id is looked up once, not per hour.
+    const s =
+      last !== undefined && last.stream === r.stream && last.symbol === r.symbol && last.market === r.market
+        ? last
+        : last = streamHoursOf(streams, r.market, r.symbol, r.stream);
     if (r.gaps > 0) {
       exact.push(r);
       continue;
@@ -125,38 +130,43 @@ export interface HourFigure {
 
 /**
  * Calls `visit` for every stream-hour that has figures (an exact row wins over the hour slot), in stream order
- * of the map, exact rows last.
+ * of the map (a stream's hours one after another), exact rows last. `f` is one object refilled for each call:
+ * a visitor copies what it keeps (a whole market's day is ~200,000 stream-hours).
  */
 export function forEachStreamHour(
   day: DayCoverage,
   visit: (market: Market, symbol: string, stream: string, slot: number, f: HourFigure) => void,
 ): void {
-  const exactSlots = new Set<string>();
-  for (const r of day.exact) exactSlots.add(`${streamId(r.market, r.symbol, r.stream)}\u0000${r.hourUs}`);
+  // Per stream, a bit per hour slot that an exact row stands for.
+  const exactSlots = new Map<string, number>();
+  for (const r of day.exact) {
+    const slot = hourSlot(day.dayUs, r.hourUs);
+    if (slot < 0) continue;
+    const id = streamId(r.market, r.symbol, r.stream);
+    exactSlots.set(id, (exactSlots.get(id) ?? 0) | (1 << slot));
+  }
+  const f: HourFigure = { messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100, gaps: 0 };
   for (const [id, s] of day.streams) {
+    const exact = exactSlots.size > 0 ? exactSlots.get(id) ?? 0 : 0;
     for (let h = 0; h < HOURS; h++) {
       const recorded = s.recorded[h]!;
-      if (Number.isNaN(recorded)) continue;
-      if (exactSlots.size > 0 && exactSlots.has(`${id}\u0000${day.dayUs + h * HOUR_US}`)) continue;
-      visit(s.market, s.symbol, s.stream, h, {
-        messages: s.messages[h]!,
-        observedSeconds: recorded,
-        coveredSeconds: recorded,
-        pct: 100,
-        gaps: 0,
-      });
+      if (Number.isNaN(recorded) || (exact & (1 << h)) !== 0) continue;
+      f.messages = s.messages[h]!;
+      f.observedSeconds = f.coveredSeconds = recorded;
+      f.pct = 100;
+      f.gaps = 0;
+      visit(s.market, s.symbol, s.stream, h, f);
     }
   }
   for (const r of day.exact) {
     const slot = hourSlot(day.dayUs, r.hourUs);
     if (slot < 0) continue;
-    visit(r.market, r.symbol, r.stream, slot, {
-      messages: r.messages,
-      observedSeconds: r.observedSeconds,
-      coveredSeconds: r.coveredSeconds,
-      pct: r.pct,
-      gaps: r.gaps,
-    });
+    f.messages = r.messages;
+    f.observedSeconds = r.observedSeconds;
+    f.coveredSeconds = r.coveredSeconds;
+    f.pct = r.pct;
+    f.gaps = r.gaps;
+    visit(r.market, r.symbol, r.stream, slot, f);
   }
 }
 
@@ -175,14 +185,20 @@ export interface StreamTotal {
 /** Per stream totals of the day, in no particular order. */
 export function streamTotals(day: DayCoverage): StreamTotal[] {
   const out = new Map<string, StreamTotal>();
+  let last: StreamTotal | null = null;
   forEachStreamHour(day, (market, symbol, stream, _slot, f) => {
-    const id = streamId(market, symbol, stream);
-    let t = out.get(id);
-    if (t === undefined) {
-      out.set(
-        id,
-        t = { market, symbol, stream, messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100 },
-      );
+    // A stream's hours come one after another: its id is looked up once, not per hour.
+    let t = last ?? undefined;
+    if (t === undefined || t.stream !== stream || t.symbol !== symbol || t.market !== market) {
+      const id = streamId(market, symbol, stream);
+      t = out.get(id);
+      if (t === undefined) {
+        out.set(
+          id,
+          t = { market, symbol, stream, messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100 },
+        );
+      }
+      last = t;
     }
     t.messages += f.messages;
     t.observedSeconds += f.observedSeconds;
