@@ -11,7 +11,6 @@ import { dailyReportKey } from "../lib/ledger/keys.ts";
 import type { Ledger } from "../lib/ledger/ledger.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
 import { type CoveragePicture, coveragePicture } from "../lib/charts/coverage_picture.ts";
-import { dayFromRows } from "../lib/charts/day_coverage.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport } from "../lib/report/daily.ts";
 import { formatDailyReport } from "../lib/report/daily_text.ts";
@@ -56,7 +55,7 @@ export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Prom
   if (deps.deliver) {
     let picture: CoveragePicture | null = null;
     try {
-      picture = await coveragePicture(dayFromRows(date, input.coverage, input.gaps));
+      picture = await coveragePicture(input.coverage);
     } catch (err) {
       // The text is the report; a picture that cannot be drawn must not hold it up.
       deps.log?.("warn", "daily report picture not drawn", { date, error: String(err) });

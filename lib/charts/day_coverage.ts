@@ -126,6 +126,9 @@ export interface HourFigure {
   pct: number;
   /** Gap rows touching the hour. */
   gaps: number;
+  /** Seconds of its unrecovered gaps, and of its recovered ones (0 for an hour no gap touches). */
+  gapSeconds: number;
+  recoveredSeconds: number;
 }
 
 /**
@@ -145,7 +148,15 @@ export function forEachStreamHour(
     const id = streamId(r.market, r.symbol, r.stream);
     exactSlots.set(id, (exactSlots.get(id) ?? 0) | (1 << slot));
   }
-  const f: HourFigure = { messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100, gaps: 0 };
+  const f: HourFigure = {
+    messages: 0,
+    observedSeconds: 0,
+    coveredSeconds: 0,
+    pct: 100,
+    gaps: 0,
+    gapSeconds: 0,
+    recoveredSeconds: 0,
+  };
   for (const [id, s] of day.streams) {
     const exact = exactSlots.size > 0 ? exactSlots.get(id) ?? 0 : 0;
     for (let h = 0; h < HOURS; h++) {
@@ -154,7 +165,7 @@ export function forEachStreamHour(
       f.messages = s.messages[h]!;
       f.observedSeconds = f.coveredSeconds = recorded;
       f.pct = 100;
-      f.gaps = 0;
+      f.gaps = f.gapSeconds = f.recoveredSeconds = 0;
       visit(s.market, s.symbol, s.stream, h, f);
     }
   }
@@ -166,6 +177,8 @@ export function forEachStreamHour(
     f.coveredSeconds = r.coveredSeconds;
     f.pct = r.pct;
     f.gaps = r.gaps;
+    f.gapSeconds = r.gapSeconds;
+    f.recoveredSeconds = r.recoveredSeconds;
     visit(r.market, r.symbol, r.stream, slot, f);
   }
 }

@@ -1,18 +1,18 @@
 /**
- * The daily report's figures (pure): a day's coverage rows, gaps, files, flushes and clock samples in, a
+ * The daily report's figures (pure): a day's coverage, gaps, files, flushes and clock samples in, a
  * structured summary out ({@linkcode buildDailyReport}). The input is gathered from the ledger by collect.ts, or
  * built by hand; daily_text.ts turns the summary into text.
  * @module
  */
 
 import type { Market } from "../binance/types.ts";
-import { DAY_US, utcDayStartUs } from "../ledger/intervals.ts";
+import { type DayCoverage, forEachStreamHour, streamId } from "../charts/day_coverage.ts";
+import { DAY_US, HOUR_US, utcDayStartUs } from "../ledger/intervals.ts";
 import {
   CLOCK_SOURCES,
   type ClockSample,
   type ClockSource,
   compareText as cmp,
-  type CoverageRow,
   type FlushStat,
   type GapRecord,
 } from "../ledger/records.ts";
@@ -24,8 +24,8 @@ import { type GapSummary, summarizeGaps } from "./gaps.ts";
 export interface DailyReportInput {
   /** `YYYY-MM-DD` (UTC). */
   date: string;
-  /** The day's coverage rows (see `Ledger.coverage`). */
-  coverage: readonly CoverageRow[];
+  /** The day's coverage (read a piece at a time by `DayCoverageReader`: a whole market's day is ~200,000 rows). */
+  coverage: DayCoverage;
   /** Gaps overlapping the day. */
   gaps: readonly GapRecord[];
   /** Manifest entries of the day's partitions. */
@@ -127,35 +127,43 @@ export function coveragePct(covered: number, observed: number): number {
   return observed === 0 ? 100 : (covered / observed) * 100;
 }
 
-function streamDays(coverage: readonly CoverageRow[]): StreamDay[] {
+function streamDays(day: DayCoverage): StreamDay[] {
   const byStream = new Map<string, StreamDay>();
-  for (const r of coverage) {
-    const id = `${r.market}\u0000${r.symbol}\u0000${r.stream}`;
-    let s = byStream.get(id);
-    if (!s) {
-      byStream.set(
-        id,
-        s = {
-          market: r.market,
-          symbol: r.symbol,
-          stream: r.stream,
-          messages: 0,
-          observedSeconds: 0,
-          coveredSeconds: 0,
-          gapSeconds: 0,
-          recoveredSeconds: 0,
-          pct: 100,
-          lowHours: [],
-        },
-      );
+  let last: StreamDay | undefined;
+  forEachStreamHour(day, (market, symbol, stream, slot, f) => {
+    // A stream's hours come one after another: its id is looked up once, not per hour.
+    let s = last;
+    if (s === undefined || s.stream !== stream || s.symbol !== symbol || s.market !== market) {
+      const id = streamId(market, symbol, stream);
+      s = byStream.get(id);
+      if (s === undefined) {
+        byStream.set(
+          id,
+          s = {
+            market,
+            symbol,
+            stream,
+            messages: 0,
+            observedSeconds: 0,
+            coveredSeconds: 0,
+            gapSeconds: 0,
+            recoveredSeconds: 0,
+            pct: 100,
+            lowHours: [],
+          },
+        );
+      }
+      last = s;
     }
-    s.messages += r.messages;
-    s.observedSeconds += r.observedSeconds;
-    s.coveredSeconds += r.coveredSeconds;
-    s.gapSeconds += r.gapSeconds;
-    s.recoveredSeconds += r.recoveredSeconds;
-    if (r.pct < 100) s.lowHours.push({ hourUs: r.hourUs, pct: r.pct, gapSeconds: r.gapSeconds });
-  }
+    s.messages += f.messages;
+    s.observedSeconds += f.observedSeconds;
+    s.coveredSeconds += f.coveredSeconds;
+    s.gapSeconds += f.gapSeconds;
+    s.recoveredSeconds += f.recoveredSeconds;
+    if (f.pct < 100) {
+      s.lowHours.push({ hourUs: day.dayUs + slot * HOUR_US, pct: f.pct, gapSeconds: f.gapSeconds });
+    }
+  });
   const streams = [...byStream.values()];
   for (const s of streams) {
     s.pct = coveragePct(s.coveredSeconds, s.observedSeconds);

@@ -4,6 +4,7 @@ import { collectDailyInput } from "../../lib/report/collect.ts";
 import { buildDailyReport, type DailyReportInput } from "../../lib/report/daily.ts";
 import { formatDailyReport } from "../../lib/report/daily_text.ts";
 import type { CoverageRow } from "../../lib/ledger/records.ts";
+import { dayFromRows, forEachStreamHour } from "../../lib/charts/day_coverage.ts";
 import { buildSampleLedger, D, DATE } from "../ledger/_sample_ledger.ts";
 
 const H = 3_600_000_000;
@@ -18,15 +19,38 @@ async function sampleInput(): Promise<DailyReportInput> {
   }
 }
 
+const streamHours = (input: DailyReportInput) => {
+  let n = 0;
+  forEachStreamHour(input.coverage, () => n++);
+  return n;
+};
+
 Deno.test("collectDailyInput() takes only the day's gaps, files, flushes and clock samples", async () => {
   const input = await sampleInput();
   assert.equal(input.date, DATE);
-  assert.equal(input.coverage.length, 7);
+  assert.equal(streamHours(input), 7);
   assert.equal(input.gaps.length, 8);
   assert.deepEqual(input.files.map((f) => f.rows), [100, 50, 1000, 1200]);
   assert.deepEqual(input.flushes.map((f) => f.reason), ["interval", "hour", "shutdown"]);
   // Samples taken at the same µs list by source.
   assert.deepEqual(input.clock.map((c) => c.offsetMs), [-120, 1.5, -2, 3.25, 20]);
+});
+
+Deno.test("collectDailyInput() reads the coverage a piece at a time and reports what Ledger.coverage's rows give", async () => {
+  const ledger = new Ledger(await Deno.openKv(":memory:"));
+  try {
+    await buildSampleLedger(ledger);
+    const input = await collectDailyInput(ledger, DATE);
+    const fromRows = { ...input, coverage: dayFromRows(DATE, await ledger.coverage(DATE), input.gaps) };
+    const report = buildDailyReport(input);
+    assert.ok(
+      report.streams.some((s) => s.lowHours.length > 0 && s.recoveredSeconds > 0),
+      "gaps of both kinds",
+    );
+    assert.deepEqual(report, buildDailyReport(fromRows));
+  } finally {
+    ledger.close();
+  }
 });
 
 Deno.test("buildDailyReport() gives the hand-worked figures of the sample ledger", async () => {
@@ -108,7 +132,14 @@ Deno.test("buildDailyReport() gives the hand-worked figures of the sample ledger
 });
 
 Deno.test("an empty day: the summary reads 100% with nothing listed, the text says nothing was recorded", () => {
-  const s = buildDailyReport({ date: DATE, coverage: [], gaps: [], files: [], flushes: [], clock: [] });
+  const s = buildDailyReport({
+    date: DATE,
+    coverage: dayFromRows(DATE, [], []),
+    gaps: [],
+    files: [],
+    flushes: [],
+    clock: [],
+  });
   assert.equal(s.pct, 100);
   assert.equal(s.gaps.count, 0);
   assert.deepEqual(s.streams, []);
@@ -219,7 +250,14 @@ Deno.test("formatDailyReport() with 2,000 symbols: totals per market, the worst 
     }
   }
   const text = formatDailyReport(
-    buildDailyReport({ date: "2024-01-02", coverage, gaps: [], files: [], flushes: [], clock: [] }),
+    buildDailyReport({
+      date: "2024-01-02",
+      coverage: dayFromRows("2024-01-02", coverage, []),
+      gaps: [],
+      files: [],
+      flushes: [],
+      clock: [],
+    }),
   );
   const lines = text.split("\n");
   assert.ok(lines.length < 60, `${lines.length} lines`);

@@ -48,7 +48,14 @@ export function emptySources(
     },
     coverageDay: (date) => Promise.resolve(dayFromRows(date, [], [])),
     dailyInput: (date) =>
-      Promise.resolve({ date, coverage: [], gaps: [], files: [], flushes: [], clock: [] }),
+      Promise.resolve({
+        date,
+        coverage: dayFromRows(date, [], []),
+        gaps: [],
+        files: [],
+        flushes: [],
+        clock: [],
+      }),
     diskSpace: () => Promise.resolve(disk),
   };
 }
