@@ -195,30 +195,51 @@ export interface StreamTotal {
   pct: number;
 }
 
+/**
+ * Folds the day's stream-hours ({@link forEachStreamHour}) into one value per stream: `start` makes a stream's
+ * value when the stream is first met, `add` adds an hour to it. The values come in the order first met.
+ */
+export function foldStreams<T>(
+  day: DayCoverage,
+  start: (market: Market, symbol: string, stream: string) => T,
+  add: (value: T, slot: number, f: HourFigure) => void,
+): T[] {
+  const byStream = new Map<string, T>();
+  let last: { market: Market; symbol: string; stream: string; value: T } | undefined;
+  forEachStreamHour(day, (market, symbol, stream, slot, f) => {
+    // A stream's hours come one after another: its id is looked up once, not per hour.
+    if (last === undefined || last.stream !== stream || last.symbol !== symbol || last.market !== market) {
+      const id = streamId(market, symbol, stream);
+      let value = byStream.get(id);
+      if (value === undefined) byStream.set(id, value = start(market, symbol, stream));
+      last = { market, symbol, stream, value };
+    }
+    add(last.value, slot, f);
+  });
+  return [...byStream.values()];
+}
+
 /** Per stream totals of the day, in no particular order. */
 export function streamTotals(day: DayCoverage): StreamTotal[] {
-  const out = new Map<string, StreamTotal>();
-  let last: StreamTotal | null = null;
-  forEachStreamHour(day, (market, symbol, stream, _slot, f) => {
-    // A stream's hours come one after another: its id is looked up once, not per hour.
-    let t = last ?? undefined;
-    if (t === undefined || t.stream !== stream || t.symbol !== symbol || t.market !== market) {
-      const id = streamId(market, symbol, stream);
-      t = out.get(id);
-      if (t === undefined) {
-        out.set(
-          id,
-          t = { market, symbol, stream, messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100 },
-        );
-      }
-      last = t;
-    }
-    t.messages += f.messages;
-    t.observedSeconds += f.observedSeconds;
-    t.coveredSeconds += f.coveredSeconds;
-  });
-  for (const t of out.values()) t.pct = pctOf(t.coveredSeconds, t.observedSeconds);
-  return [...out.values()];
+  const totals = foldStreams(
+    day,
+    (market, symbol, stream): StreamTotal => ({
+      market,
+      symbol,
+      stream,
+      messages: 0,
+      observedSeconds: 0,
+      coveredSeconds: 0,
+      pct: 100,
+    }),
+    (t, _slot, f) => {
+      t.messages += f.messages;
+      t.observedSeconds += f.observedSeconds;
+      t.coveredSeconds += f.coveredSeconds;
+    },
+  );
+  for (const t of totals) t.pct = pctOf(t.coveredSeconds, t.observedSeconds);
+  return totals;
 }
 
 /** Covered over observed in percent; 100 when nothing was observed. */

@@ -6,7 +6,7 @@
  */
 
 import type { Market } from "../binance/types.ts";
-import { type DayCoverage, forEachStreamHour, streamId } from "../charts/day_coverage.ts";
+import { type DayCoverage, foldStreams } from "../charts/day_coverage.ts";
 import { DAY_US, HOUR_US, utcDayStartUs } from "../ledger/intervals.ts";
 import {
   CLOCK_SOURCES,
@@ -128,43 +128,31 @@ export function coveragePct(covered: number, observed: number): number {
 }
 
 function streamDays(day: DayCoverage): StreamDay[] {
-  const byStream = new Map<string, StreamDay>();
-  let last: StreamDay | undefined;
-  forEachStreamHour(day, (market, symbol, stream, slot, f) => {
-    // A stream's hours come one after another: its id is looked up once, not per hour.
-    let s = last;
-    if (s === undefined || s.stream !== stream || s.symbol !== symbol || s.market !== market) {
-      const id = streamId(market, symbol, stream);
-      s = byStream.get(id);
-      if (s === undefined) {
-        byStream.set(
-          id,
-          s = {
-            market,
-            symbol,
-            stream,
-            messages: 0,
-            observedSeconds: 0,
-            coveredSeconds: 0,
-            gapSeconds: 0,
-            recoveredSeconds: 0,
-            pct: 100,
-            lowHours: [],
-          },
-        );
+  const streams = foldStreams(
+    day,
+    (market, symbol, stream): StreamDay => ({
+      market,
+      symbol,
+      stream,
+      messages: 0,
+      observedSeconds: 0,
+      coveredSeconds: 0,
+      gapSeconds: 0,
+      recoveredSeconds: 0,
+      pct: 100,
+      lowHours: [],
+    }),
+    (s, slot, f) => {
+      s.messages += f.messages;
+      s.observedSeconds += f.observedSeconds;
+      s.coveredSeconds += f.coveredSeconds;
+      s.gapSeconds += f.gapSeconds;
+      s.recoveredSeconds += f.recoveredSeconds;
+      if (f.pct < 100) {
+        s.lowHours.push({ hourUs: day.dayUs + slot * HOUR_US, pct: f.pct, gapSeconds: f.gapSeconds });
       }
-      last = s;
-    }
-    s.messages += f.messages;
-    s.observedSeconds += f.observedSeconds;
-    s.coveredSeconds += f.coveredSeconds;
-    s.gapSeconds += f.gapSeconds;
-    s.recoveredSeconds += f.recoveredSeconds;
-    if (f.pct < 100) {
-      s.lowHours.push({ hourUs: day.dayUs + slot * HOUR_US, pct: f.pct, gapSeconds: f.gapSeconds });
-    }
-  });
-  const streams = [...byStream.values()];
+    },
+  );
   for (const s of streams) {
     s.pct = coveragePct(s.coveredSeconds, s.observedSeconds);
     s.lowHours.sort((a, b) => a.hourUs - b.hourUs);
