@@ -219,19 +219,16 @@ export function foldStreams<T>(
   return [...byStream.values()];
 }
 
+/** A stream's totals before its first hour. */
+export function emptyTotal(market: Market, symbol: string, stream: string): StreamTotal {
+  return { market, symbol, stream, messages: 0, observedSeconds: 0, coveredSeconds: 0, pct: 100 };
+}
+
 /** Per stream totals of the day, in no particular order. */
 export function streamTotals(day: DayCoverage): StreamTotal[] {
   const totals = foldStreams(
     day,
-    (market, symbol, stream): StreamTotal => ({
-      market,
-      symbol,
-      stream,
-      messages: 0,
-      observedSeconds: 0,
-      coveredSeconds: 0,
-      pct: 100,
-    }),
+    emptyTotal,
     (t, _slot, f) => {
       t.messages += f.messages;
       t.observedSeconds += f.observedSeconds;

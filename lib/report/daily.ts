@@ -6,7 +6,7 @@
  */
 
 import type { Market } from "../binance/types.ts";
-import { type DayCoverage, foldStreams } from "../charts/day_coverage.ts";
+import { type DayCoverage, emptyTotal, foldStreams } from "../charts/day_coverage.ts";
 import { DAY_US, HOUR_US, utcDayStartUs } from "../ledger/intervals.ts";
 import {
   CLOCK_SOURCES,
@@ -131,15 +131,9 @@ function streamDays(day: DayCoverage): StreamDay[] {
   const streams = foldStreams(
     day,
     (market, symbol, stream): StreamDay => ({
-      market,
-      symbol,
-      stream,
-      messages: 0,
-      observedSeconds: 0,
-      coveredSeconds: 0,
+      ...emptyTotal(market, symbol, stream),
       gapSeconds: 0,
       recoveredSeconds: 0,
-      pct: 100,
       lowHours: [],
     }),
     (s, slot, f) => {
