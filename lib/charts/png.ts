@@ -1,8 +1,8 @@
 /**
- * SVG to PNG, rendered in a Web Worker (png_worker.ts) that lives for one picture. resvg is WebAssembly: its
- * first render in a thread compiles what it calls (~100 ms for an 800 × 400 picture) and each render takes
- * ~50 ms; on the main thread both would stall the feed. A worker per picture (the daily report's, or one asked
- * for with /coverage) also gives resvg's memory back once it is drawn.
+ * SVG to PNG, rendered in a Web Worker (png_worker.ts) that lives for one picture: on the main thread, drawing
+ * a whole market's coverage heatmap (840 × 880 px) stalled the feed 255–290 ms. A worker per picture (the
+ * daily report's, or one asked for with /coverage) takes longer, since each compiles resvg's WebAssembly again
+ * (240–350 ms in all), but off the feed's thread, and gives resvg's memory back once the picture is drawn.
  * @module
  */
 
