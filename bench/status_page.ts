@@ -145,7 +145,7 @@ console.log(
     first.maxLagMs.toFixed(0)
   } ms`,
 );
-let t = performance.now();
+const t = performance.now();
 await reader.read(date);
 console.log(`  cached read ${(performance.now() - t).toFixed(2)} ms`);
 console.log(`coverageGrid(day): ${(await time(5, () => coverageGrid(day))).toFixed(0)} ms (median)`);
