@@ -32,5 +32,5 @@ export async function collectDailyInput(ledger: Ledger, date: string): Promise<D
     ledger.listFlushes(fromUs, toUs),
     ledger.listClockSamples(fromUs, toUs),
   ]);
-  return { date, coverage, gaps: coverage.gaps, files, flushes, clock };
+  return { date, coverage, files, flushes, clock };
 }

@@ -14,7 +14,6 @@ import {
   type ClockSource,
   compareText as cmp,
   type FlushStat,
-  type GapRecord,
 } from "../ledger/records.ts";
 import type { ManifestEntry } from "../storage/manifest.ts";
 import type { TableName } from "../storage/tables.ts";
@@ -24,10 +23,11 @@ import { type GapSummary, summarizeGaps } from "./gaps.ts";
 export interface DailyReportInput {
   /** `YYYY-MM-DD` (UTC). */
   date: string;
-  /** The day's coverage (read a piece at a time by `DayCoverageReader`: a whole market's day is ~200,000 rows). */
+  /**
+   * The day's coverage (read a piece at a time by `DayCoverageReader`: a whole market's day is ~200,000 rows),
+   * with the gaps overlapping the day.
+   */
   coverage: DayCoverage;
-  /** Gaps overlapping the day. */
-  gaps: readonly GapRecord[];
   /** Manifest entries of the day's partitions. */
   files: readonly ManifestEntry[];
   /** Flushes of the day. */
@@ -260,7 +260,7 @@ export function buildDailyReport(input: DailyReportInput, options: DailyReportOp
     coveredSeconds: covered,
     missingSeconds: missing,
     streams,
-    gaps: summarizeGaps(input.gaps, { fromUs: dayUs, toUs: dayUs + DAY_US, longest: longestGaps }),
+    gaps: summarizeGaps(input.coverage.gaps, { fromUs: dayUs, toUs: dayUs + DAY_US, longest: longestGaps }),
     storage: {
       files: input.files.length,
       rows: tables.reduce((a, t) => a + t.rows, 0),

@@ -29,7 +29,7 @@ Deno.test("collectDailyInput() takes only the day's gaps, files, flushes and clo
   const input = await sampleInput();
   assert.equal(input.date, DATE);
   assert.equal(streamHours(input), 7);
-  assert.equal(input.gaps.length, 8);
+  assert.equal(input.coverage.gaps.length, 8);
   assert.deepEqual(input.files.map((f) => f.rows), [100, 50, 1000, 1200]);
   assert.deepEqual(input.flushes.map((f) => f.reason), ["interval", "hour", "shutdown"]);
   // Samples taken at the same µs list by source.
@@ -41,7 +41,10 @@ Deno.test("collectDailyInput() reads the coverage a piece at a time and reports 
   try {
     await buildSampleLedger(ledger);
     const input = await collectDailyInput(ledger, DATE);
-    const fromRows = { ...input, coverage: dayFromRows(DATE, await ledger.coverage(DATE), input.gaps) };
+    const fromRows = {
+      ...input,
+      coverage: dayFromRows(DATE, await ledger.coverage(DATE), input.coverage.gaps),
+    };
     const report = buildDailyReport(input);
     assert.ok(
       report.streams.some((s) => s.lowHours.length > 0 && s.recoveredSeconds > 0),
@@ -135,7 +138,6 @@ Deno.test("an empty day: the summary reads 100% with nothing listed, the text sa
   const s = buildDailyReport({
     date: DATE,
     coverage: dayFromRows(DATE, [], []),
-    gaps: [],
     files: [],
     flushes: [],
     clock: [],
@@ -253,7 +255,6 @@ Deno.test("formatDailyReport() with 2,000 symbols: totals per market, the worst 
     buildDailyReport({
       date: "2024-01-02",
       coverage: dayFromRows("2024-01-02", coverage, []),
-      gaps: [],
       files: [],
       flushes: [],
       clock: [],

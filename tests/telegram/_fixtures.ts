@@ -51,7 +51,6 @@ export function emptySources(
       Promise.resolve({
         date,
         coverage: dayFromRows(date, [], []),
-        gaps: [],
         files: [],
         flushes: [],
         clock: [],
