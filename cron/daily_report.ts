@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { dailyReportKey } from "../lib/ledger/keys.ts";
 import type { Ledger } from "../lib/ledger/ledger.ts";
 import { type Logger, silentLogger } from "../lib/log.ts";
+import { nextTurn } from "../lib/loop_lag.ts";
 import { type CoveragePicture, coveragePicture } from "../lib/charts/coverage_picture.ts";
 import { collectDailyInput } from "../lib/report/collect.ts";
 import { buildDailyReport } from "../lib/report/daily.ts";
@@ -50,6 +51,8 @@ export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Prom
   if ((await deps.ledger.kv.get(marker)).value !== null) return { date, sent: false, path };
   const input = await collectDailyInput(deps.ledger, date);
   const summary = buildDailyReport(input, { clockThresholdMs: deps.clockThresholdMs });
+  // Each step folds a whole market's day (~10,000 streams): one at a time, the collector's thread runs between.
+  await nextTurn();
   const text = formatDailyReport(summary);
   await writeFileAtomic(path, new TextEncoder().encode(text));
   if (deps.deliver) {

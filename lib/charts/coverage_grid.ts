@@ -8,7 +8,7 @@
 import type { Market } from "../binance/types.ts";
 import { isRecovered } from "../ledger/coverage.ts";
 import { compareText as cmp, type GapRecord } from "../ledger/records.ts";
-import { type DayCoverage, forEachStreamHour, HOURS, pctOf } from "./day_coverage.ts";
+import { type DayCoverage, forEachStreamHour, HOURS, pctOf, type StreamHours } from "./day_coverage.ts";
 
 /** One (symbol, hour) cell: the figures of the symbol's streams in that hour. */
 export interface GridCell {
@@ -127,8 +127,16 @@ export function coverageGrid(day: DayCoverage): CoverageGrid {
     }
     return m;
   };
-  forEachStreamHour(day, (market, symbol, _stream, slot, f) => {
-    const s = symbolOf(market, symbol);
+  let lastStream: StreamHours | undefined;
+  let s: GridSymbol;
+  let m: GridMarket & { seconds: Float64Array };
+  forEachStreamHour(day, (stream, slot, f) => {
+    // A stream's hours come one after another: its symbol and market are looked up once, not per hour.
+    if (stream !== lastStream) {
+      s = symbolOf(stream.market, stream.symbol);
+      m = marketOf(stream.market);
+      lastStream = stream;
+    }
     s.messages += f.messages;
     s.observedSeconds += f.observedSeconds;
     s.coveredSeconds += f.coveredSeconds;
@@ -139,7 +147,6 @@ export function coverageGrid(day: DayCoverage): CoverageGrid {
       cell.messages += f.messages;
       cell.gaps += f.gaps;
     }
-    const m = marketOf(market);
     m.messages += f.messages;
     m.observedSeconds += f.observedSeconds;
     m.coveredSeconds += f.coveredSeconds;

@@ -133,20 +133,30 @@ export interface HourFigure {
 
 /**
  * Calls `visit` for every stream-hour that has figures (an exact row wins over the hour slot), in stream order
- * of the map (a stream's hours one after another), exact rows last. `f` is one object refilled for each call:
- * a visitor copies what it keeps (a whole market's day is ~200,000 stream-hours).
+ * of the map (a stream's hours one after another), exact rows last. `s` is the stream's entry in `day.streams`,
+ * the same object for all its hours (exact ones included), so a visitor can tell streams apart by identity
+ * rather than by building keys. `f` is one object refilled for each call: a visitor copies what it keeps (a
+ * whole market's day is ~200,000 stream-hours).
  */
 export function forEachStreamHour(
   day: DayCoverage,
-  visit: (market: Market, symbol: string, stream: string, slot: number, f: HourFigure) => void,
+  visit: (s: StreamHours, slot: number, f: HourFigure) => void,
 ): void {
-  // Per stream, a bit per hour slot that an exact row stands for.
-  const exactSlots = new Map<string, number>();
+  // The stream of each exact row, and per stream a bit per hour slot that an exact row stands for.
+  const exactStreams: (StreamHours | null)[] = [];
+  const exactSlots = new Map<StreamHours, number>();
+  const orphans = new Map<string, StreamHours>();
   for (const r of day.exact) {
     const slot = hourSlot(day.dayUs, r.hourUs);
-    if (slot < 0) continue;
+    if (slot < 0) {
+      exactStreams.push(null);
+      continue;
+    }
     const id = streamId(r.market, r.symbol, r.stream);
-    exactSlots.set(id, (exactSlots.get(id) ?? 0) | (1 << slot));
+    // Both builders list every exact row's stream; a hand-made day may not, and is not changed here.
+    const s = day.streams.get(id) ?? streamHoursOf(orphans, r.market, r.symbol, r.stream);
+    exactStreams.push(s);
+    exactSlots.set(s, (exactSlots.get(s) ?? 0) | (1 << slot));
   }
   const f: HourFigure = {
     messages: 0,
@@ -157,8 +167,8 @@ export function forEachStreamHour(
     gapSeconds: 0,
     recoveredSeconds: 0,
   };
-  for (const [id, s] of day.streams) {
-    const exact = exactSlots.size > 0 ? exactSlots.get(id) ?? 0 : 0;
+  for (const s of day.streams.values()) {
+    const exact = exactSlots.size > 0 ? exactSlots.get(s) ?? 0 : 0;
     for (let h = 0; h < HOURS; h++) {
       const recorded = s.recorded[h]!;
       if (Number.isNaN(recorded) || (exact & (1 << h)) !== 0) continue;
@@ -166,12 +176,13 @@ export function forEachStreamHour(
       f.observedSeconds = f.coveredSeconds = recorded;
       f.pct = 100;
       f.gaps = f.gapSeconds = f.recoveredSeconds = 0;
-      visit(s.market, s.symbol, s.stream, h, f);
+      visit(s, h, f);
     }
   }
-  for (const r of day.exact) {
-    const slot = hourSlot(day.dayUs, r.hourUs);
-    if (slot < 0) continue;
+  for (let i = 0; i < day.exact.length; i++) {
+    const s = exactStreams[i];
+    if (s == null) continue;
+    const r = day.exact[i]!;
     f.messages = r.messages;
     f.observedSeconds = r.observedSeconds;
     f.coveredSeconds = r.coveredSeconds;
@@ -179,7 +190,7 @@ export function forEachStreamHour(
     f.gaps = r.gaps;
     f.gapSeconds = r.gapSeconds;
     f.recoveredSeconds = r.recoveredSeconds;
-    visit(r.market, r.symbol, r.stream, slot, f);
+    visit(s, hourSlot(day.dayUs, r.hourUs), f);
   }
 }
 
@@ -204,17 +215,17 @@ export function foldStreams<T>(
   start: (market: Market, symbol: string, stream: string) => T,
   add: (value: T, slot: number, f: HourFigure) => void,
 ): T[] {
-  const byStream = new Map<string, T>();
-  let last: { market: Market; symbol: string; stream: string; value: T } | undefined;
-  forEachStreamHour(day, (market, symbol, stream, slot, f) => {
-    // A stream's hours come one after another: its id is looked up once, not per hour.
-    if (last === undefined || last.stream !== stream || last.symbol !== symbol || last.market !== market) {
-      const id = streamId(market, symbol, stream);
-      let value = byStream.get(id);
-      if (value === undefined) byStream.set(id, value = start(market, symbol, stream));
-      last = { market, symbol, stream, value };
+  const byStream = new Map<StreamHours, T>();
+  let last: StreamHours | undefined;
+  let value: T | undefined;
+  forEachStreamHour(day, (s, slot, f) => {
+    // A stream's hours come one after another: it is looked up once, not per hour.
+    if (s !== last) {
+      value = byStream.get(s);
+      if (value === undefined) byStream.set(s, value = start(s.market, s.symbol, s.stream));
+      last = s;
     }
-    add(last.value, slot, f);
+    add(value!, slot, f);
   });
   return [...byStream.values()];
 }
