@@ -51,7 +51,7 @@ export async function runDailyReport(deps: DailyReportDeps, nowMs: number): Prom
   if ((await deps.ledger.kv.get(marker)).value !== null) return { date, sent: false, path };
   const input = await collectDailyInput(deps.ledger, date);
   const summary = buildDailyReport(input, { clockThresholdMs: deps.clockThresholdMs });
-  // Each step folds a whole market's day (~10,000 streams): one at a time, the collector's thread runs between.
+  // Building and formatting each walk a whole market's ~10,000 streams: a turn apart, the collector runs between.
   await nextTurn();
   const text = formatDailyReport(summary);
   await writeFileAtomic(path, new TextEncoder().encode(text));

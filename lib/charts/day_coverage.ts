@@ -142,20 +142,17 @@ export function forEachStreamHour(
   day: DayCoverage,
   visit: (s: StreamHours, slot: number, f: HourFigure) => void,
 ): void {
-  // The stream of each exact row, and per stream a bit per hour slot that an exact row stands for.
-  const exactStreams: (StreamHours | null)[] = [];
+  // Each exact row of the day with its stream and slot, and per stream a bit per hour slot that one stands for.
+  const exact: { s: StreamHours; slot: number; r: CoverageRow }[] = [];
   const exactSlots = new Map<StreamHours, number>();
   const orphans = new Map<string, StreamHours>();
   for (const r of day.exact) {
     const slot = hourSlot(day.dayUs, r.hourUs);
-    if (slot < 0) {
-      exactStreams.push(null);
-      continue;
-    }
-    const id = streamId(r.market, r.symbol, r.stream);
+    if (slot < 0) continue;
     // Both builders list every exact row's stream; a hand-made day may not, and is not changed here.
-    const s = day.streams.get(id) ?? streamHoursOf(orphans, r.market, r.symbol, r.stream);
-    exactStreams.push(s);
+    const s = day.streams.get(streamId(r.market, r.symbol, r.stream)) ??
+      streamHoursOf(orphans, r.market, r.symbol, r.stream);
+    exact.push({ s, slot, r });
     exactSlots.set(s, (exactSlots.get(s) ?? 0) | (1 << slot));
   }
   const f: HourFigure = {
@@ -168,10 +165,10 @@ export function forEachStreamHour(
     recoveredSeconds: 0,
   };
   for (const s of day.streams.values()) {
-    const exact = exactSlots.size > 0 ? exactSlots.get(s) ?? 0 : 0;
+    const exactHours = exactSlots.size > 0 ? exactSlots.get(s) ?? 0 : 0;
     for (let h = 0; h < HOURS; h++) {
       const recorded = s.recorded[h]!;
-      if (Number.isNaN(recorded) || (exact & (1 << h)) !== 0) continue;
+      if (Number.isNaN(recorded) || (exactHours & (1 << h)) !== 0) continue;
       f.messages = s.messages[h]!;
       f.observedSeconds = f.coveredSeconds = recorded;
       f.pct = 100;
@@ -179,10 +176,7 @@ export function forEachStreamHour(
       visit(s, h, f);
     }
   }
-  for (let i = 0; i < day.exact.length; i++) {
-    const s = exactStreams[i];
-    if (s == null) continue;
-    const r = day.exact[i]!;
+  for (const { s, slot, r } of exact) {
     f.messages = r.messages;
     f.observedSeconds = r.observedSeconds;
     f.coveredSeconds = r.coveredSeconds;
@@ -190,7 +184,7 @@ export function forEachStreamHour(
     f.gaps = r.gaps;
     f.gapSeconds = r.gapSeconds;
     f.recoveredSeconds = r.recoveredSeconds;
-    visit(s, hourSlot(day.dayUs, r.hourUs), f);
+    visit(s, slot, f);
   }
 }
 
