@@ -14,9 +14,15 @@ import { TableStore } from "./pipeline/table_store.ts";
 import { removeTempFiles } from "./storage/atomic_file.ts";
 import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
-import { Manifest } from "./storage/manifest.ts";
+import { Manifest, sealSettledDays } from "./storage/manifest.ts";
 import { ParquetEncoder } from "./storage/parquet_encoder.ts";
 import type { ParquetJobs } from "./storage/parquet_jobs.ts";
+
+/**
+ * Days of files the collector keeps in its manifest's memory without a remote: more than the funding job looks
+ * back for a symbol's last rate (7 days), the fleet view (3) and a late compaction of a day's hours.
+ */
+export const SEAL_AFTER_DAYS = 10;
 
 /** Overrides for tests and benchmarks. */
 export interface AppOverrides
@@ -67,8 +73,14 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       const previous = await Manifest.load(config.dataDir);
       if (previous.size > 0) await ledger.addFiles(previous.entries());
     }
-    // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync.
-    const manifest = await ledger.mirrorManifest(config.dataDir);
+    // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync. Without a
+    // remote, nothing reads a settled day's entries again, so they stay in the file only: the collector holds
+    // the last SEAL_AFTER_DAYS days' files, not every file of months. Cloud sync and cleanup read them all.
+    const manifest = await ledger.mirrorManifest(
+      config.dataDir,
+      config.cloudRemote === "" ? sealSettledDays(SEAL_AFTER_DAYS) : undefined,
+    );
+    log("info", "manifest mirrored", { held: manifest.size, sealed: manifest.sealed });
     // fsync twice a second: a record is durable within about a second of its arrival even when one is slow.
     const journalOptions = { syncIntervalMs: 500, ...overrides.journal };
     const openJournal = () => JournalWriter.open(journalDir(config.dataDir), journalOptions);

@@ -97,7 +97,11 @@ export const FILES: Deno.KvListSelector = { prefix: ["file"] };
  * `{market}/{table}/date=YYYY-MM-DD/`, and `0` is the character after `/`, so the range ends right after them.
  */
 export function fileDateRange(market: Market, table: TableName, date: string): Deno.KvListSelector {
-  const dir = `${market}/${table}/date=${date}`;
+  return fileDirRange(`${market}/${table}/date=${date}`);
+}
+
+/** Selector of the file entries whose paths start with `{dir}/` (`0` is the character after `/`). */
+export function fileDirRange(dir: string): Deno.KvListSelector {
   return { start: ["file", `${dir}/`], end: ["file", `${dir}0`] };
 }
 

@@ -14,7 +14,7 @@
 
 import { type Market, MARKETS } from "../binance/types.ts";
 import type { JournalPosition } from "../storage/journal_format.ts";
-import { Manifest, type ManifestEntry } from "../storage/manifest.ts";
+import { Manifest, type ManifestEntry, type SealPolicy } from "../storage/manifest.ts";
 import { estimateCost, splitBatches } from "./batches.ts";
 import { updateChecked } from "./conflicts.ts";
 import { type CoverageEntry, coverageRowsOf } from "./coverage.ts";
@@ -36,6 +36,7 @@ import {
   clockRange,
   coverageRange,
   fileDateRange,
+  fileDirRange,
   fileKey,
   FILES,
   flushKey,
@@ -253,13 +254,22 @@ export class Ledger {
     return out.sort((a, b) => cmp(a.path, b.path));
   }
 
+  /** The file entries of one directory (not of the directories under it), sorted by path. */
+  async listDir(dir: string): Promise<ManifestEntry[]> {
+    const out = await values(this.kv.list<ManifestEntry>(fileDirRange(dir)));
+    return out.filter((e) => e.path.lastIndexOf("/") === dir.length).sort((a, b) => cmp(a.path, b.path));
+  }
+
   /**
    * Writes the file entries to `{dataDir}/_manifest/checksums.json` through {@linkcode Manifest} (same format,
    * atomic save), for tools without Deno, and returns that manifest. The ledger is the authority: the file is
-   * replaced whole, never read (entries it lacks are dropped, an unreadable file is overwritten).
+   * replaced whole, never read (entries it lacks are dropped, an unreadable file is overwritten). With `seal`,
+   * the manifest seals the directories it picks (see `ManifestOptions`), rereading them here if the
+   * file changes behind its back.
    */
-  async mirrorManifest(dataDir: string): Promise<Manifest> {
-    const manifest = Manifest.of(dataDir, await this.listFiles());
+  async mirrorManifest(dataDir: string, seal?: SealPolicy): Promise<Manifest> {
+    const options = seal ? { seal, reread: (dir: string) => this.listDir(dir) } : {};
+    const manifest = Manifest.of(dataDir, await this.listFiles(), options);
     await manifest.save();
     return manifest;
   }

@@ -12,7 +12,20 @@
 
 import type { Market } from "../binance/types.ts";
 import { writeFileAtomic } from "./atomic_file.ts";
-import { manifestPath } from "./layout.ts";
+import { manifestPath, parseParquetPath } from "./layout.ts";
+import {
+  compareDirs,
+  dirOf,
+  type DirUnit,
+  type FileIdentity,
+  identityOf,
+  manifestBytes,
+  sameIdentity,
+  type SealedDir,
+  type SealedSource,
+  VERSION,
+  type WrittenDir,
+} from "./manifest_file.ts";
 import type { TableName } from "./tables.ts";
 
 /** One finished Parquet file (of every symbol of its market and table; see layout.ts). */
@@ -40,8 +53,6 @@ export class ManifestError extends Error {
     this.name = "ManifestError";
   }
 }
-
-const VERSION = 1;
 
 /** Lower-case hex sha256 of `bytes` (Web Crypto). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -87,7 +98,45 @@ function isEntry(v: unknown): v is ManifestEntry {
 }
 
 /**
- * In-memory manifest keyed by relative path, saved atomically (temp file + rename).
+ * Which directories of files a save may leave on disk only: given a directory and all its entries, true to
+ * seal it (see {@linkcode ManifestOptions}).
+ */
+export type SealPolicy = (dir: string, entries: readonly ManifestEntry[]) => boolean;
+
+/** How a {@linkcode Manifest} bounds its memory. */
+export interface ManifestOptions {
+  /**
+   * Directories a save seals: their entries stay in the file, copied from one save to the next, and leave
+   * memory. {@linkcode Manifest.entries} and {@linkcode Manifest.get} then see only the entries held. A sealed
+   * directory is asked about again only when it changes (an entry added or removed).
+   */
+  seal?: SealPolicy;
+  /**
+   * A sealed directory's entries from the authority (the ledger), when the file no longer is the one the last
+   * save wrote. Without it, such a save fails with a {@linkcode ManifestError}.
+   */
+  reread?: (dir: string) => Promise<ManifestEntry[]>;
+}
+
+/**
+ * A {@linkcode SealPolicy} for a collector: the layout's `date=` directories whose files are all compacted
+ * (`hour-…`) and whose day ended more than `keepDays` days before the clock's day (UTC). Nothing writes there
+ * any more; the jobs that read recent files (funding history, compaction, the fleet view) look back less.
+ */
+export function sealSettledDays(keepDays: number, clockMs: () => number = Date.now): SealPolicy {
+  return (_dir, entries) => {
+    const cutoff = new Date(clockMs() - keepDays * 86_400_000).toISOString().slice(0, 10);
+    return entries.length > 0 && entries.every((e) => {
+      const parsed = parseParquetPath(e.path);
+      return parsed !== null && parsed.date < cutoff && parsed.file.startsWith("hour-");
+    });
+  };
+}
+
+/**
+ * In-memory manifest keyed by relative path, saved atomically (temp file + rename). With a
+ * {@linkcode ManifestOptions.seal} policy, the entries of settled directories live in the file only, so memory
+ * holds the recent files plus ~100 bytes per sealed directory, not ~470 bytes per file ever recorded.
  *
  * @example
  * ```ts
@@ -106,33 +155,44 @@ function isEntry(v: unknown): v is ManifestEntry {
  * ```
  */
 export class Manifest {
-  /** Every entry, sorted by path: the file's order, kept as entries come and go rather than sorted per use. */
+  /** Every entry held, sorted by path: the file's order, kept as entries come and go rather than sorted per use. */
   readonly #sorted: ManifestEntry[];
   readonly #byPath: Map<string, ManifestEntry>;
+  readonly #seal: SealPolicy | null;
+  readonly #reread: ((dir: string) => Promise<ManifestEntry[]>) | null;
+  /** Sealed directories, in the file's order, and by name. */
+  #sealed: SealedDir[] = [];
+  #sealedByDir = new Map<string, SealedDir>();
+  /** Paths removed from sealed directories since the last save, by directory. */
+  readonly #removed = new Map<string, Set<string>>();
+  /** The file as the last save left it (sealed directories are copied from it). */
+  #written: FileIdentity | null = null;
   #version = 0;
   /** The save that has not started writing yet (later calls share it), and the last one queued. */
   #nextSave: Promise<void> | null = null;
   #lastSave: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dataDir: string, entries: Iterable<ManifestEntry>) {
+  private constructor(readonly dataDir: string, entries: Iterable<ManifestEntry>, options: ManifestOptions) {
     this.#byPath = new Map();
     for (const e of entries) this.#byPath.set(e.path, entryFields(e));
     this.#sorted = [...this.#byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
+    this.#seal = options.seal ?? null;
+    this.#reread = options.reread ?? null;
   }
 
   /** A manifest of `entries` for `{dataDir}` (e.g. the ledger's files), not yet saved. */
-  static of(dataDir: string, entries: Iterable<ManifestEntry>): Manifest {
-    return new Manifest(dataDir, entries);
+  static of(dataDir: string, entries: Iterable<ManifestEntry>, options: ManifestOptions = {}): Manifest {
+    return new Manifest(dataDir, entries, options);
   }
 
-  /** Loads `{dataDir}/_manifest/checksums.json`; an absent file gives an empty manifest. */
+  /** Loads `{dataDir}/_manifest/checksums.json`, every entry held; an absent file gives an empty manifest. */
   static async load(dataDir: string): Promise<Manifest> {
     const path = manifestPath(dataDir);
     let text: string;
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, []);
+      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, [], {});
       throw err;
     }
     let doc: unknown;
@@ -151,12 +211,19 @@ export class Manifest {
     for (const [i, entry] of files.entries()) {
       if (!isEntry(entry)) throw new ManifestError(path, `malformed entry at index ${i}`);
     }
-    return new Manifest(dataDir, files as ManifestEntry[]);
+    return new Manifest(dataDir, files as ManifestEntry[], {});
   }
 
-  /** Number of entries. */
+  /** Number of entries held (sealed ones are not: see {@link sealed}). */
   get size(): number {
     return this.#sorted.length;
+  }
+
+  /** Number of entries in sealed directories, as of the last save. */
+  get sealed(): number {
+    let n = 0;
+    for (const s of this.#sealed) n += s.count;
+    return n;
   }
 
   /** Changes with every {@link add} and {@link remove}: what was derived from the entries at one version holds. */
@@ -164,19 +231,154 @@ export class Manifest {
     return this.#version;
   }
 
-  /** The entry for a relative path, if any. */
+  /** The entry held for a relative path, if any. */
   get(path: string): ManifestEntry | undefined {
     return this.#byPath.get(path);
   }
 
-  /** All entries, sorted by path (a copy of the list; the entries themselves are shared). */
+  /** The entries held, sorted by path (a copy of the list; the entries themselves are shared). */
   entries(): ManifestEntry[] {
     return this.#sorted.slice();
   }
 
   /** Adds an entry, replacing any entry with the same path (a file rewritten in place). */
   add(entry: ManifestEntry): void {
-    const e = entryFields(entry);
+    this.#hold(entryFields(entry));
+    this.#version++;
+  }
+
+  /**
+   * Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. In a sealed
+   * directory the removal is applied by the next save, and true means only that the path may have been listed.
+   */
+  remove(path: string): boolean {
+    const held = this.#drop(path);
+    const dir = dirOf(path);
+    if (this.#sealedByDir.has(dir)) {
+      const removed = this.#removed.get(dir) ?? new Set();
+      removed.add(path);
+      this.#removed.set(dir, removed);
+    } else if (!held) return false;
+    this.#version++;
+    return true;
+  }
+
+  /**
+   * Writes the manifest atomically, entries sorted by path. The entries are those of when the writing starts,
+   * written a piece at a time (a year of a whole market's files is ~60 MiB of JSON: in one piece, a stall of the
+   * collector's thread; sealed directories are copied from the previous file as bytes); saves run one after
+   * another, and a save asked for while another waits to start is that one.
+   */
+  save(): Promise<void> {
+    if (this.#nextSave) return this.#nextSave;
+    const next = this.#lastSave.catch(() => {}).then(() => {
+      this.#nextSave = null;
+      return this.#write();
+    });
+    this.#nextSave = next;
+    this.#lastSave = next;
+    return next;
+  }
+
+  async #write(): Promise<void> {
+    const path = manifestPath(this.dataDir);
+    const units = this.#units();
+    let file: Deno.FsFile | null = null;
+    try {
+      let trusted = false;
+      if (this.#sealed.length > 0) {
+        try {
+          file = await Deno.open(path, { read: true });
+          trusted = this.#written !== null && sameIdentity(identityOf(await file.stat()), this.#written);
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+        if (!trusted && this.#reread === null) {
+          throw new ManifestError(
+            path,
+            "it changed since it was saved, and its sealed entries are nowhere else",
+          );
+        }
+      }
+      const opened = file;
+      const source: SealedSource = {
+        trusted,
+        read: (offset, length) => opened === null ? Promise.resolve(null) : readAt(opened, offset, length),
+        reread: (dir) => this.#reread!(dir),
+      };
+      const written: WrittenDir[] = [];
+      await writeFileAtomic(path, manifestBytes(units, source, this.#seal ?? (() => false), written));
+      this.#written = identityOf(await Deno.stat(path));
+      this.#commit(written);
+    } finally {
+      file?.close();
+    }
+  }
+
+  /** The file's directories, in its order: the held entries grouped by directory, and the sealed ones. */
+  #units(): DirUnit[] {
+    const units: DirUnit[] = [];
+    const held = this.#sorted;
+    const sealed = this.#sealed;
+    let i = 0;
+    let k = 0;
+    while (i < held.length || k < sealed.length) {
+      const dir = i < held.length ? dirOf(held[i]!.path) : null;
+      const s = k < sealed.length ? sealed[k]! : null;
+      const c = dir === null ? 1 : s === null ? -1 : compareDirs(dir, s.dir);
+      let j = i;
+      if (c <= 0) { while (j < held.length && dirOf(held[j]!.path) === dir) j++; }
+      const name = c <= 0 ? dir! : s!.dir;
+      units.push({
+        dir: name,
+        held: held.slice(i, j),
+        sealed: c >= 0 ? s : null,
+        removed: new Set(this.#removed.get(name)),
+      });
+      i = j;
+      if (c >= 0) k++;
+    }
+    return units;
+  }
+
+  /** After a save: the sealed directories' new places, and the entries that left memory or came back. */
+  #commit(written: readonly WrittenDir[]): void {
+    const seen = new Map<string, number>();
+    for (const w of written) seen.set(w.unit.dir, (seen.get(w.unit.dir) ?? 0) + 1);
+    const sealed: SealedDir[] = [];
+    for (const { unit, merged, sealed: place } of written) {
+      const pending = this.#removed.get(unit.dir);
+      for (const p of unit.removed) pending?.delete(p);
+      // Held entries of a directory split by another's files (nested directories) are not sealed: one place per
+      // directory.
+      if (place !== null && (unit.sealed !== null || seen.get(unit.dir) === 1)) {
+        sealed.push(place);
+        for (const e of unit.held) {
+          const now = this.#byPath.get(e.path);
+          if (now === e) this.#drop(e.path);
+          else if (now === undefined) {
+            // Removed while the save ran, after it was written: the next save drops it.
+            const removed = this.#removed.get(unit.dir) ?? new Set();
+            removed.add(e.path);
+            this.#removed.set(unit.dir, removed);
+          }
+        }
+      } else {
+        // Held again (no longer settled, or split): what the file had comes back to memory.
+        for (const e of merged ?? []) {
+          if (!this.#byPath.has(e.path) && !pending?.has(e.path)) this.#hold(e);
+        }
+        this.#removed.delete(unit.dir);
+      }
+      if (pending?.size === 0) this.#removed.delete(unit.dir);
+    }
+    this.#sealed = sealed;
+    this.#sealedByDir = new Map(sealed.map((s) => [s.dir, s]));
+    this.#version++;
+  }
+
+  /** Holds `e` (already reduced to its fields), replacing the entry of its path. */
+  #hold(e: ManifestEntry): void {
     const sorted = this.#sorted;
     const last = sorted[sorted.length - 1];
     const at = last === undefined || comparePaths(last.path, e.path) < 0
@@ -185,32 +387,13 @@ export class Manifest {
     if (this.#byPath.has(e.path)) sorted[at] = e;
     else sorted.splice(at, 0, e);
     this.#byPath.set(e.path, e);
-    this.#version++;
   }
 
-  /** Removes the entry for `path` (e.g. a part file merged by compaction); false if there was none. */
-  remove(path: string): boolean {
+  /** Stops holding the entry of `path`; false if none was held. */
+  #drop(path: string): boolean {
     if (!this.#byPath.delete(path)) return false;
     this.#sorted.splice(this.#indexOf(path), 1);
-    this.#version++;
     return true;
-  }
-
-  /**
-   * Writes the manifest atomically, entries sorted by path. The entries are those of when the writing starts,
-   * written a piece at a time (a year of a whole market's files is ~50 MiB of JSON: in one piece, a stall of the
-   * collector's thread); saves run one after another, and a save asked for while another waits to start is that
-   * one.
-   */
-  save(): Promise<void> {
-    if (this.#nextSave) return this.#nextSave;
-    const next = this.#lastSave.catch(() => {}).then(() => {
-      this.#nextSave = null;
-      return writeFileAtomic(manifestPath(this.dataDir), manifestText(this.#sorted.slice()));
-    });
-    this.#nextSave = next;
-    this.#lastSave = next;
-    return next;
   }
 
   /** Index of `path` in the sorted entries, or where it would go. */
@@ -231,25 +414,15 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Characters of JSON per piece written: a few ms of work on the thread. */
-const PIECE_CHARS = 256 << 10;
-
-/** The text `JSON.stringify({ version, files: entries }, null, 1)` gives, made and encoded a piece at a time. */
-async function* manifestText(entries: readonly ManifestEntry[]): AsyncGenerator<Uint8Array> {
-  const encoder = new TextEncoder();
-  if (entries.length === 0) {
-    yield encoder.encode(`{\n "version": ${VERSION},\n "files": []\n}\n`);
-    return;
+/** `length` bytes of `file` from `offset`, or null if it ends before. */
+async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array | null> {
+  const out = new Uint8Array(length);
+  await file.seek(offset, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(out.subarray(got));
+    if (n === null) return null;
+    got += n;
   }
-  let text = `{\n "version": ${VERSION},\n "files": [`;
-  for (let i = 0; i < entries.length; i++) {
-    // An entry one level deeper than alone: every line indented by two more spaces (JSON text has no raw
-    // newline inside a string).
-    text += (i === 0 ? "\n  " : ",\n  ") + JSON.stringify(entries[i], null, 1).replaceAll("\n", "\n  ");
-    if (text.length >= PIECE_CHARS) {
-      yield encoder.encode(text);
-      text = "";
-    }
-  }
-  yield encoder.encode(text + "\n ]\n}\n");
+  return out;
 }
