@@ -346,6 +346,9 @@ export class Manifest {
     const seen = new Map<string, number>();
     for (const w of written) seen.set(w.unit.dir, (seen.get(w.unit.dir) ?? 0) + 1);
     const sealed: SealedDir[] = [];
+    // Collected, then applied in one pass each: a first save after months seals ~170,000 entries at once.
+    const leaving = new Set<ManifestEntry>();
+    const back: ManifestEntry[] = [];
     for (const { unit, merged, sealed: place } of written) {
       const pending = this.#removed.get(unit.dir);
       for (const p of unit.removed) pending?.delete(p);
@@ -355,7 +358,7 @@ export class Manifest {
         sealed.push(place);
         for (const e of unit.held) {
           const now = this.#byPath.get(e.path);
-          if (now === e) this.#drop(e.path);
+          if (now === e) leaving.add(e);
           else if (now === undefined) {
             // Removed while the save ran, after it was written: the next save drops it.
             const removed = this.#removed.get(unit.dir) ?? new Set();
@@ -365,12 +368,26 @@ export class Manifest {
         }
       } else {
         // Held again (no longer settled, or split): what the file had comes back to memory.
-        for (const e of merged ?? []) {
-          if (!this.#byPath.has(e.path) && !pending?.has(e.path)) this.#hold(e);
-        }
+        for (const e of merged ?? []) if (!this.#byPath.has(e.path) && !pending?.has(e.path)) back.push(e);
         this.#removed.delete(unit.dir);
       }
       if (pending?.size === 0) this.#removed.delete(unit.dir);
+    }
+    const sorted = this.#sorted;
+    if (leaving.size > 0) {
+      let kept = 0;
+      for (const e of sorted) {
+        if (leaving.has(e)) this.#byPath.delete(e.path);
+        else sorted[kept++] = e;
+      }
+      sorted.length = kept;
+    }
+    if (back.length > 0) {
+      for (const e of back) {
+        this.#byPath.set(e.path, e);
+        sorted.push(e);
+      }
+      sorted.sort((a, b) => comparePaths(a.path, b.path));
     }
     this.#sealed = sealed;
     this.#sealedByDir = new Map(sealed.map((s) => [s.dir, s]));

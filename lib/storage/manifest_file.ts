@@ -11,6 +11,7 @@
  */
 
 import type { ManifestEntry } from "./manifest.ts";
+import { concatBytes } from "./parquet_assembler.ts";
 
 /** Where a sealed directory's entries are in the file the last save wrote. */
 export interface SealedDir {
@@ -121,14 +122,28 @@ export async function* manifestBytes(
   const encoder = new TextEncoder();
   /** Bytes yielded so far. */
   let at = 0;
+  /** Bytes made and not yet yielded, and text rendered and not yet encoded (after them). */
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
   let text = HEAD;
   let any = false;
   /** A run of unchanged sealed directories, contiguous in the previous file, copied in one go from `at`. */
   let copy: { from: number; to: number } | null = null;
-  const flushText = function* (): Generator<Uint8Array> {
+  const encodeText = () => {
     if (text === "") return;
     const bytes = encoder.encode(text);
     text = "";
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+  };
+  /** Where the next byte goes in the file. */
+  const position = () => (encodeText(), at + pendingBytes);
+  const flush = function* (): Generator<Uint8Array> {
+    encodeText();
+    if (pendingBytes === 0) return;
+    const bytes = pending.length === 1 ? pending[0]! : concatBytes(pending);
+    pending = [];
+    pendingBytes = 0;
     at += bytes.length;
     yield bytes;
   };
@@ -151,7 +166,7 @@ export async function* manifestBytes(
       if (copy === null || copy.to + SEPARATOR_BYTES !== s.offset) {
         yield* flushCopy();
         text += any ? SEPARATOR : "\n  ";
-        yield* flushText();
+        yield* flush();
         copy = { from: s.offset, to: s.offset };
       }
       copy.to = s.offset + s.length;
@@ -169,21 +184,20 @@ export async function* manifestBytes(
     }
     text += any ? SEPARATOR : "\n  ";
     any = true;
-    yield* flushText();
-    const start = at;
+    const start = position();
     for (let i = 0; i < entries.length; i++) {
       text += (i === 0 ? "" : SEPARATOR) + renderEntry(entries[i]!);
-      if (text.length >= PIECE_CHARS) yield* flushText();
+      if (text.length >= PIECE_CHARS) encodeText();
+      if (pendingBytes >= PIECE_CHARS) yield* flush();
     }
-    yield* flushText();
     const sealed = seal(unit.dir, entries)
-      ? { dir: unit.dir, offset: start, length: at - start, count: entries.length }
+      ? { dir: unit.dir, offset: start, length: position() - start, count: entries.length }
       : null;
     written.push({ unit, merged, sealed });
   }
   yield* flushCopy();
   text += any ? TAIL : "]\n}\n";
-  yield* flushText();
+  yield* flush();
 }
 
 /** A sealed directory's entries, less those removed, with the held ones in their place (held win). */
