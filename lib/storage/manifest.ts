@@ -124,12 +124,13 @@ export interface ManifestOptions {
  * any more; the jobs that read recent files (funding history, compaction, the fleet view) look back less.
  */
 export function sealSettledDays(keepDays: number, clockMs: () => number = Date.now): SealPolicy {
-  return (_dir, entries) => {
+  return (dir, entries) => {
+    // The directory is parsed once: a save asks about every directory held, every 5 minutes.
+    const parsed = parseParquetPath(`${dir}/x.parquet`);
     const cutoff = new Date(clockMs() - keepDays * 86_400_000).toISOString().slice(0, 10);
-    return entries.length > 0 && entries.every((e) => {
-      const parsed = parseParquetPath(e.path);
-      return parsed !== null && parsed.date < cutoff && parsed.file.startsWith("hour-");
-    });
+    if (parsed === null || !(parsed.date < cutoff) || entries.length === 0) return false;
+    const compacted = `${dir}/hour-`;
+    return entries.every((e) => e.path.startsWith(compacted) && e.path.lastIndexOf("/") === dir.length);
   };
 }
 
@@ -283,43 +284,57 @@ export class Manifest {
   async #write(): Promise<void> {
     const path = manifestPath(this.dataDir);
     const units = this.#units();
-    let file: Deno.FsFile | null = null;
-    try {
-      let trusted = false;
-      if (this.#sealed.length > 0) {
-        try {
-          file = await Deno.open(path, { read: true });
-          trusted = this.#written !== null && sameIdentity(identityOf(await file.stat()), this.#written);
-        } catch (err) {
-          if (!(err instanceof Deno.errors.NotFound)) throw err;
-        }
-        if (!trusted && this.#reread === null) {
-          throw new ManifestError(
-            path,
-            "it changed since it was saved, and its sealed entries are nowhere else",
-          );
-        }
+    let previous: Deno.FsFile | null = null;
+    let trusted = false;
+    if (this.#sealed.length > 0) {
+      try {
+        previous = await Deno.open(path, { read: true });
+        trusted = this.#written !== null && sameIdentity(identityOf(await previous.stat()), this.#written);
+      } catch (err) {
+        previous?.close();
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        previous = null;
       }
-      const opened = file;
-      const source: SealedSource = {
-        trusted,
-        read: (offset, length) => opened === null ? Promise.resolve(null) : readAt(opened, offset, length),
-        reread: (dir) => this.#reread!(dir),
-      };
-      const written: WrittenDir[] = [];
-      await writeFileAtomic(path, manifestBytes(units, source, this.#seal ?? (() => false), written));
-      this.#written = identityOf(await Deno.stat(path));
-      this.#commit(written);
-    } finally {
-      file?.close();
+      if (!trusted && this.#reread === null) {
+        previous?.close();
+        throw new ManifestError(
+          path,
+          "it changed since it was saved, and its sealed entries are nowhere else",
+        );
+      }
     }
+    const opened = previous;
+    const source: SealedSource = {
+      trusted,
+      read: (offset, length, into) =>
+        opened === null ? Promise.resolve(null) : readAt(opened, offset, length, into),
+      reread: (dir) => this.#reread!(dir),
+    };
+    const written: WrittenDir[] = [];
+    const bytes = manifestBytes(units, source, this.#seal ?? (() => false), written);
+    let open = opened !== null;
+    const close = () => {
+      if (open) opened?.close();
+      open = false;
+    };
+    try {
+      await writeFileAtomic(path, closingAfter(bytes, close));
+    } finally {
+      close(); // a write that failed before its first piece
+    }
+    this.#written = identityOf(await Deno.stat(path));
+    this.#commit(written);
   }
 
   /** The file's directories, in its order: the held entries grouped by directory, and the sealed ones. */
   #units(): DirUnit[] {
-    const units: DirUnit[] = [];
     const held = this.#sorted;
     const sealed = this.#sealed;
+    // Nothing to seal: one unit of every entry (grouping a year's 175,000 paths took 30 ms of the thread).
+    if (this.#seal === null && sealed.length === 0) {
+      return held.length === 0 ? [] : [{ dir: "", held: held.slice(), sealed: null, removed: new Set() }];
+    }
+    const units: DirUnit[] = [];
     let i = 0;
     let k = 0;
     while (i < held.length || k < sealed.length) {
@@ -431,9 +446,29 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `length` bytes of `file` from `offset`, or null if it ends before. */
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array | null> {
-  const out = new Uint8Array(length);
+/**
+ * `pieces`, then the previous file closed (`close`): before the rename replaces it. Closing the last descriptor of a file already
+ * replaced frees its pages in the call, on the collector's thread (14–18 ms for a year's 62 MiB).
+ */
+async function* closingAfter(
+  pieces: AsyncIterable<Uint8Array>,
+  close: () => void,
+): AsyncGenerator<Uint8Array> {
+  try {
+    yield* pieces;
+  } finally {
+    close();
+  }
+}
+
+/** `length` bytes of `file` from `offset` (in `into` if given), or null if it ends before. */
+async function readAt(
+  file: Deno.FsFile,
+  offset: number,
+  length: number,
+  into?: Uint8Array,
+): Promise<Uint8Array | null> {
+  const out = into ? into.subarray(0, length) : new Uint8Array(length);
   await file.seek(offset, Deno.SeekMode.Start);
   let got = 0;
   while (got < length) {

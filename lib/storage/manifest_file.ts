@@ -67,11 +67,18 @@ const COPY_BLOCK = 1 << 20;
 /** Characters of rendered entries per piece: a few ms of work on the thread. */
 const PIECE_CHARS = 256 << 10;
 
-/** One entry as it appears in the file (after the separator). */
-function renderEntry(e: ManifestEntry): string {
-  // An entry one level deeper than alone: every line indented by two more spaces (JSON text has no raw newline
-  // inside a string).
-  return JSON.stringify(e, null, 1).replaceAll("\n", "\n  ");
+/**
+ * One entry as it appears in the file (after the separator): `JSON.stringify(entry, null, 1)` one level deeper,
+ * every line indented by two more spaces, written out field by field (twice as fast, and a year's file is
+ * rendered every 5 minutes by a collector with a remote).
+ */
+export function renderEntry(e: ManifestEntry): string {
+  const q = JSON.stringify;
+  return `{\n   "path": ${q(e.path)},\n   "sha256": ${
+    q(e.sha256)
+  },\n   "rows": ${e.rows},\n   "bytes": ${e.bytes},` +
+    `\n   "first_local_time": ${q(e.first_local_time)},\n   "last_local_time": ${q(e.last_local_time)},` +
+    `\n   "market": ${q(e.market)},\n   "table": ${q(e.table)}\n  }`;
 }
 
 /** The entries of a directory's bytes in the file. */
@@ -94,8 +101,11 @@ export interface DirUnit {
 export interface SealedSource {
   /** Whether the previous file is the one the last save wrote (else every sealed directory is reread). */
   trusted: boolean;
-  /** The bytes `[offset, offset + length)` of the previous file, or null if it cannot be trusted any more. */
-  read(offset: number, length: number): Promise<Uint8Array | null>;
+  /**
+   * The bytes `[offset, offset + length)` of the previous file (in `into` if given, which must hold them), or
+   * null if it ends before.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array | null>;
   /** A sealed directory's entries from the authority (the ledger), when the previous file cannot be read. */
   reread(dir: string): Promise<ManifestEntry[]>;
 }
@@ -110,8 +120,8 @@ export interface WrittenDir {
 }
 
 /**
- * The file's bytes for `units` (in the file's order), a piece at a time; `written` gets each directory's place
- * in the new file. `seal` says whether a directory whose entries are held may leave memory.
+ * The file's bytes for `units` (in the file's order), a piece at a time (a piece may be overwritten once the
+ * next is asked for); `written` gets each directory's place in the new file. `seal` says whether a directory whose entries are held may leave memory.
  */
 export async function* manifestBytes(
   units: readonly DirUnit[],
@@ -129,6 +139,7 @@ export async function* manifestBytes(
   let any = false;
   /** A run of unchanged sealed directories, contiguous in the previous file, copied in one go from `at`. */
   let copy: { from: number; to: number } | null = null;
+  let copyBuffer: Uint8Array | null = null;
   const encodeText = () => {
     if (text === "") return;
     const bytes = encoder.encode(text);
@@ -151,8 +162,11 @@ export async function* manifestBytes(
     if (copy === null) return;
     const { from, to } = copy;
     copy = null;
+    // One buffer for every block: each piece is written before the next is asked for, and a block allocated
+    // each time made a year's save allocate 62 MiB that V8 collected with a full GC per save.
+    copyBuffer ??= new Uint8Array(COPY_BLOCK);
     for (let p = from; p < to; p += COPY_BLOCK) {
-      const bytes = await source.read(p, Math.min(COPY_BLOCK, to - p));
+      const bytes = await source.read(p, Math.min(COPY_BLOCK, to - p), copyBuffer);
       if (bytes === null) throw new SealedSourceChanged();
       at += bytes.length;
       yield bytes;

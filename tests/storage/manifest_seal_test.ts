@@ -154,14 +154,21 @@ Deno.test("a sealing Manifest rereads sealed directories from its authority when
 Deno.test("sealSettledDays() seals a layout day once it is older than the days kept and holds only compacted files", () => {
   const now = Date.UTC(2024, 0, 20, 12);
   const seal = sealSettledDays(10, () => now);
-  const files = (date: string, ...names: string[]) =>
-    names.map((n) => entry(`spot/trades/date=${date}/${n}`));
-  assert.ok(seal("", files("2024-01-09", "hour-00-a.parquet", "hour-01-b.parquet")));
-  assert.ok(!seal("", files("2024-01-10", "hour-00-a.parquet")), "10 days before the clock's day is kept");
+  const dir = (date: string) => `spot/trades/date=${date}`;
+  const files = (date: string, ...names: string[]) => names.map((n) => entry(`${dir(date)}/${n}`));
+  assert.ok(seal(dir("2024-01-09"), files("2024-01-09", "hour-00-a.parquet", "hour-01-b.parquet")));
   assert.ok(
-    !seal("", files("2024-01-09", "hour-00-a.parquet", "part-01-b.parquet")),
+    !seal(dir("2024-01-10"), files("2024-01-10", "hour-00-a.parquet")),
+    "10 days before the clock's day",
+  );
+  assert.ok(
+    !seal(dir("2024-01-09"), files("2024-01-09", "hour-00-a.parquet", "part-01-b.parquet")),
     "a part file is still to compact",
   );
-  assert.ok(!seal("", [entry("spot/trades/date=2024-01-09/symbol=BTCUSDT/x.parquet")]), "0.3 layout");
-  assert.ok(!seal("", []));
+  const legacy = "spot/trades/date=2024-01-09/symbol=BTCUSDT";
+  assert.ok(!seal(legacy, [entry(`${legacy}/hour-00-a.parquet`)]), "0.3 layout");
+  assert.ok(
+    !seal("spot/nonsense/date=2024-01-09", [entry("spot/nonsense/date=2024-01-09/hour-00-a.parquet")]),
+  );
+  assert.ok(!seal(dir("2024-01-09"), []));
 });
