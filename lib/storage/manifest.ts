@@ -5,8 +5,10 @@
  * The ledger (lib/ledger/) is the authority on committed files; this file mirrors it. At start the app writes it
  * from the ledger (after adding the entries of a data directory recorded before the ledger existed) and keeps
  * the loaded copy in memory, where flushes, compaction and cloud sync add and remove entries; a flush saves it
- * at most every 5 minutes, and recovery and the stop save it too (atomically: temp file, rename). Tools read it
- * when they run without the ledger (`export`, the run summary, `verify` on a data directory without one).
+ * at most every 5 minutes, and recovery and the stop save it too (atomically: temp file, rename). Without a
+ * remote the collector seals settled days: their entries stay in the file only (manifest_file.ts copies them
+ * from one save to the next), so its memory holds days of files, not months. Tools read the file when they run
+ * without the ledger (`export`, the run summary, `verify` on a data directory without one).
  * @module
  */
 
