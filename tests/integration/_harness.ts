@@ -98,3 +98,27 @@ status:
   enabled: false
 `;
 }
+
+/**
+ * Writes `{dataDir}.yaml` for a `main.ts` process recording BTCUSDT's `aggTrade` and `depth@100ms` on USD-M
+ * from `sim` (spot off), and returns its path.
+ */
+export async function writeUsdmProcessConfig(
+  dataDir: string,
+  sim: { usdm: { restUrl: string; wsUrl: string } },
+): Promise<string> {
+  const configPath = `${dataDir}.yaml`;
+  await Deno.writeTextFile(
+    configPath,
+    `${processConfigHead(dataDir)}symbols: [BTCUSDT]
+markets:
+  spot:
+    enabled: false
+  usdm:
+    rest_url: ${sim.usdm.restUrl}
+    ws_url: ${sim.usdm.wsUrl}
+    streams: [aggTrade, depth@100ms]
+`,
+  );
+  return configPath;
+}

@@ -13,7 +13,7 @@ import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { startMain } from "../_main_process.ts";
-import { processConfigHead } from "./_harness.ts";
+import { writeUsdmProcessConfig } from "./_harness.ts";
 
 const SYMBOLS = ["ETHUSDT", "BTCUSDT", "SOLUSDT"];
 
@@ -57,19 +57,7 @@ Deno.test("compaction (main.ts process): an earlier hour's part files become one
   assert.equal(manifest.size, 3);
 
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 20 });
-  const configPath = `${dataDir}.yaml`;
-  await Deno.writeTextFile(
-    configPath,
-    `${processConfigHead(dataDir)}symbols: [BTCUSDT]
-markets:
-  spot:
-    enabled: false
-  usdm:
-    rest_url: ${sim.usdm.restUrl}
-    ws_url: ${sim.usdm.wsUrl}
-    streams: [aggTrade, depth@100ms]
-`,
-  );
+  const configPath = await writeUsdmProcessConfig(dataDir, sim);
   const main = startMain([configPath]);
   try {
     const line = await main.waitForLog(/compacted target="(usdm\/trades\/[^"]+)" sources=3 rows=450/, 60_000);

@@ -8,7 +8,7 @@ import { startSimulator } from "../../lib/sim/server.ts";
 import { manifestPath } from "../../lib/storage/layout.ts";
 import { isoMicros, Manifest, type ManifestEntry } from "../../lib/storage/manifest.ts";
 import { startMain } from "../_main_process.ts";
-import { processConfigHead } from "./_harness.ts";
+import { writeUsdmProcessConfig } from "./_harness.ts";
 
 /** A compacted hour file's entry (the file itself is not needed: nothing reads a settled day). */
 function hourEntry(dayMs: number, table: "trades" | "gaps", hour: number): ManifestEntry {
@@ -40,19 +40,7 @@ Deno.test("manifest (main.ts process): settled days stay in checksums.json only;
   await before.save();
 
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 20 });
-  const configPath = `${dataDir}.yaml`;
-  await Deno.writeTextFile(
-    configPath,
-    `${processConfigHead(dataDir)}symbols: [BTCUSDT]
-markets:
-  spot:
-    enabled: false
-  usdm:
-    rest_url: ${sim.usdm.restUrl}
-    ws_url: ${sim.usdm.wsUrl}
-    streams: [aggTrade, depth@100ms]
-`,
-  );
+  const configPath = await writeUsdmProcessConfig(dataDir, sim);
   const main = startMain([configPath]);
   try {
     const line = await main.waitForLog(/manifest mirrored held=(\d+) sealed=(\d+)/, 60_000);
