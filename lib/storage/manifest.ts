@@ -25,6 +25,7 @@ import {
   sameIdentity,
   type SealedDir,
   type SealedSource,
+  SealedSourceChanged,
   VERSION,
   type WrittenDir,
 } from "./manifest_file.ts";
@@ -321,6 +322,10 @@ export class Manifest {
     };
     try {
       await writeFileAtomic(path, closingAfter(bytes, close));
+    } catch (err) {
+      // The previous file ended early: the next save rereads the sealed directories instead of copying.
+      if (err instanceof SealedSourceChanged) this.#written = null;
+      throw err;
     } finally {
       close(); // a write that failed before its first piece
     }

@@ -68,21 +68,26 @@ const COPY_BLOCK = 1 << 20;
 const PIECE_CHARS = 256 << 10;
 
 /**
- * One entry as it appears in the file (after the separator): `JSON.stringify(entry, null, 1)` one level deeper,
- * every line indented by two more spaces, written out field by field (twice as fast, and a year's file is
- * rendered every 5 minutes by a collector with a remote).
+ * One entry as it appears in the file (after the separator): `JSON.stringify(entry, null, 1)` one level deeper
+ * (every line indented by two more spaces), written out field by field rather than stringified with indentation
+ * and then re-indented.
  */
-export function renderEntry(e: ManifestEntry): string {
+function renderEntry(e: ManifestEntry): string {
   const q = JSON.stringify;
-  return `{\n   "path": ${q(e.path)},\n   "sha256": ${
-    q(e.sha256)
-  },\n   "rows": ${e.rows},\n   "bytes": ${e.bytes},` +
-    `\n   "first_local_time": ${q(e.first_local_time)},\n   "last_local_time": ${q(e.last_local_time)},` +
-    `\n   "market": ${q(e.market)},\n   "table": ${q(e.table)}\n  }`;
+  return `{
+   "path": ${q(e.path)},
+   "sha256": ${q(e.sha256)},
+   "rows": ${e.rows},
+   "bytes": ${e.bytes},
+   "first_local_time": ${q(e.first_local_time)},
+   "last_local_time": ${q(e.last_local_time)},
+   "market": ${q(e.market)},
+   "table": ${q(e.table)}
+  }`;
 }
 
 /** The entries of a directory's bytes in the file. */
-export function parseDir(bytes: Uint8Array): ManifestEntry[] {
+function parseDir(bytes: Uint8Array): ManifestEntry[] {
   return JSON.parse(`[${new TextDecoder().decode(bytes)}]`) as ManifestEntry[];
 }
 
@@ -121,7 +126,8 @@ export interface WrittenDir {
 
 /**
  * The file's bytes for `units` (in the file's order), a piece at a time (a piece may be overwritten once the
- * next is asked for); `written` gets each directory's place in the new file. `seal` says whether a directory whose entries are held may leave memory.
+ * next is asked for); `written` gets each directory's place in the new file. `seal` says whether a directory
+ * whose entries were written may leave memory.
  */
 export async function* manifestBytes(
   units: readonly DirUnit[],
