@@ -10,7 +10,8 @@
 import { HOUR_US } from "../lib/ledger/intervals.ts";
 import { LoopLagMonitor, nextTurn } from "../lib/loop_lag.ts";
 import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
-import { isoMicros, Manifest, type ManifestEntry, sealSettledDays } from "../lib/storage/manifest.ts";
+import { isoMicros, Manifest, type ManifestEntry } from "../lib/storage/manifest.ts";
+import { sealSettledDays } from "../lib/storage/sealed_dirs.ts";
 import { TABLE_NAMES } from "../lib/storage/tables.ts";
 
 const i = Deno.args.indexOf("--days");

@@ -14,7 +14,8 @@ import { TableStore } from "./pipeline/table_store.ts";
 import { removeTempFiles } from "./storage/atomic_file.ts";
 import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
-import { Manifest, sealSettledDays } from "./storage/manifest.ts";
+import { Manifest } from "./storage/manifest.ts";
+import { sealSettledDays } from "./storage/sealed_dirs.ts";
 import { ParquetEncoder } from "./storage/parquet_encoder.ts";
 import type { ParquetJobs } from "./storage/parquet_jobs.ts";
 

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { manifestPath } from "../../lib/storage/layout.ts";
-import {
-  isoMicros,
-  Manifest,
-  type ManifestEntry,
-  ManifestError,
-  type SealPolicy,
-  sealSettledDays,
-} from "../../lib/storage/manifest.ts";
+import { isoMicros, Manifest, type ManifestEntry } from "../../lib/storage/manifest.ts";
+import { SealedEntriesLost, type SealPolicy, sealSettledDays } from "../../lib/storage/sealed_dirs.ts";
 import { Prng } from "../../lib/sim/prng.ts";
 import { withTempDir } from "../temp_dir.ts";
 
@@ -148,7 +142,7 @@ Deno.test("a sealing Manifest rereads sealed directories from its authority when
     const alone = Manifest.of(dir, all, { seal });
     await alone.save();
     await Deno.remove(manifestPath(dir));
-    await assert.rejects(alone.save(), ManifestError);
+    await assert.rejects(alone.save(), SealedEntriesLost);
   }));
 
 Deno.test("sealSettledDays() seals a layout day once it is older than the days kept and holds only compacted files", () => {
