@@ -12,29 +12,11 @@
  * @module
  */
 
-import type { Market } from "../binance/types.ts";
 import { manifestPath } from "./layout.ts";
-import { VERSION } from "./manifest_file.ts";
+import { type ManifestEntry, VERSION } from "./manifest_file.ts";
 import { type ManifestOptions, SealedDirs } from "./sealed_dirs.ts";
-import type { TableName } from "./tables.ts";
 
-/** One finished Parquet file (of every symbol of its market and table; see layout.ts). */
-export interface ManifestEntry {
-  /** Path relative to `data_dir`, `/`-separated. */
-  path: string;
-  /** Lower-case hex sha256 of the file's bytes. */
-  sha256: string;
-  rows: number;
-  bytes: number;
-  /**
-   * Range of the rows' `local_time` (of `start_time` for gaps), ISO 8601 UTC with microseconds (see
-   * {@linkcode isoMicros}).
-   */
-  first_local_time: string;
-  last_local_time: string;
-  market: Market;
-  table: TableName;
-}
+export type { ManifestEntry };
 
 /** The manifest file exists but cannot be used (bad JSON or shape); callers stop rather than overwrite it. */
 export class ManifestError extends Error {

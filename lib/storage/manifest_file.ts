@@ -10,8 +10,27 @@
  * @module
  */
 
-import type { ManifestEntry } from "./manifest.ts";
+import type { Market } from "../binance/types.ts";
+import type { TableName } from "./tables.ts";
 import { concatBytes } from "./parquet_assembler.ts";
+
+/** One finished Parquet file (of every symbol of its market and table; see layout.ts). */
+export interface ManifestEntry {
+  /** Path relative to `data_dir`, `/`-separated. */
+  path: string;
+  /** Lower-case hex sha256 of the file's bytes. */
+  sha256: string;
+  rows: number;
+  bytes: number;
+  /**
+   * Range of the rows' `local_time` (of `start_time` for gaps), ISO 8601 UTC with microseconds (see
+   * `isoMicros` in manifest.ts).
+   */
+  first_local_time: string;
+  last_local_time: string;
+  market: Market;
+  table: TableName;
+}
 
 /** Where a sealed directory's entries are in the file the last save wrote. */
 export interface SealedDir {

@@ -8,7 +8,6 @@
 
 import { writeFileAtomic } from "./atomic_file.ts";
 import { parseParquetPath } from "./layout.ts";
-import type { ManifestEntry } from "./manifest.ts";
 import {
   compareDirs,
   dirOf,
@@ -16,6 +15,7 @@ import {
   type FileIdentity,
   identityOf,
   manifestBytes,
+  type ManifestEntry,
   sameIdentity,
   type SealedDir,
   type SealedSource,
