@@ -72,7 +72,8 @@ function isEntry(v: unknown): v is ManifestEntry {
 /**
  * In-memory manifest keyed by relative path, saved atomically (temp file + rename). With a
  * {@linkcode ManifestOptions.seal} policy, the entries of settled directories live in the file only, so memory
- * holds the recent files plus ~100 bytes per sealed directory, not ~470 bytes per file ever recorded.
+ * holds the recent files plus a small record per sealed directory, not ~470 bytes per file ever recorded
+ * (`bench/manifest.ts`: 8 MiB of heap after a year of a whole market, against 84).
  *
  * @example
  * ```ts
