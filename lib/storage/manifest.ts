@@ -7,13 +7,14 @@
  * the loaded copy in memory, where flushes, compaction and cloud sync add and remove entries; a flush saves it
  * at most every 5 minutes, and recovery and the stop save it too (atomically: temp file, rename). Without a
  * remote the collector seals settled days: their entries stay in the file only (sealed_dirs.ts keeps track of
- * them, manifest_file.ts copies them from one save to the next), so its memory holds days of files, not months. Tools read the file when they run
- * without the ledger (`export`, the run summary, `verify` on a data directory without one).
+ * them, manifest_file.ts copies them from one save to the next), so its memory holds days of files, not
+ * months. Tools read the file when they run without the ledger (`export`, the run summary, `verify` on a data
+ * directory without one).
  * @module
  */
 
 import { manifestPath } from "./layout.ts";
-import { type ManifestEntry, VERSION } from "./manifest_file.ts";
+import { comparePaths, type ManifestEntry, VERSION } from "./manifest_file.ts";
 import { type ManifestOptions, SealedDirs } from "./sealed_dirs.ts";
 
 export type { ManifestEntry };
@@ -255,8 +256,4 @@ export class Manifest {
     }
     return lo;
   }
-}
-
-function comparePaths(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

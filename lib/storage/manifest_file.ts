@@ -59,6 +59,11 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
+/** Orders paths as the file lists them (by UTF-16 unit: paths of the layout are ASCII). */
+export function comparePaths(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** A path's directory: its part before the last `/` (empty for a path without one). */
 export function dirOf(path: string): string {
   const at = path.lastIndexOf("/");
@@ -246,7 +251,7 @@ async function mergeSealed(unit: DirUnit, s: SealedDir, source: SealedSource): P
   const byPath = new Map<string, ManifestEntry>();
   for (const e of sealed) if (!unit.removed.has(e.path)) byPath.set(e.path, e);
   for (const e of unit.held) byPath.set(e.path, e);
-  return [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
 }
 
 /** The previous file changed while a save copied from it. */
