@@ -291,6 +291,7 @@ async function main(): Promise<void> {
       onAlert: (a) => alert({ kind: "sync_failed", path: a.path, error: a.error }),
       onSynced: (r) => void (lastUploadMs = r.atUs / 1000),
     });
+    app.sealUploaded((entry) => sync.isUploaded(entry));
     cloud = { sync, listening: sync.listen() };
     cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
     fleet = await FleetPublisher.create({

@@ -14,8 +14,8 @@ import { TableStore } from "./pipeline/table_store.ts";
 import { removeTempFiles } from "./storage/atomic_file.ts";
 import { JournalWriter } from "./storage/journal.ts";
 import { journalDir } from "./storage/layout.ts";
-import { Manifest } from "./storage/manifest.ts";
-import { sealSettledDays } from "./storage/sealed_dirs.ts";
+import { Manifest, type ManifestEntry } from "./storage/manifest.ts";
+import { type SealPolicy, sealSettledDays } from "./storage/sealed_dirs.ts";
 import { ParquetEncoder } from "./storage/parquet_encoder.ts";
 import type { ParquetJobs } from "./storage/parquet_jobs.ts";
 
@@ -50,6 +50,11 @@ export interface App {
    * Arrow and parquet-wasm again (~50 MiB while it runs).
    */
   jobs: ParquetJobs;
+  /**
+   * With a remote and `cleanup_days: 0`, lets the manifest seal a settled day once `isUploaded` (the cloud
+   * sync's) holds for each of its entries; until then, nothing is sealed. Without a remote it seals anyway.
+   */
+  sealUploaded(isUploaded: (entry: ManifestEntry) => boolean): void;
   /** Stops the collector (clean shutdown, final flush) and closes the ledger. */
   stop(): Promise<void>;
 }
@@ -74,13 +79,21 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       const previous = await Manifest.load(config.dataDir);
       if (previous.size > 0) await ledger.addFiles(previous.entries());
     }
-    // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync. Without a
-    // remote, nothing reads a settled day's entries again, so they stay in the file only: the collector holds
-    // the last SEAL_AFTER_DAYS days' files, not every file of months. Cloud sync and cleanup read them all.
-    const manifest = await ledger.mirrorManifest(
-      config.dataDir,
-      config.cloudRemote === "" ? sealSettledDays(SEAL_AFTER_DAYS) : undefined,
-    );
+    // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync. A settled
+    // day's entries stay in the file only once nothing reads them again: without a remote, SEAL_AFTER_DAYS days
+    // after the day; with one and no cleanup (`cleanup_days: 0`), once the sync has also confirmed each of its
+    // files uploaded (it no longer sees them then). With cleanup, `cleanup_days` bounds what is held.
+    const settled = sealSettledDays(SEAL_AFTER_DAYS);
+    let uploaded: (entry: ManifestEntry) => boolean = () => false;
+    const seal: SealPolicy | undefined = config.cloudRemote === ""
+      ? settled
+      : config.cleanupDays > 0
+      ? undefined
+      : (dir, entries) => settled(dir, entries) && entries.every((e) => uploaded(e));
+    const manifest = await ledger.mirrorManifest(config.dataDir, {
+      seal,
+      onSeal: (counts) => log("info", "manifest sealed settled days", counts),
+    });
     log("info", "manifest mirrored", { held: manifest.size, sealed: manifest.sealed });
     // fsync twice a second: a record is durable within about a second of its arrival even when one is slow.
     const journalOptions = { syncIntervalMs: 500, ...overrides.journal };
@@ -136,6 +149,9 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       recovery,
       rest: markets.map((m) => m.rest),
       jobs: encoder,
+      sealUploaded(isUploaded) {
+        uploaded = isUploaded;
+      },
       async stop() {
         try {
           await collector.stop();

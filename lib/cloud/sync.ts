@@ -148,6 +148,15 @@ export class CloudSync {
     };
   }
 
+  /**
+   * Whether `entry` (the manifest's object) is known uploaded and verified under the root in its current form,
+   * as of this process's enqueue runs and uploads. The collector seals a settled day only once every file of it
+   * is (lib/app.ts): the sync no longer sees a sealed day's files.
+   */
+  isUploaded(entry: ManifestEntry): boolean {
+    return this.#known.has(entry);
+  }
+
   /** Queues an upload job for every finished file that needs one (see the module doc). */
   async enqueuePending(nowMs: number): Promise<EnqueueReport> {
     const nowUs = nowMs * 1000;

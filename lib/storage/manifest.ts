@@ -97,6 +97,7 @@ export class Manifest {
   readonly #sorted: ManifestEntry[];
   readonly #byPath: Map<string, ManifestEntry>;
   readonly #sealed: SealedDirs;
+  readonly #onSeal: ManifestOptions["onSeal"];
   #version = 0;
   /** The save that has not started writing yet (later calls share it), and the last one queued. */
   #nextSave: Promise<void> | null = null;
@@ -107,6 +108,7 @@ export class Manifest {
     for (const e of entries) this.#byPath.set(e.path, entryFields(e));
     this.#sorted = [...this.#byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
     this.#sealed = new SealedDirs(manifestPath(dataDir), options);
+    this.#onSeal = options.onSeal;
   }
 
   /** A manifest of `entries` for `{dataDir}` (e.g. the ledger's files), not yet saved. */
@@ -214,6 +216,7 @@ export class Manifest {
         else sorted[kept++] = e;
       }
       sorted.length = kept;
+      this.#onSeal?.({ entries: leaving.size, held: sorted.length, sealed: this.#sealed.count });
     }
     if (back.length > 0) {
       for (const e of back) {

@@ -1,9 +1,10 @@
 /**
  * The merge's decode path run once when the collector's Parquet worker starts, on generated rows of every table.
  * A worker's first merge compiles that path (parquet-wasm's reader and Arrow's IPC reader, tiered up to optimized
- * code): in a scratch probe, the first merge of 7,185 rows took a fresh worker 41 MiB up, most of it the
- * compiler's allocations, freed but kept by the allocator, and later merges added only their rows' memory. Run
- * at start, that growth happens during start-up, and the hourly compaction no longer adds it to the RSS.
+ * code). In a scratch probe, the first merge of 7,185 rows in a fresh worker took the process's RSS up 59 MiB,
+ * 41 of it in malloc's heap (11 with V8's `--liftoff-only`: most of it is what the optimizing compiler
+ * allocated and freed, which malloc keeps); the same merge again added 7 MiB. Run at start, that growth
+ * happens during start-up, and the hourly compaction no longer adds it to the RSS.
  * @module
  */
 
@@ -18,8 +19,8 @@ import { type ColumnSpec, type Row, type TableName, TABLES } from "./tables.ts";
 /** Options of {@link warmMergePath}. */
 export interface WarmupOptions {
   /**
-   * Rows generated per table and round. In the probe, 1,000 took the first merge's growth from 41 MiB to 4,
-   * as 5,000 in 3 rounds did, in 0.26 s of the worker's CPU instead of 0.9. @default 1000
+   * Rows generated per table and round. In the probe, with 1,000 the first merge grew malloc's heap 4 MiB
+   * instead of 41, as with 5,000 in 3 rounds, for 0.26 s of the worker's CPU instead of 0.9. @default 1000
    */
   rows?: number;
   /** Times every table is encoded and decoded. @default 1 */

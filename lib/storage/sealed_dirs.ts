@@ -42,6 +42,8 @@ export interface ManifestOptions {
    * save wrote. Without it, such a save fails.
    */
   reread?: (dir: string) => Promise<ManifestEntry[]>;
+  /** Called after a save that sealed entries: how many left memory, and the counts after (for a log line). */
+  onSeal?: (counts: { entries: number; held: number; sealed: number }) => void;
 }
 
 /**

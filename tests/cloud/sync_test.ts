@@ -99,7 +99,7 @@ Deno.test("CloudSync queues finished files once, uploads, verifies and marks the
   assert.deepEqual(alerts, []);
 });
 
-Deno.test("CloudSync reads a synced file's state once; a rewritten file is looked at again", async () => {
+Deno.test("CloudSync reads a synced file's state once and knows it uploaded; a rewritten file is looked at again", async () => {
   await using env = await cloudEnv();
   const spec = { firstUs: H7 + 1, tag: "0a1b2c3d" };
   const done = await env.addFile(spec);
@@ -110,14 +110,17 @@ Deno.test("CloudSync reads a synced file's state once; a rewritten file is looke
   sync.state.read = (paths) => (reads.push([...paths]), read(paths));
 
   assert.deepEqual((await sync.enqueuePending(NOW_MS)).enqueued, [done.path]);
+  assert.equal(sync.isUploaded(env.manifest.get(done.path)!), false, "queued, not uploaded");
   await listening(sync, kv, async () => {
     await waitFor("synced", async () => (await sync.state.synced(done.path)) !== null);
     // Known synced (marked by this process): not read again, not queued.
     assert.deepEqual(await sync.enqueuePending(NOW_MS), { finished: 1, enqueued: [] });
     assert.deepEqual(reads, [[done.path], []]);
+    assert.equal(sync.isUploaded(env.manifest.get(done.path)!), true);
     // The same path with other bytes is a new entry: its state is read, and it is queued again.
     const rewritten = await env.addFile(spec);
     assert.equal(rewritten.path, done.path);
+    assert.equal(sync.isUploaded(env.manifest.get(done.path)!), false, "not in its current form");
     assert.deepEqual((await sync.enqueuePending(NOW_MS)).enqueued, [done.path]);
     assert.deepEqual(reads.at(-1), [done.path]);
     await waitFor(
