@@ -2,8 +2,7 @@
  * Worker side of {@link ParquetEncoder}: runs the Parquet jobs (parquet_jobs.ts) off the collector's main
  * thread. Buffered rows arrive as transferred typed arrays and go back the same way (also when encoding fails,
  * so no row is lost); encoded chunks go to spill files, and only where they lie comes back. A merge lets the
- * flush's jobs go first (flush_first.ts). At start the worker warms the merge's decode path (merge_warmup.ts),
- * also behind the flush's jobs; a merge waits for that to finish.
+ * flush's jobs go first (flush_first.ts).
  */
 /// <reference lib="deno.worker" />
 import { transferables } from "./column_buffer.ts";
@@ -11,13 +10,10 @@ import { encodeJob, writeJob } from "./flush_jobs.ts";
 import { EncodeError } from "./parquet_jobs.ts";
 import { FlushFirst } from "./flush_first.ts";
 import { mergeParquetFiles } from "./hour_merge.ts";
-import { warmMergePath } from "./merge_warmup.ts";
 import type { WorkerRequest } from "./parquet_encoder.ts";
 
 const message = (err: unknown) => err instanceof Error ? err.message : String(err);
 const turns = new FlushFirst();
-// A failed warm-up only means the first merge compiles the path itself.
-const warm = warmMergePath({ turn: () => turns.turn() }).catch(() => {});
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   const req = e.data;
@@ -34,7 +30,6 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
         return;
       }
       case "merge": {
-        await warm;
         const merged = await mergeParquetFiles(req.request, { turn: () => turns.turn() });
         self.postMessage({ id: req.id, merged });
         return;
