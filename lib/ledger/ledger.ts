@@ -15,7 +15,7 @@
 import { type Market, MARKETS } from "../binance/types.ts";
 import type { JournalPosition } from "../storage/journal_format.ts";
 import { Manifest, type ManifestEntry } from "../storage/manifest.ts";
-import type { ManifestOptions, SealPolicy } from "../storage/sealed_dirs.ts";
+import type { ManifestOptions } from "../storage/sealed_dirs.ts";
 import { estimateCost, splitBatches } from "./batches.ts";
 import { updateChecked } from "./conflicts.ts";
 import { type CoverageEntry, coverageRowsOf } from "./coverage.ts";
@@ -265,7 +265,7 @@ export class Ledger {
    * Writes the file entries to `{dataDir}/_manifest/checksums.json` through {@linkcode Manifest} (same format,
    * atomic save), for tools without Deno, and returns that manifest. The ledger is the authority: the file is
    * replaced whole, never read (entries it lacks are dropped, an unreadable file is overwritten). With
-   * `options.seal`, the manifest seals the directories it picks (see {@linkcode SealPolicy}), rereading them
+   * `options.seal`, the manifest seals the directories it picks (see {@linkcode ManifestOptions}), rereading them
    * here if the file changes behind its back.
    */
   async mirrorManifest(dataDir: string, options: Omit<ManifestOptions, "reread"> = {}): Promise<Manifest> {
