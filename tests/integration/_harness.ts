@@ -101,16 +101,17 @@ status:
 
 /**
  * Writes `{dataDir}.yaml` for a `main.ts` process recording BTCUSDT's `aggTrade` and `depth@100ms` on USD-M
- * from `sim` (spot off), and returns its path.
+ * from `sim` (spot off), with `extra` top-level lines, and returns its path.
  */
 export async function writeUsdmProcessConfig(
   dataDir: string,
   sim: { usdm: { restUrl: string; wsUrl: string } },
+  extra = "",
 ): Promise<string> {
   const configPath = `${dataDir}.yaml`;
   await Deno.writeTextFile(
     configPath,
-    `${processConfigHead(dataDir)}symbols: [BTCUSDT]
+    `${processConfigHead(dataDir)}${extra}symbols: [BTCUSDT]
 markets:
   spot:
     enabled: false

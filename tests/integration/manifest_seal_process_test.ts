@@ -14,7 +14,7 @@ import { startSimulator } from "../../lib/sim/server.ts";
 import { manifestPath } from "../../lib/storage/layout.ts";
 import { isoMicros, Manifest, type ManifestEntry } from "../../lib/storage/manifest.ts";
 import { startMain } from "../_main_process.ts";
-import { processConfigHead, writeUsdmProcessConfig } from "./_harness.ts";
+import { writeUsdmProcessConfig } from "./_harness.ts";
 
 /** A compacted hour file's entry (the file itself is not needed: nothing reads a settled day). */
 function hourEntry(dayMs: number, table: "trades" | "gaps", hour: number): ManifestEntry {
@@ -117,21 +117,10 @@ Deno.test("manifest (main.ts process, remote, cleanup_days 0): a settled day is 
   ledger.close();
 
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 6, tickMs: 20 });
-  const configPath = `${dataDir}.yaml`;
-  await Deno.writeTextFile(
-    configPath,
-    `${processConfigHead(dataDir)}cloud_remote: ":local:"
-cloud_path: ${JSON.stringify(remoteDir)}
-cleanup_days: 0
-symbols: [BTCUSDT]
-markets:
-  spot:
-    enabled: false
-  usdm:
-    rest_url: ${sim.usdm.restUrl}
-    ws_url: ${sim.usdm.wsUrl}
-    streams: [aggTrade]
-`,
+  const configPath = await writeUsdmProcessConfig(
+    dataDir,
+    sim,
+    `cloud_remote: ":local:"\ncloud_path: ${JSON.stringify(remoteDir)}\ncleanup_days: 0\n`,
   );
   const main = startMain([configPath]);
   try {
