@@ -216,7 +216,6 @@ export class Manifest {
         else sorted[kept++] = e;
       }
       sorted.length = kept;
-      this.#onSeal?.({ entries: leaving.size, held: sorted.length, sealed: this.#sealed.count });
     }
     if (back.length > 0) {
       for (const e of back) {
@@ -224,6 +223,9 @@ export class Manifest {
         sorted.push(e);
       }
       sorted.sort((a, b) => comparePaths(a.path, b.path));
+    }
+    if (leaving.size > 0) {
+      this.#onSeal?.({ entries: leaving.size, held: sorted.length, sealed: this.#sealed.count });
     }
     this.#version++;
   }
