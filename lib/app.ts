@@ -4,6 +4,7 @@
  * integration tests so they all run the same assembly.
  */
 import { RestClient } from "./binance/rest.ts";
+import { deletesFiles } from "./cloud/cleanup.ts";
 import type { Config } from "./config.ts";
 import type { Ledger } from "./ledger/ledger.ts";
 import { openLedger } from "./ledger/open.ts";
@@ -87,7 +88,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     let uploaded: (entry: ManifestEntry) => boolean = () => false;
     const seal: SealPolicy | undefined = config.cloudRemote === ""
       ? settled
-      : config.cleanupDays > 0
+      : deletesFiles({ root: config.cloudRemote, cleanupDays: config.cleanupDays })
       ? undefined
       : (dir, entries) => settled(dir, entries) && entries.every((e) => uploaded(e));
     const manifest = await ledger.mirrorManifest(config.dataDir, {

@@ -29,6 +29,14 @@ export interface CleanupPolicy {
   cleanupDays: number;
 }
 
+/**
+ * Whether cleanup may ever delete a local file under `policy`: a remote and `cleanup_days` above 0. Where it
+ * never does, the collector seals uploaded settled days in its manifest instead (lib/app.ts).
+ */
+export function deletesFiles(policy: CleanupPolicy): boolean {
+  return policy.root !== "" && policy.cleanupDays > 0;
+}
+
 /** Options of {@linkcode cleanupLocal}. */
 export interface CleanupOptions extends CleanupPolicy {
   files: FileIndex;
@@ -84,7 +92,7 @@ export function expiredFiles(
   policy: CleanupPolicy,
   nowMs: number,
 ): ManifestEntry[] {
-  if (policy.root === "" || !(policy.cleanupDays > 0)) return [];
+  if (!deletesFiles(policy)) return [];
   const cutoffMs = nowMs - policy.cleanupDays * DAY_MS;
   return entries.filter((e) =>
     (parseParquetPath(e.path) ?? parseLegacyParquetPath(e.path)) !== null &&

@@ -32,16 +32,22 @@ function hourEntry(dayMs: number, table: "trades" | "gaps", hour: number): Manif
   };
 }
 
+/** 40 days of two tables' compacted hours, ending 3 days ago. */
+function monthsOfHours(today: number): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (let d = 43; d >= 3; d--) {
+    for (const table of ["trades", "gaps"] as const) {
+      for (let h = 0; h < 24; h++) out.push(hourEntry(today - d * 86_400_000, table, h));
+    }
+  }
+  return out;
+}
+
 Deno.test("manifest (main.ts process): settled days stay in checksums.json only; the file lists every file", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "manifest-seal-" });
   const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
-  // 40 days of two tables' hours, ending 3 days ago: the last 8 of them are within the 10 days kept.
-  const old: ManifestEntry[] = [];
-  for (let d = 43; d >= 3; d--) {
-    for (const table of ["trades", "gaps"] as const) {
-      for (let h = 0; h < 24; h++) old.push(hourEntry(today - d * 86_400_000, table, h));
-    }
-  }
+  // The last 8 days are within the 10 days kept.
+  const old = monthsOfHours(today);
   const before = Manifest.of(dataDir, old);
   await before.save();
 
@@ -75,17 +81,6 @@ Deno.test("manifest (main.ts process): settled days stay in checksums.json only;
     await Deno.remove(configPath).catch(() => {});
   }
 });
-
-/** 40 days of two tables' compacted hours, ending 3 days ago (as in the test above). */
-function monthsOfHours(today: number): ManifestEntry[] {
-  const out: ManifestEntry[] = [];
-  for (let d = 43; d >= 3; d--) {
-    for (const table of ["trades", "gaps"] as const) {
-      for (let h = 0; h < 24; h++) out.push(hourEntry(today - d * 86_400_000, table, h));
-    }
-  }
-  return out;
-}
 
 Deno.test("manifest (main.ts process, remote, cleanup_days 0): a settled day is sealed once its files are confirmed uploaded", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "manifest-seal-remote-" });
