@@ -26,6 +26,22 @@ export async function forEachPaced<T>(
 }
 
 /**
+ * The items of `items`, a turn apart (see {@link nextTurn}) whenever `sliceMs` passed since the last. For Deno
+ * KV's `list`: reading a whole market's day of coverage (216,000 entries in batches of 250, none taking over 21
+ * ms) stalled the event loop 60–180 ms in five reads, and 5–23 ms with a turn after each batch.
+ */
+export async function* paced<T>(items: AsyncIterable<T>, sliceMs: number): AsyncGenerator<T> {
+  let sliceStart = performance.now();
+  for await (const item of items) {
+    yield item;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await nextTurn();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/**
  * Runs `steps` to the end, for at most `sliceMs` per event-loop turn (see {@link nextTurn}), and returns what
  * it returns.
  */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { forEachPaced, LagHistogram, LoopLagMonitor } from "../lib/loop_lag.ts";
+import { forEachPaced, LagHistogram, LoopLagMonitor, paced } from "../lib/loop_lag.ts";
+import { LIST_BATCH, listPaced } from "../lib/ledger/paced_list.ts";
 
 Deno.test("LagHistogram: percentiles are bucket bounds at or above the samples, max is exact", () => {
   const h = new LagHistogram();
@@ -49,6 +50,45 @@ Deno.test("forEachPaced() visits every item in order, a slice per event-loop tur
   await forEachPaced([1, 2, 3, 4, 5], 2, (n) => seen.push(n));
   assert.deepEqual(seen, [1, 2, 3, 4, 5]);
   assert.equal(seenWhenTimerRan, 2, "a timer armed before runs after the first slice");
+});
+
+Deno.test("paced() yields every item in order, giving timers a turn once a slice of time passed", async () => {
+  // An async source that resolves by microtasks only, 3 ms of work an item: iterated plainly, no timer runs
+  // before it ends.
+  async function* items() {
+    for (let i = 1; i <= 7; i++) {
+      const until = performance.now() + 3;
+      while (performance.now() < until) { /* busy */ }
+      yield await Promise.resolve(i);
+    }
+  }
+  const seen: number[] = [];
+  let seenWhenTimerRan = -1;
+  setTimeout(() => seenWhenTimerRan = seen.length, 0);
+  for await (const n of paced(items(), 5)) seen.push(n);
+  assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7]);
+  // At least 3 ms an item: the turn comes after the first item (a slow machine) or the second (6 ms).
+  assert.ok(
+    seenWhenTimerRan === 1 || seenWhenTimerRan === 2,
+    `the timer ran after ${seenWhenTimerRan} items`,
+  );
+});
+
+Deno.test("listPaced() lists every entry in key order", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const n = LIST_BATCH * 2 + 7;
+    for (let at = 0; at < n; at += 100) {
+      const op = kv.atomic();
+      for (let i = at; i < Math.min(n, at + 100); i++) op.set(["k", i], i * 2);
+      await op.commit();
+    }
+    const values: number[] = [];
+    for await (const e of listPaced<number>(kv, { prefix: ["k"] })) values.push(e.value);
+    assert.deepEqual(values, Array.from({ length: n }, (_, i) => i * 2));
+  } finally {
+    kv.close();
+  }
 });
 
 Deno.test("LoopLagMonitor keeps the lag of marked spans apart, a stall at a span's very end included", async () => {

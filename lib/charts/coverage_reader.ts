@@ -11,6 +11,7 @@
 import { type CoverageEntry, coverageRows } from "../ledger/coverage.ts";
 import { DAY_US, HOUR_US, slotsTouched, utcDayStartUs } from "../ledger/intervals.ts";
 import { coverageKey, coverageRange, parseCoverageKey } from "../ledger/keys.ts";
+import { listPaced } from "../ledger/paced_list.ts";
 import type { CoverageValue, GapFilter, GapRecord } from "../ledger/records.ts";
 import { type DayCoverage, HOURS, hourSlot, type StreamHours, streamHoursOf } from "./day_coverage.ts";
 
@@ -137,11 +138,8 @@ export class DayCoverageReader {
       s.messages[slot] = 0;
       s.recorded[slot] = NaN;
     }
-    // A batch is read and decoded in one turn of the event loop: 1,000 entries stalled it 13–38 ms.
-    const iter = this.#ledger.kv.list<CoverageValue>(coverageRange(hourUs, hourUs + HOUR_US), {
-      batchSize: 250,
-    });
-    for await (const { key, value } of iter) {
+    const range = coverageRange(hourUs, hourUs + HOUR_US);
+    for await (const { key, value } of listPaced<CoverageValue>(this.#ledger.kv, range)) {
       const k = parseCoverageKey(key);
       const s = streamHoursOf(streams, k.market, k.symbol, k.stream);
       s.messages[slot] = value.messages;

@@ -7,6 +7,7 @@
  */
 
 import { failedKey, queuedKey, syncedDirRange, syncedKey } from "./keys.ts";
+import { listPaced } from "../ledger/paced_list.ts";
 
 /** A file uploaded and verified: what was uploaded (from its manifest entry), where, and when. */
 export interface SyncedRecord {
@@ -100,7 +101,7 @@ export class SyncState {
   /** The synced records of one partition directory (`market/table/date=…`). */
   async syncedInDir(dir: string): Promise<SyncedRecord[]> {
     const out: SyncedRecord[] = [];
-    for await (const { value } of this.kv.list<SyncedRecord>(syncedDirRange(dir))) out.push(value);
+    for await (const { value } of listPaced<SyncedRecord>(this.kv, syncedDirRange(dir))) out.push(value);
     return out;
   }
 

@@ -67,6 +67,7 @@ import {
 } from "./records.ts";
 import { type Row, TABLE_NAMES } from "../storage/tables.ts";
 import { nextTurn } from "../loop_lag.ts";
+import { listPaced } from "./paced_list.ts";
 
 /** Options of {@linkcode Ledger}. */
 export interface LedgerOptions {
@@ -159,7 +160,7 @@ export class Ledger {
     const seen = new Set<string>();
     const out: GapRecord[] = [];
     for (const prefix of gapScanPrefixes(filter)) {
-      for await (const { value } of this.kv.list<GapRecord>({ prefix })) {
+      for await (const { value } of listPaced<GapRecord>(this.kv, { prefix })) {
         if (!gapMatches(filter, value)) continue;
         const id = JSON.stringify(gapKey(gapKeyOf(value)));
         if (seen.has(id)) continue;
@@ -207,7 +208,9 @@ export class Ledger {
   async coverage(dateUtc: string): Promise<CoverageRow[]> {
     const dayUs = utcDayStartUs(dateUtc);
     const entries: CoverageEntry[] = [];
-    for await (const { key, value } of this.kv.list<CoverageValue>(coverageRange(dayUs, dayUs + DAY_US))) {
+    for await (
+      const { key, value } of listPaced<CoverageValue>(this.kv, coverageRange(dayUs, dayUs + DAY_US))
+    ) {
       entries.push({ ...parseCoverageKey(key), value });
     }
     const gaps = await this.listGaps({ fromUs: dayUs, toUs: dayUs + DAY_US });
@@ -242,13 +245,13 @@ export class Ledger {
   /** Every file entry, or those of one UTC date's partitions (`YYYY-MM-DD`), sorted by path. */
   async listFiles(date?: string): Promise<ManifestEntry[]> {
     let out: ManifestEntry[];
-    if (date === undefined) out = await values(this.kv.list<ManifestEntry>(FILES));
+    if (date === undefined) out = await values<ManifestEntry>(this.kv, FILES);
     else {
       utcDayStartUs(date); // rejects a malformed date before it reaches a key
       out = [];
       for (const market of MARKETS) {
         for (const table of TABLE_NAMES) {
-          out.push(...await values(this.kv.list<ManifestEntry>(fileDateRange(market, table, date))));
+          out.push(...await values<ManifestEntry>(this.kv, fileDateRange(market, table, date)));
         }
       }
     }
@@ -257,7 +260,7 @@ export class Ledger {
 
   /** The file entries of one directory (not of the directories under it), sorted by path. */
   async listDir(dir: string): Promise<ManifestEntry[]> {
-    const out = await values(this.kv.list<ManifestEntry>(fileDirRange(dir)));
+    const out = await values<ManifestEntry>(this.kv, fileDirRange(dir));
     return out.filter((e) => e.path.lastIndexOf("/") === dir.length).sort((a, b) => cmp(a.path, b.path));
   }
 
@@ -287,7 +290,7 @@ export class Ledger {
 
   /** Flushes in `[fromUs, toUs)`, oldest first. */
   async listFlushes(fromUs: number, toUs: number): Promise<FlushStat[]> {
-    return await values<FlushStat>(this.kv.list(flushRange(fromUs, toUs)));
+    return await values<FlushStat>(this.kv, flushRange(fromUs, toUs));
   }
 
   // ---- journal checkpoint ----
@@ -338,12 +341,12 @@ export class Ledger {
 
   /** Clock samples taken in `[fromUs, toUs)`, oldest first. */
   async listClockSamples(fromUs: number, toUs: number): Promise<ClockSample[]> {
-    return await values<ClockSample>(this.kv.list(clockRange(fromUs, toUs)));
+    return await values<ClockSample>(this.kv, clockRange(fromUs, toUs));
   }
 }
 
-async function values<T>(iter: Deno.KvListIterator<T>): Promise<T[]> {
+async function values<T>(kv: Deno.Kv, selector: Deno.KvListSelector): Promise<T[]> {
   const out: T[] = [];
-  for await (const { value } of iter) out.push(value);
+  for await (const { value } of listPaced<T>(kv, selector)) out.push(value);
   return out;
 }
