@@ -20,6 +20,7 @@ import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest_scheduler.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
+import { freePort, Scraper } from "./scraper.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { percentile } from "./stats.ts";
 import { snapshotBoundS } from "./sync_bound.ts";
@@ -37,6 +38,7 @@ Runs the simulator in its own process, then a bare client that only JSON.parses 
   --market            the whole simulated market instead of the firehose
   --minutes M         --market: how long (default 30)
   --universe S,U      --market: spot and USD-M symbols (default 1500,500)
+  --scrape S          --market: the status server on, /metrics fetched every S seconds (gzip, as Prometheus)
   --profile DIR       write the collector's V8 CPU profile (.cpuprofile) into DIR
   --logs DIR          keep the collector's logs (its log_dir and its output) in DIR
   -h, --help          print this help and exit`;
@@ -57,6 +59,7 @@ function flags() {
         market: { type: "boolean", default: false },
         minutes: { type: "string", default: "30" },
         universe: { type: "string", default: "1500,500" },
+        scrape: { type: "string" },
         profile: { type: "string" },
         logs: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -283,6 +286,8 @@ markets:
 async function market(): Promise<void> {
   const minutes = Number(f.minutes);
   const sim = await startSimProcess(["--symbols", "all", "--universe", f.universe]);
+  const scrapeS = f.scrape === undefined ? null : Number(f.scrape);
+  const statusPort = scrapeS === null ? null : freePort();
   try {
     const dataDir = `${work}/data`;
     const configPath = `${work}/config.yaml`;
@@ -293,7 +298,8 @@ data_dir: ${dataDir}
 log_dir: ${work}/logs
 ntp_server: "127.0.0.1:9"
 status:
-  enabled: false
+  enabled: ${statusPort !== null}
+  port: ${statusPort ?? 0}
 markets:
   spot:
     rest_url: ${sim.spot.rest}
@@ -308,6 +314,9 @@ markets:
     const t0 = performance.now();
     const c0 = await run.cpu();
     let syncedAtS: number | null = null;
+    const scraper = statusPort === null
+      ? null
+      : new Scraper(`http://127.0.0.1:${statusPort}/metrics`, scrapeS!);
     while ((performance.now() - t0) / 60_000 < minutes) {
       await new Promise((r) => setTimeout(r, 5000));
       const h = run.lines("health").at(-1);
@@ -317,6 +326,7 @@ markets:
       }
     }
     const wallS = (performance.now() - t0) / 1000;
+    await scraper?.stop();
     const stop = await run.stop();
     // The first health line is logged right after start-up and covers its first second, not a minute.
     const [startup, ...health] = run.lines("health");
@@ -365,6 +375,7 @@ markets:
     row("books synced (from the first snapshot request)", firstSyncs(run));
     row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
     row("SIGTERM → exit", `${(stop.stopMs / 1000).toFixed(1)} s (exit ${stop.code})`);
+    if (scraper) row(`/metrics every ${scrapeS} s (gzip)`, scraper.summary());
     console.log(
       `\nRSS per minute: ${
         run.rssSamples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")

@@ -181,6 +181,37 @@ console.log(
   })`,
 );
 
+// A scrape as Prometheus makes it (gzip asked for), from another process: the bytes on the wire and the
+// longest stall of this process's event loop while the server renders and sends ~7 MB.
+for (const encoding of ["gzip", "identity"]) {
+  const scrapes = [];
+  for (let i = 0; i < 3; i++) {
+    scrapes.push(
+      await withLag(async () => {
+        const out = await new Deno.Command("curl", {
+          args: [
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+            "-H",
+            `accept-encoding: ${encoding}`,
+            `${server.url}/metrics`,
+          ],
+        }).output();
+        if (!out.success) throw new Error(`curl failed: ${new TextDecoder().decode(out.stderr)}`);
+        return Number(new TextDecoder().decode(out.stdout));
+      }),
+    );
+  }
+  console.log(
+    `/metrics scraped (${encoding}, curl): ${kb(scrapes[0]!.value)} sent, ${
+      scrapes.map((x) => x.ms.toFixed(0)).join(", ")
+    } ms; event loop stalled up to ${scrapes.map((x) => x.maxLagMs.toFixed(0)).join(", ")} ms`,
+  );
+}
+
 const drawn = await withLag(() => coveragePicture(day));
 const picture = drawn.value;
 const again = [];

@@ -5,9 +5,9 @@
  * before the first gap or clock measurement. Units follow Prometheus habits: seconds, bytes, ratios in [0, 1].
  *
  * With the whole market (2,000 symbols, 9,000 streams) the per symbol-stream families are most of the text
- * (about 7 MB, gzip-compressed on the wire when the scraper asks, as Prometheus does): each stream's label set
- * is escaped once per scrape and lines are joined once. The `market_*` families total them per market and
- * stream kind, for dashboards and alerts that need no per-symbol detail.
+ * (about 7 MB; the server sends it gzip-compressed when the scraper asks, as Prometheus does, and renders it
+ * while sending, {@linkcode metricsPieces}): each stream's label set is escaped once per scrape. The `market_*`
+ * families total them per market and stream kind, for dashboards and alerts that need no per-symbol detail.
  * @module
  */
 
@@ -83,22 +83,31 @@ function histogram(name: string, help: string, h: HistogramSnapshot): string {
   return out;
 }
 
-/** One family with a sample per stream, from label sets rendered once per scrape (`{market=…,…}`). */
-function perStream(
+/** Streams whose lines make one piece of a per-stream family (see {@linkcode metricsPieces}). */
+const STREAMS_PER_PIECE = 1000;
+
+/**
+ * One family with a sample per stream, a piece per {@link STREAMS_PER_PIECE} streams, from label sets rendered
+ * once per scrape (`{market=…,…}`, `label(i)`).
+ */
+function* perStream(
   name: string,
   type: "counter" | "gauge",
   help: string,
   streams: readonly StreamStatus[],
-  labels: readonly string[],
+  label: (i: number) => string,
   value: (s: StreamStatus) => number | null,
-): string {
+): Generator<string> {
   const full = PREFIX + name;
-  const out = [header(full, type, help)];
-  for (let i = 0; i < streams.length; i++) {
-    const v = value(streams[i]!);
-    if (v !== null) out.push(`${full}${labels[i]} ${formatValue(v)}\n`);
+  yield header(full, type, help);
+  for (let at = 0; at < streams.length; at += STREAMS_PER_PIECE) {
+    const lines: string[] = [];
+    for (let i = at; i < Math.min(streams.length, at + STREAMS_PER_PIECE); i++) {
+      const v = value(streams[i]!);
+      if (v !== null) lines.push(`${full}${label(i)} ${formatValue(v)}\n`);
+    }
+    yield lines.join("");
   }
-  return out.join("");
 }
 
 /** Totals of one (market, stream kind). */
@@ -165,7 +174,7 @@ function marketTotals(
 const flag = (b: boolean): number => (b ? 1 : 0);
 
 /**
- * Renders the snapshot as Prometheus text.
+ * Renders the snapshot as Prometheus text (the pieces of {@linkcode metricsPieces} joined).
  *
  * @example
  * ```ts
@@ -195,198 +204,207 @@ const flag = (b: boolean): number => (b ? 1 : 0);
  * ```
  */
 export function renderMetrics(s: StatusSnapshot): string {
+  return [...metricsPieces(s)].join("");
+}
+
+/**
+ * The Prometheus text of the snapshot in pieces of at most a family or {@link STREAMS_PER_PIECE} streams'
+ * lines, in order: with the whole market the text is ~7 MB, rendered in 35–50 ms, which the status server
+ * spreads over several event-loop turns (paced_body.ts).
+ */
+export function* metricsPieces(s: StatusSnapshot): Generator<string> {
   const { streams, books } = s;
   const bookLabels = (b: (typeof books)[number]): Labels => ({ market: b.market, symbol: b.symbol });
   const disk = s.disk;
-  const labels = streams.map((x) =>
-    `{market="${escapeLabelValue(x.market)}",symbol="${escapeLabelValue(x.symbol)}",stream="${
-      escapeLabelValue(x.stream)
-    }"}`
-  );
+  const labels: string[] = [];
+  const label = (i: number): string => {
+    const x = streams[i]!;
+    return labels[i] ??= `{market="${escapeLabelValue(x.market)}",symbol="${
+      escapeLabelValue(x.symbol)
+    }",stream="${escapeLabelValue(x.stream)}"}`;
+  };
   const kinds = kindTotals(streams);
   const markets = marketTotals(s);
-  return [
-    family("info", "gauge", "Always 1; the version label names the running build.", [[
-      { version: s.version },
-      1,
-    ]]),
-    family("start_time_seconds", "gauge", "When the process started, seconds since the epoch.", [
-      [{}, s.startedAtMs / 1000],
-    ]),
-    family(
-      "market_symbols",
-      "gauge",
-      "Symbols recorded on the market.",
-      markets.map((m) => [m.labels, m.symbols]),
-    ),
-    family(
-      "market_books",
-      "gauge",
-      "Order books kept on the market.",
-      markets.map((m) => [m.labels, m.books]),
-    ),
-    family(
-      "market_books_synced",
-      "gauge",
-      "Order books of the market in sync with their diff stream.",
-      markets.map((m) => [m.labels, m.synced]),
-    ),
-    family(
-      "market_streams",
-      "gauge",
-      "Streams of the market, per stream kind.",
-      kinds.map((k) => [k.labels, k.streams]),
-    ),
-    family(
-      "market_streams_connected",
-      "gauge",
-      "Streams whose connection is open and subscribed, per market and stream kind.",
-      kinds.map((k) => [k.labels, k.connected]),
-    ),
-    family(
-      "market_streams_stale",
-      "gauge",
-      "Streams silent for longer than their liveness threshold, per market and stream kind.",
-      kinds.map((k) => [k.labels, k.stale]),
-    ),
-    family(
-      "market_messages_total",
-      "counter",
-      "Frames received since the process started, per market and stream kind.",
-      kinds.map((k) => [k.labels, k.messages]),
-    ),
-    family(
-      "market_bytes_total",
-      "counter",
-      "Bytes of frames received since the process started, per market and stream kind.",
-      kinds.map((k) => [k.labels, k.bytes]),
-    ),
-    family(
-      "market_gaps_today",
-      "gauge",
-      "Gaps in the ledger for the current UTC day, per market and stream kind.",
-      kinds.map((k) => [k.labels, k.gapsToday]),
-    ),
-    perStream(
-      "stream_messages_total",
-      "counter",
-      "Frames received since the process started.",
-      streams,
-      labels,
-      (x) => x.messages,
-    ),
-    perStream(
-      "stream_bytes_total",
-      "counter",
-      "Bytes of frames received since the process started.",
-      streams,
-      labels,
-      (x) => x.bytes,
-    ),
-    perStream(
-      "stream_connected",
-      "gauge",
-      "1 while the connection carrying the stream is open and subscribed.",
-      streams,
-      labels,
-      (x) => flag(x.connected),
-    ),
-    perStream(
-      "stream_stale",
-      "gauge",
-      "1 while the stream is silent for longer than its liveness threshold.",
-      streams,
-      labels,
-      (x) => flag(x.stale),
-    ),
-    perStream(
-      "stream_last_message_age_seconds",
-      "gauge",
-      "Seconds since the stream's last frame (absent before the first).",
-      streams,
-      labels,
-      (x) => (x.lastMessageAgeMs === null ? null : x.lastMessageAgeMs / 1000),
-    ),
-    perStream(
-      "stream_gaps_total",
-      "counter",
-      "Gaps written since the process started.",
-      streams,
-      labels,
-      (x) => x.gaps,
-    ),
-    perStream(
-      "stream_gaps_today",
-      "gauge",
-      "Gaps in the ledger for the current UTC day.",
-      streams,
-      labels,
-      (x) => x.gapsToday,
-    ),
-    perStream(
-      "stream_coverage_today_ratio",
-      "gauge",
-      "Covered share of the current UTC day's observed time, from the ledger.",
-      streams,
-      labels,
-      (x) => (x.coverageTodayPct === null ? null : x.coverageTodayPct / 100),
-    ),
-    family(
-      "book_synced",
-      "gauge",
-      "1 while the order book is in sync with the diff stream.",
-      books.map((b) => [bookLabels(b), flag(b.state === "synced")]),
-    ),
-    family(
-      "book_resyncs_total",
-      "counter",
-      "Order book rebuilds from a new REST snapshot since the process started.",
-      books.map((b) => [bookLabels(b), b.resyncs]),
-    ),
-    histogram("flush_duration_seconds", "Duration of completed Parquet flushes.", s.flushes.durations),
-    family("flush_failures_total", "counter", "Parquet flushes that failed.", [[{}, s.flushes.failures]]),
-    family("journal_unsynced_bytes", "gauge", "Journal bytes appended but not yet fsynced.", [
-      [{}, s.journal.unsyncedBytes],
-    ]),
-    family(
-      "journal_seconds_since_fsync",
-      "gauge",
-      "Seconds since the journal's last completed fsync (absent before the first).",
-      s.journal.sinceFsyncMs === null ? [] : [[{}, s.journal.sinceFsyncMs / 1000]],
-    ),
-    family("journal_errors_total", "counter", "Records the journal could not take.", [[
-      {},
-      s.journal.errors,
-    ]]),
-    family(
-      "clock_offset_seconds",
-      "gauge",
-      "Latest reference clock minus local clock, per source.",
-      s.clock.map((c) => [{ source: c.source }, c.offsetMs / 1000]),
-    ),
-    family(
-      "rest_weight_used",
-      "gauge",
-      "REST request weight used in the current minute.",
-      s.rest.map((r) => [{ market: r.market }, r.weightUsed]),
-    ),
-    family(
-      "rest_weight_limit",
-      "gauge",
-      "REST request weight allowed per minute.",
-      s.rest.map((r) => [{ market: r.market }, r.weightLimit]),
-    ),
-    family(
-      "disk_free_bytes",
-      "gauge",
-      "Free bytes on the data directory's file system.",
-      disk ? [[{ path: disk.path }, disk.freeBytes]] : [],
-    ),
-    family(
-      "disk_total_bytes",
-      "gauge",
-      "Size of the data directory's file system.",
-      disk ? [[{ path: disk.path }, disk.totalBytes]] : [],
-    ),
-  ].join("");
+  yield family("info", "gauge", "Always 1; the version label names the running build.", [[
+    { version: s.version },
+    1,
+  ]]);
+  yield family("start_time_seconds", "gauge", "When the process started, seconds since the epoch.", [
+    [{}, s.startedAtMs / 1000],
+  ]);
+  yield family(
+    "market_symbols",
+    "gauge",
+    "Symbols recorded on the market.",
+    markets.map((m) => [m.labels, m.symbols]),
+  );
+  yield family(
+    "market_books",
+    "gauge",
+    "Order books kept on the market.",
+    markets.map((m) => [m.labels, m.books]),
+  );
+  yield family(
+    "market_books_synced",
+    "gauge",
+    "Order books of the market in sync with their diff stream.",
+    markets.map((m) => [m.labels, m.synced]),
+  );
+  yield family(
+    "market_streams",
+    "gauge",
+    "Streams of the market, per stream kind.",
+    kinds.map((k) => [k.labels, k.streams]),
+  );
+  yield family(
+    "market_streams_connected",
+    "gauge",
+    "Streams whose connection is open and subscribed, per market and stream kind.",
+    kinds.map((k) => [k.labels, k.connected]),
+  );
+  yield family(
+    "market_streams_stale",
+    "gauge",
+    "Streams silent for longer than their liveness threshold, per market and stream kind.",
+    kinds.map((k) => [k.labels, k.stale]),
+  );
+  yield family(
+    "market_messages_total",
+    "counter",
+    "Frames received since the process started, per market and stream kind.",
+    kinds.map((k) => [k.labels, k.messages]),
+  );
+  yield family(
+    "market_bytes_total",
+    "counter",
+    "Bytes of frames received since the process started, per market and stream kind.",
+    kinds.map((k) => [k.labels, k.bytes]),
+  );
+  yield family(
+    "market_gaps_today",
+    "gauge",
+    "Gaps in the ledger for the current UTC day, per market and stream kind.",
+    kinds.map((k) => [k.labels, k.gapsToday]),
+  );
+  yield* perStream(
+    "stream_messages_total",
+    "counter",
+    "Frames received since the process started.",
+    streams,
+    label,
+    (x) => x.messages,
+  );
+  yield* perStream(
+    "stream_bytes_total",
+    "counter",
+    "Bytes of frames received since the process started.",
+    streams,
+    label,
+    (x) => x.bytes,
+  );
+  yield* perStream(
+    "stream_connected",
+    "gauge",
+    "1 while the connection carrying the stream is open and subscribed.",
+    streams,
+    label,
+    (x) => flag(x.connected),
+  );
+  yield* perStream(
+    "stream_stale",
+    "gauge",
+    "1 while the stream is silent for longer than its liveness threshold.",
+    streams,
+    label,
+    (x) => flag(x.stale),
+  );
+  yield* perStream(
+    "stream_last_message_age_seconds",
+    "gauge",
+    "Seconds since the stream's last frame (absent before the first).",
+    streams,
+    label,
+    (x) => (x.lastMessageAgeMs === null ? null : x.lastMessageAgeMs / 1000),
+  );
+  yield* perStream(
+    "stream_gaps_total",
+    "counter",
+    "Gaps written since the process started.",
+    streams,
+    label,
+    (x) => x.gaps,
+  );
+  yield* perStream(
+    "stream_gaps_today",
+    "gauge",
+    "Gaps in the ledger for the current UTC day.",
+    streams,
+    label,
+    (x) => x.gapsToday,
+  );
+  yield* perStream(
+    "stream_coverage_today_ratio",
+    "gauge",
+    "Covered share of the current UTC day's observed time, from the ledger.",
+    streams,
+    label,
+    (x) => (x.coverageTodayPct === null ? null : x.coverageTodayPct / 100),
+  );
+  yield family(
+    "book_synced",
+    "gauge",
+    "1 while the order book is in sync with the diff stream.",
+    books.map((b) => [bookLabels(b), flag(b.state === "synced")]),
+  );
+  yield family(
+    "book_resyncs_total",
+    "counter",
+    "Order book rebuilds from a new REST snapshot since the process started.",
+    books.map((b) => [bookLabels(b), b.resyncs]),
+  );
+  yield histogram("flush_duration_seconds", "Duration of completed Parquet flushes.", s.flushes.durations);
+  yield family("flush_failures_total", "counter", "Parquet flushes that failed.", [[{}, s.flushes.failures]]);
+  yield family("journal_unsynced_bytes", "gauge", "Journal bytes appended but not yet fsynced.", [
+    [{}, s.journal.unsyncedBytes],
+  ]);
+  yield family(
+    "journal_seconds_since_fsync",
+    "gauge",
+    "Seconds since the journal's last completed fsync (absent before the first).",
+    s.journal.sinceFsyncMs === null ? [] : [[{}, s.journal.sinceFsyncMs / 1000]],
+  );
+  yield family("journal_errors_total", "counter", "Records the journal could not take.", [[
+    {},
+    s.journal.errors,
+  ]]);
+  yield family(
+    "clock_offset_seconds",
+    "gauge",
+    "Latest reference clock minus local clock, per source.",
+    s.clock.map((c) => [{ source: c.source }, c.offsetMs / 1000]),
+  );
+  yield family(
+    "rest_weight_used",
+    "gauge",
+    "REST request weight used in the current minute.",
+    s.rest.map((r) => [{ market: r.market }, r.weightUsed]),
+  );
+  yield family(
+    "rest_weight_limit",
+    "gauge",
+    "REST request weight allowed per minute.",
+    s.rest.map((r) => [{ market: r.market }, r.weightLimit]),
+  );
+  yield family(
+    "disk_free_bytes",
+    "gauge",
+    "Free bytes on the data directory's file system.",
+    disk ? [[{ path: disk.path }, disk.freeBytes]] : [],
+  );
+  yield family(
+    "disk_total_bytes",
+    "gauge",
+    "Size of the data directory's file system.",
+    disk ? [[{ path: disk.path }, disk.totalBytes]] : [],
+  );
 }

@@ -3,7 +3,8 @@
  * see summary.ts), `/health` (200 or 503 with the reasons), `/metrics` (Prometheus) and the chart data
  * `/charts/{rates,coverage,gaps}.json`. Every request takes a fresh snapshot from the {@link StatusSource}, so
  * the server keeps no state and a slow scrape never touches the collector's hot path. Every answer is bounded
- * by page sizes, not by the number of symbols, except `/metrics`, which keeps one series per symbol-stream.
+ * by page sizes, not by the number of symbols, except `/metrics`, which keeps one series per symbol-stream and
+ * is rendered while it is sent (paced_body.ts). Answers are compressed when the client asks.
  * @module
  */
 
@@ -11,7 +12,8 @@ import { type Logger, RateLimitedLog, silentLogger } from "../log.ts";
 import { assetAt } from "./assets.ts";
 import { ChartQueryError, chartRoute, type ChartSource } from "./charts_api.ts";
 import { type Health, healthOf } from "./health.ts";
-import { METRICS_CONTENT_TYPE, renderMetrics } from "./metrics.ts";
+import { METRICS_CONTENT_TYPE, metricsPieces } from "./metrics.ts";
+import { pacedBody } from "./paced_body.ts";
 import { renderPage } from "./page.ts";
 import type { StatusSnapshot, StatusSource } from "./snapshot.ts";
 import { type StatusSummary, summarizeStatus } from "./summary.ts";
@@ -34,7 +36,7 @@ export interface StatusServer {
   readonly url: string;
   /** The bound port (useful with port 0). */
   readonly port: number;
-  /** Stops listening and waits for open requests to finish. Idempotent. */
+  /** Stops listening and closes every connection, answers still being sent cut short. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -136,7 +138,9 @@ async function handle(
       return json(doc, health.ok ? 200 : 503);
     }
     case "/metrics":
-      return text(renderMetrics(snapshot), 200, METRICS_CONTENT_TYPE);
+      return new Response(pacedBody(metricsPieces(snapshot)), {
+        headers: { ...NO_STORE, "content-type": METRICS_CONTENT_TYPE },
+      });
     default:
       return json(summarizeStatus(snapshot) satisfies StatusDocument);
   }
@@ -178,9 +182,13 @@ export function startStatusServer(options: StatusServerOptions): StatusServer {
   const log = options.log ?? silentLogger;
   const failures = new RateLimitedLog(log);
   let server: Deno.HttpServer<Deno.NetAddr>;
+  // Closing aborts: `shutdown()` waits for every response to be sent, which a client that stopped reading
+  // (a whole market's /metrics is ~7 MB) made last until it went away, holding up the collector's stop.
+  const abort = new AbortController();
   try {
     server = Deno.serve(
-      { hostname, port, onListen: () => {} },
+      // Deno compresses only when asked: Prometheus asks for gzip, and browsers for gzip or br.
+      { hostname, port, onListen: () => {}, automaticCompression: true, signal: abort.signal },
       (req) => handle(req, options, failures),
     );
   } catch (err) {
@@ -194,6 +202,6 @@ export function startStatusServer(options: StatusServerOptions): StatusServer {
   return {
     url,
     port: bound.port,
-    close: () => (closing ??= server.shutdown()),
+    close: () => (closing ??= (abort.abort(), server.finished)),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * The whole service as a user runs it: `main.ts` in its own process against the simulator, with Telegram pointed
  * at a fake Bot API (token from the environment) and the status server on. Checks the start alert, a `/status`
- * reply with every symbol, `/health` turning 200 with every book synced, `/metrics`, and the stop alert after
- * SIGTERM with exit code 0.
+ * reply with every symbol, `/health` turning 200 with every book synced, `/metrics` (gzip, as Prometheus asks),
+ * and the stop alert after SIGTERM with exit code 0.
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
@@ -71,7 +71,10 @@ markets:
       await r?.body?.cancel();
       return r?.status === 200;
     });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    // As Prometheus scrapes: gzip asked for, gzip sent.
+    const scrape = await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(scrape.headers.get("content-encoding"), "gzip");
+    const metrics = await scrape.text();
     assert.match(metrics, /binance_collector_/);
     assert.match(metrics, /symbol="ETHUSDT"/);
     const page = await (await fetch(`${base}/`)).text();

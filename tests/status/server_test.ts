@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { METRICS_CONTENT_TYPE } from "../../lib/status/metrics.ts";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "../../lib/status/metrics.ts";
 import {
   type HealthDocument,
   startStatusServer,
@@ -106,6 +106,48 @@ Deno.test("startStatusServer() /metrics is Prometheus text of the current snapsh
     assert.match(text, /^binance_collector_rest_weight_used\{market="spot"\} 25$/m);
     assert.match(text, /^binance_collector_book_resyncs_total\{market="usdm",symbol="BTCUSDT"\} 1$/m);
   });
+});
+
+Deno.test("startStatusServer() /metrics with the whole market: the whole text, streamed, gzip when asked", async () => {
+  const snapshot = fakeMarketSnapshot(1500, 500);
+  const server = startStatusServer({ hostname: "127.0.0.1", port: 0, source: { snapshot: () => snapshot } });
+  try {
+    // Prometheus asks for gzip: a whole market's text is ~7 MB, ~0.45 MB compressed.
+    const res = await fetch(`${server.url}/metrics`, { headers: { "accept-encoding": "gzip" } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-encoding"), "gzip");
+    assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
+    assert.equal(await res.text(), renderMetrics(snapshot), "fetch decompresses: the same text, every piece");
+    const plain = await fetch(`${server.url}/metrics`, { headers: { "accept-encoding": "identity" } });
+    assert.equal(plain.headers.get("content-encoding"), null);
+    assert.equal((await plain.text()).length, renderMetrics(snapshot).length);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("StatusServer.close() does not wait for a client that stopped reading /metrics", async () => {
+  const server = startStatusServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    source: { snapshot: () => fakeMarketSnapshot(1500, 500) },
+  });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  try {
+    await conn.write(new TextEncoder().encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    // The answer (~7 MB) fills the socket's buffers; this client never reads it.
+    const first = new Uint8Array(1024);
+    assert.ok((await conn.read(first)) !== null);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      server.close().then(() => "closed"),
+      new Promise<string>((resolve) => timer = setTimeout(() => resolve("still waiting after 5 s"), 5000)),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, "closed");
+  } finally {
+    conn.close();
+  }
 });
 
 Deno.test("startStatusServer() answers 503 on /health and 500 elsewhere when the source fails", async () => {
