@@ -187,7 +187,7 @@ export function startStatusServer(options: StatusServerOptions): StatusServer {
   const abort = new AbortController();
   try {
     server = Deno.serve(
-      // Deno compresses only when asked: Prometheus asks for gzip, and browsers for gzip or br.
+      // Off by default in Deno 2: answers are compressed when the client asks (Prometheus: gzip).
       { hostname, port, onListen: () => {}, automaticCompression: true, signal: abort.signal },
       (req) => handle(req, options, failures),
     );
