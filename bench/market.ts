@@ -19,8 +19,14 @@ import { type Market, PROFILES } from "../lib/binance/markets.ts";
 import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest_scheduler.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
-import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
-import { freePort, Scraper } from "./scraper.ts";
+import {
+  freePort,
+  type MainProcess,
+  startMain,
+  startTaskEnv,
+  startTaskV8Flags,
+} from "../tests/_main_process.ts";
+import { Scraper } from "./scraper.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { percentile } from "./stats.ts";
 import { snapshotBoundS } from "./sync_bound.ts";

@@ -6,14 +6,6 @@
 
 import { percentile } from "./stats.ts";
 
-/** A port free on 127.0.0.1 right now. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** Fetches a URL every few seconds as Prometheus scrapes (gzip asked for), counting answers and bytes. */
 export class Scraper {
   #ok = 0;

@@ -10,6 +10,14 @@ const MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 /** How much of the log's end a failure shows. */
 const TAIL_CHARS = 3000;
 
+/** A port free on 127.0.0.1 right now (for a process's status server). */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
 /** Options of {@link startMain} and {@link startProcess}. */
 export interface ProcessOptions {
   env?: Record<string, string>;

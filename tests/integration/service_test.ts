@@ -6,18 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { startMain } from "../_main_process.ts";
+import { freePort, startMain } from "../_main_process.ts";
 import { FakeBotApi } from "../telegram/fake_bot_api.ts";
 import { sleep } from "./_harness.ts";
 
 const TOKEN = "123456:TEST-token";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function waitFor(
   what: string,
