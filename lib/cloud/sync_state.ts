@@ -7,7 +7,7 @@
  */
 
 import { failedKey, queuedKey, syncedDirRange, syncedKey } from "./keys.ts";
-import { listPaced } from "../ledger/paced_list.ts";
+import { listValues } from "../ledger/paced_list.ts";
 
 /** A file uploaded and verified: what was uploaded (from its manifest entry), where, and when. */
 export interface SyncedRecord {
@@ -99,10 +99,8 @@ export class SyncState {
   }
 
   /** The synced records of one partition directory (`market/table/date=…`). */
-  async syncedInDir(dir: string): Promise<SyncedRecord[]> {
-    const out: SyncedRecord[] = [];
-    for await (const { value } of listPaced<SyncedRecord>(this.kv, syncedDirRange(dir))) out.push(value);
-    return out;
+  syncedInDir(dir: string): Promise<SyncedRecord[]> {
+    return listValues<SyncedRecord>(this.kv, syncedDirRange(dir));
   }
 
   /**

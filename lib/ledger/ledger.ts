@@ -67,7 +67,7 @@ import {
 } from "./records.ts";
 import { type Row, TABLE_NAMES } from "../storage/tables.ts";
 import { nextTurn } from "../loop_lag.ts";
-import { listPaced } from "./paced_list.ts";
+import { listPaced, listValues } from "./paced_list.ts";
 
 /** Options of {@linkcode Ledger}. */
 export interface LedgerOptions {
@@ -245,13 +245,13 @@ export class Ledger {
   /** Every file entry, or those of one UTC date's partitions (`YYYY-MM-DD`), sorted by path. */
   async listFiles(date?: string): Promise<ManifestEntry[]> {
     let out: ManifestEntry[];
-    if (date === undefined) out = await values<ManifestEntry>(this.kv, FILES);
+    if (date === undefined) out = await listValues<ManifestEntry>(this.kv, FILES);
     else {
       utcDayStartUs(date); // rejects a malformed date before it reaches a key
       out = [];
       for (const market of MARKETS) {
         for (const table of TABLE_NAMES) {
-          out.push(...await values<ManifestEntry>(this.kv, fileDateRange(market, table, date)));
+          out.push(...await listValues<ManifestEntry>(this.kv, fileDateRange(market, table, date)));
         }
       }
     }
@@ -260,7 +260,7 @@ export class Ledger {
 
   /** The file entries of one directory (not of the directories under it), sorted by path. */
   async listDir(dir: string): Promise<ManifestEntry[]> {
-    const out = await values<ManifestEntry>(this.kv, fileDirRange(dir));
+    const out = await listValues<ManifestEntry>(this.kv, fileDirRange(dir));
     return out.filter((e) => e.path.lastIndexOf("/") === dir.length).sort((a, b) => cmp(a.path, b.path));
   }
 
@@ -290,7 +290,7 @@ export class Ledger {
 
   /** Flushes in `[fromUs, toUs)`, oldest first. */
   async listFlushes(fromUs: number, toUs: number): Promise<FlushStat[]> {
-    return await values<FlushStat>(this.kv, flushRange(fromUs, toUs));
+    return await listValues<FlushStat>(this.kv, flushRange(fromUs, toUs));
   }
 
   // ---- journal checkpoint ----
@@ -341,12 +341,6 @@ export class Ledger {
 
   /** Clock samples taken in `[fromUs, toUs)`, oldest first. */
   async listClockSamples(fromUs: number, toUs: number): Promise<ClockSample[]> {
-    return await values<ClockSample>(this.kv, clockRange(fromUs, toUs));
+    return await listValues<ClockSample>(this.kv, clockRange(fromUs, toUs));
   }
-}
-
-async function values<T>(kv: Deno.Kv, selector: Deno.KvListSelector): Promise<T[]> {
-  const out: T[] = [];
-  for await (const { value } of listPaced<T>(kv, selector)) out.push(value);
-  return out;
 }

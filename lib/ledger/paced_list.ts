@@ -16,3 +16,10 @@ const SLICE_MS = 10;
 export function listPaced<T>(kv: Deno.Kv, selector: Deno.KvListSelector): AsyncGenerator<Deno.KvEntry<T>> {
   return paced(kv.list<T>(selector, { batchSize: LIST_BATCH }), SLICE_MS);
 }
+
+/** The values of the entries `selector` selects, in key order (see {@linkcode listPaced}). */
+export async function listValues<T>(kv: Deno.Kv, selector: Deno.KvListSelector): Promise<T[]> {
+  const out: T[] = [];
+  for await (const { value } of listPaced<T>(kv, selector)) out.push(value);
+  return out;
+}
