@@ -91,12 +91,9 @@ const STREAMS_PER_PIECE = 1000;
  * once per scrape (`{market=…,…}`, `label(i)`).
  */
 function* perStream(
-  name: string,
-  type: "counter" | "gauge",
-  help: string,
+  [name, type, help, value]: FamilySpec<StreamStatus, number | null>,
   streams: readonly StreamStatus[],
   label: (i: number) => string,
-  value: (s: StreamStatus) => number | null,
 ): Generator<string> {
   const full = PREFIX + name;
   yield header(full, type, help);
@@ -148,9 +145,15 @@ function kindTotals(streams: readonly StreamStatus[]): KindTotal[] {
   return [...totals.values()];
 }
 
-function marketTotals(
-  s: StatusSnapshot,
-): { labels: Labels; symbols: number; books: number; synced: number }[] {
+/** Totals of one market. */
+interface MarketTotal {
+  labels: Labels;
+  symbols: number;
+  books: number;
+  synced: number;
+}
+
+function marketTotals(s: StatusSnapshot): MarketTotal[] {
   const out = new Map<string, { labels: Labels; symbols: Set<string>; books: number; synced: number }>();
   const of = (market: string) => {
     let m = out.get(market);
@@ -172,6 +175,93 @@ function marketTotals(
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
+
+/** A family with a sample per item: name, type, help, and the item's value (null: no sample for it). */
+type FamilySpec<T, V = number> = readonly [
+  name: string,
+  type: "counter" | "gauge",
+  help: string,
+  value: (item: T) => V,
+];
+
+/** The families totalling each market. */
+const MARKET_FAMILIES: readonly FamilySpec<MarketTotal>[] = [
+  ["market_symbols", "gauge", "Symbols recorded on the market.", (m) => m.symbols],
+  ["market_books", "gauge", "Order books kept on the market.", (m) => m.books],
+  [
+    "market_books_synced",
+    "gauge",
+    "Order books of the market in sync with their diff stream.",
+    (m) => m.synced,
+  ],
+];
+
+/** The families totalling each (market, stream kind). */
+const KIND_FAMILIES: readonly FamilySpec<KindTotal>[] = [
+  ["market_streams", "gauge", "Streams of the market, per stream kind.", (k) => k.streams],
+  [
+    "market_streams_connected",
+    "gauge",
+    "Streams whose connection is open and subscribed, per market and stream kind.",
+    (k) => k.connected,
+  ],
+  [
+    "market_streams_stale",
+    "gauge",
+    "Streams silent for longer than their liveness threshold, per market and stream kind.",
+    (k) => k.stale,
+  ],
+  [
+    "market_messages_total",
+    "counter",
+    "Frames received since the process started, per market and stream kind.",
+    (k) => k.messages,
+  ],
+  [
+    "market_bytes_total",
+    "counter",
+    "Bytes of frames received since the process started, per market and stream kind.",
+    (k) => k.bytes,
+  ],
+  [
+    "market_gaps_today",
+    "gauge",
+    "Gaps in the ledger for the current UTC day, per market and stream kind.",
+    (k) => k.gapsToday,
+  ],
+];
+
+/** The families with a sample per stream. */
+const STREAM_FAMILIES: readonly FamilySpec<StreamStatus, number | null>[] = [
+  ["stream_messages_total", "counter", "Frames received since the process started.", (x) => x.messages],
+  ["stream_bytes_total", "counter", "Bytes of frames received since the process started.", (x) => x.bytes],
+  [
+    "stream_connected",
+    "gauge",
+    "1 while the connection carrying the stream is open and subscribed.",
+    (x) => flag(x.connected),
+  ],
+  [
+    "stream_stale",
+    "gauge",
+    "1 while the stream is silent for longer than its liveness threshold.",
+    (x) => flag(x.stale),
+  ],
+  [
+    "stream_last_message_age_seconds",
+    "gauge",
+    "Seconds since the stream's last frame (absent before the first).",
+    (x) => (x.lastMessageAgeMs === null ? null : x.lastMessageAgeMs / 1000),
+  ],
+  ["stream_gaps_total", "counter", "Gaps written since the process started.", (x) => x.gaps],
+  ["stream_gaps_today", "gauge", "Gaps in the ledger for the current UTC day.", (x) => x.gapsToday],
+  [
+    "stream_coverage_today_ratio",
+    "gauge",
+    "Covered share of the current UTC day's observed time, from the ledger.",
+    (x) => (x.coverageTodayPct === null ? null : x.coverageTodayPct / 100),
+  ],
+];
 
 /**
  * Renders the snapshot as Prometheus text (the pieces of {@linkcode metricsPieces} joined).
@@ -216,6 +306,7 @@ export function* metricsPieces(s: StatusSnapshot): Generator<string> {
   const { streams, books } = s;
   const bookLabels = (b: (typeof books)[number]): Labels => ({ market: b.market, symbol: b.symbol });
   const disk = s.disk;
+  // Escaped as the first per-stream family reaches each stream, so no piece waits for all 9,000 at once.
   const labels: string[] = [];
   const label = (i: number): string => {
     const x = streams[i]!;
@@ -232,124 +323,13 @@ export function* metricsPieces(s: StatusSnapshot): Generator<string> {
   yield family("start_time_seconds", "gauge", "When the process started, seconds since the epoch.", [
     [{}, s.startedAtMs / 1000],
   ]);
-  yield family(
-    "market_symbols",
-    "gauge",
-    "Symbols recorded on the market.",
-    markets.map((m) => [m.labels, m.symbols]),
-  );
-  yield family(
-    "market_books",
-    "gauge",
-    "Order books kept on the market.",
-    markets.map((m) => [m.labels, m.books]),
-  );
-  yield family(
-    "market_books_synced",
-    "gauge",
-    "Order books of the market in sync with their diff stream.",
-    markets.map((m) => [m.labels, m.synced]),
-  );
-  yield family(
-    "market_streams",
-    "gauge",
-    "Streams of the market, per stream kind.",
-    kinds.map((k) => [k.labels, k.streams]),
-  );
-  yield family(
-    "market_streams_connected",
-    "gauge",
-    "Streams whose connection is open and subscribed, per market and stream kind.",
-    kinds.map((k) => [k.labels, k.connected]),
-  );
-  yield family(
-    "market_streams_stale",
-    "gauge",
-    "Streams silent for longer than their liveness threshold, per market and stream kind.",
-    kinds.map((k) => [k.labels, k.stale]),
-  );
-  yield family(
-    "market_messages_total",
-    "counter",
-    "Frames received since the process started, per market and stream kind.",
-    kinds.map((k) => [k.labels, k.messages]),
-  );
-  yield family(
-    "market_bytes_total",
-    "counter",
-    "Bytes of frames received since the process started, per market and stream kind.",
-    kinds.map((k) => [k.labels, k.bytes]),
-  );
-  yield family(
-    "market_gaps_today",
-    "gauge",
-    "Gaps in the ledger for the current UTC day, per market and stream kind.",
-    kinds.map((k) => [k.labels, k.gapsToday]),
-  );
-  yield* perStream(
-    "stream_messages_total",
-    "counter",
-    "Frames received since the process started.",
-    streams,
-    label,
-    (x) => x.messages,
-  );
-  yield* perStream(
-    "stream_bytes_total",
-    "counter",
-    "Bytes of frames received since the process started.",
-    streams,
-    label,
-    (x) => x.bytes,
-  );
-  yield* perStream(
-    "stream_connected",
-    "gauge",
-    "1 while the connection carrying the stream is open and subscribed.",
-    streams,
-    label,
-    (x) => flag(x.connected),
-  );
-  yield* perStream(
-    "stream_stale",
-    "gauge",
-    "1 while the stream is silent for longer than its liveness threshold.",
-    streams,
-    label,
-    (x) => flag(x.stale),
-  );
-  yield* perStream(
-    "stream_last_message_age_seconds",
-    "gauge",
-    "Seconds since the stream's last frame (absent before the first).",
-    streams,
-    label,
-    (x) => (x.lastMessageAgeMs === null ? null : x.lastMessageAgeMs / 1000),
-  );
-  yield* perStream(
-    "stream_gaps_total",
-    "counter",
-    "Gaps written since the process started.",
-    streams,
-    label,
-    (x) => x.gaps,
-  );
-  yield* perStream(
-    "stream_gaps_today",
-    "gauge",
-    "Gaps in the ledger for the current UTC day.",
-    streams,
-    label,
-    (x) => x.gapsToday,
-  );
-  yield* perStream(
-    "stream_coverage_today_ratio",
-    "gauge",
-    "Covered share of the current UTC day's observed time, from the ledger.",
-    streams,
-    label,
-    (x) => (x.coverageTodayPct === null ? null : x.coverageTodayPct / 100),
-  );
+  for (const [name, type, help, value] of MARKET_FAMILIES) {
+    yield family(name, type, help, markets.map((m) => [m.labels, value(m)]));
+  }
+  for (const [name, type, help, value] of KIND_FAMILIES) {
+    yield family(name, type, help, kinds.map((k) => [k.labels, value(k)]));
+  }
+  for (const f of STREAM_FAMILIES) yield* perStream(f, streams, label);
   yield family(
     "book_synced",
     "gauge",
