@@ -203,6 +203,7 @@ async function main(): Promise<void> {
       status = startStatusServer({
         hostname: config.status.hostname,
         port: config.status.port,
+        metricsPerSymbol: config.status.metricsPerSymbol,
         source: statusSource,
         charts: statusSource,
         log,

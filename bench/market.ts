@@ -45,6 +45,7 @@ Runs the simulator in its own process, then a bare client that only JSON.parses 
   --minutes M         --market: how long (default 30)
   --universe S,U      --market: spot and USD-M symbols (default 1500,500)
   --scrape S          --market: the status server on, /metrics fetched every S seconds (gzip, as Prometheus)
+  --scrape-totals     --scrape: with status.metrics_per_symbol: false (only the market_* totals)
   --profile DIR       write the collector's V8 CPU profile (.cpuprofile) into DIR
   --logs DIR          keep the collector's logs (its log_dir and its output) in DIR
   -h, --help          print this help and exit`;
@@ -66,6 +67,7 @@ function flags() {
         minutes: { type: "string", default: "30" },
         universe: { type: "string", default: "1500,500" },
         scrape: { type: "string" },
+        "scrape-totals": { type: "boolean", default: false },
         profile: { type: "string" },
         logs: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -306,6 +308,7 @@ ntp_server: "127.0.0.1:9"
 status:
   enabled: ${statusPort !== null}
   port: ${statusPort ?? 0}
+  metrics_per_symbol: ${!f["scrape-totals"]}
 markets:
   spot:
     rest_url: ${sim.spot.rest}
@@ -381,7 +384,12 @@ markets:
     row("books synced (from the first snapshot request)", firstSyncs(run));
     row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
     row("SIGTERM → exit", `${(stop.stopMs / 1000).toFixed(1)} s (exit ${stop.code})`);
-    if (scraper) row(`/metrics every ${scrapeS} s (gzip)`, scraper.summary());
+    if (scraper) {
+      row(
+        `/metrics every ${scrapeS} s (gzip${f["scrape-totals"] ? ", totals only" : ""})`,
+        scraper.summary(),
+      );
+    }
     console.log(
       `\nRSS per minute: ${
         run.rssSamples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")

@@ -93,7 +93,13 @@ export interface Config {
     readonly flushReport: boolean;
   };
   /** Status page and metrics HTTP server. */
-  readonly status: { readonly enabled: boolean; readonly hostname: string; readonly port: number };
+  readonly status: {
+    readonly enabled: boolean;
+    readonly hostname: string;
+    readonly port: number;
+    /** `/metrics` has a series per symbol-stream and per book (else only the totals per market and kind). */
+    readonly metricsPerSymbol: boolean;
+  };
   /** This collector's share of the symbols when several collectors split them; null = all of them. */
   readonly shard: Shard | null;
   /** Advice about the file for the start log, e.g. where the bot token should live. Never holds a secret. */
@@ -228,7 +234,12 @@ function resolve(
       tickerIntervalSec: raw.telegram.ticker_interval ?? (raw.telegram_chat_id.length > 0 ? 180 : 0),
       flushReport: raw.telegram.flush_report,
     },
-    status: { enabled: raw.status.enabled, hostname: raw.status.hostname, port: raw.status.port },
+    status: {
+      enabled: raw.status.enabled,
+      hostname: raw.status.hostname,
+      port: raw.status.port,
+      metricsPerSymbol: raw.status.metrics_per_symbol,
+    },
     shard,
   };
 }

@@ -173,6 +173,7 @@ const STATUS_FIELDS = {
   enabled: field(boolean, true),
   hostname: field(text({ nonEmpty: true }), "127.0.0.1"),
   port: field(integer({ min: 0, max: 65_535 }), 8377),
+  metrics_per_symbol: field(boolean, true),
 };
 
 /** Every top-level key: how it is read and its default. */

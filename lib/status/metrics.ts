@@ -293,8 +293,18 @@ const STREAM_FAMILIES: readonly FamilySpec<StreamStatus, number | null>[] = [
  * // binance_collector_stream_messages_total{market="spot",symbol="BTCUSDT",stream="aggTrade"} 1234
  * ```
  */
-export function renderMetrics(s: StatusSnapshot): string {
-  return [...metricsPieces(s)].join("");
+export function renderMetrics(s: StatusSnapshot, options?: MetricsOptions): string {
+  return [...metricsPieces(s, options)].join("");
+}
+
+/** What `/metrics` includes. */
+export interface MetricsOptions {
+  /**
+   * The families with a series per symbol-stream (`stream_*`) and per book (`book_*`); true by default. Without
+   * them a whole market's text is a few KB instead of ~7 MB: the `market_*` families still total every market
+   * and stream kind.
+   */
+  perSymbol?: boolean;
 }
 
 /**
@@ -302,8 +312,9 @@ export function renderMetrics(s: StatusSnapshot): string {
  * lines, in order: with the whole market the text is ~7 MB, rendered in 35–50 ms, which the status server
  * spreads over several event-loop turns (paced_body.ts).
  */
-export function* metricsPieces(s: StatusSnapshot): Generator<string> {
+export function* metricsPieces(s: StatusSnapshot, options: MetricsOptions = {}): Generator<string> {
   const { streams, books } = s;
+  const perSymbol = options.perSymbol ?? true;
   const bookLabels = (b: (typeof books)[number]): Labels => ({ market: b.market, symbol: b.symbol });
   const disk = s.disk;
   // Escaped as the first per-stream family reaches each stream, so no piece waits for all 9,000 at once.
@@ -329,19 +340,21 @@ export function* metricsPieces(s: StatusSnapshot): Generator<string> {
   for (const [name, type, help, value] of KIND_FAMILIES) {
     yield family(name, type, help, kinds.map((k) => [k.labels, value(k)]));
   }
-  for (const f of STREAM_FAMILIES) yield* perStream(f, streams, label);
-  yield family(
-    "book_synced",
-    "gauge",
-    "1 while the order book is in sync with the diff stream.",
-    books.map((b) => [bookLabels(b), flag(b.state === "synced")]),
-  );
-  yield family(
-    "book_resyncs_total",
-    "counter",
-    "Order book rebuilds from a new REST snapshot since the process started.",
-    books.map((b) => [bookLabels(b), b.resyncs]),
-  );
+  if (perSymbol) {
+    for (const f of STREAM_FAMILIES) yield* perStream(f, streams, label);
+    yield family(
+      "book_synced",
+      "gauge",
+      "1 while the order book is in sync with the diff stream.",
+      books.map((b) => [bookLabels(b), flag(b.state === "synced")]),
+    );
+    yield family(
+      "book_resyncs_total",
+      "counter",
+      "Order book rebuilds from a new REST snapshot since the process started.",
+      books.map((b) => [bookLabels(b), b.resyncs]),
+    );
+  }
   yield histogram("flush_duration_seconds", "Duration of completed Parquet flushes.", s.flushes.durations);
   yield family("flush_failures_total", "counter", "Parquet flushes that failed.", [[{}, s.flushes.failures]]);
   yield family("journal_unsynced_bytes", "gauge", "Journal bytes appended but not yet fsynced.", [

@@ -3,8 +3,8 @@
  * see summary.ts), `/health` (200 or 503 with the reasons), `/metrics` (Prometheus) and the chart data
  * `/charts/{rates,coverage,gaps}.json`. Every request takes a fresh snapshot from the {@link StatusSource}, so
  * the server keeps no state and a slow scrape never touches the collector's hot path. Every answer is bounded
- * by page sizes, not by the number of symbols, except `/metrics`, which keeps one series per symbol-stream and
- * is rendered while it is sent (paced_body.ts). Answers are compressed when the client asks.
+ * by page sizes, not by the number of symbols, except `/metrics`, which keeps one series per symbol-stream
+ * unless asked not to and is rendered while it is sent (paced_body.ts). Answers are compressed when the client asks.
  * @module
  */
 
@@ -12,7 +12,7 @@ import { type Logger, RateLimitedLog, silentLogger } from "../log.ts";
 import { assetAt } from "./assets.ts";
 import { ChartQueryError, chartRoute, type ChartSource } from "./charts_api.ts";
 import { type Health, healthOf } from "./health.ts";
-import { METRICS_CONTENT_TYPE, metricsPieces } from "./metrics.ts";
+import { METRICS_CONTENT_TYPE, type MetricsOptions, metricsPieces } from "./metrics.ts";
 import { pacedBody } from "./paced_body.ts";
 import { renderPage } from "./page.ts";
 import type { StatusSnapshot, StatusSource } from "./snapshot.ts";
@@ -27,6 +27,11 @@ export interface StatusServerOptions {
   source: StatusSource;
   /** Chart data (ledger coverage and gaps, rate history); without it the `/charts/` routes answer 404. */
   charts?: ChartSource;
+  /**
+   * Whether `/metrics` includes the per symbol-stream and per book series (true by default; see
+   * {@linkcode MetricsOptions.perSymbol}). A scrape may ask otherwise with `?per_symbol=0` or `1`.
+   */
+  metricsPerSymbol?: boolean;
   log?: Logger;
 }
 
@@ -80,6 +85,14 @@ const unhealthy = (problem: string): HealthDocument => ({
 
 const SNAPSHOT_ROUTES = new Set(["/health", "/metrics", "/status.json"]);
 
+/** `?per_symbol=`'s value, the default when absent, null when it is none of 0, 1, false, true. */
+function perSymbolOf(param: string | null, fallback: boolean): boolean | null {
+  if (param === null) return fallback;
+  if (param === "1" || param === "true") return true;
+  if (param === "0" || param === "false") return false;
+  return null;
+}
+
 async function handle(
   req: Request,
   options: StatusServerOptions,
@@ -117,6 +130,12 @@ async function handle(
     });
   }
   if (!SNAPSHOT_ROUTES.has(pathname)) return text("not found\n", 404);
+  let perSymbol = true;
+  if (pathname === "/metrics") {
+    const asked = perSymbolOf(searchParams.get("per_symbol"), options.metricsPerSymbol ?? true);
+    if (asked === null) return text("per_symbol must be 0, 1, false or true\n", 400);
+    perSymbol = asked;
+  }
   let snapshot: StatusSnapshot;
   try {
     snapshot = await source.snapshot();
@@ -138,7 +157,7 @@ async function handle(
       return json(doc, health.ok ? 200 : 503);
     }
     case "/metrics":
-      return new Response(pacedBody(metricsPieces(snapshot)), {
+      return new Response(pacedBody(metricsPieces(snapshot, { perSymbol })), {
         headers: { ...NO_STORE, "content-type": METRICS_CONTENT_TYPE },
       });
     default:

@@ -1,7 +1,7 @@
 /**
  * The whole service as a user runs it: `main.ts` in its own process against the simulator, with Telegram pointed
  * at a fake Bot API (token from the environment) and the status server on. Checks the start alert, a `/status`
- * reply with every symbol, `/health` turning 200 with every book synced, `/metrics` (gzip, as Prometheus asks),
+ * reply with every symbol, `/health` turning 200 with every book synced, `/metrics` (gzip, as Prometheus asks; the totals only, as configured, and per symbol when asked),
  * and the stop alert after SIGTERM with exit code 0.
  */
 import assert from "node:assert/strict";
@@ -41,6 +41,7 @@ telegram:
   api_root: ${fake.apiRoot}
 status:
   port: ${port}
+  metrics_per_symbol: false
 markets:
   spot:
     rest_url: ${sim.spot.restUrl}
@@ -64,12 +65,14 @@ markets:
       await r?.body?.cancel();
       return r?.status === 200;
     });
-    // As Prometheus scrapes: gzip asked for, gzip sent.
+    // As Prometheus scrapes: gzip asked for, gzip sent. metrics_per_symbol: false leaves the totals only.
     const scrape = await fetch(`${base}/metrics`, { headers: { "accept-encoding": "gzip" } });
     assert.equal(scrape.headers.get("content-encoding"), "gzip");
-    const metrics = await scrape.text();
-    assert.match(metrics, /binance_collector_/);
-    assert.match(metrics, /symbol="ETHUSDT"/);
+    const totals = await scrape.text();
+    assert.match(totals, /^binance_collector_market_books_synced\{market="spot"\} 2$/m);
+    assert.doesNotMatch(totals, /symbol=/);
+    const perSymbol = await (await fetch(`${base}/metrics?per_symbol=1`)).text();
+    assert.match(perSymbol, /^binance_collector_book_synced\{market="spot",symbol="ETHUSDT"\} 1$/m);
     const page = await (await fetch(`${base}/`)).text();
     assert.match(page, /<html/i);
 

@@ -308,3 +308,17 @@ Deno.test("renderMetrics() totals the whole market per market and stream kind, b
     ),
   );
 });
+
+Deno.test("renderMetrics() without per-symbol series: the same text less the stream_* and book_* families", () => {
+  const snapshot = fakeMarketSnapshot(1500, 500);
+  const full = renderMetrics(snapshot);
+  const totals = renderMetrics(snapshot, { perSymbol: false });
+  // The full text's families, each from its HELP line to the next, less the per-symbol ones.
+  const families = full.split(/(?=^# HELP )/m);
+  const perSymbol = families.filter((f) => /^# HELP binance_collector_(stream|book)_/.test(f));
+  assert.equal(perSymbol.length, 8 + 2);
+  assert.equal(totals, families.filter((f) => !perSymbol.includes(f)).join(""));
+  assert.doesNotMatch(totals, /symbol="/);
+  assert.equal(samples(totals, "market_streams").length, 4 + 6);
+  assert.ok(totals.length < full.length / 100, `${totals.length} bytes against ${full.length}`);
+});

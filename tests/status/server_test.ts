@@ -126,6 +126,37 @@ Deno.test("startStatusServer() /metrics with the whole market: the whole text, s
   }
 });
 
+Deno.test("startStatusServer() /metrics per-symbol series: the server's default, ?per_symbol= overrides it", async () => {
+  const snapshot = fakeMarketSnapshot(30, 10);
+  const full = renderMetrics(snapshot);
+  const totals = renderMetrics(snapshot, { perSymbol: false });
+  assert.notEqual(full, totals);
+  for (const metricsPerSymbol of [undefined, true, false]) {
+    const server = startStatusServer({
+      hostname: "127.0.0.1",
+      port: 0,
+      source: { snapshot: () => snapshot },
+      metricsPerSymbol,
+    });
+    try {
+      const get = async (query: string) => {
+        const res = await fetch(`${server.url}/metrics${query}`);
+        return { status: res.status, text: await res.text() };
+      };
+      assert.deepEqual(await get(""), { status: 200, text: metricsPerSymbol === false ? totals : full });
+      assert.deepEqual(await get("?per_symbol=0"), { status: 200, text: totals });
+      assert.deepEqual(await get("?per_symbol=false"), { status: 200, text: totals });
+      assert.deepEqual(await get("?per_symbol=1"), { status: 200, text: full });
+      assert.deepEqual(await get("?per_symbol=yes"), {
+        status: 400,
+        text: "per_symbol must be 0, 1, false or true\n",
+      });
+    } finally {
+      await server.close();
+    }
+  }
+});
+
 Deno.test("StatusServer.close() does not wait for a client that stopped reading /metrics", async () => {
   const server = startStatusServer({
     hostname: "127.0.0.1",
