@@ -11,40 +11,27 @@
  * failure without a crash leaves everything for the next flush.
  * @module
  */
-import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { Market } from "../binance/types.ts";
 import type { Clock } from "../clock.ts";
-import type { CoverageItem } from "../ledger/coverage_writer.ts";
 import { GapNotFoundError } from "../ledger/gaps.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Checkpoint } from "../ledger/records.ts";
 import type { Logger } from "../log.ts";
-import { type LoopLagMonitor, nextTurn, runInSlices } from "../loop_lag.ts";
-import {
-  type JournalPosition,
-  type JournalWriter,
-  listSegments,
-  type RecordText,
-  segmentPath,
-} from "../storage/journal.ts";
+import { type LoopLagMonitor, runInSlices } from "../loop_lag.ts";
+import type { JournalPosition } from "../storage/journal.ts";
 import type { Manifest, ManifestEntry } from "../storage/manifest.ts";
-import { archiveSegment } from "../storage/raw_archive.ts";
 import type { Row } from "../storage/tables.ts";
 import { BookImage } from "./book_image.ts";
+import { type CoveredMarket, recordFlushCoverage } from "./flush_coverage.ts";
 import type { JournalKeeper } from "./journal_keeper.ts";
-import type { StreamCount } from "./hourly_counts.ts";
 import type { MarketNormalizer } from "./normalizer.ts";
-import type { CapturedState } from "./normalizer_state.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
+import { type Capture, journalCaptures } from "./state_journal.ts";
 import { FlushError, type FlushResult, type Slot, type TableStore } from "./table_store.ts";
-import { HOUR_US } from "../ledger/intervals.ts";
 
-/** A market as the flush sees it. */
-export interface FlushMarket {
-  market: Market;
+/** A market as the flush sees it: coverage is kept for every stream recorded, with or without messages. */
+export interface FlushMarket extends CoveredMarket {
   normalizer: MarketNormalizer;
-  /** Every stream recorded (coverage is kept for each, with or without messages). */
-  streams(): readonly PlannedStream[];
 }
 
 /** What the flush needs. */
@@ -90,9 +77,6 @@ export interface FlushDeps {
  */
 const MIRROR_INTERVAL_MS = 5 * 60_000;
 
-/** Streams whose coverage is built and written at a time. */
-const COVERAGE_SLICE = 1000;
-
 /**
  * The most a turn of the event loop spends copying the state and taking the buffers while the normalizers are
  * held: a whole market's took 17–27 ms in one block, frames waiting all that time.
@@ -101,17 +85,6 @@ const CAPTURE_SLICE_MS = 4;
 
 /** Flush results kept for status and the flush report. */
 const KEPT_RESULTS = 100;
-
-/** A market's state captured while the records after its FlushMark wait, journaled afterwards. */
-interface Capture {
-  market: Market;
-  /** Its FlushMark: the state is as of this record. */
-  asOf: JournalPosition;
-  /** The state without its books. */
-  state: CapturedState;
-  /** Its synced books. */
-  image: BookImage;
-}
 
 /** Runs flushes one at a time and keeps what they leave for the next one. */
 export class FlushCommitter {
@@ -243,7 +216,7 @@ export class FlushCommitter {
     };
     // The state goes to the journal between frames, a part of the books per turn, then the checkpoint record;
     // it must all be durable before the ledger points at it.
-    const stateBytes = await this.#journalState(captures, atUs, writer);
+    const stateBytes = await journalCaptures(wal, writer, captures, atUs);
     if (stateBytes === null || !(await wal.sync())) {
       store.putBack(batch);
       putBack();
@@ -275,7 +248,7 @@ export class FlushCommitter {
       if (reason === "recovery" || clock.nowMs() - this.#lastMirrorMs >= MIRROR_INTERVAL_MS) {
         await this.mirrorManifest();
       }
-      await this.#recordCoverage(counts, spanStartUs, atUs);
+      for (const c of counts) await recordFlushCoverage(ledger, c.m, c.counts, spanStartUs, atUs);
       await ledger.addFlush({
         atUs,
         files: files.length,
@@ -297,7 +270,7 @@ export class FlushCommitter {
         stateKb: Math.round(stateBytes / 1024),
         ...(lag ? { lagMaxMs: Math.round(lag.spanMax * 10) / 10 } : {}),
       });
-      await this.#pruneJournal(position.segment);
+      await wal.prune(position.segment, this.d.keepRaw ? `${this.d.dataDir}/_raw` : null);
       return result;
     } catch (err) {
       // The ledger still points at the previous checkpoint: a crash now replays from there, and files written
@@ -305,7 +278,7 @@ export class FlushCommitter {
       this.failures++;
       if (!committed) {
         putBack();
-        for (const { m, counts: list } of counts) m.normalizer.putBackCounts(list);
+        for (const c of counts) c.m.normalizer.putBackCounts(c.counts);
       }
       this.d.onFailed?.(String(err));
       log("error", "flush failed", { reason, error: String(err) });
@@ -320,36 +293,6 @@ export class FlushCommitter {
     return image;
   }
 
-  /**
-   * Journals each captured state: its books' parts, one per event-loop turn so that frames go on being
-   * received, then its checkpoint record. Returns the bytes journaled, or null when the journal failed (or was
-   * reopened: the FlushMarks may be lost with the old segment).
-   */
-  async #journalState(
-    captures: readonly Capture[],
-    atUs: number,
-    writer: JournalWriter,
-  ): Promise<number | null> {
-    const { wal } = this.d;
-    let bytes = 0;
-    const append = (market: Market, kind: RecordKind, text: RecordText) => {
-      bytes += text.length;
-      return wal.writer === writer &&
-        wal.append({ localUs: atUs, market, conn: 0, kind, symbol: "", text });
-    };
-    for (const c of captures) {
-      const parts = c.image.parts(c.asOf);
-      // Each part is encoded in a turn of its own, the first one too (not while records are held).
-      for (await nextTurn();; await nextTurn()) {
-        const part = parts.next();
-        if (part.done) break;
-        if (!append(c.market, RecordKind.CheckpointBooks, part.value)) return null;
-      }
-      if (!append(c.market, RecordKind.Checkpoint, c.state.text())) return null;
-    }
-    return bytes;
-  }
-
   /** Marks a gap row of an earlier commit recovered (its `backfilled` twin is in this flush). */
   async #markRecovered(r: { market: Market; gap: Row<"gaps">; atUs: number }): Promise<void> {
     const { symbol, stream, start_time, kind } = r.gap;
@@ -362,63 +305,6 @@ export class FlushCommitter {
     } catch (err) {
       // A gap the ledger never recorded (its run crashed before committing it) has nothing to mark.
       if (!(err instanceof GapNotFoundError)) throw err;
-    }
-  }
-
-  /**
-   * Adds each stream's recorded span and message counts to the coverage ledger, hour by hour, a slice of the
-   * streams at a time (the ledger's writes between them let frames in: a whole market's ~9,000 streams over
-   * the two hours of a flush that crosses an hour took 25 ms in one block when built at once).
-   */
-  async #recordCoverage(
-    counts: { m: FlushMarket; counts: StreamCount[] }[],
-    fromUs: number,
-    toUs: number,
-  ): Promise<void> {
-    const hours: number[] = [];
-    for (let hourUs = fromUs - fromUs % HOUR_US; hourUs < toUs; hourUs += HOUR_US) hours.push(hourUs);
-    for (const { m, counts: list } of counts) {
-      // By hour, symbol and stream: maps keyed by the streams' own strings, no key built per stream.
-      const byHour = new Map<number, Map<string, Map<string, number>>>();
-      for (const c of list) {
-        let bySymbol = byHour.get(c.hourUs);
-        if (bySymbol === undefined) byHour.set(c.hourUs, bySymbol = new Map());
-        let byStream = bySymbol.get(c.symbol);
-        if (byStream === undefined) bySymbol.set(c.symbol, byStream = new Map());
-        byStream.set(c.stream, (byStream.get(c.stream) ?? 0) + c.messages);
-      }
-      // As of now: a listing that joins while the slices are written is not covered for this flush's span.
-      const streams = m.streams().slice();
-      for (let at = 0; at < streams.length; at += COVERAGE_SLICE) {
-        const items: CoverageItem[] = [];
-        for (const ps of streams.slice(at, at + COVERAGE_SLICE)) {
-          for (const hourUs of hours) {
-            items.push({
-              market: m.market,
-              symbol: ps.symbol,
-              stream: ps.stream,
-              hourUs,
-              sample: {
-                messages: byHour.get(hourUs)?.get(ps.symbol)?.get(ps.stream) ?? 0,
-                spanStartUs: Math.max(fromUs, hourUs),
-                spanEndUs: Math.min(toUs, hourUs + HOUR_US),
-              },
-            });
-          }
-        }
-        await this.d.ledger.addCoverageMany(items);
-      }
-    }
-  }
-
-  /** Segments before the committed checkpoint are in Parquet: delete them, or archive them with `keep_raw`. */
-  async #pruneJournal(before: number): Promise<void> {
-    const dir = this.d.wal.writer.dir;
-    for (const id of await listSegments(dir)) {
-      if (id >= before) continue;
-      const path = segmentPath(dir, id);
-      if (this.d.keepRaw) await archiveSegment(path, `${this.d.dataDir}/_raw`);
-      await Deno.remove(path).catch(() => {});
     }
   }
 }

@@ -9,7 +9,8 @@
  * per market), and the first checkpoint after them makes the loss moot.
  */
 import { Backoff } from "../binance/backoff.ts";
-import type { JournalWriter, RecordText } from "../storage/journal.ts";
+import { type JournalWriter, listSegments, type RecordText, segmentPath } from "../storage/journal.ts";
+import { archiveSegment } from "../storage/raw_archive.ts";
 import type { JournalRecord } from "./records.ts";
 
 /** Options of {@link JournalKeeper}. */
@@ -103,6 +104,20 @@ export class JournalKeeper {
       this.#attempting = null;
     });
     return this.#attempting;
+  }
+
+  /**
+   * Deletes the segments before segment `before` (a committed checkpoint's: they are in Parquet), or moves them
+   * into `archiveDir` as gzip archives (`keep_raw`). A segment that cannot be deleted is left for the next time.
+   */
+  async prune(before: number, archiveDir: string | null): Promise<void> {
+    const dir = this.#writer.dir;
+    for (const id of await listSegments(dir)) {
+      if (id >= before) continue;
+      const path = segmentPath(dir, id);
+      if (archiveDir !== null) await archiveSegment(path, archiveDir);
+      await Deno.remove(path).catch(() => {});
+    }
   }
 
   /** Closes the writer (an error of a failed writer is not repeated). */

@@ -12,7 +12,7 @@ import { type Logger, RateLimitedLog, silentLogger } from "../log.ts";
 import { assetAt } from "./assets.ts";
 import { ChartQueryError, chartRoute, type ChartSource } from "./charts_api.ts";
 import { type Health, healthOf } from "./health.ts";
-import { METRICS_CONTENT_TYPE, type MetricsOptions, metricsPieces } from "./metrics.ts";
+import { METRICS_CONTENT_TYPE, metricsPieces } from "./metrics.ts";
 import { pacedBody } from "./paced_body.ts";
 import { renderPage } from "./page.ts";
 import type { StatusSnapshot, StatusSource } from "./snapshot.ts";
@@ -29,7 +29,7 @@ export interface StatusServerOptions {
   charts?: ChartSource;
   /**
    * Whether `/metrics` includes the per symbol-stream and per book series (true by default; see
-   * {@linkcode MetricsOptions.perSymbol}). A scrape may ask otherwise with `?per_symbol=0` or `1`.
+   * `MetricsOptions.perSymbol` in metrics.ts). A scrape may ask otherwise with `?per_symbol=0` or `1`.
    */
   metricsPerSymbol?: boolean;
   log?: Logger;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { Backoff } from "../../lib/binance/backoff.ts";
 import { JournalKeeper } from "../../lib/pipeline/journal_keeper.ts";
 import { type JournalRecord, RecordKind } from "../../lib/pipeline/records.ts";
-import { JournalWriter } from "../../lib/storage/journal.ts";
+import { JournalWriter, listSegments, segmentPath } from "../../lib/storage/journal.ts";
 import { readSegments } from "../../lib/storage/journal_reader.ts";
 import { flakyDisk } from "../flaky_disk.ts";
 
@@ -84,4 +84,37 @@ Deno.test("JournalKeeper: without a way to reopen, a failed journal stays down",
   assert.equal(failures.length, 1);
   await keeper.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("JournalKeeper.prune(): segments before the checkpoint's are deleted, or archived first with keep_raw", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "keeper-prune-" });
+  const archive = `${dir}/_raw`;
+  try {
+    await Deno.mkdir(`${dir}/wal`);
+    for (const id of [1, 2, 3]) await Deno.writeTextFile(segmentPath(`${dir}/wal`, id), `segment ${id}`);
+    const keeper = new JournalKeeper(await JournalWriter.open(`${dir}/wal`), {
+      onFailed: () => {},
+      onReopening: () => {},
+      onReopened: () => {},
+    });
+    try {
+      const own = keeper.writer.segment;
+      assert.ok(own > 3, `the writer opened a segment of its own (${own})`);
+      await keeper.prune(2, archive);
+      assert.deepEqual(await listSegments(`${dir}/wal`), [2, 3, own]);
+      const gz = await Deno.readFile(`${archive}/${"1".padStart(10, "0")}.wal.gz`);
+      const text = await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip")))
+        .text();
+      assert.equal(text, "segment 1");
+      await keeper.prune(own, null);
+      assert.deepEqual(await listSegments(`${dir}/wal`), [own]);
+      assert.deepEqual([...Deno.readDirSync(archive)].map((e) => e.name), [
+        `${"1".padStart(10, "0")}.wal.gz`,
+      ]);
+    } finally {
+      await keeper.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
