@@ -170,7 +170,12 @@ Deno.test("wrong types name the key and line", () => {
   expectError("symbols: [BTCUSDT, 42]", 1, "symbols[1]", "expected a string, got 42 (quote it");
   expectError("markets: [spot]", 1, "markets", "expected a mapping of keys to values, got a list");
   expectError("cloud_path: 2024", 1, "cloud_path", "quote it");
-  expectError("status:\n  metrics_per_symbol: 0", 2, "status.metrics_per_symbol", "expected true or false, got 0");
+  expectError(
+    "status:\n  metrics_per_symbol: 0",
+    2,
+    "status.metrics_per_symbol",
+    "expected true or false, got 0",
+  );
   expectError("- symbols", 1, null, "expected a mapping of keys to values, got a list");
 });
 
