@@ -301,8 +301,8 @@ export function renderMetrics(s: StatusSnapshot, options?: MetricsOptions): stri
 export interface MetricsOptions {
   /**
    * The families with a series per symbol-stream (`stream_*`) and per book (`book_*`); true by default. Without
-   * them a whole market's text is a few KB instead of ~7 MB: the `market_*` families still total every market
-   * and stream kind.
+   * them a whole market's text is ~10 KB (94 series) instead of ~7 MB (76,000): the `market_*` families still
+   * total every market and stream kind.
    */
   perSymbol?: boolean;
 }
