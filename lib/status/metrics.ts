@@ -12,6 +12,7 @@
  */
 
 import type { HistogramSnapshot } from "./histogram.ts";
+import { type KindTotal, kindTotals, type Labels, type MarketTotal, marketTotals } from "./metric_totals.ts";
 import type { StatusSnapshot, StreamStatus } from "./snapshot.ts";
 
 /** The `Content-Type` of {@link renderMetrics}' output. */
@@ -19,7 +20,6 @@ export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
 const PREFIX = "binance_collector_";
 
-type Labels = Readonly<Record<string, string>>;
 type Sample = readonly [labels: Labels, value: number];
 
 /**
@@ -105,73 +105,6 @@ function* perStream(
     }
     yield lines.join("");
   }
-}
-
-/** Totals of one (market, stream kind). */
-interface KindTotal {
-  labels: Labels;
-  streams: number;
-  connected: number;
-  stale: number;
-  messages: number;
-  bytes: number;
-  gapsToday: number;
-}
-
-function kindTotals(streams: readonly StreamStatus[]): KindTotal[] {
-  const totals = new Map<string, KindTotal>();
-  for (const s of streams) {
-    const key = `${s.market}\u0000${s.stream}`;
-    let t = totals.get(key);
-    if (t === undefined) {
-      t = {
-        labels: { market: s.market, stream: s.stream },
-        streams: 0,
-        connected: 0,
-        stale: 0,
-        messages: 0,
-        bytes: 0,
-        gapsToday: 0,
-      };
-      totals.set(key, t);
-    }
-    t.streams++;
-    if (s.connected) t.connected++;
-    if (s.connected && s.stale) t.stale++;
-    t.messages += s.messages;
-    t.bytes += s.bytes;
-    t.gapsToday += s.gapsToday;
-  }
-  return [...totals.values()];
-}
-
-/** Totals of one market. */
-interface MarketTotal {
-  labels: Labels;
-  symbols: number;
-  books: number;
-  synced: number;
-}
-
-function marketTotals(s: StatusSnapshot): MarketTotal[] {
-  const out = new Map<string, { labels: Labels; symbols: Set<string>; books: number; synced: number }>();
-  const of = (market: string) => {
-    let m = out.get(market);
-    if (m === undefined) out.set(market, m = { labels: { market }, symbols: new Set(), books: 0, synced: 0 });
-    return m;
-  };
-  for (const st of s.streams) of(st.market).symbols.add(st.symbol);
-  for (const b of s.books) {
-    const m = of(b.market);
-    m.books++;
-    if (b.state === "synced") m.synced++;
-  }
-  return [...out.values()].map((m) => ({
-    labels: m.labels,
-    symbols: m.symbols.size,
-    books: m.books,
-    synced: m.synced,
-  }));
 }
 
 const flag = (b: boolean): number => (b ? 1 : 0);
