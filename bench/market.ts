@@ -19,13 +19,8 @@ import { type Market, PROFILES } from "../lib/binance/markets.ts";
 import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest_scheduler.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
-import {
-  freePort,
-  type MainProcess,
-  startMain,
-  startTaskEnv,
-  startTaskV8Flags,
-} from "../tests/_main_process.ts";
+import { freePort } from "../tests/_main_process.ts";
+import { CollectorRun } from "./collector_run.ts";
 import { Scraper } from "./scraper.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { percentile } from "./stats.ts";
@@ -93,97 +88,6 @@ async function keepLogs(): Promise<void> {
   }
   for (const [from, to] of copies) await Deno.copyFile(from, to).catch(() => {});
   console.log(`collector logs in ${f.logs}`);
-}
-
-/** CPU seconds (all threads) and RSS of a live process, from /proc. */
-async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hwmMb: number } | null> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-    // An exited process not yet reaped has no memory lines: no sample (not an RSS of 0).
-    if (Number.isNaN(kb("VmRSS"))) return null;
-    return { cpu: ticks / 100, rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept
- * in a file, sampled from /proc.
- */
-class CollectorRun {
-  readonly #main: MainProcess;
-  readonly log: string;
-  peakRssMb = 0;
-  rssSamples: { atS: number; rssMb: number; cpu: number }[] = [];
-  #t0 = performance.now();
-  #sampler: ReturnType<typeof setInterval>;
-
-  constructor(configPath: string, logPath: string, profileDir?: string) {
-    const prof = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-    this.#main = startMain([configPath], {
-      denoFlags: [...startTaskV8Flags(), "--allow-all", ...prof],
-      env: startTaskEnv(),
-    });
-    this.log = logPath;
-    this.#sampler = setInterval(async () => {
-      const s = await procSample(this.#main.child.pid);
-      if (!s) return;
-      this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
-      this.rssSamples.push({ atS: (performance.now() - this.#t0) / 1000, rssMb: s.rssMb, cpu: s.cpu });
-    }, 1000);
-  }
-
-  async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
-    await this.#main.waitForLog(pattern, timeoutMs);
-  }
-
-  /** CPU seconds of the process now. */
-  async cpu(): Promise<number> {
-    return (await procSample(this.#main.child.pid))?.cpu ?? NaN;
-  }
-
-  /** SIGTERM; resolves with the stop time and the CPU seconds at the last sample before exit. */
-  async stop(): Promise<{ stopMs: number; cpu: number; code: number }> {
-    let cpu = await this.cpu();
-    const t0 = performance.now();
-    const exited = this.#main.child.status;
-    const stopped = this.#main.stop("SIGTERM");
-    let done = false;
-    void exited.then(() => done = true);
-    while (!done) {
-      const s = await procSample(this.#main.child.pid);
-      if (s) {
-        cpu = s.cpu;
-        this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const stopMs = performance.now() - t0;
-    clearInterval(this.#sampler);
-    const { code } = await stopped;
-    await Deno.writeTextFile(this.log, this.#main.log);
-    return { stopMs, cpu, code };
-  }
-
-  /** Fields of every log line with `message`. */
-  lines(message: string): Record<string, string>[] {
-    const out: Record<string, string>[] = [];
-    for (const line of this.#main.log.split("\n")) {
-      const m = new RegExp(`^\\S+ \\w+\\s+${message}(?: |$)`).exec(line);
-      if (!m) continue;
-      const fields: Record<string, string> = {};
-      for (const f of line.slice(m[0].length).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
-        fields[f[1]!] = f[2]!.startsWith('"') ? JSON.parse(f[2]!) : f[2]!;
-      }
-      out.push(fields);
-    }
-    return out;
-  }
 }
 
 const f = flags();
