@@ -294,7 +294,13 @@ async function main(): Promise<void> {
     });
     app.sealUploaded((entry) => sync.isUploaded(entry));
     cloud = { sync, listening: sync.listen() };
-    cronDeps.sync = { sync, cleanup: { ...common, cleanupDays: config.cleanupDays }, log };
+    cronDeps.sync = {
+      sync,
+      cleanup: { ...common, cleanupDays: config.cleanupDays },
+      // Settled days whose files the run found uploaded are sealed now, not at the next periodic save.
+      onConfirmed: () => manifest.save(),
+      log,
+    };
     fleet = await FleetPublisher.create({
       // The fleet files are small: a stuck upload must not hold up the stop for long.
       rclone: new Rclone({ timeoutMs: 60_000 }),

@@ -16,6 +16,11 @@ export interface SyncDeps {
   /** The cloud sync whose `listen()` the process runs. */
   sync: CloudSync;
   cleanup: CleanupOptions;
+  /**
+   * Called after a run that found files confirmed uploaded: the collector saves its manifest then, so settled
+   * days whose files are all uploaded leave memory now rather than at the next periodic save (lib/app.ts).
+   */
+  onConfirmed?: () => Promise<void>;
   log?: Logger;
 }
 
@@ -39,8 +44,10 @@ export class SyncRunError extends AggregateError {
  * deletion was kept.
  */
 export async function runSync(deps: SyncDeps, nowMs: number): Promise<SyncRunResult> {
+  const enqueue = await deps.sync.enqueuePending(nowMs);
+  if (enqueue.confirmed > 0) await deps.onConfirmed?.();
   const result = {
-    enqueue: await deps.sync.enqueuePending(nowMs),
+    enqueue,
     cleanup: await cleanupLocal({ ...deps.cleanup, state: deps.sync.state }, nowMs),
   };
   if (result.cleanup.errors.length > 0) throw new SyncRunError(result);

@@ -83,7 +83,8 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
     // checksums.json mirrors the ledger; the in-memory copy is shared with compaction and cloud sync. A settled
     // day's entries stay in the file only once nothing reads them again: without a remote, SEAL_AFTER_DAYS days
     // after the day; with one and no cleanup (`cleanup_days: 0`), once the sync has also confirmed each of its
-    // files uploaded (it no longer sees them then). With cleanup, `cleanup_days` bounds what is held.
+    // files uploaded (it no longer sees them then; main.ts saves once a sync run confirmed files uploaded by an
+    // earlier process). With cleanup, `cleanup_days` bounds what is held.
     const settled = sealSettledDays(SEAL_AFTER_DAYS);
     let uploaded: (entry: ManifestEntry) => boolean = () => false;
     const seal: SealPolicy | undefined = config.cloudRemote === ""

@@ -69,6 +69,8 @@ export interface EnqueueReport {
   finished: number;
   /** Paths given a new job. */
   enqueued: string[];
+  /** Finished files this run newly found uploaded and verified (by an earlier run of the process, or another). */
+  confirmed: number;
 }
 
 /**
@@ -168,15 +170,19 @@ export class CloudSync {
     const states = await this.state.read(unknown.map((e) => e.path));
     const requeueAfterUs = (this.#o.requeueAfterMs ?? 21_600_000) * 1000;
     const enqueued: string[] = [];
+    let confirmed = 0;
     for (const entry of unknown) {
       const seen = states.get(entry.path)!;
-      if (isSynced(entry, seen.synced, this.#o.root)) this.#known.add(entry);
+      if (isSynced(entry, seen.synced, this.#o.root)) {
+        this.#known.add(entry);
+        confirmed++;
+      }
       if (!needsUpload(entry, seen, this.#o.root, nowUs, requeueAfterUs)) continue;
       // false: another enqueuer or the handler got there first; its state stands.
       if (await this.state.enqueue(entry.path, seen, nowUs, this.#backoff)) enqueued.push(entry.path);
     }
     if (enqueued.length > 0) this.#log("info", "cloud uploads queued", { count: enqueued.length });
-    return { finished: finished.length, enqueued };
+    return { finished: finished.length, enqueued, confirmed };
   }
 
   /**

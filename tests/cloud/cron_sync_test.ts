@@ -36,6 +36,27 @@ Deno.test("runSync() queues pending uploads, then cleans up what is synced and o
   kv.close();
 });
 
+Deno.test("runSync() calls onConfirmed after a run that found files uploaded by an earlier process, only then", async () => {
+  await using env = await cloudEnv();
+  const kv = await Deno.openKv(":memory:");
+  const entry = await env.addFile({ firstUs: H7 + 1, tag: "0a1b2c3d" });
+  const earlier = deps(env, kv);
+  await earlier.sync.handle({ kind: "cloud-upload", path: entry.path });
+  let saves = 0;
+  const onConfirmed = () => (saves++, Promise.resolve());
+  // The process that uploaded it knows it already: nothing newly confirmed.
+  assert.equal((await runSync({ ...earlier, onConfirmed }, H7_MS + DAY_MS)).enqueue.confirmed, 0);
+  assert.equal(saves, 0);
+  // A restarted process learns it from KV in its first run, and that run saves; the next does not.
+  const restarted = { ...deps(env, kv), onConfirmed };
+  const first = await runSync(restarted, H7_MS + DAY_MS);
+  assert.deepEqual([first.enqueue.confirmed, first.enqueue.enqueued, saves], [1, [], 1]);
+  assert.equal(restarted.sync.isUploaded(env.manifest.get(entry.path)!), true);
+  assert.equal((await runSync(restarted, H7_MS + DAY_MS)).enqueue.confirmed, 0);
+  assert.equal(saves, 1);
+  kv.close();
+});
+
 Deno.test("runSync() throws SyncRunError after the run when cleanup kept a file", async () => {
   await using env = await cloudEnv();
   const kv = await Deno.openKv(":memory:");

@@ -75,7 +75,7 @@ Deno.test("CloudSync queues finished files once, uploads, verifies and marks the
   const sync = makeSync(env, kv, { onAlert: (a) => alerts.push(a) });
 
   const first = await sync.enqueuePending(NOW_MS);
-  assert.deepEqual(first, { finished: 1, enqueued: [done.path] });
+  assert.deepEqual(first, { finished: 1, enqueued: [done.path], confirmed: 0 });
   assert.deepEqual((await kv.get(queuedKey(done.path))).value, { atUs: NOW_MS * 1000 });
   assert.deepEqual((await sync.enqueuePending(NOW_MS)).enqueued, [], "a queued file is not queued twice");
 
@@ -113,8 +113,8 @@ Deno.test("CloudSync reads a synced file's state once and knows it uploaded; a r
   assert.equal(sync.isUploaded(env.manifest.get(done.path)!), false, "queued, not uploaded");
   await listening(sync, kv, async () => {
     await waitFor("synced", async () => (await sync.state.synced(done.path)) !== null);
-    // Known synced (marked by this process): not read again, not queued.
-    assert.deepEqual(await sync.enqueuePending(NOW_MS), { finished: 1, enqueued: [] });
+    // Known synced (marked by this process): not read again, not queued, not confirmed again.
+    assert.deepEqual(await sync.enqueuePending(NOW_MS), { finished: 1, enqueued: [], confirmed: 0 });
     assert.deepEqual(reads, [[done.path], []]);
     assert.equal(sync.isUploaded(env.manifest.get(done.path)!), true);
     // The same path with other bytes is a new entry: its state is read, and it is queued again.
