@@ -7,7 +7,6 @@
  */
 import type { OrderBook } from "../book/order_book.ts";
 import type { JournalPosition } from "../storage/journal.ts";
-import type { SavedBook } from "./stream_state.ts";
 
 /** Levels of a part, in bytes of float64 (a part's text is about 4/3 of it). */
 export const BOOK_PART_BYTES = 1 << 20;
@@ -37,6 +36,15 @@ interface ImagedBook {
 interface BookPart {
   asOf: JournalPosition;
   books: [string, number, string, string, 1?][];
+}
+
+/** A saved book (see `SavedStream.book` in stream_state.ts). */
+export interface SavedBook {
+  lastUpdateId: number;
+  bids: string | [number, number][];
+  asks: string | [number, number][];
+  /** The book was waiting for the diff that bridges its snapshot (`BookSync.awaitingBridge`). */
+  bridging?: true;
 }
 
 /** Synced books copied at one moment (see the module docs). */

@@ -23,12 +23,12 @@ import { HourlyCounts, type StreamCount } from "./hourly_counts.ts";
 import type { NormalizerEvents, NormalizerOptions, NormalizerStats, RowSink } from "./normalizer_contract.ts";
 import { CapturedState, type SavedState } from "./normalizer_state.ts";
 import { StreamRows } from "./stream_rows.ts";
+import type { SavedBook } from "./book_image.ts";
 import { type JournalRecord, RecordKind } from "./records.ts";
 import {
   newStreamState,
   orderingKey,
   restoreStream,
-  type SavedBook,
   type SavedStream,
   saveStream,
   type StreamState,

@@ -6,7 +6,7 @@ import { MalformedMessageError, type Payload } from "../binance/messages.ts";
 import type { PlannedStream } from "../binance/stream_plan.ts";
 import type { BookSync } from "../book/sync.ts";
 import { Buffer } from "node:buffer";
-import type { BookImage } from "./book_image.ts";
+import type { BookImage, SavedBook } from "./book_image.ts";
 import { StreamCursor } from "./stream_cursor.ts";
 
 /** A gap that is still open: where data may be missing since `startUs`. */
@@ -61,15 +61,6 @@ export interface SavedStream {
    * saved before 0.4 hold `[price, qty]` pairs instead).
    */
   book: SavedBook | null;
-}
-
-/** A saved book (see {@link SavedStream.book}). */
-export interface SavedBook {
-  lastUpdateId: number;
-  bids: string | [number, number][];
-  asks: string | [number, number][];
-  /** The book was waiting for the diff that bridges its snapshot ({@link BookSync.awaitingBridge}). */
-  bridging?: true;
 }
 
 /** Streams whose keys are consecutive (agg trade ids): a jump is a hole. */

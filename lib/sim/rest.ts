@@ -20,6 +20,7 @@ import {
   intParam,
   ok,
   parseSymbolList,
+  type RestOutcome,
   RestRequestError,
   tiered,
 } from "./rest_params.ts";
@@ -35,11 +36,6 @@ export interface RestLimits {
   /** First ban's length after ignoring a 429 (Binance: 2 minutes). */
   banMs: number;
 }
-
-/** What the shell should do with a request. */
-export type RestOutcome =
-  | { kind: "response"; status: number; headers: Record<string, string>; body: string }
-  | { kind: "hang"; ms: number };
 
 interface Route {
   weight: (q: URLSearchParams) => number;

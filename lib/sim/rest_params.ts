@@ -2,9 +2,13 @@
  * Request parameters and error responses of the simulated REST API: Binance's parameter checks and error
  * bodies (`{"code":-1121,"msg":"Invalid symbol."}`), and weight tiers.
  */
-import type { RestOutcome } from "./rest.ts";
 
 const JSON_TYPE = "application/json;charset=UTF-8";
+
+/** What the shell should do with a request. */
+export type RestOutcome =
+  | { kind: "response"; status: number; headers: Record<string, string>; body: string }
+  | { kind: "hang"; ms: number };
 
 /** A request refused with a Binance error body. */
 export class RestRequestError extends Error {
