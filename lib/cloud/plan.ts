@@ -59,9 +59,9 @@ export function finishedFiles(
   nowUs: number,
   timing: FinishTiming,
 ): ManifestEntry[] {
-  const finder = new FinishedFinder();
+  const finder = new FinishedFinder(nowUs, timing);
   for (const e of entries) finder.count(e);
-  return entries.filter((e) => finder.finished(e, nowUs, timing));
+  return entries.filter((e) => finder.finished(e));
 }
 
 /**
@@ -74,35 +74,48 @@ export async function finishedFilesPaced(
   timing: FinishTiming,
   slice = 2048,
 ): Promise<ManifestEntry[]> {
-  const finder = new FinishedFinder();
+  const finder = new FinishedFinder(nowUs, timing);
   await forEachPaced(entries, slice, (e) => finder.count(e));
   const out: ManifestEntry[] = [];
   await nextTurn();
   await forEachPaced(entries, slice, (e) => {
-    if (finder.finished(e, nowUs, timing)) out.push(e);
+    if (finder.finished(e)) out.push(e);
   });
   return out;
 }
 
-/** Counts the files of each (partition, hour), then tells which entries are finished. */
+/**
+ * Counts the files of each (partition, hour) that ended less than `stuckUs` ago, then tells which entries are
+ * finished. Older hours are finished whatever their count, so they are not counted: after a restart a run looks
+ * at every file ever recorded, and a count (and its key) per hour of a year is ~50 MiB held for the run.
+ */
 class FinishedFinder {
   readonly #perHour = new Map<string, number>();
-  readonly #hours = new Map<ManifestEntry, { hour: number; group: string }>();
+
+  constructor(private readonly nowUs: number, private readonly timing: FinishTiming) {}
 
   count(e: ManifestEntry): void {
     const hour = fileHourUs(e.path);
-    if (hour === null) return;
-    const group = `${splitPath(e.path).dir}\u0000${hour}`;
+    if (hour === null || this.#endedUs(hour) >= this.timing.stuckUs) return;
+    const group = hourGroup(e.path, hour);
     this.#perHour.set(group, (this.#perHour.get(group) ?? 0) + 1);
-    this.#hours.set(e, { hour, group });
   }
 
-  finished(e: ManifestEntry, nowUs: number, timing: FinishTiming): boolean {
-    const h = this.#hours.get(e);
-    if (!h) return false;
-    const endedUs = nowUs - (h.hour + HOUR_US);
-    return endedUs >= timing.stuckUs || (endedUs >= timing.graceUs && this.#perHour.get(h.group) === 1);
+  finished(e: ManifestEntry): boolean {
+    const hour = fileHourUs(e.path);
+    if (hour === null) return false;
+    const endedUs = this.#endedUs(hour);
+    return endedUs >= this.timing.stuckUs ||
+      (endedUs >= this.timing.graceUs && this.#perHour.get(hourGroup(e.path, hour)) === 1);
   }
+
+  #endedUs(hourUs: number): number {
+    return this.nowUs - (hourUs + HOUR_US);
+  }
+}
+
+function hourGroup(path: string, hourUs: number): string {
+  return `${splitPath(path).dir}\u0000${hourUs}`;
 }
 
 /** Whether `record` confirms that this very entry (same bytes) is on the remote `root`. */

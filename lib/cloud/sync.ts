@@ -63,6 +63,9 @@ export interface CloudSyncOptions {
   clockMs?: () => number;
 }
 
+/** Finished files whose KV state a run reads before it acts on them. */
+const STATES_PER_CHUNK = 1024;
+
 /** What {@linkcode CloudSync.enqueuePending} did. */
 export interface EnqueueReport {
   /** Finished files seen. */
@@ -167,19 +170,24 @@ export class CloudSync {
       stuckUs: (this.#o.stuckMs ?? 10_800_000) * 1000,
     });
     const unknown = finished.filter((e) => !this.#known.has(e));
-    const states = await this.state.read(unknown.map((e) => e.path));
     const requeueAfterUs = (this.#o.requeueAfterMs ?? 21_600_000) * 1000;
     const enqueued: string[] = [];
     let confirmed = 0;
-    for (const entry of unknown) {
-      const seen = states.get(entry.path)!;
-      if (isSynced(entry, seen.synced, this.#o.root)) {
-        this.#known.add(entry);
-        confirmed++;
+    // A chunk's states at a time: after a restart every file ever recorded is unknown, and a year's states
+    // read at once held ~100 MiB.
+    for (let at = 0; at < unknown.length; at += STATES_PER_CHUNK) {
+      const chunk = unknown.slice(at, at + STATES_PER_CHUNK);
+      const states = await this.state.read(chunk.map((e) => e.path));
+      for (const entry of chunk) {
+        const seen = states.get(entry.path)!;
+        if (isSynced(entry, seen.synced, this.#o.root)) {
+          this.#known.add(entry);
+          confirmed++;
+        }
+        if (!needsUpload(entry, seen, this.#o.root, nowUs, requeueAfterUs)) continue;
+        // false: another enqueuer or the handler got there first; its state stands.
+        if (await this.state.enqueue(entry.path, seen, nowUs, this.#backoff)) enqueued.push(entry.path);
       }
-      if (!needsUpload(entry, seen, this.#o.root, nowUs, requeueAfterUs)) continue;
-      // false: another enqueuer or the handler got there first; its state stands.
-      if (await this.state.enqueue(entry.path, seen, nowUs, this.#backoff)) enqueued.push(entry.path);
     }
     if (enqueued.length > 0) this.#log("info", "cloud uploads queued", { count: enqueued.length });
     return { finished: finished.length, enqueued, confirmed };

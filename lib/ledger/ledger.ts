@@ -242,6 +242,22 @@ export class Ledger {
     }
   }
 
+  /** Every file entry, in key order, as listed (a batch at a time). */
+  async *#eachFile(): AsyncGenerator<ManifestEntry> {
+    for await (const { value } of listPaced<ManifestEntry>(this.kv, FILES)) yield value;
+  }
+
+  /** Whether any file is recorded (without listing them: a year of a whole market is 175,200). */
+  async hasFiles(): Promise<boolean> {
+    for await (const _ of this.kv.list(FILES, { limit: 1 })) return true;
+    return false;
+  }
+
+  /** Whether the file at `relPath` is recorded. */
+  async hasFile(relPath: string): Promise<boolean> {
+    return (await this.kv.get(fileKey(relPath))).versionstamp !== null;
+  }
+
   /** Every file entry, or those of one UTC date's partitions (`YYYY-MM-DD`), sorted by path. */
   async listFiles(date?: string): Promise<ManifestEntry[]> {
     let out: ManifestEntry[];
@@ -273,7 +289,7 @@ export class Ledger {
    */
   async mirrorManifest(dataDir: string, options: Omit<ManifestOptions, "reread"> = {}): Promise<Manifest> {
     const reread = options.seal ? (dir: string) => this.listDir(dir) : undefined;
-    const manifest = Manifest.of(dataDir, await this.listFiles(), { ...options, reread });
+    const manifest = await Manifest.fromAsync(dataDir, this.#eachFile(), { ...options, reread });
     await manifest.save();
     return manifest;
   }

@@ -59,12 +59,12 @@ class PendingCheckpoint {
 
 /** Removes `part-*` Parquet files that no committed flush lists (see the module docs). */
 export async function removeOrphanParts(dataDir: string, ledger: Ledger): Promise<string[]> {
-  const committed = new Set((await ledger.listFiles()).map((e) => e.path));
   const removed: string[] = [];
+  // Each part file is looked up: there are a few (the hours not compacted yet), the ledger's files are many.
   for await (const rel of walk(dataDir, "")) {
     const name = rel.slice(rel.lastIndexOf("/") + 1);
     if (!name.startsWith("part-") || isTempFile(name) || parseParquetPath(rel) === null) continue;
-    if (committed.has(rel)) continue;
+    if (await ledger.hasFile(rel)) continue;
     await Deno.remove(`${dataDir}/${rel}`);
     removed.push(rel);
   }
@@ -108,10 +108,11 @@ export async function recover(
 ): Promise<RecoveryReport> {
   const { ledger, normalizers, log } = options;
   const checkpoint = await ledger.getCheckpoint();
-  const committed = await ledger.listFiles();
-  if (checkpoint === null && committed.length > 0) {
+  if (checkpoint === null && await ledger.hasFiles()) {
     // Files but no checkpoint: data written by a version without the ledger, whose journal was already flushed.
-    log("warn", "journal predates the ledger's checkpoints: not replayed", { files: committed.length });
+    log("warn", "journal predates the ledger's checkpoints: not replayed", {
+      files: (await ledger.listFiles()).length,
+    });
     return { records: 0, crashed: false, firstUs: null, lastUs: null, orphans: [], tails: [] };
   }
   const orphans = await removeOrphanParts(options.dataDir, ledger);

@@ -103,17 +103,36 @@ export class Manifest {
   #nextSave: Promise<void> | null = null;
   #lastSave: Promise<void> = Promise.resolve();
 
-  private constructor(readonly dataDir: string, entries: Iterable<ManifestEntry>, options: ManifestOptions) {
-    this.#byPath = new Map();
-    for (const e of entries) this.#byPath.set(e.path, entryFields(e));
-    this.#sorted = [...this.#byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
+  private constructor(
+    readonly dataDir: string,
+    byPath: Map<string, ManifestEntry>,
+    options: ManifestOptions,
+  ) {
+    this.#byPath = byPath;
+    this.#sorted = [...byPath.values()].sort((a, b) => comparePaths(a.path, b.path));
     this.#sealed = new SealedDirs(manifestPath(dataDir), options);
     this.#onSeal = options.onSeal;
   }
 
-  /** A manifest of `entries` for `{dataDir}` (e.g. the ledger's files), not yet saved. */
+  /** A manifest of `entries` for `{dataDir}`, not yet saved. */
   static of(dataDir: string, entries: Iterable<ManifestEntry>, options: ManifestOptions = {}): Manifest {
-    return new Manifest(dataDir, entries, options);
+    const byPath = new Map<string, ManifestEntry>();
+    for (const e of entries) byPath.set(e.path, entryFields(e));
+    return new Manifest(dataDir, byPath, options);
+  }
+
+  /**
+   * {@linkcode Manifest.of} entries as they are read (the ledger's files, listed a batch at a time): each is
+   * reduced to its fields as it comes, so a year's 175,200 entries are not held twice, as read and as kept.
+   */
+  static async fromAsync(
+    dataDir: string,
+    entries: AsyncIterable<ManifestEntry>,
+    options: ManifestOptions = {},
+  ): Promise<Manifest> {
+    const byPath = new Map<string, ManifestEntry>();
+    for await (const e of entries) byPath.set(e.path, entryFields(e));
+    return new Manifest(dataDir, byPath, options);
   }
 
   /** Loads `{dataDir}/_manifest/checksums.json`, every entry held; an absent file gives an empty manifest. */
@@ -123,7 +142,7 @@ export class Manifest {
     try {
       text = await Deno.readTextFile(path);
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return new Manifest(dataDir, [], {});
+      if (err instanceof Deno.errors.NotFound) return Manifest.of(dataDir, []);
       throw err;
     }
     let doc: unknown;
@@ -142,7 +161,7 @@ export class Manifest {
     for (const [i, entry] of files.entries()) {
       if (!isEntry(entry)) throw new ManifestError(path, `malformed entry at index ${i}`);
     }
-    return new Manifest(dataDir, files as ManifestEntry[], {});
+    return Manifest.of(dataDir, files as ManifestEntry[]);
   }
 
   /** Number of entries held (sealed ones are not: see {@link sealed}). */
