@@ -1,0 +1,111 @@
+/**
+ * A collector restarted after months of a whole market (spot and USD-M, every table's compacted hours: 20 files
+ * an hour), with a remote, `cleanup_days: 0` and every file already uploaded: how long it holds every entry
+ * before the sync's start-up run confirms them and the manifest seals the settled days, and its RSS meanwhile.
+ * `main.ts` runs with the `start` task's V8 flags and environment, recording one simulated symbol. Not a test:
+ * the figures go into the README ("Benchmark").
+ *
+ * `deno run -A bench/restart.ts [--days 365]`
+ */
+import { remoteRoot } from "../lib/cloud/rclone.ts";
+import { SyncState } from "../lib/cloud/sync_state.ts";
+import { HOUR_US } from "../lib/ledger/intervals.ts";
+import { openLedger } from "../lib/ledger/open.ts";
+import { startSimulator } from "../lib/sim/server.ts";
+import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
+import { isoMicros, type ManifestEntry } from "../lib/storage/manifest.ts";
+import { TABLE_NAMES } from "../lib/storage/tables.ts";
+import { startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
+import { writeUsdmProcessConfig } from "../tests/integration/_harness.ts";
+
+const i = Deno.args.indexOf("--days");
+const DAYS = i < 0 ? 365 : Number(Deno.args[i + 1]);
+
+/** The compacted files of the days before the last 3 (the hours of the last days are still being uploaded). */
+function monthsOfEntries(todayUs: number): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  for (let d = DAYS + 2; d >= 3; d--) {
+    const dayUs = todayUs - d * 24 * HOUR_US;
+    for (const market of ["spot", "usdm"] as const) {
+      for (const table of TABLE_NAMES) {
+        for (let h = 0; h < 24; h++) {
+          const from = dayUs + h * HOUR_US;
+          out.push({
+            path: `${partitionDir(market, table, isoMicros(from).slice(0, 10))}/${
+              compactedFileName(from, "0a1b2c3d")
+            }`,
+            sha256: String(h).padStart(64, "0"),
+            rows: 100_000 + h,
+            bytes: 5_000_000 + h,
+            first_local_time: isoMicros(from),
+            last_local_time: isoMicros(from + HOUR_US - 1),
+            market,
+            table,
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+const dataDir = await Deno.makeTempDir({ prefix: "bench-restart-" });
+const remoteDir = await Deno.makeTempDir({ prefix: "bench-restart-remote-" });
+const root = remoteRoot(":local:", remoteDir);
+const entries = monthsOfEntries(Math.floor(Date.now() / 86_400_000) * 86_400_000 * 1000);
+let t0 = performance.now();
+const ledger = await openLedger(`${dataDir}/_state/ledger.sqlite`, { get: () => undefined });
+await ledger.addFiles(entries);
+// A running collector has committed a checkpoint (without one, start-up imports checksums.json instead).
+await ledger.commitCheckpoint(null, { segment: 1, offset: 0 }, []);
+const state = new SyncState(ledger.kv);
+const atUs = Date.now() * 1000;
+for (let at = 0; at < entries.length; at += 500) {
+  await Promise.all(entries.slice(at, at + 500).map((e) => state.markSynced({ ...e, remote: root, atUs })));
+}
+ledger.close();
+console.log(
+  `${DAYS} days: ${entries.length} files in the ledger, uploaded (${
+    ((performance.now() - t0) / 1000).toFixed(1)
+  } s to set up)`,
+);
+
+const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 6, tickMs: 20 });
+const configPath = await writeUsdmProcessConfig(
+  dataDir,
+  sim,
+  `cloud_remote: ":local:"\ncloud_path: ${JSON.stringify(remoteDir)}\ncleanup_days: 0\n`,
+);
+t0 = performance.now();
+const main = startMain([configPath], {
+  denoFlags: [...startTaskV8Flags(), "--allow-all"],
+  env: startTaskEnv(),
+});
+let peak = 0;
+const sampler = setInterval(() => peak = Math.max(peak, rssMb(main.child.pid) || 0), 100);
+const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+try {
+  const m = await main.waitForLog(/manifest mirrored held=(\d+) sealed=(\d+)/, 300_000);
+  console.log(
+    `${at()}: manifest mirrored, ${m[1]} entries held, RSS ${rssMb(main.child.pid).toFixed(0)} MiB`,
+  );
+  const s = await main.waitForLog(/manifest sealed settled days entries=(\d+) held=(\d+)/, 900_000);
+  console.log(`${at()}: ${s[1]} entries sealed, ${s[2]} held; peak RSS so far ${peak.toFixed(0)} MiB`);
+  await new Promise((r) => setTimeout(r, 20_000));
+  console.log(`${at()}: RSS ${rssMb(main.child.pid).toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB`);
+  console.log(`SIGTERM: exit ${(await main.stop("SIGTERM")).code}`);
+} finally {
+  clearInterval(sampler);
+  if (main.running) await main.stop("SIGKILL");
+  await sim.close();
+  for (const d of [dataDir, remoteDir]) await Deno.remove(d, { recursive: true });
+  await Deno.remove(configPath).catch(() => {});
+}
