@@ -9,38 +9,16 @@
  */
 import { HOUR_US } from "../lib/ledger/intervals.ts";
 import { LoopLagMonitor, nextTurn } from "../lib/loop_lag.ts";
-import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
-import { isoMicros, Manifest, type ManifestEntry } from "../lib/storage/manifest.ts";
+import { Manifest, type ManifestEntry } from "../lib/storage/manifest.ts";
+import { compactedDay } from "./compacted_day.ts";
 import { sealSettledDays } from "../lib/storage/sealed_dirs.ts";
-import { TABLE_NAMES } from "../lib/storage/tables.ts";
 
 const i = Deno.args.indexOf("--days");
 const DAYS = (i < 0 ? "30,180,365" : Deno.args[i + 1]!).split(",").map(Number);
 
 /** A compacted day of a whole market: one file per (market, table, hour). */
 function dayOfEntries(day: number): ManifestEntry[] {
-  const out: ManifestEntry[] = [];
-  const start = Date.UTC(2026, 0, 1) * 1000 + day * 24 * HOUR_US;
-  const date = new Date(start / 1000).toISOString().slice(0, 10);
-  for (const market of ["spot", "usdm"] as const) {
-    for (const table of TABLE_NAMES) {
-      for (let h = 0; h < 24; h++) {
-        const from = start + h * HOUR_US;
-        const sha256 = crypto.randomUUID().replaceAll("-", "").repeat(2);
-        out.push({
-          path: `${partitionDir(market, table, date)}/${compactedFileName(from, sha256.slice(0, 8))}`,
-          sha256,
-          rows: 1_000_000 + h,
-          bytes: 50_000_000 + h,
-          first_local_time: isoMicros(from),
-          last_local_time: isoMicros(from + HOUR_US - 1),
-          market,
-          table,
-        });
-      }
-    }
-  }
-  return out;
+  return compactedDay(Date.UTC(2026, 0, 1) * 1000 + day * 24 * HOUR_US);
 }
 
 /** Runs `job` while a 1 ms timer measures how late it fires: the longest block of the thread, and the total. */

@@ -12,9 +12,8 @@ import { SyncState } from "../lib/cloud/sync_state.ts";
 import { HOUR_US } from "../lib/ledger/intervals.ts";
 import { openLedger } from "../lib/ledger/open.ts";
 import { startSimulator } from "../lib/sim/server.ts";
-import { compactedFileName, partitionDir } from "../lib/storage/layout.ts";
-import { isoMicros, type ManifestEntry } from "../lib/storage/manifest.ts";
-import { TABLE_NAMES } from "../lib/storage/tables.ts";
+import type { ManifestEntry } from "../lib/storage/manifest.ts";
+import { compactedDay } from "./compacted_day.ts";
 import { startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 import { writeUsdmProcessConfig } from "../tests/integration/_harness.ts";
 
@@ -24,28 +23,7 @@ const DAYS = i < 0 ? 365 : Number(Deno.args[i + 1]);
 /** The compacted files of the days before the last 3 (the hours of the last days are still being uploaded). */
 function monthsOfEntries(todayUs: number): ManifestEntry[] {
   const out: ManifestEntry[] = [];
-  for (let d = DAYS + 2; d >= 3; d--) {
-    const dayUs = todayUs - d * 24 * HOUR_US;
-    for (const market of ["spot", "usdm"] as const) {
-      for (const table of TABLE_NAMES) {
-        for (let h = 0; h < 24; h++) {
-          const from = dayUs + h * HOUR_US;
-          out.push({
-            path: `${partitionDir(market, table, isoMicros(from).slice(0, 10))}/${
-              compactedFileName(from, "0a1b2c3d")
-            }`,
-            sha256: String(h).padStart(64, "0"),
-            rows: 100_000 + h,
-            bytes: 5_000_000 + h,
-            first_local_time: isoMicros(from),
-            last_local_time: isoMicros(from + HOUR_US - 1),
-            market,
-            table,
-          });
-        }
-      }
-    }
-  }
+  for (let d = DAYS + 2; d >= 3; d--) out.push(...compactedDay(todayUs - d * 24 * HOUR_US));
   return out;
 }
 
