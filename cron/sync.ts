@@ -40,16 +40,16 @@ export class SyncRunError extends AggregateError {
 }
 
 /**
- * Queues pending uploads, then cleans up; throws {@linkcode SyncRunError} after the run if a file due for
- * deletion was kept.
+ * Queues pending uploads, then cleans up, then calls `onConfirmed` if the run found files uploaded by an
+ * earlier process; throws {@linkcode SyncRunError} after the run if a file due for deletion was kept.
  */
 export async function runSync(deps: SyncDeps, nowMs: number): Promise<SyncRunResult> {
-  const enqueue = await deps.sync.enqueuePending(nowMs);
-  if (enqueue.confirmed > 0) await deps.onConfirmed?.();
   const result = {
-    enqueue,
+    enqueue: await deps.sync.enqueuePending(nowMs),
     cleanup: await cleanupLocal({ ...deps.cleanup, state: deps.sync.state }, nowMs),
   };
+  // After the cleanup, so that a failed save does not hold it up (the periodic save catches up).
+  if (result.enqueue.confirmed > 0) await deps.onConfirmed?.();
   if (result.cleanup.errors.length > 0) throw new SyncRunError(result);
   return result;
 }
