@@ -3,23 +3,8 @@
  * every second (CPU seconds of all its threads, RSS), its log lines read back by message.
  * @module
  */
+import { procSample } from "./proc.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
-
-/** CPU seconds (all threads) and RSS of a live process, from /proc. */
-async function procSample(pid: number): Promise<{ cpu: number; rssMb: number; hwmMb: number } | null> {
-  try {
-    const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-    // An exited process not yet reaped has no memory lines: no sample (not an RSS of 0).
-    if (Number.isNaN(kb("VmRSS"))) return null;
-    return { cpu: ticks / 100, rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 };
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept

@@ -16,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { type Simulator, startSimulator } from "../lib/sim/server.ts";
 import { denoTaskArgs } from "../tests/_deno_tasks.ts";
+import { type ProcSample, procSample } from "./proc.ts";
 
 const flags = parseArgs({
   args: Deno.args,
@@ -130,13 +131,11 @@ function chunks(all: string[]): string[][] {
   return out;
 }
 
-/** utime + stime of a process in seconds, and its RSS in MiB, from /proc. */
-function procSample(pid: number): { cpu: number; rssMb: number } {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`))!;
-  return { cpu: ticks / 100, rssMb: Number(rss[1]) / 1024 };
+/** A sample of the simulator, which must still run. */
+async function sample(pid: number): Promise<ProcSample> {
+  const s = await procSample(pid);
+  if (!s) throw new Error(`the simulator (pid ${pid}) exited`);
+  return s;
 }
 
 async function bench(): Promise<void> {
@@ -166,11 +165,11 @@ async function bench(): Promise<void> {
   await new Promise((r) => setTimeout(r, warmup * 1000));
   counts.clear();
   received = 0;
-  const first = procSample(child.pid);
+  const first = await sample(child.pid);
   let peakRss = first.rssMb;
   for (let s = 1; s <= seconds; s++) {
     await new Promise((r) => setTimeout(r, 1000));
-    const p = procSample(child.pid);
+    const p = await sample(child.pid);
     peakRss = Math.max(peakRss, p.rssMb);
     if (s % 10 === 0 || s === seconds) {
       console.log(
@@ -182,7 +181,7 @@ async function bench(): Promise<void> {
       );
     }
   }
-  const last = procSample(child.pid);
+  const last = await sample(child.pid);
   const cpu = last.cpu - first.cpu;
   console.log(
     `\nsimulator over ${seconds} s: cpu ${((100 * cpu) / seconds).toFixed(1)}% of one core, ` +
