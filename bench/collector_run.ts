@@ -3,7 +3,7 @@
  * every second (CPU seconds of all its threads, RSS), its log lines read back by message.
  * @module
  */
-import { procSample } from "./proc.ts";
+import { machineCpu, procSample, threadSched } from "./proc.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 
 /**
@@ -14,7 +14,18 @@ export class CollectorRun {
   readonly #main: MainProcess;
   readonly log: string;
   peakRssMb = 0;
-  rssSamples: { atS: number; rssMb: number; cpu: number }[] = [];
+  /**
+   * A sample a second: RSS, CPU seconds, the main thread's wait for a CPU (ms, cumulative) and the machine's
+   * CPU ticks (cumulative), at `atS` since start and wall time `wallMs`.
+   */
+  rssSamples: {
+    atS: number;
+    wallMs: number;
+    rssMb: number;
+    cpu: number;
+    mainWaitMs: number;
+    machine: { busy: number; steal: number; total: number };
+  }[] = [];
   #t0 = performance.now();
   #sampler: ReturnType<typeof setInterval>;
 
@@ -26,10 +37,18 @@ export class CollectorRun {
     });
     this.log = logPath;
     this.#sampler = setInterval(async () => {
-      const s = await procSample(this.#main.child.pid);
+      const pid = this.#main.child.pid;
+      const [s, sched, machine] = await Promise.all([procSample(pid), threadSched(pid), machineCpu()]);
       if (!s) return;
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
-      this.rssSamples.push({ atS: (performance.now() - this.#t0) / 1000, rssMb: s.rssMb, cpu: s.cpu });
+      this.rssSamples.push({
+        atS: (performance.now() - this.#t0) / 1000,
+        wallMs: Date.now(),
+        rssMb: s.rssMb,
+        cpu: s.cpu,
+        mainWaitMs: sched?.waitMs ?? NaN,
+        machine,
+      });
     }, 1000);
   }
 
@@ -65,13 +84,13 @@ export class CollectorRun {
     return { stopMs, cpu, code };
   }
 
-  /** Fields of every log line with `message`. */
+  /** Fields of every log line with `message`, and its time as `_at` (ISO 8601). */
   lines(message: string): Record<string, string>[] {
     const out: Record<string, string>[] = [];
     for (const line of this.#main.log.split("\n")) {
       const m = new RegExp(`^\\S+ \\w+\\s+${message}(?: |$)`).exec(line);
       if (!m) continue;
-      const fields: Record<string, string> = {};
+      const fields: Record<string, string> = { _at: m[0].slice(0, m[0].indexOf(" ")) };
       for (const f of line.slice(m[0].length).matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
         fields[f[1]!] = f[2]!.startsWith('"') ? JSON.parse(f[2]!) : f[2]!;
       }

@@ -284,6 +284,7 @@ markets:
       } ms; start-up's first second max ${startup?.lagMaxMs ?? "?"} ms`,
     );
     row("event-loop lag during flushes", flushLag(stopped, flushes));
+    row("CPU around the worst flush", cpuAroundWorstFlush(run, flushes));
     row("every book synced after", syncedAtS === null ? "not within the run" : `${syncedAtS.toFixed(0)} s`);
     row("books synced (from the first snapshot request)", firstSyncs(run));
     row("REST 429 / 418", `${last.restThrottled ?? "?"} / ${last.restBanned ?? "?"}`);
@@ -320,6 +321,49 @@ function flushLag(stopped: Record<string, string>, flushes: Record<string, strin
   const worst = Math.max(0, ...flushes.map((l) => Number(l.lagMaxMs) || 0));
   return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms; worst of the ` +
     `${flushes.length} flushes ${worst} ms`;
+}
+
+type Sample = CollectorRun["rssSamples"][number];
+
+/** The main thread's wait for a CPU (ms per s) and the machine's cores busy and stolen (%) from `a` to `b`. */
+function cpuBetween(a: Sample, b: Sample): { waitMsPerS: number; busyPct: number; stealPct: number } {
+  const ticks = b.machine.total - a.machine.total;
+  return {
+    waitMsPerS: (b.mainWaitMs - a.mainWaitMs) / ((b.wallMs - a.wallMs) / 1000),
+    busyPct: 100 * (b.machine.busy - a.machine.busy) / ticks,
+    stealPct: 100 * (b.machine.steal - a.machine.steal) / ticks,
+  };
+}
+
+/**
+ * Whether the worst flush's stall came with a starved main thread: over the seconds sampled around that flush
+ * (from its start to its commit), the main thread's wait on the run queue for a CPU and how busy the machine's
+ * cores were (the simulator and the parse-only client share them), beside the medians over every flush and over
+ * the run's seconds.
+ */
+function cpuAroundWorstFlush(run: CollectorRun, flushes: Record<string, string>[]): string {
+  const samples = run.rssSamples;
+  const around = (l: Record<string, string>) => {
+    const endMs = Date.parse(l._at!);
+    const startMs = endMs - Number(l.ms);
+    const a = samples.findLast((s) => s.wallMs <= startMs);
+    const b = samples.find((s) => s.wallMs >= endMs);
+    return a && b ? cpuBetween(a, b) : null;
+  };
+  const measured = flushes.map((l) => ({ l, cpu: around(l) })).filter((f) => f.cpu !== null);
+  if (measured.length === 0 || samples.length < 2) return "-";
+  const worst = measured.reduce((w, f) => Number(f.l.lagMaxMs) > Number(w.l.lagMaxMs) ? f : w);
+  const perSecond = samples.slice(1).map((b, i) => cpuBetween(samples[i]!, b));
+  const median = (xs: number[]) => percentile(Float64Array.from(xs).sort(), 0.5).toFixed(0);
+  const all = measured.map((f) => f.cpu!);
+  const w = worst.cpu!;
+  return `lag ${worst.l.lagMaxMs} ms at ${worst.l._at!.slice(11, 19)}: the main thread waited for a CPU ${
+    w.waitMsPerS.toFixed(0)
+  } ms/s (flushes' median ${median(all.map((c) => c.waitMsPerS))}, the run's seconds' ${
+    median(perSecond.map((c) => c.waitMsPerS))
+  }); the machine's cores ${w.busyPct.toFixed(0)}% busy, ${w.stealPct.toFixed(1)}% stolen (flushes' median ${
+    median(all.map((c) => c.busyPct))
+  }%, the run's ${median(perSecond.map((c) => c.busyPct))}%)`;
 }
 
 /**

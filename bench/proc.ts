@@ -25,3 +25,23 @@ export async function procSample(pid: number): Promise<ProcSample | null> {
     return null;
   }
 }
+
+/** A thread's time on a CPU and waiting on the run queue for one, in ms since it started (`schedstat`). */
+export async function threadSched(pid: number, tid = pid): Promise<{ runMs: number; waitMs: number } | null> {
+  try {
+    const [run, wait] = (await Deno.readTextFile(`/proc/${pid}/task/${tid}/schedstat`)).split(" ").map(
+      Number,
+    );
+    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's CPU time over every core since boot, in clock ticks: busy, stolen by the hypervisor, all. */
+export async function machineCpu(): Promise<{ busy: number; steal: number; total: number }> {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = (await Deno.readTextFile("/proc/stat"))
+    .split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq!;
+  return { busy, steal: steal!, total: busy + idle! + iowait! + steal! };
+}
