@@ -2,7 +2,8 @@
  * Worker side of {@link svgToPng}: renders one SVG with resvg (npm `@resvg/resvg-wasm`, the Rust renderer
  * compiled to WebAssembly) and a bundled font (Roboto Mono, npm `@expo-google-fonts/roboto-mono`). Both are
  * imported as bytes, so they are part of the module graph, cached with the other npm packages and embedded by
- * `deno compile`; nothing is fetched at run time and no system font is needed.
+ * `deno compile`; nothing is fetched at run time and no system font is needed. Its thread runs at a lower
+ * priority than the feed's (thread_priority.ts).
  */
 /// <reference lib="deno.worker" />
 import { initWasm, Resvg } from "@resvg/resvg-wasm";
@@ -12,7 +13,9 @@ import robotoMono from "@expo-google-fonts/roboto-mono/400Regular/RobotoMono_400
 };
 import { HEATMAP_FONT } from "./heatmap_svg.ts";
 import type { PngReply } from "./png.ts";
+import { lowerThreadPriority } from "../thread_priority.ts";
 
+lowerThreadPriority();
 const ready = initWasm(resvgWasm);
 
 self.onmessage = async (e: MessageEvent<string>) => {

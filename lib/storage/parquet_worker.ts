@@ -2,7 +2,7 @@
  * Worker side of {@link ParquetEncoder}: runs the Parquet jobs (parquet_jobs.ts) off the collector's main
  * thread. Buffered rows arrive as transferred typed arrays and go back the same way (also when encoding fails,
  * so no row is lost); encoded chunks go to spill files, and only where they lie comes back. A merge lets the
- * flush's jobs go first (flush_first.ts).
+ * flush's jobs go first (flush_first.ts). Its thread runs at a lower priority than the feed's (thread_priority.ts).
  */
 /// <reference lib="deno.worker" />
 import { transferables } from "./column_buffer.ts";
@@ -11,9 +11,11 @@ import { EncodeError } from "./parquet_jobs.ts";
 import { FlushFirst } from "./flush_first.ts";
 import { mergeParquetFiles } from "./hour_merge.ts";
 import type { WorkerRequest } from "./parquet_encoder.ts";
+import { lowerThreadPriority } from "../thread_priority.ts";
 
 const message = (err: unknown) => err instanceof Error ? err.message : String(err);
 const turns = new FlushFirst();
+lowerThreadPriority();
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
   const req = e.data;

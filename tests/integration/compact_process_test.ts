@@ -2,7 +2,7 @@
  * The hourly compaction through the real entry point: `main.ts` started on a data directory whose finished hour
  * was left in several part files (a run stopped before minute 15) merges them at start-up in the collector's
  * Parquet worker, while it records, into one `hour-HH` file sorted by symbol that `verify` accepts; no temp
- * file is left behind.
+ * file is left behind. That worker's thread runs below the main thread's priority.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -12,7 +12,9 @@ import { startSimulator } from "../../lib/sim/server.ts";
 import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
+import { BACKGROUND_NICE } from "../../lib/thread_priority.ts";
 import { startMain } from "../_main_process.ts";
+import { threadsOf } from "../_threads.ts";
 import { writeUsdmProcessConfig } from "./_harness.ts";
 
 const SYMBOLS = ["ETHUSDT", "BTCUSDT", "SOLUSDT"];
@@ -63,6 +65,16 @@ Deno.test("compaction (main.ts process): an earlier hour's part files become one
     const line = await main.waitForLog(/compacted target="(usdm\/trades\/[^"]+)" sources=3 rows=450/, 60_000);
     // Recording went on meanwhile: flushes after the merge.
     await main.waitForLog(/flushed reason="interval"/, 30_000, main.count(/flushed reason="interval"/) + 1);
+    if (Deno.build.os === "linux") {
+      // The worker that merged and encoded that flush runs below the feed's priority.
+      const threads = threadsOf(main.child.pid);
+      assert.equal(threads.find((t) => t.tid === main.child.pid)!.nice, 0, "the main thread");
+      assert.deepEqual(
+        threads.filter((t) => /^worker-\d+$/.test(t.name)).map((t) => t.nice),
+        [BACKGROUND_NICE],
+        "the Parquet worker",
+      );
+    }
     assert.equal((await main.stop("SIGTERM")).code, 0, main.tail());
     const target = line[1]!;
     assert.match(target, new RegExp(`^${hourDir}/hour-\\d\\d-`));
