@@ -9,8 +9,9 @@ const linuxOnly = Deno.build.os !== "linux";
 const HELPER = new URL("../lib/thread_priority.ts", import.meta.url).href;
 
 /** The nice value of this process's threads named `worker-N` (Deno's Web Workers). */
-const workerNices = () => threadsOf(Deno.pid).filter((t) => /^worker-\d+$/.test(t.name)).map((t) => t.nice);
-const mainNice = () => threadsOf(Deno.pid).find((t) => t.tid === Deno.pid)!.nice;
+const workerNices = async () =>
+  (await threadsOf(Deno.pid)).filter((t) => /^worker-\d+$/.test(t.name)).map((t) => t.nice);
+const mainNice = async () => (await threadsOf(Deno.pid)).find((t) => t.tid === Deno.pid)!.nice;
 
 Deno.test({
   name: "lowerThreadPriority lowers the calling worker's thread only",
@@ -25,8 +26,8 @@ Deno.test({
     try {
       const set = await new Promise((resolve) => worker.onmessage = (e) => resolve(e.data));
       assert.equal(set, true);
-      assert.deepEqual(workerNices(), [BACKGROUND_NICE]);
-      assert.equal(mainNice(), 0, "the main thread keeps its priority");
+      assert.deepEqual(await workerNices(), [BACKGROUND_NICE]);
+      assert.equal(await mainNice(), 0, "the main thread keeps its priority");
     } finally {
       worker.terminate();
       URL.revokeObjectURL(url);
@@ -57,8 +58,8 @@ Deno.test({
         });
         // Once a job is done, the worker's module has run.
         await encoder.encodeChunk(b.detach(), `${dir}/_spill/spot-trades-0`);
-        assert.deepEqual(workerNices(), [BACKGROUND_NICE]);
-        assert.equal(mainNice(), 0);
+        assert.deepEqual(await workerNices(), [BACKGROUND_NICE]);
+        assert.equal(await mainNice(), 0);
       } finally {
         encoder.close();
       }

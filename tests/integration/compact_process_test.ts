@@ -67,7 +67,7 @@ Deno.test("compaction (main.ts process): an earlier hour's part files become one
     await main.waitForLog(/flushed reason="interval"/, 30_000, main.count(/flushed reason="interval"/) + 1);
     if (Deno.build.os === "linux") {
       // The worker that merged and encoded that flush runs below the feed's priority.
-      const threads = threadsOf(main.child.pid);
+      const threads = await threadsOf(main.child.pid);
       assert.equal(threads.find((t) => t.tid === main.child.pid)!.nice, 0, "the main thread");
       assert.deepEqual(
         threads.filter((t) => /^worker-\d+$/.test(t.name)).map((t) => t.nice),
