@@ -3,7 +3,7 @@
  * every second (CPU seconds of all its threads, RSS), its log lines read back by message.
  * @module
  */
-import { machineCpu, procSample, threadSched } from "./proc.ts";
+import { machineCpu, mainThreadWaitMs, procSample } from "./proc.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 
 /**
@@ -38,7 +38,11 @@ export class CollectorRun {
     this.log = logPath;
     this.#sampler = setInterval(async () => {
       const pid = this.#main.child.pid;
-      const [s, sched, machine] = await Promise.all([procSample(pid), threadSched(pid), machineCpu()]);
+      const [s, mainWaitMs, machine] = await Promise.all([
+        procSample(pid),
+        mainThreadWaitMs(pid),
+        machineCpu(),
+      ]);
       if (!s) return;
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
       this.rssSamples.push({
@@ -46,7 +50,7 @@ export class CollectorRun {
         wallMs: Date.now(),
         rssMb: s.rssMb,
         cpu: s.cpu,
-        mainWaitMs: sched?.waitMs ?? NaN,
+        mainWaitMs,
         machine,
       });
     }, 1000);

@@ -26,15 +26,12 @@ export async function procSample(pid: number): Promise<ProcSample | null> {
   }
 }
 
-/** A thread's time on a CPU and waiting on the run queue for one, in ms since it started (`schedstat`). */
-export async function threadSched(pid: number, tid = pid): Promise<{ runMs: number; waitMs: number } | null> {
+/** How long the main thread of `pid` has waited on the run queue for a CPU since it started, in ms (`schedstat`). */
+export async function mainThreadWaitMs(pid: number): Promise<number> {
   try {
-    const [run, wait] = (await Deno.readTextFile(`/proc/${pid}/task/${tid}/schedstat`)).split(" ").map(
-      Number,
-    );
-    return { runMs: run! / 1e6, waitMs: wait! / 1e6 };
+    return Number((await Deno.readTextFile(`/proc/${pid}/task/${pid}/schedstat`)).split(" ")[1]) / 1e6;
   } catch {
-    return null;
+    return NaN;
   }
 }
 
