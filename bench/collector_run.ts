@@ -7,6 +7,19 @@ import { machineCpu, mainThreadWaitMs, procSample } from "./proc.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 
 /**
+ * One second of the collector seen from /proc: RSS, CPU seconds, the main thread's wait for a CPU (ms,
+ * cumulative) and the machine's CPU ticks (cumulative), at `atS` since start and wall time `wallMs`.
+ */
+export interface ProcessSecond {
+  atS: number;
+  wallMs: number;
+  rssMb: number;
+  cpu: number;
+  mainWaitMs: number;
+  machine: { busy: number; steal: number; total: number };
+}
+
+/**
  * The collector as `deno run main.ts CONFIG` with the `start` task's V8 flags and environment, its stderr kept
  * in a file, sampled from /proc.
  */
@@ -14,18 +27,8 @@ export class CollectorRun {
   readonly #main: MainProcess;
   readonly log: string;
   peakRssMb = 0;
-  /**
-   * A sample a second: RSS, CPU seconds, the main thread's wait for a CPU (ms, cumulative) and the machine's
-   * CPU ticks (cumulative), at `atS` since start and wall time `wallMs`.
-   */
-  rssSamples: {
-    atS: number;
-    wallMs: number;
-    rssMb: number;
-    cpu: number;
-    mainWaitMs: number;
-    machine: { busy: number; steal: number; total: number };
-  }[] = [];
+  /** One sample a second since start. */
+  samples: ProcessSecond[] = [];
   #t0 = performance.now();
   #sampler: ReturnType<typeof setInterval>;
 
@@ -45,7 +48,7 @@ export class CollectorRun {
       ]);
       if (!s) return;
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
-      this.rssSamples.push({
+      this.samples.push({
         atS: (performance.now() - this.#t0) / 1000,
         wallMs: Date.now(),
         rssMb: s.rssMb,

@@ -20,7 +20,7 @@ import { DEFAULT_SAFETY_MARGIN } from "../lib/binance/rest_scheduler.ts";
 import { WeightWindow } from "../lib/binance/rest_pacing.ts";
 import { planStreams } from "../lib/binance/stream_plan.ts";
 import { freePort } from "../tests/_main_process.ts";
-import { CollectorRun } from "./collector_run.ts";
+import { CollectorRun, type ProcessSecond } from "./collector_run.ts";
 import { Scraper } from "./scraper.ts";
 import { startSimProcess } from "./sim_process.ts";
 import { percentile } from "./stats.ts";
@@ -177,7 +177,7 @@ markets:
     );
     console.log(
       `\nRSS by 10 s: ${
-        run.rssSamples.filter((_, i) => i % 10 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
+        run.samples.filter((_, i) => i % 10 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
       } MiB`,
     );
     for (const h of run.lines("health").slice(1)) {
@@ -248,8 +248,8 @@ markets:
     const flushes = run.lines("flushed").filter((l) => l.reason !== "recovery");
     const files = flushes.map((l) => Number(l.files));
     const perHour = files.reduce((a, b) => a + b, 0) / (wallS / 3600);
-    const late = run.rssSamples.filter((s) => s.atS >= 300);
-    const rss = late.length > 0 ? late.map((s) => s.rssMb) : run.rssSamples.map((s) => s.rssMb);
+    const late = run.samples.filter((s) => s.atS >= 300);
+    const rss = late.length > 0 ? late.map((s) => s.rssMb) : run.samples.map((s) => s.rssMb);
     const mid = (Math.max(...rss) + Math.min(...rss)) / 2;
     const last = health.at(-1) ?? {};
     console.log(`whole market: ${f.universe} symbols (spot,usdm), default streams, ${minutes} min\n`);
@@ -297,7 +297,7 @@ markets:
     }
     console.log(
       `\nRSS per minute: ${
-        run.rssSamples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
+        run.samples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
       } MiB`,
     );
     for (const h of health) {
@@ -323,10 +323,11 @@ function flushLag(stopped: Record<string, string>, flushes: Record<string, strin
     `${flushes.length} flushes ${worst} ms`;
 }
 
-type Sample = CollectorRun["rssSamples"][number];
-
 /** The main thread's wait for a CPU (ms per s) and the machine's cores busy and stolen (%) from `a` to `b`. */
-function cpuBetween(a: Sample, b: Sample): { waitMsPerS: number; busyPct: number; stealPct: number } {
+function cpuBetween(
+  a: ProcessSecond,
+  b: ProcessSecond,
+): { waitMsPerS: number; busyPct: number; stealPct: number } {
   const ticks = b.machine.total - a.machine.total;
   return {
     waitMsPerS: (b.mainWaitMs - a.mainWaitMs) / ((b.wallMs - a.wallMs) / 1000),
@@ -342,7 +343,7 @@ function cpuBetween(a: Sample, b: Sample): { waitMsPerS: number; busyPct: number
  * the run's seconds.
  */
 function cpuAroundWorstFlush(run: CollectorRun, flushes: Record<string, string>[]): string {
-  const samples = run.rssSamples;
+  const samples = run.samples;
   const around = (l: Record<string, string>) => {
     const endMs = Date.parse(l._at!);
     const startMs = endMs - Number(l.ms);
