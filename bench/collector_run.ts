@@ -49,7 +49,7 @@ export class CollectorRun {
       if (!s) return;
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
       this.samples.push({
-        atS: (performance.now() - this.#t0) / 1000,
+        atS: this.elapsedS(),
         wallMs: Date.now(),
         rssMb: s.rssMb,
         cpu: s.cpu,
@@ -61,6 +61,11 @@ export class CollectorRun {
 
   async waitFor(pattern: RegExp, timeoutMs: number): Promise<void> {
     await this.#main.waitForLog(pattern, timeoutMs);
+  }
+
+  /** Seconds since the process was started (the samples' `atS` clock). */
+  elapsedS(): number {
+    return (performance.now() - this.#t0) / 1000;
   }
 
   /** CPU seconds of the process now. */

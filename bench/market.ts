@@ -7,8 +7,9 @@
  * - Firehose (default): N spot symbols with depth@100ms, aggTrade, bookTicker, kline_1s, the simulator stepping
  *   back to back.
  * - `--market`: the whole simulated market (`symbols: all`, ~1,500 spot + ~500 USD-M, realistic activity), the
- *   default streams and flush interval, for M minutes: average cores, RSS over time (flat after the first
- *   5 minutes?), files per flush and per hour, lag, time until every book is synced, REST 429/418, stop time.
+ *   default streams and flush interval, for M minutes: average cores, RSS over time (its spread after the
+ *   first 5 minutes, once every book is synced, after the first hour), files per flush and per hour, lag,
+ *   time until every book is synced, REST 429/418, stop time.
  *
  * Flags: see {@link USAGE} (`--help`).
  */
@@ -225,6 +226,7 @@ markets:
     const run = new CollectorRun(configPath, `${work}/collector.log`, f.profile);
     await run.waitFor(/collector started/, 120_000);
     const t0 = performance.now();
+    const startS = run.elapsedS();
     const c0 = await run.cpu();
     let syncedAtS: number | null = null;
     const scraper = statusPort === null
@@ -248,9 +250,8 @@ markets:
     const flushes = run.lines("flushed").filter((l) => l.reason !== "recovery");
     const files = flushes.map((l) => Number(l.files));
     const perHour = files.reduce((a, b) => a + b, 0) / (wallS / 3600);
-    const late = run.samples.filter((s) => s.atS >= 300);
-    const rss = late.length > 0 ? late.map((s) => s.rssMb) : run.samples.map((s) => s.rssMb);
-    const mid = (Math.max(...rss) + Math.min(...rss)) / 2;
+    const rssFrom = (fromS: number) => run.samples.filter((s) => s.atS >= fromS).map((s) => s.rssMb);
+    const late = rssFrom(300);
     const last = health.at(-1) ?? {};
     console.log(`whole market: ${f.universe} symbols (spot,usdm), default streams, ${minutes} min\n`);
     console.log("| figure | value |\n|---|---|");
@@ -260,10 +261,12 @@ markets:
     row("CPU", `${((stop.cpu - c0) / wallS).toFixed(2)} cores on average`);
     row(
       "RSS",
-      `peak ${run.peakRssMb.toFixed(0)} MiB; after 5 min ${Math.min(...rss).toFixed(0)}–${
-        Math.max(...rss).toFixed(0)
-      } MiB (±${(100 * (Math.max(...rss) - mid) / mid).toFixed(1)}%)`,
+      `peak ${run.peakRssMb.toFixed(0)} MiB; after 5 min ${spread(late.length ? late : rssFrom(0))}`,
     );
+    // The books take their memory as they sync, paced by the REST weight budget (~13 min for the whole
+    // market), and the hourly compaction adds a merge's working set: flatness once both have happened.
+    if (syncedAtS !== null) row("RSS once every book synced", spread(rssFrom(startS + syncedAtS)));
+    if (wallS > 3900) row("RSS after the first hour", spread(rssFrom(startS + 3600)));
     row(
       "files per flush",
       files.length ? `${Math.min(...files)}–${Math.max(...files)} over ${files.length} flushes` : "-",
@@ -321,6 +324,13 @@ function flushLag(stopped: Record<string, string>, flushes: Record<string, strin
   const worst = Math.max(0, ...flushes.map((l) => Number(l.lagMaxMs) || 0));
   return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms; worst of the ` +
     `${flushes.length} flushes ${worst} ms`;
+}
+
+/** The range of 1 s RSS samples and its spread around the middle, ±%. */
+function spread(rssMb: number[]): string {
+  const [min, max] = [Math.min(...rssMb), Math.max(...rssMb)];
+  const mid = (max + min) / 2;
+  return `${min.toFixed(0)}–${max.toFixed(0)} MiB (±${(100 * (max - mid) / mid).toFixed(1)}%)`;
 }
 
 /** The main thread's wait for a CPU (ms per s) and the machine's cores busy and stolen (%) from `a` to `b`. */
