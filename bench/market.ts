@@ -225,22 +225,23 @@ markets:
     );
     const run = new CollectorRun(configPath, `${work}/collector.log`, f.profile);
     await run.waitFor(/collector started/, 120_000);
-    const t0 = performance.now();
+    // The run's clock starts once the collector is up; the samples' clock (`atS`) at its spawn.
     const startS = run.elapsedS();
+    const sinceStartS = () => run.elapsedS() - startS;
     const c0 = await run.cpu();
     let syncedAtS: number | null = null;
     const scraper = statusPort === null
       ? null
       : new Scraper(`http://127.0.0.1:${statusPort}/metrics`, scrapeS!);
-    while ((performance.now() - t0) / 60_000 < minutes) {
+    while (sinceStartS() / 60 < minutes) {
       await new Promise((r) => setTimeout(r, 5000));
       const h = run.lines("health").at(-1);
       if (syncedAtS === null && h && Number(h.symbols) > 0) {
         // Depth books: one per symbol with a depth stream (the default streams have one everywhere).
-        if (Number(h.booksSynced) >= Number(h.symbols)) syncedAtS = (performance.now() - t0) / 1000;
+        if (Number(h.booksSynced) >= Number(h.symbols)) syncedAtS = sinceStartS();
       }
     }
-    const wallS = (performance.now() - t0) / 1000;
+    const wallS = sinceStartS();
     await scraper?.stop();
     const stop = await run.stop();
     // The first health line is logged right after start-up and covers its first second, not a minute.
