@@ -362,4 +362,8 @@ async function main(): Promise<void> {
   if (args.durationSec !== null) setTimeout(() => void stop("duration reached"), args.durationSec * 1000);
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  // The compiled binary is also the compaction's merge child (lib/storage/merge_process.ts).
+  if (Deno.args[0] === "--merge-child") await (await import("./lib/storage/merge_child.ts")).runMergeChild();
+  else await main();
+}

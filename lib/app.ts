@@ -19,6 +19,7 @@ import { Manifest, type ManifestEntry } from "./storage/manifest.ts";
 import { type SealPolicy, sealSettledDays } from "./storage/sealed_dirs.ts";
 import { ParquetEncoder } from "./storage/parquet_encoder.ts";
 import type { ParquetJobs } from "./storage/parquet_jobs.ts";
+import { MergeProcesses } from "./storage/merge_process.ts";
 
 /**
  * Days of files the collector keeps in its manifest's memory without a remote: more than the funding job looks
@@ -47,8 +48,9 @@ export interface App {
   recovery: RecoveryReport;
   rest: RestClient[];
   /**
-   * The collector's Parquet worker, where the hourly compaction merges too: a worker of its own would load
-   * Arrow and parquet-wasm again (~50 MiB while it runs).
+   * The hourly compaction's Parquet jobs: each merge in a child process of its own, whose memory goes back to
+   * the system when it exits (lib/storage/merge_process.ts); in the collector's Parquet worker where no child
+   * can run.
    */
   jobs: ParquetJobs;
   /**
@@ -142,6 +144,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       connectionLifetimeMs: config.connectionLifetimeSec * 1000,
       ...collectorOverrides,
     });
+    const merges = new MergeProcesses({ dataDir: config.dataDir, worker: encoder, log });
     const recovery = await collector.recover();
     collector.start();
     return {
@@ -150,7 +153,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
       manifest,
       recovery,
       rest: markets.map((m) => m.rest),
-      jobs: encoder,
+      jobs: merges,
       sealUploaded(isUploaded) {
         uploaded = isUploaded;
       },
@@ -158,6 +161,7 @@ export async function startApp(config: Config, log: Logger, overrides: AppOverri
         try {
           await collector.stop();
         } finally {
+          merges.close();
           encoder.close();
           ledger.close();
         }
