@@ -40,6 +40,11 @@ export function startTaskV8Flags(): string[] {
   return (denoTask("start") ?? "").split(/\s+/).filter((arg) => arg.startsWith("--v8-flags="));
 }
 
+/** Every flag of deno.json's `start` task (its permissions and V8 flags): a test runs main.ts as the task does. */
+export function startTaskFlags(): string[] {
+  return (denoTask("start") ?? "").split(/\s+/).filter((arg) => arg.startsWith("--"));
+}
+
 /**
  * The environment deno.json's `start` task sets (`MALLOC_ARENA_MAX=1`, README "Memory"): a benchmark starts
  * main.ts with it, as the task and the service units do.

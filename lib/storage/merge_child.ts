@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type MergeRequest, type MergeResult, mergeParquetFiles } from "./hour_merge.ts";
+import { mergeParquetFiles, type MergeRequest, type MergeResult } from "./hour_merge.ts";
 import { lowerThreadPriority } from "../thread_priority.ts";
 
 /** What the child answers: the merge's result and the most memory it held (RSS sampled every 250 ms). */
@@ -27,7 +27,10 @@ export async function runMergeChild(): Promise<never> {
   // The merge runs on this thread (V8's helper threads keep the default priority).
   lowerThreadPriority();
   let peakRssBytes = Deno.memoryUsage().rss;
-  const sampler = setInterval(() => peakRssBytes = Math.max(peakRssBytes, Deno.memoryUsage().rss), RSS_SAMPLE_MS);
+  const sampler = setInterval(
+    () => peakRssBytes = Math.max(peakRssBytes, Deno.memoryUsage().rss),
+    RSS_SAMPLE_MS,
+  );
   try {
     const request = JSON.parse(await new Response(Deno.stdin.readable).text()) as MergeRequest;
     const merged = await mergeParquetFiles(request);

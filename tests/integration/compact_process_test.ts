@@ -1,8 +1,8 @@
 /**
  * The hourly compaction through the real entry point: `main.ts` started on a data directory whose finished hour
- * was left in several part files (a run stopped before minute 15) merges them at start-up in the collector's
- * Parquet worker, while it records, into one `hour-HH` file sorted by symbol that `verify` accepts; no temp
- * file is left behind. That worker's thread runs below the main thread's priority.
+ * was left in several part files (a run stopped before minute 15) merges them at start-up in a child process
+ * of its own, while it records, into one `hour-HH` file sorted by symbol that `verify` accepts; no temp file is
+ * left behind. The Parquet worker that encodes the flushes runs below the main thread's priority.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { BACKGROUND_NICE } from "../../lib/thread_priority.ts";
-import { startMain } from "../_main_process.ts";
+import { startMain, startTaskEnv, startTaskFlags } from "../_main_process.ts";
 import { threadsOf } from "../_threads.ts";
 import { writeUsdmProcessConfig } from "./_harness.ts";
 
@@ -60,13 +60,19 @@ Deno.test("compaction (main.ts process): an earlier hour's part files become one
 
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 20 });
   const configPath = await writeUsdmProcessConfig(dataDir, sim);
-  const main = startMain([configPath]);
+  // With the `start` task's permissions, which must let the collector start its merge child.
+  const main = startMain([configPath], { denoFlags: startTaskFlags(), env: startTaskEnv() });
   try {
     const line = await main.waitForLog(/compacted target="(usdm\/trades\/[^"]+)" sources=3 rows=450/, 60_000);
+    // Merged by a child process, not by the collector's own.
+    const child = /merged in a child process target="([^"]+)" pid=(\d+)/.exec(main.log);
+    assert.ok(child, main.tail());
+    assert.equal(child[1], line[1]);
+    assert.notEqual(Number(child[2]), main.child.pid);
     // Recording went on meanwhile: flushes after the merge.
     await main.waitForLog(/flushed reason="interval"/, 30_000, main.count(/flushed reason="interval"/) + 1);
     if (Deno.build.os === "linux") {
-      // The worker that merged and encoded that flush runs below the feed's priority.
+      // The worker that encoded that flush runs below the feed's priority.
       const threads = await threadsOf(main.child.pid);
       assert.equal(threads.find((t) => t.tid === main.child.pid)!.nice, 0, "the main thread");
       assert.deepEqual(
