@@ -1,19 +1,22 @@
 /**
  * The collector under measurement: `deno run main.ts CONFIG` as the `start` task runs it, sampled from /proc
- * every second (CPU seconds of all its threads, RSS), its log lines read back by message.
+ * every second (CPU seconds of all its threads and finished children, RSS, and the RSS of the children it runs:
+ * the compaction's merge processes), its log lines read back by message.
  * @module
  */
-import { machineCpu, mainThreadWaitMs, procSample } from "./proc.ts";
+import { childPids, machineCpu, mainThreadWaitMs, procSample } from "./proc.ts";
 import { type MainProcess, startMain, startTaskEnv, startTaskV8Flags } from "../tests/_main_process.ts";
 
 /**
- * One second of the collector seen from /proc: RSS, CPU seconds, the main thread's wait for a CPU (ms,
- * cumulative) and the machine's CPU ticks (cumulative), at `atS` since start and wall time `wallMs`.
+ * One second of the collector seen from /proc: RSS, its children's RSS together, CPU seconds, the main thread's
+ * wait for a CPU (ms, cumulative) and the machine's CPU ticks (cumulative), at `atS` since start and wall time
+ * `wallMs`.
  */
 export interface ProcessSecond {
   atS: number;
   wallMs: number;
   rssMb: number;
+  childrenRssMb: number;
   cpu: number;
   mainWaitMs: number;
   machine: { busy: number; steal: number; total: number };
@@ -41,17 +44,20 @@ export class CollectorRun {
     this.log = logPath;
     this.#sampler = setInterval(async () => {
       const pid = this.#main.child.pid;
-      const [s, mainWaitMs, machine] = await Promise.all([
+      const [s, mainWaitMs, machine, children] = await Promise.all([
         procSample(pid),
         mainThreadWaitMs(pid),
         machineCpu(),
+        childPids(pid).then((pids) => Promise.all(pids.map(procSample))),
       ]);
       if (!s) return;
+      const childrenRssMb = children.reduce((n, c) => n + (c?.rssMb ?? 0), 0);
       this.peakRssMb = Math.max(this.peakRssMb, s.hwmMb);
       this.samples.push({
         atS: this.elapsedS(),
         wallMs: Date.now(),
         rssMb: s.rssMb,
+        childrenRssMb,
         cpu: s.cpu,
         mainWaitMs,
         machine,

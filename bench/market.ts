@@ -268,6 +268,7 @@ markets:
     // market), and the hourly compaction adds a merge's working set: flatness once both have happened.
     if (syncedAtS !== null) row("RSS once every book synced", spread(rssFrom(startS + syncedAtS)));
     if (wallS > 3900) row("RSS after the first hour", spread(rssFrom(startS + 3600)));
+    row("merge processes (the compaction's)", mergeProcesses(run));
     row(
       "files per flush",
       files.length ? `${Math.min(...files)}–${Math.max(...files)} over ${files.length} flushes` : "-",
@@ -299,10 +300,10 @@ markets:
         scraper.summary(),
       );
     }
+    const minutely = run.samples.filter((_, i) => i % 60 === 0);
+    console.log(`\nRSS per minute: ${minutely.map((s) => s.rssMb.toFixed(0)).join(", ")} MiB`);
     console.log(
-      `\nRSS per minute: ${
-        run.samples.filter((_, i) => i % 60 === 0).map((s) => s.rssMb.toFixed(0)).join(", ")
-      } MiB`,
+      `merge processes' RSS per minute: ${minutely.map((s) => s.childrenRssMb.toFixed(0)).join(", ")} MiB`,
     );
     for (const h of health) {
       console.log(
@@ -325,6 +326,20 @@ function flushLag(stopped: Record<string, string>, flushes: Record<string, strin
   const worst = Math.max(0, ...flushes.map((l) => Number(l.lagMaxMs) || 0));
   return `p99 ${stopped.flushLagP99Ms ?? "?"} ms, max ${stopped.flushLagMaxMs ?? "?"} ms; worst of the ` +
     `${flushes.length} flushes ${worst} ms`;
+}
+
+/**
+ * The compaction's merge children (the collector's `merged in a child process` lines): how many, their time, the
+ * biggest peak RSS one reported, and the most the collector and its children held together in a 1 s sample.
+ */
+function mergeProcesses(run: CollectorRun): string {
+  const merges = run.lines("merged in a child process");
+  if (merges.length === 0) return "none";
+  const seconds = merges.reduce((n, l) => n + Number(l.seconds), 0);
+  const peak = Math.max(...merges.map((l) => Number(l.peakRssMib)));
+  const together = Math.max(...run.samples.map((s) => s.rssMb + s.childrenRssMb));
+  return `${merges.length} merges, ${seconds.toFixed(0)} s in all; peak RSS of one ${peak} MiB; ` +
+    `collector and merge processes together at most ${together.toFixed(0)} MiB`;
 }
 
 /** The range of 1 s RSS samples and its spread around the middle, ±%. */

@@ -4,7 +4,10 @@
  * @module
  */
 
-/** CPU seconds (every thread), RSS now and its peak (the kernel's VmHWM), in MiB. */
+/**
+ * CPU seconds (every thread, and the children it has waited for: the collector's merge children), RSS now and
+ * its peak (the kernel's VmHWM), in MiB.
+ */
 export interface ProcSample {
   cpu: number;
   rssMb: number;
@@ -16,7 +19,8 @@ export async function procSample(pid: number): Promise<ProcSample | null> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14, 15)
+    // utime + stime + cutime + cstime (fields 14–17)
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
     if (Number.isNaN(kb("VmRSS"))) return null;
@@ -41,4 +45,19 @@ export async function machineCpu(): Promise<{ busy: number; steal: number; total
     .split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number) as number[];
   const busy = user! + nice! + system! + irq! + softirq!;
   return { busy, steal: steal!, total: busy + idle! + iowait! + steal! };
+}
+
+/** The processes whose parent is `pid` (read from every process's `stat`). */
+export async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for await (const e of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(e.name));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return out;
 }

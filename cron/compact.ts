@@ -3,8 +3,9 @@
  * (market, table, hour) (lib/storage/compact.ts). The work is found in the manifest (every finished hour with
  * more than one file) and in a pending intent left by a crash, never from the time of the last run, so a
  * skipped or failed run is caught up by the next one. The merges never run on the collector's thread: the app
- * gives its Parquet worker (`deps.jobs`), where they take turns with the flushes' encoding (a merge step holds
- * the worker a few hundred ms at most); without one, a worker is started for the run and stopped after it. A
+ * gives its jobs (`deps.jobs`: a child process per merge, lib/storage/merge_process.ts, or its Parquet worker,
+ * where a merge takes turns with the flushes' encoding); without them, a worker is started for the run and
+ * stopped after it. A
  * stop during a run ends it where it is: the next start removes its temp files and merges the hour again.
  * @module
  */

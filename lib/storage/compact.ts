@@ -15,8 +15,8 @@
  * the intent are dropped. So the merged rows are never listed twice once a run has passed, and no row is
  * deleted before its copy is listed.
  *
- * The merge reads and writes in a bounded window of rows and runs where `jobs` says (in the app, the
- * collector's Parquet worker, so a merge never stalls the collector's thread). The migration from the 0.3
+ * The merge reads and writes in a bounded window of rows and runs where `jobs` says (in the app, a child
+ * process per merge, merge_process.ts, so a merge never stalls the collector's thread nor stays in its memory). The migration from the 0.3
  * layout (migrate.ts) merges through the same steps. The manifest must be the same instance the live collector
  * updates, or one save would undo the other.
  * @module
