@@ -123,6 +123,8 @@ export class MergeProcesses implements ParquetJobs {
     try {
       child = new Deno.Command(command.command, {
         args: command.args,
+        // Deno's own errors (a module that fails to load) without colour codes, for the log line.
+        env: { NO_COLOR: "1" },
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
@@ -140,8 +142,8 @@ export class MergeProcesses implements ParquetJobs {
       await stdin.close();
       const out = await child.output();
       if (!out.success) {
-        // The child's error message, or Deno's first line if it failed before it ran (colours stripped).
-        const why = decoder.decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "").trim().split("\n")[0] ||
+        // The child's error message, or Deno's first line if it failed before it ran.
+        const why = decoder.decode(out.stderr).trim().split("\n")[0] ||
           `exit code ${out.code}${out.signal ? `, signal ${out.signal}` : ""}`;
         throw new MergeProcessError(req.target, why);
       }
