@@ -137,10 +137,17 @@ export class MergeProcesses implements ParquetJobs {
     this.#children.add(child);
     const started = performance.now();
     try {
+      // The request is one line; stdin then stays open while the child works: if this process dies (kill -9),
+      // the child reads its end and exits instead of finishing a merge no one will list.
       const stdin = child.stdin.getWriter();
-      await stdin.write(encoder.encode(JSON.stringify(req)));
-      await stdin.close();
-      const out = await child.output();
+      await stdin.write(encoder.encode(JSON.stringify(req) + "\n"));
+      const [stdout, stderr, status] = await Promise.all([
+        new Response(child.stdout).bytes(),
+        new Response(child.stderr).bytes(),
+        child.status,
+      ]);
+      await stdin.close().catch(() => {});
+      const out = { ...status, stdout, stderr };
       if (!out.success) {
         // The child's error message, or Deno's first line if it failed before it ran.
         const why = decoder.decode(out.stderr).trim().split("\n")[0] ||

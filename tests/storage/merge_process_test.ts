@@ -20,6 +20,7 @@ import { withTempDir } from "../temp_dir.ts";
 
 const T0 = 1_767_607_200_000_000;
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../../lib/storage/merge_child.ts", import.meta.url));
 
 function trade(symbol: string, i: number): Row<"trades"> {
   return {
@@ -128,22 +129,36 @@ Deno.test("MergeProcesses: a failed child's error is the merge's, and nothing is
     ]);
   }));
 
+/** Two files of 400,000 rows each: enough that a child is still merging when it is stopped. */
+async function bigSources(dir: string): Promise<MergeSource[]> {
+  const b = new ColumnBuffer("trades");
+  for (let i = 0; i < 400_000; i++) b.append(trade(`S${i % 500}USDT`, i));
+  const bytes = (await encodeChunk(b.detach(), { minBytes: 2000, maxBytes: 1 << 20 })).segment;
+  const srcs: MergeSource[] = [];
+  for (const name of ["a.parquet", "b.parquet"]) {
+    await Deno.writeFile(join(dir, name), bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    srcs.push({ path: join(dir, name), bytes: bytes.length, sha256, rows: 400_000 });
+  }
+  return srcs;
+}
+
+/** Starts `deno run … args` with the request as its first line of stdin, which is left open. */
+async function startChild(args: string[], request: MergeRequest) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stdin = child.stdin.getWriter();
+  await stdin.write(new TextEncoder().encode(JSON.stringify(request) + "\n"));
+  return { child, stdin };
+}
+
 Deno.test("MergeProcesses: close() kills a child merging; its temp files are removed", () =>
   withTempDir(async (dir) => {
-    // Enough rows that the child is still merging when it is killed.
-    const b = new ColumnBuffer("trades");
-    for (let i = 0; i < 400_000; i++) b.append(trade(`S${i % 500}USDT`, i));
-    const bytes = (await encodeChunk(b.detach(), { minBytes: 2000, maxBytes: 1 << 20 })).segment;
-    const srcs: MergeSource[] = [];
-    for (const name of ["a.parquet", "b.parquet"]) {
-      await Deno.writeFile(join(dir, name), bytes);
-      srcs.push({
-        path: join(dir, name),
-        bytes: bytes.length,
-        sha256: createHash("sha256").update(bytes).digest("hex"),
-        rows: 400_000,
-      });
-    }
+    const srcs = await bigSources(dir);
     const merges = new MergeProcesses({ dataDir: dir, worker: countingWorker() });
     const target = join(dir, "hour.parquet");
     const merging = merges.merge({ table: "trades", sources: srcs, target });
@@ -183,22 +198,38 @@ Deno.test("main.ts --merge-child (the compiled binary's merge child) merges a re
   withTempDir(async (dir) => {
     const srcs = await sources(dir);
     const request: MergeRequest = { table: "trades", sources: srcs, target: join(dir, "hour.parquet") };
-    const child = new Deno.Command(Deno.execPath(), {
-      // The permissions of the compiled binary (main.ts loads the whole app before it sees the flag).
-      args: ["run", "--allow-all", MAIN, "--merge-child"],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stdin = child.stdin.getWriter();
-    await stdin.write(new TextEncoder().encode(JSON.stringify(request)));
+    // The permissions of the compiled binary (main.ts loads the whole app before it sees the flag).
+    const { child, stdin } = await startChild(["--allow-all", MAIN, "--merge-child"], request);
+    const [stdout, stderr, status] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.status,
+    ]);
     await stdin.close();
-    const out = await child.output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    const reply = JSON.parse(new TextDecoder().decode(out.stdout)) as MergeChildReply;
+    assert.ok(status.success, stderr);
+    const reply = JSON.parse(stdout) as MergeChildReply;
     assert.equal(reply.merged.rows, 1200);
     assert.equal(
       reply.merged.sha256,
       createHash("sha256").update(await Deno.readFile(request.target)).digest("hex"),
     );
+  }));
+
+Deno.test("merge child: the end of its stdin (the collector killed) stops it before it writes the target", () =>
+  withTempDir(async (dir) => {
+    const srcs = await bigSources(dir);
+    const request: MergeRequest = { table: "trades", sources: srcs, target: join(dir, "hour.parquet") };
+    const { child, stdin } = await startChild(["--allow-read", `--allow-write=${dir}`, CHILD], request);
+    // Once it is merging (a temp file beside the target), its parent "dies": stdin ends.
+    for (let i = 0; i < 600 && tempsIn(dir).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.notDeepEqual(tempsIn(dir), [], "the child was writing");
+    await stdin.close();
+    const [stdout, , status] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.status,
+    ]);
+    assert.equal(status.code, 2);
+    assert.equal(stdout, "");
+    assert.equal(await Deno.stat(request.target).then(() => true, () => false), false);
   }));
