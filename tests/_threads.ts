@@ -32,3 +32,24 @@ export async function threadsOf(pid: number): Promise<ThreadInfo[]> {
   }
   return out;
 }
+
+/** The child processes of `pid` (its threads' `children` lists), with their command lines. */
+export async function childrenOf(pid: number): Promise<{ pid: number; cmdline: string }[]> {
+  const script = `for c in $(cat /proc/${pid}/task/*/children 2>/dev/null); do
+    printf '%s %s\\n' "$c" "$(tr '\\0' ' ' < /proc/$c/cmdline 2>/dev/null)"
+  done`;
+  const { stdout } = await new Deno.Command("sh", { args: ["-c", script] }).output();
+  return new TextDecoder().decode(stdout).split("\n").filter(Boolean).map((line) => ({
+    pid: Number(line.slice(0, line.indexOf(" "))),
+    cmdline: line.slice(line.indexOf(" ") + 1),
+  }));
+}
+
+/** Whether process `pid` still runs (an exited child not yet reaped by its new parent counts as gone). */
+export async function isRunning(pid: number): Promise<boolean> {
+  const { stdout } = await new Deno.Command("sh", {
+    args: ["-c", `cat /proc/${pid}/stat 2>/dev/null`],
+  }).output();
+  const stat = new TextDecoder().decode(stdout);
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
