@@ -6,24 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { startMain, startTaskEnv, startTaskFlags } from "../_main_process.ts";
 import { childrenOf, isRunning } from "../_threads.ts";
+import { walk, writeFinishedHour } from "./_finished_hour.ts";
 import { writeUsdmProcessConfig } from "./_harness.ts";
 
 const SYMBOLS = Array.from({ length: 200 }, (_, k) => `S${k}USDT`);
 const ROWS_PER_FLUSH = 150_000;
-
-/** Names under `dir`, recursively, `/`-separated. */
-function walk(dir: string, prefix = ""): string[] {
-  return [...Deno.readDirSync(dir)].flatMap((e) =>
-    e.isDirectory ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]
-  );
-}
 
 Deno.test({
   name:
@@ -32,32 +24,8 @@ Deno.test({
   fn: async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "compact-kill-" });
     // Three flushes of trades in the hour that started three hours ago: enough rows that the merge takes seconds.
-    const hourUs = Math.floor(Date.now() / 3_600_000 - 3) * 3_600_000_000;
-    const manifest = await Manifest.load(dataDir);
-    const store = new TableStore(dataDir, { manifest });
-    let id = 0;
-    for (const minute of [1, 20, 40]) {
-      for (let k = 0; k < ROWS_PER_FLUSH; k++) {
-        const symbol = SYMBOLS[k % SYMBOLS.length]!;
-        const us = hourUs + minute * 60_000_000 + k;
-        store.row("usdm", "trades", symbol, us, {
-          symbol,
-          exchange_time: us,
-          trade_time: us,
-          local_time: us,
-          agg_trade_id: id++,
-          first_trade_id: id,
-          last_trade_id: id,
-          price: 100 + (k % 97),
-          quantity: 1,
-          is_buyer_maker: k % 2 === 0,
-          source: "ws",
-        });
-      }
-      await store.flush();
-    }
-    await manifest.save();
-    const hourDir = manifest.entries()[0]!.path.split("/").slice(0, -1).join("/");
+    const flush = Array.from({ length: ROWS_PER_FLUSH }, (_, k) => SYMBOLS[k % SYMBOLS.length]!);
+    const { hourUs, hourDir } = await writeFinishedHour(dataDir, [flush, flush, flush]);
     const hh = String(new Date(hourUs / 1000).getUTCHours()).padStart(2, "0");
     const hourFiles = () =>
       walk(join(dataDir, hourDir)).filter((n) => n.startsWith(`part-${hh}-`) || n.startsWith(`hour-${hh}-`));

@@ -6,57 +6,24 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { TableStore } from "../../lib/pipeline/table_store.ts";
 import { verifyDataDir } from "../../lib/report/verify.ts";
 import { startSimulator } from "../../lib/sim/server.ts";
-import { Manifest } from "../../lib/storage/manifest.ts";
 import { readParquet } from "../../lib/storage/parquet_file.ts";
 import { toRows } from "../../lib/storage/read_rows.ts";
 import { BACKGROUND_NICE } from "../../lib/thread_priority.ts";
 import { startMain, startTaskEnv, startTaskFlags } from "../_main_process.ts";
 import { threadsOf } from "../_threads.ts";
+import { walk, writeFinishedHour } from "./_finished_hour.ts";
 import { writeUsdmProcessConfig } from "./_harness.ts";
 
 const SYMBOLS = ["ETHUSDT", "BTCUSDT", "SOLUSDT"];
 
-/** Names under `dir`, recursively, `/`-separated. */
-function walk(dir: string, prefix = ""): string[] {
-  return [...Deno.readDirSync(dir)].flatMap((e) =>
-    e.isDirectory ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]
-  );
-}
-
 Deno.test("compaction (main.ts process): an earlier hour's part files become one hour file at start-up", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "compact-main-" });
   // Three flushes of trades in the hour that started three hours ago: three part files, every symbol in each.
-  const hourUs = Math.floor(Date.now() / 3_600_000 - 3) * 3_600_000_000;
-  const manifest = await Manifest.load(dataDir);
-  const store = new TableStore(dataDir, { manifest });
-  let id = 0;
-  for (const minute of [1, 20, 40]) {
-    for (const symbol of SYMBOLS) {
-      for (let k = 0; k < 50; k++) {
-        const us = hourUs + minute * 60_000_000 + id;
-        store.row("usdm", "trades", symbol, us, {
-          symbol,
-          exchange_time: us,
-          trade_time: us,
-          local_time: us,
-          agg_trade_id: id++,
-          first_trade_id: id,
-          last_trade_id: id,
-          price: 100 + k,
-          quantity: 1,
-          is_buyer_maker: k % 2 === 0,
-          source: "ws",
-        });
-      }
-    }
-    await store.flush();
-  }
-  await manifest.save();
-  const hourDir = manifest.entries()[0]!.path.split("/").slice(0, -1).join("/");
-  assert.equal(manifest.size, 3);
+  const flush = SYMBOLS.flatMap((symbol) => Array<string>(50).fill(symbol));
+  const { hourUs, hourDir, files } = await writeFinishedHour(dataDir, [flush, flush, flush]);
+  assert.equal(files, 3);
 
   const sim = await startSimulator({ symbols: ["BTCUSDT"], seed: 5, tickMs: 20 });
   const configPath = await writeUsdmProcessConfig(dataDir, sim);
