@@ -147,14 +147,13 @@ export class MergeProcesses implements ParquetJobs {
         child.status,
       ]);
       await stdin.close().catch(() => {});
-      const out = { ...status, stdout, stderr };
-      if (!out.success) {
+      if (!status.success) {
         // The child's error message, or Deno's first line if it failed before it ran.
-        const why = decoder.decode(out.stderr).trim().split("\n")[0] ||
-          `exit code ${out.code}${out.signal ? `, signal ${out.signal}` : ""}`;
+        const why = decoder.decode(stderr).trim().split("\n")[0] ||
+          `exit code ${status.code}${status.signal ? `, signal ${status.signal}` : ""}`;
         throw new MergeProcessError(req.target, why);
       }
-      const reply = JSON.parse(decoder.decode(out.stdout)) as MergeChildReply;
+      const reply = JSON.parse(decoder.decode(stdout)) as MergeChildReply;
       this.#log?.("info", "merged in a child process", {
         target: req.target.replace(`${this.#dataDir}/`, ""),
         pid: child.pid,
