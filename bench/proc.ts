@@ -5,6 +5,14 @@
  */
 
 /**
+ * The fields of a `/proc/PID/stat` line after the command name, from field 3 (the state) on: `fields[0]` is field
+ * 3, `fields[n]` field n + 3. Cut after the last `)` because the name itself may hold spaces and parentheses.
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+/**
  * CPU seconds (every thread, and the children it has waited for: the collector's merge children), RSS now and
  * its peak (the kernel's VmHWM), in MiB.
  */
@@ -18,7 +26,7 @@ export interface ProcSample {
 export async function procSample(pid: number): Promise<ProcSample | null> {
   try {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields(stat);
     // utime + stime + cutime + cstime (fields 14–17)
     const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
@@ -54,7 +62,7 @@ export async function childPids(pid: number): Promise<number[]> {
     if (!/^\d+$/.test(e.name)) continue;
     try {
       const stat = await Deno.readTextFile(`/proc/${e.name}/stat`);
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(e.name));
+      if (Number(statFields(stat)[1]) === pid) out.push(Number(e.name));
     } catch {
       // Exited meanwhile.
     }

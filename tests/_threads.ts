@@ -3,6 +3,8 @@
  * `sh` because Deno grants reads of `/proc/PID/task` only with `--allow-all`, which the test task does not give.
  */
 
+import { statFields } from "../bench/proc.ts";
+
 export interface ThreadInfo {
   tid: number;
   name: string;
@@ -23,7 +25,7 @@ export async function threadsOf(pid: number): Promise<ThreadInfo[]> {
   const out: ThreadInfo[] = [];
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const stat = lines[i]!;
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const fields = statFields(stat);
     out.push({
       tid: Number(stat.slice(0, stat.indexOf(" "))),
       name: lines[i + 1]!,
@@ -51,5 +53,5 @@ export async function isRunning(pid: number): Promise<boolean> {
     args: ["-c", `cat /proc/${pid}/stat 2>/dev/null`],
   }).output();
   const stat = new TextDecoder().decode(stdout);
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  return stat !== "" && statFields(stat)[0] !== "Z";
 }
